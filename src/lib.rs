@@ -1,0 +1,15 @@
+//! trafficdoc: a MITM-aware traffic analyzer for corporate networks.
+//!
+//! The pipeline, one module per layer:
+//!
+//! ```text
+//! capture (pcap / pcapng file, live libpcap)
+//!   → decode::link / decode::ip       (Ethernet+VLAN, Linux cooked v1/v2, NULL, raw IP)
+//!   → decode::tcp                     (connections, Zeek conn_state, reassembly)
+//!   → protocols                       (HTTP proxy dialogue, TLS, DNS)
+//!   → analyze                         (findings mapped to the troubleshooting guide)
+//!   → report                          (table for people, versioned JSON for machines)
+//! ```
+
+pub mod model;
+pub mod protocols;

@@ -1,0 +1,76 @@
+//! Small shared vocabulary of the pipeline: frame numbers, timestamps, directions.
+//!
+//! Every layer (capture → decode → reassembly → protocols → report) speaks in these
+//! types so that a frame number printed in a report is the one Wireshark shows.
+
+use serde::Serialize;
+use std::fmt;
+
+/// A frame number exactly as Wireshark numbers them: 1-based, in file order,
+/// counting every record in the capture (including ones we could not decode).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct FrameNo(pub u64);
+
+impl fmt::Display for FrameNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A capture timestamp in nanoseconds since the Unix epoch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn from_parts(secs: i64, nanos: i64) -> Self {
+        Timestamp(secs.saturating_mul(1_000_000_000).saturating_add(nanos))
+    }
+    /// Seconds since the epoch as a float (what JSON consumers expect).
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+    /// Signed distance `self - earlier` in seconds.
+    pub fn secs_since(self, earlier: Timestamp) -> f64 {
+        (self.0.saturating_sub(earlier.0)) as f64 / 1e9
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(self.as_secs_f64())
+    }
+}
+
+/// Which way bytes travel on a connection. The client is the side that sent the
+/// first SYN (or, for connections picked up mid-stream, the side we guessed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Dir {
+    /// Client → server ("originator" in Zeek's words).
+    ToServer,
+    /// Server → client ("responder").
+    ToClient,
+}
+
+impl Dir {
+    pub fn index(self) -> usize {
+        match self {
+            Dir::ToServer => 0,
+            Dir::ToClient => 1,
+        }
+    }
+    pub fn flip(self) -> Dir {
+        match self {
+            Dir::ToServer => Dir::ToClient,
+            Dir::ToClient => Dir::ToServer,
+        }
+    }
+    /// The side that sends in this direction.
+    pub fn sender(self) -> &'static str {
+        match self {
+            Dir::ToServer => "client",
+            Dir::ToClient => "server",
+        }
+    }
+}
