@@ -11,5 +11,10 @@
 //!   → report                          (table for people, versioned JSON for machines)
 //! ```
 
+pub mod capture;
+pub mod cli;
+pub mod decode;
 pub mod model;
+pub mod pipeline;
 pub mod protocols;
+pub mod report;

@@ -1,0 +1,140 @@
+//! Command line: clap types and `run`, which writes the report to any `Write` so tests
+//! drive the real CLI path in memory.
+//!
+//! Exit codes (also in README.md):
+//! - 0: analysis done, nothing wrong found;
+//! - 1: analysis done, an error-level problem was found;
+//! - 2: usage error, or a capture could not be read at all;
+//! - 3: analysis done, but an input was damaged (cut short mid-record); what could be
+//!   read was analysed.
+
+use crate::decode::flows::TableConfig;
+use crate::decode::tcp::Limits;
+use crate::pipeline::{self, CaptureAnalysis};
+use crate::report::{self, Report};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+pub const EXIT_DAMAGED: u8 = 3;
+
+/// MITM-aware traffic analyzer: finds why traffic fails behind a corporate proxy.
+#[derive(Parser, Debug)]
+#[command(name = "trafficdoc", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse capture files (pcap or pcapng, from tcpdump, Wireshark or dumpcap).
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A readable report for people.
+    Table,
+    /// The versioned JSON report (see README: "JSON output").
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Capture files to read; `-` reads a capture from standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Bytes held per connection direction while waiting for a missing segment.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub stream_buffer: usize,
+    /// Seconds without packets after which a TCP connection is considered over.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub idle_timeout: u64,
+}
+
+impl AnalyzeArgs {
+    fn table_config(&self) -> TableConfig {
+        TableConfig {
+            limits: Limits {
+                max_buffered_bytes: self.stream_buffer,
+                ..Limits::default()
+            },
+            tcp_idle_ns: i64::try_from(self.idle_timeout.saturating_mul(1_000_000_000))
+                .unwrap_or(i64::MAX),
+            ..TableConfig::default()
+        }
+    }
+}
+
+/// Runs a parsed command, writing the report to `out` and one-line problems to `err`.
+/// Returns the process exit code.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    match cli.command {
+        Command::Analyze(args) => analyze(&args, out, err),
+    }
+}
+
+fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let cfg = args.table_config();
+    let mut captures: Vec<CaptureAnalysis> = Vec::new();
+    let mut failed = false;
+    for path in &args.files {
+        let name = path.display().to_string();
+        let result = if name == "-" {
+            pipeline::analyze_reader("-", io::stdin().lock(), cfg, &mut |_| {})
+        } else {
+            match std::fs::File::open(path) {
+                Ok(f) => pipeline::analyze_reader(&name, f, cfg, &mut |_| {}),
+                Err(e) => Err(crate::capture::CaptureError::Io {
+                    path: name.clone(),
+                    source: e,
+                }),
+            }
+        };
+        match result {
+            Ok(c) => captures.push(c),
+            Err(e) => {
+                writeln!(err, "trafficdoc: {e}")?;
+                failed = true;
+            }
+        }
+    }
+    let damaged = captures.iter().any(|c| c.input.truncated.is_some());
+    for c in &captures {
+        if let Some(t) = &c.input.truncated {
+            writeln!(
+                err,
+                "trafficdoc: warning: {}: capture is cut short in frame {} ({}, {} of {} bytes); analysed the {} complete packets before it",
+                c.input.path, t.frame, t.reason, t.have, t.need, c.input.packets
+            )?;
+        }
+    }
+    let report = Report {
+        captures: &captures,
+    };
+    if !captures.is_empty() || args.format == Format::Json {
+        match args.format {
+            Format::Json => {
+                let j = report::json::build(&report);
+                serde_json::to_writer_pretty(&mut *out, &j)?;
+                writeln!(out)?;
+            }
+            Format::Table => report::table::write(&report, out, None)?,
+        }
+    }
+    out.flush()?;
+    Ok(if failed {
+        EXIT_ERROR
+    } else if damaged {
+        EXIT_DAMAGED
+    } else {
+        EXIT_OK
+    })
+}

@@ -1,0 +1,418 @@
+//! The flow table: every TCP connection and UDP conversation in a capture.
+//!
+//! Keyed by the unordered address/port pair, so both directions find the same flow.
+//! Who is client and who is server is decided once, from the first packet (a SYN's
+//! sender is the client; otherwise the side on a service port is the server). Flows
+//! idle past their timeout are finished and moved out, so the table — and memory —
+//! tracks concurrent connections, not the length of the capture.
+
+use crate::decode::ip::{TcpSegment, Unreachable};
+use crate::decode::tcp::conn::ConnState;
+use crate::decode::tcp::{Limits, TcpConn};
+use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::AppFacts;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+use std::net::SocketAddr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Transport {
+    Tcp,
+    Udp,
+}
+
+/// Tunables for the table (all have sensible defaults).
+#[derive(Clone, Copy, Debug)]
+pub struct TableConfig {
+    pub limits: Limits,
+    /// A TCP flow with no packet for this long is finished (Zeek: 5 min).
+    pub tcp_idle_ns: i64,
+    /// A closed TCP flow lingers this long for stray packets.
+    pub tcp_closed_linger_ns: i64,
+    /// A UDP conversation with no packet for this long is finished (Zeek: 1 min).
+    pub udp_idle_ns: i64,
+}
+
+impl Default for TableConfig {
+    fn default() -> Self {
+        TableConfig {
+            limits: Limits::default(),
+            tcp_idle_ns: 300 * 1_000_000_000,
+            tcp_closed_linger_ns: 60 * 1_000_000_000,
+            udp_idle_ns: 60 * 1_000_000_000,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+struct Key {
+    lo: SocketAddr,
+    hi: SocketAddr,
+}
+
+impl Key {
+    fn new(a: SocketAddr, b: SocketAddr) -> Key {
+        if a <= b {
+            Key { lo: a, hi: b }
+        } else {
+            Key { lo: b, hi: a }
+        }
+    }
+}
+
+/// Ports on which the listening side is the server even mid-stream.
+fn is_service_port(p: u16) -> bool {
+    p < 1024 || matches!(p, 1080 | 3128 | 4000 | 5353 | 8000 | 8080 | 8443 | 8888)
+}
+
+/// Decides the client when a flow starts without a SYN.
+fn src_is_client(src: SocketAddr, dst: SocketAddr) -> bool {
+    !is_service_port(src.port()) || is_service_port(dst.port())
+}
+
+/// A UDP conversation.
+#[derive(Debug)]
+pub struct UdpFlow {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_frame: FrameNo,
+    pub last_frame: FrameNo,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub wire_bytes: [u64; 2],
+    pub unreachable: Option<(FrameNo, Unreachable)>,
+}
+
+/// Everything the report and the rules need about one finished flow.
+#[derive(Debug)]
+pub struct FlowSummary {
+    pub transport: Transport,
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub state: ConnState,
+    pub history: String,
+    pub first_frame: FrameNo,
+    pub last_frame: FrameNo,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    /// Index 0 = client → server, 1 = server → client.
+    pub packets: [u64; 2],
+    pub bytes: [u64; 2],
+    pub wire_bytes: [u64; 2],
+    pub retransmissions: [u64; 2],
+    pub gaps: [u64; 2],
+    pub gap_bytes: [u64; 2],
+    pub snaplen_bytes: [u64; 2],
+    pub conflicts: [u64; 2],
+    pub cap_hits: [u64; 2],
+    /// SYNs the client sent (more than one: the SYN was retransmitted).
+    pub client_syns: u32,
+    pub syn_frame: Option<FrameNo>,
+    pub synack_frame: Option<FrameNo>,
+    /// First RST and who sent it.
+    pub rst: Option<(Dir, FrameNo)>,
+    pub rtt: Option<f64>,
+    pub unreachable: Option<(FrameNo, Unreachable)>,
+    pub app: AppFacts,
+}
+
+impl FlowSummary {
+    fn from_tcp(mut c: TcpConn) -> FlowSummary {
+        c.finish_streams();
+        let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
+        let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
+            (Some(a), Some(b)) if b < a => Some((Dir::ToClient, b)),
+            (Some(a), _) => Some((Dir::ToServer, a)),
+            (None, Some(b)) => Some((Dir::ToClient, b)),
+            (None, None) => None,
+        };
+        FlowSummary {
+            transport: Transport::Tcp,
+            client: c.client,
+            server: c.server,
+            state: c.state(),
+            history: c.history.as_str().to_string(),
+            first_frame: c.first_frame,
+            last_frame: c.last_frame,
+            first_ts: c.first_ts,
+            last_ts: c.last_ts,
+            packets: pair(&|i| c.ep[i].packets),
+            bytes: pair(&|i| c.ep[i].stream.size()),
+            wire_bytes: pair(&|i| c.ep[i].wire_bytes),
+            retransmissions: pair(&|i| c.ep[i].stream.stats.retransmissions),
+            gaps: pair(&|i| c.ep[i].stream.stats.gaps),
+            gap_bytes: pair(&|i| c.ep[i].stream.stats.gap_bytes),
+            snaplen_bytes: pair(&|i| c.ep[i].stream.stats.snaplen_bytes),
+            conflicts: pair(&|i| c.ep[i].stream.stats.conflicts),
+            cap_hits: pair(&|i| c.ep[i].stream.stats.cap_hits),
+            client_syns: c.ep[0].syns,
+            syn_frame: c.ep[0].syn_frame,
+            synack_frame: c.ep[1].syn_frame,
+            rst,
+            rtt: c.rtt(),
+            unreachable: c.unreachable,
+            app: c.decoder.finish(),
+        }
+    }
+
+    fn from_udp(u: UdpFlow) -> FlowSummary {
+        // Zeek's UDP states: both sides active SF, only the client S0, only the server SHR.
+        let state = match (u.packets[0] > 0, u.packets[1] > 0) {
+            (true, true) => ConnState::SF,
+            (true, false) => ConnState::S0,
+            (false, true) => ConnState::SHR,
+            (false, false) => ConnState::OTH,
+        };
+        let history = match state {
+            ConnState::SF => "Dd",
+            ConnState::S0 => "D",
+            _ => "d",
+        };
+        FlowSummary {
+            transport: Transport::Udp,
+            client: u.client,
+            server: u.server,
+            state,
+            history: history.to_string(),
+            first_frame: u.first_frame,
+            last_frame: u.last_frame,
+            first_ts: u.first_ts,
+            last_ts: u.last_ts,
+            packets: u.packets,
+            bytes: u.bytes,
+            wire_bytes: u.wire_bytes,
+            retransmissions: [0; 2],
+            gaps: [0; 2],
+            gap_bytes: [0; 2],
+            snaplen_bytes: [0; 2],
+            conflicts: [0; 2],
+            cap_hits: [0; 2],
+            client_syns: 0,
+            syn_frame: None,
+            synack_frame: None,
+            rst: None,
+            rtt: None,
+            unreachable: u.unreachable,
+            app: AppFacts::default(),
+        }
+    }
+
+    /// A Wireshark display filter selecting exactly this flow's packets.
+    pub fn display_filter(&self) -> String {
+        let addr = |a: &SocketAddr| {
+            if a.is_ipv6() {
+                format!("ipv6.addr=={}", a.ip())
+            } else {
+                format!("ip.addr=={}", a.ip())
+            }
+        };
+        let proto = match self.transport {
+            Transport::Tcp => "tcp",
+            Transport::Udp => "udp",
+        };
+        format!(
+            "{} && {proto}.port=={} && {} && {proto}.port=={} && frame.number>={} && frame.number<={}",
+            addr(&self.client),
+            self.client.port(),
+            addr(&self.server),
+            self.server.port(),
+            self.first_frame,
+            self.last_frame
+        )
+    }
+}
+
+/// All flows of one capture.
+pub struct FlowTable {
+    cfg: TableConfig,
+    tcp: FxHashMap<Key, TcpConn>,
+    udp: FxHashMap<Key, UdpFlow>,
+    done: Vec<FlowSummary>,
+    latest: Timestamp,
+    last_sweep: Timestamp,
+    /// ICMP unreachables whose flow was not (yet) in the table.
+    pub orphan_unreachables: u64,
+}
+
+impl FlowTable {
+    pub fn new(cfg: TableConfig) -> Self {
+        FlowTable {
+            cfg,
+            tcp: FxHashMap::default(),
+            udp: FxHashMap::default(),
+            done: Vec::new(),
+            latest: Timestamp(i64::MIN),
+            last_sweep: Timestamp(i64::MIN),
+            orphan_unreachables: 0,
+        }
+    }
+
+    /// Flows currently open.
+    pub fn open_flows(&self) -> usize {
+        self.tcp.len() + self.udp.len()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        seg: &TcpSegment<'_>,
+        frame: FrameNo,
+        ts: Timestamp,
+        wire_len: u32,
+    ) {
+        self.tick(ts);
+        let key = Key::new(src, dst);
+        let flags = seg.flags;
+        let fresh_syn = flags.syn() && !flags.ack();
+        if let Some(conn) = self.tcp.get(&key) {
+            // Port reuse: a new SYN after the old connection closed starts a new one.
+            let from_client = conn.client == src;
+            // A retransmitted SYN (same ISN) belongs to the same attempt, unless the
+            // attempt was already refused or reset: clients that retry after a RST
+            // often keep their ISN, and Zeek logs each try as its own connection.
+            let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
+            let reused = fresh_syn && conn.is_closed() && (!same_syn || conn.was_reset());
+            if reused && let Some(old) = self.tcp.remove(&key) {
+                self.done.push(FlowSummary::from_tcp(old));
+            }
+        }
+        let limits = self.cfg.limits;
+        let conn = self.tcp.entry(key).or_insert_with(|| {
+            let client_is_src = if flags.syn() {
+                !flags.ack()
+            } else {
+                src_is_client(src, dst)
+            };
+            let (c, s) = if client_is_src {
+                (src, dst)
+            } else {
+                (dst, src)
+            };
+            TcpConn::new(c, s, frame, ts)
+        });
+        let dir = if conn.client == src {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        conn.packet(dir, seg, frame, ts, wire_len, &limits);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn udp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        payload: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+        wire_len: u32,
+    ) -> Dir {
+        self.tick(ts);
+        let key = Key::new(src, dst);
+        let flow = self.udp.entry(key).or_insert_with(|| {
+            let (c, s) = if src_is_client(src, dst) {
+                (src, dst)
+            } else {
+                (dst, src)
+            };
+            UdpFlow {
+                client: c,
+                server: s,
+                first_frame: frame,
+                last_frame: frame,
+                first_ts: ts,
+                last_ts: ts,
+                packets: [0; 2],
+                bytes: [0; 2],
+                wire_bytes: [0; 2],
+                unreachable: None,
+            }
+        });
+        let dir = if flow.client == src {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        let i = dir.index();
+        flow.last_frame = frame;
+        flow.last_ts = ts;
+        flow.packets[i] += 1;
+        flow.bytes[i] += payload.len() as u64;
+        flow.wire_bytes[i] += u64::from(wire_len);
+        dir
+    }
+
+    /// Ties an ICMP destination-unreachable to the flow of the packet it returns.
+    pub fn unreachable(&mut self, u: Unreachable, frame: FrameNo) {
+        let key = Key::new(u.inner_src, u.inner_dst);
+        let slot = match u.inner_proto {
+            6 => self.tcp.get_mut(&key).map(|c| &mut c.unreachable),
+            17 => self.udp.get_mut(&key).map(|f| &mut f.unreachable),
+            _ => None,
+        };
+        match slot {
+            Some(s) => {
+                s.get_or_insert((frame, u));
+            }
+            None => self.orphan_unreachables += 1,
+        }
+    }
+
+    /// Finishes flows idle past their timeout (checked every 10 s of capture time).
+    fn tick(&mut self, ts: Timestamp) {
+        if ts > self.latest {
+            self.latest = ts;
+        }
+        const SWEEP_EVERY: i64 = 10 * 1_000_000_000;
+        if self.latest.0.saturating_sub(self.last_sweep.0) < SWEEP_EVERY {
+            return;
+        }
+        self.last_sweep = self.latest;
+        let now = self.latest.0;
+        let cfg = self.cfg;
+        let expired: Vec<Key> = self
+            .tcp
+            .iter()
+            .filter(|(_, c)| {
+                let idle = now.saturating_sub(c.last_ts.0);
+                idle > cfg.tcp_idle_ns || (c.is_closed() && idle > cfg.tcp_closed_linger_ns)
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in expired {
+            if let Some(c) = self.tcp.remove(&k) {
+                self.done.push(FlowSummary::from_tcp(c));
+            }
+        }
+        let expired: Vec<Key> = self
+            .udp
+            .iter()
+            .filter(|(_, f)| now.saturating_sub(f.last_ts.0) > cfg.udp_idle_ns)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in expired {
+            if let Some(f) = self.udp.remove(&k) {
+                self.done.push(FlowSummary::from_udp(f));
+            }
+        }
+    }
+
+    /// Finishes every flow and returns them in order of their first frame.
+    pub fn finish(mut self) -> Vec<FlowSummary> {
+        for (_, c) in self.tcp.drain() {
+            self.done.push(FlowSummary::from_tcp(c));
+        }
+        for (_, f) in self.udp.drain() {
+            self.done.push(FlowSummary::from_udp(f));
+        }
+        self.done
+            .sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+        self.done
+    }
+}

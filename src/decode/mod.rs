@@ -1,0 +1,11 @@
+//! Packet decoding below the application layer: link header, IP, TCP/UDP/ICMP.
+//!
+//! Second layer of the pipeline. `link` strips the link header chosen by the capture's
+//! link type, `ip` reads IPv4/IPv6 (with extension headers and fragments) and the
+//! transport header, `tcp` turns segments into connections and ordered byte streams,
+//! `flows` keeps the table of every conversation.
+
+pub mod flows;
+pub mod ip;
+pub mod link;
+pub mod tcp;

@@ -1,0 +1,494 @@
+//! One TCP connection as Zeek's TCP analyzer sees it: endpoint states, `history`
+//! letters and the final `conn_state`, plus the counters and reassembled streams.
+//!
+//! The endpoint state machine and the `conn_state` mapping follow Zeek
+//! (`TCPSessionAdapter::UpdateStateMachine` and `scripts/base/protocols/conn/main.zeek`)
+//! so that "REJ" here means exactly what it means in a `conn.log`.
+
+use super::reassembly::{DirStats, Limits, Reassembler, StreamSink};
+use crate::decode::ip::TcpSegment;
+use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::StreamDecoder;
+use serde::Serialize;
+use std::net::SocketAddr;
+
+/// Zeek's per-endpoint TCP states.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum EndpointState {
+    #[default]
+    Inactive,
+    SynSent,
+    SynAckSent,
+    Partial,
+    Established,
+    Closed,
+    Reset,
+}
+
+/// Zeek's `conn_state` vocabulary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum ConnState {
+    S0,
+    S1,
+    SF,
+    REJ,
+    S2,
+    S3,
+    RSTO,
+    RSTR,
+    RSTOS0,
+    RSTRH,
+    SH,
+    SHR,
+    OTH,
+}
+
+impl ConnState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnState::S0 => "S0",
+            ConnState::S1 => "S1",
+            ConnState::SF => "SF",
+            ConnState::REJ => "REJ",
+            ConnState::S2 => "S2",
+            ConnState::S3 => "S3",
+            ConnState::RSTO => "RSTO",
+            ConnState::RSTR => "RSTR",
+            ConnState::RSTOS0 => "RSTOS0",
+            ConnState::RSTRH => "RSTRH",
+            ConnState::SH => "SH",
+            ConnState::SHR => "SHR",
+            ConnState::OTH => "OTH",
+        }
+    }
+
+    /// What the state means, in plain words.
+    pub fn meaning(self) -> &'static str {
+        match self {
+            ConnState::S0 => "connection attempt seen, no reply",
+            ConnState::S1 => "established, not terminated",
+            ConnState::SF => "normal establishment and termination",
+            ConnState::REJ => "connection attempt rejected (refused with RST)",
+            ConnState::S2 => "established, only the client closed",
+            ConnState::S3 => "established, only the server closed",
+            ConnState::RSTO => "established, then reset by the client",
+            ConnState::RSTR => "established, then reset by the server",
+            ConnState::RSTOS0 => "client sent SYN then RST; no SYN-ACK seen",
+            ConnState::RSTRH => "server sent SYN-ACK then RST; no SYN seen",
+            ConnState::SH => "client sent SYN then FIN; no SYN-ACK seen",
+            ConnState::SHR => "server sent SYN-ACK then FIN; no SYN seen",
+            ConnState::OTH => "no SYN seen: picked up mid-stream",
+        }
+    }
+}
+
+/// Per-direction facts about one side's packets.
+#[derive(Debug, Default)]
+pub struct Endpoint {
+    pub state: EndpointState,
+    prev_state: EndpointState,
+    pub packets: u64,
+    /// Frame bytes (on the wire) sent by this side.
+    pub wire_bytes: u64,
+    pub syn_frame: Option<FrameNo>,
+    pub fin_frame: Option<FrameNo>,
+    pub rst_frame: Option<FrameNo>,
+    /// SYNs sent (more than one means the SYN was retransmitted).
+    pub syns: u32,
+    /// Sequence number of the first SYN.
+    pub isn: Option<u32>,
+    pub zero_windows: u64,
+    pub stream: Reassembler,
+}
+
+impl Endpoint {
+    fn set_state(&mut self, s: EndpointState) {
+        self.prev_state = self.state;
+        self.state = s;
+    }
+}
+
+/// Zeek history letters seen so far, in order, each once per direction.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct History {
+    letters: [u8; 32],
+    len: u8,
+}
+
+impl History {
+    fn add(&mut self, c: u8) {
+        let seen = &self.letters[..usize::from(self.len)];
+        if !seen.contains(&c) && usize::from(self.len) < self.letters.len() {
+            self.letters[usize::from(self.len)] = c;
+            self.len += 1;
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.letters[..usize::from(self.len)]).unwrap_or("")
+    }
+}
+
+/// A TCP connection and everything learned from its packets.
+#[derive(Debug)]
+pub struct TcpConn {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub first_frame: FrameNo,
+    pub last_frame: FrameNo,
+    pub first_ts: Timestamp,
+    pub last_ts: Timestamp,
+    /// [client, server].
+    pub ep: [Endpoint; 2],
+    pub history: History,
+    /// Time of the first SYN and of the first SYN-ACK.
+    pub syn_ts: Option<Timestamp>,
+    pub synack_ts: Option<Timestamp>,
+    pub decoder: StreamDecoder,
+    /// An ICMP destination-unreachable that refers to this connection.
+    pub unreachable: Option<(FrameNo, crate::decode::ip::Unreachable)>,
+}
+
+/// Feeds one direction's ordered bytes to the connection's decoder.
+struct DirSink<'a> {
+    dec: &'a mut StreamDecoder,
+    dir: Dir,
+}
+
+impl StreamSink for DirSink<'_> {
+    fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) {
+        self.dec.on_data(self.dir, bytes, frame, ts);
+    }
+    fn gap(&mut self, len: u64) {
+        self.dec.on_gap(self.dir, len);
+    }
+    fn wants_data(&self) -> bool {
+        self.dec.wants_data(self.dir)
+    }
+}
+
+impl TcpConn {
+    pub fn new(client: SocketAddr, server: SocketAddr, frame: FrameNo, ts: Timestamp) -> Self {
+        TcpConn {
+            client,
+            server,
+            first_frame: frame,
+            last_frame: frame,
+            first_ts: ts,
+            last_ts: ts,
+            ep: Default::default(),
+            history: History::default(),
+            syn_ts: None,
+            synack_ts: None,
+            decoder: StreamDecoder::new(client.port(), server.port()),
+            unreachable: None,
+        }
+    }
+
+    /// True once both sides are done (FIN or RST): a new SYN on the same ports is then
+    /// a new connection (port reuse).
+    pub fn is_closed(&self) -> bool {
+        let done = |s: EndpointState| matches!(s, EndpointState::Closed | EndpointState::Reset);
+        let c = self.ep[0].state;
+        let s = self.ep[1].state;
+        c == EndpointState::Reset
+            || s == EndpointState::Reset
+            || (done(c) && done(s))
+            || (done(c) && s == EndpointState::Inactive)
+    }
+
+    /// True if either side sent a RST.
+    pub fn was_reset(&self) -> bool {
+        self.ep.iter().any(|e| e.state == EndpointState::Reset)
+    }
+
+    /// Handles one segment travelling in `dir`.
+    pub fn packet(
+        &mut self,
+        dir: Dir,
+        seg: &TcpSegment<'_>,
+        frame: FrameNo,
+        ts: Timestamp,
+        wire_len: u32,
+        limits: &Limits,
+    ) {
+        let i = dir.index();
+        let is_orig = dir == Dir::ToServer;
+        let flags = seg.flags;
+        self.last_frame = frame;
+        self.last_ts = ts;
+        {
+            let ep = &mut self.ep[i];
+            ep.packets += 1;
+            ep.wire_bytes += u64::from(wire_len);
+            if flags.syn() {
+                ep.syns += 1;
+                ep.syn_frame.get_or_insert(frame);
+                ep.isn.get_or_insert(seg.seq);
+                ep.stream.on_syn(seg.seq);
+            }
+            if flags.fin() {
+                ep.fin_frame.get_or_insert(frame);
+            }
+            if flags.rst() {
+                ep.rst_frame.get_or_insert(frame);
+            }
+        }
+        if flags.syn() && !flags.ack() && self.syn_ts.is_none() {
+            self.syn_ts = Some(ts);
+        }
+        if flags.syn() && flags.ack() && self.synack_ts.is_none() {
+            self.synack_ts = Some(ts);
+        }
+
+        let len = u64::from(seg.wire_len);
+        self.update_state(
+            i,
+            is_orig,
+            flags.syn(),
+            flags.ack(),
+            flags.fin(),
+            flags.rst(),
+            len,
+        );
+
+        let mut letters: [u8; 6] = [0; 6];
+        let mut n = 0;
+        let mut push = |c: u8| {
+            if n < letters.len() {
+                letters[n] = c;
+                n += 1;
+            }
+        };
+        if flags.syn() {
+            push(if flags.ack() { b'h' } else { b's' });
+            if flags.fin() || flags.rst() {
+                push(b'q');
+            }
+        }
+        if flags.fin() {
+            push(b'f');
+        }
+        if flags.rst() {
+            push(b'r');
+        }
+        if len > 0 {
+            push(b'd');
+        } else if flags.ack() && !flags.syn() && !flags.fin() && !flags.rst() {
+            push(b'a');
+        }
+        if seg.window == 0 && !flags.syn() && !flags.rst() && !flags.fin() {
+            self.ep[i].zero_windows += 1;
+            push(b'w');
+        }
+
+        // Payload to reassembly. RST segments may carry diagnostic text; not stream data.
+        let (this, other) = split_pair(&mut self.ep, i);
+        let mut sink = DirSink {
+            dec: &mut self.decoder,
+            dir,
+        };
+        if len == 0 && !flags.syn() && !flags.rst() {
+            this.stream.empty_segment(seg.seq);
+        }
+        if len > 0 && !flags.rst() {
+            let gaps_before = this.stream.stats.gaps;
+            if this.stream.segment(
+                seg.seq,
+                seg.payload,
+                seg.wire_len,
+                frame,
+                ts,
+                limits,
+                &mut sink,
+            ) {
+                push(b't');
+            }
+            if this.stream.stats.gaps > gaps_before {
+                push(b'g');
+            }
+        }
+        if flags.ack() {
+            let mut peer_sink = DirSink {
+                dec: &mut self.decoder,
+                dir: dir.flip(),
+            };
+            let gaps_before = other.stream.stats.gaps;
+            other.stream.acked(seg.ack, &mut peer_sink);
+            if other.stream.stats.gaps > gaps_before {
+                // Zeek marks the gap on the side whose data went missing.
+                let c = if is_orig { b'G' } else { b'g' };
+                self.history.add(c);
+            }
+        }
+        for &c in &letters[..n] {
+            self.history
+                .add(if is_orig { c.to_ascii_uppercase() } else { c });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn update_state(
+        &mut self,
+        i: usize,
+        is_orig: bool,
+        syn: bool,
+        ack: bool,
+        fin: bool,
+        rst: bool,
+        len: u64,
+    ) {
+        use EndpointState::*;
+        let (ep, peer) = split_pair(&mut self.ep, i);
+        match ep.state {
+            Inactive => {
+                if syn {
+                    if is_orig {
+                        ep.set_state(if ack { SynAckSent } else { SynSent });
+                    } else {
+                        if peer.state == SynSent {
+                            peer.set_state(Established);
+                        }
+                        ep.set_state(Established);
+                    }
+                }
+                if fin {
+                    ep.set_state(Closed);
+                }
+                if rst {
+                    ep.set_state(Reset);
+                }
+                if ep.state == Inactive {
+                    // An ACK for the SYN ahead of the SYN-ACK does not make a
+                    // partial connection.
+                    let early_ack = !is_orig && len == 0 && peer.state == SynSent;
+                    if early_ack {
+                    } else if ack && peer.state == Established {
+                        ep.set_state(Established);
+                    } else {
+                        ep.set_state(Partial);
+                    }
+                }
+            }
+            SynSent | SynAckSent => {
+                if fin {
+                    ep.set_state(Closed);
+                }
+                if rst {
+                    ep.set_state(Reset);
+                }
+            }
+            Established | Partial => {
+                if syn && ep.state == Partial && peer.state == Inactive && !ack {
+                    ep.set_state(SynSent);
+                }
+                if fin && !rst {
+                    ep.set_state(Closed);
+                    if peer.state == Reset && peer.prev_state == Closed {
+                        peer.set_state(Closed);
+                    }
+                }
+                if rst {
+                    ep.set_state(Reset);
+                }
+            }
+            Closed => {
+                if rst && peer.state != Closed {
+                    ep.set_state(Reset);
+                }
+            }
+            Reset => {}
+        }
+    }
+
+    /// Flushes held stream data (every remaining hole becomes a gap).
+    pub fn finish_streams(&mut self) {
+        for dir in [Dir::ToServer, Dir::ToClient] {
+            let mut sink = DirSink {
+                dec: &mut self.decoder,
+                dir,
+            };
+            self.ep[dir.index()].stream.finish(&mut sink);
+        }
+    }
+
+    /// Zeek's `conn_state` for this connection as it stands.
+    pub fn state(&self) -> ConnState {
+        use EndpointState::*;
+        let os = self.ep[0].state;
+        let rs = self.ep[1].state;
+        let o_inactive = matches!(os, Inactive | Partial);
+        let r_inactive = matches!(rs, Inactive | Partial);
+        if rs == Reset {
+            if matches!(os, SynSent | SynAckSent)
+                || (os == Reset && self.ep[0].stream.size() == 0 && self.ep[1].stream.size() == 0)
+            {
+                ConnState::REJ
+            } else if o_inactive {
+                ConnState::RSTRH
+            } else {
+                ConnState::RSTR
+            }
+        } else if os == Reset {
+            if r_inactive {
+                if self.history_is_syn_then_rst() {
+                    ConnState::RSTOS0
+                } else {
+                    ConnState::OTH
+                }
+            } else {
+                ConnState::RSTO
+            }
+        } else if rs == Closed && os == Closed {
+            ConnState::SF
+        } else if os == Closed {
+            if r_inactive {
+                ConnState::SH
+            } else {
+                ConnState::S2
+            }
+        } else if rs == Closed {
+            if o_inactive {
+                ConnState::SHR
+            } else {
+                ConnState::S3
+            }
+        } else if os == SynSent && rs == Inactive {
+            ConnState::S0
+        } else if os == Established && rs == Established {
+            ConnState::S1
+        } else {
+            ConnState::OTH
+        }
+    }
+
+    /// Zeek's `/\^?S[^HAFGIQ]*R.*/` test on the history.
+    fn history_is_syn_then_rst(&self) -> bool {
+        let h = self.history.as_str().trim_start_matches('^');
+        let Some(rest) = h.strip_prefix('S') else {
+            return false;
+        };
+        for c in rest.chars() {
+            if c == 'R' {
+                return true;
+            }
+            if "HAFGIQ".contains(c) {
+                return false;
+            }
+        }
+        false
+    }
+
+    /// SYN → SYN-ACK round trip, seconds.
+    pub fn rtt(&self) -> Option<f64> {
+        Some(self.synack_ts?.secs_since(self.syn_ts?)).filter(|x| *x >= 0.0)
+    }
+
+    pub fn stats(&self, dir: Dir) -> DirStats {
+        self.ep[dir.index()].stream.stats
+    }
+}
+
+fn split_pair<T>(pair: &mut [T; 2], i: usize) -> (&mut T, &mut T) {
+    let [a, b] = pair;
+    if i == 0 { (a, b) } else { (b, a) }
+}

@@ -1,0 +1,208 @@
+//! Drives packets through the layers: link → IP → TCP/UDP flows → decoders.
+//!
+//! `PacketProcessor` takes one packet at a time, so the offline reader and live
+//! capture share it. It allocates nothing per packet on the common path: views borrow
+//! the reader's buffer and flows are looked up by value keys.
+
+use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
+use crate::decode::flows::{FlowSummary, FlowTable, TableConfig};
+use crate::decode::ip::{self, Transport};
+use crate::decode::link::{self, NetProto};
+use crate::model::{FrameNo, Timestamp};
+use serde::Serialize;
+use std::io::Read;
+use std::net::SocketAddr;
+
+/// Counts of what the decoder saw, for the input summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DecodeCounts {
+    pub tcp_packets: u64,
+    pub udp_packets: u64,
+    pub icmp_unreachable: u64,
+    /// Frames that are not IP (ARP, LLDP...).
+    pub non_ip: u64,
+    pub ip_fragments: u64,
+    /// Frames too short or malformed to decode down to the transport header.
+    pub undecodable: u64,
+    /// IP packets of other protocols (ICMP echo, IGMP, ESP...).
+    pub other_ip: u64,
+    /// Frames whose captured length is below the length on the wire.
+    pub snaplen_cut: u64,
+    /// Frames on an interface whose link type we cannot decode.
+    pub unsupported_link: u64,
+}
+
+/// Per-capture analysis state.
+pub struct PacketProcessor {
+    table: FlowTable,
+    pub counts: DecodeCounts,
+    pub packets: u64,
+    pub bytes: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    /// First frame with a decode problem, for the warning line.
+    pub first_undecodable: Option<FrameNo>,
+}
+
+impl PacketProcessor {
+    pub fn new(cfg: TableConfig) -> Self {
+        PacketProcessor {
+            table: FlowTable::new(cfg),
+            counts: DecodeCounts::default(),
+            packets: 0,
+            bytes: 0,
+            first_ts: None,
+            last_ts: None,
+            first_undecodable: None,
+        }
+    }
+
+    pub fn open_flows(&self) -> usize {
+        self.table.open_flows()
+    }
+
+    fn undecodable(&mut self, frame: FrameNo) {
+        self.counts.undecodable += 1;
+        self.first_undecodable.get_or_insert(frame);
+    }
+
+    pub fn packet(&mut self, p: &Packet<'_>) {
+        self.packets += 1;
+        self.bytes += u64::from(p.orig_len);
+        if p.ts.0 != 0 {
+            if self.first_ts.is_none_or(|t| p.ts < t) {
+                self.first_ts = Some(p.ts);
+            }
+            if self.last_ts.is_none_or(|t| p.ts > t) {
+                self.last_ts = Some(p.ts);
+            }
+        }
+        if (p.data.len() as u64) < u64::from(p.orig_len) {
+            self.counts.snaplen_cut += 1;
+        }
+        let (proto, l3) = match link::strip(p.link, p.data) {
+            Ok(x) => x,
+            Err(link::LinkError::Unsupported(_)) => {
+                self.counts.unsupported_link += 1;
+                return;
+            }
+            Err(link::LinkError::Truncated { .. }) => {
+                self.undecodable(p.frame);
+                return;
+            }
+        };
+        match proto {
+            NetProto::Ipv4 | NetProto::Ipv6 | NetProto::AnyIp => {}
+            NetProto::Other(_) => {
+                self.counts.non_ip += 1;
+                return;
+            }
+        }
+        let Ok(pkt) = ip::parse(l3) else {
+            self.undecodable(p.frame);
+            return;
+        };
+        match pkt.transport {
+            Transport::Tcp(seg) => {
+                self.counts.tcp_packets += 1;
+                let src = SocketAddr::new(pkt.src, seg.src_port);
+                let dst = SocketAddr::new(pkt.dst, seg.dst_port);
+                self.table.tcp(src, dst, &seg, p.frame, p.ts, p.orig_len);
+            }
+            Transport::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => {
+                self.counts.udp_packets += 1;
+                let src = SocketAddr::new(pkt.src, src_port);
+                let dst = SocketAddr::new(pkt.dst, dst_port);
+                self.table.udp(src, dst, payload, p.frame, p.ts, p.orig_len);
+            }
+            Transport::Unreachable(u) => {
+                self.counts.icmp_unreachable += 1;
+                self.table.unreachable(u, p.frame);
+            }
+            Transport::Fragment => self.counts.ip_fragments += 1,
+            Transport::Other(_) => self.counts.other_ip += 1,
+        }
+    }
+
+    pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts) {
+        (self.table.finish(), self.counts)
+    }
+}
+
+/// What was read from one capture file.
+#[derive(Debug, Serialize)]
+pub struct InputFile {
+    pub path: String,
+    pub format: CaptureFormat,
+    pub link_types: Vec<String>,
+    pub packets: u64,
+    /// Sum of the frames' lengths on the wire.
+    pub bytes: u64,
+    pub file_bytes: u64,
+    pub first_ts: Option<Timestamp>,
+    pub last_ts: Option<Timestamp>,
+    /// Set when the file ends inside a record (e.g. tcpdump was killed).
+    pub truncated: Option<Truncation>,
+    pub decode: DecodeCounts,
+}
+
+/// The analysis of one capture: input facts and flows.
+#[derive(Debug)]
+pub struct CaptureAnalysis {
+    pub input: InputFile,
+    pub flows: Vec<FlowSummary>,
+}
+
+/// Reads a whole capture and analyses it. `progress` is called now and then with the
+/// bytes read so far.
+pub fn analyze_reader<R: Read>(
+    path: &str,
+    src: R,
+    cfg: TableConfig,
+    progress: &mut dyn FnMut(u64),
+) -> Result<CaptureAnalysis, CaptureError> {
+    let mut reader = FileReader::new(path, src)?;
+    let mut proc = PacketProcessor::new(cfg);
+    while let Some(p) = reader.next_packet()? {
+        proc.packet(&p);
+        if proc.packets.is_multiple_of(65536) {
+            progress(reader.bytes_read());
+        }
+    }
+    progress(reader.bytes_read());
+    let mut link_types: Vec<LinkType> = reader.link_types().to_vec();
+    link_types.sort();
+    link_types.dedup();
+    if proc.packets > 0
+        && proc.counts.unsupported_link == proc.packets
+        && let Some(&link) = link_types.iter().find(|l| !l.is_supported())
+    {
+        return Err(CaptureError::UnsupportedLink {
+            path: path.to_string(),
+            link,
+        });
+    }
+    let input_packets = proc.packets;
+    let bytes = proc.bytes;
+    let (first_ts, last_ts) = (proc.first_ts, proc.last_ts);
+    let (flows, decode) = proc.finish();
+    Ok(CaptureAnalysis {
+        input: InputFile {
+            path: path.to_string(),
+            format: reader.format(),
+            link_types: link_types.iter().map(|l| l.to_string()).collect(),
+            packets: input_packets,
+            bytes,
+            file_bytes: reader.bytes_read(),
+            first_ts,
+            last_ts,
+            truncated: reader.truncation().cloned(),
+            decode,
+        },
+        flows,
+    })
+}

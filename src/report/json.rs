@@ -1,0 +1,212 @@
+//! The JSON report: a documented, versioned contract.
+//!
+//! `schema_version` is bumped whenever a field changes meaning or disappears; new
+//! fields may be added within a version. Field docs here are the schema documentation
+//! (see also README.md, "JSON output").
+
+use super::Report;
+use crate::decode::flows::{FlowSummary, Transport};
+use crate::model::Timestamp;
+use crate::pipeline::InputFile;
+use crate::protocols::AppFacts;
+use serde::Serialize;
+use std::net::SocketAddr;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct JsonReport<'a> {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub input: Input<'a>,
+    pub flows: Vec<Flow<'a>>,
+}
+
+#[derive(Serialize)]
+pub struct Tool {
+    pub name: &'static str,
+    pub version: &'static str,
+}
+
+#[derive(Serialize)]
+pub struct Input<'a> {
+    pub files: Vec<&'a InputFile>,
+    pub packets: u64,
+    pub bytes: u64,
+    pub link_types: Vec<&'a str>,
+    pub time_span: Option<TimeSpan>,
+    /// True when any file ended inside a record.
+    pub truncated: bool,
+}
+
+#[derive(Serialize)]
+pub struct TimeSpan {
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub seconds: f64,
+}
+
+/// A per-direction pair of counters.
+#[derive(Serialize)]
+pub struct Pair {
+    pub client: u64,
+    pub server: u64,
+}
+
+impl From<[u64; 2]> for Pair {
+    fn from(v: [u64; 2]) -> Self {
+        Pair {
+            client: v[0],
+            server: v[1],
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct Rst {
+    /// `client` or `server`.
+    pub from: &'static str,
+    pub frame: u64,
+}
+
+#[derive(Serialize)]
+pub struct IcmpUnreachable {
+    pub frame: u64,
+    pub code: u8,
+    pub icmpv6: bool,
+}
+
+#[derive(Serialize)]
+pub struct Flow<'a> {
+    /// 1-based, in order of first frame within the report.
+    pub id: usize,
+    pub file: &'a str,
+    pub transport: Transport,
+    /// `ip:port`, or `[v6]:port`.
+    pub client: String,
+    pub server: String,
+    /// Zeek `conn_state` (S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH).
+    pub state: &'static str,
+    pub state_meaning: &'static str,
+    /// Zeek `history` letters (upper case: client, lower case: server).
+    pub history: &'a str,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub duration: f64,
+    /// 1-based frame numbers as Wireshark shows them.
+    pub first_frame: u64,
+    pub last_frame: u64,
+    pub packets: Pair,
+    /// Payload bytes in sequence space (TCP) or datagram payload bytes (UDP).
+    pub bytes: Pair,
+    /// Frame bytes on the wire.
+    pub wire_bytes: Pair,
+    /// SYN → SYN-ACK round trip in seconds.
+    pub rtt: Option<f64>,
+    pub syn_retransmissions: u32,
+    pub retransmissions: Pair,
+    pub gaps: Pair,
+    pub gap_bytes: Pair,
+    /// Bytes cut by the capture's snap length (not network loss).
+    pub snaplen_cut_bytes: Pair,
+    /// True when a buffer cap was hit and some payload was not analysed.
+    pub partial: bool,
+    pub rst: Option<Rst>,
+    pub icmp_unreachable: Option<IcmpUnreachable>,
+    /// Wireshark display filter selecting this flow's packets.
+    pub display_filter: String,
+    #[serde(flatten)]
+    pub app: &'a AppFacts,
+}
+
+pub fn endpoint(a: &SocketAddr) -> String {
+    a.to_string()
+}
+
+fn flow<'a>(id: usize, file: &'a str, f: &'a FlowSummary) -> Flow<'a> {
+    Flow {
+        id,
+        file,
+        transport: f.transport,
+        client: endpoint(&f.client),
+        server: endpoint(&f.server),
+        state: f.state.as_str(),
+        state_meaning: f.state.meaning(),
+        history: &f.history,
+        start: f.first_ts,
+        end: f.last_ts,
+        duration: f.last_ts.secs_since(f.first_ts).max(0.0),
+        first_frame: f.first_frame.0,
+        last_frame: f.last_frame.0,
+        packets: f.packets.into(),
+        bytes: f.bytes.into(),
+        wire_bytes: f.wire_bytes.into(),
+        rtt: f.rtt,
+        syn_retransmissions: f.client_syns.saturating_sub(1),
+        retransmissions: f.retransmissions.into(),
+        gaps: f.gaps.into(),
+        gap_bytes: f.gap_bytes.into(),
+        snaplen_cut_bytes: f.snaplen_bytes.into(),
+        partial: f.cap_hits.iter().any(|n| *n > 0),
+        rst: f.rst.map(|(d, fr)| Rst {
+            from: d.sender(),
+            frame: fr.0,
+        }),
+        icmp_unreachable: f.unreachable.map(|(fr, u)| IcmpUnreachable {
+            frame: fr.0,
+            code: u.code,
+            icmpv6: u.v6,
+        }),
+        display_filter: f.display_filter(),
+        app: &f.app,
+    }
+}
+
+pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
+    let mut flows = Vec::new();
+    let mut link_types: Vec<&str> = Vec::new();
+    let (mut packets, mut bytes) = (0, 0);
+    let mut start: Option<Timestamp> = None;
+    let mut end: Option<Timestamp> = None;
+    for c in r.captures {
+        packets += c.input.packets;
+        bytes += c.input.bytes;
+        for l in &c.input.link_types {
+            if !link_types.contains(&l.as_str()) {
+                link_types.push(l);
+            }
+        }
+        if let Some(t) = c.input.first_ts {
+            start = Some(start.map_or(t, |s| s.min(t)));
+        }
+        if let Some(t) = c.input.last_ts {
+            end = Some(end.map_or(t, |e| e.max(t)));
+        }
+        for f in &c.flows {
+            flows.push(flow(flows.len() + 1, &c.input.path, f));
+        }
+    }
+    JsonReport {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool {
+            name: env!("CARGO_PKG_NAME"),
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        input: Input {
+            files: r.captures.iter().map(|c| &c.input).collect(),
+            packets,
+            bytes,
+            link_types,
+            time_span: match (start, end) {
+                (Some(s), Some(e)) => Some(TimeSpan {
+                    start: s,
+                    end: e,
+                    seconds: e.secs_since(s),
+                }),
+                _ => None,
+            },
+            truncated: r.captures.iter().any(|c| c.input.truncated.is_some()),
+        },
+        flows,
+    }
+}

@@ -1,0 +1,15 @@
+//! Reports: the table people read and the versioned JSON machines read.
+//!
+//! Last layer of the pipeline. Internal types never leak into JSON directly:
+//! `json` holds the serialization-only contract (`SCHEMA_VERSION`), `table` the human
+//! rendering.
+
+pub mod json;
+pub mod table;
+
+use crate::pipeline::CaptureAnalysis;
+
+/// Everything one `analyze` run produced, over all its input files.
+pub struct Report<'a> {
+    pub captures: &'a [CaptureAnalysis],
+}

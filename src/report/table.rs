@@ -1,0 +1,168 @@
+//! The human report: a summary line per capture, then one row per connection.
+//!
+//! Readable at 80 columns (comfy-table wraps cells to the terminal width), with the
+//! meaning of every connection state shown below the table so nobody has to remember
+//! Zeek's codes.
+
+use super::Report;
+use crate::decode::flows::{FlowSummary, Transport};
+use crate::decode::tcp::ConnState;
+use comfy_table::{ContentArrangement, Table, presets};
+use std::io::{self, Write};
+
+/// Formats a byte count the way people read it (`912 B`, `4.2 kB`, `1.3 MB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+fn duration(secs: f64) -> String {
+    if secs < 1.0 {
+        format!("{:.1} ms", secs * 1000.0)
+    } else {
+        format!("{secs:.2} s")
+    }
+}
+
+fn notes(f: &FlowSummary) -> String {
+    let mut n: Vec<String> = Vec::new();
+    let summary = crate::protocols::summary(&f.app);
+    if !summary.is_empty() {
+        n.push(summary);
+    }
+    if let Some((dir, frame)) = f.rst {
+        n.push(format!("RST by {} (frame {frame})", dir.sender()));
+    }
+    if f.client_syns > 1 {
+        n.push(format!("SYN sent {} times", f.client_syns));
+    }
+    let retrans = f.retransmissions[0] + f.retransmissions[1];
+    if retrans > 0 {
+        n.push(format!("{retrans} retransmitted"));
+    }
+    let gaps = f.gaps[0] + f.gaps[1];
+    if gaps > 0 {
+        n.push(format!(
+            "{gaps} gap(s), {} missing",
+            human_bytes(f.gap_bytes[0] + f.gap_bytes[1])
+        ));
+    }
+    if let Some((frame, u)) = f.unreachable {
+        n.push(format!("ICMP unreachable code {} (frame {frame})", u.code));
+    }
+    if f.cap_hits.iter().any(|c| *c > 0) {
+        n.push("analysis partial (buffer cap)".into());
+    }
+    n.join("; ")
+}
+
+pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
+    for c in r.captures {
+        let i = &c.input;
+        let tcp = c
+            .flows
+            .iter()
+            .filter(|f| f.transport == Transport::Tcp)
+            .count();
+        let udp = c.flows.len() - tcp;
+        let span = match (i.first_ts, i.last_ts) {
+            (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
+            _ => String::new(),
+        };
+        writeln!(
+            out,
+            "{}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
+            i.path,
+            match i.format {
+                crate::capture::CaptureFormat::Pcap => "pcap",
+                crate::capture::CaptureFormat::Pcapng => "pcapng",
+            },
+            i.link_types.join("+"),
+            i.packets,
+            human_bytes(i.bytes),
+            if tcp == 1 { "" } else { "s" },
+            if udp == 1 { "" } else { "s" },
+        )?;
+        if let Some(t) = &i.truncated {
+            writeln!(
+                out,
+                "warning: {}: capture ends inside frame {} at byte {} ({}: {} of {} bytes); every complete packet before it was analysed",
+                i.path, t.frame, t.offset, t.reason, t.have, t.need
+            )?;
+        }
+        let d = &i.decode;
+        if d.undecodable > 0 {
+            writeln!(
+                out,
+                "note: {} frame(s) too short or malformed to decode",
+                d.undecodable
+            )?;
+        }
+        if d.ip_fragments > 0 {
+            writeln!(
+                out,
+                "note: {} IP fragment(s) seen (not reassembled)",
+                d.ip_fragments
+            )?;
+        }
+        if c.flows.is_empty() {
+            writeln!(out, "no TCP or UDP traffic in this capture")?;
+            writeln!(out)?;
+            continue;
+        }
+        let mut t = Table::new();
+        t.load_style(presets::UTF8_FULL_CONDENSED)
+            .set_content_arrangement(ContentArrangement::Dynamic);
+        if let Some(w) = width {
+            t.set_width(w);
+        }
+        t.set_header(vec![
+            "#",
+            "Client",
+            "Server",
+            "State",
+            "Pkts c/s",
+            "Bytes c/s",
+            "RTT",
+            "Frames",
+            "Notes",
+        ]);
+        let mut states: Vec<ConnState> = Vec::new();
+        for (n, f) in c.flows.iter().enumerate() {
+            if !states.contains(&f.state) {
+                states.push(f.state);
+            }
+            let proto = match f.transport {
+                Transport::Tcp => "",
+                Transport::Udp => "udp ",
+            };
+            t.add_row(vec![
+                (n + 1).to_string(),
+                f.client.to_string(),
+                format!("{proto}{}", f.server),
+                f.state.as_str().to_string(),
+                format!("{}/{}", f.packets[0], f.packets[1]),
+                format!("{}/{}", human_bytes(f.bytes[0]), human_bytes(f.bytes[1])),
+                f.rtt.map(duration).unwrap_or_default(),
+                format!("{}-{}", f.first_frame, f.last_frame),
+                notes(f),
+            ]);
+        }
+        writeln!(out, "{t}")?;
+        for s in states {
+            writeln!(out, "  {:<6} {}", s.as_str(), s.meaning())?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
