@@ -1,0 +1,121 @@
+//! End-to-end tests of the `trafficdoc` binary: what a person sees on bad input, cut
+//! files and pipes. Exit codes are the documented ones (README, "Exit codes").
+
+mod common;
+use common::*;
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_trafficdoc"))
+}
+
+fn one_line(s: &str) -> &str {
+    let lines: Vec<&str> = s.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one line, got: {s:?}");
+    lines[0]
+}
+
+#[test]
+fn not_a_capture_is_one_clear_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("notes.txt");
+    std::fs::write(&p, "this is a text file\n").unwrap();
+    let o = bin().arg("analyze").arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let line = one_line(&err);
+    assert!(line.starts_with("trafficdoc: "), "{line}");
+    assert!(line.contains("not a pcap or pcapng capture"), "{line}");
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn missing_file_and_empty_file_are_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.pcap");
+    std::fs::write(&empty, b"").unwrap();
+    let o = bin()
+        .arg("analyze")
+        .arg(dir.path().join("nope.pcap"))
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].contains("nope.pcap") && lines[0].contains("No such file"), "{err}");
+    assert!(lines[1].contains("empty file"), "{err}");
+}
+
+#[test]
+fn unknown_link_type_is_named() {
+    // Generated header: pcap magic with link type 147 (a user-defined DLT).
+    let mut h = Vec::new();
+    h.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
+    h.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0]);
+    h.extend_from_slice(&147u32.to_le_bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("odd.pcap");
+    std::fs::write(&p, &h).unwrap();
+    let o = bin().arg("analyze").arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(one_line(&err).contains("link type linktype 147 is not supported"), "{err}");
+}
+
+#[test]
+fn capture_cut_mid_record_is_analysed_and_flagged() {
+    let src = std::fs::read(corpus_file("zeek/pop3/pop3.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cut.pcap");
+    // Cut inside a late record, as when tcpdump is killed.
+    std::fs::write(&p, &src[..src.len() - 30]).unwrap();
+    let o = bin().args(["analyze", "--format", "json"]).arg(&p).output().unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let err = String::from_utf8(o.stderr).unwrap();
+    let line = one_line(&err);
+    assert!(line.contains("cut short in frame 125"), "{line}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["input"]["truncated"], true);
+    assert_eq!(v["input"]["files"][0]["packets"], 124);
+    assert_eq!(v["input"]["files"][0]["truncated"]["frame"], 125);
+    assert_eq!(flows(&v).len(), 11);
+}
+
+#[test]
+fn reads_a_capture_from_stdin() {
+    let src = std::fs::read(corpus_file("zeek/http/connect-with-smtp.pcap")).unwrap();
+    let mut child = bin()
+        .args(["analyze", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&src).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("79.26.245.236:3378"), "{out}");
+    assert!(out.contains("SF"), "{out}");
+    assert!(out.contains("normal establishment and termination"), "{out}");
+}
+
+#[test]
+fn table_names_refusals_and_who_reset() {
+    let r = run(&["analyze", corpus_file("zeek/pop3/pop3.pcap").to_str().unwrap()]);
+    assert_eq!(r.code, 0);
+    assert!(r.stdout.contains("REJ"), "{}", r.stdout);
+    assert!(r.stdout.contains("RST by server (frame 2)"), "{}", r.stdout);
+    assert!(r.stdout.contains("connection attempt rejected"), "{}", r.stdout);
+}
+
+#[test]
+fn help_lists_the_analyze_command() {
+    let o = bin().arg("--help").output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8(o.stdout).unwrap().contains("analyze"));
+    let o = bin().arg("analyze").output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

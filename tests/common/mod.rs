@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests: run the real CLI path in memory.
+#![allow(dead_code)]
+
+use clap::Parser;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use trafficdoc::cli::{self, Cli};
+
+/// `../shared/corpus`, beside the checkout.
+pub fn corpus() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+pub fn corpus_file(rel: &str) -> PathBuf {
+    let p = corpus().join(rel);
+    assert!(p.exists(), "corpus capture missing: {}", p.display());
+    p
+}
+
+pub struct Run {
+    pub code: u8,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `trafficdoc <args>` in-process and captures its output.
+pub fn run(args: &[&str]) -> Run {
+    let mut argv = vec!["trafficdoc"];
+    argv.extend_from_slice(args);
+    let cli = Cli::try_parse_from(argv).expect("arguments parse");
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = cli::run(cli, &mut out, &mut err).expect("run");
+    Run {
+        code,
+        stdout: String::from_utf8(out).expect("utf-8 stdout"),
+        stderr: String::from_utf8(err).expect("utf-8 stderr"),
+    }
+}
+
+/// `trafficdoc analyze --format json FILE` parsed.
+pub fn analyze_json(path: &Path) -> Value {
+    let p = path.to_str().expect("utf-8 path");
+    let r = run(&["analyze", "--format", "json", p]);
+    assert!(r.code == 0 || r.code == 1 || r.code == 3, "exit {} for {p}: {}", r.code, r.stderr);
+    serde_json::from_str(&r.stdout).expect("valid JSON report")
+}
+
+/// Every capture file in the shared corpus (not the expected-output files).
+pub fn corpus_captures() -> Vec<PathBuf> {
+    let mut v = Vec::new();
+    let mut stack = vec![corpus()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read corpus dir") {
+            let p = e.expect("dir entry").path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+                if n.ends_with(".pcap") || n.ends_with(".pcapng") {
+                    v.push(p);
+                }
+            }
+        }
+    }
+    v.sort();
+    v
+}
+
+/// Flows of a JSON report.
+pub fn flows(v: &Value) -> &Vec<Value> {
+    v["flows"].as_array().expect("flows array")
+}
