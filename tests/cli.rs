@@ -1,6 +1,8 @@
 //! End-to-end tests of the `trafficdoc` binary: what a person sees on bad input, cut
 //! files and pipes. Exit codes are the documented ones (README, "Exit codes").
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::*;
 use std::io::Write;
@@ -45,7 +47,10 @@ fn missing_file_and_empty_file_are_one_line_each() {
     let err = String::from_utf8(o.stderr).unwrap();
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
-    assert!(lines[0].contains("nope.pcap") && lines[0].contains("No such file"), "{err}");
+    assert!(
+        lines[0].contains("nope.pcap") && lines[0].contains("No such file"),
+        "{err}"
+    );
     assert!(lines[1].contains("empty file"), "{err}");
 }
 
@@ -62,7 +67,10 @@ fn unknown_link_type_is_named() {
     let o = bin().arg("analyze").arg(&p).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
-    assert!(one_line(&err).contains("link type linktype 147 is not supported"), "{err}");
+    assert!(
+        one_line(&err).contains("link type linktype 147 is not supported"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -72,7 +80,11 @@ fn capture_cut_mid_record_is_analysed_and_flagged() {
     let p = dir.path().join("cut.pcap");
     // Cut inside a late record, as when tcpdump is killed.
     std::fs::write(&p, &src[..src.len() - 30]).unwrap();
-    let o = bin().args(["analyze", "--format", "json"]).arg(&p).output().unwrap();
+    let o = bin()
+        .args(["analyze", "--format", "json"])
+        .arg(&p)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(3));
     let err = String::from_utf8(o.stderr).unwrap();
     let line = one_line(&err);
@@ -99,16 +111,26 @@ fn reads_a_capture_from_stdin() {
     let out = String::from_utf8(o.stdout).unwrap();
     assert!(out.contains("79.26.245.236:3378"), "{out}");
     assert!(out.contains("SF"), "{out}");
-    assert!(out.contains("normal establishment and termination"), "{out}");
+    assert!(
+        out.contains("normal establishment and termination"),
+        "{out}"
+    );
 }
 
 #[test]
 fn table_names_refusals_and_who_reset() {
-    let r = run(&["analyze", corpus_file("zeek/pop3/pop3.pcap").to_str().unwrap()]);
+    let r = run(&[
+        "analyze",
+        corpus_file("zeek/pop3/pop3.pcap").to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("REJ"), "{}", r.stdout);
     assert!(r.stdout.contains("RST by server (frame 2)"), "{}", r.stdout);
-    assert!(r.stdout.contains("connection attempt rejected"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("connection attempt rejected"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -1,6 +1,8 @@
 //! Replays the real captures of `../shared/corpus` (Zeek's and JA4's test suites) and
 //! checks connections and states against the facts in its MANIFEST.md.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::*;
 use serde_json::Value;
@@ -50,7 +52,13 @@ fn connect_with_header_over_ipv6_null_loopback() {
     assert_eq!(f["server"], "[::1]:80");
     assert_eq!(f["state"], "S1");
     assert_eq!(f["history"], "ShAaDd");
-    assert_eq!((f["packets"]["client"].as_u64(), f["packets"]["server"].as_u64()), (Some(29), Some(29)));
+    assert_eq!(
+        (
+            f["packets"]["client"].as_u64(),
+            f["packets"]["server"].as_u64()
+        ),
+        (Some(29), Some(29))
+    );
     assert_eq!(f["bytes"]["client"], 3644);
     assert_eq!(f["bytes"]["server"], 55499);
 }
@@ -63,11 +71,24 @@ fn pop3_refused_attempts_are_separate_rejected_connections() {
     let rej: Vec<_> = t.iter().filter(|f| f.2 == "REJ").collect();
     assert_eq!(rej.len(), 6);
     assert!(rej.iter().all(|f| f.3 == "Sr"));
-    assert_eq!(rej.iter().filter(|f| f.0 == "192.168.0.4:26242" && f.1 == "212.227.15.188:110").count(), 3);
-    assert_eq!(rej.iter().filter(|f| f.0 == "192.168.0.4:26245" && f.1 == "212.227.15.171:110").count(), 3);
+    assert_eq!(
+        rej.iter()
+            .filter(|f| f.0 == "192.168.0.4:26242" && f.1 == "212.227.15.188:110")
+            .count(),
+        3
+    );
+    assert_eq!(
+        rej.iter()
+            .filter(|f| f.0 == "192.168.0.4:26245" && f.1 == "212.227.15.171:110")
+            .count(),
+        3
+    );
     let sf: Vec<_> = t.iter().filter(|f| f.2 == "SF").collect();
     assert_eq!(sf.len(), 5);
-    assert!(sf.iter().all(|f| f.1 == "212.227.15.166:110" && f.3 == "ShAdDafF"));
+    assert!(
+        sf.iter()
+            .all(|f| f.1 == "212.227.15.166:110" && f.3 == "ShAdDafF")
+    );
     // The RSTs are frames 2, 4, 6, 8, 10, 12 and each names the server as sender.
     let rst_frames: Vec<u64> = flows(&v)
         .iter()
@@ -114,7 +135,13 @@ fn pcapng_with_two_interfaces() {
     let f = flows(&v);
     let got: Vec<(&str, &str, &str)> = f
         .iter()
-        .map(|f| (f["client"].as_str().unwrap(), f["state"].as_str().unwrap(), f["history"].as_str().unwrap()))
+        .map(|f| {
+            (
+                f["client"].as_str().unwrap(),
+                f["state"].as_str().unwrap(),
+                f["history"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -124,7 +151,10 @@ fn pcapng_with_two_interfaces() {
             ("10.0.0.4:56352", "SF", "Dd"),
         ]
     );
-    assert!(f.iter().all(|f| f["server"] == "1.1.1.1:53" && f["transport"] == "udp"));
+    assert!(
+        f.iter()
+            .all(|f| f["server"] == "1.1.1.1:53" && f["transport"] == "udp")
+    );
 }
 
 #[test]
@@ -162,30 +192,75 @@ fn pcap_named_pcapng_is_detected_by_magic() {
 #[test]
 fn single_flow_captures_name_the_right_endpoints() {
     for (file, client, server) in [
-        ("zeek/http/proxy.pcap", "192.168.56.1:52679", "192.168.56.101:80"),
-        ("ja4/https-connect.pcap", "10.11.12.13:54723", "10.9.8.7:8080"),
-        ("ja4/http1-with-cookies.pcapng", "127.0.0.1:61256", "127.0.0.1:8000"),
-        ("zeek/tls/tls-1.2-handshake-failure.pcap", "192.168.4.149:53525", "74.125.239.37:443"),
-        ("zeek/tls/chrome-1250-tls-x25519-kyber.pcap", "0.0.51.217:13783", "142.250.200.14:443"),
-        ("zeek/http/http-inner-transfer-encoding-ossfuzz.pcap", "10.0.0.1:51650", "10.0.0.2:80"),
+        (
+            "zeek/http/proxy.pcap",
+            "192.168.56.1:52679",
+            "192.168.56.101:80",
+        ),
+        (
+            "ja4/https-connect.pcap",
+            "10.11.12.13:54723",
+            "10.9.8.7:8080",
+        ),
+        (
+            "ja4/http1-with-cookies.pcapng",
+            "127.0.0.1:61256",
+            "127.0.0.1:8000",
+        ),
+        (
+            "zeek/tls/tls-1.2-handshake-failure.pcap",
+            "192.168.4.149:53525",
+            "74.125.239.37:443",
+        ),
+        (
+            "zeek/tls/chrome-1250-tls-x25519-kyber.pcap",
+            "0.0.51.217:13783",
+            "142.250.200.14:443",
+        ),
+        (
+            "zeek/http/http-inner-transfer-encoding-ossfuzz.pcap",
+            "10.0.0.1:51650",
+            "10.0.0.2:80",
+        ),
     ] {
         let v = analyze_json(&corpus_file(file));
         let f = only_flow(&v);
-        assert_eq!((f["client"].as_str(), f["server"].as_str()), (Some(client), Some(server)), "{file}");
+        assert_eq!(
+            (f["client"].as_str(), f["server"].as_str()),
+            (Some(client), Some(server)),
+            "{file}"
+        );
     }
 }
 
 #[test]
 fn multi_flow_tls_captures() {
     let v = analyze_json(&corpus_file("zeek/tls/tls-expired-cert.pcap"));
-    let servers: Vec<&str> = flows(&v).iter().map(|f| f["server"].as_str().unwrap()).collect();
+    let servers: Vec<&str> = flows(&v)
+        .iter()
+        .map(|f| f["server"].as_str().unwrap())
+        .collect();
     assert_eq!(servers, vec!["87.98.220.10:443", "122.1.240.204:443"]);
     let v = analyze_json(&corpus_file("ja4/browsers-x509.pcapng"));
-    let servers: Vec<&str> = flows(&v).iter().map(|f| f["server"].as_str().unwrap()).collect();
-    assert_eq!(servers, vec!["13.107.21.239:443", "68.67.160.117:443", "103.42.133.15:443"]);
+    let servers: Vec<&str> = flows(&v)
+        .iter()
+        .map(|f| f["server"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        servers,
+        vec![
+            "13.107.21.239:443",
+            "68.67.160.117:443",
+            "103.42.133.15:443"
+        ]
+    );
     let v = analyze_json(&corpus_file("ja4/socks-https-example.pcap"));
     assert_eq!(flows(&v).len(), 3);
-    assert!(flows(&v).iter().all(|f| f["server"] == "10.180.156.249:1080" && f["state"] == "SF"));
+    assert!(
+        flows(&v)
+            .iter()
+            .all(|f| f["server"] == "10.180.156.249:1080" && f["state"] == "SF")
+    );
 }
 
 #[test]
@@ -206,9 +281,16 @@ fn headers_only_capture_keeps_every_decodable_packet() {
 
 #[test]
 fn one_byte_snaplen_frame_is_noted_not_fatal() {
-    let r = run(&["analyze", corpus_file("zeek/trunc/trunc-hdr.pcap").to_str().unwrap()]);
+    let r = run(&[
+        "analyze",
+        corpus_file("zeek/trunc/trunc-hdr.pcap").to_str().unwrap(),
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("1 frame(s) too short or malformed"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("1 frame(s) too short or malformed"),
+        "{}",
+        r.stdout
+    );
     let v = analyze_json(&corpus_file("zeek/trunc/trunc-hdr.pcap"));
     assert_eq!(v["input"]["files"][0]["decode"]["undecodable"], 1);
     assert!(flows(&v).is_empty());
@@ -232,9 +314,16 @@ fn every_corpus_capture_yields_valid_versioned_json() {
         for f in flows(&v) {
             let first = f["first_frame"].as_u64().unwrap();
             let last = f["last_frame"].as_u64().unwrap();
-            assert!(first >= 1 && first <= last, "{}: bad frames {first}-{last}", c.display());
+            assert!(
+                first >= 1 && first <= last,
+                "{}: bad frames {first}-{last}",
+                c.display()
+            );
             let filter = f["display_filter"].as_str().unwrap();
-            assert!(filter.contains(&format!("frame.number>={first}")), "{filter}");
+            assert!(
+                filter.contains(&format!("frame.number>={first}")),
+                "{filter}"
+            );
         }
     }
 }

@@ -6,6 +6,8 @@
 //! the way Zeek does, so refused attempts retried on the same port are separate
 //! connections. Connections are therefore summed per pair before comparing.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 mod common;
 use common::*;
 use std::collections::BTreeMap;
@@ -33,7 +35,10 @@ fn tshark_available() -> bool {
 fn endpoint(s: &str) -> SocketAddr {
     let (ip, port) = s.rsplit_once(':').expect("ip:port");
     let ip = ip.trim_start_matches('[').trim_end_matches(']');
-    SocketAddr::new(ip.parse::<IpAddr>().expect("ip"), port.parse().expect("port"))
+    SocketAddr::new(
+        ip.parse::<IpAddr>().expect("ip"),
+        port.parse().expect("port"),
+    )
 }
 
 fn pair(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: run the real CLI path in memory.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use clap::Parser;
 use serde_json::Value;
@@ -42,7 +42,12 @@ pub fn run(args: &[&str]) -> Run {
 pub fn analyze_json(path: &Path) -> Value {
     let p = path.to_str().expect("utf-8 path");
     let r = run(&["analyze", "--format", "json", p]);
-    assert!(r.code == 0 || r.code == 1 || r.code == 3, "exit {} for {p}: {}", r.code, r.stderr);
+    assert!(
+        r.code == 0 || r.code == 1 || r.code == 3,
+        "exit {} for {p}: {}",
+        r.code,
+        r.stderr
+    );
     serde_json::from_str(&r.stdout).expect("valid JSON report")
 }
 
