@@ -21,6 +21,8 @@ pub mod http;
 pub mod ntlm;
 pub mod secrets;
 mod stream_buf;
+pub mod tls;
+pub mod x509;
 
 pub use secrets::mask_key;
 
@@ -48,6 +50,12 @@ pub struct AppFacts {
     /// HTTP exchanges in request order (including the CONNECT that opened a tunnel).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<http::HttpExchange>,
+    /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<tls::TlsFacts>,
+    /// The TLS facts came from inside an HTTP CONNECT tunnel.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_in_tunnel: bool,
     /// Decode problems (malformed or truncated messages), in order seen.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
@@ -62,6 +70,7 @@ const SNIFF_BYTES: usize = 8;
 enum Mode {
     Sniff,
     Http(Box<http::HttpDecoder>),
+    Tls(Box<tls::TlsDecoder>),
     Other,
 }
 
@@ -112,6 +121,7 @@ impl StreamDecoder {
                 h.on_data(dir, data, frame, ts);
                 self.check_tunnel();
             }
+            Mode::Tls(t) => t.on_data(dir, data, frame, ts),
             Mode::Other => {}
         }
     }
@@ -130,6 +140,7 @@ impl StreamDecoder {
                 self.mode = Mode::Other;
             }
             Mode::Http(h) => h.on_gap(dir, len),
+            Mode::Tls(t) => t.on_gap(dir, len),
             Mode::Other => {}
         }
     }
@@ -142,6 +153,7 @@ impl StreamDecoder {
         match &self.mode {
             Mode::Sniff => true,
             Mode::Http(h) => h.wants_data(dir) || h.tunnel_open(),
+            Mode::Tls(t) => t.wants_data(dir),
             Mode::Other => false,
         }
     }
@@ -159,11 +171,21 @@ impl StreamDecoder {
                 facts.http = ex;
                 facts.notes.extend(notes);
             }
+            Mode::Tls(t) => {
+                facts.protocol = AppProtocol::Tls;
+                let (tls, notes) = t.finish();
+                facts.tls = Some(tls);
+                facts.notes.extend(notes);
+            }
             Mode::Other => facts.protocol = AppProtocol::Other,
         }
         if let Some(t) = self.tunnel {
             let inner = t.finish();
             facts.http.extend(inner.http);
+            if inner.tls.is_some() {
+                facts.tls = inner.tls;
+                facts.tls_in_tunnel = true;
+            }
             facts
                 .notes
                 .extend(inner.notes.into_iter().map(|n| format!("tunnel: {n}")));
@@ -183,7 +205,11 @@ impl StreamDecoder {
             .collect();
         let mode = if http::looks_like_http(dir, &head) {
             Mode::Http(Box::default())
-        } else if head.len() < SNIFF_BYTES && could_be_http_prefix(dir, &head) {
+        } else if tls::looks_like_tls(&head) {
+            Mode::Tls(Box::default())
+        } else if head.len() < SNIFF_BYTES
+            && (could_be_http_prefix(dir, &head) || tls::could_be_tls_prefix(&head))
+        {
             return; // wait for more bytes
         } else {
             Mode::Other
@@ -276,6 +302,9 @@ pub fn summary(facts: &AppFacts) -> String {
         }
         parts.push(s);
     }
+    if let Some(t) = &facts.tls {
+        parts.push(tls_summary(t));
+    }
     if parts.is_empty() {
         return match facts.protocol {
             AppProtocol::Unknown => "no payload".to_string(),
@@ -284,6 +313,49 @@ pub fn summary(facts: &AppFacts) -> String {
         };
     }
     parts.join("; ")
+}
+
+/// `TLS1.3 sni=api.anthropic.com → alert unknown_ca from client`.
+fn tls_summary(t: &tls::TlsFacts) -> String {
+    let version = t
+        .version
+        .as_deref()
+        .or(t.supported_versions.first().map(String::as_str))
+        .or(t.client_version.as_deref())
+        .unwrap_or("TLS")
+        .replace("TLSv", "TLS");
+    let mut s = version;
+    if let Some(sni) = &t.sni {
+        s.push_str(&format!(" sni={sni}"));
+    }
+    if let Some(issuer) = t.certificates.first().map(|c| &c.issuer) {
+        s.push_str(&format!(" issuer=\"{issuer}\""));
+    }
+    let end = if let Some(a) = t
+        .alerts
+        .iter()
+        .find(|a| a.level.as_deref() == Some("fatal"))
+    {
+        format!(
+            "alert {} from {}",
+            a.description.as_deref().unwrap_or("?"),
+            a.from
+        )
+    } else {
+        match t.outcome {
+            tls::HandshakeOutcome::Established => "established".to_string(),
+            tls::HandshakeOutcome::ClientEncryptedAlert => {
+                "client sent an encrypted alert after the server's flight".to_string()
+            }
+            tls::HandshakeOutcome::ClientSilentAfterServerFlight => {
+                "client went silent after the server's flight".to_string()
+            }
+            tls::HandshakeOutcome::NoServerHello => "no server_hello".to_string(),
+            tls::HandshakeOutcome::NoClientHello => "no client_hello seen".to_string(),
+            _ => "handshake incomplete".to_string(),
+        }
+    };
+    format!("{s} → {end}")
 }
 
 #[cfg(test)]
@@ -305,6 +377,36 @@ mod tests {
         assert_eq!(f.protocol, AppProtocol::Http);
         assert_eq!(f.http[0].request_frame, Some(FrameNo(1)));
         assert_eq!(summary(&f), "CONNECT h:443 → 407 (Basic, NTLM)");
+    }
+
+    #[test]
+    fn connect_tunnel_carries_tls() {
+        let mut d = StreamDecoder::new(50000, 8080);
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"CONNECT example.com:443 HTTP/1.1\r\n\r\n",
+            1,
+        );
+        feed(
+            &mut d,
+            Dir::ToClient,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            2,
+        );
+        let ch = tls::tests::client_hello();
+        feed(&mut d, Dir::ToServer, &ch[..3], 3);
+        feed(&mut d, Dir::ToServer, &ch[3..], 4);
+        feed(&mut d, Dir::ToClient, &[21, 3, 3, 0, 2, 2, 48], 5);
+        assert!(!d.wants_data(Dir::ToClient));
+        let f = d.finish();
+        assert!(f.tls_in_tunnel);
+        let t = f.tls.as_ref().unwrap();
+        assert_eq!(t.client_hello_frame, Some(FrameNo(4)));
+        assert_eq!(
+            summary(&f),
+            "CONNECT example.com:443 → 200; TLS1.3 sni=example.com → alert unknown_ca from server"
+        );
     }
 
     #[test]
