@@ -317,7 +317,7 @@ fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         headers: owned(req.headers),
                     },
                 ),
-                Err(e) => Parsed::Error(e.to_string()),
+                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
             }
         }
         Dir::ToClient => {
@@ -335,8 +335,80 @@ fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         headers: owned(resp.headers),
                     },
                 ),
-                Err(e) => Parsed::Error(e.to_string()),
+                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
             }
+        }
+    }
+}
+
+/// Fallback for heads httparse refuses but real clients send (Zeek's
+/// connect-with-smtp.pcap: `CONNECT host:25 / HTTP/1.0` and a header line without
+/// a colon): start line split at the first and last space, header lines without
+/// ':' ignored. `None` when even that does not fit.
+fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
+    let Some(end) = end else {
+        // Not complete yet; only claim it if the start line looks right.
+        let first = bytes.split(|&b| b == b'\n').next()?;
+        return looks_like_http(dir, first).then_some(Parsed::Partial);
+    };
+    let head = String::from_utf8_lossy(bytes.get(..end)?).into_owned();
+    let mut lines = head.lines();
+    let start = lines.next()?.trim_end();
+    let headers: Vec<(String, Vec<u8>)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
+        .take(MAX_HEADERS)
+        .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
+        .collect();
+    let version = |v: &str| match v {
+        "HTTP/1.0" => Some(0u8),
+        "HTTP/1.1" => Some(1u8),
+        _ => None,
+    };
+    match dir {
+        Dir::ToServer => {
+            let (method, rest) = start.split_once(' ')?;
+            let (target, ver) = rest.rsplit_once(' ')?;
+            let v = version(ver)?;
+            if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
+                return None;
+            }
+            Some(Parsed::Complete(
+                end,
+                Head {
+                    method: Some(method.to_string()),
+                    target: Some(text(target.trim().as_bytes())),
+                    status: None,
+                    reason: None,
+                    version: Some(v),
+                    headers,
+                },
+            ))
+        }
+        Dir::ToClient => {
+            let (ver, rest) = start.split_once(' ')?;
+            let v = version(ver)?;
+            let (code, reason) = rest
+                .trim_start()
+                .split_once(' ')
+                .unwrap_or((rest.trim(), ""));
+            let code: u16 = code.parse().ok().filter(|c| (100..1000).contains(c))?;
+            Some(Parsed::Complete(
+                end,
+                Head {
+                    method: None,
+                    target: None,
+                    status: Some(code),
+                    reason: Some(text(reason.as_bytes())),
+                    version: Some(v),
+                    headers,
+                },
+            ))
         }
     }
 }

@@ -20,7 +20,10 @@
 pub mod http;
 pub mod ntlm;
 pub mod secrets;
+pub mod socks;
 mod stream_buf;
+#[cfg(test)]
+mod testpcap;
 pub mod tls;
 pub mod x509;
 
@@ -39,6 +42,7 @@ pub enum AppProtocol {
     Http,
     Tls,
     Dns,
+    Socks,
     /// Payload that is none of the above.
     Other,
 }
@@ -53,7 +57,10 @@ pub struct AppFacts {
     /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<tls::TlsFacts>,
-    /// The TLS facts came from inside an HTTP CONNECT tunnel.
+    /// SOCKS handshake, when the connection went through a SOCKS proxy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socks: Option<socks::SocksFacts>,
+    /// The TLS facts came from inside an HTTP CONNECT or SOCKS tunnel.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tls_in_tunnel: bool,
     /// Decode problems (malformed or truncated messages), in order seen.
@@ -71,6 +78,7 @@ enum Mode {
     Sniff,
     Http(Box<http::HttpDecoder>),
     Tls(Box<tls::TlsDecoder>),
+    Socks(Box<socks::SocksDecoder>),
     Other,
 }
 
@@ -122,6 +130,10 @@ impl StreamDecoder {
                 self.check_tunnel();
             }
             Mode::Tls(t) => t.on_data(dir, data, frame, ts),
+            Mode::Socks(s) => {
+                s.on_data(dir, data, frame, ts);
+                self.check_tunnel();
+            }
             Mode::Other => {}
         }
     }
@@ -141,6 +153,7 @@ impl StreamDecoder {
             }
             Mode::Http(h) => h.on_gap(dir, len),
             Mode::Tls(t) => t.on_gap(dir, len),
+            Mode::Socks(_) => self.mode = Mode::Other,
             Mode::Other => {}
         }
     }
@@ -154,6 +167,7 @@ impl StreamDecoder {
             Mode::Sniff => true,
             Mode::Http(h) => h.wants_data(dir) || h.tunnel_open(),
             Mode::Tls(t) => t.wants_data(dir),
+            Mode::Socks(s) => s.wants_data() || s.tunnel_open(),
             Mode::Other => false,
         }
     }
@@ -175,6 +189,12 @@ impl StreamDecoder {
                 facts.protocol = AppProtocol::Tls;
                 let (tls, notes) = t.finish();
                 facts.tls = Some(tls);
+                facts.notes.extend(notes);
+            }
+            Mode::Socks(s) => {
+                facts.protocol = AppProtocol::Socks;
+                let (socks, notes) = s.finish();
+                facts.socks = Some(socks);
                 facts.notes.extend(notes);
             }
             Mode::Other => facts.protocol = AppProtocol::Other,
@@ -207,6 +227,8 @@ impl StreamDecoder {
             Mode::Http(Box::default())
         } else if tls::looks_like_tls(&head) {
             Mode::Tls(Box::default())
+        } else if dir == Dir::ToServer && socks::looks_like_socks(&head) {
+            Mode::Socks(Box::default())
         } else if head.len() < SNIFF_BYTES
             && (could_be_http_prefix(dir, &head) || tls::could_be_tls_prefix(&head))
         {
@@ -231,13 +253,11 @@ impl StreamDecoder {
     }
 
     fn check_tunnel(&mut self) {
-        let Mode::Http(h) = &mut self.mode else {
-            return;
+        let chunks = match &mut self.mode {
+            Mode::Http(h) if h.tunnel_open() => h.take_tunnel_bytes(),
+            Mode::Socks(s) if s.tunnel_open() => s.take_tunnel_bytes(),
+            _ => return,
         };
-        if !h.tunnel_open() {
-            return;
-        }
-        let chunks = h.take_tunnel_bytes();
         if self.tunnel.is_none() {
             if self.depth >= MAX_TUNNEL_DEPTH {
                 return;
@@ -301,6 +321,18 @@ pub fn summary(facts: &AppFacts) -> String {
             }
         }
         parts.push(s);
+    }
+    if let Some(s) = &facts.socks {
+        parts.push(format!(
+            "SOCKS{} {} → {}",
+            s.version,
+            s.target.as_deref().unwrap_or("?"),
+            match s.reply {
+                Some(r) if s.granted => format!("granted ({r})"),
+                Some(r) => format!("refused ({r})"),
+                None => "no reply".to_string(),
+            }
+        ));
     }
     if let Some(t) = &facts.tls {
         parts.push(tls_summary(t));

@@ -38,7 +38,17 @@ pub struct CertInfo {
     pub is_ca: bool,
     /// The DER, if not larger than [`MAX_DER_BYTES`]; for `--export-certs`.
     #[serde(skip)]
-    pub der: Option<Vec<u8>>,
+    pub der: Option<Der>,
+}
+
+/// Certificate DER bytes; `Debug` shows only the length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Der(pub Vec<u8>);
+
+impl std::fmt::Debug for Der {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Der({} bytes)", self.0.len())
+    }
 }
 
 /// Parses one DER certificate. `Err` carries a short reason for a decode note.
@@ -73,7 +83,7 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo, String> {
         sha256: hex(&Sha256::digest(der)),
         self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
         is_ca,
-        der: (der.len() <= MAX_DER_BYTES).then(|| der.to_vec()),
+        der: (der.len() <= MAX_DER_BYTES).then(|| Der(der.to_vec())),
     })
 }
 
