@@ -54,6 +54,9 @@ pub struct AnalyzeArgs {
     /// Bytes held per connection direction while waiting for a missing segment.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub stream_buffer: usize,
+    /// Bytes held across all connections while waiting for missing segments.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub total_buffer: usize,
     /// Seconds without packets after which a TCP connection is considered over.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub idle_timeout: u64,
@@ -66,6 +69,7 @@ impl AnalyzeArgs {
                 max_buffered_bytes: self.stream_buffer,
                 ..Limits::default()
             },
+            max_total_buffered: self.total_buffer,
             tcp_idle_ns: i64::try_from(self.idle_timeout.saturating_mul(1_000_000_000))
                 .unwrap_or(i64::MAX),
             ..TableConfig::default()

@@ -26,6 +26,9 @@ pub enum Transport {
 #[derive(Clone, Copy, Debug)]
 pub struct TableConfig {
     pub limits: Limits,
+    /// Bytes held above holes across all connections; past it, the connection that
+    /// just grew gives up its holes.
+    pub max_total_buffered: usize,
     /// A TCP flow with no packet for this long is finished (Zeek: 5 min).
     pub tcp_idle_ns: i64,
     /// A closed TCP flow lingers this long for stray packets.
@@ -38,6 +41,7 @@ impl Default for TableConfig {
     fn default() -> Self {
         TableConfig {
             limits: Limits::default(),
+            max_total_buffered: 64 << 20,
             tcp_idle_ns: 300 * 1_000_000_000,
             tcp_closed_linger_ns: 60 * 1_000_000_000,
             udp_idle_ns: 60 * 1_000_000_000,
@@ -233,6 +237,8 @@ pub struct FlowTable {
     done: Vec<FlowSummary>,
     latest: Timestamp,
     last_sweep: Timestamp,
+    /// Bytes held above holes, all connections together.
+    buffered: usize,
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
 }
@@ -245,6 +251,7 @@ impl FlowTable {
             udp: FxHashMap::default(),
             done: Vec::new(),
             latest: Timestamp(i64::MIN),
+            buffered: 0,
             last_sweep: Timestamp(i64::MIN),
             orphan_unreachables: 0,
         }
@@ -278,6 +285,7 @@ impl FlowTable {
             let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
             let reused = fresh_syn && conn.is_closed() && (!same_syn || conn.was_reset());
             if reused && let Some(old) = self.tcp.remove(&key) {
+                self.buffered = self.buffered.saturating_sub(old.buffered());
                 self.done.push(FlowSummary::from_tcp(old));
             }
         }
@@ -300,7 +308,19 @@ impl FlowTable {
         } else {
             Dir::ToClient
         };
+        let before = conn.buffered();
         conn.packet(dir, seg, frame, ts, wire_len, &limits);
+        let after = conn.buffered();
+        self.buffered = (self.buffered + after).saturating_sub(before);
+        if self.buffered > self.cfg.max_total_buffered {
+            conn.shed_buffers();
+            self.buffered = self.buffered.saturating_sub(after);
+        }
+    }
+
+    /// Bytes held above holes across all connections.
+    pub fn buffered(&self) -> usize {
+        self.buffered
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -387,6 +407,7 @@ impl FlowTable {
             .collect();
         for k in expired {
             if let Some(c) = self.tcp.remove(&k) {
+                self.buffered = self.buffered.saturating_sub(c.buffered());
                 self.done.push(FlowSummary::from_tcp(c));
             }
         }
@@ -414,5 +435,96 @@ impl FlowTable {
         self.done
             .sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
         self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::ip::TcpFlags;
+
+    fn seg(sport: u16, seq: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
+        TcpSegment {
+            src_port: sport,
+            dst_port: 8080,
+            seq,
+            ack: 1,
+            flags: TcpFlags(flags),
+            window: 1000,
+            payload,
+            wire_len: payload.len() as u32,
+        }
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn global_buffer_cap_sheds_and_marks_the_flow_partial() {
+        let cfg = TableConfig {
+            max_total_buffered: 150,
+            ..TableConfig::default()
+        };
+        let mut t = FlowTable::new(cfg);
+        let server = addr("10.0.0.1:8080");
+        let data = [7u8; 100];
+        for (i, port) in [40000u16, 40001].into_iter().enumerate() {
+            let c = SocketAddr::new(addr("10.0.0.2:1").ip(), port);
+            let f = FrameNo(i as u64 * 2 + 1);
+            t.tcp(
+                c,
+                server,
+                &seg(port, 0, TcpFlags::SYN, &[]),
+                f,
+                Timestamp(0),
+                60,
+            );
+            // Data far above the next expected byte: held, waiting for the hole.
+            t.tcp(
+                c,
+                server,
+                &seg(port, 1000, TcpFlags::ACK, &data),
+                FrameNo(f.0 + 1),
+                Timestamp(0),
+                160,
+            );
+        }
+        assert!(t.buffered() <= 150, "held {}", t.buffered());
+        let flows = t.finish();
+        assert_eq!(flows.len(), 2);
+        assert_eq!(flows[0].cap_hits, [0, 0]);
+        assert_eq!(flows[1].cap_hits, [1, 0]);
+        assert_eq!(flows[1].gaps[0], 1);
+    }
+
+    #[test]
+    fn new_syn_after_close_is_a_new_connection() {
+        let mut t = FlowTable::new(TableConfig::default());
+        let (c, s) = (addr("10.0.0.2:40000"), addr("10.0.0.1:8080"));
+        t.tcp(
+            c,
+            s,
+            &seg(40000, 100, TcpFlags::SYN, &[]),
+            FrameNo(1),
+            Timestamp(0),
+            60,
+        );
+        let mut rst = seg(8080, 0, TcpFlags::RST | TcpFlags::ACK, &[]);
+        rst.dst_port = 40000;
+        t.tcp(s, c, &rst, FrameNo(2), Timestamp(1), 60);
+        t.tcp(
+            c,
+            s,
+            &seg(40000, 5000, TcpFlags::SYN, &[]),
+            FrameNo(3),
+            Timestamp(2),
+            60,
+        );
+        let flows = t.finish();
+        assert_eq!(flows.len(), 2);
+        assert_eq!(flows[0].state, ConnState::REJ);
+        assert_eq!(flows[1].state, ConnState::S0);
+        assert_eq!(flows[1].first_frame, FrameNo(3));
     }
 }

@@ -11,44 +11,441 @@
 //! - `wants_data()` lets reassembly stop buffering once nothing more will be decoded
 //!   (e.g. TLS application data after a completed handshake);
 //! - `finish()` once, at the end, yields the flow's `AppFacts`.
+//!
+//! The protocol is recognised by content, not port: HTTP/1.x by its start line, TLS
+//! by its record header, DNS over TCP (port 53 only) by its length prefix. After a
+//! 2xx answer to CONNECT the tunnel's bytes go to a nested decoder (normally TLS).
+//! UDP DNS does not come through here: see [`dns::DnsTracker`].
+
+pub mod http;
+pub mod ntlm;
+pub mod secrets;
+pub mod socks;
+mod stream_buf;
+#[cfg(test)]
+mod testpcap;
+pub mod tls;
+pub mod x509;
+
+pub use secrets::mask_key;
 
 use crate::model::{Dir, FrameNo, Timestamp};
 use serde::Serialize;
 
+/// Which application protocol a connection carried.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppProtocol {
+    /// Not (yet) recognised: no payload, or too little to tell.
+    #[default]
+    Unknown,
+    Http,
+    Tls,
+    Dns,
+    Socks,
+    /// Payload that is none of the above.
+    Other,
+}
+
 /// Facts decoded from one TCP connection's payload.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AppFacts {
+    pub protocol: AppProtocol,
+    /// HTTP exchanges in request order (including the CONNECT that opened a tunnel).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub http: Vec<http::HttpExchange>,
+    /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls: Option<tls::TlsFacts>,
+    /// SOCKS handshake, when the connection went through a SOCKS proxy.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub socks: Option<socks::SocksFacts>,
+    /// The TLS facts came from inside an HTTP CONNECT or SOCKS tunnel.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tls_in_tunnel: bool,
     /// Decode problems (malformed or truncated messages), in order seen.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
+/// Nesting limit for tunnels inside tunnels (CONNECT through CONNECT).
+const MAX_TUNNEL_DEPTH: u8 = 2;
+/// Bytes kept while the protocol is not yet recognisable.
+const SNIFF_BYTES: usize = 8;
+
+#[derive(Debug)]
+enum Mode {
+    Sniff,
+    Http(Box<http::HttpDecoder>),
+    Tls(Box<tls::TlsDecoder>),
+    Socks(Box<socks::SocksDecoder>),
+    Other,
+}
+
 /// Per-connection decoder: recognises the protocol by content and dispatches.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StreamDecoder {
-    facts: AppFacts,
+    client_port: u16,
+    server_port: u16,
+    depth: u8,
+    mode: Mode,
+    /// First bytes per direction while sniffing (too short to tell).
+    sniff: [Vec<(Vec<u8>, FrameNo, Timestamp)>; 2],
+    /// Decoder of a CONNECT tunnel's bytes.
+    tunnel: Option<Box<StreamDecoder>>,
+    notes: Vec<String>,
+}
+
+impl Default for StreamDecoder {
+    fn default() -> Self {
+        StreamDecoder::new(0, 0)
+    }
 }
 
 impl StreamDecoder {
-    pub fn new(_client_port: u16, _server_port: u16) -> Self {
-        StreamDecoder::default()
+    pub fn new(client_port: u16, server_port: u16) -> Self {
+        StreamDecoder {
+            client_port,
+            server_port,
+            depth: 0,
+            mode: Mode::Sniff,
+            sniff: [Vec::new(), Vec::new()],
+            tunnel: None,
+            notes: Vec::new(),
+        }
     }
 
-    pub fn on_data(&mut self, _dir: Dir, _data: &[u8], _frame: FrameNo, _ts: Timestamp) {}
+    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+        if data.is_empty() {
+            return;
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            t.on_data(dir, data, frame, ts);
+            return;
+        }
+        match &mut self.mode {
+            Mode::Sniff => self.sniff_data(dir, data, frame, ts),
+            Mode::Http(h) => {
+                h.on_data(dir, data, frame, ts);
+                self.check_tunnel();
+            }
+            Mode::Tls(t) => t.on_data(dir, data, frame, ts),
+            Mode::Socks(s) => {
+                s.on_data(dir, data, frame, ts);
+                self.check_tunnel();
+            }
+            Mode::Other => {}
+        }
+    }
 
-    pub fn on_gap(&mut self, _dir: Dir, _len: u64) {}
+    pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        if let Some(t) = self.tunnel.as_mut() {
+            t.on_gap(dir, len);
+            return;
+        }
+        match &mut self.mode {
+            Mode::Sniff => {
+                self.notes.push(format!(
+                    "{len} bytes missing from the {} before the protocol was recognised",
+                    dir.sender()
+                ));
+                self.mode = Mode::Other;
+            }
+            Mode::Http(h) => h.on_gap(dir, len),
+            Mode::Tls(t) => t.on_gap(dir, len),
+            Mode::Socks(_) => self.mode = Mode::Other,
+            Mode::Other => {}
+        }
+    }
 
     /// False once nothing more will be learned from further bytes in `dir`.
-    pub fn wants_data(&self, _dir: Dir) -> bool {
-        false
+    pub fn wants_data(&self, dir: Dir) -> bool {
+        if let Some(t) = &self.tunnel {
+            return t.wants_data(dir);
+        }
+        match &self.mode {
+            Mode::Sniff => true,
+            Mode::Http(h) => h.wants_data(dir) || h.tunnel_open(),
+            Mode::Tls(t) => t.wants_data(dir),
+            Mode::Socks(s) => s.wants_data() || s.tunnel_open(),
+            Mode::Other => false,
+        }
     }
 
     pub fn finish(self) -> AppFacts {
-        self.facts
+        let mut facts = AppFacts {
+            notes: self.notes,
+            ..AppFacts::default()
+        };
+        match self.mode {
+            Mode::Sniff => {}
+            Mode::Http(h) => {
+                facts.protocol = AppProtocol::Http;
+                let (ex, notes) = h.finish();
+                facts.http = ex;
+                facts.notes.extend(notes);
+            }
+            Mode::Tls(t) => {
+                facts.protocol = AppProtocol::Tls;
+                let (tls, notes) = t.finish();
+                facts.tls = Some(tls);
+                facts.notes.extend(notes);
+            }
+            Mode::Socks(s) => {
+                facts.protocol = AppProtocol::Socks;
+                let (socks, notes) = s.finish();
+                facts.socks = Some(socks);
+                facts.notes.extend(notes);
+            }
+            Mode::Other => facts.protocol = AppProtocol::Other,
+        }
+        if let Some(t) = self.tunnel {
+            let inner = t.finish();
+            facts.http.extend(inner.http);
+            if inner.tls.is_some() {
+                facts.tls = inner.tls;
+                facts.tls_in_tunnel = true;
+            }
+            facts
+                .notes
+                .extend(inner.notes.into_iter().map(|n| format!("tunnel: {n}")));
+        }
+        facts
+    }
+
+    fn sniff_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+        let Some(kept) = self.sniff.get_mut(dir.index()) else {
+            return;
+        };
+        kept.push((data.to_vec(), frame, ts));
+        let head: Vec<u8> = kept
+            .iter()
+            .flat_map(|c| c.0.iter().copied())
+            .take(16)
+            .collect();
+        let mode = if http::looks_like_http(dir, &head) {
+            Mode::Http(Box::default())
+        } else if tls::looks_like_tls(&head) {
+            Mode::Tls(Box::default())
+        } else if dir == Dir::ToServer && socks::looks_like_socks(&head) {
+            Mode::Socks(Box::default())
+        } else if head.len() < SNIFF_BYTES
+            && (could_be_http_prefix(dir, &head) || tls::could_be_tls_prefix(&head))
+        {
+            return; // wait for more bytes
+        } else {
+            Mode::Other
+        };
+        let _ = (self.client_port, self.server_port);
+        self.mode = mode;
+        // Replay what was kept, both directions, in arrival order per direction.
+        let kept: Vec<_> = [Dir::ToServer, Dir::ToClient]
+            .into_iter()
+            .flat_map(|d| {
+                std::mem::take(self.sniff.get_mut(d.index()).unwrap_or(&mut Vec::new()))
+                    .into_iter()
+                    .map(move |c| (d, c))
+            })
+            .collect();
+        for (d, (bytes, f, t)) in kept {
+            self.on_data(d, &bytes, f, t);
+        }
+    }
+
+    fn check_tunnel(&mut self) {
+        let chunks = match &mut self.mode {
+            Mode::Http(h) if h.tunnel_open() => h.take_tunnel_bytes(),
+            Mode::Socks(s) if s.tunnel_open() => s.take_tunnel_bytes(),
+            _ => return,
+        };
+        if self.tunnel.is_none() {
+            if self.depth >= MAX_TUNNEL_DEPTH {
+                return;
+            }
+            let mut inner = StreamDecoder::new(self.client_port, self.server_port);
+            inner.depth = self.depth + 1;
+            self.tunnel = Some(Box::new(inner));
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            for (d, bytes, f, ts) in chunks {
+                t.on_data(d, &bytes, f, ts);
+            }
+        }
     }
 }
 
-/// One line of what the decoders learned about a flow, for the human table.
-pub fn summary(_facts: &AppFacts) -> String {
-    String::new()
+/// True while `head` is still a prefix of something we could recognise.
+fn could_be_http_prefix(dir: Dir, head: &[u8]) -> bool {
+    let candidates: &[&[u8]] = match dir {
+        Dir::ToClient => &[b"HTTP/"],
+        Dir::ToServer => &[
+            b"GET ",
+            b"POST ",
+            b"PUT ",
+            b"HEAD ",
+            b"DELETE ",
+            b"OPTIONS ",
+            b"CONNECT ",
+            b"PATCH ",
+            b"TRACE ",
+            b"PROPFIND ",
+        ],
+    };
+    candidates
+        .iter()
+        .any(|c| c.starts_with(head) || head.starts_with(c))
+}
+
+/// One line per flow for people, e.g. `CONNECT api.anthropic.com:443 → 407 (Basic, NTLM)`.
+pub fn summary(facts: &AppFacts) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for ex in &facts.http {
+        let mut s = match (&ex.method, &ex.target) {
+            (Some(m), Some(t)) => format!("{m} {t}"),
+            _ => "(response only)".to_string(),
+        };
+        match ex.status {
+            Some(code) => {
+                s.push_str(&format!(" → {code}"));
+                let schemes = ex.challenge_schemes();
+                if !schemes.is_empty() {
+                    s.push_str(&format!(" ({})", schemes.join(", ")));
+                }
+            }
+            None => s.push_str(" → no response"),
+        }
+        if let Some(c) = ex.credentials.first() {
+            match &c.user {
+                Some(u) => s.push_str(&format!(" [{} {u}]", c.scheme)),
+                None => s.push_str(&format!(" [{}]", c.scheme)),
+            }
+        }
+        parts.push(s);
+    }
+    if let Some(s) = &facts.socks {
+        parts.push(format!(
+            "SOCKS{} {} → {}",
+            s.version,
+            s.target.as_deref().unwrap_or("?"),
+            match s.reply {
+                Some(r) if s.granted => format!("granted ({r})"),
+                Some(r) => format!("refused ({r})"),
+                None => "no reply".to_string(),
+            }
+        ));
+    }
+    if let Some(t) = &facts.tls {
+        parts.push(tls_summary(t));
+    }
+    if parts.is_empty() {
+        return match facts.protocol {
+            AppProtocol::Unknown => "no payload".to_string(),
+            AppProtocol::Other => "unrecognised payload".to_string(),
+            p => format!("{p:?}"),
+        };
+    }
+    parts.join("; ")
+}
+
+/// `TLS1.3 sni=api.anthropic.com → alert unknown_ca from client`.
+fn tls_summary(t: &tls::TlsFacts) -> String {
+    let version = t
+        .version
+        .as_deref()
+        .or(t.supported_versions.first().map(String::as_str))
+        .or(t.client_version.as_deref())
+        .unwrap_or("TLS")
+        .replace("TLSv", "TLS");
+    let mut s = version;
+    if let Some(sni) = &t.sni {
+        s.push_str(&format!(" sni={sni}"));
+    }
+    if let Some(issuer) = t.certificates.first().map(|c| &c.issuer) {
+        s.push_str(&format!(" issuer=\"{issuer}\""));
+    }
+    let end = if let Some(a) = t
+        .alerts
+        .iter()
+        .find(|a| a.level.as_deref() == Some("fatal"))
+    {
+        format!(
+            "alert {} from {}",
+            a.description.as_deref().unwrap_or("?"),
+            a.from
+        )
+    } else {
+        match t.outcome {
+            tls::HandshakeOutcome::Established => "established".to_string(),
+            tls::HandshakeOutcome::ClientEncryptedAlert => {
+                "client sent an encrypted alert after the server's flight".to_string()
+            }
+            tls::HandshakeOutcome::ClientSilentAfterServerFlight => {
+                "client went silent after the server's flight".to_string()
+            }
+            tls::HandshakeOutcome::NoServerHello => "no server_hello".to_string(),
+            tls::HandshakeOutcome::NoClientHello => "no client_hello seen".to_string(),
+            _ => "handshake incomplete".to_string(),
+        }
+    };
+    format!("{s} → {end}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn feed(d: &mut StreamDecoder, dir: Dir, bytes: &[u8], frame: u64) {
+        d.on_data(dir, bytes, FrameNo(frame), Timestamp(frame as i64));
+    }
+
+    #[test]
+    fn http_recognised_on_any_port_even_split() {
+        let mut d = StreamDecoder::new(50000, 3128);
+        feed(&mut d, Dir::ToServer, b"CON", 1);
+        feed(&mut d, Dir::ToServer, b"NECT h:443 HTTP/1.1\r\n\r\n", 2);
+        feed(&mut d, Dir::ToClient, b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n", 3);
+        let f = d.finish();
+        assert_eq!(f.protocol, AppProtocol::Http);
+        assert_eq!(f.http[0].request_frame, Some(FrameNo(1)));
+        assert_eq!(summary(&f), "CONNECT h:443 → 407 (Basic, NTLM)");
+    }
+
+    #[test]
+    fn connect_tunnel_carries_tls() {
+        let mut d = StreamDecoder::new(50000, 8080);
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"CONNECT example.com:443 HTTP/1.1\r\n\r\n",
+            1,
+        );
+        feed(
+            &mut d,
+            Dir::ToClient,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            2,
+        );
+        let ch = tls::tests::client_hello();
+        feed(&mut d, Dir::ToServer, &ch[..3], 3);
+        feed(&mut d, Dir::ToServer, &ch[3..], 4);
+        feed(&mut d, Dir::ToClient, &[21, 3, 3, 0, 2, 2, 48], 5);
+        assert!(!d.wants_data(Dir::ToClient));
+        let f = d.finish();
+        assert!(f.tls_in_tunnel);
+        let t = f.tls.as_ref().unwrap();
+        assert_eq!(t.client_hello_frame, Some(FrameNo(4)));
+        assert_eq!(
+            summary(&f),
+            "CONNECT example.com:443 → 200; TLS1.3 sni=example.com → alert unknown_ca from server"
+        );
+    }
+
+    #[test]
+    fn unknown_payload_stops_buffering() {
+        let mut d = StreamDecoder::new(50000, 22);
+        feed(&mut d, Dir::ToClient, b"SSH-2.0-OpenSSH_9.6\r\n", 1);
+        assert!(!d.wants_data(Dir::ToServer));
+        assert_eq!(d.finish().protocol, AppProtocol::Other);
+    }
 }

@@ -411,6 +411,27 @@ impl TcpConn {
         }
     }
 
+    /// Bytes held above holes in both directions.
+    pub fn buffered(&self) -> usize {
+        self.ep[0].stream.buffered() + self.ep[1].stream.buffered()
+    }
+
+    /// Gives up every hole now (the global buffer cap was reached): held data is
+    /// delivered after gaps and the hit is counted as a cap hit.
+    pub fn shed_buffers(&mut self) {
+        for dir in [Dir::ToServer, Dir::ToClient] {
+            let ep = &mut self.ep[dir.index()];
+            if ep.stream.buffered() > 0 {
+                ep.stream.stats.cap_hits += 1;
+                let mut sink = DirSink {
+                    dec: &mut self.decoder,
+                    dir,
+                };
+                ep.stream.finish(&mut sink);
+            }
+        }
+    }
+
     /// Zeek's `conn_state` for this connection as it stands.
     pub fn state(&self) -> ConnState {
         use EndpointState::*;

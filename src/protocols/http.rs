@@ -1,0 +1,1430 @@
+//! HTTP/1.x: the proxy dialogue (CONNECT, 407, absolute-form requests, gateways).
+//!
+//! Fed by `protocols::StreamDecoder` with ordered bytes of one TCP connection once its
+//! content looks like HTTP (any port). Pairs requests with responses on keep-alive and
+//! pipelined connections, skips bodies by Content-Length / chunked coding without
+//! buffering them, and states per exchange what a proxy diagnosis needs: method,
+//! target, status, authentication challenges and the scheme/user of the credentials
+//! sent back. After a 2xx to CONNECT the connection becomes a tunnel and its bytes
+//! are handed back to the dispatcher (normally for TLS).
+//!
+//! Secrets: only schemes, user names and masked keys are kept (see `secrets`);
+//! passwords, tokens, NTLM responses and cookies never enter these types.
+
+use super::ntlm::{self, NtlmMessage};
+use super::secrets::{mask_key, redact_text};
+use super::stream_buf::StreamBuf;
+use crate::model::{Dir, FrameNo, Timestamp};
+use base64::Engine as _;
+use serde::Serialize;
+use std::collections::VecDeque;
+
+/// Cap on the header block of one message; past it the direction is given up.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// How much of a 4xx/5xx body is kept to find a JSON error message.
+const MAX_ERROR_BODY: usize = 4096;
+/// Longest chunk-size or trailer line accepted.
+const MAX_LINE: usize = 4096;
+const MAX_EXCHANGES: usize = 10_000;
+const MAX_HEADERS: usize = 128;
+/// Longest header value kept as a string.
+const MAX_VALUE_CHARS: usize = 512;
+
+/// Which header a challenge or credential came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AuthHeader {
+    #[serde(rename = "Proxy-Authenticate")]
+    ProxyAuthenticate,
+    #[serde(rename = "WWW-Authenticate")]
+    WwwAuthenticate,
+    #[serde(rename = "Proxy-Authorization")]
+    ProxyAuthorization,
+    #[serde(rename = "Authorization")]
+    Authorization,
+}
+
+/// One authentication challenge offered by a proxy or server (RFC 9110 11.6.1).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Challenge {
+    pub header: AuthHeader,
+    /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
+    pub scheme: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub realm: Option<String>,
+    /// Other auth-params (Digest `algorithm`, `qop`, `stale`...), nonces left out.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub params: Vec<(String, String)>,
+    /// NTLM type 2 message carried in the challenge, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ntlm: Option<NtlmMessage>,
+    /// The Negotiate token names the Kerberos mechanism.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kerberos: bool,
+}
+
+/// Credentials a client sent: scheme and identity only, never the secret part.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Credentials {
+    pub header: AuthHeader,
+    pub scheme: String,
+    /// Basic: the user-id (text before the first ':'); Digest: `username`;
+    /// NTLM type 3: the user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// Bearer tokens and similar, masked (`sk-ant-…3f9a`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_masked: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ntlm: Option<NtlmMessage>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub kerberos: bool,
+    /// Basic credentials that did not decode as base64 / had no ':'.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub malformed: bool,
+}
+
+/// One request and its response (either may be missing).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct HttpExchange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Request target as sent: authority (CONNECT), absolute URI or origin path.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_agent: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_frame: Option<FrameNo>,
+    #[serde(skip)]
+    pub request_ts: Option<Timestamp>,
+    /// `Proxy-Authorization` / `Authorization` sent with the request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub credentials: Vec<Credentials>,
+    /// `x-api-key` / `api-key` request header, masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// A Cookie header was sent (its value is never kept).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub has_cookie: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub proxy_connection: Option<String>,
+
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_frame: Option<FrameNo>,
+    /// Seconds from the request's first byte to the response's first byte.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_time: Option<f64>,
+    /// Interim 1xx statuses received before the final response.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub interim: Vec<u16>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub challenges: Vec<Challenge>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<String>,
+    /// `Via` headers of request and response, in order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub via: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x_squid_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content_length: Option<u64>,
+    /// Start (≤ 200 chars) of a 4xx/5xx JSON error message, keys masked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<String>,
+    /// The 2xx answer to CONNECT turned the connection into a tunnel.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub tunnel: bool,
+}
+
+impl HttpExchange {
+    /// Schemes of the challenges, deduplicated, in order (`Basic, NTLM`).
+    pub fn challenge_schemes(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for c in &self.challenges {
+            if !out.iter().any(|s| s.eq_ignore_ascii_case(&c.scheme)) {
+                out.push(&c.scheme);
+            }
+        }
+        out
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// Awaiting a start line and headers.
+    Headers,
+    /// Skipping a body of known length.
+    Body(u64),
+    Chunked(Chunk),
+    /// Response body delimited by connection close.
+    UntilClose,
+    /// CONNECT sent: client bytes wait for the proxy's answer.
+    AwaitConnectReply,
+    /// Nothing more to learn in this direction.
+    Stopped,
+}
+
+#[derive(Debug)]
+struct Side {
+    buf: StreamBuf,
+    state: State,
+    /// Exchange whose body is being skipped, and the kept start of a 4xx/5xx body.
+    body_of: Option<usize>,
+    capture: Option<Vec<u8>>,
+}
+
+impl Side {
+    fn new() -> Self {
+        Side {
+            buf: StreamBuf::new(MAX_HEADER_BYTES),
+            state: State::Headers,
+            body_of: None,
+            capture: None,
+        }
+    }
+}
+
+/// Bytes that arrived after the tunnel opened, per direction, with their frames.
+pub type TunnelChunk = (Dir, Vec<u8>, FrameNo, Timestamp);
+
+/// HTTP/1.x decoder for one connection.
+#[derive(Debug)]
+pub struct HttpDecoder {
+    sides: [Side; 2],
+    exchanges: Vec<HttpExchange>,
+    /// Requests awaiting a response, oldest first (indices into `exchanges`).
+    pending: VecDeque<usize>,
+    notes: Vec<String>,
+    tunnel: bool,
+    tunnel_out: Vec<TunnelChunk>,
+}
+
+impl Default for HttpDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Owned summary of a parsed header block (so the buffer can be consumed).
+struct Head {
+    method: Option<String>,
+    target: Option<String>,
+    status: Option<u16>,
+    reason: Option<String>,
+    version: Option<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Head {
+    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+    fn first(&self, name: &str) -> Option<String> {
+        self.all(name).next().map(text)
+    }
+    fn chunked(&self) -> bool {
+        self.all("transfer-encoding").any(|v| {
+            text(v)
+                .rsplit(',')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+        })
+    }
+    fn content_length(&self) -> Option<Result<u64, String>> {
+        let v = self.first("content-length")?;
+        // Repeated identical values ("5, 5") are allowed by RFC 9110 8.6.
+        let first = v.split(',').next().unwrap_or_default().trim().to_string();
+        Some(first.parse::<u64>().map_err(|_| v))
+    }
+}
+
+/// A header value as bounded, lossy text.
+fn text(v: &[u8]) -> String {
+    let s = String::from_utf8_lossy(v);
+    let s = s.trim();
+    if s.chars().count() > MAX_VALUE_CHARS {
+        s.chars().take(MAX_VALUE_CHARS).collect()
+    } else {
+        s.to_string()
+    }
+}
+
+fn version_str(v: Option<u8>) -> Option<String> {
+    v.map(|v| format!("1.{v}"))
+}
+
+fn parser_config() -> httparse::ParserConfig {
+    let mut c = httparse::ParserConfig::default();
+    c.allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true);
+    c
+}
+
+enum Parsed {
+    Partial,
+    Complete(usize, Head),
+    Error(String),
+}
+
+fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let config = parser_config();
+    let owned = |hs: &[httparse::Header<'_>]| {
+        hs.iter()
+            .map(|h| (h.name.to_string(), h.value.to_vec()))
+            .collect::<Vec<_>>()
+    };
+    match dir {
+        Dir::ToServer => {
+            let mut req = httparse::Request::new(&mut headers);
+            match config.parse_request(&mut req, bytes) {
+                Ok(httparse::Status::Partial) => Parsed::Partial,
+                Ok(httparse::Status::Complete(n)) => Parsed::Complete(
+                    n,
+                    Head {
+                        method: req.method.map(str::to_string),
+                        target: req.path.map(|p| text(p.as_bytes())),
+                        status: None,
+                        reason: None,
+                        version: req.version,
+                        headers: owned(req.headers),
+                    },
+                ),
+                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+            }
+        }
+        Dir::ToClient => {
+            let mut resp = httparse::Response::new(&mut headers);
+            match config.parse_response(&mut resp, bytes) {
+                Ok(httparse::Status::Partial) => Parsed::Partial,
+                Ok(httparse::Status::Complete(n)) => Parsed::Complete(
+                    n,
+                    Head {
+                        method: None,
+                        target: None,
+                        status: resp.code,
+                        reason: resp.reason.map(|r| text(r.as_bytes())),
+                        version: resp.version,
+                        headers: owned(resp.headers),
+                    },
+                ),
+                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+            }
+        }
+    }
+}
+
+/// Fallback for heads httparse refuses but real clients send (Zeek's
+/// connect-with-smtp.pcap: `CONNECT host:25 / HTTP/1.0` and a header line without
+/// a colon): start line split at the first and last space, header lines without
+/// ':' ignored. `None` when even that does not fit.
+fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
+    let Some(end) = end else {
+        // Not complete yet; only claim it if the start line looks right.
+        let first = bytes.split(|&b| b == b'\n').next()?;
+        return looks_like_http(dir, first).then_some(Parsed::Partial);
+    };
+    let head = String::from_utf8_lossy(bytes.get(..end)?).into_owned();
+    let mut lines = head.lines();
+    let start = lines.next()?.trim_end();
+    let headers: Vec<(String, Vec<u8>)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
+        .take(MAX_HEADERS)
+        .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
+        .collect();
+    let version = |v: &str| match v {
+        "HTTP/1.0" => Some(0u8),
+        "HTTP/1.1" => Some(1u8),
+        _ => None,
+    };
+    match dir {
+        Dir::ToServer => {
+            let (method, rest) = start.split_once(' ')?;
+            let (target, ver) = rest.rsplit_once(' ')?;
+            let v = version(ver)?;
+            if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
+                return None;
+            }
+            Some(Parsed::Complete(
+                end,
+                Head {
+                    method: Some(method.to_string()),
+                    target: Some(text(target.trim().as_bytes())),
+                    status: None,
+                    reason: None,
+                    version: Some(v),
+                    headers,
+                },
+            ))
+        }
+        Dir::ToClient => {
+            let (ver, rest) = start.split_once(' ')?;
+            let v = version(ver)?;
+            let (code, reason) = rest
+                .trim_start()
+                .split_once(' ')
+                .unwrap_or((rest.trim(), ""));
+            let code: u16 = code.parse().ok().filter(|c| (100..1000).contains(c))?;
+            Some(Parsed::Complete(
+                end,
+                Head {
+                    method: None,
+                    target: None,
+                    status: Some(code),
+                    reason: Some(text(reason.as_bytes())),
+                    version: Some(v),
+                    headers,
+                },
+            ))
+        }
+    }
+}
+
+/// True if `bytes` starts like an HTTP/1.x request or response.
+pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
+    match dir {
+        Dir::ToClient => bytes.starts_with(b"HTTP/"),
+        Dir::ToServer => {
+            const METHODS: &[&[u8]] = &[
+                b"GET ",
+                b"POST ",
+                b"PUT ",
+                b"HEAD ",
+                b"DELETE ",
+                b"OPTIONS ",
+                b"CONNECT ",
+                b"PATCH ",
+                b"TRACE ",
+                b"PROPFIND ",
+            ];
+            METHODS.iter().any(|m| bytes.starts_with(m))
+        }
+    }
+}
+
+impl HttpDecoder {
+    pub fn new() -> Self {
+        HttpDecoder {
+            sides: [Side::new(), Side::new()],
+            exchanges: Vec::new(),
+            pending: VecDeque::new(),
+            notes: Vec::new(),
+            tunnel: false,
+            tunnel_out: Vec::new(),
+        }
+    }
+
+    /// True once a CONNECT succeeded: later bytes belong to the tunnel.
+    pub fn tunnel_open(&self) -> bool {
+        self.tunnel
+    }
+
+    /// Bytes received for the tunnel so far (drained).
+    pub fn take_tunnel_bytes(&mut self) -> Vec<TunnelChunk> {
+        std::mem::take(&mut self.tunnel_out)
+    }
+
+    pub fn wants_data(&self, dir: Dir) -> bool {
+        if self.tunnel {
+            return false;
+        }
+        self.sides
+            .get(dir.index())
+            .is_some_and(|s| !matches!(s.state, State::Stopped | State::UntilClose))
+    }
+
+    pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        if let Some(side) = self.sides.get_mut(dir.index()) {
+            // A hole inside a body of known length is harmless; elsewhere we lose sync.
+            match &mut side.state {
+                State::Body(n) if *n >= len => *n -= len,
+                State::Stopped | State::UntilClose => {}
+                _ => {
+                    side.state = State::Stopped;
+                    side.buf.consume(side.buf.len());
+                    self.notes.push(format!(
+                        "http: {len} bytes missing {} (capture loss), stopped decoding that direction",
+                        dir_words(dir)
+                    ));
+                }
+            }
+        }
+    }
+
+    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+        let d = dir.index();
+        let mut input = data;
+        loop {
+            if self.tunnel {
+                if !input.is_empty() {
+                    self.tunnel_out.push((dir, input.to_vec(), frame, ts));
+                }
+                return;
+            }
+            let Some(side) = self.sides.get_mut(d) else {
+                return;
+            };
+            if input.is_empty() {
+                return;
+            }
+            if side.buf.is_empty() {
+                match side.state {
+                    State::Stopped => return,
+                    State::UntilClose => {
+                        self.keep_body(d, input);
+                        return;
+                    }
+                    State::Body(n) | State::Chunked(Chunk::Data(n)) => {
+                        let k = n.min(input.len() as u64) as usize;
+                        let (body, rest) = input.split_at(k);
+                        self.keep_body(d, body);
+                        self.body_advanced(d, n - k as u64);
+                        input = rest;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(side) = self.sides.get_mut(d) else {
+                return;
+            };
+            let took = side.buf.push(input, frame, ts);
+            input = input.get(took..).unwrap_or_default();
+            let progressed = self.parse(dir);
+            if input.is_empty() {
+                return;
+            }
+            if took == 0 && !progressed {
+                self.notes.push(format!(
+                    "http: more than {} KiB of headers {} at frame {frame}; stopped decoding that direction",
+                    MAX_HEADER_BYTES / 1024,
+                    dir_words(dir)
+                ));
+                if let Some(side) = self.sides.get_mut(d) {
+                    side.state = State::Stopped;
+                    side.buf.consume(side.buf.len());
+                }
+                return;
+            }
+        }
+    }
+
+    /// Facts so far: exchanges in request order, and decode notes.
+    pub fn finish(mut self) -> (Vec<HttpExchange>, Vec<String>) {
+        for d in 0..2 {
+            self.finish_body(d);
+            if let Some(side) = self.sides.get(d)
+                && side.state == State::Headers
+                && !side.buf.is_empty()
+            {
+                let dir = if d == 0 { Dir::ToServer } else { Dir::ToClient };
+                self.notes.push(format!(
+                    "http: {} bytes of an incomplete message {} at the end (from frame {})",
+                    side.buf.len(),
+                    dir_words(dir),
+                    side.buf.at(0).0
+                ));
+            }
+        }
+        (self.exchanges, self.notes)
+    }
+
+    /// Keeps the start of a 4xx/5xx body (bounded) to read its error message.
+    fn keep_body(&mut self, d: usize, bytes: &[u8]) {
+        if let Some(side) = self.sides.get_mut(d)
+            && let Some(cap) = side.capture.as_mut()
+        {
+            let room = MAX_ERROR_BODY.saturating_sub(cap.len());
+            cap.extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
+        }
+    }
+
+    fn body_advanced(&mut self, d: usize, remaining: u64) {
+        let Some(side) = self.sides.get_mut(d) else {
+            return;
+        };
+        match side.state {
+            State::Body(_) => {
+                if remaining == 0 {
+                    side.state = State::Headers;
+                    self.finish_body(d);
+                } else {
+                    side.state = State::Body(remaining);
+                }
+            }
+            State::Chunked(Chunk::Data(_)) => {
+                side.state = State::Chunked(if remaining == 0 {
+                    Chunk::DataEnd
+                } else {
+                    Chunk::Data(remaining)
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// End of a message body: read the kept error body, if any.
+    fn finish_body(&mut self, d: usize) {
+        let Some(side) = self.sides.get_mut(d) else {
+            return;
+        };
+        let idx = side.body_of.take();
+        let cap = side.capture.take();
+        if let (Some(idx), Some(cap)) = (idx, cap)
+            && let Some(ex) = self.exchanges.get_mut(idx)
+        {
+            ex.error_message = error_message(&cap);
+        }
+    }
+
+    /// Parses as much of the buffered bytes of `dir` as possible.
+    fn parse(&mut self, dir: Dir) -> bool {
+        let d = dir.index();
+        let mut progressed = false;
+        loop {
+            if self.tunnel {
+                return progressed;
+            }
+            let Some(side) = self.sides.get_mut(d) else {
+                return progressed;
+            };
+            let bytes = side.buf.bytes();
+            if bytes.is_empty() {
+                return progressed;
+            }
+            match side.state {
+                State::Stopped | State::AwaitConnectReply => return progressed,
+                State::UntilClose => {
+                    let all = bytes.to_vec();
+                    side.buf.consume(all.len());
+                    self.keep_body(d, &all);
+                    return true;
+                }
+                State::Body(n) | State::Chunked(Chunk::Data(n)) => {
+                    let k = n.min(bytes.len() as u64) as usize;
+                    let body = bytes.get(..k).unwrap_or_default().to_vec();
+                    side.buf.consume(k);
+                    self.keep_body(d, &body);
+                    self.body_advanced(d, n - k as u64);
+                    progressed = true;
+                }
+                State::Chunked(Chunk::DataEnd) => {
+                    if bytes.starts_with(b"\r\n") {
+                        side.buf.consume(2);
+                    } else if bytes.starts_with(b"\n") {
+                        side.buf.consume(1);
+                    } else if bytes.len() < 2 {
+                        return progressed;
+                    } else {
+                        let frame = side.buf.at(0).0;
+                        side.state = State::Stopped;
+                        self.notes.push(format!(
+                            "http: chunk not followed by CRLF {} at frame {frame}; stopped",
+                            dir_words(dir)
+                        ));
+                        return progressed;
+                    }
+                    side.state = State::Chunked(Chunk::Size);
+                    progressed = true;
+                }
+                State::Chunked(c @ (Chunk::Size | Chunk::Trailer)) => {
+                    let Some(nl) = bytes.iter().take(MAX_LINE).position(|&b| b == b'\n') else {
+                        if bytes.len() >= MAX_LINE {
+                            side.state = State::Stopped;
+                            self.notes.push(format!(
+                                "http: chunk line too long {}; stopped",
+                                dir_words(dir)
+                            ));
+                        }
+                        return progressed;
+                    };
+                    let line = String::from_utf8_lossy(bytes.get(..nl).unwrap_or_default())
+                        .trim()
+                        .to_string();
+                    let frame = side.buf.at(0).0;
+                    side.buf.consume(nl + 1);
+                    progressed = true;
+                    if c == Chunk::Trailer {
+                        if line.is_empty() {
+                            side.state = State::Headers;
+                            self.finish_body(d);
+                        }
+                        continue;
+                    }
+                    let hex = line.split(';').next().unwrap_or_default().trim();
+                    match u64::from_str_radix(hex, 16) {
+                        Ok(0) => side.state = State::Chunked(Chunk::Trailer),
+                        Ok(n) => side.state = State::Chunked(Chunk::Data(n)),
+                        Err(_) => {
+                            side.state = State::Stopped;
+                            self.notes.push(format!(
+                                "http: bad chunk size {:?} {} at frame {frame}; stopped",
+                                hex.chars().take(20).collect::<String>(),
+                                dir_words(dir)
+                            ));
+                            return progressed;
+                        }
+                    }
+                }
+                State::Headers => {
+                    // Tolerate stray CRLFs between messages (RFC 9112 2.2).
+                    let blank = bytes
+                        .iter()
+                        .take_while(|&&b| b == b'\r' || b == b'\n')
+                        .count();
+                    if blank > 0 {
+                        side.buf.consume(blank);
+                        progressed = true;
+                        continue;
+                    }
+                    let (frame, ts) = side.buf.at(0);
+                    match parse_head(dir, bytes) {
+                        Parsed::Partial => {
+                            if side.buf.room() == 0 {
+                                side.state = State::Stopped;
+                                self.notes.push(format!(
+                                    "http: more than {} KiB of headers {} from frame {frame}; stopped decoding that direction",
+                                    MAX_HEADER_BYTES / 1024,
+                                    dir_words(dir)
+                                ));
+                            }
+                            return progressed;
+                        }
+                        Parsed::Error(e) => {
+                            side.state = State::Stopped;
+                            self.notes.push(format!(
+                                "http: malformed {} at frame {frame}: {e}",
+                                if dir == Dir::ToServer {
+                                    "request"
+                                } else {
+                                    "response"
+                                }
+                            ));
+                            return progressed;
+                        }
+                        Parsed::Complete(n, head) => {
+                            side.buf.consume(n);
+                            progressed = true;
+                            match dir {
+                                Dir::ToServer => self.on_request(head, frame, ts),
+                                Dir::ToClient => self.on_response(head, frame, ts),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn on_request(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
+        let mut ex = HttpExchange {
+            method: head.method.clone(),
+            target: head.target.clone(),
+            version: version_str(head.version),
+            host: head.first("host"),
+            user_agent: head.first("user-agent"),
+            request_frame: Some(frame),
+            request_ts: Some(ts),
+            proxy_connection: head.first("proxy-connection"),
+            has_cookie: head.all("cookie").next().is_some(),
+            ..Default::default()
+        };
+        for (name, header) in [
+            ("proxy-authorization", AuthHeader::ProxyAuthorization),
+            ("authorization", AuthHeader::Authorization),
+        ] {
+            for v in head.all(name) {
+                ex.credentials.push(parse_credentials(header, &text(v)));
+            }
+        }
+        ex.api_key = head
+            .all("x-api-key")
+            .chain(head.all("api-key"))
+            .next()
+            .map(|v| mask_key(&String::from_utf8_lossy(v)));
+        ex.via.extend(head.all("via").map(text));
+
+        let is_connect = head
+            .method
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
+        let next = if is_connect {
+            State::AwaitConnectReply
+        } else {
+            self.body_state(&head, Dir::ToServer, frame)
+        };
+        if self.exchanges.len() >= MAX_EXCHANGES {
+            if self.exchanges.len() == MAX_EXCHANGES {
+                self.notes.push(format!(
+                    "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
+                ));
+            }
+        } else {
+            self.pending.push_back(self.exchanges.len());
+            self.exchanges.push(ex);
+        }
+        if let Some(side) = self.sides.get_mut(0) {
+            side.state = next;
+        }
+    }
+
+    /// Body framing of a message (RFC 9112 6.3), noting bad lengths.
+    fn body_state(&mut self, head: &Head, dir: Dir, frame: FrameNo) -> State {
+        if head.chunked() {
+            return State::Chunked(Chunk::Size);
+        }
+        match head.content_length() {
+            Some(Ok(0)) => State::Headers,
+            Some(Ok(n)) => State::Body(n),
+            Some(Err(v)) => {
+                self.notes.push(format!(
+                    "http: invalid Content-Length {:?} {} at frame {frame}; stopped",
+                    v.chars().take(20).collect::<String>(),
+                    dir_words(dir)
+                ));
+                State::Stopped
+            }
+            None if dir == Dir::ToClient => State::UntilClose,
+            None => State::Headers,
+        }
+    }
+
+    fn on_response(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
+        let status = head.status.unwrap_or(0);
+        if (100..200).contains(&status) {
+            if let Some(ex) = self
+                .pending
+                .front()
+                .and_then(|&i| self.exchanges.get_mut(i))
+            {
+                ex.interim.push(status);
+            }
+            if status == 101 {
+                // Switching protocols: what follows is not HTTP/1.x.
+                for side in &mut self.sides {
+                    side.state = State::Stopped;
+                    side.buf.consume(side.buf.len());
+                }
+            }
+            return;
+        }
+        let idx = match self.pending.pop_front() {
+            Some(i) => i,
+            None => {
+                if self.exchanges.len() >= MAX_EXCHANGES {
+                    return;
+                }
+                // Response without a request we saw (capture started mid-connection).
+                self.exchanges.push(HttpExchange::default());
+                self.exchanges.len() - 1
+            }
+        };
+        let body = {
+            let Some(ex) = self.exchanges.get(idx) else {
+                return;
+            };
+            let method = ex.method.clone().unwrap_or_default();
+            if method.eq_ignore_ascii_case("HEAD") || status == 204 || status == 304 {
+                State::Headers
+            } else if method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&status) {
+                State::Stopped
+            } else {
+                self.body_state(&head, Dir::ToClient, frame)
+            }
+        };
+        let Some(ex) = self.exchanges.get_mut(idx) else {
+            return;
+        };
+        ex.status = Some(status);
+        ex.reason = head.reason.clone();
+        ex.response_version = version_str(head.version);
+        ex.response_frame = Some(frame);
+        ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
+        for (name, header) in [
+            ("proxy-authenticate", AuthHeader::ProxyAuthenticate),
+            ("www-authenticate", AuthHeader::WwwAuthenticate),
+        ] {
+            for v in head.all(name) {
+                ex.challenges.extend(parse_challenges(header, &text(v)));
+            }
+        }
+        ex.retry_after = head.first("retry-after");
+        ex.via.extend(head.all("via").map(text));
+        ex.server = head.first("server");
+        ex.x_squid_error = head.first("x-squid-error");
+        ex.content_type = head.first("content-type");
+        ex.content_length = head.content_length().and_then(Result::ok);
+        let is_connect = ex
+            .method
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
+        let error = status >= 400;
+        let encoded = head
+            .first("content-encoding")
+            .is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+
+        if is_connect && (200..300).contains(&status) {
+            ex.tunnel = true;
+            self.open_tunnel();
+            return;
+        }
+        if let Some(side) = self.sides.get_mut(1) {
+            side.state = body;
+            side.body_of = Some(idx);
+            side.capture = (error && !encoded).then(Vec::new);
+        }
+        if body == State::Headers {
+            self.finish_body(1);
+        }
+        if is_connect {
+            // Refused CONNECT: the client may go on with more requests on this connection.
+            if let Some(side) = self.sides.get_mut(0)
+                && side.state == State::AwaitConnectReply
+            {
+                side.state = State::Headers;
+                self.parse(Dir::ToServer);
+            }
+        }
+    }
+
+    fn open_tunnel(&mut self) {
+        self.tunnel = true;
+        for (d, dir) in [(0, Dir::ToServer), (1, Dir::ToClient)] {
+            if let Some(side) = self.sides.get_mut(d) {
+                side.state = State::Stopped;
+                for (bytes, frame, ts) in side.buf.drain_chunks() {
+                    self.tunnel_out.push((dir, bytes, frame, ts));
+                }
+            }
+        }
+    }
+}
+
+fn dir_words(dir: Dir) -> &'static str {
+    match dir {
+        Dir::ToServer => "from the client",
+        Dir::ToClient => "from the server",
+    }
+}
+
+/// Splits at commas that are not inside a quoted string.
+fn split_commas(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut in_quote = false;
+    let mut escaped = false;
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_quote => escaped = true,
+            '"' => in_quote = !in_quote,
+            ',' if !in_quote => {
+                out.push(s.get(start..i).unwrap_or_default());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(s.get(start..).unwrap_or_default());
+    out
+}
+
+fn unquote(v: &str) -> String {
+    let v = v.trim();
+    let inner = v
+        .strip_prefix('"')
+        .and_then(|x| x.strip_suffix('"'))
+        .unwrap_or(v);
+    inner.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// `name=value` auth-param (name is a token), as opposed to a token68.
+fn as_param(item: &str) -> Option<(&str, &str)> {
+    let (name, value) = item.split_once('=')?;
+    let name = name.trim();
+    let is_token = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*.^_`|~-".contains(c));
+    // A token68 ends in '=' padding only: "abc==" splits into ("abc", "=").
+    if !is_token || value.trim_start().starts_with('=') || value.trim().is_empty() {
+        return None;
+    }
+    Some((name, value))
+}
+
+fn b64(token: &str) -> Option<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT
+        .decode(token.trim())
+        .ok()
+}
+
+/// NTLM message and Kerberos mention inside an NTLM/Negotiate token.
+fn inspect_token(scheme: &str, token: &str) -> (Option<NtlmMessage>, bool, Option<String>) {
+    let is_ntlm = scheme.eq_ignore_ascii_case("NTLM");
+    let is_nego =
+        scheme.eq_ignore_ascii_case("Negotiate") || scheme.eq_ignore_ascii_case("Kerberos");
+    if !(is_ntlm || is_nego) || token.is_empty() {
+        return (None, false, None);
+    }
+    let Some(raw) = b64(token) else {
+        return (None, false, Some(format!("{scheme} token is not base64")));
+    };
+    let blob = if is_ntlm {
+        Some(raw.as_slice())
+    } else {
+        ntlm::find_in_spnego(&raw)
+    };
+    match blob.map(ntlm::parse) {
+        Some(Ok(m)) => (Some(m), false, None),
+        Some(Err(e)) => (None, false, Some(format!("{scheme} token: {e}"))),
+        None => (None, ntlm::spnego_mentions_kerberos(&raw), None),
+    }
+}
+
+/// Parses one `Proxy-Authenticate` / `WWW-Authenticate` value into its challenges.
+pub fn parse_challenges(header: AuthHeader, value: &str) -> Vec<Challenge> {
+    let mut out: Vec<Challenge> = Vec::new();
+    for item in split_commas(value) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        if let Some((name, v)) = as_param(item) {
+            if let Some(c) = out.last_mut() {
+                add_param(c, name, v);
+            }
+            continue;
+        }
+        let (scheme, rest) = match item.split_once(char::is_whitespace) {
+            Some((s, r)) => (s, r.trim()),
+            None => (item, ""),
+        };
+        let mut c = Challenge {
+            header,
+            scheme: scheme.to_string(),
+            realm: None,
+            params: Vec::new(),
+            ntlm: None,
+            kerberos: false,
+        };
+        if let Some((name, v)) = as_param(rest) {
+            add_param(&mut c, name, v);
+        } else if !rest.is_empty() {
+            let (m, krb, _note) = inspect_token(scheme, rest);
+            c.ntlm = m;
+            c.kerberos = krb;
+        }
+        if out.len() < 32 {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn add_param(c: &mut Challenge, name: &str, value: &str) {
+    let value = unquote(value);
+    if name.eq_ignore_ascii_case("realm") {
+        c.realm = Some(value);
+    } else if !["nonce", "opaque", "cnonce", "response"]
+        .iter()
+        .any(|n| name.eq_ignore_ascii_case(n))
+        && c.params.len() < 16
+    {
+        c.params.push((name.to_ascii_lowercase(), value));
+    }
+}
+
+/// Parses one `Proxy-Authorization` / `Authorization` value: scheme and identity only.
+pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
+    let value = value.trim();
+    let (scheme, rest) = match value.split_once(char::is_whitespace) {
+        Some((s, r)) => (s, r.trim()),
+        None => (value, ""),
+    };
+    let mut c = Credentials {
+        header,
+        scheme: scheme.to_string(),
+        user: None,
+        token_masked: None,
+        ntlm: None,
+        kerberos: false,
+        malformed: false,
+    };
+    if scheme.eq_ignore_ascii_case("Basic") {
+        // RFC 7617: user-id is everything before the first ':'; the password is dropped.
+        match b64(rest).as_deref().map(String::from_utf8_lossy) {
+            Some(decoded) => match decoded.split_once(':') {
+                Some((user, _password)) => c.user = Some(user.to_string()),
+                None => c.malformed = true,
+            },
+            None => c.malformed = true,
+        }
+    } else if scheme.eq_ignore_ascii_case("Digest") {
+        for item in split_commas(rest) {
+            if let Some((name, v)) = item.split_once('=')
+                && name.trim().eq_ignore_ascii_case("username")
+            {
+                c.user = Some(unquote(v));
+            }
+        }
+    } else if scheme.eq_ignore_ascii_case("NTLM")
+        || scheme.eq_ignore_ascii_case("Negotiate")
+        || scheme.eq_ignore_ascii_case("Kerberos")
+    {
+        let (m, krb, note) = inspect_token(scheme, rest);
+        c.user = m.as_ref().and_then(|m| m.user.clone());
+        c.ntlm = m;
+        c.kerberos = krb;
+        c.malformed = note.is_some();
+    } else if !rest.is_empty() {
+        // Bearer and anything unknown: the token itself is a secret.
+        c.token_masked = Some(mask_key(rest));
+    }
+    c
+}
+
+/// The start of a JSON error message in a kept 4xx/5xx body, keys masked.
+fn error_message(body: &[u8]) -> Option<String> {
+    let body = String::from_utf8_lossy(body);
+    let trimmed = body.trim_start();
+    if !trimmed.starts_with('{') {
+        return None;
+    }
+    let msg = match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(v) => [
+            v.pointer("/error/message"),
+            v.get("message"),
+            v.get("detail"),
+            v.get("error_description"),
+            v.get("error"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|x| x.as_str().map(str::to_string))?,
+        // Truncated body: look for the first "message"/"detail" string by hand.
+        Err(_) => ["\"message\"", "\"detail\""]
+            .iter()
+            .find_map(|k| string_after_key(trimmed, k))?,
+    };
+    let short: String = msg.chars().take(200).collect();
+    Some(redact_text(&short))
+}
+
+fn string_after_key(s: &str, key: &str) -> Option<String> {
+    let at = s.find(key)? + key.len();
+    let rest = s.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(o) => out.push(o),
+                None => break,
+            },
+            c => out.push(c),
+        }
+        if out.len() > 400 {
+            break;
+        }
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn feed(d: &mut HttpDecoder, dir: Dir, bytes: &[u8], frame: u64) {
+        d.on_data(
+            dir,
+            bytes,
+            FrameNo(frame),
+            Timestamp(frame as i64 * 1_000_000),
+        );
+    }
+
+    fn run(req: &[u8], resp: &[u8]) -> Vec<HttpExchange> {
+        let mut d = HttpDecoder::new();
+        feed(&mut d, Dir::ToServer, req, 1);
+        feed(&mut d, Dir::ToClient, resp, 2);
+        d.finish().0
+    }
+
+    const CANARY_PASS: &str = "Pa55-CANARY-word";
+
+    #[test]
+    fn connect_407_with_two_proxy_authenticate_headers() {
+        let ex = run(
+            b"CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n",
+            b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"Acme Proxy\"\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate, Kerberos\r\nVia: 1.1 proxy.acme\r\nServer: squid/5.7\r\nX-Squid-Error: ERR_CACHE_ACCESS_DENIED 0\r\nContent-Length: 5\r\n\r\nhello",
+        );
+        assert_eq!(ex.len(), 1);
+        let e = &ex[0];
+        assert_eq!(e.method.as_deref(), Some("CONNECT"));
+        assert_eq!(e.target.as_deref(), Some("api.anthropic.com:443"));
+        assert_eq!(e.status, Some(407));
+        assert_eq!(
+            e.challenge_schemes(),
+            vec!["Basic", "NTLM", "Negotiate", "Kerberos"]
+        );
+        assert_eq!(e.challenges[0].realm.as_deref(), Some("Acme Proxy"));
+        assert_eq!(e.challenges[0].header, AuthHeader::ProxyAuthenticate);
+        assert_eq!(e.via, vec!["1.1 proxy.acme"]);
+        assert_eq!(e.server.as_deref(), Some("squid/5.7"));
+        assert_eq!(
+            e.x_squid_error.as_deref(),
+            Some("ERR_CACHE_ACCESS_DENIED 0")
+        );
+        assert_eq!(e.request_frame, Some(FrameNo(1)));
+        assert_eq!(e.response_frame, Some(FrameNo(2)));
+        assert!((e.response_time.unwrap() - 0.001).abs() < 1e-9);
+        assert!(!e.tunnel);
+    }
+
+    #[test]
+    fn comma_list_with_digest_params() {
+        let c = parse_challenges(
+            AuthHeader::WwwAuthenticate,
+            "Digest realm=\"a, b\", qop=\"auth,auth-int\", nonce=\"xyz\", algorithm=MD5, Basic realm=\"r\"",
+        );
+        assert_eq!(c.len(), 2);
+        assert_eq!(c[0].scheme, "Digest");
+        assert_eq!(c[0].realm.as_deref(), Some("a, b"));
+        assert!(
+            c[0].params
+                .contains(&("qop".into(), "auth,auth-int".into()))
+        );
+        assert!(!c[0].params.iter().any(|(k, _)| k == "nonce"));
+        assert_eq!(c[1].realm.as_deref(), Some("r"));
+    }
+
+    #[test]
+    fn basic_with_colon_in_password() {
+        // "test:1:34" as in zeek basic-auth-with-colon.pcap (two spaces after Basic).
+        let c = parse_credentials(AuthHeader::Authorization, "Basic  dGVzdDoxOjM0");
+        assert_eq!(c.user.as_deref(), Some("test"));
+        assert!(!format!("{c:?}").contains("1:34"));
+    }
+
+    #[test]
+    fn secrets_never_in_debug_or_json() {
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("alice:{CANARY_PASS}"));
+        let nt3 = base64::engine::general_purpose::STANDARD
+            .encode(ntlm::tests::type3(b"CANARY-NTLM-RESP"));
+        let req = format!(
+            "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nProxy-Authorization: Basic {basic}\r\nAuthorization: Bearer sk-ant-api03-CANARYTOKENxyz1234\r\nx-api-key: sk-ant-api03-CANARYKEYabc3f9a\r\nCookie: session=CANARYCOOKIE\r\n\r\nGET / HTTP/1.1\r\nProxy-Authorization: NTLM {nt3}\r\n\r\n"
+        );
+        let body = "{\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key sk-ant-api03-CANARYK1234\"}}";
+        let resp = format!(
+            "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            body.len()
+        );
+        let ex = run(req.as_bytes(), resp.as_bytes());
+        assert_eq!(ex.len(), 2);
+        assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
+        assert_eq!(ex[0].credentials[1].scheme, "Bearer");
+        assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-…3f9a"));
+        assert!(ex[0].has_cookie);
+        assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
+        let msg = ex[0].error_message.as_deref().unwrap();
+        assert!(msg.starts_with("invalid x-api-key sk-ant-…"), "{msg}");
+        let dbg = format!("{ex:?}");
+        let json = serde_json::to_string(&ex).unwrap();
+        for out in [&dbg, &json] {
+            assert!(!out.contains("CANARY"), "secret leaked: {out}");
+            assert!(!out.contains(&basic));
+        }
+    }
+
+    #[test]
+    fn pipelined_keepalive_with_chunked_and_content_length() {
+        let req = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcHEAD /c HTTP/1.1\r\n\r\n";
+        let resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+        let ex = run(req, resp);
+        let got: Vec<_> = ex
+            .iter()
+            .map(|e| (e.target.clone().unwrap(), e.status.unwrap()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![("/a".into(), 200), ("/b".into(), 201), ("/c".into(), 200)]
+        );
+        assert_eq!(ex[1].interim, vec![100]);
+    }
+
+    #[test]
+    fn chunked_body_split_at_every_offset() {
+        let resp: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+        for cut in 0..resp.len() {
+            let mut d = HttpDecoder::new();
+            feed(
+                &mut d,
+                Dir::ToServer,
+                b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+                1,
+            );
+            feed(&mut d, Dir::ToClient, &resp[..cut], 2);
+            feed(&mut d, Dir::ToClient, &resp[cut..], 3);
+            let (ex, notes) = d.finish();
+            assert_eq!(ex.len(), 2, "cut {cut}");
+            assert_eq!(ex[1].status, Some(204), "cut {cut}: {notes:?}");
+        }
+    }
+
+    #[test]
+    fn connect_200_opens_tunnel_with_early_client_bytes() {
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"CONNECT h:443 HTTP/1.0\r\n\r\n\x16\x03\x01",
+            1,
+        );
+        assert!(!d.tunnel_open());
+        feed(
+            &mut d,
+            Dir::ToClient,
+            b"HTTP/1.0 200 Connection established\r\n\r\n\x16\x03\x03",
+            2,
+        );
+        assert!(d.tunnel_open());
+        feed(&mut d, Dir::ToServer, b"more", 3);
+        let t = d.take_tunnel_bytes();
+        assert_eq!(t.len(), 3);
+        assert_eq!(
+            (t[0].0, t[0].1.as_slice(), t[0].2),
+            (Dir::ToServer, &b"\x16\x03\x01"[..], FrameNo(1))
+        );
+        assert_eq!(t[1].1, b"\x16\x03\x03");
+        assert_eq!(t[2].1, b"more");
+        assert!(!d.wants_data(Dir::ToServer));
+        let (ex, _) = d.finish();
+        assert!(ex[0].tunnel);
+        assert_eq!(ex[0].reason.as_deref(), Some("Connection established"));
+    }
+
+    #[test]
+    fn refused_connect_then_retry_on_same_connection() {
+        let ex = run(
+            b"CONNECT h:443 HTTP/1.1\r\n\r\nCONNECT h:443 HTTP/1.1\r\nProxy-Authorization: Basic dTpw\r\n\r\n",
+            b"HTTP/1.1 407 Auth\r\nProxy-Authenticate: Basic realm=x\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+        );
+        assert_eq!(ex.len(), 2);
+        assert_eq!(ex[0].status, Some(407));
+        assert_eq!(ex[1].credentials[0].user.as_deref(), Some("u"));
+        assert!(ex[1].tunnel);
+    }
+
+    #[test]
+    fn ntlm_handshake_in_headers() {
+        let t1 = base64::engine::general_purpose::STANDARD.encode(ntlm::tests::type1());
+        let t2 = base64::engine::general_purpose::STANDARD.encode(ntlm::tests::type2());
+        let req = format!("CONNECT h:443 HTTP/1.1\r\nProxy-Authorization: NTLM {t1}\r\n\r\n");
+        let resp =
+            format!("HTTP/1.1 407 x\r\nProxy-Authenticate: NTLM {t2}\r\nContent-Length: 0\r\n\r\n");
+        let ex = run(req.as_bytes(), resp.as_bytes());
+        let c = &ex[0].challenges[0];
+        assert_eq!(
+            c.ntlm.as_ref().unwrap().target_name.as_deref(),
+            Some("CORP")
+        );
+        let cr = &ex[0].credentials[0];
+        assert_eq!(
+            cr.ntlm.as_ref().unwrap().workstation.as_deref(),
+            Some("WS01")
+        );
+    }
+
+    #[test]
+    fn oversized_headers_give_up_with_note() {
+        let mut d = HttpDecoder::new();
+        feed(&mut d, Dir::ToServer, b"GET / HTTP/1.1\r\n", 1);
+        let filler = format!("X-Fill: {}\r\n", "a".repeat(1000));
+        for i in 0..100 {
+            feed(&mut d, Dir::ToServer, filler.as_bytes(), 2 + i);
+        }
+        assert!(!d.wants_data(Dir::ToServer));
+        let (_, notes) = d.finish();
+        assert!(notes.iter().any(|n| n.contains("64 KiB")), "{notes:?}");
+    }
+
+    #[test]
+    fn garbage_and_truncated_never_panic() {
+        let samples: [&[u8]; 5] = [
+            b"GET / HTTP/1.1\r\nContent-Length: zz\r\n\r\n",
+            b"\x00\xff\x16 GET",
+            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\nabc",
+            b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc",
+        ];
+        for s in samples {
+            for cut in 0..s.len() {
+                let mut d = HttpDecoder::new();
+                feed(&mut d, Dir::ToServer, &s[..cut], 1);
+                feed(&mut d, Dir::ToClient, &s[..cut], 2);
+                let _ = d.finish();
+            }
+        }
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"GET / HTTP/1.1\r\nContent-Length: zz\r\n\r\n",
+            1,
+        );
+        assert!(d.finish().1.iter().any(|n| n.contains("Content-Length")));
+    }
+
+    #[test]
+    fn truncated_json_error_message() {
+        let ex = run(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:4000\r\n\r\n",
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"detail\": \"Rate limit exceeded for key sk-1234567890abcdefXYZW\", \"pad\": \"",
+        );
+        assert_eq!(ex[0].retry_after.as_deref(), Some("30"));
+        assert_eq!(
+            ex[0].error_message.as_deref(),
+            Some("Rate limit exceeded for key sk-1234…XYZW")
+        );
+    }
+}

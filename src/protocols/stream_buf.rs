@@ -1,0 +1,150 @@
+//! Bounded per-direction byte buffer that remembers which frame each byte came from.
+//!
+//! Decoders push in-order chunks (one frame each) and consume parsed bytes from the
+//! front; `at(i)` answers "which frame and timestamp carried byte `i`", so a message
+//! that spans several segments can be reported at the frame Wireshark shows.
+//! The buffer never grows past its cap: `room()` tells the caller how much fits.
+
+use crate::model::{FrameNo, Timestamp};
+use std::collections::VecDeque;
+use std::fmt;
+
+pub(crate) struct StreamBuf {
+    data: Vec<u8>,
+    /// Absolute stream offset of `data[0]`.
+    start: u64,
+    /// (absolute offset where a chunk starts, its frame, its timestamp), ascending.
+    marks: VecDeque<(u64, FrameNo, Timestamp)>,
+    cap: usize,
+}
+
+// Buffered bytes may hold credentials (Proxy-Authorization, cookies): never print them.
+impl fmt::Debug for StreamBuf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("StreamBuf")
+            .field("len", &self.data.len())
+            .field("start", &self.start)
+            .field("cap", &self.cap)
+            .finish()
+    }
+}
+
+impl StreamBuf {
+    pub(crate) fn new(cap: usize) -> Self {
+        StreamBuf {
+            data: Vec::new(),
+            start: 0,
+            marks: VecDeque::new(),
+            cap,
+        }
+    }
+
+    /// Bytes that still fit under the cap.
+    pub(crate) fn room(&self) -> usize {
+        self.cap.saturating_sub(self.data.len())
+    }
+
+    /// Appends as much of `bytes` as fits; returns how many bytes were taken.
+    pub(crate) fn push(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) -> usize {
+        let take = bytes.len().min(self.room());
+        if take == 0 {
+            return 0;
+        }
+        let abs = self.start + self.data.len() as u64;
+        self.marks.push_back((abs, frame, ts));
+        self.data
+            .extend_from_slice(bytes.get(..take).unwrap_or_default());
+        take
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.data
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.data.is_empty()
+    }
+
+    /// Drops `n` bytes from the front (all of them if `n` is larger).
+    pub(crate) fn consume(&mut self, n: usize) {
+        let n = n.min(self.data.len());
+        self.data.drain(..n);
+        self.start += n as u64;
+        if self.data.is_empty() {
+            self.marks.clear();
+            return;
+        }
+        // Keep the mark covering the new first byte.
+        while self.marks.len() > 1 && self.marks.get(1).is_some_and(|m| m.0 <= self.start) {
+            self.marks.pop_front();
+        }
+    }
+
+    /// Frame and timestamp of the chunk that carried byte `i` (relative to the front).
+    pub(crate) fn at(&self, i: usize) -> (FrameNo, Timestamp) {
+        let abs = self.start + i as u64;
+        let idx = self.marks.partition_point(|m| m.0 <= abs);
+        self.marks
+            .get(idx.saturating_sub(1))
+            .map(|m| (m.1, m.2))
+            .unwrap_or_default()
+    }
+
+    /// Empties the buffer, returning its bytes split per original chunk.
+    pub(crate) fn drain_chunks(&mut self) -> Vec<(Vec<u8>, FrameNo, Timestamp)> {
+        let mut out = Vec::new();
+        let end = self.start + self.data.len() as u64;
+        let marks: Vec<_> = self.marks.iter().copied().collect();
+        for (k, (abs, frame, ts)) in marks.iter().enumerate() {
+            let from = abs.max(&self.start) - self.start;
+            let to = marks.get(k + 1).map_or(end, |m| m.0) - self.start;
+            if let Some(slice) = self.data.get(from as usize..to as usize)
+                && !slice.is_empty()
+            {
+                out.push((slice.to_vec(), *frame, *ts));
+            }
+        }
+        self.consume(self.data.len());
+        out
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_follow_bytes_across_consume() {
+        let mut b = StreamBuf::new(10);
+        assert_eq!(b.push(b"abc", FrameNo(1), Timestamp(1)), 3);
+        assert_eq!(b.push(b"defg", FrameNo(2), Timestamp(2)), 4);
+        assert_eq!(b.at(2).0, FrameNo(1));
+        assert_eq!(b.at(3).0, FrameNo(2));
+        b.consume(4);
+        assert_eq!(b.at(0).0, FrameNo(2));
+        assert_eq!(b.push(b"hijklmn", FrameNo(3), Timestamp(3)), 7);
+        assert_eq!(b.room(), 0);
+        assert_eq!(b.push(b"x", FrameNo(4), Timestamp(4)), 0);
+        let chunks = b.drain_chunks();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(chunks[0].0, b"efg");
+        assert_eq!(chunks[1].1, FrameNo(3));
+        assert!(b.is_empty());
+    }
+
+    #[test]
+    fn debug_does_not_show_bytes() {
+        let mut b = StreamBuf::new(100);
+        b.push(
+            b"Proxy-Authorization: Basic c2VjcmV0",
+            FrameNo(1),
+            Timestamp(0),
+        );
+        assert!(!format!("{b:?}").contains("c2VjcmV0"));
+    }
+}
