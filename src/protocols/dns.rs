@@ -552,11 +552,9 @@ mod tests {
 
     #[test]
     fn tcp_length_prefixed_split() {
-        let mut bytes = Vec::new();
-        for m in [query(5, "example.com", 1)] {
-            bytes.extend((m.len() as u16).to_be_bytes());
-            bytes.extend(m);
-        }
+        let m = query(5, "example.com", 1);
+        let mut bytes = (m.len() as u16).to_be_bytes().to_vec();
+        bytes.extend(m);
         let r = response(5, "example.com", 5);
         let mut rb = (r.len() as u16).to_be_bytes().to_vec();
         rb.extend(r);
