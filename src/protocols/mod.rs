@@ -17,6 +17,7 @@
 //! 2xx answer to CONNECT the tunnel's bytes go to a nested decoder (normally TLS).
 //! UDP DNS does not come through here: see [`dns::DnsTracker`].
 
+pub mod dns;
 pub mod http;
 pub mod ntlm;
 pub mod secrets;
@@ -57,6 +58,9 @@ pub struct AppFacts {
     /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<tls::TlsFacts>,
+    /// DNS over TCP (UDP DNS comes from [`dns::DnsTracker`] instead).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dns: Vec<dns::DnsTransaction>,
     /// SOCKS handshake, when the connection went through a SOCKS proxy.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub socks: Option<socks::SocksFacts>,
@@ -79,6 +83,7 @@ enum Mode {
     Http(Box<http::HttpDecoder>),
     Tls(Box<tls::TlsDecoder>),
     Socks(Box<socks::SocksDecoder>),
+    Dns(Box<dns::DnsTcp>),
     Other,
 }
 
@@ -134,6 +139,7 @@ impl StreamDecoder {
                 s.on_data(dir, data, frame, ts);
                 self.check_tunnel();
             }
+            Mode::Dns(d) => d.on_data(dir, data, frame, ts),
             Mode::Other => {}
         }
     }
@@ -154,6 +160,7 @@ impl StreamDecoder {
             Mode::Http(h) => h.on_gap(dir, len),
             Mode::Tls(t) => t.on_gap(dir, len),
             Mode::Socks(_) => self.mode = Mode::Other,
+            Mode::Dns(d) => d.on_gap(dir),
             Mode::Other => {}
         }
     }
@@ -168,6 +175,7 @@ impl StreamDecoder {
             Mode::Http(h) => h.wants_data(dir) || h.tunnel_open(),
             Mode::Tls(t) => t.wants_data(dir),
             Mode::Socks(s) => s.wants_data() || s.tunnel_open(),
+            Mode::Dns(d) => d.wants_data(dir),
             Mode::Other => false,
         }
     }
@@ -195,6 +203,12 @@ impl StreamDecoder {
                 facts.protocol = AppProtocol::Socks;
                 let (socks, notes) = s.finish();
                 facts.socks = Some(socks);
+                facts.notes.extend(notes);
+            }
+            Mode::Dns(d) => {
+                facts.protocol = AppProtocol::Dns;
+                let (txs, notes) = d.finish();
+                facts.dns = txs;
                 facts.notes.extend(notes);
             }
             Mode::Other => facts.protocol = AppProtocol::Other,
@@ -229,6 +243,8 @@ impl StreamDecoder {
             Mode::Tls(Box::default())
         } else if dir == Dir::ToServer && socks::looks_like_socks(&head) {
             Mode::Socks(Box::default())
+        } else if (self.client_port == 53 || self.server_port == 53) && self.depth == 0 {
+            Mode::Dns(Box::default())
         } else if head.len() < SNIFF_BYTES
             && (could_be_http_prefix(dir, &head) || tls::could_be_tls_prefix(&head))
         {
@@ -236,7 +252,6 @@ impl StreamDecoder {
         } else {
             Mode::Other
         };
-        let _ = (self.client_port, self.server_port);
         self.mode = mode;
         // Replay what was kept, both directions, in arrival order per direction.
         let kept: Vec<_> = [Dir::ToServer, Dir::ToClient]
@@ -332,6 +347,14 @@ pub fn summary(facts: &AppFacts) -> String {
                 Some(r) => format!("refused ({r})"),
                 None => "no reply".to_string(),
             }
+        ));
+    }
+    for d in facts.dns.iter().take(3) {
+        parts.push(format!(
+            "DNS {} {} → {}",
+            d.qtype.as_deref().unwrap_or("?"),
+            d.query.as_deref().unwrap_or("?"),
+            d.rcode.as_deref().unwrap_or("no response")
         ));
     }
     if let Some(t) = &facts.tls {

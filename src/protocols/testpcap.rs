@@ -166,6 +166,48 @@ fn tcp(linktype: u32, d: &[u8]) -> Option<Seg> {
     })
 }
 
+/// UDP port-53 datagrams fed to a `DnsTracker` (client = the side not on port 53).
+pub(crate) fn decode_udp_dns(path: &str) -> Option<Vec<super::dns::DnsTransaction>> {
+    let mut t = super::dns::DnsTracker::new();
+    for p in read(path)? {
+        let parsed = std::panic::catch_unwind(|| {
+            let ip = ip_payload(p.linktype, &p.data)?;
+            let (src, dst, proto, l4): (IpAddr, IpAddr, u8, &[u8]) = match ip.first()? >> 4 {
+                4 => {
+                    let ihl = (ip[0] & 0xf) as usize * 4;
+                    let s: [u8; 4] = ip[12..16].try_into().ok()?;
+                    let d: [u8; 4] = ip[16..20].try_into().ok()?;
+                    (s.into(), d.into(), ip[9], ip.get(ihl..)?)
+                }
+                6 => {
+                    let s: [u8; 16] = ip[8..24].try_into().ok()?;
+                    let d: [u8; 16] = ip[24..40].try_into().ok()?;
+                    (s.into(), d.into(), ip[6], ip.get(40..)?)
+                }
+                _ => return None,
+            };
+            if proto != 17 {
+                return None;
+            }
+            let (sp, dp) = (be16(l4, 0), be16(l4, 2));
+            let len = (be16(l4, 4) as usize).min(l4.len());
+            Some((src, sp, dst, dp, l4.get(8..len)?.to_vec()))
+        })
+        .ok()
+        .flatten();
+        let Some((src, sp, dst, dp, payload)) = parsed else {
+            continue;
+        };
+        let (a, b) = ((src, sp).into(), (dst, dp).into());
+        if dp == 53 {
+            t.on_datagram(a, b, Dir::ToServer, &payload, FrameNo(p.frame), p.ts);
+        } else if sp == 53 {
+            t.on_datagram(b, a, Dir::ToClient, &payload, FrameNo(p.frame), p.ts);
+        }
+    }
+    Some(t.finish())
+}
+
 struct Conn {
     client: (IpAddr, u16),
     server: (IpAddr, u16),
@@ -473,6 +515,29 @@ mod corpus_tests {
     }
 
     #[test]
+    fn corpus_dns_wikipedia_nxdomain() {
+        let Some(txs) = decode_udp_dns(&format!("{CORPUS}/zeek/wikipedia.pcap")) else {
+            return;
+        };
+        let nx: Vec<_> = txs
+            .iter()
+            .filter(|t| t.query.as_deref() == Some("upload.wikimedia.org.ncsa.uiuc.edu"))
+            .collect();
+        assert_eq!(nx.len(), 4, "{txs:?}");
+        for t in nx {
+            assert_eq!(t.rcode.as_deref(), Some("NXDOMAIN"));
+            assert_eq!(t.qtype.as_deref(), Some("AAAA"));
+            assert_eq!(t.server.unwrap().ip().to_string(), "141.142.2.2");
+        }
+        let ok = txs
+            .iter()
+            .filter(|t| t.query.as_deref() == Some("upload.wikimedia.org"))
+            .filter(|t| t.rcode.as_deref() == Some("NOERROR"))
+            .count();
+        assert_eq!(ok, 8);
+    }
+
+    #[test]
     fn corpus_all_files_never_panic() {
         let Ok(dirs) = std::fs::read_dir(CORPUS) else {
             return;
@@ -484,6 +549,7 @@ mod corpus_tests {
                     stack.extend(std::fs::read_dir(&p).unwrap().flatten().map(|e| e.path()));
                 } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
                     let _ = decode(p.to_str().unwrap());
+                    let _ = decode_udp_dns(p.to_str().unwrap());
                 }
             }
         }

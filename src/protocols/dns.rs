@@ -1,0 +1,569 @@
+//! DNS messages (RFC 1035) over UDP datagrams and TCP streams, and query/response pairing.
+//!
+//! The pipeline feeds UDP datagrams to a [`DnsTracker`]; TCP connections on port 53
+//! reach [`DnsTcp`] through `protocols::StreamDecoder` (2-byte length prefix,
+//! RFC 1035 4.2.2). States per query: name, type, response code, A/AAAA/CNAME
+//! answers, response time, or that no answer came. Name decompression is bounded
+//! (pointer hops, name length), so no message can loop or panic the parser.
+
+use super::stream_buf::StreamBuf;
+use crate::model::{Dir, FrameNo, Timestamp};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
+use thiserror::Error;
+
+const MAX_POINTER_HOPS: usize = 32;
+const MAX_NAME_LEN: usize = 255;
+const MAX_RECORDS: usize = 64;
+const MAX_TRANSACTIONS: usize = 100_000;
+
+/// Why a DNS message could not be read.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum DnsError {
+    #[error("dns message truncated at offset {0}")]
+    Truncated(usize),
+    #[error("dns name compression loop or too many pointers at offset {0}")]
+    PointerLoop(usize),
+    #[error("dns name longer than 255 bytes at offset {0}")]
+    NameTooLong(usize),
+    #[error("bad dns label type 0x{0:02x}")]
+    BadLabel(u8),
+}
+
+/// Response code (RFC 1035 4.1.1, RFC 6895), unknown values kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Rcode(pub u8);
+
+impl Rcode {
+    pub const NOERROR: Rcode = Rcode(0);
+    pub const FORMERR: Rcode = Rcode(1);
+    pub const SERVFAIL: Rcode = Rcode(2);
+    pub const NXDOMAIN: Rcode = Rcode(3);
+    pub const NOTIMP: Rcode = Rcode(4);
+    pub const REFUSED: Rcode = Rcode(5);
+
+    pub fn name(self) -> String {
+        match self.0 {
+            0 => "NOERROR".into(),
+            1 => "FORMERR".into(),
+            2 => "SERVFAIL".into(),
+            3 => "NXDOMAIN".into(),
+            4 => "NOTIMP".into(),
+            5 => "REFUSED".into(),
+            6 => "YXDOMAIN".into(),
+            7 => "YXRRSET".into(),
+            8 => "NXRRSET".into(),
+            9 => "NOTAUTH".into(),
+            10 => "NOTZONE".into(),
+            n => format!("RCODE{n}"),
+        }
+    }
+}
+
+pub fn type_name(t: u16) -> String {
+    match t {
+        1 => "A".into(),
+        2 => "NS".into(),
+        5 => "CNAME".into(),
+        6 => "SOA".into(),
+        12 => "PTR".into(),
+        15 => "MX".into(),
+        16 => "TXT".into(),
+        28 => "AAAA".into(),
+        33 => "SRV".into(),
+        41 => "OPT".into(),
+        64 => "SVCB".into(),
+        65 => "HTTPS".into(),
+        255 => "ANY".into(),
+        n => format!("TYPE{n}"),
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsQuestion {
+    pub name: String,
+    pub qtype: u16,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsAnswer {
+    pub name: String,
+    pub rtype: u16,
+    pub ttl: u32,
+    /// Address for A/AAAA, target name for CNAME; absent for other types.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DnsMessage {
+    pub id: u16,
+    pub is_response: bool,
+    pub opcode: u8,
+    pub rcode: Rcode,
+    pub truncated: bool,
+    pub questions: Vec<DnsQuestion>,
+    pub answers: Vec<DnsAnswer>,
+}
+
+fn be16(b: &[u8], at: usize) -> Result<u16, DnsError> {
+    Ok(u16::from_be_bytes([
+        *b.get(at).ok_or(DnsError::Truncated(at))?,
+        *b.get(at + 1).ok_or(DnsError::Truncated(at + 1))?,
+    ]))
+}
+
+fn be32(b: &[u8], at: usize) -> Result<u32, DnsError> {
+    Ok((u32::from(be16(b, at)?) << 16) | u32::from(be16(b, at + 2)?))
+}
+
+/// Reads a possibly compressed name at `at`; returns it and the offset after it.
+fn read_name(b: &[u8], at: usize) -> Result<(String, usize), DnsError> {
+    let mut name = String::new();
+    let mut pos = at;
+    let mut end = None;
+    let mut hops = 0;
+    loop {
+        let len = *b.get(pos).ok_or(DnsError::Truncated(pos))?;
+        match len & 0xc0 {
+            0x00 => {
+                if len == 0 {
+                    let after = end.unwrap_or(pos + 1);
+                    if name.is_empty() {
+                        name.push('.');
+                    }
+                    return Ok((name, after));
+                }
+                let label = b
+                    .get(pos + 1..pos + 1 + usize::from(len))
+                    .ok_or(DnsError::Truncated(pos + 1))?;
+                if !name.is_empty() {
+                    name.push('.');
+                }
+                for &c in label {
+                    if c.is_ascii_graphic() && c != b'.' {
+                        name.push(c as char);
+                    } else {
+                        name.push_str(&format!("\\{c:03}"));
+                    }
+                }
+                if name.len() > MAX_NAME_LEN * 4 {
+                    return Err(DnsError::NameTooLong(at));
+                }
+                pos += 1 + usize::from(len);
+            }
+            0xc0 => {
+                let ptr = usize::from(be16(b, pos)? & 0x3fff);
+                if end.is_none() {
+                    end = Some(pos + 2);
+                }
+                hops += 1;
+                if hops > MAX_POINTER_HOPS {
+                    return Err(DnsError::PointerLoop(pos));
+                }
+                pos = ptr;
+            }
+            _ => return Err(DnsError::BadLabel(len)),
+        }
+    }
+}
+
+/// Parses one DNS message (a UDP payload, or a TCP message without its length prefix).
+pub fn parse(b: &[u8]) -> Result<DnsMessage, DnsError> {
+    let id = be16(b, 0)?;
+    let flags = be16(b, 2)?;
+    let qd = be16(b, 4)?;
+    let an = be16(b, 6)?;
+    let mut msg = DnsMessage {
+        id,
+        is_response: flags & 0x8000 != 0,
+        opcode: ((flags >> 11) & 0xf) as u8,
+        rcode: Rcode((flags & 0xf) as u8),
+        truncated: flags & 0x0200 != 0,
+        questions: Vec::new(),
+        answers: Vec::new(),
+    };
+    be16(b, 10)?; // header complete
+    let mut pos = 12;
+    for _ in 0..qd {
+        let (name, next) = read_name(b, pos)?;
+        let qtype = be16(b, next)?;
+        be16(b, next + 2)?;
+        pos = next + 4;
+        if msg.questions.len() < MAX_RECORDS {
+            msg.questions.push(DnsQuestion { name, qtype });
+        }
+    }
+    for _ in 0..an {
+        let (name, next) = read_name(b, pos)?;
+        let rtype = be16(b, next)?;
+        let ttl = be32(b, next + 4)?;
+        let rdlen = usize::from(be16(b, next + 8)?);
+        let rdata_at = next + 10;
+        let rdata = b
+            .get(rdata_at..rdata_at + rdlen)
+            .ok_or(DnsError::Truncated(rdata_at))?;
+        let data = match (rtype, rdata.len()) {
+            (1, 4) => <[u8; 4]>::try_from(rdata)
+                .ok()
+                .map(|a| Ipv4Addr::from(a).to_string()),
+            (28, 16) => <[u8; 16]>::try_from(rdata)
+                .ok()
+                .map(|a| Ipv6Addr::from(a).to_string()),
+            (5, _) => read_name(b, rdata_at).ok().map(|(n, _)| n),
+            _ => None,
+        };
+        pos = rdata_at + rdlen;
+        if msg.answers.len() < MAX_RECORDS {
+            msg.answers.push(DnsAnswer {
+                name,
+                rtype,
+                ttl,
+                data,
+            });
+        }
+    }
+    Ok(msg)
+}
+
+/// One query and its response (either may be missing).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsTransaction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client: Option<SocketAddr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server: Option<SocketAddr>,
+    /// `udp` or `tcp`.
+    pub transport: &'static str,
+    pub id: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub qtype: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_frame: Option<FrameNo>,
+    #[serde(skip)]
+    pub query_ts: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_frame: Option<FrameNo>,
+    /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rcode: Option<String>,
+    /// A/AAAA addresses and CNAME targets, in answer order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub answers: Vec<String>,
+    /// Seconds from query to response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_time: Option<f64>,
+    /// True when a response was seen.
+    pub answered: bool,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+/// Pairs queries and responses by (client, server, id).
+#[derive(Debug, Default)]
+pub struct DnsTracker {
+    open: HashMap<(Option<SocketAddr>, Option<SocketAddr>, u16), usize>,
+    txs: Vec<DnsTransaction>,
+    notes: Vec<String>,
+    transport: &'static str,
+}
+
+impl DnsTracker {
+    pub fn new() -> Self {
+        DnsTracker {
+            transport: "udp",
+            ..Default::default()
+        }
+    }
+
+    /// One UDP datagram between `client` and `server`; `dir` says who sent it.
+    pub fn on_datagram(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        dir: Dir,
+        payload: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        self.on_message(Some(client), Some(server), dir, payload, frame, ts);
+    }
+
+    fn on_message(
+        &mut self,
+        client: Option<SocketAddr>,
+        server: Option<SocketAddr>,
+        dir: Dir,
+        payload: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        let msg = match parse(payload) {
+            Ok(m) => m,
+            Err(e) => {
+                if self.notes.len() < 100 {
+                    self.notes.push(format!("dns: frame {frame}: {e}"));
+                }
+                return;
+            }
+        };
+        let key = (client, server, msg.id);
+        let q = msg.questions.first();
+        if !msg.is_response || dir == Dir::ToServer {
+            if self.txs.len() >= MAX_TRANSACTIONS {
+                return;
+            }
+            self.open.insert(key, self.txs.len());
+            self.txs.push(DnsTransaction {
+                client,
+                server,
+                transport: self.transport,
+                id: msg.id,
+                query: q.map(|q| q.name.clone()),
+                qtype: q.map(|q| type_name(q.qtype)),
+                query_frame: Some(frame),
+                query_ts: Some(ts),
+                response_frame: None,
+                rcode: None,
+                answers: Vec::new(),
+                response_time: None,
+                answered: false,
+                truncated: false,
+            });
+            return;
+        }
+        let idx = match self.open.remove(&key) {
+            Some(i) => i,
+            None => {
+                if self.txs.len() >= MAX_TRANSACTIONS {
+                    return;
+                }
+                // Response whose query we did not see.
+                self.txs.push(DnsTransaction {
+                    client,
+                    server,
+                    transport: self.transport,
+                    id: msg.id,
+                    query: q.map(|q| q.name.clone()),
+                    qtype: q.map(|q| type_name(q.qtype)),
+                    query_frame: None,
+                    query_ts: None,
+                    response_frame: None,
+                    rcode: None,
+                    answers: Vec::new(),
+                    response_time: None,
+                    answered: false,
+                    truncated: false,
+                });
+                self.txs.len() - 1
+            }
+        };
+        if let Some(tx) = self.txs.get_mut(idx) {
+            tx.answered = true;
+            tx.response_frame = Some(frame);
+            tx.rcode = Some(msg.rcode.name());
+            tx.truncated = msg.truncated;
+            tx.response_time = tx.query_ts.map(|q| ts.secs_since(q));
+            tx.answers = msg.answers.iter().filter_map(|a| a.data.clone()).collect();
+        }
+    }
+
+    /// All transactions in query order; unanswered ones have `answered: false`.
+    pub fn finish(self) -> Vec<DnsTransaction> {
+        self.txs
+    }
+
+    /// Decode notes (malformed messages).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+}
+
+/// DNS over one TCP connection (messages behind a 2-byte length).
+#[derive(Debug)]
+pub struct DnsTcp {
+    bufs: [StreamBuf; 2],
+    tracker: DnsTracker,
+    stopped: [bool; 2],
+}
+
+impl Default for DnsTcp {
+    fn default() -> Self {
+        DnsTcp {
+            bufs: [StreamBuf::new(65_537), StreamBuf::new(65_537)],
+            tracker: DnsTracker {
+                transport: "tcp",
+                ..Default::default()
+            },
+            stopped: [false, false],
+        }
+    }
+}
+
+impl DnsTcp {
+    pub fn wants_data(&self, dir: Dir) -> bool {
+        !self.stopped.get(dir.index()).copied().unwrap_or(true)
+    }
+
+    pub fn on_gap(&mut self, dir: Dir) {
+        if let Some(s) = self.stopped.get_mut(dir.index()) {
+            *s = true;
+        }
+    }
+
+    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+        let d = dir.index();
+        let mut input = data;
+        while !input.is_empty() && self.wants_data(dir) {
+            let Some(buf) = self.bufs.get_mut(d) else {
+                return;
+            };
+            let took = buf.push(input, frame, ts);
+            input = input.get(took..).unwrap_or_default();
+            loop {
+                let Some(buf) = self.bufs.get_mut(d) else {
+                    return;
+                };
+                let b = buf.bytes();
+                let Ok(len) = be16(b, 0) else { break };
+                let Some(msg) = b.get(2..2 + usize::from(len)) else {
+                    break;
+                };
+                let msg = msg.to_vec();
+                let (f, t) = buf.at(1 + usize::from(len));
+                buf.consume(2 + usize::from(len));
+                self.tracker.on_message(None, None, dir, &msg, f, t);
+            }
+            if took == 0 {
+                return;
+            }
+        }
+    }
+
+    pub fn finish(self) -> (Vec<DnsTransaction>, Vec<String>) {
+        let notes = self.tracker.notes.clone();
+        (self.tracker.finish(), notes)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn query(id: u16, name: &str, qtype: u16) -> Vec<u8> {
+        let mut b = id.to_be_bytes().to_vec();
+        b.extend([0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0]);
+        for l in name.split('.') {
+            b.push(l.len() as u8);
+            b.extend(l.as_bytes());
+        }
+        b.push(0);
+        b.extend(qtype.to_be_bytes());
+        b.extend([0, 1]);
+        b
+    }
+
+    fn response(id: u16, name: &str, rcode: u8) -> Vec<u8> {
+        let mut b = query(id, name, 1);
+        b[2] = 0x81;
+        b[3] = 0x80 | rcode;
+        if rcode == 0 {
+            b[7] = 2;
+            // CNAME via pointer to the question name, then A.
+            b.extend([
+                0xc0, 12, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3, b'w', b'w', b'w', 0xc0, 12,
+            ]);
+            b.extend([0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 93, 184, 216, 34]);
+        }
+        b
+    }
+
+    fn addr(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn parse_answers_with_compression() {
+        let m = parse(&response(7, "example.com", 0)).unwrap();
+        assert!(m.is_response);
+        assert_eq!(m.rcode, Rcode::NOERROR);
+        assert_eq!(m.questions[0].name, "example.com");
+        assert_eq!(m.answers[0].data.as_deref(), Some("www.example.com"));
+        assert_eq!(m.answers[1].data.as_deref(), Some("93.184.216.34"));
+    }
+
+    #[test]
+    fn tracker_pairs_and_reports_unanswered() {
+        let (c, s) = (addr("10.0.0.1:5353"), addr("10.0.0.53:53"));
+        let mut t = DnsTracker::new();
+        t.on_datagram(
+            c,
+            s,
+            Dir::ToServer,
+            &query(1, "proxy.corp", 1),
+            FrameNo(1),
+            Timestamp(0),
+        );
+        t.on_datagram(
+            c,
+            s,
+            Dir::ToServer,
+            &query(2, "api.anthropic.com", 28),
+            FrameNo(2),
+            Timestamp(0),
+        );
+        t.on_datagram(
+            c,
+            s,
+            Dir::ToClient,
+            &response(1, "proxy.corp", 3),
+            FrameNo(3),
+            Timestamp(250_000_000),
+        );
+        let txs = t.finish();
+        assert_eq!(txs.len(), 2);
+        assert_eq!(txs[0].rcode.as_deref(), Some("NXDOMAIN"));
+        assert_eq!(txs[0].response_time, Some(0.25));
+        assert!(!txs[1].answered);
+        assert_eq!(txs[1].qtype.as_deref(), Some("AAAA"));
+    }
+
+    #[test]
+    fn pointer_loop_is_an_error() {
+        let mut b = query(1, "a", 1);
+        let at = b.len() - 7; // start of the question name
+        b[at] = 0xc0;
+        b[at + 1] = at as u8;
+        assert!(matches!(parse(&b), Err(DnsError::PointerLoop(_))));
+    }
+
+    #[test]
+    fn truncated_every_length() {
+        let r = response(9, "example.com", 0);
+        for n in 0..r.len() {
+            assert!(parse(&r[..n]).is_err(), "len {n}");
+        }
+    }
+
+    #[test]
+    fn tcp_length_prefixed_split() {
+        let m = query(5, "example.com", 1);
+        let mut bytes = (m.len() as u16).to_be_bytes().to_vec();
+        bytes.extend(m);
+        let r = response(5, "example.com", 5);
+        let mut rb = (r.len() as u16).to_be_bytes().to_vec();
+        rb.extend(r);
+        let mut d = DnsTcp::default();
+        d.on_data(Dir::ToServer, &bytes[..1], FrameNo(1), Timestamp(0));
+        d.on_data(Dir::ToServer, &bytes[1..], FrameNo(2), Timestamp(0));
+        d.on_data(Dir::ToClient, &rb, FrameNo(3), Timestamp(0));
+        let (txs, _) = d.finish();
+        assert_eq!(txs[0].rcode.as_deref(), Some("REFUSED"));
+        assert_eq!(txs[0].query_frame, Some(FrameNo(2)));
+    }
+}
