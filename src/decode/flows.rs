@@ -10,7 +10,8 @@ use crate::decode::ip::{TcpSegment, Unreachable};
 use crate::decode::tcp::conn::ConnState;
 use crate::decode::tcp::{Limits, TcpConn};
 use crate::model::{Dir, FrameNo, Timestamp};
-use crate::protocols::AppFacts;
+use crate::protocols::dns::DnsTracker;
+use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 use std::net::SocketAddr;
@@ -88,6 +89,13 @@ pub struct UdpFlow {
     pub bytes: [u64; 2],
     pub wire_bytes: [u64; 2],
     pub unreachable: Option<(FrameNo, Unreachable)>,
+    /// DNS (and mDNS / LLMNR) queries and answers, on those ports.
+    pub dns: Option<Box<DnsTracker>>,
+}
+
+/// UDP ports whose datagrams are DNS messages.
+fn is_dns_port(p: u16) -> bool {
+    matches!(p, 53 | 5353 | 5355)
 }
 
 /// Everything the report and the rules need about one finished flow.
@@ -170,6 +178,11 @@ impl FlowSummary {
             (false, true) => ConnState::SHR,
             (false, false) => ConnState::OTH,
         };
+        let mut app = AppFacts::default();
+        if let Some(dns) = u.dns {
+            app.protocol = AppProtocol::Dns;
+            app.dns = dns.finish();
+        }
         let history = match state {
             ConnState::SF => "Dd",
             ConnState::S0 => "D",
@@ -200,7 +213,7 @@ impl FlowSummary {
             rst: None,
             rtt: None,
             unreachable: u.unreachable,
-            app: AppFacts::default(),
+            app,
         }
     }
 
@@ -352,6 +365,8 @@ impl FlowTable {
                 bytes: [0; 2],
                 wire_bytes: [0; 2],
                 unreachable: None,
+                dns: (is_dns_port(c.port()) || is_dns_port(s.port()))
+                    .then(|| Box::new(DnsTracker::new())),
             }
         });
         let dir = if flow.client == src {
@@ -365,6 +380,9 @@ impl FlowTable {
         flow.packets[i] += 1;
         flow.bytes[i] += payload.len() as u64;
         flow.wire_bytes[i] += u64::from(wire_len);
+        if let Some(dns) = &mut flow.dns {
+            dns.on_datagram(flow.client, flow.server, dir, payload, frame, ts);
+        }
         dir
     }
 
