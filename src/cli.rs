@@ -154,6 +154,15 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
             )?;
         }
     }
+    for c in captures.iter().filter(|c| c.input.packets == 0) {
+        if c.input.truncated.is_none() {
+            writeln!(
+                err,
+                "trafficdoc: warning: {}: capture holds no packets (only its header)",
+                c.input.path
+            )?;
+        }
+    }
     let report = Report {
         captures: &captures,
     };
