@@ -60,6 +60,12 @@ pub struct AnalyzeArgs {
     /// Seconds without packets after which a TCP connection is considered over.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub idle_timeout: u64,
+    /// Flows open at once; past it the least recently active are finished early.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
+    pub max_flows: usize,
+    /// Finished flows listed one by one; later ones are only counted in the summary.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
+    pub max_records: usize,
 }
 
 impl AnalyzeArgs {
@@ -72,6 +78,8 @@ impl AnalyzeArgs {
             max_total_buffered: self.total_buffer,
             tcp_idle_ns: i64::try_from(self.idle_timeout.saturating_mul(1_000_000_000))
                 .unwrap_or(i64::MAX),
+            max_flows: self.max_flows,
+            max_records: self.max_records,
             ..TableConfig::default()
         }
     }

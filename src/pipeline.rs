@@ -5,7 +5,7 @@
 //! the reader's buffer and flows are looked up by value keys.
 
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
-use crate::decode::flows::{FlowSummary, FlowTable, TableConfig};
+use crate::decode::flows::{FlowSummary, FlowTable, TableConfig, TableLimits};
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
 use crate::model::{FrameNo, Timestamp};
@@ -128,8 +128,9 @@ impl PacketProcessor {
         }
     }
 
-    pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts) {
-        (self.table.finish(), self.counts)
+    pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts, TableLimits) {
+        let (flows, limits) = self.table.finish();
+        (flows, self.counts, limits)
     }
 }
 
@@ -148,6 +149,8 @@ pub struct InputFile {
     /// Set when the file ends inside a record (e.g. tcpdump was killed).
     pub truncated: Option<Truncation>,
     pub decode: DecodeCounts,
+    /// Memory caps hit while reading this file (flows evicted, summarized, partial).
+    pub limits: TableLimits,
 }
 
 /// The analysis of one capture: input facts and flows.
@@ -189,7 +192,7 @@ pub fn analyze_reader<R: Read>(
     let input_packets = proc.packets;
     let bytes = proc.bytes;
     let (first_ts, last_ts) = (proc.first_ts, proc.last_ts);
-    let (flows, decode) = proc.finish();
+    let (flows, decode, limits) = proc.finish();
     Ok(CaptureAnalysis {
         input: InputFile {
             path: path.to_string(),
@@ -202,6 +205,7 @@ pub fn analyze_reader<R: Read>(
             last_ts,
             truncated: reader.truncation().cloned(),
             decode,
+            limits,
         },
         flows,
     })
