@@ -14,6 +14,7 @@
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod protocols;

@@ -90,7 +90,7 @@ fn src_is_client(src: SocketAddr, dst: SocketAddr) -> bool {
 }
 
 /// A UDP conversation.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct UdpFlow {
     pub client: SocketAddr,
     pub server: SocketAddr,
@@ -112,7 +112,7 @@ fn is_dns_port(p: u16) -> bool {
 }
 
 /// Everything the report and the rules need about one finished flow.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FlowSummary {
     pub transport: Transport,
     pub client: SocketAddr,
@@ -322,6 +322,10 @@ impl FlowSummary {
             self.last_frame
         )
     }
+}
+
+fn sort_flows(v: &mut [FlowSummary]) {
+    v.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
 }
 
 /// All flows of one capture.
@@ -582,6 +586,21 @@ impl FlowTable {
         }
     }
 
+    /// What `finish` would return now, without disturbing the table (live capture
+    /// reports while it goes). Costs a copy of every open flow.
+    pub fn snapshot(&self) -> Vec<FlowSummary> {
+        let mut v: Vec<FlowSummary> = self.done.clone();
+        v.extend(self.tcp.values().map(|c| FlowSummary::from_tcp(c.clone())));
+        v.extend(self.udp.values().map(|u| FlowSummary::from_udp(u.clone())));
+        sort_flows(&mut v);
+        v
+    }
+
+    /// Caps hit so far (live capture reports while it goes).
+    pub fn limits(&self) -> TableLimits {
+        self.limits.clone()
+    }
+
     /// Finishes every flow and returns the kept ones in order of their first frame,
     /// with the count of every cap hit.
     pub fn finish(mut self) -> (Vec<FlowSummary>, TableLimits) {
@@ -593,12 +612,11 @@ impl FlowTable {
             .map(|(_, c)| FlowSummary::from_tcp(c))
             .chain(self.udp.drain().map(|(_, f)| FlowSummary::from_udp(f)))
             .collect();
-        open.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+        sort_flows(&mut open);
         for f in open {
             self.retire(f);
         }
-        self.done
-            .sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+        sort_flows(&mut self.done);
         (self.done, self.limits)
     }
 }
