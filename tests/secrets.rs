@@ -280,8 +280,10 @@ fn ntlm_type3() -> Vec<u8> {
     m
 }
 
-/// The generated dialogues: (client bytes, server bytes, canaries).
-fn dialogues() -> Vec<(Vec<u8>, Vec<u8>, Vec<Vec<u8>>)> {
+/// One generated dialogue: client bytes, server bytes, the canaries it carries.
+type Dialogue = (Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
+
+fn dialogues() -> Vec<Dialogue> {
     let mut v = Vec::new();
     for pw in BASIC_PASSWORDS {
         let creds = STANDARD.encode(format!("bob:{pw}"));
