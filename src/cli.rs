@@ -115,6 +115,9 @@ pub struct AnalyzeArgs {
     /// Finished flows listed one by one; later ones are only counted in the summary.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
     pub max_records: usize,
+    /// Decoded facts (HTTP exchanges, DNS transactions) kept across all flows of a file.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_facts)]
+    pub max_facts: usize,
 }
 
 impl AnalyzeArgs {
@@ -129,6 +132,7 @@ impl AnalyzeArgs {
                 .unwrap_or(i64::MAX),
             max_flows: self.max_flows,
             max_records: self.max_records,
+            max_facts: self.max_facts,
             ..TableConfig::default()
         }
     }

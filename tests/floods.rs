@@ -21,6 +21,7 @@ const MAX_FLOWS: u64 = 5_000;
 const MAX_RECORDS: u64 = 2_000;
 const STREAM_BUFFER: u64 = 64 * 1024;
 const TOTAL_BUFFER: u64 = 8 * MIB;
+const MAX_FACTS: u64 = 20_000;
 /// What the process may grow by beyond the buffer caps: the flow table at
 /// `MAX_FLOWS`, the kept records, the report, the reader's buffer, allocator slack.
 const BASELINE: u64 = 48 * MIB;
@@ -69,6 +70,8 @@ fn run_flood(spec: Spec) -> Outcome {
         &STREAM_BUFFER.to_string(),
         "--total-buffer",
         &TOTAL_BUFFER.to_string(),
+        "--max-facts",
+        &MAX_FACTS.to_string(),
         cap.to_str().unwrap(),
     ])
     .unwrap();
@@ -237,12 +240,10 @@ fn floods_stay_within_the_caps_and_say_so() {
         "4x the endless flow cost more memory: {growth:?}"
     );
 
-    // Pipelined requests with no response: every flow keeps its requests (the HTTP
-    // decoder keeps at most 10,000 per flow, then counts), none is lost silently.
-    // Memory here grows with open flows x requests kept: bounded per flow, not yet by
-    // a global budget (see README, "Limits").
+    // Pipelined requests with no response: MAX_FACTS exchanges are kept over all
+    // flows, the rest counted per flow (partial), none lost silently.
     let mut growth = Vec::new();
-    for flows in [10u64, 40] {
+    for flows in [20u64, 80] {
         let spec = Spec {
             kind: Kind::Pipelined,
             flows,
@@ -253,7 +254,24 @@ fn floods_stay_within_the_caps_and_say_so() {
         assert_eq!(total_flows(&o.json), flows);
         let f = &o.json["flows"][0];
         assert_eq!(f["protocol"], "http", "{f}");
+        let requests = flows * spec.per_flow;
+        let l = &o.json["input"]["files"][0]["limits"];
+        assert_eq!(
+            l["facts_not_kept"].as_u64().unwrap(),
+            requests.saturating_sub(MAX_FACTS),
+            "{l}"
+        );
+        let kept: u64 = o.json["flows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["http"].as_array().map_or(0, |h| h.len() as u64))
+            .sum();
+        assert_eq!(kept, requests.min(MAX_FACTS));
         growth.push(o.peak);
     }
-    eprintln!("pipelined growth: {growth:?}");
+    assert!(
+        growth[1] < growth[0] + growth[0] / 4 + 8 * MIB,
+        "4x the pipelined flood cost more memory: {growth:?}"
+    );
 }

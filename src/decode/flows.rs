@@ -15,6 +15,7 @@ use crate::decode::ip::{TcpSegment, Unreachable};
 use crate::decode::tcp::conn::ConnState;
 use crate::decode::tcp::{Limits, TcpConn};
 use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::budget;
 use crate::protocols::dns::DnsTracker;
 use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
@@ -47,6 +48,9 @@ pub struct TableConfig {
     pub max_flows: usize,
     /// Finished flows kept one by one for the report; later ones are only counted.
     pub max_records: usize,
+    /// Decoded facts (HTTP exchanges, DNS transactions) kept across all flows; later
+    /// ones are counted per flow, not kept.
+    pub max_facts: usize,
 }
 
 impl Default for TableConfig {
@@ -59,6 +63,7 @@ impl Default for TableConfig {
             udp_idle_ns: 60 * 1_000_000_000,
             max_flows: 200_000,
             max_records: 100_000,
+            max_facts: 200_000,
         }
     }
 }
@@ -104,6 +109,8 @@ pub struct UdpFlow {
     pub unreachable: Option<(FrameNo, Unreachable)>,
     /// DNS (and mDNS / LLMNR) queries and answers, on those ports.
     pub dns: Option<Box<DnsTracker>>,
+    /// DNS transactions counted but not kept (facts budget spent).
+    pub facts_not_kept: u64,
 }
 
 /// UDP ports whose datagrams are DNS messages.
@@ -145,13 +152,15 @@ pub struct FlowSummary {
     /// Finished early because the flow table was full (`max_flows`): later packets of
     /// the same connection, if any, start a new flow.
     pub evicted: bool,
+    /// Decoded facts counted but not kept because `max_facts` were kept.
+    pub facts_not_kept: u64,
 }
 
 impl FlowSummary {
     /// Some of the flow was not analysed: a buffer cap gave up held bytes, or the flow
     /// was evicted from a full table.
     pub fn partial(&self) -> bool {
-        self.evicted || self.cap_hits.iter().any(|n| *n > 0)
+        self.evicted || self.facts_not_kept > 0 || self.cap_hits.iter().any(|n| *n > 0)
     }
 }
 
@@ -200,6 +209,9 @@ pub struct TableLimits {
     pub buffer_cap_hits: u64,
     /// Finished flows past `max_records`: counted here, not listed.
     pub flows_summarized: u64,
+    /// Decoded facts (HTTP exchanges, DNS transactions) past `max_facts`: counted, not
+    /// kept.
+    pub facts_not_kept: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub summarized: Option<FlowAggregate>,
 }
@@ -207,7 +219,12 @@ pub struct TableLimits {
 impl TableLimits {
     /// True when any cap was hit.
     pub fn any(&self) -> bool {
-        self.flows_evicted + self.partial_flows + self.buffer_cap_hits + self.flows_summarized > 0
+        self.flows_evicted
+            + self.partial_flows
+            + self.buffer_cap_hits
+            + self.flows_summarized
+            + self.facts_not_kept
+            > 0
     }
 }
 
@@ -248,6 +265,7 @@ impl FlowSummary {
             unreachable: c.unreachable,
             app: c.decoder.finish(),
             evicted: false,
+            facts_not_kept: c.facts_not_kept,
         }
     }
 
@@ -296,6 +314,7 @@ impl FlowSummary {
             unreachable: u.unreachable,
             app,
             evicted: false,
+            facts_not_kept: u.facts_not_kept,
         }
     }
 
@@ -345,6 +364,7 @@ pub struct FlowTable {
 
 impl FlowTable {
     pub fn new(cfg: TableConfig) -> Self {
+        budget::reset(cfg.max_facts);
         FlowTable {
             cfg,
             tcp: FxHashMap::default(),
@@ -364,9 +384,12 @@ impl FlowTable {
         l.partial_flows += u64::from(f.partial());
         l.flows_evicted += u64::from(f.evicted);
         l.buffer_cap_hits += f.cap_hits[0] + f.cap_hits[1];
+        l.facts_not_kept += f.facts_not_kept;
         if self.done.len() < self.cfg.max_records {
             self.done.push(f);
         } else {
+            // Its decoded facts are dropped with it: others may keep as many.
+            budget::give_back(f.app.http.len() + f.app.dns.len());
             l.flows_summarized += 1;
             l.summarized.get_or_insert_with(Default::default).add(&f);
         }
@@ -463,7 +486,9 @@ impl FlowTable {
             Dir::ToClient
         };
         let before = conn.buffered();
+        let denied = budget::denied();
         conn.packet(dir, seg, frame, ts, wire_len, &limits);
+        conn.facts_not_kept += budget::denied() - denied;
         let after = conn.buffered();
         self.buffered = (self.buffered + after).saturating_sub(before);
         if self.buffered > self.cfg.max_total_buffered {
@@ -511,6 +536,7 @@ impl FlowTable {
                 unreachable: None,
                 dns: (is_dns_port(c.port()) || is_dns_port(s.port()))
                     .then(|| Box::new(DnsTracker::new())),
+                facts_not_kept: 0,
             }
         });
         let dir = if flow.client == src {
@@ -525,7 +551,9 @@ impl FlowTable {
         flow.bytes[i] += payload.len() as u64;
         flow.wire_bytes[i] += u64::from(wire_len);
         if let Some(dns) = &mut flow.dns {
+            let denied = budget::denied();
             dns.on_datagram(flow.client, flow.server, dir, payload, frame, ts);
+            flow.facts_not_kept += budget::denied() - denied;
         }
         dir
     }

@@ -314,7 +314,7 @@ impl DnsTracker {
         let key = (client, server, msg.id);
         let q = msg.questions.first();
         if !msg.is_response || dir == Dir::ToServer {
-            if self.txs.len() >= MAX_TRANSACTIONS {
+            if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
                 return;
             }
             self.open.insert(key, self.txs.len());
@@ -339,7 +339,7 @@ impl DnsTracker {
         let idx = match self.open.remove(&key) {
             Some(i) => i,
             None => {
-                if self.txs.len() >= MAX_TRANSACTIONS {
+                if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
                     return;
                 }
                 // Response whose query we did not see.

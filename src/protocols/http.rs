@@ -219,6 +219,8 @@ pub struct HttpDecoder {
     notes: Vec<String>,
     tunnel: bool,
     tunnel_out: Vec<TunnelChunk>,
+    /// The note that the facts budget is spent was made.
+    budget_noted: bool,
 }
 
 impl Default for HttpDecoder {
@@ -463,6 +465,7 @@ impl HttpDecoder {
             notes: Vec::new(),
             tunnel: false,
             tunnel_out: Vec::new(),
+            budget_noted: false,
         }
     }
 
@@ -811,6 +814,14 @@ impl HttpDecoder {
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
                 ));
             }
+        } else if !super::budget::take() {
+            if !self.budget_noted {
+                self.budget_noted = true;
+                self.notes.push(
+                    "http: decoded-facts budget (--max-facts) spent; later exchanges counted, not kept"
+                        .into(),
+                );
+            }
         } else {
             self.pending.push_back(self.exchanges.len());
             self.exchanges.push(ex);
@@ -863,7 +874,7 @@ impl HttpDecoder {
         let idx = match self.pending.pop_front() {
             Some(i) => i,
             None => {
-                if self.exchanges.len() >= MAX_EXCHANGES {
+                if self.exchanges.len() >= MAX_EXCHANGES || !super::budget::take() {
                     return;
                 }
                 // Response without a request we saw (capture started mid-connection).

@@ -17,6 +17,7 @@
 //! 2xx answer to CONNECT the tunnel's bytes go to a nested decoder (normally TLS).
 //! UDP DNS does not come through here: see [`dns::DnsTracker`].
 
+pub mod budget;
 pub mod dns;
 pub mod http;
 pub mod ntlm;

@@ -119,12 +119,20 @@ pub struct Flow<'a> {
     pub cap_hits: Pair,
     /// Finished early because `--max-flows` flows were open.
     pub evicted: bool,
+    /// Decoded facts (HTTP exchanges, DNS transactions) counted but not kept because
+    /// `--max-facts` were kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub facts_not_kept: u64,
     pub rst: Option<Rst>,
     pub icmp_unreachable: Option<IcmpUnreachable>,
     /// Wireshark display filter selecting this flow's packets.
     pub display_filter: String,
     #[serde(flatten)]
     pub app: &'a AppFacts,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 pub fn endpoint(a: &SocketAddr) -> String {
@@ -158,6 +166,7 @@ pub fn flow<'a>(id: usize, file: &'a str, f: &'a FlowSummary) -> Flow<'a> {
         partial: f.partial(),
         cap_hits: f.cap_hits.into(),
         evicted: f.evicted,
+        facts_not_kept: f.facts_not_kept,
         rst: f.rst.map(|(d, fr)| Rst {
             from: d.sender(),
             frame: fr.0,

@@ -66,6 +66,12 @@ pub fn notes(f: &FlowSummary) -> String {
     if f.evicted {
         n.push("analysis partial (evicted: flow table full)".into());
     }
+    if f.facts_not_kept > 0 {
+        n.push(format!(
+            "analysis partial ({} decoded facts not kept: --max-facts)",
+            f.facts_not_kept
+        ));
+    }
     n.join("; ")
 }
 
@@ -129,8 +135,12 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
         if l.any() {
             writeln!(
                 out,
-                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records)",
-                l.flows_evicted, l.buffer_cap_hits, l.partial_flows, l.flows_summarized
+                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records), {} decoded fact(s) not kept (--max-facts)",
+                l.flows_evicted,
+                l.buffer_cap_hits,
+                l.partial_flows,
+                l.flows_summarized,
+                l.facts_not_kept
             )?;
         }
         if d.ip_fragments > 0 {

@@ -146,6 +146,9 @@ pub struct TcpConn {
     pub decoder: StreamDecoder,
     /// An ICMP destination-unreachable that refers to this connection.
     pub unreachable: Option<(FrameNo, crate::decode::ip::Unreachable)>,
+    /// Decoded facts (HTTP exchanges...) counted but not kept: the analysis's facts
+    /// budget was spent.
+    pub facts_not_kept: u64,
 }
 
 /// Feeds one direction's ordered bytes to the connection's decoder.
@@ -181,6 +184,7 @@ impl TcpConn {
             synack_ts: None,
             decoder: StreamDecoder::new(client.port(), server.port()),
             unreachable: None,
+            facts_not_kept: 0,
         }
     }
 
