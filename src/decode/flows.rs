@@ -61,9 +61,9 @@ impl Default for TableConfig {
             tcp_idle_ns: 300 * 1_000_000_000,
             tcp_closed_linger_ns: 60 * 1_000_000_000,
             udp_idle_ns: 60 * 1_000_000_000,
-            max_flows: 200_000,
-            max_records: 100_000,
-            max_facts: 200_000,
+            max_flows: 100_000,
+            max_records: 50_000,
+            max_facts: 100_000,
         }
     }
 }
