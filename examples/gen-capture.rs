@@ -43,7 +43,7 @@ const CONCURRENCY: usize = 48;
 /// 2026-11-02 09:00:00 UTC.
 const EPOCH: u64 = 1_793_610_000;
 
-const CERTS_INSPECTION: [&[u8]; 3] = [
+pub const CERTS_INSPECTION: [&[u8]; 3] = [
     include_bytes!("../benches/certs/chain-inspection-1-leaf.der"),
     include_bytes!("../benches/certs/chain-inspection-2-intermediate.der"),
     include_bytes!("../benches/certs/chain-inspection-3-root.der"),
@@ -53,7 +53,7 @@ const CERTS_PUBLIC: [&[u8]; 2] = [
     include_bytes!("../benches/certs/chain-public-2-intermediate.der"),
 ];
 
-struct Rng(u64);
+pub struct Rng(pub u64);
 impl Rng {
     fn next(&mut self) -> u64 {
         // xorshift64*
@@ -409,7 +409,7 @@ const AGENTS: [&str; 4] = [
     "python-httpx/0.27.2",
 ];
 
-fn connect_request(host: &str, ua: &str, auth: Option<&str>) -> Vec<u8> {
+pub fn connect_request(host: &str, ua: &str, auth: Option<&str>) -> Vec<u8> {
     let mut s = format!(
         "CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\nUser-Agent: {ua}\r\nProxy-Connection: Keep-Alive\r\n"
     );
@@ -420,7 +420,7 @@ fn connect_request(host: &str, ua: &str, auth: Option<&str>) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn connect_ok(rng: &mut Rng) -> Vec<u8> {
+pub fn connect_ok(rng: &mut Rng) -> Vec<u8> {
     if rng.chance(500) {
         b"HTTP/1.1 200 Connection established\r\n\r\n".to_vec()
     } else {
@@ -538,7 +538,7 @@ fn ntlm_type3(rng: &mut Rng, user: &str) -> Vec<u8> {
     head
 }
 
-fn record(ctype: u8, version: u16, body: &[u8]) -> Vec<u8> {
+pub fn record(ctype: u8, version: u16, body: &[u8]) -> Vec<u8> {
     let mut b = B::default();
     b.u8(ctype).u16(version).len(2, |r| {
         r.raw(body);
@@ -558,7 +558,7 @@ fn ext(b: &mut B, typ: u16, f: impl FnOnce(&mut B)) {
     b.u16(typ).len(2, f);
 }
 
-fn client_hello(rng: &mut Rng, sni: &str, tls13: bool) -> Vec<u8> {
+pub fn client_hello(rng: &mut Rng, sni: &str, tls13: bool) -> Vec<u8> {
     let mut h = B::default();
     h.u16(0x0303).raw(&rng.bytes(32));
     let sid = rng.bytes(32);
@@ -643,7 +643,7 @@ fn client_hello(rng: &mut Rng, sni: &str, tls13: bool) -> Vec<u8> {
     record(22, 0x0301, &handshake(1, &h.0))
 }
 
-fn server_hello(rng: &mut Rng, tls13: bool) -> Vec<u8> {
+pub fn server_hello(rng: &mut Rng, tls13: bool) -> Vec<u8> {
     let mut h = B::default();
     h.u16(0x0303).raw(&rng.bytes(32));
     let sid = rng.bytes(32);
@@ -685,7 +685,7 @@ fn server_hello(rng: &mut Rng, tls13: bool) -> Vec<u8> {
 /// The TLS 1.2 server flight: ServerHello, Certificate, ServerKeyExchange (ECDHE
 /// x25519, RSA-PSS signature), ServerHelloDone — one record per message, or all in
 /// one record as OpenSSL-based inspection proxies send it.
-fn tls12_server_flight(rng: &mut Rng, chain: &[&[u8]], one_record: bool) -> Vec<u8> {
+pub fn tls12_server_flight(rng: &mut Rng, chain: &[&[u8]], one_record: bool) -> Vec<u8> {
     let sh = server_hello(rng, false);
     let mut cert = B::default();
     cert.len(3, |l| {
@@ -716,7 +716,7 @@ fn tls12_server_flight(rng: &mut Rng, chain: &[&[u8]], one_record: bool) -> Vec<
 }
 
 /// Application data as TLS records of at most 16 KiB of plaintext (AEAD overhead added).
-fn app_data(rng: &mut Rng, pool: &[u8], plaintext: usize, tls13: bool) -> Vec<u8> {
+pub fn app_data(rng: &mut Rng, pool: &[u8], plaintext: usize, tls13: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(plaintext + plaintext / 16384 * 30 + 64);
     let mut left = plaintext.max(1);
     while left > 0 {
@@ -1332,6 +1332,18 @@ fn main() {
         .unwrap_or(1);
     let file = std::fs::File::create(&args[1]).expect("create output");
     let mut out = BufWriter::with_capacity(1 << 20, file);
+    let truth = generate(&mut out, target, seed);
+    out.flush().unwrap();
+    eprintln!(
+        "gen-capture: wrote GENERATED corporate-proxy workload (not real traffic) to {}: {} frames, {} bytes, seed {seed}",
+        args[1], truth["frames"], truth["file_bytes"]
+    );
+    println!("{truth}");
+}
+
+/// Writes a GENERATED capture of about `target` bytes to `out` and returns its ground
+/// truth (also used by `benches/hot.rs`, which includes this file as a module).
+pub fn generate(out: &mut impl Write, target: u64, seed: u64) -> serde_json::Value {
     let mut hdr = Vec::new();
     hdr.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
     hdr.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
@@ -1429,13 +1441,8 @@ fn main() {
             }
         }
     }
-    out.flush().unwrap();
     let t = &world.truth;
-    eprintln!(
-        "gen-capture: wrote GENERATED corporate-proxy workload (not real traffic) to {}: {} frames, {} bytes, seed {seed}",
-        args[1], t.frames, written
-    );
-    let truth = serde_json::json!({
+    serde_json::json!({
         "generated": true,
         "generator": "trafficdoc examples/gen-capture.rs",
         "seed": seed,
@@ -1459,6 +1466,5 @@ fn main() {
         "reordered": t.reordered,
         "syn_retransmissions": t.syn_retransmissions,
         "sessions": t.sessions,
-    });
-    println!("{truth}");
+    })
 }
