@@ -11,10 +11,12 @@
 //!   → report                          (table for people, versioned JSON for machines)
 //! ```
 
+pub mod analyze;
 pub mod capture;
 pub mod cli;
 pub mod decode;
 pub mod model;
 pub mod pipeline;
 pub mod protocols;
+pub mod remedies;
 pub mod report;

@@ -66,7 +66,62 @@ fn notes(f: &FlowSummary) -> String {
     n.join("; ")
 }
 
+/// The diagnosis: the layers, then per finding its title, evidence and next steps.
+pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let s = r.summary;
+    let layers: Vec<String> = s
+        .layers
+        .iter()
+        .map(|l| format!("{} {}", l.name, l.status.as_str()))
+        .collect();
+    writeln!(out, "Diagnosis: {}", layers.join(" | "))?;
+    match &s.first_failure {
+        Some(f) => writeln!(
+            out,
+            "First failing step: {}{}",
+            f.guide_section
+                .map(|n| format!("[guide §{n}] "))
+                .unwrap_or_default(),
+            f.title
+        )?,
+        None => writeln!(out, "No error found.")?,
+    }
+    writeln!(out)?;
+    for f in r.findings {
+        let section = f
+            .guide_section
+            .map(|n| format!(" [guide §{n}]"))
+            .unwrap_or_default();
+        writeln!(out, "{}{section} {}", f.severity.as_str(), f.title)?;
+        writeln!(out, "  {}", f.explanation)?;
+        for e in &f.evidence {
+            let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
+            writeln!(
+                out,
+                "  - {}{}{}",
+                e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
+                if frames.is_empty() {
+                    String::new()
+                } else {
+                    format!("frame {}: ", frames.join(", "))
+                },
+                e.seen
+            )?;
+        }
+        if let Some(first) = f.remedy.first() {
+            writeln!(out, "  next: {first}")?;
+            if f.remedy.len() > 1 {
+                writeln!(out, "  (more: trafficdoc explain {})", f.id)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
+    write_diagnosis(r, out)?;
+    let mut base = 0;
     for c in r.captures {
         let i = &c.input;
         let tcp = c
@@ -147,7 +202,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
                 Transport::Udp => "udp ",
             };
             t.add_row(vec![
-                (n + 1).to_string(),
+                (base + n + 1).to_string(),
                 f.client.to_string(),
                 format!("{proto}{}", f.server),
                 f.state.as_str().to_string(),
@@ -163,6 +218,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
             writeln!(out, "  {:<6} {}", s.as_str(), s.meaning())?;
         }
         writeln!(out)?;
+        base += c.flows.len();
     }
     Ok(())
 }

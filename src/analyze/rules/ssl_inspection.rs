@@ -1,0 +1,263 @@
+//! Guide section 3: TLS interception (SSL inspection) and certificate refusals.
+
+use super::{Ctx, flow_ev};
+use crate::analyze::{Finding, Severity};
+use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
+use crate::protocols::x509::CertInfo;
+
+/// Words in a certificate issuer that name an inspection product or a private CA.
+const INSPECTION_ISSUERS: &[(&str, &str)] = &[
+    ("zscaler", "Zscaler"),
+    ("netskope", "Netskope"),
+    ("palo alto", "Palo Alto Networks"),
+    ("paloalto", "Palo Alto Networks"),
+    ("fortinet", "Fortinet FortiGate"),
+    ("fortigate", "Fortinet FortiGate"),
+    ("blue coat", "Blue Coat / Symantec ProxySG"),
+    ("bluecoat", "Blue Coat / Symantec ProxySG"),
+    ("proxysg", "Blue Coat / Symantec ProxySG"),
+    ("cisco umbrella", "Cisco"),
+    ("cisco", "Cisco"),
+    ("sophos", "Sophos"),
+    ("check point", "Check Point"),
+    ("checkpoint", "Check Point"),
+    ("forcepoint", "Forcepoint"),
+    ("websense", "Forcepoint"),
+    ("mcafee", "McAfee / Skyhigh"),
+    ("skyhigh", "McAfee / Skyhigh"),
+    ("kaspersky", "Kaspersky"),
+    ("eset", "ESET"),
+    ("avast", "Avast / AVG"),
+    ("avg ", "Avast / AVG"),
+    ("bitdefender", "Bitdefender"),
+    ("mitmproxy", "mitmproxy"),
+    ("fiddler", "Fiddler"),
+    ("do_not_trust", "Fiddler"),
+    ("charles proxy", "Charles"),
+    ("portswigger", "Burp Suite"),
+    ("burp", "Burp Suite"),
+    ("ssl inspection", "an SSL inspection proxy"),
+    ("tls inspection", "a TLS inspection proxy"),
+    ("ssl-inspection", "an SSL inspection proxy"),
+    ("decryption", "a decrypting proxy"),
+    ("intercept", "an intercepting proxy"),
+];
+
+/// The product an issuer names, if any.
+pub fn inspection_product(issuer: &str) -> Option<&'static str> {
+    let low = issuer.to_ascii_lowercase();
+    INSPECTION_ISSUERS
+        .iter()
+        .find(|(w, _)| low.contains(w))
+        .map(|(_, p)| *p)
+        .or_else(|| {
+            // "Corp ... CA" style private roots.
+            (low.contains("corp") && (low.contains(" ca") || low.contains("root")))
+                .then_some("a corporate CA")
+        })
+}
+
+/// Common name of a distinguished name, or the whole name.
+pub fn cn(dn: &str) -> &str {
+    dn.split(',')
+        .find_map(|p| p.trim().strip_prefix("CN="))
+        .unwrap_or(dn)
+}
+
+fn is_public_name(sni: &str) -> bool {
+    let s = sni.to_ascii_lowercase();
+    s.contains('.')
+        && s.parse::<std::net::IpAddr>().is_err()
+        && ![
+            ".internal",
+            ".local",
+            ".corp",
+            ".lan",
+            ".home.arpa",
+            ".localhost",
+        ]
+        .iter()
+        .any(|x| s.ends_with(x))
+}
+
+/// The certificate that names the interceptor, if the chain has one.
+fn inspecting_cert(t: &TlsFacts) -> Option<(&CertInfo, &'static str)> {
+    t.certificates
+        .iter()
+        .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
+}
+
+const CERT_ALERTS: &[&str] = &[
+    "unknown_ca",
+    "bad_certificate",
+    "certificate_unknown",
+    "unsupported_certificate",
+    "certificate_expired",
+    "certificate_revoked",
+    "access_denied",
+    "decrypt_error",
+    "handshake_failure",
+];
+
+pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut refused: Option<Finding> = None;
+    let mut abandoned: Option<Finding> = None;
+    let mut inspected: Option<Finding> = None;
+    for (id, f) in ctx.flows() {
+        let Some(t) = &f.app.tls else { continue };
+        let sni = t.sni.clone().unwrap_or_else(|| f.server.to_string());
+        let interceptor = inspecting_cert(t);
+        let issuer = interceptor
+            .map(|(c, _)| c.issuer.clone())
+            .or_else(|| t.certificates.first().map(|c| c.issuer.clone()));
+        let vars = [
+            ("host", sni.clone()),
+            (
+                "issuer",
+                issuer
+                    .as_deref()
+                    .map_or("the corporate CA".to_string(), |i| cn(i).to_string()),
+            ),
+            (
+                "proxy",
+                if ctx.proxies.contains(&f.server) {
+                    f.server.to_string()
+                } else {
+                    "PROXY:PORT".to_string()
+                },
+            ),
+        ];
+        let issuer_note = issuer
+            .as_deref()
+            .map(|i| format!(" The certificate presented for {sni} was issued by \"{i}\"."))
+            .unwrap_or_default();
+        let cert_frame = t.certificate_frame.map(|f| f.0);
+        let fatal = t.alerts.iter().find(|a| {
+            a.from == "client"
+                && !a.encrypted
+                && a.level.as_deref() == Some("fatal")
+                && a.description
+                    .as_deref()
+                    .is_some_and(|d| CERT_ALERTS.contains(&d))
+        });
+        let mut handled = false;
+        if let Some(a) = fatal {
+            let d = a.description.as_deref().unwrap_or("?");
+            let mut frames: Vec<u64> = cert_frame.into_iter().collect();
+            frames.push(a.frame.0);
+            refused
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "tls_certificate_rejected",
+                        Severity::Error,
+                        format!("Client refused the certificate for {sni} ({d})"),
+                        format!(
+                            "Right after the server's certificate the client sent a fatal \
+                             {d} alert: it does not trust the chain it was shown.{issuer_note} \
+                             Behind a corporate proxy this is SSL inspection by a CA that \
+                             this client's trust store lacks."
+                        ),
+                        &vars,
+                    )
+                })
+                .push(flow_ev(
+                    id,
+                    f,
+                    frames,
+                    format!(
+                        "client alert fatal {d} in frame {} after {}{}",
+                        a.frame,
+                        a.after.unwrap_or("?"),
+                        issuer
+                            .as_deref()
+                            .map(|i| format!("; issuer \"{i}\""))
+                            .unwrap_or_default()
+                    ),
+                ));
+            handled = true;
+        } else if matches!(
+            t.outcome,
+            HandshakeOutcome::ClientEncryptedAlert
+                | HandshakeOutcome::ClientSilentAfterServerFlight
+        ) {
+            let closed = f.history.contains('F') || f.history.contains('R');
+            if t.outcome == HandshakeOutcome::ClientEncryptedAlert || closed {
+                let mut frames: Vec<u64> = t.server_hello_frame.into_iter().map(|f| f.0).collect();
+                frames.extend(f.rst.map(|(_, fr)| fr.0));
+                abandoned
+                    .get_or_insert_with(|| {
+                        Finding::new(
+                            "tls_handshake_abandoned",
+                            Severity::Error,
+                            format!("Client abandoned the TLS handshake with {sni} after the server's certificate"),
+                            format!(
+                                "The server sent its first flight (with its certificate, \
+                                 encrypted in TLS 1.3) and the client {} instead of finishing \
+                                 the handshake: it refused the certificate. Behind a proxy \
+                                 this is SSL inspection by a CA the client does not \
+                                 trust.{issuer_note}",
+                                if t.outcome == HandshakeOutcome::ClientEncryptedAlert {
+                                    "answered with an alert-sized record"
+                                } else {
+                                    "closed the connection"
+                                }
+                            ),
+                            &vars,
+                        )
+                    })
+                    .push(flow_ev(
+                        id,
+                        f,
+                        frames,
+                        format!("TLS outcome: {:?}; history {}", t.outcome, t.history),
+                    ));
+                handled = true;
+            }
+        }
+        if let Some((c, product)) = interceptor
+            && is_public_name(&sni)
+            && !handled
+        {
+            let severity = if t.established {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            inspected
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "tls_inspection_detected",
+                        severity,
+                        format!("TLS to {sni} is intercepted by {product}"),
+                        format!(
+                            "The certificate for the public host {sni} was issued by \"{}\" \
+                             ({product}), not by a public CA: a proxy decrypts and re-signs \
+                             this traffic. {}",
+                            c.issuer,
+                            if t.established {
+                                "The handshake completed, so this client trusts that CA; \
+                                 clients with their own trust store (Node, Python certifi) \
+                                 will fail unless told about it."
+                            } else {
+                                "The handshake did not complete."
+                            }
+                        ),
+                        &vars,
+                    )
+                })
+                .push(flow_ev(
+                    id,
+                    f,
+                    cert_frame.into_iter().collect(),
+                    format!(
+                        "subject \"{}\", issuer \"{}\", sha256 {}",
+                        c.subject, c.issuer, c.sha256
+                    ),
+                ));
+        }
+    }
+    [refused, abandoned, inspected]
+        .into_iter()
+        .flatten()
+        .collect()
+}
