@@ -85,6 +85,28 @@ impl AnalyzeArgs {
     }
 }
 
+/// A progress bar on stderr for long reads, only when stderr is a terminal (never in
+/// pipes, CI logs or tests) and the file is big enough to take a moment.
+fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    const WORTH_SHOWING: u64 = 64 << 20;
+    if size < WORTH_SHOWING || !io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(size),
+        indicatif::ProgressDrawTarget::stderr_with_hz(4),
+    );
+    let style = indicatif::ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+    )
+    .map(|s| s.progress_chars("=> "))
+    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(name.to_string());
+    Some(bar)
+}
+
 /// Runs a parsed command, writing the report to `out` and one-line problems to `err`.
 /// Returns the process exit code.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
@@ -132,7 +154,19 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
             pipeline::analyze_reader("-", io::stdin().lock(), cfg, &mut |_| {})
         } else {
             match std::fs::File::open(path) {
-                Ok(f) => pipeline::analyze_reader(&name, f, cfg, &mut |_| {}),
+                Ok(f) => {
+                    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    let bar = progress_bar(&name, size);
+                    let r = pipeline::analyze_reader(&name, f, cfg, &mut |done| {
+                        if let Some(b) = &bar {
+                            b.set_position(done);
+                        }
+                    });
+                    if let Some(b) = bar {
+                        b.finish_and_clear();
+                    }
+                    r
+                }
                 Err(e) => Err(crate::capture::CaptureError::Io {
                     path: name.clone(),
                     source: e,
