@@ -51,16 +51,28 @@ pub fn inspection_product(issuer: &str) -> Option<&'static str> {
         .find(|(w, _)| low.contains(w))
         .map(|(_, p)| *p)
         .or_else(|| {
-            // "Corp ... CA" style private roots.
-            (low.contains("corp") && (low.contains(" ca") || low.contains("root")))
-                .then_some("a corporate CA")
+            // "Corp ... CA" style private roots: whole words of the common name, so
+            // "Microsoft Corporation" does not match.
+            let name = cn(&low);
+            let words: Vec<&str> = name
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let corp = words
+                .iter()
+                .any(|w| matches!(*w, "corp" | "corporate" | "enterprise"));
+            let ca = words.iter().any(|w| matches!(*w, "ca" | "root"));
+            (corp && ca).then_some("a corporate CA")
         })
 }
 
 /// Common name of a distinguished name, or the whole name.
 pub fn cn(dn: &str) -> &str {
     dn.split(',')
-        .find_map(|p| p.trim().strip_prefix("CN="))
+        .find_map(|p| {
+            let p = p.trim();
+            p.strip_prefix("CN=").or_else(|| p.strip_prefix("cn="))
+        })
         .unwrap_or(dn)
 }
 
@@ -260,4 +272,27 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         .into_iter()
         .flatten()
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_catalog() {
+        assert_eq!(
+            inspection_product("CN=Zscaler Intermediate Root CA (zscaler.net),O=Zscaler Inc."),
+            Some("Zscaler")
+        );
+        assert!(inspection_product("CN=Acme Corp SSL Inspection CA,O=Acme Corp").is_some());
+        assert_eq!(
+            inspection_product("CN=Contoso Corp Root CA,O=Contoso"),
+            Some("a corporate CA")
+        );
+        assert_eq!(
+            inspection_product("CN=Microsoft Azure TLS Issuing CA 05,O=Microsoft Corporation,C=US"),
+            None
+        );
+        assert_eq!(inspection_product("CN=R11,O=Let's Encrypt,C=US"), None);
+    }
 }
