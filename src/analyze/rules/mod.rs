@@ -14,7 +14,8 @@ use crate::protocols::http::HttpExchange;
 use std::collections::HashSet;
 use std::net::{IpAddr, SocketAddr};
 
-/// Ports proxies commonly listen on (guide section 1, step 2).
+/// Ports proxies commonly listen on (guide section 1, step 2). Port 80 counts only
+/// when the server received proxy requests: it is every web server's port too.
 pub const PROXY_PORTS: &[u16] = &[3128, 8080, 8888, 80, 3129, 8000, 8118];
 
 /// What rules share: the capture and which servers play which role.
@@ -78,7 +79,9 @@ impl<'a> Ctx<'a> {
         }
         self.proxies.contains(&f.server)
             || self.proxy_name_addrs.contains(&f.server.ip())
-            || (PROXY_PORTS.contains(&f.server.port()) && !f.server.ip().is_loopback())
+            || (PROXY_PORTS.contains(&f.server.port())
+                && f.server.port() != 80
+                && !f.server.ip().is_loopback())
     }
 }
 

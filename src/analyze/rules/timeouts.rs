@@ -7,6 +7,8 @@ use crate::decode::flows::Transport;
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;
 const RETRANSMIT_MIN_PACKETS: u64 = 20;
+/// Retransmitted segments on one connection to a proxy that count as packet loss.
+const PROXY_RETRANSMITS: u64 = 2;
 
 pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut unanswered: Option<Finding> = None;
@@ -76,15 +78,23 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         }
         let packets = f.packets[0] + f.packets[1];
         let retx = f.retransmissions[0] + f.retransmissions[1];
-        if packets >= RETRANSMIT_MIN_PACKETS && retx as f64 / packets as f64 > RETRANSMIT_RATE {
+        // On the short path to a proxy any repeated loss is abnormal; elsewhere only a
+        // high rate is.
+        let lossy_path = if ctx.is_proxy(f) {
+            retx >= PROXY_RETRANSMITS
+        } else {
+            packets >= RETRANSMIT_MIN_PACKETS && retx as f64 / packets as f64 > RETRANSMIT_RATE
+        };
+        if lossy_path {
             lossy
                 .get_or_insert_with(|| {
                     Finding::new(
                         "high_retransmissions",
                         Severity::Warning,
                         format!("Many retransmissions on the path to {server}"),
-                        "More than one segment in ten was sent again: packets are lost on \
-                         the way, which slows every request and can end in timeouts."
+                        "TCP segments had to be sent again: packets are lost on the way \
+                         (a congested or faulty link, an overloaded proxy), which slows \
+                         every request and can end in timeouts."
                             .to_string(),
                         &vars,
                     )
