@@ -294,6 +294,12 @@ pub const KINDS: &[Kind] = &[
         about: "A local or internal host was requested through the proxy: NO_PROXY does not match.",
     },
     Kind {
+        id: "direct_connection_failed",
+        section: None,
+        steps: &[(1, 2), (6, 1)],
+        about: "A client that uses a proxy also connected directly to a web host and failed: the tool ignores the proxy settings.",
+    },
+    Kind {
         id: "api_key_rejected",
         section: Some(7),
         steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
@@ -365,6 +371,35 @@ pub fn remedy(id: &str, vars: &[(&str, String)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_kind_is_in_the_catalog() {
+        let src = [
+            include_str!("analyze/rules/proxy_reach.rs"),
+            include_str!("analyze/rules/proxy_auth.rs"),
+            include_str!("analyze/rules/ssl_inspection.rs"),
+            include_str!("analyze/rules/gateway.rs"),
+            include_str!("analyze/rules/timeouts.rs"),
+            include_str!("analyze/rules/no_proxy.rs"),
+            include_str!("analyze/rules/proxy_bypass.rs"),
+        ]
+        .concat();
+        for k in KINDS {
+            assert!(
+                src.contains(&format!("\"{}\"", k.id)),
+                "{} has no rule",
+                k.id
+            );
+        }
+        // Every quoted snake_case id passed to Finding::new is in the catalog.
+        for part in src.split("Finding::new(").skip(1) {
+            let id = part.trim_start().trim_start_matches('"');
+            let id = id.split('"').next().unwrap_or("");
+            if id.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !id.is_empty() {
+                assert!(kind(id).is_some(), "{id} missing from KINDS");
+            }
+        }
+    }
 
     #[test]
     fn every_kind_step_exists() {

@@ -66,6 +66,29 @@ fn notes(f: &FlowSummary) -> String {
     n.join("; ")
 }
 
+/// Wraps `text` at `width` columns, every line starting with `indent` (and `first` on
+/// the first line).
+fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out
+}
+
 /// The diagnosis: the layers, then per finding its title, evidence and next steps.
 pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     let s = r.summary;
@@ -93,12 +116,11 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             .map(|n| format!(" [guide §{n}]"))
             .unwrap_or_default();
         writeln!(out, "{}{section} {}", f.severity.as_str(), f.title)?;
-        writeln!(out, "  {}", f.explanation)?;
+        writeln!(out, "{}", wrap(&f.explanation, 80, "  ", "  "))?;
         for e in &f.evidence {
             let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
-            writeln!(
-                out,
-                "  - {}{}{}",
+            let line = format!(
+                "{}{}{}",
                 e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
                 if frames.is_empty() {
                     String::new()
@@ -106,10 +128,11 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                     format!("frame {}: ", frames.join(", "))
                 },
                 e.seen
-            )?;
+            );
+            writeln!(out, "{}", wrap(&line, 80, "  - ", "    "))?;
         }
         if let Some(first) = f.remedy.first() {
-            writeln!(out, "  next: {first}")?;
+            writeln!(out, "{}", wrap(first, 80, "  next: ", "        "))?;
             if f.remedy.len() > 1 {
                 writeln!(out, "  (more: trafficdoc explain {})", f.id)?;
             }
@@ -221,4 +244,18 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
         base += c.flows.len();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_80_columns() {
+        let text = "word ".repeat(40);
+        let w = wrap(&text, 80, "  - ", "    ");
+        assert!(w.lines().all(|l| l.chars().count() <= 80), "{w}");
+        assert!(w.starts_with("  - word"));
+        assert!(w.lines().nth(1).unwrap().starts_with("    word"));
+    }
 }

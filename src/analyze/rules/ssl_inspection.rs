@@ -201,7 +201,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         Finding::new(
                             "tls_handshake_abandoned",
                             Severity::Error,
-                            format!("Client abandoned the TLS handshake with {sni} after the server's certificate"),
+                            format!("Client abandoned the TLS handshake with {sni} after the server's first flight"),
                             format!(
                                 "The server sent its first flight (with its certificate, \
                                  encrypted in TLS 1.3) and the client {} instead of finishing \
@@ -235,37 +235,39 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             } else {
                 Severity::Error
             };
-            inspected
-                .get_or_insert_with(|| {
-                    Finding::new(
-                        "tls_inspection_detected",
-                        severity,
-                        format!("TLS to {sni} is intercepted by {product}"),
-                        format!(
-                            "The certificate for the public host {sni} was issued by \"{}\" \
+            let finding = inspected.get_or_insert_with(|| {
+                Finding::new(
+                    "tls_inspection_detected",
+                    severity,
+                    format!("TLS to {sni} is intercepted by {product}"),
+                    format!(
+                        "The certificate for the public host {sni} was issued by \"{}\" \
                              ({product}), not by a public CA: a proxy decrypts and re-signs \
                              this traffic. {}",
-                            c.issuer,
-                            if t.established {
-                                "The handshake completed, so this client trusts that CA; \
+                        c.issuer,
+                        if t.established {
+                            "The handshake completed, so this client trusts that CA; \
                                  clients with their own trust store (Node, Python certifi) \
                                  will fail unless told about it."
-                            } else {
-                                "The handshake did not complete."
-                            }
-                        ),
-                        &vars,
-                    )
-                })
-                .push(flow_ev(
-                    id,
-                    f,
-                    cert_frame.into_iter().collect(),
-                    format!(
-                        "subject \"{}\", issuer \"{}\", sha256 {}",
-                        c.subject, c.issuer, c.sha256
+                        } else {
+                            "The handshake did not complete."
+                        }
                     ),
-                ));
+                    &vars,
+                )
+            });
+            if severity == Severity::Error {
+                finding.severity = Severity::Error;
+            }
+            finding.push(flow_ev(
+                id,
+                f,
+                cert_frame.into_iter().collect(),
+                format!(
+                    "subject \"{}\", issuer \"{}\", sha256 {}",
+                    c.subject, c.issuer, c.sha256
+                ),
+            ));
         }
     }
     [refused, abandoned, inspected]

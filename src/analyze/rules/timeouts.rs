@@ -1,6 +1,6 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
-use super::{Ctx, flow_ev, request_line, status_line};
+use super::{Ctx, flow_ev, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::flows::Transport;
 
@@ -48,6 +48,13 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     ));
             }
             if h.status == Some(429) {
+                // Through a proxy, name the host that answered, not the proxy.
+                let server = match h.target.as_deref() {
+                    Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
+                        super::no_proxy::target_host(t)
+                    }
+                    _ => server.clone(),
+                };
                 let frames: Vec<u64> = h.response_frame.iter().map(|f| f.0).collect();
                 limited
                     .get_or_insert_with(|| {
