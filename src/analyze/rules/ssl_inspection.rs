@@ -92,11 +92,94 @@ fn is_public_name(sni: &str) -> bool {
         .any(|x| s.ends_with(x))
 }
 
-/// The certificate that names the interceptor, if the chain has one.
+/// Organisations of public CAs (lower case), current or past members of the web PKI.
+const PUBLIC_CA_ORGS: &[&str] = &[
+    "digicert",
+    "comodo",
+    "sectigo",
+    "usertrust",
+    "addtrust",
+    "verisign",
+    "geotrust",
+    "thawte",
+    "symantec corporation",
+    "globalsign",
+    "entrust",
+    "internet security research group",
+    "let's encrypt",
+    "amazon",
+    "google trust services",
+    "microsoft corporation",
+    "baltimore",
+    "starfield",
+    "godaddy",
+    "go daddy",
+    "identrust",
+    "quovadis",
+    "certum",
+    "unizeto",
+    "buypass",
+    "ssl corporation",
+    "actalis",
+    "harica",
+    "t-systems",
+    "swisssign",
+    "cybertrust",
+    "equifax",
+    "network solutions",
+    "trustwave",
+    "secom",
+    "izenpe",
+    "camerfirma",
+    "firmaprofesional",
+];
+
+/// Whether the presented chain ends at one of Mozilla's public roots (what Node's
+/// bundled store and Python's certifi carry): its top certificate is issued by a root's
+/// subject. `None` when it cannot be told: no DER kept, or only a leaf was sent (its
+/// issuer is then an intermediate we do not ship).
+pub fn chains_to_public_root(certs: &[CertInfo]) -> Option<bool> {
+    let top = certs.last()?;
+    if certs.len() < 2 && !top.self_signed {
+        return None;
+    }
+    // Roots leave Mozilla's store over the years (AddTrust, VeriSign, old DigiCert
+    // roots); a chain from a public CA's organisation is public, whatever year the
+    // capture is from.
+    let org = top
+        .issuer
+        .split(',')
+        .filter_map(|p| p.trim().strip_prefix("O="))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if PUBLIC_CA_ORGS.iter().any(|o| org.contains(o)) {
+        return Some(true);
+    }
+    let der = top.der.as_ref()?;
+    let (_, c) = x509_parser::parse_x509_certificate(&der.0).ok()?;
+    let issuer = c.tbs_certificate.issuer.as_raw();
+    Some(webpki_roots::TLS_SERVER_ROOTS.iter().any(|a| {
+        let subject: &[u8] = a.subject.as_ref();
+        // webpki keeps the Name's contents, without the outer SEQUENCE header.
+        issuer == subject || (issuer.ends_with(subject) && issuer.len() - subject.len() <= 4)
+    }))
+}
+
+/// The certificate that names the interceptor, if the chain has one: an issuer from
+/// the catalog of inspection products, or a chain that does not end at a public root.
 fn inspecting_cert(t: &TlsFacts) -> Option<(&CertInfo, &'static str)> {
     t.certificates
         .iter()
         .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
+        .or_else(|| {
+            (chains_to_public_root(&t.certificates) == Some(false))
+                .then(|| {
+                    t.certificates
+                        .last()
+                        .map(|c| (c, "a private CA (not a public root)"))
+                })
+                .flatten()
+        })
 }
 
 const CERT_ALERTS: &[&str] = &[
@@ -227,6 +310,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
         }
         if let Some((c, product)) = interceptor
+            && t.sni.is_some()
             && is_public_name(&sni)
             && !handled
         {
@@ -296,5 +380,11 @@ mod tests {
             None
         );
         assert_eq!(inspection_product("CN=R11,O=Let's Encrypt,C=US"), None);
+    }
+
+    #[test]
+    fn public_roots_are_known() {
+        assert!(!webpki_roots::TLS_SERVER_ROOTS.is_empty());
+        assert_eq!(chains_to_public_root(&[]), None);
     }
 }
