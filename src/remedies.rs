@@ -295,9 +295,9 @@ pub const KINDS: &[Kind] = &[
     },
     Kind {
         id: "direct_connection_failed",
-        section: None,
-        steps: &[(1, 2), (6, 1)],
-        about: "A client that uses a proxy also connected directly to a web host and failed: the tool ignores the proxy settings.",
+        section: Some(6),
+        steps: &[(6, 1), (1, 2), (6, 3)],
+        about: "A web connection made directly instead of through the proxy failed: the tool ignored the proxy variables (upper/lower case) or NO_PROXY listed the host.",
     },
     Kind {
         id: "api_key_rejected",

@@ -58,6 +58,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// The name DNS answered with this address, if the capture shows one.
+    pub fn name_for(&self, ip: IpAddr) -> Option<String> {
+        let text = ip.to_string();
+        self.capture
+            .flows
+            .iter()
+            .flat_map(|f| f.app.dns.iter())
+            .find(|q| q.answers.contains(&text))
+            .and_then(|q| q.query.clone())
+    }
+
     /// Flows with their 1-based report ids.
     pub fn flows(&self) -> impl Iterator<Item = (usize, &'a FlowSummary)> + '_ {
         self.capture

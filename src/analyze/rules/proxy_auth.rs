@@ -34,9 +34,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         if h.status != Some(407) {
             continue;
         }
+        // Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
+        // challenge retry on the same connection; a 407 that ends its connection is
+        // what the client was left with, even if another client later got through.
         let recovered = ex[i + 1..]
             .iter()
-            .any(|(_, g, later)| g.server == f.server && ok(later));
+            .any(|(_, g, later)| g.client == f.client && g.server == f.server && ok(later));
         let proxy = f.server.to_string();
         let schemes = h.challenge_schemes().join(", ");
         let sent: Vec<_> = h

@@ -1,5 +1,6 @@
-//! Not in the guide's sections: a client that uses a proxy also tries to reach a
-//! public web host directly and gets no connection (the tool ignores HTTPS_PROXY).
+//! Guide section 6 (root causes 2 and 4): a web connection made directly instead of
+//! through the proxy, and failing — the tool ignored the proxy variables (curl reads
+//! only lowercase `http_proxy` for http:// URLs) or NO_PROXY listed the host.
 
 use super::{Ctx, flow_ev};
 use crate::analyze::{Finding, Severity};
@@ -19,24 +20,44 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             || !matches!(f.server.port(), 80 | 443)
             || ctx.is_proxy(f)
             || f.server.ip().is_loopback()
-            || !proxy_clients.contains(&f.client.ip())
             || !matches!(f.state, ConnState::S0 | ConnState::REJ)
         {
             continue;
         }
-        let host = f.server.to_string();
+        let host = match ctx.name_for(f.server.ip()) {
+            Some(name) => format!("{name}:{} ({})", f.server.port(), f.server.ip()),
+            None => f.server.to_string(),
+        };
+        let name = ctx
+            .name_for(f.server.ip())
+            .unwrap_or_else(|| f.server.ip().to_string());
+        let uses_proxy = proxy_clients.contains(&f.client.ip());
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
         found
             .get_or_insert_with(|| {
                 Finding::new(
                     "direct_connection_failed",
                     Severity::Warning,
-                    format!("Direct connection to {host} failed while other traffic uses a proxy"),
-                    "This client talks to a proxy, yet also tried to reach a web server \
-                     directly, and got no connection: the tool making it ignores the proxy \
-                     settings (HTTPS_PROXY / HTTP_PROXY), or its host is listed in NO_PROXY."
-                        .to_string(),
-                    &[("host", host.clone())],
+                    if uses_proxy {
+                        format!(
+                            "Direct connection to {host} failed while other traffic uses a proxy"
+                        )
+                    } else {
+                        format!("Direct connection to {host} failed: no proxy was used")
+                    },
+                    format!(
+                        "The client tried to reach the web server {host} directly{} and got \
+                         no connection; behind a corporate firewall web traffic must go \
+                         through the proxy. The tool ignored the proxy variables (curl reads \
+                         only lowercase http_proxy for http:// URLs, so an uppercase \
+                         HTTP_PROXY alone is ignored), or NO_PROXY lists the host.",
+                        if uses_proxy {
+                            " although it uses a proxy for other requests"
+                        } else {
+                            ""
+                        }
+                    ),
+                    &[("host", name.clone())],
                 )
             })
             .push(flow_ev(
