@@ -38,6 +38,51 @@ pub enum Command {
         /// A finding id, e.g. `proxy_auth_rejected`.
         id: Option<String>,
     },
+    /// Capture live from an interface (libpcap), report as it happens and at the end.
+    ///
+    /// Examples: `trafficdoc capture -i any port 8080`, `trafficdoc capture -i lo -w out.pcap tcp port 3128`.
+    Capture(CaptureArgs),
+    /// List the interfaces that can be captured on.
+    Interfaces,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveFormatArg {
+    /// Events as readable lines, then the table report.
+    Table,
+    /// Events as JSON lines, the report as the last line.
+    Ndjson,
+    /// Only the JSON report, at the end.
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CaptureArgs {
+    /// Interface to capture on (`any` for all on Linux); default: libpcap's first.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Also write the packets to this pcap file (readable by `analyze` and Wireshark).
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Bytes captured per packet (like tcpdump's -s; 0 means the maximum).
+    #[arg(short = 's', long, value_name = "SNAPLEN", default_value_t = 262144)]
+    pub snaplen: i32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
+    pub format: LiveFormatArg,
+    /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
+    #[arg(
+        value_name = "FILTER",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub filter: Vec<String>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,6 +158,8 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
     match cli.command {
         Command::Analyze(args) => analyze(&args, out, err),
         Command::Explain { id } => explain(id.as_deref(), out, err),
+        Command::Capture(args) => capture(&args, out, err),
+        Command::Interfaces => interfaces(out, err),
     }
 }
 
@@ -141,6 +188,118 @@ fn explain(id: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> io::Re
     for line in remedies::remedy(k.id, &[]) {
         writeln!(out, "  {line}")?;
     }
+    Ok(EXIT_OK)
+}
+
+fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    match crate::capture::live::interfaces() {
+        Ok(list) => {
+            for (n, i) in list.iter().enumerate() {
+                let mut flags = Vec::new();
+                if i.up {
+                    flags.push("up");
+                }
+                if i.loopback {
+                    flags.push("loopback");
+                }
+                writeln!(
+                    out,
+                    "{}. {}{}{}{}",
+                    n + 1,
+                    i.name,
+                    if flags.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", flags.join(", "))
+                    },
+                    i.description
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                    if i.addresses.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", i.addresses.join(" "))
+                    }
+                )?;
+            }
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            Ok(EXIT_ERROR)
+        }
+    }
+}
+
+fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
+    let duration = match args.duration {
+        Some(d) if !(d > 0.0 && d.is_finite()) => {
+            writeln!(
+                err,
+                "trafficdoc: --duration must be a positive number of seconds"
+            )?;
+            return Ok(EXIT_ERROR);
+        }
+        Some(d) => Some(std::time::Duration::from_secs_f64(d)),
+        None => None,
+    };
+    let format = match args.format {
+        LiveFormatArg::Table => crate::live::LiveFormat::Human,
+        LiveFormatArg::Ndjson => crate::live::LiveFormat::Ndjson,
+        LiveFormatArg::Json => crate::live::LiveFormat::Json,
+    };
+    let run = crate::live::LiveRun {
+        opts: crate::capture::live::LiveOptions {
+            interface: args.interface.clone(),
+            filter,
+            snaplen: if args.snaplen <= 0 {
+                262144
+            } else {
+                args.snaplen
+            },
+            write: args.write.clone(),
+        },
+        count: args.count,
+        duration,
+        format,
+        table: TableConfig::default(),
+    };
+    let analysis = match crate::live::run(&run, out, err) {
+        Ok(a) => a,
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let captures = [analysis];
+    let acfg = crate::analyze::Config::default();
+    let findings = crate::analyze::analyze(&captures, &acfg);
+    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
+    let report = Report {
+        captures: &captures,
+        findings: &findings,
+        summary: &summary,
+    };
+    match args.format {
+        LiveFormatArg::Table => {
+            writeln!(out)?;
+            report::table::write(&report, out, None)?;
+        }
+        LiveFormatArg::Json => {
+            serde_json::to_writer_pretty(&mut *out, &report::json::build(&report))?;
+            writeln!(out)?;
+        }
+        LiveFormatArg::Ndjson => {
+            let mut v = serde_json::to_value(report::json::build(&report))?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert("type".into(), serde_json::Value::from("report"));
+            }
+            writeln!(out, "{v}")?;
+        }
+    }
+    out.flush()?;
     Ok(EXIT_OK)
 }
 

@@ -131,6 +131,61 @@ impl PacketProcessor {
     pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts) {
         (self.table.finish(), self.counts)
     }
+
+    /// The analysis as it stands, leaving the processor running (live capture).
+    pub fn snapshot(
+        &self,
+        path: String,
+        format: CaptureFormat,
+        link_types: &[LinkType],
+    ) -> CaptureAnalysis {
+        CaptureAnalysis {
+            input: InputFile {
+                path,
+                format,
+                link_types: link_types.iter().map(|l| l.to_string()).collect(),
+                packets: self.packets,
+                bytes: self.bytes,
+                file_bytes: 0,
+                first_ts: self.first_ts,
+                last_ts: self.last_ts,
+                truncated: None,
+                decode: self.counts.clone(),
+                capture_stats: None,
+            },
+            flows: self.table.snapshot(),
+        }
+    }
+
+    /// Finishes every flow and describes the input they came from.
+    pub fn into_analysis(
+        self,
+        path: String,
+        format: CaptureFormat,
+        link_types: &[LinkType],
+        file_bytes: u64,
+        truncated: Option<Truncation>,
+    ) -> CaptureAnalysis {
+        let (packets, bytes) = (self.packets, self.bytes);
+        let (first_ts, last_ts) = (self.first_ts, self.last_ts);
+        let (flows, decode) = self.finish();
+        CaptureAnalysis {
+            input: InputFile {
+                path,
+                format,
+                link_types: link_types.iter().map(|l| l.to_string()).collect(),
+                packets,
+                bytes,
+                file_bytes,
+                first_ts,
+                last_ts,
+                truncated,
+                decode,
+                capture_stats: None,
+            },
+            flows,
+        }
+    }
 }
 
 /// What was read from one capture file.
@@ -148,6 +203,20 @@ pub struct InputFile {
     /// Set when the file ends inside a record (e.g. tcpdump was killed).
     pub truncated: Option<Truncation>,
     pub decode: DecodeCounts,
+    /// libpcap's counters, for a live capture.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capture_stats: Option<CaptureStats>,
+}
+
+/// libpcap / kernel counters of a live capture.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CaptureStats {
+    /// Packets the filter accepted.
+    pub received: u32,
+    /// Dropped because libpcap's buffer was full (we did not keep up).
+    pub dropped: u32,
+    /// Dropped by the interface or its driver.
+    pub if_dropped: u32,
 }
 
 /// The analysis of one capture: input facts and flows.
@@ -186,23 +255,11 @@ pub fn analyze_reader<R: Read>(
             link,
         });
     }
-    let input_packets = proc.packets;
-    let bytes = proc.bytes;
-    let (first_ts, last_ts) = (proc.first_ts, proc.last_ts);
-    let (flows, decode) = proc.finish();
-    Ok(CaptureAnalysis {
-        input: InputFile {
-            path: path.to_string(),
-            format: reader.format(),
-            link_types: link_types.iter().map(|l| l.to_string()).collect(),
-            packets: input_packets,
-            bytes,
-            file_bytes: reader.bytes_read(),
-            first_ts,
-            last_ts,
-            truncated: reader.truncation().cloned(),
-            decode,
-        },
-        flows,
-    })
+    Ok(proc.into_analysis(
+        path.to_string(),
+        reader.format(),
+        &link_types,
+        reader.bytes_read(),
+        reader.truncation().cloned(),
+    ))
 }

@@ -109,3 +109,112 @@ fn tcp_conversations_match_tshark() {
     }
     assert!(checked >= 20, "only {checked} captures checked");
 }
+
+/// HTTP requests (method, target), response codes and TLS server names tshark decodes.
+fn tshark_app_facts(path: &Path) -> (Vec<(String, String)>, Vec<u64>, Vec<String>) {
+    let out = Command::new("tshark")
+        .args(["-n", "-T", "fields", "-E", "separator=|"])
+        .args([
+            "-e",
+            "http.request.method",
+            "-e",
+            "http.request.uri",
+            "-e",
+            "http.response.code",
+        ])
+        .args(["-e", "tls.handshake.extensions_server_name"])
+        .args([
+            "-Y",
+            "http.request || http.response || tls.handshake.type == 1",
+            "-r",
+        ])
+        .arg(path)
+        .output()
+        .expect("run tshark");
+    let (mut reqs, mut codes, mut snis) = (Vec::new(), Vec::new(), Vec::new());
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        if f.len() < 4 {
+            continue;
+        }
+        // A frame can complete several pipelined messages: tshark joins them with ','.
+        let methods: Vec<&str> = f[0].split(',').filter(|s| !s.is_empty()).collect();
+        let uris: Vec<&str> = f[1].split(',').collect();
+        for (i, m) in methods.iter().enumerate() {
+            reqs.push((m.to_string(), uris.get(i).unwrap_or(&"").to_string()));
+        }
+        codes.extend(f[2].split(',').filter_map(|c| c.parse::<u64>().ok()));
+        snis.extend(
+            f[3].split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string),
+        );
+    }
+    (reqs, codes, snis)
+}
+
+#[test]
+fn decoded_http_and_tls_facts_include_everything_tshark_decodes() {
+    if !tshark_available() {
+        return;
+    }
+    let (mut checked, mut facts) = (0, 0);
+    for cap in corpus_captures().into_iter().chain(fixture_captures()) {
+        let name = cap.display().to_string();
+        let (reqs, codes, snis) = tshark_app_facts(&cap);
+        facts += reqs.len() + codes.len() + snis.len();
+        let v = analyze_json(&cap);
+        let http: Vec<&serde_json::Value> = flows(&v)
+            .iter()
+            .filter_map(|f| f["http"].as_array())
+            .flatten()
+            .collect();
+        let mut ours_reqs: Vec<(String, String)> = http
+            .iter()
+            .filter_map(|h| {
+                Some((
+                    h["method"].as_str()?.to_string(),
+                    h["target"].as_str()?.to_string(),
+                ))
+            })
+            .collect();
+        let mut ours_codes: Vec<u64> = http.iter().filter_map(|h| h["status"].as_u64()).collect();
+        let ours_snis: Vec<String> = flows(&v)
+            .iter()
+            .filter_map(|f| f["tls"]["sni"].as_str().map(str::to_string))
+            .collect();
+        // tshark only dissects HTTP on its registered ports, we on any port: every
+        // message tshark decodes must be one of ours (as a multiset).
+        for r in &reqs {
+            let pos = ours_reqs
+                .iter()
+                .position(|o| o.0 == r.0 && (o.1 == r.1 || o.1.starts_with(&format!("{} ", r.1))));
+            match pos {
+                Some(p) => {
+                    ours_reqs.swap_remove(p);
+                }
+                None => panic!("{name}: tshark decodes request {r:?}, we do not"),
+            }
+        }
+        for c in &codes {
+            match ours_codes.iter().position(|o| o == c) {
+                Some(p) => {
+                    ours_codes.swap_remove(p);
+                }
+                None => panic!("{name}: tshark decodes status {c}, we do not"),
+            }
+        }
+        for s in &snis {
+            assert!(
+                ours_snis.contains(s),
+                "{name}: tshark decodes SNI {s}, we do not ({ours_snis:?})"
+            );
+        }
+        checked += 1;
+    }
+    eprintln!("compared {facts} tshark facts over {checked} captures");
+    assert!(
+        checked >= 20 && facts >= 50,
+        "too little compared: {facts} facts in {checked} captures"
+    );
+}

@@ -24,6 +24,8 @@ const BUF_SIZE: usize = 256 * 1024;
 pub enum CaptureFormat {
     Pcap,
     Pcapng,
+    /// Packets read from a network interface (`trafficdoc capture`).
+    Live,
 }
 
 /// Where and how a damaged capture stops. Every packet before it was analysed.

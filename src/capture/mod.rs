@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod linktype;
+pub mod live;
 
 pub use file::{CaptureFormat, FileReader, Truncation};
 pub use linktype::LinkType;

@@ -77,7 +77,7 @@ fn src_is_client(src: SocketAddr, dst: SocketAddr) -> bool {
 }
 
 /// A UDP conversation.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct UdpFlow {
     pub client: SocketAddr,
     pub server: SocketAddr,
@@ -99,7 +99,7 @@ fn is_dns_port(p: u16) -> bool {
 }
 
 /// Everything the report and the rules need about one finished flow.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct FlowSummary {
     pub transport: Transport,
     pub client: SocketAddr,
@@ -240,6 +240,10 @@ impl FlowSummary {
             self.last_frame
         )
     }
+}
+
+fn sort_flows(v: &mut [FlowSummary]) {
+    v.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
 }
 
 /// All flows of one capture.
@@ -442,6 +446,16 @@ impl FlowTable {
         }
     }
 
+    /// What `finish` would return now, without disturbing the table (live capture
+    /// reports while it goes). Costs a copy of every open flow.
+    pub fn snapshot(&self) -> Vec<FlowSummary> {
+        let mut v: Vec<FlowSummary> = self.done.clone();
+        v.extend(self.tcp.values().map(|c| FlowSummary::from_tcp(c.clone())));
+        v.extend(self.udp.values().map(|u| FlowSummary::from_udp(u.clone())));
+        sort_flows(&mut v);
+        v
+    }
+
     /// Finishes every flow and returns them in order of their first frame.
     pub fn finish(mut self) -> Vec<FlowSummary> {
         for (_, c) in self.tcp.drain() {
@@ -450,8 +464,7 @@ impl FlowTable {
         for (_, f) in self.udp.drain() {
             self.done.push(FlowSummary::from_udp(f));
         }
-        self.done
-            .sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+        sort_flows(&mut self.done);
         self.done
     }
 }

@@ -264,7 +264,7 @@ pub struct DnsTransaction {
 }
 
 /// Pairs queries and responses by (client, server, id).
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct DnsTracker {
     open: HashMap<(Option<SocketAddr>, Option<SocketAddr>, u16), usize>,
     txs: Vec<DnsTransaction>,
@@ -384,7 +384,7 @@ impl DnsTracker {
 }
 
 /// DNS over one TCP connection (messages behind a 2-byte length).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct DnsTcp {
     bufs: [StreamBuf; 2],
     tracker: DnsTracker,

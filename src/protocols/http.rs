@@ -186,7 +186,7 @@ enum State {
     Stopped,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Side {
     buf: StreamBuf,
     state: State,
@@ -210,7 +210,7 @@ impl Side {
 pub type TunnelChunk = (Dir, Vec<u8>, FrameNo, Timestamp);
 
 /// HTTP/1.x decoder for one connection.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct HttpDecoder {
     sides: [Side; 2],
     exchanges: Vec<HttpExchange>,

@@ -77,7 +77,7 @@ const MAX_TUNNEL_DEPTH: u8 = 2;
 /// Bytes kept while the protocol is not yet recognisable.
 const SNIFF_BYTES: usize = 8;
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 enum Mode {
     Sniff,
     Http(Box<http::HttpDecoder>),
@@ -88,7 +88,7 @@ enum Mode {
 }
 
 /// Per-connection decoder: recognises the protocol by content and dispatches.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct StreamDecoder {
     client_port: u16,
     server_port: u16,

@@ -55,7 +55,7 @@ enum Step {
     Done,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct SocksDecoder {
     bufs: [StreamBuf; 2],
     step: Step,

@@ -9,6 +9,7 @@ use crate::model::{FrameNo, Timestamp};
 use std::collections::VecDeque;
 use std::fmt;
 
+#[derive(Clone)]
 pub(crate) struct StreamBuf {
     data: Vec<u8>,
     /// Absolute stream offset of `data[0]`.

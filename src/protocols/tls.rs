@@ -233,7 +233,7 @@ pub struct TlsFacts {
     pub client_first_encrypted_len: Option<u16>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Side {
     rec: StreamBuf,
     /// Handshake bytes not yet forming a whole message.
@@ -262,7 +262,7 @@ impl Side {
 }
 
 /// TLS decoder for one connection.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TlsDecoder {
     sides: [Side; 2],
     facts: TlsFacts,

@@ -129,7 +129,7 @@ pub fn endpoint(a: &SocketAddr) -> String {
     a.to_string()
 }
 
-fn flow<'a>(id: usize, file: &'a str, f: &'a FlowSummary) -> Flow<'a> {
+pub fn flow<'a>(id: usize, file: &'a str, f: &'a FlowSummary) -> Flow<'a> {
     Flow {
         id,
         file,

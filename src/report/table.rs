@@ -34,7 +34,7 @@ fn duration(secs: f64) -> String {
     }
 }
 
-fn notes(f: &FlowSummary) -> String {
+pub fn notes(f: &FlowSummary) -> String {
     let mut n: Vec<String> = Vec::new();
     let summary = crate::protocols::summary(&f.app);
     if !summary.is_empty() {
@@ -164,6 +164,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
             match i.format {
                 crate::capture::CaptureFormat::Pcap => "pcap",
                 crate::capture::CaptureFormat::Pcapng => "pcapng",
+                crate::capture::CaptureFormat::Live => "live capture,",
             },
             i.link_types.join("+"),
             i.packets,
@@ -171,6 +172,19 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
             if tcp == 1 { "" } else { "s" },
             if udp == 1 { "" } else { "s" },
         )?;
+        if let Some(s) = &i.capture_stats {
+            writeln!(
+                out,
+                "libpcap: {} packets received by the filter, {} dropped (buffer full), {} dropped by the interface",
+                s.received, s.dropped, s.if_dropped
+            )?;
+            if s.dropped + s.if_dropped > 0 {
+                writeln!(
+                    out,
+                    "warning: packets were dropped during capture; missing packets may hide evidence (narrow the filter or capture to a file with -w)"
+                )?;
+            }
+        }
         if let Some(t) = &i.truncated {
             writeln!(
                 out,

@@ -83,7 +83,7 @@ impl ConnState {
 }
 
 /// Per-direction facts about one side's packets.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Endpoint {
     pub state: EndpointState,
     prev_state: EndpointState,
@@ -129,7 +129,7 @@ impl History {
 }
 
 /// A TCP connection and everything learned from its packets.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TcpConn {
     pub client: SocketAddr,
     pub server: SocketAddr,

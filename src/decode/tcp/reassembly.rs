@@ -42,7 +42,7 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Pending {
     /// Empty when the consumer no longer wants bytes: only the range is kept.
     data: Vec<u8>,
@@ -70,7 +70,7 @@ pub struct DirStats {
     pub cap_hits: u64,
 }
 
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Reassembler {
     /// Absolute sequence number of relative offset 0.
     base: Option<u32>,
@@ -319,7 +319,7 @@ impl Reassembler {
 mod tests {
     use super::*;
 
-    #[derive(Default)]
+    #[derive(Clone, Default)]
     struct Collect {
         bytes: Vec<u8>,
         gaps: Vec<u64>,

@@ -1,0 +1,220 @@
+//! `trafficdoc capture`: the offline pipeline fed from an interface, reporting as it
+//! goes.
+//!
+//! One tokio task selects over the packet stream (libpcap's descriptor registered with
+//! tokio), Ctrl-C / SIGTERM, the `--duration` deadline and a one-second tick. On every
+//! tick it takes a snapshot of the analysis and prints what
+//! changed (a new HTTP status, a reset, a TLS alert...) the moment it is known; at the
+//! end it prints the same report `analyze` gives for the saved file. Ctrl-C never loses
+//! the `-w` file or the report: both are finished before exit.
+
+use crate::capture::CaptureFormat;
+use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
+use crate::decode::flows::TableConfig;
+use crate::pipeline::{CaptureAnalysis, CaptureStats, PacketProcessor};
+use crate::report::{json, table};
+use std::collections::HashMap;
+use std::io::{self, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// How live events are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveFormat {
+    /// One line per event for people; the full table at the end.
+    Human,
+    /// One JSON object per line (`{"type":"flow",...}`), the report last
+    /// (`{"type":"report",...}`).
+    Ndjson,
+    /// Nothing while capturing; the JSON report at the end.
+    Json,
+}
+
+pub struct LiveRun {
+    pub opts: LiveOptions,
+    pub count: Option<u64>,
+    pub duration: Option<Duration>,
+    pub format: LiveFormat,
+    pub table: TableConfig,
+}
+
+/// Completes on SIGTERM (never, where there is no such signal).
+async fn terminated() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            term.recv().await;
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+type FlowKey = (SocketAddr, SocketAddr, u64);
+
+/// Prints flows whose one-line summary changed since the last snapshot.
+struct EventPrinter {
+    seen: HashMap<FlowKey, String>,
+    events: u64,
+}
+
+impl EventPrinter {
+    fn print(
+        &mut self,
+        snap: &CaptureAnalysis,
+        format: LiveFormat,
+        out: &mut dyn Write,
+    ) -> io::Result<u64> {
+        let mut printed = 0;
+        for (i, f) in snap.flows.iter().enumerate() {
+            let mut line = table::notes(f);
+            if line.is_empty() && f.state.as_str() == "S1" {
+                continue;
+            }
+            line = format!("{} {}", f.state.as_str(), line);
+            let key = (f.client, f.server, f.first_frame.0);
+            if self.seen.get(&key) == Some(&line) {
+                continue;
+            }
+            // Not worth a line: a connection still opening with nothing decoded yet.
+            if f.state.as_str() == "S0" && f.client_syns < 2 {
+                continue;
+            }
+            self.seen.insert(key, line.clone());
+            self.events += 1;
+            printed += 1;
+            match format {
+                LiveFormat::Human => writeln!(
+                    out,
+                    "frame {:>6}  {} → {}  {}",
+                    f.last_frame, f.client, f.server, line
+                )?,
+                LiveFormat::Ndjson => {
+                    let j = json::flow(i + 1, &snap.input.path, f);
+                    let v = serde_json::json!({"type": "flow", "flow": j});
+                    writeln!(out, "{v}")?;
+                }
+                LiveFormat::Json => {}
+            }
+        }
+        out.flush()?;
+        Ok(printed)
+    }
+}
+
+/// Runs a live capture until Ctrl-C, SIGTERM, `-c` or `--duration`; returns the final
+/// analysis.
+pub fn run(
+    run: &LiveRun,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<CaptureAnalysis, LiveError> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| LiveError::Pcap {
+            interface: run.opts.interface.clone().unwrap_or_default(),
+            message: e.to_string(),
+        })?;
+    rt.block_on(run_async(run, out, err))
+}
+
+async fn run_async(
+    run: &LiveRun,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<CaptureAnalysis, LiveError> {
+    let mut cap = LiveCapture::open(&run.opts)?;
+    let name = format!("live:{}", cap.interface);
+    let link = cap.link_type();
+    let status = io::stderr().is_terminal();
+    let _ = writeln!(
+        err,
+        "trafficdoc: capturing on {} ({}){}{}; Ctrl-C to stop",
+        cap.interface,
+        link,
+        run.opts
+            .filter
+            .as_deref()
+            .map(|f| format!(", filter \"{f}\""))
+            .unwrap_or_default(),
+        run.opts
+            .write
+            .as_ref()
+            .map(|p| format!(", saving to {}", p.display()))
+            .unwrap_or_default(),
+    );
+    let mut proc = PacketProcessor::new(run.table);
+    let mut printer = EventPrinter {
+        seen: HashMap::new(),
+        events: 0,
+    };
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    let term = terminated();
+    tokio::pin!(term);
+    let far = Duration::from_secs(100 * 365 * 24 * 3600);
+    let deadline = tokio::time::sleep(run.duration.unwrap_or(far));
+    tokio::pin!(deadline);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut failure = None;
+    loop {
+        tokio::select! {
+            next = cap.next() => match next {
+                Ok(Some(p)) => {
+                    proc.packet(&p.packet(link));
+                    if run.count.is_some_and(|c| proc.packets >= c) {
+                        break;
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            },
+            _ = &mut ctrl_c => break,
+            _ = &mut term => break,
+            _ = &mut deadline => break,
+            _ = tick.tick() => {
+                if status {
+                    let _ = write!(err, "\r\x1b[2K");
+                }
+                let snap = proc.snapshot(name.clone(), CaptureFormat::Live, &[link]);
+                let _ = printer.print(&snap, run.format, out);
+                if status {
+                    let _ = write!(
+                        err,
+                        "{} packets, {} connections, {} events",
+                        proc.packets,
+                        proc.open_flows(),
+                        printer.events
+                    );
+                    let _ = err.flush();
+                }
+            }
+        }
+    }
+    if status {
+        let _ = write!(err, "\r\x1b[2K");
+    }
+    let flushed = cap.flush();
+    let stats = cap.stats();
+    let mut analysis = proc.into_analysis(name, CaptureFormat::Live, &[link], 0, None);
+    analysis.input.capture_stats = stats.map(|(received, dropped, if_dropped)| CaptureStats {
+        received,
+        dropped,
+        if_dropped,
+    });
+    if let Err(e) = flushed {
+        let _ = writeln!(err, "trafficdoc: {e}");
+    }
+    if let Some(e) = failure {
+        let _ = writeln!(err, "trafficdoc: {e}; reporting what was captured");
+    }
+    // The last moments before the stop, then the report.
+    let _ = printer.print(&analysis, run.format, out);
+    Ok(analysis)
+}
