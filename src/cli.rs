@@ -76,6 +76,10 @@ pub struct CaptureArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
     pub format: LiveFormatArg,
+    /// When started as root, become this user once the capture is open (like tcpdump's
+    /// -Z); `-Z root` keeps root.
+    #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
+    pub user: String,
     /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
     #[arg(
         value_name = "FILTER",
@@ -260,6 +264,7 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
                 args.snaplen
             },
             write: args.write.clone(),
+            user: args.user.clone(),
         },
         count: args.count,
         duration,
