@@ -13,20 +13,7 @@ use trafficdoc::cli::{self, Cli};
 
 /// Fixtures that cannot pass yet, with the reason. A listed fixture that passes is
 /// reported, not failed, so the list can only shrink.
-const KNOWN_GAPS: &[(&str, &str)] = &[
-    (
-        "s6-no-proxy-spaces.pcap",
-        "expected.json forbids section 6, but the wire shows Python sending \
-         `POST http://localhost:4000/v1/messages` and `GET http://gateway.internal:4000/...` \
-         in absolute form to the proxy 10.200.1.1:8888 (answered 500): NO_PROXY did not \
-         match, which is section 6; the expectation looks wrong",
-    ),
-    (
-        "s6-no-proxy-wildcard.pcap",
-        "same as s6-no-proxy-spaces: the capture shows localhost:4000 and \
-         gateway.internal:4000 requested through the proxy, yet section 6 is forbidden",
-    ),
-];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// The lab's expected frames for HTTP responses are where Wireshark finishes
 /// reassembling the response (its last segment); our HTTP decoder records the frame
@@ -111,6 +98,40 @@ fn check_fixture(capture: &Path, expected: &Value) -> Vec<String> {
         if errors.contains(&s) {
             problems.push(format!("section {s} flagged as error (findings: {ids:?})"));
         }
+    }
+    // Schema: flow ids exist, error findings carry evidence and a remedy, the summary
+    // names the three layers.
+    let flow_ids: Vec<u64> = v["flows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f["id"].as_u64())
+        .collect();
+    for f in v["findings"].as_array().unwrap() {
+        for id in f["flows"].as_array().unwrap() {
+            if !flow_ids.contains(&id.as_u64().unwrap()) {
+                problems.push(format!("{} names unknown flow {id}", f["id"]));
+            }
+        }
+        if f["severity"] == "error"
+            && (f["evidence"].as_array().unwrap().is_empty()
+                || f["remedy"].as_array().unwrap().is_empty()
+                || f["title"].as_str().unwrap().is_empty())
+        {
+            problems.push(format!("{} lacks evidence, remedy or title", f["id"]));
+        }
+    }
+    let layers: Vec<&str> = v["summary"]["layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["name"].as_str().unwrap())
+        .collect();
+    if layers != ["client→gateway", "gateway→proxy", "proxy→provider"] {
+        problems.push(format!("summary layers {layers:?}"));
+    }
+    if errors.is_empty() != v["summary"]["first_failure"].is_null() {
+        problems.push("summary.first_failure disagrees with the findings".to_string());
     }
     let want_error = !errors.is_empty();
     if want_error != (code == cli::EXIT_FINDINGS) && code != cli::EXIT_DAMAGED {
