@@ -4,6 +4,7 @@ use super::{Ctx, flow_ev};
 use crate::analyze::{Finding, Severity};
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
 use crate::protocols::x509::CertInfo;
+use std::collections::HashMap;
 
 /// Words in a certificate issuer that name an inspection product or a private CA.
 const INSPECTION_ISSUERS: &[(&str, &str)] = &[
@@ -198,6 +199,19 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut refused: Option<Finding> = None;
     let mut abandoned: Option<Finding> = None;
     let mut inspected: Option<Finding> = None;
+    // TLS 1.3 hides the certificate; an issuer seen for the same name on another
+    // connection (TLS 1.2) names the CA the client most likely refused.
+    let mut issuer_by_name: HashMap<String, (String, usize)> = HashMap::new();
+    for (id, f) in ctx.flows() {
+        if let Some(t) = &f.app.tls
+            && let Some(sni) = &t.sni
+            && let Some((c, _)) = inspecting_cert(t)
+        {
+            issuer_by_name
+                .entry(sni.clone())
+                .or_insert((c.issuer.clone(), id));
+        }
+    }
     for (id, f) in ctx.flows() {
         let Some(t) = &f.app.tls else { continue };
         let sni = t.sni.clone().unwrap_or_else(|| f.server.to_string());
@@ -205,6 +219,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         let issuer = interceptor
             .map(|(c, _)| c.issuer.clone())
             .or_else(|| t.certificates.first().map(|c| c.issuer.clone()));
+        let elsewhere = if issuer.is_none() {
+            t.sni.as_ref().and_then(|n| issuer_by_name.get(n)).cloned()
+        } else {
+            None
+        };
+        let issuer = issuer.or_else(|| elsewhere.as_ref().map(|(i, _)| i.clone()));
         let vars = [
             ("host", sni.clone()),
             (
@@ -222,10 +242,15 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 },
             ),
         ];
-        let issuer_note = issuer
-            .as_deref()
-            .map(|i| format!(" The certificate presented for {sni} was issued by \"{i}\"."))
-            .unwrap_or_default();
+        let issuer_note = match (&issuer, &elsewhere) {
+            (Some(i), Some((_, other))) => format!(
+                " On flow #{other} the certificate presented for {sni} was issued by \"{i}\"."
+            ),
+            (Some(i), None) => {
+                format!(" The certificate presented for {sni} was issued by \"{i}\".")
+            }
+            _ => String::new(),
+        };
         let cert_frame = t.certificate_frame.map(|f| f.0);
         let fatal = t.alerts.iter().find(|a| {
             a.from == "client"
