@@ -30,6 +30,17 @@ pub const SECTION_TITLES: &[(u8, &str)] = &[
 ];
 
 pub const STEPS: &[Step] = &[
+    // 0: beyond the guide's sections
+    Step {
+        section: 0,
+        step: 1,
+        text: "Read the proxy's own error page and headers (Squid: X-Squid-Error names the rule or failure); a 403 is the proxy's policy: ask IT to allow the destination through {proxy}.",
+    },
+    Step {
+        section: 0,
+        step: 2,
+        text: "Test the same destination through the proxy from another tool (`curl -v -x http://{proxy} https://HOST`) to tell a proxy-side failure from a client one.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -300,6 +311,18 @@ pub const KINDS: &[Kind] = &[
         about: "A web connection made directly instead of through the proxy failed: the tool ignored the proxy variables (upper/lower case) or NO_PROXY listed the host.",
     },
     Kind {
+        id: "tls_to_plain_proxy",
+        section: Some(1),
+        steps: &[(1, 2), (1, 1)],
+        about: "TLS ClientHello sent straight to a plain HTTP proxy: the proxy URL says https:// where http:// is meant.",
+    },
+    Kind {
+        id: "proxy_error_response",
+        section: None,
+        steps: &[(0, 1), (0, 2)],
+        about: "The proxy answered a CONNECT or request with its own 403 (policy block) or 502/503 (upstream failure).",
+    },
+    Kind {
         id: "api_key_rejected",
         section: Some(7),
         steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
@@ -361,7 +384,14 @@ pub fn remedy(id: &str, vars: &[(&str, String)]) -> Vec<String> {
             k.steps
                 .iter()
                 .filter_map(|&(s, n)| {
-                    step(s, n).map(|st| format!("§{s}.{n}: {}", fill(st.text, vars)))
+                    step(s, n).map(|st| {
+                        let text = fill(st.text, vars);
+                        if s == 0 {
+                            format!("(beyond the guide) {text}")
+                        } else {
+                            format!("§{s}.{n}: {text}")
+                        }
+                    })
                 })
                 .collect()
         })
@@ -382,6 +412,7 @@ mod tests {
             include_str!("analyze/rules/timeouts.rs"),
             include_str!("analyze/rules/no_proxy.rs"),
             include_str!("analyze/rules/proxy_bypass.rs"),
+            include_str!("analyze/rules/proxy_misuse.rs"),
         ]
         .concat();
         for k in KINDS {

@@ -4,6 +4,7 @@ pub mod gateway;
 pub mod no_proxy;
 pub mod proxy_auth;
 pub mod proxy_bypass;
+pub mod proxy_misuse;
 pub mod proxy_reach;
 pub mod ssl_inspection;
 pub mod timeouts;
@@ -153,5 +154,6 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     out.extend(timeouts::check(ctx));
     out.extend(no_proxy::check(ctx));
     out.extend(proxy_bypass::check(ctx));
+    out.extend(proxy_misuse::check(ctx));
     out
 }
