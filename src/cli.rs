@@ -190,7 +190,7 @@ fn explain(id: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> io::Re
         writeln!(out, "Guide section {n}: {title}")?;
     }
     for line in remedies::remedy(k.id, &[]) {
-        writeln!(out, "  {line}")?;
+        writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
     }
     Ok(EXIT_OK)
 }

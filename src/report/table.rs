@@ -68,7 +68,7 @@ pub fn notes(f: &FlowSummary) -> String {
 
 /// Wraps `text` at `width` columns, every line starting with `indent` (and `first` on
 /// the first line).
-fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
+pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
     let mut empty = true;
