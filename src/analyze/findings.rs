@@ -29,6 +29,10 @@ pub struct Evidence {
     pub flow: Option<usize>,
     /// 1-based frame numbers as Wireshark shows them.
     pub frames: Vec<u64>,
+    /// Seconds from the capture's first packet to when the connection (or, for HTTP,
+    /// the request) began.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
     /// What was seen: the status line, header, alert or certificate issuer.
     pub seen: String,
     /// Wireshark display filter selecting the packets.

@@ -122,10 +122,11 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             let line = format!(
                 "{}{}{}",
                 e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
-                if frames.is_empty() {
-                    String::new()
-                } else {
-                    format!("frame {}: ", frames.join(", "))
+                match (frames.is_empty(), e.at) {
+                    (true, None) => String::new(),
+                    (true, Some(t)) => format!("at {t:.3} s: "),
+                    (false, None) => format!("frame {}: ", frames.join(", ")),
+                    (false, Some(t)) => format!("frame {} ({t:.3} s): ", frames.join(", ")),
                 },
                 e.seen
             );

@@ -1,7 +1,7 @@
 //! Guide section 4 (the local gateway does not answer or is unhealthy) and section 7
 //! (API key refused by the gateway or the provider).
 
-use super::{Ctx, flow_ev, is_proxy_request, request_line, status_line};
+use super::{Ctx, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::protocols::mask_key;
@@ -61,7 +61,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     vec![syn, f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0)],
@@ -70,6 +70,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     } else {
                         format!("{} SYN(s) without answer", f.client_syns.max(1))
                     },
+                    None,
                 ));
             }
         }
@@ -110,7 +111,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             &vars,
                         )
                     })
-                    .push(flow_ev(id, f, frames, seen));
+                    .push(ctx.ev(id, f, frames, seen, h.request_ts));
             } else if status == 401 || status == 403 {
                 let who = if gateway { "gateway" } else { "server" };
                 key.get_or_insert_with(|| {
@@ -125,7 +126,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(id, f, frames, seen));
+                .push(ctx.ev(id, f, frames, seen, h.request_ts));
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod timeouts;
 
 use super::{Config, Evidence, Finding};
 use crate::decode::flows::{FlowSummary, Transport};
+use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
 use crate::protocols::http::HttpExchange;
 use std::collections::HashSet;
@@ -70,6 +71,25 @@ impl<'a> Ctx<'a> {
             .and_then(|q| q.query.clone())
     }
 
+    /// Evidence for a flow, timed from the capture's start (`ts`: when the request
+    /// began, if it is an HTTP exchange's evidence).
+    pub fn ev(
+        &self,
+        id: usize,
+        f: &FlowSummary,
+        frames: Vec<u64>,
+        seen: String,
+        ts: Option<Timestamp>,
+    ) -> Evidence {
+        let mut e = flow_ev(id, f, frames, seen);
+        e.at = self
+            .capture
+            .input
+            .first_ts
+            .map(|start| (ts.unwrap_or(f.first_ts).secs_since(start) * 1e6).round() / 1e6);
+        e
+    }
+
     /// Flows with their 1-based report ids.
     pub fn flows(&self) -> impl Iterator<Item = (usize, &'a FlowSummary)> + '_ {
         self.capture
@@ -118,6 +138,7 @@ pub fn flow_ev(id: usize, f: &FlowSummary, frames: Vec<u64>, seen: String) -> Ev
     Evidence {
         flow: Some(id),
         frames,
+        at: None,
         seen,
         display_filter: Some(f.display_filter()),
     }

@@ -1,6 +1,6 @@
 //! Guide section 6: traffic for local or internal hosts sent through the proxy.
 
-use super::{Ctx, flow_ev, is_proxy_request, request_line};
+use super::{Ctx, is_proxy_request, request_line};
 use crate::analyze::{Finding, Severity};
 use std::net::IpAddr;
 
@@ -84,11 +84,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &[("proxy", proxy.clone()), ("host", host.clone())],
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     frames,
                     format!("{} via {proxy}", request_line(h)),
+                    h.request_ts,
                 ));
         }
     }

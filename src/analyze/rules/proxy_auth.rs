@@ -1,6 +1,6 @@
 //! Guide section 2: 407 Proxy Authentication Required.
 
-use super::{Ctx, flow_ev, request_line, status_line};
+use super::{Ctx, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::protocols::http::{AuthHeader, HttpExchange};
 use std::collections::BTreeMap;
@@ -66,7 +66,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 &schemes
             }
         );
-        let ev = flow_ev(id, f, frames, seen);
+        let ev = ctx.ev(id, f, frames, seen, h.request_ts);
         let vars = [
             ("proxy", proxy.clone()),
             ("schemes", schemes.clone()),

@@ -2,7 +2,7 @@
 //! through the proxy, and failing — the tool ignored the proxy variables (curl reads
 //! only lowercase `http_proxy` for http:// URLs) or NO_PROXY listed the host.
 
-use super::{Ctx, flow_ev};
+use super::Ctx;
 use crate::analyze::{Finding, Severity};
 use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
@@ -60,7 +60,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     &[("host", name.clone())],
                 )
             })
-            .push(flow_ev(
+            .push(ctx.ev(
                 id,
                 f,
                 vec![syn, f.last_frame.0],
@@ -73,6 +73,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         "never answered"
                     }
                 ),
+                None,
             ));
     }
     found.into_iter().collect()

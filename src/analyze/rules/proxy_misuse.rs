@@ -3,7 +3,7 @@
 //! (policy blocks, upstream failures).
 
 use super::no_proxy::{local_reason, target_host};
-use super::{Ctx, flow_ev, is_proxy_request, request_line, status_line};
+use super::{Ctx, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 
 pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -36,7 +36,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     vec![ch.0],
@@ -47,6 +47,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             .map(|s| format!(" for {s}"))
                             .unwrap_or_default()
                     ),
+                    None,
                 ));
         }
         for h in &f.app.http {
@@ -89,11 +90,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     frames,
                     format!("{} → {}{detail}", request_line(h), status_line(h)),
+                    h.request_ts,
                 ));
         }
     }

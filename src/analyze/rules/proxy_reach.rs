@@ -1,7 +1,7 @@
 //! Guide section 1: the proxy cannot be reached (refused, filtered, unreachable, or its
 //! name does not resolve).
 
-use super::{Ctx, flow_ev, looks_like_proxy_name};
+use super::{Ctx, looks_like_proxy_name};
 use crate::analyze::{Evidence, Finding, Severity};
 use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
@@ -33,7 +33,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     vec![syn, frame.0],
@@ -42,6 +42,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         if u.v6 { "v6" } else { "" },
                         u.code
                     ),
+                    None,
                 ));
             continue;
         }
@@ -64,11 +65,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             &vars,
                         )
                     })
-                    .push(flow_ev(
+                    .push(ctx.ev(
                         id,
                         f,
                         vec![syn, rst],
                         format!("SYN in frame {syn} answered by RST in frame {rst}"),
+                        None,
                     ));
             }
             ConnState::S0 if f.packets[1] == 0 => {
@@ -86,7 +88,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             &vars,
                         )
                     })
-                    .push(flow_ev(
+                    .push(ctx.ev(
                         id,
                         f,
                         vec![syn, f.last_frame.0],
@@ -95,6 +97,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             f.client_syns.max(1),
                             f.last_ts.secs_since(f.first_ts).max(0.0)
                         ),
+                        None,
                     ));
             }
             _ => {}
@@ -138,7 +141,7 @@ fn dns(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
             let mut frames: Vec<u64> = q.query_frame.iter().map(|f| f.0).collect();
             frames.extend(q.response_frame.map(|f| f.0));
-            e.1.push(flow_ev(
+            e.1.push(ctx.ev(
                 id,
                 f,
                 frames,
@@ -151,6 +154,7 @@ fn dns(ctx: &Ctx<'_>) -> Vec<Finding> {
                         rcode
                     }
                 ),
+                q.query_ts,
             ));
         }
     }

@@ -1,6 +1,6 @@
 //! Guide section 3: TLS interception (SSL inspection) and certificate refusals.
 
-use super::{Ctx, flow_ev};
+use super::Ctx;
 use crate::analyze::{Finding, Severity};
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
 use crate::protocols::x509::CertInfo;
@@ -280,7 +280,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     frames,
@@ -293,6 +293,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             .map(|i| format!("; issuer \"{i}\""))
                             .unwrap_or_default()
                     ),
+                    None,
                 ));
             handled = true;
         } else if matches!(
@@ -325,12 +326,11 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             &vars,
                         )
                     })
-                    .push(flow_ev(
+                    .push(ctx.ev(
                         id,
                         f,
                         frames,
-                        format!("TLS outcome: {:?}; history {}", t.outcome, t.history),
-                    ));
+                        format!("TLS outcome: {:?}; history {}", t.outcome, t.history), None));
                 handled = true;
             }
         }
@@ -368,7 +368,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             if severity == Severity::Error {
                 finding.severity = Severity::Error;
             }
-            finding.push(flow_ev(
+            finding.push(ctx.ev(
                 id,
                 f,
                 cert_frame.into_iter().collect(),
@@ -376,6 +376,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     "subject \"{}\", issuer \"{}\", sha256 {}",
                     c.subject, c.issuer, c.sha256
                 ),
+                None,
             ));
         }
     }

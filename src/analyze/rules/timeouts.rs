@@ -1,6 +1,6 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
-use super::{Ctx, flow_ev, is_proxy_request, request_line, status_line};
+use super::{Ctx, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::flows::Transport;
 
@@ -40,11 +40,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             &vars,
                         )
                     })
-                    .push(flow_ev(
+                    .push(ctx.ev(
                         id,
                         f,
                         frames,
                         format!("{} unanswered after {waited:.1} s", request_line(h)),
+                        h.request_ts,
                     ));
             }
             if h.status == Some(429) {
@@ -68,7 +69,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             &vars,
                         )
                     })
-                    .push(flow_ev(
+                    .push(ctx.ev(
                         id,
                         f,
                         frames,
@@ -80,6 +81,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                                 .map(|r| format!("; Retry-After: {r}"))
                                 .unwrap_or_default()
                         ),
+                        h.request_ts,
                     ));
             }
         }
@@ -106,11 +108,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         &vars,
                     )
                 })
-                .push(flow_ev(
+                .push(ctx.ev(
                     id,
                     f,
                     vec![f.first_frame.0, f.last_frame.0],
                     format!("{retx} retransmissions in {packets} packets"),
+                    None,
                 ));
         }
     }
