@@ -41,6 +41,11 @@ pub const STEPS: &[Step] = &[
         step: 2,
         text: "Test the same destination through the proxy from another tool (`curl -v -x http://{proxy} https://HOST`) to tell a proxy-side failure from a client one.",
     },
+    Step {
+        section: 0,
+        step: 3,
+        text: "Ask IT for {proxy}'s idle and connection timeouts; keep long requests alive (streaming) or retry them, and compare the reset's timing with those limits.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -323,6 +328,24 @@ pub const KINDS: &[Kind] = &[
         about: "The proxy answered a CONNECT or request with its own 403 (policy block) or 502/503 (upstream failure).",
     },
     Kind {
+        id: "proxy_reset_after_request",
+        section: None,
+        steps: &[(0, 1), (0, 2)],
+        about: "The proxy answered a CONNECT or request with a TCP reset (silent policy block).",
+    },
+    Kind {
+        id: "reset_during_tls_handshake",
+        section: None,
+        steps: &[(0, 1), (0, 2)],
+        about: "A reset from the proxy's side right after the ClientHello (SNI filtering, inspection failure).",
+    },
+    Kind {
+        id: "proxy_reset_mid_stream",
+        section: None,
+        steps: &[(0, 3), (5, 2)],
+        about: "The proxy side reset an established connection (idle timeout, connection limit).",
+    },
+    Kind {
         id: "api_key_rejected",
         section: Some(7),
         steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
@@ -413,6 +436,7 @@ mod tests {
             include_str!("analyze/rules/no_proxy.rs"),
             include_str!("analyze/rules/proxy_bypass.rs"),
             include_str!("analyze/rules/proxy_misuse.rs"),
+            include_str!("analyze/rules/resets.rs"),
         ]
         .concat();
         for k in KINDS {

@@ -12,6 +12,7 @@ const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 const PSH: u8 = 0x08;
 const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
 
 /// A pcap (Ethernet, IPv4, TCP) built packet by packet.
 struct Pcap {
@@ -99,6 +100,23 @@ impl Pcap {
         .unwrap();
         analyze::analyze(&[c], &Config::default())
     }
+}
+
+#[test]
+fn proxy_reset_after_connect_is_named_not_a_timeout() {
+    let mut p = Pcap::new();
+    let (c, s) = ((CLIENT, 40004), (PROXY, 3128));
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    p.tcp(s, c, 5000, 1001, SYN | ACK, b"");
+    p.tcp(c, s, 1001, 5001, ACK, b"");
+    let req = b"CONNECT blocked.example.com:443 HTTP/1.1\r\nHost: blocked.example.com:443\r\n\r\n";
+    p.tcp(c, s, 1001, 5001, PSH | ACK, req);
+    p.tcp(s, c, 5001, 1001 + req.len() as u32, RST | ACK, b"");
+    let f = p.findings();
+    let e = one(&f, "proxy_reset_after_request");
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.evidence[0].frames, vec![4, 5]);
+    assert!(f.iter().all(|x| x.id != "request_unanswered"), "{f:#?}");
 }
 
 const CLIENT: [u8; 4] = [10, 0, 0, 2];

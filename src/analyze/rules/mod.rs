@@ -6,6 +6,7 @@ pub mod proxy_auth;
 pub mod proxy_bypass;
 pub mod proxy_misuse;
 pub mod proxy_reach;
+pub mod resets;
 pub mod ssl_inspection;
 pub mod timeouts;
 
@@ -176,5 +177,6 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
     out.extend(no_proxy::check(ctx));
     out.extend(proxy_bypass::check(ctx));
     out.extend(proxy_misuse::check(ctx));
+    out.extend(resets::check(ctx));
     out
 }

@@ -21,7 +21,9 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         let server = f.server.to_string();
         let vars = [("proxy", server.clone()), ("host", server.clone())];
         for h in &f.app.http {
-            if h.method.is_some() && h.status.is_none() && !h.tunnel {
+            // A request the server answered with a reset is `resets`' finding.
+            let reset_by_server = matches!(f.rst, Some((crate::model::Dir::ToClient, _)));
+            if h.method.is_some() && h.status.is_none() && !h.tunnel && !reset_by_server {
                 let frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
                 let waited = f
                     .last_ts
