@@ -71,7 +71,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 2,
         step: 1,
-        text: "Put the credentials in the proxy URL: `export HTTPS_PROXY=\"http://{user}:PASSWORD@{proxy}\"`, then test with `curl -x \"$HTTPS_PROXY\" https://httpbin.org/ip`.",
+        text: "Put the credentials in the proxy URL: `export HTTPS_PROXY=\"http://{user_url}:PASSWORD@{proxy}\"`, then test with `curl -x \"$HTTPS_PROXY\" https://httpbin.org/ip`.",
     },
     Step {
         section: 2,
@@ -382,6 +382,7 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "proxy_host",
         "proxy_port",
         "proxy",
+        "user_url",
         "user",
         "schemes",
         "issuer",
@@ -392,10 +393,32 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         let val = match name {
             "proxy_host" => ph.clone(),
             "proxy_port" => pp.clone(),
+            "user_url" => get("user").map(|u| url_encode_user(&u)),
             _ => get(name).filter(|v| !v.is_empty()),
         }
-        .unwrap_or_else(|| name.to_ascii_uppercase());
+        .unwrap_or_else(|| name.trim_end_matches("_url").to_ascii_uppercase());
         out = out.replace(&format!("{{{name}}}"), &val);
+    }
+    out
+}
+
+/// A user name as it must appear in a proxy URL: reserved characters percent-encoded
+/// (`CORP\\alice` → `CORP%5Calice`), unless it already holds `%XX` sequences.
+pub fn url_encode_user(u: &str) -> String {
+    let b = u.as_bytes();
+    let encoded = b
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    if encoded {
+        return u.to_string();
+    }
+    let mut out = String::new();
+    for &c in b {
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
     }
     out
 }
@@ -472,6 +495,14 @@ mod tests {
             &[("proxy", "10.0.0.1:3127".to_string())],
         );
         assert!(r[0].contains("nc -zv 10.0.0.1 3127"), "{}", r[0]);
+    }
+
+    #[test]
+    fn user_is_url_encoded_in_the_proxy_url() {
+        let r = remedy("proxy_auth_missing", &[("user", "CORP\\alice".to_string())]);
+        assert!(r[0].contains("http://CORP%5Calice:PASSWORD@"), "{}", r[0]);
+        assert_eq!(url_encode_user("bob%40x"), "bob%40x");
+        assert!(remedy("proxy_auth_missing", &[])[0].contains("http://USER:PASSWORD@"));
     }
 
     #[test]
