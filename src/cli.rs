@@ -33,6 +33,11 @@ pub struct Cli {
 pub enum Command {
     /// Analyse capture files (pcap or pcapng, from tcpdump, Wireshark or dumpcap).
     Analyze(AnalyzeArgs),
+    /// Print a finding kind's full remedy from the guide (without ID: list the kinds).
+    Explain {
+        /// A finding id, e.g. `proxy_auth_rejected`.
+        id: Option<String>,
+    },
     /// Capture live from an interface (libpcap), report as it happens and at the end.
     ///
     /// Examples: `trafficdoc capture -i any port 8080`, `trafficdoc capture -i lo -w out.pcap tcp port 3128`.
@@ -71,6 +76,10 @@ pub struct CaptureArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
     pub format: LiveFormatArg,
+    /// When started as root, become this user once the capture is open (like tcpdump's
+    /// -Z); `-Z root` keeps root.
+    #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
+    pub user: String,
     /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
     #[arg(
         value_name = "FILTER",
@@ -105,6 +114,9 @@ pub struct AnalyzeArgs {
     /// Seconds without packets after which a TCP connection is considered over.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub idle_timeout: u64,
+    /// Port of the local LLM gateway (LiteLLM).
+    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    pub gateway_port: u16,
 }
 
 impl AnalyzeArgs {
@@ -149,9 +161,38 @@ fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     match cli.command {
         Command::Analyze(args) => analyze(&args, out, err),
+        Command::Explain { id } => explain(id.as_deref(), out, err),
         Command::Capture(args) => capture(&args, out, err),
         Command::Interfaces => interfaces(out, err),
     }
+}
+
+fn explain(id: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    use crate::remedies;
+    let Some(id) = id else {
+        for k in remedies::KINDS {
+            let s = k.section.map(|n| format!("§{n}")).unwrap_or_default();
+            writeln!(out, "{:<28} {s:<3} {}", k.id, k.about)?;
+        }
+        return Ok(EXIT_OK);
+    };
+    let Some(k) = remedies::kind(id) else {
+        writeln!(
+            err,
+            "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
+        )?;
+        return Ok(EXIT_ERROR);
+    };
+    writeln!(out, "{}: {}", k.id, k.about)?;
+    if let Some(n) = k.section
+        && let Some((_, title)) = remedies::SECTION_TITLES.iter().find(|(s, _)| *s == n)
+    {
+        writeln!(out, "Guide section {n}: {title}")?;
+    }
+    for line in remedies::remedy(k.id, &[]) {
+        writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
+    }
+    Ok(EXIT_OK)
 }
 
 fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
@@ -223,6 +264,7 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
                 args.snaplen
             },
             write: args.write.clone(),
+            user: args.user.clone(),
         },
         count: args.count,
         duration,
@@ -237,8 +279,13 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         }
     };
     let captures = [analysis];
+    let acfg = crate::analyze::Config::default();
+    let findings = crate::analyze::analyze(&captures, &acfg);
+    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
         captures: &captures,
+        findings: &findings,
+        summary: &summary,
     };
     match args.format {
         LiveFormatArg::Table => {
@@ -308,8 +355,15 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
             )?;
         }
     }
+    let acfg = crate::analyze::Config {
+        gateway_port: args.gateway_port,
+    };
+    let findings = crate::analyze::analyze(&captures, &acfg);
+    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
         captures: &captures,
+        findings: &findings,
+        summary: &summary,
     };
     if !captures.is_empty() || args.format == Format::Json {
         match args.format {
@@ -326,6 +380,8 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         EXIT_ERROR
     } else if damaged {
         EXIT_DAMAGED
+    } else if crate::analyze::has_error(&findings) {
+        EXIT_FINDINGS
     } else {
         EXIT_OK
     })

@@ -126,12 +126,13 @@ async fn run_async(
     err: &mut dyn Write,
 ) -> Result<CaptureAnalysis, LiveError> {
     let mut cap = LiveCapture::open(&run.opts)?;
+    let dropped = crate::capture::live::drop_privileges(&run.opts.user)?;
     let name = format!("live:{}", cap.interface);
     let link = cap.link_type();
     let status = io::stderr().is_terminal();
     let _ = writeln!(
         err,
-        "trafficdoc: capturing on {} ({}){}{}; Ctrl-C to stop",
+        "trafficdoc: capturing on {} ({}){}{}{}; Ctrl-C to stop",
         cap.interface,
         link,
         run.opts
@@ -143,6 +144,9 @@ async fn run_async(
             .write
             .as_ref()
             .map(|p| format!(", saving to {}", p.display()))
+            .unwrap_or_default(),
+        dropped
+            .map(|u| format!(", running as {u}"))
             .unwrap_or_default(),
     );
     let mut proc = PacketProcessor::new(run.table);

@@ -254,3 +254,89 @@ fn interfaces_lists_loopback() {
     );
     let _ = std::io::stdout().flush();
 }
+
+#[test]
+fn least_privilege_cap_net_raw_alone_is_enough_and_root_is_dropped() {
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let is_root = nix::unistd::Uid::effective().is_root();
+    if !is_root || !have("setpriv") {
+        skip("needs root and setpriv to set up the unprivileged cases");
+        return;
+    }
+    // As root: the capture opens, then runs as nobody.
+    let o = Command::new(bin)
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "--duration",
+            "0.5",
+            "tcp",
+            "port",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert!(e.contains("running as nobody"), "{e}");
+    // The unprivileged runs use a copy any user can reach: the checkout itself may sit
+    // under a directory only root can enter.
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.path().join("trafficdoc");
+    std::fs::copy(bin, &copy).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bin = copy.to_str().unwrap();
+    // As nobody with CAP_NET_RAW only: works.
+    let o = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .args([
+            "--inh-caps=+net_raw",
+            "--ambient-caps=+net_raw",
+            "--bounding-set=-all,+net_raw",
+        ])
+        .args([
+            bin,
+            "capture",
+            "-i",
+            "lo",
+            "--duration",
+            "0.5",
+            "tcp",
+            "port",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // As nobody without it: one line naming the capability and setcap.
+    let o = Command::new("setpriv")
+        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+        .args([
+            bin,
+            "capture",
+            "-i",
+            "lo",
+            "--duration",
+            "0.5",
+            "tcp",
+            "port",
+            "9",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8(o.stderr).unwrap();
+    assert_eq!(e.lines().count(), 1, "{e}");
+    assert!(
+        e.contains("CAP_NET_RAW") && e.contains("setcap cap_net_raw"),
+        "{e}"
+    );
+}

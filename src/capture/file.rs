@@ -252,6 +252,21 @@ impl<R: Read> FileReader<R> {
         self.offset += n as u64;
     }
 
+    /// Makes `n` bytes available at `start`. False at a clean end of file (nothing
+    /// left), and also when fewer than `n` bytes remain: then the file is damaged
+    /// there, which is recorded with `reason`.
+    fn available(&mut self, n: usize, reason: &str) -> Result<bool, CaptureError> {
+        self.fill(n)?;
+        let avail = self.end - self.start;
+        if avail >= n {
+            return Ok(true);
+        }
+        if avail > 0 {
+            self.stop(avail, n, reason);
+        }
+        Ok(false)
+    }
+
     fn stop(&mut self, have: usize, need: usize, reason: &str) {
         self.truncation = Some(Truncation {
             frame: FrameNo(self.frame + 1),
@@ -283,13 +298,7 @@ impl<R: Read> FileReader<R> {
         nanos: bool,
         link: LinkType,
     ) -> Result<Option<Packet<'_>>, CaptureError> {
-        self.fill(16)?;
-        let avail = self.end - self.start;
-        if avail == 0 {
-            return Ok(None);
-        }
-        if avail < 16 {
-            self.stop(avail, 16, "record header cut short");
+        if !self.available(16, "record header cut short")? {
             return Ok(None);
         }
         let h = &self.buf[self.start..self.start + 16];
@@ -298,6 +307,7 @@ impl<R: Read> FileReader<R> {
         let caplen = u32_at(h, 8, be) as usize;
         let orig_len = u32_at(h, 12, be);
         if caplen > MAX_RECORD {
+            let avail = self.end - self.start;
             self.stop(
                 avail,
                 16 + caplen,
@@ -305,10 +315,7 @@ impl<R: Read> FileReader<R> {
             );
             return Ok(None);
         }
-        self.fill(16 + caplen)?;
-        let avail = self.end - self.start;
-        if avail < 16 + caplen {
-            self.stop(avail, 16 + caplen, "packet data cut short");
+        if !self.available(16 + caplen, "packet data cut short")? {
             return Ok(None);
         }
         let nanos = if nanos {
@@ -330,15 +337,10 @@ impl<R: Read> FileReader<R> {
 
     fn next_pcapng(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
         loop {
-            self.fill(12)?;
+            if !self.available(12, "block header cut short")? {
+                return Ok(None);
+            }
             let avail = self.end - self.start;
-            if avail == 0 {
-                return Ok(None);
-            }
-            if avail < 12 {
-                self.stop(avail, 12, "block header cut short");
-                return Ok(None);
-            }
             let head = &self.buf[self.start..self.start + 12];
             let mut be = match &self.layout {
                 Layout::PcapNg { big_endian, .. } => *big_endian,
@@ -365,10 +367,7 @@ impl<R: Read> FileReader<R> {
                 );
                 return Ok(None);
             }
-            self.fill(len)?;
-            let avail = self.end - self.start;
-            if avail < len {
-                self.stop(avail, len, "block cut short");
+            if !self.available(len, "block cut short")? {
                 return Ok(None);
             }
             let s = self.start;

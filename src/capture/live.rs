@@ -19,12 +19,15 @@ pub struct LiveOptions {
     pub snaplen: i32,
     /// Also write every captured packet to this pcap file.
     pub write: Option<PathBuf>,
+    /// When started as root, the user to become once the capture is open (tcpdump's
+    /// `-Z`); `root` keeps root.
+    pub user: String,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error(
-        "no permission to capture on {interface}: run as root (sudo), or allow it once with: sudo setcap cap_net_raw,cap_net_admin=eip {exe}"
+        "no permission to capture on {interface} (needs CAP_NET_RAW): run as root (sudo), or allow it once with: sudo setcap cap_net_raw,cap_net_admin=eip {exe}"
     )]
     Permission { interface: String, exe: String },
     #[error("no interface named {interface:?}; available: {available}")]
@@ -38,6 +41,10 @@ pub enum LiveError {
     Write { path: String, message: String },
     #[error("no interface to capture on (libpcap found none); name one with -i")]
     NoDefault,
+    #[error(
+        "cannot drop privileges to user {user:?}: {message} (name an existing user with -Z, or -Z root to keep root)"
+    )]
+    Privileges { user: String, message: String },
     #[error("capture on {interface} failed: {message}")]
     Pcap { interface: String, message: String },
 }
@@ -86,6 +93,27 @@ pub fn interfaces() -> Result<Vec<InterfaceInfo>, LiveError> {
             name: d.name,
         })
         .collect())
+}
+
+/// Gives up root once the capture handle and the `-w` file are open, as tcpdump does
+/// with `-Z`: a bug in a decoder then runs without privileges. Returns the user now in
+/// effect when it changed anything.
+pub fn drop_privileges(user: &str) -> Result<Option<String>, LiveError> {
+    use nix::unistd::{Uid, User, setgid, setgroups, setuid};
+    if !Uid::effective().is_root() || user == "root" {
+        return Ok(None);
+    }
+    let fail = |message: String| LiveError::Privileges {
+        user: user.to_string(),
+        message,
+    };
+    let u = User::from_name(user)
+        .map_err(|e| fail(e.to_string()))?
+        .ok_or_else(|| fail("no such user".into()))?;
+    setgroups(&[u.gid]).map_err(|e| fail(e.to_string()))?;
+    setgid(u.gid).map_err(|e| fail(e.to_string()))?;
+    setuid(u.uid).map_err(|e| fail(e.to_string()))?;
+    Ok(Some(u.name))
 }
 
 /// An open live capture, read asynchronously on a tokio runtime.
