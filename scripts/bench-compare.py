@@ -56,5 +56,10 @@ if extra is not None:
 if got["retransmissions"] != want["retransmissions"] and got["retransmissions"] == truth["retransmissions"] + truth.get("reordered", 0):
     print(f"  note: retransmissions = {truth['retransmissions']} duplicated + {truth['reordered']} reordered segments: "
           "analyze counts the late half of a swapped pair as a retransmission (Wireshark calls it out-of-order)")
+kinds = {}
+for f in report.get("findings", []):
+    kinds[f["id"]] = kinds.get(f["id"], 0) + 1
+if kinds:
+    print("  findings (not checked): " + ", ".join(f"{k} x{n}" for k, n in kinds.items()))
 print(f"{len(want) - bad} passed, {bad} failed")
 sys.exit(1 if bad else 0)
