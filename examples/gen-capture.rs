@@ -643,12 +643,15 @@ pub fn client_hello(rng: &mut Rng, sni: &str, tls13: bool) -> Vec<u8> {
     record(22, 0x0301, &handshake(1, &h.0))
 }
 
-pub fn server_hello(rng: &mut Rng, tls13: bool) -> Vec<u8> {
+/// A ServerHello. TLS 1.3 echoes the client's legacy_session_id (RFC 8446 4.1.3);
+/// TLS 1.2 picks its own.
+pub fn server_hello(rng: &mut Rng, echo_session_id: Option<&[u8]>) -> Vec<u8> {
+    let tls13 = echo_session_id.is_some();
     let mut h = B::default();
     h.u16(0x0303).raw(&rng.bytes(32));
-    let sid = rng.bytes(32);
+    let own = rng.bytes(32);
     h.len(1, |s| {
-        s.raw(&sid);
+        s.raw(echo_session_id.unwrap_or(&own));
     });
     h.u16(if tls13 { 0x1301 } else { 0xc02f }).u8(0);
     let key = rng.bytes(32);
@@ -686,7 +689,7 @@ pub fn server_hello(rng: &mut Rng, tls13: bool) -> Vec<u8> {
 /// x25519, RSA-PSS signature), ServerHelloDone — one record per message, or all in
 /// one record as OpenSSL-based inspection proxies send it.
 pub fn tls12_server_flight(rng: &mut Rng, chain: &[&[u8]], one_record: bool) -> Vec<u8> {
-    let sh = server_hello(rng, false);
+    let sh = server_hello(rng, None);
     let mut cert = B::default();
     cert.len(3, |l| {
         for c in chain {
@@ -1094,12 +1097,14 @@ fn tunnel_tls(
     t.status(200);
     s.wait(100, 1500);
     let hello = client_hello(s.rng, host, tls13);
+    // record (5) + handshake header (4) + version (2) + random (32) + length (1)
+    let session_id = hello[44..76].to_vec();
     s.send(k, Dir::C2S, &hello);
     t.client_hellos += 1;
     s.at(upstream);
     let mut refused = false;
     if tls13 {
-        let mut flight = record(22, 0x0303, &server_hello(s.rng, true));
+        let mut flight = record(22, 0x0303, &server_hello(s.rng, Some(&session_id)));
         flight.extend(record(20, 0x0303, &[1]));
         for len in [
             s.rng.range(30, 60),
