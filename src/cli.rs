@@ -80,6 +80,13 @@ pub struct CaptureArgs {
     /// -Z); `-Z root` keeps root.
     #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
     pub user: String,
+    /// Port of the local LLM gateway (LiteLLM).
+    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    pub gateway_port: u16,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
     /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
     #[arg(
         value_name = "FILTER",
@@ -117,6 +124,10 @@ pub struct AnalyzeArgs {
     /// Port of the local LLM gateway (LiteLLM).
     #[arg(long, value_name = "PORT", default_value_t = 4000)]
     pub gateway_port: u16,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
 }
 
 impl AnalyzeArgs {
@@ -270,6 +281,11 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         duration,
         format,
         table: TableConfig::default(),
+        analysis: crate::analyze::Config {
+            gateway_port: args.gateway_port,
+            stall_secs: args.stall_secs,
+            now: None,
+        },
     };
     let analysis = match crate::live::run(&run, out, err) {
         Ok(a) => a,
@@ -279,7 +295,11 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         }
     };
     let captures = [analysis];
-    let acfg = crate::analyze::Config::default();
+    let acfg = crate::analyze::Config {
+        gateway_port: args.gateway_port,
+        stall_secs: args.stall_secs,
+        now: None,
+    };
     let findings = crate::analyze::analyze(&captures, &acfg);
     let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
@@ -305,7 +325,12 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         }
     }
     out.flush()?;
-    Ok(EXIT_OK)
+    // Same codes as analyze, so a CI job can gate on a live run too.
+    Ok(if crate::analyze::has_error(&findings) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
@@ -357,6 +382,8 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
     }
     let acfg = crate::analyze::Config {
         gateway_port: args.gateway_port,
+        stall_secs: args.stall_secs,
+        now: None,
     };
     let findings = crate::analyze::analyze(&captures, &acfg);
     let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);

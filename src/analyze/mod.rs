@@ -18,11 +18,22 @@ use crate::pipeline::CaptureAnalysis;
 pub struct Config {
     /// Port of the local LLM gateway (LiteLLM's default is 4000).
     pub gateway_port: u16,
+    /// "Now" for requests still waiting on an open connection: the wall clock in a
+    /// live capture; the capture's last packet when `None`.
+    pub now: Option<crate::model::Timestamp>,
+    /// Seconds a request may wait on an open connection before it counts as
+    /// unanswered (LLM answers can take a while; a request whose connection ended
+    /// without an answer counts at once).
+    pub stall_secs: f64,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { gateway_port: 4000 }
+        Config {
+            gateway_port: 4000,
+            now: None,
+            stall_secs: 10.0,
+        }
     }
 }
 
