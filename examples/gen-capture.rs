@@ -1335,6 +1335,12 @@ fn main() {
         .get(3)
         .map(|s| s.parse::<u64>().expect("seed"))
         .unwrap_or(1);
+    let name = std::path::Path::new(&args[1]).file_name();
+    if !name.is_some_and(|n| n.to_string_lossy().starts_with("gen-")) {
+        eprintln!(
+            "gen-capture: warning: name GENERATED captures gen-*.pcap so nobody takes them for real traffic"
+        );
+    }
     let file = std::fs::File::create(&args[1]).expect("create output");
     let mut out = BufWriter::with_capacity(1 << 20, file);
     let truth = generate(&mut out, target, seed);
