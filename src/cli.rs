@@ -128,6 +128,12 @@ pub struct AnalyzeArgs {
     /// as unanswered (a request whose connection ended unanswered is reported at once).
     #[arg(long, value_name = "SECS", default_value_t = 10.0)]
     pub stall_secs: f64,
+    /// Flows open at once; past it the least recently active are finished early.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
+    pub max_flows: usize,
+    /// Finished flows listed one by one; later ones are only counted in the summary.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
+    pub max_records: usize,
 }
 
 impl AnalyzeArgs {
@@ -140,6 +146,8 @@ impl AnalyzeArgs {
             max_total_buffered: self.total_buffer,
             tcp_idle_ns: i64::try_from(self.idle_timeout.saturating_mul(1_000_000_000))
                 .unwrap_or(i64::MAX),
+            max_flows: self.max_flows,
+            max_records: self.max_records,
             ..TableConfig::default()
         }
     }
@@ -377,6 +385,15 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
                 err,
                 "trafficdoc: warning: {}: capture is cut short in frame {} ({}, {} of {} bytes); analysed the {} complete packets before it",
                 c.input.path, t.frame, t.reason, t.have, t.need, c.input.packets
+            )?;
+        }
+    }
+    for c in captures.iter().filter(|c| c.input.packets == 0) {
+        if c.input.truncated.is_none() {
+            writeln!(
+                err,
+                "trafficdoc: warning: {}: capture holds no packets (only its header)",
+                c.input.path
             )?;
         }
     }

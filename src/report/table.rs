@@ -63,6 +63,9 @@ pub fn notes(f: &FlowSummary) -> String {
     if f.cap_hits.iter().any(|c| *c > 0) {
         n.push("analysis partial (buffer cap)".into());
     }
+    if f.evicted {
+        n.push("analysis partial (evicted: flow table full)".into());
+    }
     n.join("; ")
 }
 
@@ -199,6 +202,14 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
                 out,
                 "note: {} frame(s) too short or malformed to decode",
                 d.undecodable
+            )?;
+        }
+        let l = &i.limits;
+        if l.any() {
+            writeln!(
+                out,
+                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records)",
+                l.flows_evicted, l.buffer_cap_hits, l.partial_flows, l.flows_summarized
             )?;
         }
         if d.ip_fragments > 0 {
