@@ -33,6 +33,11 @@ pub struct Cli {
 pub enum Command {
     /// Analyse capture files (pcap or pcapng, from tcpdump, Wireshark or dumpcap).
     Analyze(AnalyzeArgs),
+    /// Print a finding kind's full remedy from the guide (without ID: list the kinds).
+    Explain {
+        /// A finding id, e.g. `proxy_auth_rejected`.
+        id: Option<String>,
+    },
     /// Capture live from an interface (libpcap), report as it happens and at the end.
     ///
     /// Examples: `trafficdoc capture -i any port 8080`, `trafficdoc capture -i lo -w out.pcap tcp port 3128`.
@@ -75,6 +80,13 @@ pub struct CaptureArgs {
     /// -Z); `-Z root` keeps root.
     #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
     pub user: String,
+    /// Port of the local LLM gateway (LiteLLM).
+    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    pub gateway_port: u16,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
     /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
     #[arg(
         value_name = "FILTER",
@@ -109,6 +121,13 @@ pub struct AnalyzeArgs {
     /// Seconds without packets after which a TCP connection is considered over.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub idle_timeout: u64,
+    /// Port of the local LLM gateway (LiteLLM).
+    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    pub gateway_port: u16,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
     /// Flows open at once; past it the least recently active are finished early.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
     pub max_flows: usize,
@@ -165,9 +184,38 @@ fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     match cli.command {
         Command::Analyze(args) => analyze(&args, out, err),
+        Command::Explain { id } => explain(id.as_deref(), out, err),
         Command::Capture(args) => capture(&args, out, err),
         Command::Interfaces => interfaces(out, err),
     }
+}
+
+fn explain(id: Option<&str>, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    use crate::remedies;
+    let Some(id) = id else {
+        for k in remedies::KINDS {
+            let s = k.section.map(|n| format!("§{n}")).unwrap_or_default();
+            writeln!(out, "{:<28} {s:<3} {}", k.id, k.about)?;
+        }
+        return Ok(EXIT_OK);
+    };
+    let Some(k) = remedies::kind(id) else {
+        writeln!(
+            err,
+            "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
+        )?;
+        return Ok(EXIT_ERROR);
+    };
+    writeln!(out, "{}: {}", k.id, k.about)?;
+    if let Some(n) = k.section
+        && let Some((_, title)) = remedies::SECTION_TITLES.iter().find(|(s, _)| *s == n)
+    {
+        writeln!(out, "Guide section {n}: {title}")?;
+    }
+    for line in remedies::remedy(k.id, &[]) {
+        writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
+    }
+    Ok(EXIT_OK)
 }
 
 fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
@@ -245,6 +293,11 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         duration,
         format,
         table: TableConfig::default(),
+        analysis: crate::analyze::Config {
+            gateway_port: args.gateway_port,
+            stall_secs: args.stall_secs,
+            now: None,
+        },
     };
     let analysis = match crate::live::run(&run, out, err) {
         Ok(a) => a,
@@ -254,8 +307,17 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         }
     };
     let captures = [analysis];
+    let acfg = crate::analyze::Config {
+        gateway_port: args.gateway_port,
+        stall_secs: args.stall_secs,
+        now: None,
+    };
+    let findings = crate::analyze::analyze(&captures, &acfg);
+    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
         captures: &captures,
+        findings: &findings,
+        summary: &summary,
     };
     match args.format {
         LiveFormatArg::Table => {
@@ -275,7 +337,12 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         }
     }
     out.flush()?;
-    Ok(EXIT_OK)
+    // Same codes as analyze, so a CI job can gate on a live run too.
+    Ok(if crate::analyze::has_error(&findings) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
@@ -334,8 +401,17 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
             )?;
         }
     }
+    let acfg = crate::analyze::Config {
+        gateway_port: args.gateway_port,
+        stall_secs: args.stall_secs,
+        now: None,
+    };
+    let findings = crate::analyze::analyze(&captures, &acfg);
+    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
         captures: &captures,
+        findings: &findings,
+        summary: &summary,
     };
     if !captures.is_empty() || args.format == Format::Json {
         match args.format {
@@ -352,6 +428,8 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         EXIT_ERROR
     } else if damaged {
         EXIT_DAMAGED
+    } else if crate::analyze::has_error(&findings) {
+        EXIT_FINDINGS
     } else {
         EXIT_OK
     })

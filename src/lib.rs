@@ -11,6 +11,7 @@
 //!   → report                          (table for people, versioned JSON for machines)
 //! ```
 
+pub mod analyze;
 pub mod capture;
 pub mod cli;
 pub mod decode;
@@ -18,4 +19,5 @@ pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod protocols;
+pub mod remedies;
 pub mod report;

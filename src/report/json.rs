@@ -5,6 +5,8 @@
 //! (see also README.md, "JSON output").
 
 use super::Report;
+use crate::analyze::Finding;
+use crate::analyze::summary::Summary;
 use crate::decode::flows::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::InputFile;
@@ -19,6 +21,10 @@ pub struct JsonReport<'a> {
     pub schema_version: u32,
     pub tool: Tool,
     pub input: Input<'a>,
+    /// The diagnosis: the guide's layers and the first failing step.
+    pub summary: &'a Summary,
+    /// What is wrong, most severe first; `flows` are `flows[].id` values.
+    pub findings: &'a [Finding],
     pub flows: Vec<Flow<'a>>,
 }
 
@@ -227,6 +233,8 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
             truncated: r.captures.iter().any(|c| c.input.truncated.is_some()),
             partial: r.captures.iter().any(|c| c.input.limits.any()),
         },
+        summary: r.summary,
+        findings: r.findings,
         flows,
     }
 }

@@ -7,9 +7,14 @@
 pub mod json;
 pub mod table;
 
+use crate::analyze::Finding;
+use crate::analyze::summary::Summary;
 use crate::pipeline::CaptureAnalysis;
 
 /// Everything one `analyze` run produced, over all its input files.
 pub struct Report<'a> {
     pub captures: &'a [CaptureAnalysis],
+    /// What the rules concluded, most severe first.
+    pub findings: &'a [Finding],
+    pub summary: &'a Summary,
 }

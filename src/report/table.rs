@@ -75,7 +75,86 @@ pub fn notes(f: &FlowSummary) -> String {
     n.join("; ")
 }
 
+/// Wraps `text` at `width` columns, every line starting with `indent` (and `first` on
+/// the first line).
+pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > width {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out
+}
+
+/// The diagnosis: the layers, then per finding its title, evidence and next steps.
+pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let s = r.summary;
+    let layers: Vec<String> = s
+        .layers
+        .iter()
+        .map(|l| format!("{} {}", l.name, l.status.as_str()))
+        .collect();
+    writeln!(out, "Diagnosis: {}", layers.join(" | "))?;
+    match &s.first_failure {
+        Some(f) => writeln!(
+            out,
+            "First failing step: {}{}",
+            f.guide_section
+                .map(|n| format!("[guide §{n}] "))
+                .unwrap_or_default(),
+            f.title
+        )?,
+        None => writeln!(out, "No error found.")?,
+    }
+    writeln!(out)?;
+    for f in r.findings {
+        let section = f
+            .guide_section
+            .map(|n| format!(" [guide §{n}]"))
+            .unwrap_or_default();
+        writeln!(out, "{}{section} {}", f.severity.as_str(), f.title)?;
+        writeln!(out, "{}", wrap(&f.explanation, 80, "  ", "  "))?;
+        for e in &f.evidence {
+            let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
+            let line = format!(
+                "{}{}{}",
+                e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
+                match (frames.is_empty(), e.at) {
+                    (true, None) => String::new(),
+                    (true, Some(t)) => format!("at {t:.3} s: "),
+                    (false, None) => format!("frame {}: ", frames.join(", ")),
+                    (false, Some(t)) => format!("frame {} ({t:.3} s): ", frames.join(", ")),
+                },
+                e.seen
+            );
+            writeln!(out, "{}", wrap(&line, 80, "  - ", "    "))?;
+        }
+        if let Some(first) = f.remedy.first() {
+            writeln!(out, "{}", wrap(first, 80, "  next: ", "        "))?;
+            if f.remedy.len() > 1 {
+                writeln!(out, "  (more: trafficdoc explain {})", f.id)?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
 pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
+    write_diagnosis(r, out)?;
+    let mut base = 0;
     for c in r.captures {
         let i = &c.input;
         let tcp = c
@@ -182,7 +261,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
                 Transport::Udp => "udp ",
             };
             t.add_row(vec![
-                (n + 1).to_string(),
+                (base + n + 1).to_string(),
                 f.client.to_string(),
                 format!("{proto}{}", f.server),
                 f.state.as_str().to_string(),
@@ -198,6 +277,21 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
             writeln!(out, "  {:<6} {}", s.as_str(), s.meaning())?;
         }
         writeln!(out)?;
+        base += c.flows.len();
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrap_keeps_80_columns() {
+        let text = "word ".repeat(40);
+        let w = wrap(&text, 80, "  - ", "    ");
+        assert!(w.lines().all(|l| l.chars().count() <= 80), "{w}");
+        assert!(w.starts_with("  - word"));
+        assert!(w.lines().nth(1).unwrap().starts_with("    word"));
+    }
 }

@@ -1,0 +1,100 @@
+//! What a rule concluded: a finding with its evidence and the remedy adapted to it.
+
+use serde::Serialize;
+
+/// How bad a finding is. `Error` makes `analyze` exit with code 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "ERROR",
+            Severity::Warning => "WARNING",
+            Severity::Info => "INFO",
+        }
+    }
+}
+
+/// One fact from the wire that supports a finding.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Evidence {
+    /// 1-based flow id, as in the report's `flows[].id`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub flow: Option<usize>,
+    /// 1-based frame numbers as Wireshark shows them.
+    pub frames: Vec<u64>,
+    /// Seconds from the capture's first packet to when the connection (or, for HTTP,
+    /// the request) began.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub at: Option<f64>,
+    /// What was seen: the status line, header, alert or certificate issuer.
+    pub seen: String,
+    /// Wireshark display filter selecting the packets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_filter: Option<String>,
+}
+
+/// A problem (or notable fact) found in a capture.
+#[derive(Clone, Debug, Serialize)]
+pub struct Finding {
+    /// Stable snake_case kind (see `trafficdoc explain ID`).
+    pub id: &'static str,
+    pub severity: Severity,
+    /// Section 1-7 of the corporate proxy troubleshooting guide, if it covers this.
+    pub guide_section: Option<u8>,
+    pub title: String,
+    pub explanation: String,
+    /// 1-based flow ids involved.
+    pub flows: Vec<usize>,
+    pub evidence: Vec<Evidence>,
+    /// Steps adapted to what was seen.
+    pub remedy: Vec<String>,
+}
+
+impl Finding {
+    /// A finding of `id`, with section and remedy from the catalog filled with `vars`.
+    pub fn new(
+        id: &'static str,
+        severity: Severity,
+        title: String,
+        explanation: String,
+        vars: &[(&str, String)],
+    ) -> Finding {
+        Finding {
+            id,
+            severity,
+            guide_section: crate::remedies::section(id),
+            title,
+            explanation,
+            flows: Vec::new(),
+            evidence: Vec::new(),
+            remedy: crate::remedies::remedy(id, vars),
+        }
+    }
+
+    /// Adds one piece of evidence, recording its flow.
+    pub fn with(mut self, ev: Evidence) -> Finding {
+        if let Some(f) = ev.flow
+            && !self.flows.contains(&f)
+        {
+            self.flows.push(f);
+        }
+        self.evidence.push(ev);
+        self
+    }
+
+    pub fn push(&mut self, ev: Evidence) {
+        if let Some(f) = ev.flow
+            && !self.flows.contains(&f)
+        {
+            self.flows.push(f);
+        }
+        self.evidence.push(ev);
+    }
+}

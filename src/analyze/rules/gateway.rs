@@ -1,0 +1,134 @@
+//! Guide section 4 (the local gateway does not answer or is unhealthy) and section 7
+//! (API key refused by the gateway or the provider).
+
+use super::{Ctx, is_proxy_request, request_line, status_line};
+use crate::analyze::{Finding, Severity};
+use crate::decode::tcp::conn::ConnState;
+use crate::protocols::mask_key;
+
+/// Masks anything in a provider's error text that looks like a key.
+pub fn mask_secrets(text: &str) -> String {
+    text.split(' ')
+        .map(|w| {
+            let t = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_');
+            if t.len() >= 16
+                && (t.starts_with("sk-") || t.starts_with("AKIA") || t.starts_with("AIza"))
+            {
+                w.replace(t, &mask_key(t))
+            } else {
+                w.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn short(text: &str) -> String {
+    let t: String = text.chars().take(200).collect();
+    if t.len() < text.len() {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
+pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut down: Option<Finding> = None;
+    let mut unhealthy: Option<Finding> = None;
+    let mut key: Option<Finding> = None;
+    let gw_port = ctx.cfg.gateway_port.to_string();
+    for (id, f) in ctx.flows() {
+        if ctx.is_gateway(f) {
+            let gw = f.server.to_string();
+            let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
+            let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
+            if f.state == ConnState::REJ || (f.state == ConnState::S0 && f.packets[1] == 0) {
+                let refused = f.state == ConnState::REJ;
+                down.get_or_insert_with(|| {
+                    Finding::new(
+                        "gateway_not_listening",
+                        Severity::Error,
+                        format!("Nothing answers on the gateway port {gw}"),
+                        format!(
+                            "Connections to the LLM gateway on {gw} were {}: the gateway \
+                             (LiteLLM) is not running, crashed, or listens on another port.",
+                            if refused {
+                                "refused (RST answering the SYN)"
+                            } else {
+                                "never answered"
+                            }
+                        ),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    vec![syn, f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0)],
+                    if refused {
+                        format!("SYN in frame {syn} answered by RST")
+                    } else {
+                        format!("{} SYN(s) without answer", f.client_syns.max(1))
+                    },
+                    None,
+                ));
+            }
+        }
+        let gateway = ctx.is_gateway(f);
+        for h in &f.app.http {
+            let Some(status) = h.status else { continue };
+            if is_proxy_request(h) {
+                continue;
+            }
+            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+            frames.extend(h.response_frame.map(|f| f.0));
+            let text = h.error_message.as_deref().map(|m| short(&mask_secrets(m)));
+            let seen = format!(
+                "{} → {}{}",
+                request_line(h),
+                status_line(h),
+                text.as_deref()
+                    .map(|t| format!(": {t}"))
+                    .unwrap_or_default()
+            );
+            let gw = f.server.to_string();
+            let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
+            let health = h
+                .target
+                .as_deref()
+                .is_some_and(|t| t.starts_with("/health"));
+            if gateway && (status >= 500 || (health && !(200..300).contains(&status))) {
+                unhealthy
+                    .get_or_insert_with(|| {
+                        Finding::new(
+                            "gateway_unhealthy",
+                            Severity::Error,
+                            format!("Gateway {gw} answers with errors"),
+                            "The gateway is running but fails requests (5xx, or a failing \
+                             health check): usually its configuration or its route to the \
+                             provider is broken. The error text it returned is in the evidence."
+                                .to_string(),
+                            &vars,
+                        )
+                    })
+                    .push(ctx.ev(id, f, frames, seen, h.request_ts));
+            } else if status == 401 || status == 403 {
+                let who = if gateway { "gateway" } else { "server" };
+                key.get_or_insert_with(|| {
+                    Finding::new(
+                        "api_key_rejected",
+                        Severity::Error,
+                        format!("The {who} {gw} refused the API key ({status})"),
+                        "The request reached the gateway or provider and was refused as \
+                         unauthorised: the API key is missing, wrong, for another provider, \
+                         or revoked."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(id, f, frames, seen, h.request_ts));
+            }
+        }
+    }
+    [down, unhealthy, key].into_iter().flatten().collect()
+}

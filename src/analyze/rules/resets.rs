@@ -1,0 +1,119 @@
+//! Resets the guide does not name, by the proxy: right after CONNECT (policy block),
+//! during the TLS handshake right after the ClientHello (SNI filtering, inspection
+//! failure), or mid-stream (idle timeout). Which side, when, after what.
+
+use super::{Ctx, is_proxy_request, request_line};
+use crate::analyze::{Finding, Severity};
+use crate::model::Dir;
+
+pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut after_connect: Option<Finding> = None;
+    let mut in_handshake: Option<Finding> = None;
+    let mut mid_stream: Option<Finding> = None;
+    for (id, f) in ctx.flows() {
+        let Some((Dir::ToClient, rst)) = f.rst else {
+            continue;
+        };
+        if !ctx.is_proxy(f) {
+            continue;
+        }
+        let proxy = f.server.to_string();
+        let vars = [("proxy", proxy.clone())];
+        let unanswered = f
+            .app
+            .http
+            .iter()
+            .rev()
+            .find(|h| is_proxy_request(h) && h.status.is_none());
+        if let Some(h) = unanswered {
+            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+            frames.push(rst.0);
+            after_connect
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "proxy_reset_after_request",
+                        Severity::Error,
+                        format!(
+                            "Proxy {proxy} reset the connection after {}",
+                            request_line(h)
+                        ),
+                        "The proxy answered the request with a TCP reset instead of a \
+                         response: a policy that silently blocks the destination, or the \
+                         proxy failing while handling it."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    frames,
+                    format!("{} → RST from the proxy in frame {rst}", request_line(h)),
+                    h.request_ts,
+                ));
+            continue;
+        }
+        if let Some(t) = &f.app.tls
+            && let Some(ch) = t.client_hello_frame
+            && t.server_hello_frame.is_none()
+        {
+            let sni = t.sni.clone().unwrap_or_else(|| "?".to_string());
+            in_handshake
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "reset_during_tls_handshake",
+                        Severity::Error,
+                        format!("Connection reset right after the ClientHello for {sni}"),
+                        "The ClientHello got a TCP reset from the proxy's side instead of a \
+                         ServerHello: the proxy filters this server name (SNI), or its TLS \
+                         inspection failed to reach the real server."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    vec![ch.0, rst.0],
+                    format!("ClientHello for {sni} in frame {ch}, RST from the proxy side in frame {rst}"),
+                    None,
+                ));
+            continue;
+        }
+        // After an error response the reset is the proxy hanging up on it, not a cut.
+        let after_error = f
+            .app
+            .http
+            .iter()
+            .any(|h| h.status.is_some_and(|s| s >= 400));
+        if f.bytes[0] > 0 && f.bytes[1] > 0 && !after_error {
+            mid_stream
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "proxy_reset_mid_stream",
+                        Severity::Warning,
+                        format!("Proxy {proxy} reset an established connection"),
+                        "After data had flowed both ways the proxy side reset the \
+                         connection: an idle timeout or a connection limit on the proxy cut \
+                         it; long requests (streaming completions) are the first to suffer."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    vec![rst.0],
+                    format!(
+                        "RST from the proxy side in frame {rst}, {:.1} s into the connection",
+                        f.last_ts.secs_since(f.first_ts).max(0.0)
+                    ),
+                    None,
+                ));
+        }
+    }
+    [after_connect, in_handshake, mid_stream]
+        .into_iter()
+        .flatten()
+        .collect()
+}

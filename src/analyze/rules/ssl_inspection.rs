@@ -1,0 +1,416 @@
+//! Guide section 3: TLS interception (SSL inspection) and certificate refusals.
+
+use super::Ctx;
+use crate::analyze::{Finding, Severity};
+use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
+use crate::protocols::x509::CertInfo;
+use std::collections::HashMap;
+
+/// Words in a certificate issuer that name an inspection product or a private CA.
+const INSPECTION_ISSUERS: &[(&str, &str)] = &[
+    ("zscaler", "Zscaler"),
+    ("netskope", "Netskope"),
+    ("palo alto", "Palo Alto Networks"),
+    ("paloalto", "Palo Alto Networks"),
+    ("fortinet", "Fortinet FortiGate"),
+    ("fortigate", "Fortinet FortiGate"),
+    ("blue coat", "Blue Coat / Symantec ProxySG"),
+    ("bluecoat", "Blue Coat / Symantec ProxySG"),
+    ("proxysg", "Blue Coat / Symantec ProxySG"),
+    ("cisco umbrella", "Cisco"),
+    ("cisco", "Cisco"),
+    ("sophos", "Sophos"),
+    ("check point", "Check Point"),
+    ("checkpoint", "Check Point"),
+    ("forcepoint", "Forcepoint"),
+    ("websense", "Forcepoint"),
+    ("mcafee", "McAfee / Skyhigh"),
+    ("skyhigh", "McAfee / Skyhigh"),
+    ("kaspersky", "Kaspersky"),
+    ("eset", "ESET"),
+    ("avast", "Avast / AVG"),
+    ("avg ", "Avast / AVG"),
+    ("bitdefender", "Bitdefender"),
+    ("mitmproxy", "mitmproxy"),
+    ("fiddler", "Fiddler"),
+    ("do_not_trust", "Fiddler"),
+    ("charles proxy", "Charles"),
+    ("portswigger", "Burp Suite"),
+    ("burp", "Burp Suite"),
+    ("ssl inspection", "an SSL inspection proxy"),
+    ("tls inspection", "a TLS inspection proxy"),
+    ("ssl-inspection", "an SSL inspection proxy"),
+    ("decryption", "a decrypting proxy"),
+    ("intercept", "an intercepting proxy"),
+];
+
+/// The product an issuer names, if any.
+pub fn inspection_product(issuer: &str) -> Option<&'static str> {
+    let low = issuer.to_ascii_lowercase();
+    INSPECTION_ISSUERS
+        .iter()
+        .find(|(w, _)| low.contains(w))
+        .map(|(_, p)| *p)
+        .or_else(|| {
+            // "Corp ... CA" style private roots: whole words of the common name, so
+            // "Microsoft Corporation" does not match.
+            let name = cn(&low);
+            let words: Vec<&str> = name
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            let corp = words
+                .iter()
+                .any(|w| matches!(*w, "corp" | "corporate" | "enterprise"));
+            let ca = words.iter().any(|w| matches!(*w, "ca" | "root"));
+            (corp && ca).then_some("a corporate CA")
+        })
+}
+
+/// Common name of a distinguished name, or the whole name.
+pub fn cn(dn: &str) -> &str {
+    dn.split(',')
+        .find_map(|p| {
+            let p = p.trim();
+            p.strip_prefix("CN=").or_else(|| p.strip_prefix("cn="))
+        })
+        .unwrap_or(dn)
+}
+
+fn is_public_name(sni: &str) -> bool {
+    let s = sni.to_ascii_lowercase();
+    s.contains('.')
+        && s.parse::<std::net::IpAddr>().is_err()
+        && ![
+            ".internal",
+            ".local",
+            ".corp",
+            ".lan",
+            ".home.arpa",
+            ".localhost",
+        ]
+        .iter()
+        .any(|x| s.ends_with(x))
+}
+
+/// Organisations of public CAs (lower case), current or past members of the web PKI.
+const PUBLIC_CA_ORGS: &[&str] = &[
+    "digicert",
+    "comodo",
+    "sectigo",
+    "usertrust",
+    "addtrust",
+    "verisign",
+    "geotrust",
+    "thawte",
+    "symantec corporation",
+    "globalsign",
+    "entrust",
+    "internet security research group",
+    "let's encrypt",
+    "amazon",
+    "google trust services",
+    "microsoft corporation",
+    "baltimore",
+    "starfield",
+    "godaddy",
+    "go daddy",
+    "identrust",
+    "quovadis",
+    "certum",
+    "unizeto",
+    "buypass",
+    "ssl corporation",
+    "actalis",
+    "harica",
+    "t-systems",
+    "swisssign",
+    "cybertrust",
+    "equifax",
+    "network solutions",
+    "trustwave",
+    "secom",
+    "izenpe",
+    "camerfirma",
+    "firmaprofesional",
+];
+
+/// Whether the presented chain ends at one of Mozilla's public roots (what Node's
+/// bundled store and Python's certifi carry): its top certificate is issued by a root's
+/// subject. `None` when it cannot be told: no DER kept, or only a leaf was sent (its
+/// issuer is then an intermediate we do not ship).
+pub fn chains_to_public_root(certs: &[CertInfo]) -> Option<bool> {
+    let top = certs.last()?;
+    if certs.len() < 2 && !top.self_signed {
+        return None;
+    }
+    // Roots leave Mozilla's store over the years (AddTrust, VeriSign, old DigiCert
+    // roots); a chain from a public CA's organisation is public, whatever year the
+    // capture is from.
+    let org = top
+        .issuer
+        .split(',')
+        .filter_map(|p| p.trim().strip_prefix("O="))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    if PUBLIC_CA_ORGS.iter().any(|o| org.contains(o)) {
+        return Some(true);
+    }
+    let der = top.der.as_ref()?;
+    let (_, c) = x509_parser::parse_x509_certificate(&der.0).ok()?;
+    let issuer = c.tbs_certificate.issuer.as_raw();
+    Some(webpki_roots::TLS_SERVER_ROOTS.iter().any(|a| {
+        let subject: &[u8] = a.subject.as_ref();
+        // webpki keeps the Name's contents, without the outer SEQUENCE header.
+        issuer == subject || (issuer.ends_with(subject) && issuer.len() - subject.len() <= 4)
+    }))
+}
+
+/// The certificate that names the interceptor, if the chain has one: an issuer from
+/// the catalog of inspection products, or a chain that does not end at a public root.
+fn inspecting_cert(t: &TlsFacts) -> Option<(&CertInfo, &'static str)> {
+    t.certificates
+        .iter()
+        .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
+        .or_else(|| {
+            (chains_to_public_root(&t.certificates) == Some(false))
+                .then(|| {
+                    t.certificates
+                        .last()
+                        .map(|c| (c, "a private CA (not a public root)"))
+                })
+                .flatten()
+        })
+}
+
+const CERT_ALERTS: &[&str] = &[
+    "unknown_ca",
+    "bad_certificate",
+    "certificate_unknown",
+    "unsupported_certificate",
+    "certificate_expired",
+    "certificate_revoked",
+    "access_denied",
+    "decrypt_error",
+    "handshake_failure",
+];
+
+pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut refused: Option<Finding> = None;
+    let mut abandoned: Option<Finding> = None;
+    let mut inspected: Option<Finding> = None;
+    // TLS 1.3 hides the certificate; an issuer seen for the same name on another
+    // connection (TLS 1.2) names the CA the client most likely refused.
+    let mut issuer_by_name: HashMap<String, (String, usize)> = HashMap::new();
+    for (id, f) in ctx.flows() {
+        if let Some(t) = &f.app.tls
+            && let Some(sni) = &t.sni
+            && let Some((c, _)) = inspecting_cert(t)
+        {
+            issuer_by_name
+                .entry(sni.clone())
+                .or_insert((c.issuer.clone(), id));
+        }
+    }
+    for (id, f) in ctx.flows() {
+        let Some(t) = &f.app.tls else { continue };
+        let sni = t.sni.clone().unwrap_or_else(|| f.server.to_string());
+        let interceptor = inspecting_cert(t);
+        let issuer = interceptor
+            .map(|(c, _)| c.issuer.clone())
+            .or_else(|| t.certificates.first().map(|c| c.issuer.clone()));
+        let elsewhere = if issuer.is_none() {
+            t.sni.as_ref().and_then(|n| issuer_by_name.get(n)).cloned()
+        } else {
+            None
+        };
+        let issuer = issuer.or_else(|| elsewhere.as_ref().map(|(i, _)| i.clone()));
+        let vars = [
+            ("host", sni.clone()),
+            (
+                "issuer",
+                issuer
+                    .as_deref()
+                    .map_or("the corporate CA".to_string(), |i| cn(i).to_string()),
+            ),
+            (
+                "proxy",
+                if ctx.proxies.contains(&f.server) {
+                    f.server.to_string()
+                } else {
+                    "PROXY:PORT".to_string()
+                },
+            ),
+        ];
+        let issuer_note = match (&issuer, &elsewhere) {
+            (Some(i), Some((_, other))) => format!(
+                " On flow #{other} the certificate presented for {sni} was issued by \"{i}\"."
+            ),
+            (Some(i), None) => {
+                format!(" The certificate presented for {sni} was issued by \"{i}\".")
+            }
+            _ => String::new(),
+        };
+        let cert_frame = t.certificate_frame.map(|f| f.0);
+        let fatal = t.alerts.iter().find(|a| {
+            a.from == "client"
+                && !a.encrypted
+                && a.level.as_deref() == Some("fatal")
+                && a.description
+                    .as_deref()
+                    .is_some_and(|d| CERT_ALERTS.contains(&d))
+        });
+        let mut handled = false;
+        if let Some(a) = fatal {
+            let d = a.description.as_deref().unwrap_or("?");
+            let mut frames: Vec<u64> = cert_frame.into_iter().collect();
+            frames.push(a.frame.0);
+            refused
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "tls_certificate_rejected",
+                        Severity::Error,
+                        format!("Client refused the certificate for {sni} ({d})"),
+                        format!(
+                            "Right after the server's certificate the client sent a fatal \
+                             {d} alert: it does not trust the chain it was shown.{issuer_note} \
+                             Behind a corporate proxy this is SSL inspection by a CA that \
+                             this client's trust store lacks."
+                        ),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    frames,
+                    format!(
+                        "client alert fatal {d} in frame {} after {}{}",
+                        a.frame,
+                        a.after.unwrap_or("?"),
+                        issuer
+                            .as_deref()
+                            .map(|i| format!("; issuer \"{i}\""))
+                            .unwrap_or_default()
+                    ),
+                    None,
+                ));
+            handled = true;
+        } else if matches!(
+            t.outcome,
+            HandshakeOutcome::ClientEncryptedAlert
+                | HandshakeOutcome::ClientSilentAfterServerFlight
+        ) {
+            let closed = f.history.contains('F') || f.history.contains('R');
+            if t.outcome == HandshakeOutcome::ClientEncryptedAlert || closed {
+                let mut frames: Vec<u64> = t.server_hello_frame.into_iter().map(|f| f.0).collect();
+                frames.extend(f.rst.map(|(_, fr)| fr.0));
+                abandoned
+                    .get_or_insert_with(|| {
+                        Finding::new(
+                            "tls_handshake_abandoned",
+                            Severity::Error,
+                            format!("Client abandoned the TLS handshake with {sni} after the server's first flight"),
+                            format!(
+                                "The server sent its first flight (with its certificate, \
+                                 encrypted in TLS 1.3) and the client {} instead of finishing \
+                                 the handshake: it refused the certificate. Behind a proxy \
+                                 this is SSL inspection by a CA the client does not \
+                                 trust.{issuer_note}",
+                                if t.outcome == HandshakeOutcome::ClientEncryptedAlert {
+                                    "answered with an alert-sized record"
+                                } else {
+                                    "closed the connection"
+                                }
+                            ),
+                            &vars,
+                        )
+                    })
+                    .push(ctx.ev(
+                        id,
+                        f,
+                        frames,
+                        format!("TLS outcome: {:?}; history {}", t.outcome, t.history), None));
+                handled = true;
+            }
+        }
+        if let Some((c, product)) = interceptor
+            && t.sni.is_some()
+            && is_public_name(&sni)
+            && !handled
+        {
+            let severity = if t.established {
+                Severity::Warning
+            } else {
+                Severity::Error
+            };
+            let finding = inspected.get_or_insert_with(|| {
+                Finding::new(
+                    "tls_inspection_detected",
+                    severity,
+                    format!("TLS to {sni} is intercepted by {product}"),
+                    format!(
+                        "The certificate for the public host {sni} was issued by \"{}\" \
+                             ({product}), not by a public CA: a proxy decrypts and re-signs \
+                             this traffic. {}",
+                        c.issuer,
+                        if t.established {
+                            "The handshake completed, so this client trusts that CA; \
+                                 clients with their own trust store (Node, Python certifi) \
+                                 will fail unless told about it."
+                        } else {
+                            "The handshake did not complete."
+                        }
+                    ),
+                    &vars,
+                )
+            });
+            if severity == Severity::Error {
+                finding.severity = Severity::Error;
+            }
+            finding.push(ctx.ev(
+                id,
+                f,
+                cert_frame.into_iter().collect(),
+                format!(
+                    "subject \"{}\", issuer \"{}\", sha256 {}",
+                    c.subject, c.issuer, c.sha256
+                ),
+                None,
+            ));
+        }
+    }
+    [refused, abandoned, inspected]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_catalog() {
+        assert_eq!(
+            inspection_product("CN=Zscaler Intermediate Root CA (zscaler.net),O=Zscaler Inc."),
+            Some("Zscaler")
+        );
+        assert!(inspection_product("CN=Acme Corp SSL Inspection CA,O=Acme Corp").is_some());
+        assert_eq!(
+            inspection_product("CN=Contoso Corp Root CA,O=Contoso"),
+            Some("a corporate CA")
+        );
+        assert_eq!(
+            inspection_product("CN=Microsoft Azure TLS Issuing CA 05,O=Microsoft Corporation,C=US"),
+            None
+        );
+        assert_eq!(inspection_product("CN=R11,O=Let's Encrypt,C=US"), None);
+    }
+
+    #[test]
+    fn public_roots_are_known() {
+        assert!(!webpki_roots::TLS_SERVER_ROOTS.is_empty());
+        assert_eq!(chains_to_public_root(&[]), None);
+    }
+}

@@ -1,0 +1,136 @@
+//! Guide section 5: requests without answer, rate limiting, lossy paths.
+
+use super::{Ctx, is_proxy_request, request_line, status_line};
+use crate::analyze::{Finding, Severity};
+use crate::decode::flows::Transport;
+use crate::decode::tcp::ConnState;
+
+/// Share of retransmitted segments above which a path counts as lossy.
+const RETRANSMIT_RATE: f64 = 0.1;
+const RETRANSMIT_MIN_PACKETS: u64 = 20;
+/// Retransmitted segments on one connection to a proxy that count as packet loss.
+const PROXY_RETRANSMITS: u64 = 2;
+
+pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
+    let mut unanswered: Option<Finding> = None;
+    let mut limited: Option<Finding> = None;
+    let mut lossy: Option<Finding> = None;
+    for (id, f) in ctx.flows() {
+        if f.transport != Transport::Tcp {
+            continue;
+        }
+        let server = f.server.to_string();
+        let vars = [("proxy", server.clone()), ("host", server.clone())];
+        for h in &f.app.http {
+            // A request the server answered with a reset is `resets`' finding.
+            let reset_by_server = matches!(f.rst, Some((crate::model::Dir::ToClient, _)));
+            let asked = h.request_ts.unwrap_or(f.first_ts);
+            // On a connection still open (capture stopped, or live) the request may
+            // simply not be answered yet: judge it against "now" and the stall limit.
+            let still_open = matches!(f.state, ConnState::S1 | ConnState::OTH);
+            let waited = if still_open {
+                let now = ctx
+                    .cfg
+                    .now
+                    .or(ctx.capture.input.last_ts)
+                    .unwrap_or(f.last_ts);
+                now.secs_since(asked).max(0.0)
+            } else {
+                f.last_ts.secs_since(asked).max(0.0)
+            };
+            let stalled = !still_open || waited >= ctx.cfg.stall_secs;
+            if h.method.is_some() && h.status.is_none() && !h.tunnel && !reset_by_server && stalled
+            {
+                let frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+                unanswered
+                    .get_or_insert_with(|| {
+                        Finding::new(
+                            "request_unanswered",
+                            Severity::Error,
+                            format!("{} to {server} got no answer", request_line(h)),
+                            "A request was sent and no response came back before the \
+                             connection ended or the capture stopped: the proxy, gateway or \
+                             provider is too slow or the path is stalled."
+                                .to_string(),
+                            &vars,
+                        )
+                    })
+                    .push(ctx.ev(
+                        id,
+                        f,
+                        frames,
+                        format!("{} unanswered after {waited:.1} s", request_line(h)),
+                        h.request_ts,
+                    ));
+            }
+            if h.status == Some(429) {
+                // Through a proxy, name the host that answered, not the proxy.
+                let server = match h.target.as_deref() {
+                    Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
+                        super::no_proxy::target_host(t)
+                    }
+                    _ => server.clone(),
+                };
+                let frames: Vec<u64> = h.response_frame.iter().map(|f| f.0).collect();
+                limited
+                    .get_or_insert_with(|| {
+                        Finding::new(
+                            "rate_limited",
+                            Severity::Warning,
+                            format!("Rate limited by {server} (429)"),
+                            "The server answered 429 Too Many Requests: requests are being \
+                             throttled; retries must wait."
+                                .to_string(),
+                            &vars,
+                        )
+                    })
+                    .push(ctx.ev(
+                        id,
+                        f,
+                        frames,
+                        format!(
+                            "{}{}",
+                            status_line(h),
+                            h.retry_after
+                                .as_deref()
+                                .map(|r| format!("; Retry-After: {r}"))
+                                .unwrap_or_default()
+                        ),
+                        h.request_ts,
+                    ));
+            }
+        }
+        let packets = f.packets[0] + f.packets[1];
+        let retx = f.retransmissions[0] + f.retransmissions[1];
+        // On the short path to a proxy any repeated loss is abnormal; elsewhere only a
+        // high rate is.
+        let lossy_path = if ctx.is_proxy(f) {
+            retx >= PROXY_RETRANSMITS
+        } else {
+            packets >= RETRANSMIT_MIN_PACKETS && retx as f64 / packets as f64 > RETRANSMIT_RATE
+        };
+        if lossy_path {
+            lossy
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "high_retransmissions",
+                        Severity::Warning,
+                        format!("Many retransmissions on the path to {server}"),
+                        "TCP segments had to be sent again: packets are lost on the way \
+                         (a congested or faulty link, an overloaded proxy), which slows \
+                         every request and can end in timeouts."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    vec![f.first_frame.0, f.last_frame.0],
+                    format!("{retx} retransmissions in {packets} packets"),
+                    None,
+                ));
+        }
+    }
+    [unanswered, limited, lossy].into_iter().flatten().collect()
+}

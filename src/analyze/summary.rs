@@ -1,0 +1,132 @@
+//! The diagnosis summary: the guide's layers (client → gateway → proxy → provider),
+//! each ok / failed / not seen, and the first failing step of the quick diagnostic flow.
+
+use super::rules::{Ctx, is_proxy_request};
+use super::{Config, Finding, Severity};
+use crate::pipeline::CaptureAnalysis;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LayerStatus {
+    Ok,
+    Failed,
+    NotSeen,
+}
+
+impl LayerStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LayerStatus::Ok => "ok",
+            LayerStatus::Failed => "failed",
+            LayerStatus::NotSeen => "not seen",
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Layer {
+    pub name: &'static str,
+    pub status: LayerStatus,
+    /// Ids of the error findings that fail this layer.
+    pub findings: Vec<&'static str>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FirstFailure {
+    pub guide_section: Option<u8>,
+    pub id: &'static str,
+    pub title: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    pub layers: Vec<Layer>,
+    pub first_failure: Option<FirstFailure>,
+}
+
+const LAYERS: [&str; 3] = ["client→gateway", "gateway→proxy", "proxy→provider"];
+
+/// Which layer a guide section's problem lives in.
+fn layer_of(section: Option<u8>) -> usize {
+    match section {
+        Some(4) | Some(6) => 0,
+        Some(1) | Some(2) => 1,
+        _ => 2,
+    }
+}
+
+/// Position in the guide's quick diagnostic flow (proxy reachable, 407, SSL, gateway,
+/// provider), then the other sections.
+fn flow_rank(section: Option<u8>) -> u8 {
+    match section {
+        Some(1) => 0,
+        Some(2) => 1,
+        Some(3) => 2,
+        Some(4) => 3,
+        Some(7) => 4,
+        Some(5) => 5,
+        Some(6) => 6,
+        _ => 7,
+    }
+}
+
+pub fn summarize(captures: &[CaptureAnalysis], findings: &[Finding], cfg: &Config) -> Summary {
+    let mut seen = [false; 3];
+    for c in captures {
+        let ctx = Ctx::new(c, 0, cfg);
+        for (_, f) in ctx.flows() {
+            if ctx.is_gateway(f) {
+                seen[0] = true;
+            }
+            if ctx.is_proxy(f) {
+                seen[1] = true;
+            }
+            if f.app.tls.is_some()
+                || f.app.http.iter().any(|h| {
+                    is_proxy_request(h) && h.status.is_some_and(|s| (200..300).contains(&s))
+                })
+            {
+                seen[2] = true;
+            }
+        }
+    }
+    let errors: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .collect();
+    let layers = LAYERS
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let ids: Vec<&'static str> = errors
+                .iter()
+                .filter(|f| layer_of(f.guide_section) == i)
+                .map(|f| f.id)
+                .collect();
+            Layer {
+                name,
+                status: if !ids.is_empty() {
+                    LayerStatus::Failed
+                } else if seen[i] {
+                    LayerStatus::Ok
+                } else {
+                    LayerStatus::NotSeen
+                },
+                findings: ids,
+            }
+        })
+        .collect();
+    let first_failure = errors
+        .iter()
+        .min_by_key(|f| flow_rank(f.guide_section))
+        .map(|f| FirstFailure {
+            guide_section: f.guide_section,
+            id: f.id,
+            title: f.title.clone(),
+        });
+    Summary {
+        layers,
+        first_failure,
+    }
+}

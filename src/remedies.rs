@@ -1,0 +1,512 @@
+//! The remedy catalog: the steps of the corporate proxy troubleshooting guide
+//! (`../shared/guide/corporate-proxy-troubleshooting.md`, "Issue 1" to "Issue 7"), in
+//! our own words, keyed by guide section and step, and which finding kinds use which
+//! steps. Placeholders (`{proxy}`, `{user}`, `{schemes}`, `{issuer}`, `{host}`,
+//! `{gateway}`, `{port}`) are filled from a finding's evidence.
+
+/// One step of a guide section.
+pub struct Step {
+    pub section: u8,
+    pub step: u8,
+    pub text: &'static str,
+}
+
+/// A finding kind: its guide section, the steps that fix it, a one-line description.
+pub struct Kind {
+    pub id: &'static str,
+    pub section: Option<u8>,
+    pub steps: &'static [(u8, u8)],
+    pub about: &'static str,
+}
+
+pub const SECTION_TITLES: &[(u8, &str)] = &[
+    (1, "\"Connection refused\" to proxy"),
+    (2, "407 Proxy Authentication Required"),
+    (3, "SSL certificate verify failed"),
+    (4, "Gateway not responding"),
+    (5, "Timeout errors"),
+    (6, "NO_PROXY not working"),
+    (7, "API key errors"),
+];
+
+pub const STEPS: &[Step] = &[
+    // 0: beyond the guide's sections
+    Step {
+        section: 0,
+        step: 1,
+        text: "Read the proxy's own error page and headers (Squid: X-Squid-Error names the rule or failure); a 403 is the proxy's policy: ask IT to allow the destination through {proxy}.",
+    },
+    Step {
+        section: 0,
+        step: 2,
+        text: "Test the same destination through the proxy from another tool (`curl -v -x http://{proxy} https://HOST`) to tell a proxy-side failure from a client one.",
+    },
+    Step {
+        section: 0,
+        step: 3,
+        text: "Ask IT for {proxy}'s idle and connection timeouts; keep long requests alive (streaming) or retry them, and compare the reset's timing with those limits.",
+    },
+    // 1: proxy unreachable
+    Step {
+        section: 1,
+        step: 1,
+        text: "Check the proxy answers at all: `nc -zv {proxy_host} {proxy_port}` (or `telnet {proxy_host} {proxy_port}`); `ping {proxy_host}` tells whether the host is reachable.",
+    },
+    Step {
+        section: 1,
+        step: 2,
+        text: "Check the proxy URL: `echo $HTTPS_PROXY` should read http://{proxy_host}:{proxy_port} with the host and port IT gave you (proxies usually listen on 8080, 3128, 8888 or 80).",
+    },
+    Step {
+        section: 1,
+        step: 3,
+        text: "Check you are on the corporate network or VPN: `ip addr show | grep \"inet \"` should show an internal address (10.x, 192.168.x), and an internal host should answer.",
+    },
+    Step {
+        section: 1,
+        step: 4,
+        text: "Check no local firewall blocks the proxy port: `sudo iptables -L -n | grep {proxy_port}` (Linux) or `sudo pfctl -s rules | grep {proxy_port}` (macOS).",
+    },
+    // 2: proxy authentication
+    Step {
+        section: 2,
+        step: 1,
+        text: "Put the credentials in the proxy URL: `export HTTPS_PROXY=\"http://{user_url}:PASSWORD@{proxy}\"`, then test with `curl -x \"$HTTPS_PROXY\" https://httpbin.org/ip`.",
+    },
+    Step {
+        section: 2,
+        step: 2,
+        text: "URL-encode special characters (@ : / # ? & = + space) in the user and password, exactly once: `python3 -c \"import urllib.parse; print(urllib.parse.quote('PASSWORD', safe=''))\"`. Tools that take the password outside a URL (curl --proxy-user) want it unencoded.",
+    },
+    Step {
+        section: 2,
+        step: 3,
+        text: "For a Windows domain account write DOMAIN%5Cuser in the URL (%5C is the backslash), or user%40domain.com for the user@domain form; check with IT which form the proxy ({schemes}) expects.",
+    },
+    Step {
+        section: 2,
+        step: 4,
+        text: "When the proxy only speaks NTLM / Negotiate / Kerberos ({schemes}), run a local helper such as cntlm: install it, set Username, Domain, Password and `Proxy {proxy}` with `Listen 3128` in /etc/cntlm.conf, start it, and use `export HTTPS_PROXY=http://localhost:3128`.",
+    },
+    // 3: SSL inspection
+    Step {
+        section: 3,
+        step: 1,
+        text: "Get the corporate CA certificate (\"{issuer}\") from IT, as a PEM file (e.g. corporate-ca-bundle.crt).",
+    },
+    Step {
+        section: 3,
+        step: 2,
+        text: "Install it system-wide: Debian/Ubuntu `sudo cp corporate-ca-bundle.crt /usr/local/share/ca-certificates/ && sudo update-ca-certificates`; RHEL `/etc/pki/ca-trust/source/anchors/` + `sudo update-ca-trust`; macOS `sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain corporate-ca-bundle.crt`.",
+    },
+    Step {
+        section: 3,
+        step: 3,
+        text: "Point tools with their own trust store at it: `export NODE_EXTRA_CA_CERTS=/path/to/corporate-ca-bundle.crt` (Node), `REQUESTS_CA_BUNDLE=...` (Python requests), `CURL_CA_BUNDLE=...` (curl), `SSL_CERT_FILE=...` (general).",
+    },
+    Step {
+        section: 3,
+        step: 4,
+        text: "Verify: `curl --cacert /path/to/corporate-ca-bundle.crt -x \"$HTTPS_PROXY\" https://{host}` and `openssl s_client -connect {host}:443 -proxy {proxy} -CAfile /path/to/corporate-ca-bundle.crt`.",
+    },
+    Step {
+        section: 3,
+        step: 5,
+        text: "Only to confirm the diagnosis, never to keep: disabling verification (curl -k, NODE_TLS_REJECT_UNAUTHORIZED=0) makes the error go away and exposes you to interception.",
+    },
+    // 4: gateway
+    Step {
+        section: 4,
+        step: 1,
+        text: "Check the gateway is running and listening: `ps aux | grep litellm` and `ss -tuln | grep {port}` (or `lsof -i :{port}`).",
+    },
+    Step {
+        section: 4,
+        step: 2,
+        text: "Start it: `litellm --config config/litellm-proxy.yaml --port {port}` (in the background with nohup, logging to gateway.log).",
+    },
+    Step {
+        section: 4,
+        step: 3,
+        text: "Check its configuration and logs: the config file exists and is valid YAML, and `grep -i error gateway.log` (e.g. a model's api_base that refuses connections).",
+    },
+    Step {
+        section: 4,
+        step: 4,
+        text: "Test it: `curl http://{gateway}/health` should say healthy; then `curl http://{gateway}/models` and a small completion.",
+    },
+    // 5: timeouts
+    Step {
+        section: 5,
+        step: 1,
+        text: "Measure where the time goes: `time curl -x \"$HTTPS_PROXY\" https://httpbin.org/ip` for the proxy, the same against the provider API, and `traceroute -n` to it.",
+    },
+    Step {
+        section: 5,
+        step: 2,
+        text: "Raise the gateway's limits in config/litellm-proxy.yaml: litellm_settings request_timeout (e.g. 600), num_retries and retry_after.",
+    },
+    Step {
+        section: 5,
+        step: 3,
+        text: "Raise the client's timeout (e.g. `export CLAUDE_CODE_TIMEOUT=600` where supported).",
+    },
+    Step {
+        section: 5,
+        step: 4,
+        text: "Look for rate limiting: `grep 429 gateway.log`, honour Retry-After, and check the provider's usage dashboard.",
+    },
+    // 6: NO_PROXY
+    Step {
+        section: 6,
+        step: 1,
+        text: "Check the bypass list: `echo $NO_PROXY; echo $no_proxy`; keep one spelling (unset the lowercase ones) and set `export NO_PROXY=\"localhost,127.0.0.1,.internal\"` so {host} is covered.",
+    },
+    Step {
+        section: 6,
+        step: 2,
+        text: "Fix the pattern: comma-separated, no spaces, no `*.` wildcards (write .internal, not *.internal); CIDR ranges are not understood by every tool.",
+    },
+    Step {
+        section: 6,
+        step: 3,
+        text: "Test the pattern, e.g. with Python's urllib.request.proxy_bypass_environment('{host}').",
+    },
+    Step {
+        section: 6,
+        step: 4,
+        text: "Force a direct connection to confirm: `curl --noproxy \"*\" http://{host}...`, or unset HTTPS_PROXY/HTTP_PROXY for that tool.",
+    },
+    // 7: API keys
+    Step {
+        section: 7,
+        step: 1,
+        text: "Check the key is set for the process that sends it (`echo $ANTHROPIC_API_KEY | cut -c1-7` should show sk-ant-; AWS/Vertex have their own credentials).",
+    },
+    Step {
+        section: 7,
+        step: 2,
+        text: "Test the key directly against the provider (curl with x-api-key and anthropic-version headers): it must not return 401.",
+    },
+    Step {
+        section: 7,
+        step: 3,
+        text: "In the gateway config, read keys from the environment (`api_key: os.environ/ANTHROPIC_API_KEY`), not `$VAR` or a hard-coded key.",
+    },
+    Step {
+        section: 7,
+        step: 4,
+        text: "If the key is expired or revoked, create a new one in the provider's console.",
+    },
+];
+
+pub const KINDS: &[Kind] = &[
+    Kind {
+        id: "proxy_connection_refused",
+        section: Some(1),
+        steps: &[(1, 1), (1, 2), (1, 4)],
+        about: "A RST answered the SYN to the proxy: nothing listens there (proxy down, wrong port).",
+    },
+    Kind {
+        id: "proxy_connection_filtered",
+        section: Some(1),
+        steps: &[(1, 3), (1, 1), (1, 4), (1, 2)],
+        about: "SYNs to the proxy were never answered: a firewall drops them or the VPN is not connected.",
+    },
+    Kind {
+        id: "proxy_unreachable_icmp",
+        section: Some(1),
+        steps: &[(1, 3), (1, 1), (1, 4)],
+        about: "ICMP destination unreachable answered the connection to the proxy.",
+    },
+    Kind {
+        id: "proxy_name_not_resolved",
+        section: Some(1),
+        steps: &[(1, 3), (1, 2), (2, 2)],
+        about: "DNS gave no address for the proxy's name (NXDOMAIN, SERVFAIL or no answer).",
+    },
+    Kind {
+        id: "proxy_auth_missing",
+        section: Some(2),
+        steps: &[(2, 1), (2, 2), (2, 3)],
+        about: "The proxy answered 407 and the client sent no credentials.",
+    },
+    Kind {
+        id: "proxy_auth_rejected",
+        section: Some(2),
+        steps: &[(2, 2), (2, 3), (2, 1), (2, 4)],
+        about: "The proxy answered 407 to the credentials sent: wrong user/password or bad encoding.",
+    },
+    Kind {
+        id: "proxy_auth_scheme_mismatch",
+        section: Some(2),
+        steps: &[(2, 4), (2, 3)],
+        about: "The proxy only offers NTLM/Negotiate/Kerberos; the client sends Basic or nothing.",
+    },
+    Kind {
+        id: "proxy_auth_ntlm_failed",
+        section: Some(2),
+        steps: &[(2, 3), (2, 4)],
+        about: "An NTLM/Negotiate exchange with the proxy ended in 407.",
+    },
+    Kind {
+        id: "proxy_auth_challenge",
+        section: Some(2),
+        steps: &[],
+        about: "A single 407 followed by a successful retry: normal proxy authentication.",
+    },
+    Kind {
+        id: "tls_certificate_rejected",
+        section: Some(3),
+        steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
+        about: "The client sent a fatal certificate alert right after the server's certificate.",
+    },
+    Kind {
+        id: "tls_handshake_abandoned",
+        section: Some(3),
+        steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
+        about: "TLS 1.3: the client gave up after the server's first flight (certificate refused).",
+    },
+    Kind {
+        id: "tls_inspection_detected",
+        section: Some(3),
+        steps: &[(3, 1), (3, 3), (3, 4)],
+        about: "A public host's certificate was issued by an inspection product or corporate CA.",
+    },
+    Kind {
+        id: "gateway_not_listening",
+        section: Some(4),
+        steps: &[(4, 1), (4, 2), (4, 3), (4, 4)],
+        about: "Connections to the local gateway port were refused or never answered.",
+    },
+    Kind {
+        id: "gateway_unhealthy",
+        section: Some(4),
+        steps: &[(4, 3), (4, 4), (4, 1)],
+        about: "The gateway answered its health check or requests with an error.",
+    },
+    Kind {
+        id: "request_unanswered",
+        section: Some(5),
+        steps: &[(5, 1), (5, 2), (5, 3)],
+        about: "A CONNECT or HTTP request got no response.",
+    },
+    Kind {
+        id: "rate_limited",
+        section: Some(5),
+        steps: &[(5, 4), (5, 2)],
+        about: "429 Too Many Requests, with its Retry-After.",
+    },
+    Kind {
+        id: "high_retransmissions",
+        section: Some(5),
+        steps: &[(5, 1), (5, 2)],
+        about: "Many TCP retransmissions: a lossy or congested path.",
+    },
+    Kind {
+        id: "no_proxy_not_matching",
+        section: Some(6),
+        steps: &[(6, 1), (6, 2), (6, 3), (6, 4)],
+        about: "A local or internal host was requested through the proxy: NO_PROXY does not match.",
+    },
+    Kind {
+        id: "direct_connection_failed",
+        section: Some(6),
+        steps: &[(6, 1), (1, 2), (6, 3)],
+        about: "A web connection made directly instead of through the proxy failed: the tool ignored the proxy variables (upper/lower case) or NO_PROXY listed the host.",
+    },
+    Kind {
+        id: "tls_to_plain_proxy",
+        section: Some(1),
+        steps: &[(1, 2), (1, 1)],
+        about: "TLS ClientHello sent straight to a plain HTTP proxy: the proxy URL says https:// where http:// is meant.",
+    },
+    Kind {
+        id: "proxy_error_response",
+        section: None,
+        steps: &[(0, 1), (0, 2)],
+        about: "The proxy answered a CONNECT or request with its own 403 (policy block) or 502/503 (upstream failure).",
+    },
+    Kind {
+        id: "proxy_reset_after_request",
+        section: None,
+        steps: &[(0, 1), (0, 2)],
+        about: "The proxy answered a CONNECT or request with a TCP reset (silent policy block).",
+    },
+    Kind {
+        id: "reset_during_tls_handshake",
+        section: None,
+        steps: &[(0, 1), (0, 2)],
+        about: "A reset from the proxy's side right after the ClientHello (SNI filtering, inspection failure).",
+    },
+    Kind {
+        id: "proxy_reset_mid_stream",
+        section: None,
+        steps: &[(0, 3), (5, 2)],
+        about: "The proxy side reset an established connection (idle timeout, connection limit).",
+    },
+    Kind {
+        id: "api_key_rejected",
+        section: Some(7),
+        steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
+        about: "401/403 from the gateway or provider.",
+    },
+];
+
+pub fn kind(id: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.id == id)
+}
+
+pub fn section(id: &str) -> Option<u8> {
+    kind(id).and_then(|k| k.section)
+}
+
+fn step(section: u8, n: u8) -> Option<&'static Step> {
+    STEPS.iter().find(|s| s.section == section && s.step == n)
+}
+
+/// Fills `{name}` placeholders; `{proxy_host}` / `{proxy_port}` derive from `proxy`.
+/// Unknown values stay as upper-case placeholders (`PROXY_HOST`).
+pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
+    let get = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let proxy = get("proxy");
+    let (ph, pp) = match proxy.as_deref().and_then(|p| p.rsplit_once(':')) {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) => (
+            Some(h.trim_matches(['[', ']']).to_string()),
+            Some(p.to_string()),
+        ),
+        _ => (proxy.clone(), None),
+    };
+    let mut out = text.to_string();
+    for name in [
+        "proxy_host",
+        "proxy_port",
+        "proxy",
+        "user_url",
+        "user",
+        "schemes",
+        "issuer",
+        "host",
+        "gateway",
+        "port",
+    ] {
+        let val = match name {
+            "proxy_host" => ph.clone(),
+            "proxy_port" => pp.clone(),
+            "user_url" => get("user").map(|u| url_encode_user(&u)),
+            _ => get(name).filter(|v| !v.is_empty()),
+        }
+        .unwrap_or_else(|| name.trim_end_matches("_url").to_ascii_uppercase());
+        out = out.replace(&format!("{{{name}}}"), &val);
+    }
+    out
+}
+
+/// A user name as it must appear in a proxy URL: reserved characters percent-encoded
+/// (`CORP\\alice` → `CORP%5Calice`), unless it already holds `%XX` sequences.
+pub fn url_encode_user(u: &str) -> String {
+    let b = u.as_bytes();
+    let encoded = b
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    if encoded {
+        return u.to_string();
+    }
+    let mut out = String::new();
+    for &c in b {
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            out.push(c as char);
+        } else {
+            out.push_str(&format!("%{c:02X}"));
+        }
+    }
+    out
+}
+
+/// The remedy steps of a finding kind, filled with what was seen.
+pub fn remedy(id: &str, vars: &[(&str, String)]) -> Vec<String> {
+    kind(id)
+        .map(|k| {
+            k.steps
+                .iter()
+                .filter_map(|&(s, n)| {
+                    step(s, n).map(|st| {
+                        let text = fill(st.text, vars);
+                        if s == 0 {
+                            format!("(beyond the guide) {text}")
+                        } else {
+                            format!("§{s}.{n}: {text}")
+                        }
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_kind_is_in_the_catalog() {
+        let src = [
+            include_str!("analyze/rules/proxy_reach.rs"),
+            include_str!("analyze/rules/proxy_auth.rs"),
+            include_str!("analyze/rules/ssl_inspection.rs"),
+            include_str!("analyze/rules/gateway.rs"),
+            include_str!("analyze/rules/timeouts.rs"),
+            include_str!("analyze/rules/no_proxy.rs"),
+            include_str!("analyze/rules/proxy_bypass.rs"),
+            include_str!("analyze/rules/proxy_misuse.rs"),
+            include_str!("analyze/rules/resets.rs"),
+        ]
+        .concat();
+        for k in KINDS {
+            assert!(
+                src.contains(&format!("\"{}\"", k.id)),
+                "{} has no rule",
+                k.id
+            );
+        }
+        // Every quoted snake_case id passed to Finding::new is in the catalog.
+        for part in src.split("Finding::new(").skip(1) {
+            let id = part.trim_start().trim_start_matches('"');
+            let id = id.split('"').next().unwrap_or("");
+            if id.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !id.is_empty() {
+                assert!(kind(id).is_some(), "{id} missing from KINDS");
+            }
+        }
+    }
+
+    #[test]
+    fn every_kind_step_exists() {
+        for k in KINDS {
+            for &(s, n) in k.steps {
+                assert!(step(s, n).is_some(), "{} names missing step {s}.{n}", k.id);
+            }
+        }
+    }
+
+    #[test]
+    fn fills_proxy_host_and_port() {
+        let r = remedy(
+            "proxy_connection_refused",
+            &[("proxy", "10.0.0.1:3127".to_string())],
+        );
+        assert!(r[0].contains("nc -zv 10.0.0.1 3127"), "{}", r[0]);
+    }
+
+    #[test]
+    fn user_is_url_encoded_in_the_proxy_url() {
+        let r = remedy("proxy_auth_missing", &[("user", "CORP\\alice".to_string())]);
+        assert!(r[0].contains("http://CORP%5Calice:PASSWORD@"), "{}", r[0]);
+        assert_eq!(url_encode_user("bob%40x"), "bob%40x");
+        assert!(remedy("proxy_auth_missing", &[])[0].contains("http://USER:PASSWORD@"));
+    }
+
+    #[test]
+    fn missing_values_stay_placeholders() {
+        assert_eq!(fill("{user}@{proxy}", &[]), "USER@PROXY");
+    }
+}

@@ -1,0 +1,248 @@
+//! Rules on small synthetic captures, for the cases no lab fixture records yet: a
+//! proxy's own 403, a 407 answered on the same connection, CONNECT to localhost, a 429
+//! with Retry-After, a gateway 401 whose error text carries a key.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use trafficdoc::analyze::{self, Config, Finding, Severity};
+use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::pipeline;
+
+const SYN: u8 = 0x02;
+const ACK: u8 = 0x10;
+const PSH: u8 = 0x08;
+const FIN: u8 = 0x01;
+const RST: u8 = 0x04;
+
+/// A pcap (Ethernet, IPv4, TCP) built packet by packet.
+struct Pcap {
+    bytes: Vec<u8>,
+    usec: u32,
+}
+
+impl Pcap {
+    fn new() -> Pcap {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        Pcap { bytes, usec: 0 }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn tcp(
+        &mut self,
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        data: &[u8],
+    ) {
+        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
+        let total = (20 + 20 + data.len()) as u16;
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src.0);
+        f.extend_from_slice(&dst.0);
+        f.extend_from_slice(&src.1.to_be_bytes());
+        f.extend_from_slice(&dst.1.to_be_bytes());
+        f.extend_from_slice(&seq.to_be_bytes());
+        f.extend_from_slice(&ack.to_be_bytes());
+        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(data);
+        self.usec += 1000;
+        self.bytes
+            .extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        self.bytes.extend_from_slice(&self.usec.to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&f);
+    }
+
+    /// A whole connection: handshake, the request/response pairs in turn, FINs.
+    fn conversation(
+        &mut self,
+        client: ([u8; 4], u16),
+        server: ([u8; 4], u16),
+        turns: &[(&str, &str)],
+    ) {
+        let (mut c, mut s) = (1000u32, 5000u32);
+        self.tcp(client, server, c, 0, SYN, b"");
+        self.tcp(server, client, s, c + 1, SYN | ACK, b"");
+        c += 1;
+        s += 1;
+        self.tcp(client, server, c, s, ACK, b"");
+        for (req, resp) in turns {
+            self.tcp(client, server, c, s, PSH | ACK, req.as_bytes());
+            c += req.len() as u32;
+            self.tcp(server, client, s, c, PSH | ACK, resp.as_bytes());
+            s += resp.len() as u32;
+        }
+        self.tcp(client, server, c, s, FIN | ACK, b"");
+        self.tcp(server, client, s, c + 1, FIN | ACK, b"");
+        self.tcp(client, server, c + 1, s + 1, ACK, b"");
+    }
+
+    fn findings(&self) -> Vec<Finding> {
+        let c = pipeline::analyze_reader(
+            "synthetic.pcap",
+            std::io::Cursor::new(self.bytes.clone()),
+            TableConfig::default(),
+            &mut |_| {},
+        )
+        .unwrap();
+        analyze::analyze(&[c], &Config::default())
+    }
+}
+
+#[test]
+fn proxy_reset_after_connect_is_named_not_a_timeout() {
+    let mut p = Pcap::new();
+    let (c, s) = ((CLIENT, 40004), (PROXY, 3128));
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    p.tcp(s, c, 5000, 1001, SYN | ACK, b"");
+    p.tcp(c, s, 1001, 5001, ACK, b"");
+    let req = b"CONNECT blocked.example.com:443 HTTP/1.1\r\nHost: blocked.example.com:443\r\n\r\n";
+    p.tcp(c, s, 1001, 5001, PSH | ACK, req);
+    p.tcp(s, c, 5001, 1001 + req.len() as u32, RST | ACK, b"");
+    let f = p.findings();
+    let e = one(&f, "proxy_reset_after_request");
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.evidence[0].frames, vec![4, 5]);
+    assert!(f.iter().all(|x| x.id != "request_unanswered"), "{f:#?}");
+}
+
+const CLIENT: [u8; 4] = [10, 0, 0, 2];
+const PROXY: [u8; 4] = [10, 0, 0, 1];
+
+fn one<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
+    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
+        panic!(
+            "no {id} in {:#?}",
+            f.iter().map(|x| x.id).collect::<Vec<_>>()
+        )
+    })
+}
+
+#[test]
+fn proxy_policy_block_is_the_proxys_own_error() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40000),
+        (PROXY, 3128),
+        &[(
+            "CONNECT blocked.example.com:443 HTTP/1.1\r\nHost: blocked.example.com:443\r\n\r\n",
+            "HTTP/1.1 403 Forbidden\r\nX-Squid-Error: ERR_ACCESS_DENIED 0\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    let f = p.findings();
+    let e = one(&f, "proxy_error_response");
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.guide_section, None);
+    assert!(
+        e.evidence[0].seen.contains("ERR_ACCESS_DENIED"),
+        "{:?}",
+        e.evidence
+    );
+    assert_eq!(e.evidence[0].frames, vec![4, 5]);
+}
+
+#[test]
+fn a_407_answered_on_the_same_connection_is_info() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40001),
+        (PROXY, 3128),
+        &[
+            (
+                "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n",
+                "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 0\r\n\r\n",
+            ),
+            (
+                "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\nProxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+                "HTTP/1.1 200 Connection established\r\n\r\n",
+            ),
+        ],
+    );
+    let f = p.findings();
+    assert_eq!(one(&f, "proxy_auth_challenge").severity, Severity::Info);
+    assert!(!analyze::has_error(&f), "{f:#?}");
+    let text = format!("{f:?}");
+    assert!(!text.contains("secret"), "password leaked: {text}");
+}
+
+#[test]
+fn connect_to_localhost_through_the_proxy_is_section_6() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40002),
+        (PROXY, 8080),
+        &[(
+            "CONNECT localhost:4000 HTTP/1.1\r\nHost: localhost:4000\r\n\r\n",
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    let f = p.findings();
+    let e = one(&f, "no_proxy_not_matching");
+    assert_eq!(e.guide_section, Some(6));
+    assert!(e.title.contains("localhost"));
+    assert!(f.iter().all(|x| x.id != "proxy_error_response"), "{f:#?}");
+}
+
+#[test]
+fn rate_limit_names_retry_after() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40003),
+        (PROXY, 8888),
+        &[(
+            "POST http://api.anthropic.com/v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    let f = p.findings();
+    let e = one(&f, "rate_limited");
+    assert_eq!(e.guide_section, Some(5));
+    assert!(
+        e.evidence[0].seen.contains("Retry-After: 30"),
+        "{:?}",
+        e.evidence
+    );
+    assert!(e.title.contains("api.anthropic.com"), "{}", e.title);
+}
+
+#[test]
+fn gateway_401_masks_the_key_in_the_error_text() {
+    let key = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789";
+    let body = format!("{{\"error\":{{\"message\":\"Invalid API key {key} given\"}}}}");
+    let resp = format!(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut p = Pcap::new();
+    p.conversation(
+        ([127, 0, 0, 1], 50000),
+        ([127, 0, 0, 1], 4000),
+        &[(
+            "POST /v1/messages HTTP/1.1\r\nHost: localhost:4000\r\nContent-Length: 0\r\n\r\n",
+            &resp,
+        )],
+    );
+    let f = p.findings();
+    let e = one(&f, "api_key_rejected");
+    assert_eq!(e.guide_section, Some(7));
+    assert!(
+        e.evidence[0].seen.contains("Invalid API key sk-ant-"),
+        "{:?}",
+        e.evidence
+    );
+    let text = format!("{f:?}");
+    assert!(!text.contains(key), "key leaked: {text}");
+}
