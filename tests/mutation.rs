@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use trafficdoc::cli::{self, Cli};
 
 /// Mutated runs over all captures, split across the tests below.
-const TOTAL_RUNS: usize = 3000;
+const TOTAL_RUNS: usize = 2400;
 /// One debug-build run of a mutated capture of at most 64 KB: generous, but a hang or
 /// a quadratic blow-up shows.
 const MAX_RUN: Duration = Duration::from_secs(10);
