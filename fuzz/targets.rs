@@ -131,7 +131,11 @@ pub fn tcp_reassembler(data: &[u8]) {
     };
     let mut r = Reassembler::default();
     let mut sink = Check { pos: 0 };
-    let mut syn = false;
+    // The SYN fixes the stream start first: the pattern's offsets are relative to it.
+    // (The first fuzz run "found" that an empty segment before the SYN picks the
+    // stream up mid-way at its own sequence number, which is right, and the check's
+    // offsets were then wrong: tests/regressions/tcp_reassembler/empty-segment-before-syn.)
+    r.on_syn(isn);
     // Each op: 4 bytes: kind/len, offset (2 bytes), extra.
     for (i, op) in data[6..].chunks_exact(4).enumerate() {
         let frame = FrameNo(i as u64 + 1);
@@ -139,19 +143,11 @@ pub fn tcp_reassembler(data: &[u8]) {
         let off = u64::from(u16::from_le_bytes([op[1], op[2]]));
         let seq = isn.wrapping_add(1).wrapping_add(off as u32);
         match op[0] % 8 {
-            0 if !syn => {
-                r.on_syn(isn);
-                syn = true;
-            }
+            // A retransmitted SYN.
+            0 => r.on_syn(isn),
             1 => r.acked(seq, &mut sink),
             2 => r.empty_segment(seq),
             _ => {
-                if !syn {
-                    // Picked up mid-stream: the base is whatever comes first, so the
-                    // pattern check only holds once a SYN fixed it.
-                    r.on_syn(isn);
-                    syn = true;
-                }
                 let len = u64::from(op[3]) + 1;
                 let payload: Vec<u8> = (0..len).map(|k| pattern(off + k)).collect();
                 // Sometimes the snap length cut the tail.
