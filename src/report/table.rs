@@ -5,6 +5,9 @@
 //! Zeek's codes.
 
 use super::Report;
+use crate::analyze::Severity;
+use crate::analyze::latency::Stage;
+use crate::analyze::summary::LayerStatus;
 use crate::decode::flows::{FlowSummary, Transport};
 use crate::decode::tcp::ConnState;
 use comfy_table::{ContentArrangement, Table, presets};
@@ -89,25 +92,119 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     out
 }
 
+/// ANSI styles for the human report on a terminal; all empty when colour is off.
+#[derive(Clone, Copy)]
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    pub fn new(on: bool) -> Style {
+        Style { on }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Errors red, warnings yellow, info dim.
+    pub fn severity(self, sev: Severity, text: &str) -> String {
+        match sev {
+            Severity::Error => self.paint("1;31", text),
+            Severity::Warning => self.paint("1;33", text),
+            Severity::Info => self.paint("2", text),
+        }
+    }
+
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+fn secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.1} ms", s * 1000.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// The diagnosis: the layers, then per finding its title, evidence and next steps.
 pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_diagnosis_styled(r, out, 80, Style::new(false))
+}
+
+/// [`write_diagnosis`] wrapped at `width` columns, coloured by `style`.
+pub fn write_diagnosis_styled(
+    r: &Report<'_>,
+    out: &mut dyn Write,
+    width: usize,
+    style: Style,
+) -> io::Result<()> {
     let s = r.summary;
     let layers: Vec<String> = s
         .layers
         .iter()
-        .map(|l| format!("{} {}", l.name, l.status.as_str()))
+        .map(|l| {
+            let text = format!("{} {}", l.name, l.status.as_str());
+            match l.status {
+                LayerStatus::Failed => style.severity(Severity::Error, &text),
+                _ => text,
+            }
+        })
         .collect();
     writeln!(out, "Diagnosis: {}", layers.join(" | "))?;
     match &s.first_failure {
         Some(f) => writeln!(
             out,
-            "First failing step: {}{}",
-            f.guide_section
-                .map(|n| format!("[guide §{n}] "))
-                .unwrap_or_default(),
-            f.title
+            "{}",
+            wrap(
+                &format!(
+                    "First failing step: {}{}",
+                    f.guide_section
+                        .map(|n| format!("[guide §{n}] "))
+                        .unwrap_or_default(),
+                    f.title
+                ),
+                width,
+                "",
+                "  "
+            )
         )?,
         None => writeln!(out, "No error found.")?,
+    }
+    let lat = &s.latency;
+    let stages: Vec<String> = Stage::ALL
+        .iter()
+        .filter_map(|st| {
+            lat.stage(*st).map(|x| {
+                format!(
+                    "{} {} / {} (n={});",
+                    st.label(),
+                    secs(x.median_s),
+                    secs(x.max_s),
+                    x.samples
+                )
+            })
+        })
+        .collect();
+    if !stages.is_empty() {
+        let mut text = format!("Latency (median / max): {}", stages.join(" "));
+        if let Some(w) = &lat.slowest_flow {
+            text.push_str(&format!(
+                " slowest: flow #{} ({} {})",
+                w.flow,
+                w.stage.label(),
+                secs(w.seconds)
+            ));
+        } else {
+            text.pop();
+        }
+        writeln!(out, "{}", style.dim(&wrap(&text, width, "", "  ")))?;
     }
     writeln!(out)?;
     for f in r.findings {
@@ -115,8 +212,14 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             .guide_section
             .map(|n| format!(" [guide §{n}]"))
             .unwrap_or_default();
-        writeln!(out, "{}{section} {}", f.severity.as_str(), f.title)?;
-        writeln!(out, "{}", wrap(&f.explanation, 80, "  ", "  "))?;
+        let head = wrap(
+            &format!("{}{section} {}", f.severity.as_str(), f.title),
+            width,
+            "",
+            "  ",
+        );
+        writeln!(out, "{}", style.severity(f.severity, &head))?;
+        writeln!(out, "{}", wrap(&f.explanation, width, "  ", "  "))?;
         for e in &f.evidence {
             let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
             let line = format!(
@@ -130,12 +233,16 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 },
                 e.seen
             );
-            writeln!(out, "{}", wrap(&line, 80, "  - ", "    "))?;
+            writeln!(out, "{}", wrap(&line, width, "  - ", "    "))?;
         }
         if let Some(first) = f.remedy.first() {
-            writeln!(out, "{}", wrap(first, 80, "  next: ", "        "))?;
+            writeln!(out, "{}", wrap(first, width, "  next: ", "        "))?;
             if f.remedy.len() > 1 {
-                writeln!(out, "  (more: trafficdoc explain {})", f.id)?;
+                writeln!(
+                    out,
+                    "{}",
+                    style.dim(&format!("  (more: trafficdoc explain {})", f.id))
+                )?;
             }
         }
         writeln!(out)?;
@@ -144,7 +251,19 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
-    write_diagnosis(r, out)?;
+    write_styled(r, out, width, false)
+}
+
+/// The whole human report; `color` paints severities (only on a terminal, see
+/// `cli::use_color`), `width` wraps the diagnosis and the table (80 when not given).
+pub fn write_styled(
+    r: &Report<'_>,
+    out: &mut dyn Write,
+    width: Option<u16>,
+    color: bool,
+) -> io::Result<()> {
+    let text_width = width.map_or(80, |w| usize::from(w).clamp(40, 100));
+    write_diagnosis_styled(r, out, text_width, Style::new(color))?;
     let mut base = 0;
     for c in r.captures {
         let i = &c.input;

@@ -14,6 +14,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
     let mut unanswered: Option<Finding> = None;
     let mut limited: Option<Finding> = None;
     let mut lossy: Option<Finding> = None;
+    let slow = slow_responses(ctx);
     for (id, f) in ctx.flows() {
         if f.transport != Transport::Tcp {
             continue;
@@ -119,5 +120,52 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ));
         }
     }
-    [unanswered, limited, lossy].into_iter().flatten().collect()
+    [unanswered, limited, lossy, slow]
+        .into_iter()
+        .flatten()
+        .collect()
+}
+
+/// Responses (or answers to CONNECT) that started later than `--slow-ms`.
+fn slow_responses(ctx: &Ctx<'_>) -> Option<Finding> {
+    use crate::analyze::latency::{self, Stage};
+    let limit = ctx.cfg.slow_ms as f64 / 1000.0;
+    let mut found: Option<Finding> = None;
+    for s in latency::samples(ctx) {
+        if !matches!(s.stage, Stage::FirstByte | Stage::Connect) || s.seconds <= limit {
+            continue;
+        }
+        let Some(f) = ctx.capture.flows.get(s.flow - ctx.base - 1) else {
+            continue;
+        };
+        let server = f.server.to_string();
+        found
+            .get_or_insert_with(|| {
+                Finding::new(
+                    "slow_response",
+                    Severity::Warning,
+                    format!(
+                        "Slow answer from {server}: {} took {:.1} s",
+                        s.stage.label(),
+                        s.seconds
+                    ),
+                    format!(
+                        "The first byte of the answer came more than {limit:.1} s \
+                         (--slow-ms {}) after the request: clients with shorter time-outs \
+                         give up before it arrives. The wait is on the server's side \
+                         ({server}): the gateway, the proxy or the provider behind them.",
+                        ctx.cfg.slow_ms
+                    ),
+                    &[("proxy", server.clone()), ("host", server.clone())],
+                )
+            })
+            .push(ctx.ev(
+                s.flow,
+                f,
+                s.frames.clone(),
+                format!("{}: {:.3} s ({})", s.what, s.seconds, s.stage.label()),
+                None,
+            ));
+    }
+    found
 }
