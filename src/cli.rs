@@ -93,14 +93,6 @@ impl DiagnoseArgs {
     pub fn config(&self) -> Result<crate::analyze::Config, crate::analyze::trust::BundleError> {
         use crate::analyze::trust::Bundle;
         Ok(crate::analyze::Config {
-            gateway_port: self.gateway_port,
-            internal_suffixes: self
-                .internal_suffix
-                .iter()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect(),
-            slow_ms: self.slow_ms,
             system_store: if self.system_store {
                 Some(Bundle::system()?)
             } else {
@@ -111,7 +103,25 @@ impl DiagnoseArgs {
                 .as_deref()
                 .map(Bundle::from_pem_file)
                 .transpose()?,
+            ..self.clone().into_config_without_stores()
         })
+    }
+
+    /// The configuration without reading any CA file (no `--ca-file`,
+    /// `--system-store`).
+    pub fn into_config_without_stores(self) -> crate::analyze::Config {
+        crate::analyze::Config {
+            gateway_port: self.gateway_port,
+            internal_suffixes: self
+                .internal_suffix
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            slow_ms: self.slow_ms,
+            system_store: None,
+            ca_file: None,
+        }
     }
 }
 

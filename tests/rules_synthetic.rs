@@ -91,6 +91,10 @@ impl Pcap {
     }
 
     fn findings(&self) -> Vec<Finding> {
+        self.findings_with(&Config::default())
+    }
+
+    fn findings_with(&self, cfg: &Config) -> Vec<Finding> {
         let c = pipeline::analyze_reader(
             "synthetic.pcap",
             std::io::Cursor::new(self.bytes.clone()),
@@ -98,7 +102,7 @@ impl Pcap {
             &mut |_| {},
         )
         .unwrap();
-        analyze::analyze(&[c], &Config::default())
+        analyze::analyze(&[c], cfg)
     }
 }
 
@@ -245,4 +249,68 @@ fn gateway_401_masks_the_key_in_the_error_text() {
     );
     let text = format!("{f:?}");
     assert!(!text.contains(key), "key leaked: {text}");
+}
+
+#[test]
+fn internal_suffix_flag_adds_names_that_must_bypass_the_proxy() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40010),
+        (PROXY, 3128),
+        &[(
+            "CONNECT wiki.acme.net:443 HTTP/1.1\r\nHost: wiki.acme.net:443\r\n\r\n",
+            "HTTP/1.1 200 Connection established\r\n\r\n",
+        )],
+    );
+    // Not internal by default: a public-looking name.
+    assert!(p.findings().iter().all(|f| f.id != "no_proxy_not_matching"));
+    for suffix in [".acme.net", "acme.net", "*.acme.net"] {
+        let cfg = Config {
+            internal_suffixes: vec![suffix.to_string()],
+            ..Config::default()
+        };
+        let f = p.findings_with(&cfg);
+        let e = one(&f, "no_proxy_not_matching");
+        assert_eq!(e.guide_section, Some(6));
+        assert!(e.explanation.contains("internal name"), "{}", e.explanation);
+    }
+    // The defaults stay on when suffixes are added.
+    let cfg = Config {
+        internal_suffixes: vec![".acme.net".to_string()],
+        ..Config::default()
+    };
+    assert!(cfg.is_internal_name("git.corp"));
+    assert!(cfg.is_internal_name("api.internal"));
+    assert!(!cfg.is_internal_name("notacme.net"));
+}
+
+#[test]
+fn slow_first_byte_is_a_section_5_warning_past_the_threshold() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40020),
+        ([127, 0, 0, 1], 4000),
+        &[(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:4000\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    // Packets are 1 ms apart: request -> response takes 1 ms.
+    let cfg = |ms| Config {
+        slow_ms: ms,
+        ..Config::default()
+    };
+    assert!(
+        p.findings_with(&cfg(10_000))
+            .iter()
+            .all(|f| f.id != "slow_response")
+    );
+    let f = p.findings_with(&cfg(0));
+    let e = one(&f, "slow_response");
+    assert_eq!((e.severity, e.guide_section), (Severity::Warning, Some(5)));
+    assert!(
+        e.evidence[0].seen.contains("request → first byte"),
+        "{:?}",
+        e.evidence
+    );
 }

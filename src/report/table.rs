@@ -157,7 +157,22 @@ pub fn write_diagnosis_styled(
             }
         })
         .collect();
-    writeln!(out, "Diagnosis: {}", layers.join(" | "))?;
+    // Wrapped by layer so colour codes never count towards the width.
+    let mut line = String::from("Diagnosis:");
+    let mut len = line.chars().count();
+    for (l, text) in s.layers.iter().zip(&layers) {
+        let plain = format!("{} {}", l.name, l.status.as_str()).chars().count();
+        let sep = if len > "Diagnosis:".len() { " |" } else { "" };
+        if len + sep.len() + 1 + plain > width {
+            writeln!(out, "{line}{sep}")?;
+            line = format!("  {text}");
+            len = 2 + plain;
+        } else {
+            line.push_str(&format!("{sep} {text}"));
+            len += sep.len() + 1 + plain;
+        }
+    }
+    writeln!(out, "{line}")?;
     match &s.first_failure {
         Some(f) => writeln!(
             out,
@@ -182,18 +197,17 @@ pub fn write_diagnosis_styled(
         .iter()
         .filter_map(|st| {
             lat.stage(*st).map(|x| {
-                format!(
-                    "{} {} / {} (n={});",
-                    st.label(),
-                    secs(x.median_s),
-                    secs(x.max_s),
-                    x.samples
-                )
+                let pair = if x.max_s < 1.0 {
+                    format!("{:.1}/{:.1} ms", x.median_s * 1000.0, x.max_s * 1000.0)
+                } else {
+                    format!("{:.1}/{:.1} s", x.median_s, x.max_s)
+                };
+                format!("{} {pair} (n={});", st.label(), x.samples)
             })
         })
         .collect();
     if !stages.is_empty() {
-        let mut text = format!("Latency (median / max): {}", stages.join(" "));
+        let mut text = format!("Latency, median/max: {}", stages.join(" "));
         if let Some(w) = &lat.slowest_flow {
             text.push_str(&format!(
                 " slowest: flow #{} ({} {})",
@@ -277,8 +291,7 @@ pub fn write_styled(
             (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
             _ => String::new(),
         };
-        writeln!(
-            out,
+        let head = format!(
             "{}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
             i.path,
             match i.format {
@@ -291,7 +304,8 @@ pub fn write_styled(
             human_bytes(i.bytes),
             if tcp == 1 { "" } else { "s" },
             if udp == 1 { "" } else { "s" },
-        )?;
+        );
+        writeln!(out, "{}", wrap(&head, text_width, "", "  "))?;
         if let Some(s) = &i.capture_stats {
             writeln!(
                 out,
@@ -338,17 +352,24 @@ pub fn write_styled(
         if let Some(w) = width {
             t.set_width(w);
         }
-        t.set_header(vec![
-            "#",
-            "Client",
-            "Server",
-            "State",
-            "Pkts c/s",
-            "Bytes c/s",
-            "RTT",
-            "Frames",
-            "Notes",
-        ]);
+        // Below 120 columns nine columns leave the notes a few letters wide: show
+        // client and server in one cell and leave the counters to `--format json`.
+        let compact = width.or_else(|| t.width()).is_some_and(|w| w < 120);
+        if compact {
+            t.set_header(vec!["#", "Client → Server", "State", "Frames", "Notes"]);
+        } else {
+            t.set_header(vec![
+                "#",
+                "Client",
+                "Server",
+                "State",
+                "Pkts c/s",
+                "Bytes c/s",
+                "RTT",
+                "Frames",
+                "Notes",
+            ]);
+        }
         let mut states: Vec<ConnState> = Vec::new();
         for (n, f) in c.flows.iter().enumerate() {
             if !states.contains(&f.state) {
@@ -358,6 +379,16 @@ pub fn write_styled(
                 Transport::Tcp => "",
                 Transport::Udp => "udp ",
             };
+            if compact {
+                t.add_row(vec![
+                    (base + n + 1).to_string(),
+                    format!("{}\n→ {proto}{}", f.client, f.server),
+                    f.state.as_str().to_string(),
+                    format!("{}-{}", f.first_frame, f.last_frame),
+                    notes(f),
+                ]);
+                continue;
+            }
             t.add_row(vec![
                 (base + n + 1).to_string(),
                 f.client.to_string(),
