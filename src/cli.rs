@@ -75,6 +75,10 @@ pub struct DiagnoseArgs {
     /// is reported as slow.
     #[arg(long, value_name = "MS", default_value_t = crate::analyze::DEFAULT_SLOW_MS)]
     pub slow_ms: u64,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
     /// Write each certificate chain servers presented, and each issuing CA certificate
     /// sent on the wire, as PEM files into this directory.
     #[arg(long, value_name = "DIR")]
@@ -121,6 +125,8 @@ impl DiagnoseArgs {
             slow_ms: self.slow_ms,
             system_store: None,
             ca_file: None,
+            now: None,
+            stall_secs: self.stall_secs,
         }
     }
 }
@@ -187,6 +193,12 @@ pub struct AnalyzeArgs {
     pub idle_timeout: u64,
     #[command(flatten)]
     pub diagnose: DiagnoseArgs,
+    /// Flows open at once; past it the least recently active are finished early.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
+    pub max_flows: usize,
+    /// Finished flows listed one by one; later ones are only counted in the summary.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
+    pub max_records: usize,
 }
 
 impl AnalyzeArgs {
@@ -199,6 +211,8 @@ impl AnalyzeArgs {
             max_total_buffered: self.total_buffer,
             tcp_idle_ns: i64::try_from(self.idle_timeout.saturating_mul(1_000_000_000))
                 .unwrap_or(i64::MAX),
+            max_flows: self.max_flows,
+            max_records: self.max_records,
             ..TableConfig::default()
         }
     }
@@ -352,6 +366,7 @@ fn capture(
         duration,
         format,
         table: TableConfig::default(),
+        analysis: acfg.clone(),
     };
     let analysis = match crate::live::run(&run, out, err) {
         Ok(a) => a,
@@ -396,7 +411,12 @@ fn capture(
         }
     }
     out.flush()?;
-    Ok(EXIT_OK)
+    // Same codes as analyze, so a CI job can gate on a live run too.
+    Ok(if crate::analyze::has_error(&findings) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 /// Writes the chains as PEM files into `dir` and says which files were written on
@@ -501,6 +521,15 @@ fn analyze(
                 err,
                 "trafficdoc: warning: {}: capture is cut short in frame {} ({}, {} of {} bytes); analysed the {} complete packets before it",
                 c.input.path, t.frame, t.reason, t.have, t.need, c.input.packets
+            )?;
+        }
+    }
+    for c in captures.iter().filter(|c| c.input.packets == 0) {
+        if c.input.truncated.is_none() {
+            writeln!(
+                err,
+                "trafficdoc: warning: {}: capture holds no packets (only its header)",
+                c.input.path
             )?;
         }
     }

@@ -32,6 +32,8 @@ pub enum LiveFormat {
 
 pub struct LiveRun {
     pub opts: LiveOptions,
+    /// Rules' settings; `now` is set to the wall clock at every tick.
+    pub analysis: crate::analyze::Config,
     pub count: Option<u64>,
     pub duration: Option<Duration>,
     pub format: LiveFormat,
@@ -53,13 +55,68 @@ async fn terminated() {
 
 type FlowKey = (SocketAddr, SocketAddr, u64);
 
-/// Prints flows whose one-line summary changed since the last snapshot.
+/// Prints flows whose one-line summary changed since the last snapshot, and findings
+/// the moment the rules first reach them.
 struct EventPrinter {
     seen: HashMap<FlowKey, String>,
+    findings_seen: std::collections::HashSet<(&'static str, String)>,
     events: u64,
+    findings: u64,
+}
+
+fn wall_clock() -> crate::model::Timestamp {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    crate::model::Timestamp::from_parts(d.as_secs() as i64, i64::from(d.subsec_nanos()))
 }
 
 impl EventPrinter {
+    /// Runs the rules over the snapshot, judging waits against `now`, and prints the
+    /// findings not printed before.
+    fn print_findings(
+        &mut self,
+        snap: &CaptureAnalysis,
+        cfg: &crate::analyze::Config,
+        format: LiveFormat,
+        out: &mut dyn Write,
+    ) -> io::Result<()> {
+        let findings = crate::analyze::analyze(std::slice::from_ref(snap), cfg);
+        for f in findings {
+            if !self.findings_seen.insert((f.id, f.title.clone())) {
+                continue;
+            }
+            self.findings += 1;
+            match format {
+                LiveFormat::Human => {
+                    let section = f
+                        .guide_section
+                        .map(|s| format!(" [guide §{s}]"))
+                        .unwrap_or_default();
+                    let frames: Vec<String> = f
+                        .evidence
+                        .iter()
+                        .flat_map(|e| e.frames.iter().map(u64::to_string))
+                        .take(4)
+                        .collect();
+                    let at = if frames.is_empty() {
+                        String::new()
+                    } else {
+                        let s = if frames.len() == 1 { "" } else { "s" };
+                        format!(" (frame{s} {})", frames.join(", "))
+                    };
+                    writeln!(out, "{}{section} {}{at}", f.severity.as_str(), f.title)?;
+                }
+                LiveFormat::Ndjson => {
+                    let v = serde_json::json!({"type": "finding", "finding": f});
+                    writeln!(out, "{v}")?;
+                }
+                LiveFormat::Json => {}
+            }
+        }
+        out.flush()
+    }
+
     fn print(
         &mut self,
         snap: &CaptureAnalysis,
@@ -152,7 +209,9 @@ async fn run_async(
     let mut proc = PacketProcessor::new(run.table);
     let mut printer = EventPrinter {
         seen: HashMap::new(),
+        findings_seen: Default::default(),
         events: 0,
+        findings: 0,
     };
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
@@ -188,13 +247,19 @@ async fn run_async(
                 }
                 let snap = proc.snapshot(name.clone(), CaptureFormat::Live, &[link]);
                 let _ = printer.print(&snap, run.format, out);
+                let cfg = crate::analyze::Config {
+                    now: Some(wall_clock()),
+                    ..run.analysis.clone()
+                };
+                let _ = printer.print_findings(&snap, &cfg, run.format, out);
                 if status {
                     let _ = write!(
                         err,
-                        "{} packets, {} connections, {} events",
+                        "{} packets, {} connections, {} events, {} findings",
                         proc.packets,
                         proc.open_flows(),
-                        printer.events
+                        printer.events,
+                        printer.findings
                     );
                     let _ = err.flush();
                 }
@@ -220,5 +285,6 @@ async fn run_async(
     }
     // The last moments before the stop, then the report.
     let _ = printer.print(&analysis, run.format, out);
+    let _ = printer.print_findings(&analysis, &run.analysis, run.format, out);
     Ok(analysis)
 }

@@ -5,7 +5,7 @@
 //! the reader's buffer and flows are looked up by value keys.
 
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
-use crate::decode::flows::{FlowSummary, FlowTable, TableConfig};
+use crate::decode::flows::{FlowSummary, FlowTable, TableConfig, TableLimits};
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
 use crate::model::{FrameNo, Timestamp};
@@ -128,8 +128,9 @@ impl PacketProcessor {
         }
     }
 
-    pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts) {
-        (self.table.finish(), self.counts)
+    pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts, TableLimits) {
+        let (flows, limits) = self.table.finish();
+        (flows, self.counts, limits)
     }
 
     /// The analysis as it stands, leaving the processor running (live capture).
@@ -152,6 +153,7 @@ impl PacketProcessor {
                 truncated: None,
                 decode: self.counts.clone(),
                 capture_stats: None,
+                limits: self.table.limits(),
             },
             flows: self.table.snapshot(),
         }
@@ -168,7 +170,7 @@ impl PacketProcessor {
     ) -> CaptureAnalysis {
         let (packets, bytes) = (self.packets, self.bytes);
         let (first_ts, last_ts) = (self.first_ts, self.last_ts);
-        let (flows, decode) = self.finish();
+        let (flows, decode, limits) = self.finish();
         CaptureAnalysis {
             input: InputFile {
                 path,
@@ -182,6 +184,7 @@ impl PacketProcessor {
                 truncated,
                 decode,
                 capture_stats: None,
+                limits,
             },
             flows,
         }
@@ -203,6 +206,8 @@ pub struct InputFile {
     /// Set when the file ends inside a record (e.g. tcpdump was killed).
     pub truncated: Option<Truncation>,
     pub decode: DecodeCounts,
+    /// Memory caps hit while reading this file (flows evicted, summarized, partial).
+    pub limits: TableLimits,
     /// libpcap's counters, for a live capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_stats: Option<CaptureStats>,

@@ -152,9 +152,10 @@ fn capture_shows_407_then_connect_as_they_happen_and_matches_analyze() {
         .unwrap();
 
     let out = cap.wait_with_output().unwrap();
+    // The first attempt had no credentials: an error-level finding, exit 1.
     assert_eq!(
         out.status.code(),
-        Some(0),
+        Some(1),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
@@ -289,27 +290,34 @@ fn least_privilege_cap_net_raw_alone_is_enough_and_root_is_dropped() {
     std::fs::copy(bin, &copy).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bin = copy.to_str().unwrap();
+    // Another test thread may fork while the copy is still open for writing; exec then
+    // fails with "Text file busy" until that child has exec'd too.
+    let setpriv = |args: &[&str]| loop {
+        let o = Command::new("setpriv").args(args).output().unwrap();
+        if !String::from_utf8_lossy(&o.stderr).contains("Text file busy") {
+            return o;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let capture = [
+        bin,
+        "capture",
+        "-i",
+        "lo",
+        "--duration",
+        "0.5",
+        "tcp",
+        "port",
+        "9",
+    ];
+    let nobody = ["--reuid=nobody", "--regid=nogroup", "--clear-groups"];
+    let raw_only = [
+        "--inh-caps=+net_raw",
+        "--ambient-caps=+net_raw",
+        "--bounding-set=-all,+net_raw",
+    ];
     // As nobody with CAP_NET_RAW only: works.
-    let o = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .args([
-            "--inh-caps=+net_raw",
-            "--ambient-caps=+net_raw",
-            "--bounding-set=-all,+net_raw",
-        ])
-        .args([
-            bin,
-            "capture",
-            "-i",
-            "lo",
-            "--duration",
-            "0.5",
-            "tcp",
-            "port",
-            "9",
-        ])
-        .output()
-        .unwrap();
+    let o = setpriv(&[&nobody[..], &raw_only[..], &capture[..]].concat());
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -317,21 +325,7 @@ fn least_privilege_cap_net_raw_alone_is_enough_and_root_is_dropped() {
         String::from_utf8_lossy(&o.stderr)
     );
     // As nobody without it: one line naming the capability and setcap.
-    let o = Command::new("setpriv")
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .args([
-            bin,
-            "capture",
-            "-i",
-            "lo",
-            "--duration",
-            "0.5",
-            "tcp",
-            "port",
-            "9",
-        ])
-        .output()
-        .unwrap();
+    let o = setpriv(&[&nobody[..], &capture[..]].concat());
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8(o.stderr).unwrap();
     assert_eq!(e.lines().count(), 1, "{e}");
@@ -339,4 +333,74 @@ fn least_privilege_cap_net_raw_alone_is_enough_and_root_is_dropped() {
         e.contains("CAP_NET_RAW") && e.contains("setcap cap_net_raw"),
         "{e}"
     );
+}
+
+#[test]
+fn a_hanging_connect_is_flagged_while_it_hangs() {
+    if !have("curl") {
+        skip("curl is needed");
+        return;
+    }
+    // A "proxy" that accepts connections and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for s in silent.incoming().flatten() {
+            held.push(s);
+        }
+    });
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let cap = Command::new(bin)
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "--stall-secs",
+            "1",
+            "--duration",
+            "6",
+        ])
+        .args(["tcp", "port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1000));
+    let proxy = format!("http://127.0.0.1:{port}");
+    let _ = Command::new("curl")
+        .args([
+            "-s",
+            "-m",
+            "4",
+            "-p",
+            "-x",
+            &proxy,
+            "https://api.anthropic.com/",
+            "-o",
+            "/dev/null",
+        ])
+        .status()
+        .unwrap();
+    let out = cap.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("no permission") {
+        skip(&stderr);
+        return;
+    }
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let (events, report) = stdout.split_once("\n\n").expect("events, then the report");
+    let flagged = events
+        .find("ERROR [guide §5] CONNECT api.anthropic.com:443")
+        .unwrap_or_else(|| panic!("no live finding for the hanging CONNECT:\n{events}"));
+    // Flagged while the connection was still open: before curl gave up and closed it.
+    let closed = events
+        .find("S2 CONNECT api.anthropic.com:443")
+        .unwrap_or_else(|| panic!("no line for curl giving up:\n{events}"));
+    assert!(
+        flagged < closed,
+        "flagged only after the client gave up:\n{events}"
+    );
+    assert!(report.contains("got no answer"), "{report}");
+    assert_eq!(out.status.code(), Some(1), "an error-level finding exits 1");
 }

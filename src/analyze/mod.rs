@@ -47,6 +47,13 @@ pub struct Config {
     pub system_store: Option<trust::Bundle>,
     /// The user's CA bundle (`--ca-file`).
     pub ca_file: Option<trust::Bundle>,
+    /// "Now" for requests still waiting on an open connection: the wall clock in a
+    /// live capture; the capture's last packet when `None`.
+    pub now: Option<crate::model::Timestamp>,
+    /// Seconds a request may wait on an open connection before it counts as
+    /// unanswered (LLM answers can take a while; a request whose connection ended
+    /// without an answer counts at once).
+    pub stall_secs: f64,
 }
 
 impl Default for Config {
@@ -57,6 +64,8 @@ impl Default for Config {
             slow_ms: DEFAULT_SLOW_MS,
             system_store: None,
             ca_file: None,
+            now: None,
+            stall_secs: 10.0,
         }
     }
 }

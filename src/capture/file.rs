@@ -19,6 +19,16 @@ use std::io::Read;
 const MAX_RECORD: usize = 16 * 1024 * 1024;
 const BUF_SIZE: usize = 256 * 1024;
 
+/// The file magics as they appear on disk: pcap µs and ns in both byte orders, and the
+/// pcapng section header block type.
+const MAGICS: [[u8; 4]; 5] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x0a, 0x0d, 0x0d, 0x0a],
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CaptureFormat {
@@ -140,6 +150,18 @@ impl<R: Read> FileReader<R> {
         if avail == 0 {
             return Err(CaptureError::Empty { path: r.path });
         }
+        // Fewer bytes than a magic number: a capture cut inside its header if what is
+        // there starts one of the magics, otherwise not a capture at all.
+        if avail < 4 {
+            let starts_a_magic = MAGICS.iter().any(|m| m.starts_with(head));
+            if starts_a_magic {
+                return Err(CaptureError::ShortHeader {
+                    path: r.path,
+                    got: avail,
+                    need: 24,
+                });
+            }
+        }
         let magic_le = u32_at(head, 0, false);
         let pcap = match magic_le {
             0xa1b2_c3d4 => Some((false, false)),
@@ -185,6 +207,33 @@ impl<R: Read> FileReader<R> {
                 big_endian: false,
                 interfaces: Vec::new(),
             };
+            // The first section header block is the file header: a file cut inside it
+            // cannot be read at all. Its length is in the section's byte order.
+            const MIN_SHB: usize = 28;
+            if avail < 12 {
+                return Err(CaptureError::ShortHeader {
+                    path: r.path,
+                    got: avail,
+                    need: MIN_SHB,
+                });
+            }
+            let len = match u32_at(head, 8, false) {
+                0x1a2b_3c4d => u32_at(head, 4, false),
+                0x4d3c_2b1a => u32_at(head, 4, true),
+                // A bad byte-order magic is reported by the block loop as corruption.
+                _ => 0,
+            } as usize;
+            if (MIN_SHB..=MAX_RECORD).contains(&len) {
+                r.fill(len)?;
+                let avail = r.end - r.start;
+                if avail < len {
+                    return Err(CaptureError::ShortHeader {
+                        path: r.path,
+                        got: avail,
+                        need: len,
+                    });
+                }
+            }
             // The section header block is read by the normal block loop.
             return Ok(r);
         }
@@ -608,6 +657,48 @@ mod tests {
             FileReader::new("t", &pcap_header(0xa1b2c3d4, 1)[..10]),
             Err(CaptureError::ShortHeader { .. })
         ));
+    }
+
+    #[test]
+    fn header_cut_before_the_magic_ends_is_a_short_header() {
+        let h = pcap_header(0xa1b2c3d4, 1);
+        for n in 1..4 {
+            assert!(
+                matches!(
+                    FileReader::new("t", &h[..n]),
+                    Err(CaptureError::ShortHeader { got, .. }) if got == n
+                ),
+                "{n} bytes"
+            );
+        }
+        assert!(matches!(
+            FileReader::new("t", &b"GE"[..]),
+            Err(CaptureError::NotACapture { .. })
+        ));
+    }
+
+    #[test]
+    fn pcapng_cut_inside_its_section_header_is_a_short_header() {
+        // Generated: a 28-byte section header block, little endian, no options.
+        let mut shb = Vec::new();
+        shb.extend_from_slice(&0x0a0d_0d0au32.to_le_bytes());
+        shb.extend_from_slice(&28u32.to_le_bytes());
+        shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
+        shb.extend_from_slice(&[1, 0, 0, 0]);
+        shb.extend_from_slice(&u64::MAX.to_le_bytes());
+        shb.extend_from_slice(&28u32.to_le_bytes());
+        for n in 4..28 {
+            assert!(
+                matches!(
+                    FileReader::new("t", &shb[..n]),
+                    Err(CaptureError::ShortHeader { got, .. }) if got == n
+                ),
+                "{n} bytes"
+            );
+        }
+        let mut r = FileReader::new("t", &shb[..]).unwrap();
+        assert!(r.next_packet().unwrap().is_none());
+        assert!(r.truncation().is_none());
     }
 
     #[test]

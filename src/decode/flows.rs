@@ -5,6 +5,11 @@
 //! sender is the client; otherwise the side on a service port is the server). Flows
 //! idle past their timeout are finished and moved out, so the table — and memory —
 //! tracks concurrent connections, not the length of the capture.
+//!
+//! Two more caps bound memory whatever the capture holds: at most `max_flows` flows
+//! are open at once (past it the least recently active ones are finished early,
+//! "evicted"), and at most `max_records` finished flows are kept one by one (the rest
+//! are added up in a [`FlowAggregate`]). Every cap hit is counted in [`TableLimits`].
 
 use crate::decode::ip::{TcpSegment, Unreachable};
 use crate::decode::tcp::conn::ConnState;
@@ -14,6 +19,7 @@ use crate::protocols::dns::DnsTracker;
 use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -36,6 +42,11 @@ pub struct TableConfig {
     pub tcp_closed_linger_ns: i64,
     /// A UDP conversation with no packet for this long is finished (Zeek: 1 min).
     pub udp_idle_ns: i64,
+    /// Flows (TCP and UDP) open at once; a new flow past it evicts the least recently
+    /// active ones, which are finished early and marked partial.
+    pub max_flows: usize,
+    /// Finished flows kept one by one for the report; later ones are only counted.
+    pub max_records: usize,
 }
 
 impl Default for TableConfig {
@@ -46,6 +57,8 @@ impl Default for TableConfig {
             tcp_idle_ns: 300 * 1_000_000_000,
             tcp_closed_linger_ns: 60 * 1_000_000_000,
             udp_idle_ns: 60 * 1_000_000_000,
+            max_flows: 200_000,
+            max_records: 100_000,
         }
     }
 }
@@ -129,10 +142,77 @@ pub struct FlowSummary {
     pub rtt: Option<f64>,
     pub unreachable: Option<(FrameNo, Unreachable)>,
     pub app: AppFacts,
+    /// Finished early because the flow table was full (`max_flows`): later packets of
+    /// the same connection, if any, start a new flow.
+    pub evicted: bool,
 }
 
 impl FlowSummary {
-    fn from_tcp(mut c: TcpConn) -> FlowSummary {
+    /// Some of the flow was not analysed: a buffer cap gave up held bytes, or the flow
+    /// was evicted from a full table.
+    pub fn partial(&self) -> bool {
+        self.evicted || self.cap_hits.iter().any(|n| *n > 0)
+    }
+}
+
+/// Finished flows past `max_records`, added up instead of kept one by one.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct FlowAggregate {
+    pub flows: u64,
+    pub tcp: u64,
+    pub udp: u64,
+    /// Packets and payload bytes, both directions together.
+    pub packets: u64,
+    pub bytes: u64,
+    /// Flows among them that were partial.
+    pub partial: u64,
+    /// Flows per Zeek `conn_state`.
+    pub states: BTreeMap<&'static str, u64>,
+    pub first_frame: Option<u64>,
+    pub last_frame: Option<u64>,
+}
+
+impl FlowAggregate {
+    fn add(&mut self, f: &FlowSummary) {
+        self.flows += 1;
+        match f.transport {
+            Transport::Tcp => self.tcp += 1,
+            Transport::Udp => self.udp += 1,
+        }
+        self.packets += f.packets[0] + f.packets[1];
+        self.bytes += f.bytes[0] + f.bytes[1];
+        self.partial += u64::from(f.partial());
+        *self.states.entry(f.state.as_str()).or_insert(0) += 1;
+        let (a, b) = (f.first_frame.0, f.last_frame.0);
+        self.first_frame = Some(self.first_frame.map_or(a, |x| x.min(a)));
+        self.last_frame = Some(self.last_frame.map_or(b, |x| x.max(b)));
+    }
+}
+
+/// Every time a memory cap changed what was analysed, for the input summary.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TableLimits {
+    /// Flows finished early because more than `max_flows` were open.
+    pub flows_evicted: u64,
+    /// Flows with some payload not analysed (buffer caps or eviction), kept or not.
+    pub partial_flows: u64,
+    /// Holes given up because a per-direction or the global buffer cap was reached.
+    pub buffer_cap_hits: u64,
+    /// Finished flows past `max_records`: counted here, not listed.
+    pub flows_summarized: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summarized: Option<FlowAggregate>,
+}
+
+impl TableLimits {
+    /// True when any cap was hit.
+    pub fn any(&self) -> bool {
+        self.flows_evicted + self.partial_flows + self.buffer_cap_hits + self.flows_summarized > 0
+    }
+}
+
+impl FlowSummary {
+    pub(crate) fn from_tcp(mut c: TcpConn) -> FlowSummary {
         c.finish_streams();
         let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
         let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
@@ -167,6 +247,7 @@ impl FlowSummary {
             rtt: c.rtt(),
             unreachable: c.unreachable,
             app: c.decoder.finish(),
+            evicted: false,
         }
     }
 
@@ -214,6 +295,7 @@ impl FlowSummary {
             rtt: None,
             unreachable: u.unreachable,
             app,
+            evicted: false,
         }
     }
 
@@ -258,6 +340,7 @@ pub struct FlowTable {
     buffered: usize,
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
+    limits: TableLimits,
 }
 
 impl FlowTable {
@@ -271,6 +354,57 @@ impl FlowTable {
             buffered: 0,
             last_sweep: Timestamp(i64::MIN),
             orphan_unreachables: 0,
+            limits: TableLimits::default(),
+        }
+    }
+
+    /// Keeps a finished flow, or only counts it once `max_records` are kept.
+    fn retire(&mut self, f: FlowSummary) {
+        let l = &mut self.limits;
+        l.partial_flows += u64::from(f.partial());
+        l.flows_evicted += u64::from(f.evicted);
+        l.buffer_cap_hits += f.cap_hits[0] + f.cap_hits[1];
+        if self.done.len() < self.cfg.max_records {
+            self.done.push(f);
+        } else {
+            l.flows_summarized += 1;
+            l.summarized.get_or_insert_with(Default::default).add(&f);
+        }
+    }
+
+    /// Makes room for a new flow when `max_flows` are open: finishes the least recently
+    /// active sixteenth of the open flows (at least one), so the scan is paid once per
+    /// many new flows rather than once per flow.
+    fn make_room(&mut self) {
+        if self.open_flows() < self.cfg.max_flows.max(1) {
+            return;
+        }
+        let mut by_age: Vec<(FrameNo, Transport, Key)> = self
+            .tcp
+            .iter()
+            .map(|(k, c)| (c.last_frame, Transport::Tcp, *k))
+            .chain(
+                self.udp
+                    .iter()
+                    .map(|(k, f)| (f.last_frame, Transport::Udp, *k)),
+            )
+            .collect();
+        let n = (by_age.len() / 16).max(1).min(by_age.len());
+        if n < by_age.len() {
+            by_age.select_nth_unstable_by_key(n, |(frame, ..)| *frame);
+        }
+        for (_, transport, key) in by_age.into_iter().take(n) {
+            let summary = match transport {
+                Transport::Tcp => self.tcp.remove(&key).map(|c| {
+                    self.buffered = self.buffered.saturating_sub(c.buffered());
+                    FlowSummary::from_tcp(c)
+                }),
+                Transport::Udp => self.udp.remove(&key).map(FlowSummary::from_udp),
+            };
+            if let Some(mut s) = summary {
+                s.evicted = true;
+                self.retire(s);
+            }
         }
     }
 
@@ -303,8 +437,11 @@ impl FlowTable {
             let reused = fresh_syn && conn.is_closed() && (!same_syn || conn.was_reset());
             if reused && let Some(old) = self.tcp.remove(&key) {
                 self.buffered = self.buffered.saturating_sub(old.buffered());
-                self.done.push(FlowSummary::from_tcp(old));
+                self.retire(FlowSummary::from_tcp(old));
             }
+        }
+        if !self.tcp.contains_key(&key) {
+            self.make_room();
         }
         let limits = self.cfg.limits;
         let conn = self.tcp.entry(key).or_insert_with(|| {
@@ -352,6 +489,9 @@ impl FlowTable {
     ) -> Dir {
         self.tick(ts);
         let key = Key::new(src, dst);
+        if !self.udp.contains_key(&key) {
+            self.make_room();
+        }
         let flow = self.udp.entry(key).or_insert_with(|| {
             let (c, s) = if src_is_client(src, dst) {
                 (src, dst)
@@ -430,7 +570,7 @@ impl FlowTable {
         for k in expired {
             if let Some(c) = self.tcp.remove(&k) {
                 self.buffered = self.buffered.saturating_sub(c.buffered());
-                self.done.push(FlowSummary::from_tcp(c));
+                self.retire(FlowSummary::from_tcp(c));
             }
         }
         let expired: Vec<Key> = self
@@ -441,7 +581,7 @@ impl FlowTable {
             .collect();
         for k in expired {
             if let Some(f) = self.udp.remove(&k) {
-                self.done.push(FlowSummary::from_udp(f));
+                self.retire(FlowSummary::from_udp(f));
             }
         }
     }
@@ -456,16 +596,28 @@ impl FlowTable {
         v
     }
 
-    /// Finishes every flow and returns them in order of their first frame.
-    pub fn finish(mut self) -> Vec<FlowSummary> {
-        for (_, c) in self.tcp.drain() {
-            self.done.push(FlowSummary::from_tcp(c));
-        }
-        for (_, f) in self.udp.drain() {
-            self.done.push(FlowSummary::from_udp(f));
+    /// Caps hit so far (live capture reports while it goes).
+    pub fn limits(&self) -> TableLimits {
+        self.limits.clone()
+    }
+
+    /// Finishes every flow and returns the kept ones in order of their first frame,
+    /// with the count of every cap hit.
+    pub fn finish(mut self) -> (Vec<FlowSummary>, TableLimits) {
+        // In order of first frame, so the flows kept past a full `max_records` are the
+        // earliest of those still open.
+        let mut open: Vec<FlowSummary> = self
+            .tcp
+            .drain()
+            .map(|(_, c)| FlowSummary::from_tcp(c))
+            .chain(self.udp.drain().map(|(_, f)| FlowSummary::from_udp(f)))
+            .collect();
+        sort_flows(&mut open);
+        for f in open {
+            self.retire(f);
         }
         sort_flows(&mut self.done);
-        self.done
+        (self.done, self.limits)
     }
 }
 
@@ -522,11 +674,66 @@ mod tests {
             );
         }
         assert!(t.buffered() <= 150, "held {}", t.buffered());
-        let flows = t.finish();
+        let (flows, _) = t.finish();
         assert_eq!(flows.len(), 2);
         assert_eq!(flows[0].cap_hits, [0, 0]);
         assert_eq!(flows[1].cap_hits, [1, 0]);
         assert_eq!(flows[1].gaps[0], 1);
+    }
+
+    fn syn_flood(t: &mut FlowTable, flows: u16) {
+        let server = addr("10.0.0.1:8080");
+        for p in 0..flows {
+            let c = SocketAddr::new(addr("10.0.0.2:1").ip(), 20000 + p);
+            let f = FrameNo(u64::from(p) + 1);
+            t.tcp(
+                c,
+                server,
+                &seg(20000 + p, 0, TcpFlags::SYN, &[]),
+                f,
+                Timestamp(i64::from(p)),
+                60,
+            );
+        }
+    }
+
+    #[test]
+    fn full_table_evicts_the_least_recently_active_and_counts_it() {
+        let cfg = TableConfig {
+            max_flows: 32,
+            ..TableConfig::default()
+        };
+        let mut t = FlowTable::new(cfg);
+        syn_flood(&mut t, 100);
+        assert!(t.open_flows() <= 32);
+        let (flows, limits) = t.finish();
+        assert_eq!(flows.len(), 100);
+        let evicted: Vec<&FlowSummary> = flows.iter().filter(|f| f.evicted).collect();
+        assert_eq!(limits.flows_evicted, evicted.len() as u64);
+        assert!(evicted.len() >= 68, "{}", evicted.len());
+        // The oldest went first; the newest stayed to the end.
+        assert!(flows[0].evicted && !flows[99].evicted);
+        assert!(evicted.iter().all(|f| f.partial()));
+        assert_eq!(limits.partial_flows, limits.flows_evicted);
+    }
+
+    #[test]
+    fn records_past_the_cap_are_counted_not_kept() {
+        let cfg = TableConfig {
+            max_records: 10,
+            ..TableConfig::default()
+        };
+        let mut t = FlowTable::new(cfg);
+        syn_flood(&mut t, 25);
+        let (flows, limits) = t.finish();
+        assert_eq!(flows.len(), 10);
+        // The earliest flows are the ones kept.
+        assert_eq!(flows[0].first_frame, FrameNo(1));
+        assert_eq!(limits.flows_summarized, 15);
+        let agg = limits.summarized.unwrap();
+        assert_eq!((agg.flows, agg.tcp, agg.packets), (15, 15, 15));
+        assert_eq!(agg.states.get("S0"), Some(&15));
+        assert_eq!((agg.first_frame, agg.last_frame), (Some(11), Some(25)));
     }
 
     #[test]
@@ -552,7 +759,7 @@ mod tests {
             Timestamp(2),
             60,
         );
-        let flows = t.finish();
+        let (flows, _) = t.finish();
         assert_eq!(flows.len(), 2);
         assert_eq!(flows[0].state, ConnState::REJ);
         assert_eq!(flows[1].state, ConnState::S0);

@@ -263,10 +263,29 @@ impl Head {
     }
 }
 
-/// A header value as bounded, lossy text.
+/// A header value as bounded, lossy text, ending at the first control character.
+///
+/// A field value never holds control characters other than HTAB (RFC 9110 5.5); one
+/// that does is a damaged line ending, and what follows it is the next header — which
+/// may be `Proxy-Authorization` — so it is not kept. Obsolete line folding (RFC 9112
+/// 5.2) is unfolded first.
 fn text(v: &[u8]) -> String {
     let s = String::from_utf8_lossy(v);
-    let s = s.trim();
+    let unfolded;
+    let s = if s.contains('\n') {
+        unfolded = s
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ")
+            .replace("\n ", " ");
+        unfolded.as_str()
+    } else {
+        &s
+    };
+    let s = s
+        .split(|c: char| c.is_control() && c != '\t')
+        .next()
+        .unwrap_or("")
+        .trim();
     if s.chars().count() > MAX_VALUE_CHARS {
         s.chars().take(MAX_VALUE_CHARS).collect()
     } else {
@@ -1068,6 +1087,31 @@ fn add_param(c: &mut Challenge, name: &str, value: &str) {
     }
 }
 
+/// Authentication schemes whose name is safe to print (IANA HTTP Authentication Scheme
+/// Registry, plus the common API-key styles). Anything else in the scheme position may
+/// be the secret itself: `Authorization: sk-...` with no scheme, or a corrupted
+/// `Bearer` whose space is gone.
+const KNOWN_SCHEMES: &[&str] = &[
+    "Basic",
+    "Bearer",
+    "Digest",
+    "DPoP",
+    "HOBA",
+    "Mutual",
+    "Negotiate",
+    "NTLM",
+    "Kerberos",
+    "OAuth",
+    "PrivateToken",
+    "SCRAM-SHA-1",
+    "SCRAM-SHA-256",
+    "vapid",
+    "AWS4-HMAC-SHA256",
+    "Token",
+    "ApiKey",
+    "Concealed",
+];
+
 /// Parses one `Proxy-Authorization` / `Authorization` value: scheme and identity only.
 pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
     let value = value.trim();
@@ -1075,6 +1119,18 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
         Some((s, r)) => (s, r.trim()),
         None => (value, ""),
     };
+    if !KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(scheme)) {
+        // Not a scheme we know: the whole value is treated as a token.
+        return Credentials {
+            header,
+            scheme: "unknown".to_string(),
+            user: None,
+            token_masked: Some(mask_key(value)),
+            ntlm: None,
+            kerberos: false,
+            malformed: true,
+        };
+    }
     let mut c = Credentials {
         header,
         scheme: scheme.to_string(),
@@ -1243,6 +1299,39 @@ mod tests {
         let c = parse_credentials(AuthHeader::Authorization, "Basic  dGVzdDoxOjM0");
         assert_eq!(c.user.as_deref(), Some("test"));
         assert!(!format!("{c:?}").contains("1:34"));
+    }
+
+    #[test]
+    fn header_value_stops_at_a_damaged_line_end() {
+        // Found by tests/secrets.rs: a corrupted '\n' merged the next header, a Basic
+        // credential, into the kept Host value.
+        let v = text(b"api.example.com:443\r\x04Proxy-Authorization: Basic Ym9iOlBhNTU=");
+        assert_eq!(v, "api.example.com:443");
+        assert_eq!(
+            text(b"Basic realm=\"a\",\r\n\tcharset=\"UTF-8\""),
+            "Basic realm=\"a\", charset=\"UTF-8\""
+        );
+        assert_eq!(text(b"a\tb"), "a\tb");
+    }
+
+    #[test]
+    fn unknown_scheme_is_masked_not_printed() {
+        // Found by tests/secrets.rs: a corrupted byte in place of the space after
+        // `Bearer` made the whole token the "scheme", printed as is.
+        for v in [
+            "Bearer\u{fffd}sk-lab-master-0000",
+            "sk-lab-master-0000",
+            "Bearer.sk-lab-master-0000 x",
+        ] {
+            let c = parse_credentials(AuthHeader::Authorization, v);
+            assert_eq!(c.scheme, "unknown", "{v}");
+            assert!(c.malformed);
+            let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap());
+            assert!(!shown.contains("sk-lab-master-0000"), "{shown}");
+        }
+        let c = parse_credentials(AuthHeader::Authorization, "bearer sk-lab-master-0000");
+        assert_eq!(c.scheme, "bearer");
+        assert!(!format!("{c:?}").contains("master-0000"));
     }
 
     #[test]

@@ -171,6 +171,16 @@ pub enum HandshakeOutcome {
 }
 
 /// Facts of one TLS connection.
+/// Serializes registry numbers as 4-digit lower-case hex strings (`"c02f"`).
+fn hex_list<S: serde::Serializer>(v: &[u16], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeSeq;
+    let mut seq = s.serialize_seq(Some(v.len()))?;
+    for x in v {
+        seq.serialize_element(&format!("{x:04x}"))?;
+    }
+    seq.end()
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TlsFacts {
     /// Negotiated version (`TLSv1.3`...), from supported_versions when present.
@@ -190,12 +200,13 @@ pub struct TlsFacts {
     /// ALPN protocol chosen by the server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_alpn: Option<String>,
-    /// Cipher suites offered, 4-digit hex in order (GREASE included, as sent).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub cipher_suites: Vec<String>,
-    /// Extension types offered, 4-digit hex in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub extensions: Vec<String>,
+    /// Cipher suites offered, in order (GREASE included, as sent); JSON: 4-digit hex.
+    /// Kept as numbers: a browser offers dozens, and every finished flow keeps them.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "hex_list")]
+    pub cipher_suites: Vec<u16>,
+    /// Extension types offered, in order; JSON: 4-digit hex.
+    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "hex_list")]
+    pub extensions: Vec<u16>,
     /// Negotiated cipher suite (IANA name, or hex).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher: Option<String>,
@@ -908,8 +919,8 @@ impl TlsDecoder {
             .iter()
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect();
-        f.cipher_suites = ciphers.iter().map(|c| format!("{c:04x}")).collect();
-        f.extensions = ext_ids.iter().map(|e| format!("{e:04x}")).collect();
+        f.cipher_suites = ciphers.to_vec();
+        f.extensions = ext_ids.to_vec();
     }
 
     fn on_server_hello(&mut self, msg: &[u8], frame: FrameNo) {

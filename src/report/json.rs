@@ -43,6 +43,9 @@ pub struct Input<'a> {
     pub time_span: Option<TimeSpan>,
     /// True when any file ended inside a record.
     pub truncated: bool,
+    /// True when a memory cap changed what was analysed in any file (see each file's
+    /// `limits`: flows evicted, partial or only summarized).
+    pub partial: bool,
 }
 
 #[derive(Serialize)]
@@ -115,8 +118,13 @@ pub struct Flow<'a> {
     pub gap_bytes: Pair,
     /// Bytes cut by the capture's snap length (not network loss).
     pub snaplen_cut_bytes: Pair,
-    /// True when a buffer cap was hit and some payload was not analysed.
+    /// True when a buffer cap was hit or the flow was evicted from a full flow table,
+    /// and some of it was not analysed.
     pub partial: bool,
+    /// Holes given up because a buffer cap was reached.
+    pub cap_hits: Pair,
+    /// Finished early because `--max-flows` flows were open.
+    pub evicted: bool,
     pub rst: Option<Rst>,
     pub icmp_unreachable: Option<IcmpUnreachable>,
     /// Wireshark display filter selecting this flow's packets.
@@ -153,7 +161,9 @@ pub fn flow<'a>(id: usize, file: &'a str, f: &'a FlowSummary) -> Flow<'a> {
         gaps: f.gaps.into(),
         gap_bytes: f.gap_bytes.into(),
         snaplen_cut_bytes: f.snaplen_bytes.into(),
-        partial: f.cap_hits.iter().any(|n| *n > 0),
+        partial: f.partial(),
+        cap_hits: f.cap_hits.into(),
+        evicted: f.evicted,
         rst: f.rst.map(|(d, fr)| Rst {
             from: d.sender(),
             frame: fr.0,
@@ -212,6 +222,7 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
                 _ => None,
             },
             truncated: r.captures.iter().any(|c| c.input.truncated.is_some()),
+            partial: r.captures.iter().any(|c| c.input.limits.any()),
         },
         summary: r.summary,
         findings: r.findings,

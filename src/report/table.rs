@@ -66,6 +66,9 @@ pub fn notes(f: &FlowSummary) -> String {
     if f.cap_hits.iter().any(|c| *c > 0) {
         n.push("analysis partial (buffer cap)".into());
     }
+    if f.evicted {
+        n.push("analysis partial (evicted: flow table full)".into());
+    }
     n.join("; ")
 }
 
@@ -332,6 +335,14 @@ pub fn write_styled(
                 out,
                 "note: {} frame(s) too short or malformed to decode",
                 d.undecodable
+            )?;
+        }
+        let l = &i.limits;
+        if l.any() {
+            writeln!(
+                out,
+                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records)",
+                l.flows_evicted, l.buffer_cap_hits, l.partial_flows, l.flows_summarized
             )?;
         }
         if d.ip_fragments > 0 {

@@ -3,6 +3,7 @@
 use super::{Ctx, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::flows::Transport;
+use crate::decode::tcp::ConnState;
 
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;
@@ -24,12 +25,24 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         for h in &f.app.http {
             // A request the server answered with a reset is `resets`' finding.
             let reset_by_server = matches!(f.rst, Some((crate::model::Dir::ToClient, _)));
-            if h.method.is_some() && h.status.is_none() && !h.tunnel && !reset_by_server {
+            let asked = h.request_ts.unwrap_or(f.first_ts);
+            // On a connection still open (capture stopped, or live) the request may
+            // simply not be answered yet: judge it against "now" and the stall limit.
+            let still_open = matches!(f.state, ConnState::S1 | ConnState::OTH);
+            let waited = if still_open {
+                let now = ctx
+                    .cfg
+                    .now
+                    .or(ctx.capture.input.last_ts)
+                    .unwrap_or(f.last_ts);
+                now.secs_since(asked).max(0.0)
+            } else {
+                f.last_ts.secs_since(asked).max(0.0)
+            };
+            let stalled = !still_open || waited >= ctx.cfg.stall_secs;
+            if h.method.is_some() && h.status.is_none() && !h.tunnel && !reset_by_server && stalled
+            {
                 let frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
-                let waited = f
-                    .last_ts
-                    .secs_since(h.request_ts.unwrap_or(f.first_ts))
-                    .max(0.0);
                 unanswered
                     .get_or_insert_with(|| {
                         Finding::new(

@@ -1,0 +1,449 @@
+//! Secrets canaries: captures and GENERATED streams that carry known passwords, NTLM
+//! responses, bearer tokens, API keys and cookies. Each test first proves the canary
+//! is in the input (raw or in the encoding the protocol uses), then runs every output
+//! format and error path (complete, cut short, corrupted) and asserts the canary
+//! appears nowhere: raw, base64, hex (lower and upper case), URL-encoded or JSON-escaped.
+//! The decoded facts' `Debug` output is checked too.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use trafficdoc::model::{Dir, FrameNo, Timestamp};
+use trafficdoc::protocols::StreamDecoder;
+
+/// Every form in which a secret could leak into text output.
+fn leak_forms(secret: &[u8]) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Ok(s) = std::str::from_utf8(secret) {
+        v.push(s.to_string());
+        // JSON escaping of quotes and backslashes.
+        v.push(
+            serde_json::to_string(s)
+                .unwrap()
+                .trim_matches('"')
+                .to_string(),
+        );
+    }
+    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
+    v.push(hex.clone());
+    v.push(hex.to_uppercase());
+    // base64 at each of the three alignments: the stable middle of the encoding of
+    // the secret after 0, 1 or 2 other bytes.
+    for pad in 0..3 {
+        let mut b = vec![b'x'; pad];
+        b.extend_from_slice(secret);
+        let e = STANDARD.encode(&b);
+        let skip = if pad == 0 { 0 } else { 4 };
+        let keep = (secret.len() * 4 / 3).saturating_sub(4);
+        if keep >= 6 {
+            v.push(e.chars().skip(skip).take(keep).collect());
+        }
+    }
+    v.push(URL_SAFE_NO_PAD.encode(secret));
+    // URL encoding, upper and lower case escapes, and '+' for spaces.
+    let url = |lower: bool| -> String {
+        secret
+            .iter()
+            .map(|&b| {
+                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                    (b as char).to_string()
+                } else if lower {
+                    format!("%{b:02x}")
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect()
+    };
+    v.push(url(false));
+    v.push(url(true));
+    v.sort();
+    v.dedup();
+    v.retain(|f| f.len() >= 6);
+    v
+}
+
+fn assert_no_leak(text: &str, secret: &[u8], what: &str) {
+    for form in leak_forms(secret) {
+        if let Some(at) = text.find(&form) {
+            let ctx: String = text[at.saturating_sub(300)..]
+                .chars()
+                .take(300 + form.len() + 100)
+                .collect();
+            panic!(
+                "{what}: secret {:?} leaked as {form:?} in:\n{ctx}",
+                String::from_utf8_lossy(secret)
+            );
+        }
+    }
+}
+
+/// Is the canary in the capture: raw, URL-encoded, or inside a base64 token?
+fn in_capture(bytes: &[u8], secret: &[u8]) -> bool {
+    let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|w| w == needle);
+    if has(bytes, secret) {
+        return true;
+    }
+    for form in leak_forms(secret) {
+        if has(bytes, form.as_bytes()) {
+            return true;
+        }
+    }
+    // Basic credentials: base64 of `user:password` in a header.
+    let mut token = Vec::new();
+    for &b in bytes.iter().chain(std::iter::once(&b' ')) {
+        if b.is_ascii_alphanumeric() || b == b'+' || b == b'/' || b == b'=' {
+            token.push(b);
+            continue;
+        }
+        if token.len() >= 8
+            && let Ok(d) = STANDARD.decode(&token)
+            && has(&d, secret)
+        {
+            return true;
+        }
+        token.clear();
+    }
+    false
+}
+
+/// Runs every output format on the capture, on copies cut short inside records, and
+/// on corrupted copies; returns everything printed.
+fn all_outputs(cap: &Path) -> String {
+    let bytes = std::fs::read(cap).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut variants: Vec<PathBuf> = vec![cap.to_path_buf()];
+    // Cut short at eight places (error path: exit 3 and its warning).
+    for k in 1..=8 {
+        let p = dir.path().join(format!(
+            "cut{k}-{}",
+            cap.file_name().unwrap().to_str().unwrap()
+        ));
+        std::fs::write(&p, &bytes[..bytes.len() * k / 9]).unwrap();
+        variants.push(p);
+    }
+    // Corrupted: decoders' notes on malformed input must not quote secrets either.
+    let mut x = 0x1234_5678_9abc_def1u64;
+    for k in 0..24 {
+        let mut b = bytes.clone();
+        for _ in 0..(b.len() / 200).max(1) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let i = 24 + (x as usize) % (b.len() - 24);
+            b[i] = (x >> 32) as u8;
+        }
+        let p = dir.path().join(format!(
+            "bad{k}-{}",
+            cap.file_name().unwrap().to_str().unwrap()
+        ));
+        std::fs::write(&p, &b).unwrap();
+        variants.push(p);
+    }
+    let mut out = String::new();
+    for v in &variants {
+        let p = v.to_str().unwrap();
+        for fmt in ["table", "json"] {
+            let r = run(&["analyze", "--format", fmt, p]);
+            out.push_str(&r.stdout);
+            out.push_str(&r.stderr);
+        }
+    }
+    // Several files at once, one of them missing (exit 2 path).
+    let missing = dir.path().join("missing.pcap");
+    let r = run(&[
+        "analyze",
+        "--format",
+        "json",
+        cap.to_str().unwrap(),
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 2);
+    out.push_str(&r.stdout);
+    out.push_str(&r.stderr);
+    out
+}
+
+fn check_capture(cap: &Path, secrets: &[&[u8]]) {
+    let bytes = std::fs::read(cap).unwrap();
+    for s in secrets {
+        assert!(
+            in_capture(&bytes, s),
+            "{}: canary {:?} is not in the capture: the test would prove nothing",
+            cap.display(),
+            String::from_utf8_lossy(s)
+        );
+    }
+    let out = all_outputs(cap);
+    assert!(out.len() > 1000, "{}: little output", cap.display());
+    for s in secrets {
+        assert_no_leak(&out, s, &cap.display().to_string());
+    }
+}
+
+#[test]
+fn fixture_secrets_never_printed() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
+    let mut checked = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.to_str().unwrap().to_string();
+        let Some(cap) = name.strip_suffix(".expected.json") else {
+            continue;
+        };
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        let secrets: Vec<String> = v["facts"]["secrets_present"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect();
+        if secrets.is_empty() {
+            continue;
+        }
+        let refs: Vec<&[u8]> = secrets.iter().map(|s| s.as_bytes()).collect();
+        check_capture(Path::new(cap), &refs);
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} fixtures carry secrets");
+}
+
+#[test]
+fn corpus_basic_auth_password_with_colon_never_printed() {
+    // Basic credentials `test:1:34`: the password itself holds a ':'.
+    check_capture(
+        &corpus_file("zeek/http/basic-auth-with-colon.pcap"),
+        &[b"test:1:34"],
+    );
+}
+
+#[test]
+fn corpus_cookie_values_never_printed() {
+    check_capture(
+        &corpus_file("ja4/http1-with-cookies.pcapng"),
+        &[
+            b"yummy_cookie=choco",
+            b"tasty_cookie=strawberry",
+            b"strawberry",
+        ],
+    );
+}
+
+// ---- GENERATED streams ------------------------------------------------------------
+
+const BASIC_PASSWORDS: [&str; 4] = [
+    "Pa55:with:colons",
+    "p@ss w/rd%41+\"quote\"\\slash",
+    "ünïcødé-Paß-€",
+    ":leading-colon-pw",
+];
+const BEARER: &str = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnkifQ.c2lnbmF0dXJlLWNhbmFyeQ";
+const API_KEY: &str = "sk-ant-api03-CANARYcanaryCANARY-0123456789abcdef";
+const COOKIE_VALUE: &str = "sess-CANARY-7f3a9c1e";
+/// NT response of the NTLM type 3 message (NTLMv2 proof and blob): never printed.
+const NT_RESPONSE: &[u8] = b"\x8a\x17NTRESP-CANARY-bytes-\x00\x01\x02\xfe\xff-NTLMv2-blob-CANARY";
+const LM_RESPONSE: &[u8] = b"LMRESP-CANARY-0123456789";
+
+/// An NTLM type 3 (AUTHENTICATE) message for `DOMAIN\user` with the canary responses.
+fn ntlm_type3() -> Vec<u8> {
+    let domain = "CORP"
+        .encode_utf16()
+        .flat_map(|c| c.to_le_bytes())
+        .collect::<Vec<u8>>();
+    let user = "alice"
+        .encode_utf16()
+        .flat_map(|c| c.to_le_bytes())
+        .collect::<Vec<u8>>();
+    let ws = "WS01"
+        .encode_utf16()
+        .flat_map(|c| c.to_le_bytes())
+        .collect::<Vec<u8>>();
+    let fields: [&[u8]; 6] = [LM_RESPONSE, NT_RESPONSE, &domain, &user, &ws, b""];
+    let mut m = b"NTLMSSP\0".to_vec();
+    m.extend_from_slice(&3u32.to_le_bytes());
+    let mut off = 8 + 4 + 6 * 8 + 4;
+    let mut payload = Vec::new();
+    for f in fields {
+        m.extend_from_slice(&(f.len() as u16).to_le_bytes());
+        m.extend_from_slice(&(f.len() as u16).to_le_bytes());
+        m.extend_from_slice(&(off as u32).to_le_bytes());
+        off += f.len();
+        payload.extend_from_slice(f);
+    }
+    m.extend_from_slice(&0xa288_8205u32.to_le_bytes());
+    m.extend_from_slice(&payload);
+    m
+}
+
+/// One generated dialogue: client bytes, server bytes, the canaries it carries.
+type Dialogue = (Vec<u8>, Vec<u8>, Vec<Vec<u8>>);
+
+fn dialogues() -> Vec<Dialogue> {
+    let mut v = Vec::new();
+    for pw in BASIC_PASSWORDS {
+        let creds = STANDARD.encode(format!("bob:{pw}"));
+        let req = format!(
+            "CONNECT api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\nProxy-Authorization: Basic {creds}\r\n\r\n"
+        );
+        let resp = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n";
+        v.push((
+            req.into_bytes(),
+            resp.as_bytes().to_vec(),
+            vec![pw.as_bytes().to_vec(), format!("bob:{pw}").into_bytes()],
+        ));
+    }
+    let t3 = STANDARD.encode(ntlm_type3());
+    let req = format!(
+        "GET http://intranet.example/ HTTP/1.1\r\nHost: intranet.example\r\nProxy-Authorization: NTLM {t3}\r\n\r\n"
+    );
+    let resp = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    v.push((
+        req.into_bytes(),
+        resp.as_bytes().to_vec(),
+        vec![NT_RESPONSE.to_vec(), LM_RESPONSE.to_vec(), t3.into_bytes()],
+    ));
+    let req = format!(
+        "POST http://api.example.com/v1/messages HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer {BEARER}\r\nx-api-key: {API_KEY}\r\nCookie: session={COOKIE_VALUE}; theme=dark\r\nContent-Length: 2\r\n\r\n{{}}"
+    );
+    let resp = format!(
+        "HTTP/1.1 401 Unauthorized\r\nSet-Cookie: session={COOKIE_VALUE}; HttpOnly\r\nContent-Type: application/json\r\nContent-Length: 80\r\n\r\n{{\"error\":{{\"message\":\"invalid x-api-key {API_KEY}\"}}}}"
+    );
+    let n = resp.len();
+    // Fix the declared body length to the real one.
+    let body_len = n - resp.find("\r\n\r\n").unwrap() - 4;
+    let resp = resp.replace("Content-Length: 80", &format!("Content-Length: {body_len}"));
+    v.push((
+        req.into_bytes(),
+        resp.into_bytes(),
+        vec![
+            BEARER.as_bytes().to_vec(),
+            API_KEY.as_bytes().to_vec(),
+            COOKIE_VALUE.as_bytes().to_vec(),
+        ],
+    ));
+    v
+}
+
+#[test]
+fn generated_streams_decoded_facts_never_hold_secrets() {
+    for (i, (req, resp, canaries)) in dialogues().into_iter().enumerate() {
+        for c in &canaries {
+            let both = [req.as_slice(), resp.as_slice()].concat();
+            assert!(
+                in_capture(&both, c),
+                "dialogue {i}: canary not in the input"
+            );
+        }
+        // Whole, and in 7-byte pieces (headers split across segments).
+        for piece in [usize::MAX, 7] {
+            let mut d = StreamDecoder::new(40000, 3128);
+            let mut frame = 0;
+            for (dir, bytes) in [(Dir::ToServer, &req), (Dir::ToClient, &resp)] {
+                for chunk in bytes.chunks(piece.min(bytes.len()).max(1)) {
+                    frame += 1;
+                    d.on_data(dir, chunk, FrameNo(frame), Timestamp(frame as i64));
+                }
+            }
+            let facts = d.finish();
+            assert_eq!(facts.http.len(), 1, "dialogue {i}: not decoded: {facts:?}");
+            let text = format!(
+                "{facts:?}\n{:#?}\n{}\n{}",
+                facts,
+                serde_json::to_string(&facts).unwrap(),
+                trafficdoc::protocols::summary(&facts)
+            );
+            for c in &canaries {
+                assert_no_leak(&text, c, &format!("dialogue {i}, pieces of {piece}"));
+            }
+        }
+    }
+}
+
+/// A GENERATED pcap: each dialogue on its own TCP connection to the proxy.
+fn dialogues_pcap() -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    f.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]);
+    let mut ts = 0u32;
+    let mut frame =
+        |f: &mut Vec<u8>, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, p: &[u8]| {
+            ts += 1;
+            let len = 54 + p.len();
+            f.extend_from_slice(&1_700_000_000u32.to_le_bytes());
+            f.extend_from_slice(&(ts * 1000).to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            f.extend_from_slice(&(len as u32).to_le_bytes());
+            f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
+            let (src, dst) = if dport == 3128 {
+                ([10, 0, 0, 2], [10, 0, 0, 1])
+            } else {
+                ([10, 0, 0, 1], [10, 0, 0, 2])
+            };
+            f.extend_from_slice(&[0x45, 0]);
+            f.extend_from_slice(&((40 + p.len()) as u16).to_be_bytes());
+            f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+            f.extend_from_slice(&src);
+            f.extend_from_slice(&dst);
+            f.extend_from_slice(&sport.to_be_bytes());
+            f.extend_from_slice(&dport.to_be_bytes());
+            f.extend_from_slice(&seq.to_be_bytes());
+            f.extend_from_slice(&ack.to_be_bytes());
+            f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+            f.extend_from_slice(p);
+        };
+    for (i, (req, resp, _)) in dialogues().into_iter().enumerate() {
+        let cport = 40000 + i as u16;
+        let (c, s) = (1000u32, 9000u32);
+        frame(&mut f, cport, 3128, c, 0, 0x02, &[]);
+        frame(&mut f, 3128, cport, s, c + 1, 0x12, &[]);
+        frame(&mut f, cport, 3128, c + 1, s + 1, 0x10, &[]);
+        let mut off = 0;
+        for chunk in req.chunks(1400) {
+            frame(&mut f, cport, 3128, c + 1 + off, s + 1, 0x18, chunk);
+            off += chunk.len() as u32;
+        }
+        let cend = c + 1 + off;
+        let mut off = 0;
+        for chunk in resp.chunks(1400) {
+            frame(&mut f, 3128, cport, s + 1 + off, cend, 0x18, chunk);
+            off += chunk.len() as u32;
+        }
+        let send = s + 1 + off;
+        frame(&mut f, cport, 3128, cend, send, 0x11, &[]);
+        frame(&mut f, 3128, cport, send, cend + 1, 0x11, &[]);
+        frame(&mut f, cport, 3128, cend + 1, send + 1, 0x10, &[]);
+    }
+    f
+}
+
+#[test]
+fn generated_capture_secrets_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("generated-secrets.pcap");
+    std::fs::write(&p, dialogues_pcap()).unwrap();
+    // The capture decodes: every dialogue is an HTTP flow.
+    let v = analyze_json(&p);
+    let http = flows(&v).iter().filter(|f| f["protocol"] == "http").count();
+    assert_eq!(http, dialogues().len(), "{v:#}");
+    let canaries: Vec<Vec<u8>> = dialogues().into_iter().flat_map(|d| d.2).collect();
+    let refs: Vec<&[u8]> = canaries.iter().map(|c| c.as_slice()).collect();
+    check_capture(&p, &refs);
+}
+
+#[test]
+fn leak_forms_cover_the_encodings() {
+    let f = leak_forms(b"p@ss:w/rd!");
+    assert!(f.contains(&"p@ss:w/rd!".to_string()));
+    assert!(f.contains(&"p%40ss%3Aw%2Frd%21".to_string()));
+    assert!(f.contains(&"p%40ss%3aw%2frd%21".to_string()));
+    assert!(f.contains(&"704073733a772f726421".to_string()));
+    assert!(f.contains(&"704073733A772F726421".to_string()));
+    // A base64 form is found inside the encoding of a longer credential.
+    let enc = STANDARD.encode("user:p@ss:w/rd!");
+    assert!(f.iter().any(|x| enc.contains(x.as_str())), "{f:?} vs {enc}");
+}
