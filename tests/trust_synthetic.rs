@@ -526,7 +526,7 @@ fn fixture_trust_acme_ca_would_trust_the_intercepted_chain() {
 }
 
 #[test]
-fn fixture_tls13_refusal_borrows_the_chain_seen_for_the_same_name() {
+fn fixture_tls13_refusal_without_a_chain_gives_no_verdict() {
     // TLS 1.3 hides the certificate; the capture has no chain at all, so the
     // verdict cannot be given and the finding does not pretend one.
     let (_, out, _) = run_cli(&[
@@ -541,12 +541,19 @@ fn fixture_tls13_refusal_borrows_the_chain_seen_for_the_same_name() {
 
 #[test]
 fn fixture_export_certs_from_the_wire() {
+    let cap = fixture("s3-ssl-inspection-trusted.pcap");
+    let (_, out, _) = run_cli(&["analyze", "--format", "json", &cap]);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let sha = v["summary"]["chains"][0]["sha256"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let (_, out, _) = run_cli(&[
         "analyze",
         "--export-certs",
         dir.path().to_str().unwrap(),
-        &fixture("s3-ssl-inspection-trusted.pcap"),
+        &cap,
     ]);
     // mitmproxy sends only the leaf: one chain file, no CA file.
     let names: Vec<String> = std::fs::read_dir(dir.path())
@@ -555,13 +562,29 @@ fn fixture_export_certs_from_the_wire() {
         .collect();
     assert_eq!(
         names,
-        vec!["api.anthropic.com-55989b8a1bcd.pem".to_string()],
+        vec![format!("api.anthropic.com-{}.pem", &sha[..12])],
         "{out}"
     );
     let text = std::fs::read_to_string(dir.path().join(&names[0])).unwrap();
-    assert!(text.contains(
-        "# SHA-256 Fingerprint: 55:98:9B:8A:1B:CD:0F:40:52:A5:F1:95:F0:98:72:4B:EB:E4:08:8B:65:43:3C:35:E1:A6:62:54:2C:80:5B:0A"
-    ));
+    let colon: Vec<String> = sha
+        .as_bytes()
+        .chunks(2)
+        .map(|c| String::from_utf8_lossy(c).to_ascii_uppercase())
+        .collect();
+    assert!(text.contains(&format!("# SHA-256 Fingerprint: {}", colon.join(":"))));
+    assert!(
+        text.contains("# Issuer:  CN=Acme Corp SSL Inspection CA"),
+        "{text}"
+    );
+    // openssl agrees on the fingerprint, when it is installed.
+    if let Ok(o) = std::process::Command::new("openssl")
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in"])
+        .arg(dir.path().join(&names[0]))
+        .output()
+    {
+        let line = String::from_utf8_lossy(&o.stdout).to_ascii_uppercase();
+        assert!(line.contains(&colon.join(":")), "{line}");
+    }
 }
 
 #[test]
