@@ -196,3 +196,35 @@ fn capture_takes_the_same_diagnosis_flags() {
     assert!(cfg.is_internal_name("wiki.acme.net"));
     assert_eq!((cfg.gateway_port, cfg.slow_ms), (4001, 5000));
 }
+
+/// Runs the binary on a pseudo-terminal (util-linux `script`), `None` without one.
+fn on_a_tty(no_color: Option<&str>) -> Option<String> {
+    let cmd = format!(
+        "{} analyze {}",
+        env!("CARGO_BIN_EXE_trafficdoc"),
+        fixture("s5-gateway-slow.pcap")
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &cmd, "/dev/null"]).env("TERM", "xterm");
+    match no_color {
+        Some(v) => c.env("NO_COLOR", v),
+        None => c.env_remove("NO_COLOR"),
+    };
+    let out = c.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn colour_on_a_terminal_unless_no_color() {
+    let Some(tty) = on_a_tty(None) else {
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    };
+    assert!(tty.contains("\x1b[1;31mERROR"), "{tty}");
+    for v in ["", "1"] {
+        let plain = on_a_tty(Some(v)).unwrap();
+        assert!(!plain.contains('\x1b'), "NO_COLOR={v:?}: {plain}");
+    }
+}
