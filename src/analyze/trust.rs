@@ -53,7 +53,12 @@ pub enum BundleError {
 impl Bundle {
     /// Reads every certificate of a PEM file as a trust anchor.
     pub fn from_pem_file(path: &Path) -> Result<Bundle, BundleError> {
-        let p = path.display().to_string();
+        // Absolute, so the `export NODE_EXTRA_CA_CERTS=...` remedies work from any
+        // directory.
+        let p = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
         let bytes = std::fs::read(path).map_err(|e| BundleError::Read {
             path: p.clone(),
             reason: e.to_string(),

@@ -238,68 +238,60 @@ pub fn trust_line(chain: &Chain) -> String {
 pub fn trust_advice(chain: &Chain) -> (String, Option<String>) {
     let moz = chain.verdict("mozilla").map(|v| v.trusted);
     let sys = chain.verdict("system");
+    let mut note = String::new();
+    let mut step = None;
     if let Some(v) = chain.verdict("ca_file") {
         let path = v.path.clone().unwrap_or_default();
         let name = std::path::Path::new(&path)
             .file_name()
             .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
         if v.trusted {
-            return (
-                format!(
-                    " Your {name} would trust this chain: point NODE_EXTRA_CA_CERTS / \
-                     REQUESTS_CA_BUNDLE / SSL_CERT_FILE at it."
-                ),
-                Some(format!(
-                    "Your {name} would trust this chain: `export NODE_EXTRA_CA_CERTS={path}` \
-                     (Node adds it to its roots); `export REQUESTS_CA_BUNDLE={path}` (Python \
-                     requests) and `export SSL_CERT_FILE={path}` (OpenSSL-based tools) replace \
-                     the roots, so for those the file must also hold the public roots (append \
-                     it to a copy of the system bundle). Then install it system-wide as step 3.2 says."
-                )),
-            );
-        }
-        return (
-            format!(
+            note.push_str(&format!(
+                " Your {name} would trust this chain: point NODE_EXTRA_CA_CERTS / \
+                 REQUESTS_CA_BUNDLE / SSL_CERT_FILE at it."
+            ));
+            step = Some(format!(
+                "Your {name} would trust this chain: `export NODE_EXTRA_CA_CERTS={path}` \
+                 (Node adds it to its roots); `export REQUESTS_CA_BUNDLE={path}` (Python \
+                 requests) and `export SSL_CERT_FILE={path}` (OpenSSL-based tools) replace \
+                 the roots, so for those the file must also hold the public roots (append \
+                 it to a copy of the system bundle). Then install it system-wide as step 3.2 says."
+            ));
+        } else {
+            note.push_str(&format!(
                 " Your {name} would not trust this chain: {}.",
                 v.reason.as_deref().unwrap_or("refused")
-            ),
-            None,
-        );
+            ));
+        }
     }
     match (moz, sys) {
         (Some(false), Some(s)) if s.trusted => {
             let path = s.path.clone().unwrap_or_default();
-            (
-                format!(
-                    " This machine's system store ({path}) trusts the inspection CA but \
-                     Mozilla's roots, which Node's bundled store and Python's certifi \
-                     carry, do not: curl and system tools work while Node and Python \
-                     requests fail."
-                ),
-                Some(format!(
-                    "The OS already trusts this CA; tell Node and Python to use the system \
-                     store: `export NODE_EXTRA_CA_CERTS={path}` and `export \
-                     REQUESTS_CA_BUNDLE={path}` (both in your shell profile)."
-                )),
-            )
+            note.push_str(&format!(
+                " This machine's system store ({path}) trusts the inspection CA but \
+                 Mozilla's roots, which Node's bundled store and Python's certifi \
+                 carry, do not: curl and system tools work while Node and Python \
+                 requests fail."
+            ));
+            step.get_or_insert(format!(
+                "The OS already trusts this CA; tell Node and Python to use the system \
+                 store: `export NODE_EXTRA_CA_CERTS={path}` and `export \
+                 REQUESTS_CA_BUNDLE={path}` (both in your shell profile)."
+            ));
         }
-        (Some(false), Some(s)) => (
-            format!(
-                " Neither Mozilla's roots (Node, certifi) nor this machine's system store \
-                 ({}) trust it: the inspection CA is not installed yet.",
-                s.path.as_deref().unwrap_or("?")
-            ),
-            None,
-        ),
-        (Some(false), None) => (
+        (Some(false), Some(s)) => note.push_str(&format!(
+            " Neither Mozilla's roots (Node, certifi) nor this machine's system store \
+             ({}) trust it: the inspection CA is not installed yet.",
+            s.path.as_deref().unwrap_or("?")
+        )),
+        (Some(false), None) => note.push_str(
             " Mozilla's public roots (what Node's bundled store and Python's certifi \
              carry) do not trust it; `--system-store` tells whether this machine's OS \
-             store does."
-                .to_string(),
-            None,
+             store does.",
         ),
-        _ => (String::new(), None),
+        _ => {}
     }
+    (note, step)
 }
 
 const CERT_ALERTS: &[&str] = &[
@@ -412,12 +404,16 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     f,
                     frames,
                     format!(
-                        "client alert fatal {d} in frame {} after {}{}",
+                        "client alert fatal {d} in frame {} after {}{}{}",
                         a.frame,
                         a.after.unwrap_or("?"),
                         issuer
                             .as_deref()
                             .map(|i| format!("; issuer \"{i}\""))
+                            .unwrap_or_default(),
+                        chain
+                            .filter(|ch| !ch.trusted_by.is_empty() && ch.flows.contains(&id))
+                            .map(|ch| format!("; {}", trust_line(ch)))
                             .unwrap_or_default()
                     ),
                     None,
