@@ -294,8 +294,15 @@ pub fn end_to_end(data: &[u8]) {
         return;
     };
     let captures = [c];
+    // The rules see every capture too: they must not panic on what the decoders made
+    // of arbitrary bytes.
+    let acfg = trafficdoc::analyze::Config::default();
+    let findings = trafficdoc::analyze::analyze(&captures, &acfg);
+    let summary = trafficdoc::analyze::summary::summarize(&captures, &findings, &acfg);
     let r = Report {
         captures: &captures,
+        findings: &findings,
+        summary: &summary,
     };
     let j = report::json::build(&r);
     let text = serde_json::to_string_pretty(&j).unwrap();

@@ -16,6 +16,7 @@ use crate::decode::tcp::conn::ConnState;
 use crate::decode::tcp::{Limits, TcpConn};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::dns::DnsTracker;
+use crate::protocols::x509::CertInfo;
 use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -213,7 +214,8 @@ impl TableLimits {
 
 impl FlowSummary {
     pub(crate) fn from_tcp(mut c: TcpConn) -> FlowSummary {
-        c.finish_streams();
+        c.conclude();
+        let app = c.facts.take().unwrap_or_default();
         let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
         let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
             (Some(a), Some(b)) if b < a => Some((Dir::ToClient, b)),
@@ -246,7 +248,7 @@ impl FlowSummary {
             rst,
             rtt: c.rtt(),
             unreachable: c.unreachable,
-            app: c.decoder.finish(),
+            app,
             evicted: false,
         }
     }
@@ -341,7 +343,12 @@ pub struct FlowTable {
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
     limits: TableLimits,
+    /// One shared copy of each distinct certificate seen in a finished flow.
+    certs: FxHashMap<String, CertInfo>,
 }
+
+/// Distinct certificates remembered for sharing; past this, new ones are kept per flow.
+const MAX_SHARED_CERTS: usize = 16_384;
 
 impl FlowTable {
     pub fn new(cfg: TableConfig) -> Self {
@@ -355,11 +362,33 @@ impl FlowTable {
             last_sweep: Timestamp(i64::MIN),
             orphan_unreachables: 0,
             limits: TableLimits::default(),
+            certs: FxHashMap::default(),
+        }
+    }
+
+    /// Points every certificate of a finished flow at the one shared copy of it: the
+    /// same chain comes back on every connection to a server, and an inspecting proxy
+    /// mints one per host, so kept flows would otherwise repeat them thousands of times.
+    fn share_certificates(&mut self, f: &mut FlowSummary) {
+        let Some(t) = f.app.tls.as_mut() else {
+            return;
+        };
+        for c in t
+            .certificates
+            .iter_mut()
+            .chain(t.client_certificates.iter_mut())
+        {
+            if let Some(shared) = self.certs.get(&c.sha256) {
+                *c = shared.clone();
+            } else if self.certs.len() < MAX_SHARED_CERTS {
+                self.certs.insert(c.sha256.clone(), c.clone());
+            }
         }
     }
 
     /// Keeps a finished flow, or only counts it once `max_records` are kept.
-    fn retire(&mut self, f: FlowSummary) {
+    fn retire(&mut self, mut f: FlowSummary) {
+        self.share_certificates(&mut f);
         let l = &mut self.limits;
         l.partial_flows += u64::from(f.partial());
         l.flows_evicted += u64::from(f.evicted);

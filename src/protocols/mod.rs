@@ -87,6 +87,29 @@ enum Mode {
     Other,
 }
 
+impl AppFacts {
+    /// Gives back spare capacity: finished flows are kept for the report, and a Vec
+    /// grown by pushes holds up to twice (at first four times) what it needs.
+    pub fn shrink(&mut self) {
+        self.http.shrink_to_fit();
+        self.dns.shrink_to_fit();
+        self.notes.shrink_to_fit();
+        if let Some(t) = self.tls.as_mut() {
+            t.alerts.shrink_to_fit();
+            t.certificates.shrink_to_fit();
+            t.client_certificates.shrink_to_fit();
+            t.alpn.shrink_to_fit();
+            t.supported_versions.shrink_to_fit();
+            t.cipher_suites.shrink_to_fit();
+            t.extensions.shrink_to_fit();
+        }
+        for h in &mut self.http {
+            h.challenges.shrink_to_fit();
+            h.credentials.shrink_to_fit();
+        }
+    }
+}
+
 /// Per-connection decoder: recognises the protocol by content and dispatches.
 #[derive(Clone, Debug)]
 pub struct StreamDecoder {
@@ -224,6 +247,7 @@ impl StreamDecoder {
                 .notes
                 .extend(inner.notes.into_iter().map(|n| format!("tunnel: {n}")));
         }
+        facts.shrink();
         facts
     }
 
