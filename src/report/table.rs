@@ -120,7 +120,9 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             .unwrap_or_default();
         writeln!(out, "{}{section} {}", f.severity.as_str(), f.title)?;
         writeln!(out, "{}", wrap(&f.explanation, 80, "  ", "  "))?;
-        for e in &f.evidence {
+        // The first screen shows a few examples; JSON carries up to MAX_EVIDENCE.
+        const SHOWN: usize = 5;
+        for e in f.evidence.iter().take(SHOWN) {
             let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
             let line = format!(
                 "{}{}{}",
@@ -134,6 +136,14 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 e.seen
             );
             writeln!(out, "{}", wrap(&line, 80, "  - ", "    "))?;
+        }
+        let more = f.evidence.len().saturating_sub(SHOWN) + f.evidence_omitted;
+        if more > 0 {
+            writeln!(
+                out,
+                "  - ... and {more} more on {} flow(s) in all (--format json lists the flows)",
+                f.flows.len()
+            )?;
         }
         if let Some(first) = f.remedy.first() {
             writeln!(out, "{}", wrap(first, 80, "  next: ", "        "))?;
