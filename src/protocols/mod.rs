@@ -374,19 +374,30 @@ pub fn summary(facts: &AppFacts) -> String {
         ));
     }
     for d in facts.dns.iter().take(3) {
-        parts.push(format!(
-            "DNS {} {} → {}",
-            d.qtype.as_deref().unwrap_or("?"),
-            d.query.as_deref().unwrap_or("?"),
-            d.rcode.as_deref().unwrap_or("no response")
-        ));
+        parts.push(match (&d.query, &d.qtype) {
+            (Some(q), t) => format!(
+                "DNS {} {q} → {}",
+                t.as_deref().unwrap_or("?"),
+                d.rcode.as_deref().unwrap_or("no response")
+            ),
+            // A response nobody asked for in this capture (mDNS announcements).
+            (None, _) if d.answered => format!(
+                "DNS response without a query{}",
+                d.answers
+                    .first()
+                    .map(|a| format!(" ({a})"))
+                    .unwrap_or_default()
+            ),
+            (None, _) => "DNS message without a question".to_string(),
+        });
     }
     if let Some(t) = &facts.tls {
         parts.push(tls_summary(t));
     }
     if parts.is_empty() {
         return match facts.protocol {
-            AppProtocol::Unknown => "no payload".to_string(),
+            // Nothing to say: the state column tells what happened (REJ, S0...).
+            AppProtocol::Unknown => String::new(),
             AppProtocol::Other => "unrecognised payload".to_string(),
             p => format!("{p:?}"),
         };
