@@ -314,3 +314,34 @@ fn slow_first_byte_is_a_section_5_warning_past_the_threshold() {
         e.evidence
     );
 }
+
+const CONNECT_NO_CREDS: (&str, &str) = (
+    "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n",
+    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+);
+const CONNECT_WITH_CREDS: (&str, &str) = (
+    "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\nProxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+    "HTTP/1.1 200 Connection established\r\n\r\n",
+);
+
+#[test]
+fn a_407_answered_at_once_on_a_new_connection_is_info() {
+    // The proxy closes after its 407; the client reconnects immediately with credentials.
+    let mut p = Pcap::new();
+    p.conversation((CLIENT, 40010), (PROXY, 3128), &[CONNECT_NO_CREDS]);
+    p.conversation((CLIENT, 40011), (PROXY, 3128), &[CONNECT_WITH_CREDS]);
+    let f = p.findings();
+    assert_eq!(one(&f, "proxy_auth_challenge").severity, Severity::Info);
+    assert!(f.iter().all(|x| x.id != "proxy_auth_missing"), "{f:#?}");
+}
+
+#[test]
+fn a_407_and_a_success_by_another_program_later_is_still_an_error() {
+    // A separate run with credentials 200 ms later does not fix the first one.
+    let mut p = Pcap::new();
+    p.conversation((CLIENT, 40020), (PROXY, 3128), &[CONNECT_NO_CREDS]);
+    p.usec += 200_000;
+    p.conversation((CLIENT, 40021), (PROXY, 3128), &[CONNECT_WITH_CREDS]);
+    let f = p.findings();
+    assert_eq!(one(&f, "proxy_auth_missing").severity, Severity::Error);
+}

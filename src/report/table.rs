@@ -237,7 +237,9 @@ pub fn write_diagnosis_styled(
         );
         writeln!(out, "{}", style.severity(f.severity, &head))?;
         writeln!(out, "{}", wrap(&f.explanation, width, "  ", "  "))?;
-        for e in &f.evidence {
+        // The first screen shows a few examples; JSON carries up to MAX_EVIDENCE.
+        const SHOWN: usize = 5;
+        for e in f.evidence.iter().take(SHOWN) {
             let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
             let line = format!(
                 "{}{}{}",
@@ -251,6 +253,14 @@ pub fn write_diagnosis_styled(
                 e.seen
             );
             writeln!(out, "{}", wrap(&line, width, "  - ", "    "))?;
+        }
+        let more = f.evidence.len().saturating_sub(SHOWN) + f.evidence_omitted;
+        if more > 0 {
+            writeln!(
+                out,
+                "  - ... and {more} more on {} flow(s) in all (--format json lists the flows)",
+                f.flows.len()
+            )?;
         }
         if let Some(first) = f.remedy.first() {
             writeln!(out, "{}", wrap(first, width, "  next: ", "        "))?;

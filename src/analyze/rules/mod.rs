@@ -104,7 +104,7 @@ impl<'a> Ctx<'a> {
             .flows
             .iter()
             .enumerate()
-            .map(|(i, f)| (self.base + i + 1, f))
+            .map(|(i, f)| (self.base + i + 1, &**f))
     }
 
     pub fn is_gateway(&self, f: &FlowSummary) -> bool {
