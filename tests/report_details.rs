@@ -228,3 +228,30 @@ fn colour_on_a_terminal_unless_no_color() {
         assert!(!plain.contains('\x1b'), "NO_COLOR={v:?}: {plain}");
     }
 }
+
+#[test]
+fn first_screen_says_which_stores_trust_each_intercepted_chain() {
+    let ca = fixture("s3-acme-corp-ca.pem");
+    let (_, out) = run(
+        &[
+            "analyze",
+            "--ca-file",
+            &ca,
+            &fixture("s3-ssl-inspection-trusted.pcap"),
+        ],
+        false,
+    );
+    let head: String = out
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let head = head.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        head.contains(
+            "Chain for api.anthropic.com (issuer \"Acme Corp SSL Inspection CA\", flow #2): \
+             trusted by Mozilla/Node/certifi no, s3-acme-corp-ca.pem yes"
+        ),
+        "{out}"
+    );
+}

@@ -223,6 +223,47 @@ pub fn write_diagnosis_styled(
         }
         writeln!(out, "{}", style.dim(&wrap(&text, width, "", "  ")))?;
     }
+    // Which stores would accept each chain Mozilla's roots refuse (the intercepted
+    // ones): the answer to "will Node / Python / curl trust this?".
+    let refused: Vec<_> = s
+        .chains
+        .iter()
+        .filter(|c| c.verdict("mozilla").is_some_and(|v| !v.trusted))
+        .collect();
+    const CHAINS_SHOWN: usize = 5;
+    for c in refused.iter().take(CHAINS_SHOWN) {
+        let stores: Vec<String> = c
+            .trusted_by
+            .iter()
+            .map(|v| {
+                let name = match v.store {
+                    "mozilla" => "Mozilla/Node/certifi".to_string(),
+                    "system" => "system store".to_string(),
+                    _ => v.path.as_deref().map_or("--ca-file".to_string(), |p| {
+                        std::path::Path::new(p)
+                            .file_name()
+                            .map_or(p.to_string(), |n| n.to_string_lossy().into_owned())
+                    }),
+                };
+                format!("{name} {}", if v.trusted { "yes" } else { "no" })
+            })
+            .collect();
+        let line = format!(
+            "Chain for {} (issuer \"{}\", flow #{}): trusted by {}",
+            c.host,
+            crate::analyze::rules::ssl_inspection::cn(&c.issuer),
+            c.flows.first().copied().unwrap_or(0),
+            stores.join(", ")
+        );
+        writeln!(out, "{}", wrap(&line, width, "", "  "))?;
+    }
+    if refused.len() > CHAINS_SHOWN {
+        writeln!(
+            out,
+            "  ... and {} more chains (--format json: summary.chains)",
+            refused.len() - CHAINS_SHOWN
+        )?;
+    }
     writeln!(out)?;
     for f in r.findings {
         let section = f
