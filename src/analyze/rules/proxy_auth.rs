@@ -71,6 +71,8 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         let user = sent.iter().find_map(|c| c.user.clone());
         let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
         frames.extend(h.response_frame.map(|f| f.0));
+        // Where Wireshark lists the 407: the frame that completes it.
+        frames.extend(h.response_end_frame.map(|f| f.0));
         let seen = format!(
             "{} ({}) → {}; Proxy-Authenticate: {}",
             request_line(h),
