@@ -1269,6 +1269,30 @@ mod tests {
     const CANARY_PASS: &str = "Pa55-CANARY-word";
 
     #[test]
+    fn response_spanning_frames_records_the_frame_that_completes_it() {
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+            1,
+        );
+        let head = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 10\r\n\r\n01234";
+        feed(&mut d, Dir::ToClient, head, 2);
+        feed(&mut d, Dir::ToClient, b"567", 3);
+        feed(&mut d, Dir::ToClient, b"89", 4);
+        let ex = d.finish().0;
+        assert_eq!(ex[0].response_frame, Some(FrameNo(2)));
+        assert_eq!(ex[0].response_end_frame, Some(FrameNo(4)));
+        // In one frame: no separate end frame.
+        let one = run(
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        );
+        assert_eq!(one[0].response_end_frame, None);
+    }
+
+    #[test]
     fn connect_407_with_two_proxy_authenticate_headers() {
         let ex = run(
             b"CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n",
