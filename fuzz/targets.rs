@@ -290,7 +290,8 @@ pub fn end_to_end(data: &[u8]) {
         return;
     };
     let captures = [c];
-    // The rules judge untrusted facts too.
+    // The rules see every capture too: they must not panic on what the decoders made
+    // of arbitrary bytes.
     let acfg = trafficdoc::analyze::Config::default();
     let findings = trafficdoc::analyze::analyze(&captures, &acfg);
     let summary = trafficdoc::analyze::summary::summarize(&captures, &findings, &acfg);

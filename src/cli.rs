@@ -27,6 +27,9 @@ pub const EXIT_DAMAGED: u8 = 3;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Colour the human report; set by `main` from [`use_color`] (tests leave it off).
+    #[arg(skip)]
+    pub color: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -56,6 +59,78 @@ pub enum LiveFormatArg {
     Json,
 }
 
+/// What the diagnosis needs to know about this network, shared by `analyze` and
+/// `capture`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DiagnoseArgs {
+    /// Port of the local LLM gateway (LiteLLM).
+    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    pub gateway_port: u16,
+    /// More internal name suffixes that should bypass the proxy, comma-separated
+    /// (`.acme.net,.intra`); always matched: .internal .local .corp .lan .home.arpa
+    /// .localhost.
+    #[arg(long, value_name = "SUFFIXES", value_delimiter = ',')]
+    pub internal_suffix: Vec<String>,
+    /// Time to first byte (or CONNECT → 200) in milliseconds above which a response
+    /// is reported as slow.
+    #[arg(long, value_name = "MS", default_value_t = crate::analyze::DEFAULT_SLOW_MS)]
+    pub slow_ms: u64,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
+    /// Write each certificate chain servers presented, and each issuing CA certificate
+    /// sent on the wire, as PEM files into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub export_certs: Option<PathBuf>,
+    /// A CA bundle (PEM): tell, per chain seen, whether it would let clients trust it.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Also tell whether this machine's system CA store
+    /// (/etc/ssl/certs/ca-certificates.crt or the like) trusts each chain.
+    #[arg(long)]
+    pub system_store: bool,
+}
+
+impl DiagnoseArgs {
+    /// The rules' configuration; `Err` when a CA bundle cannot be read.
+    pub fn config(&self) -> Result<crate::analyze::Config, crate::analyze::trust::BundleError> {
+        use crate::analyze::trust::Bundle;
+        Ok(crate::analyze::Config {
+            system_store: if self.system_store {
+                Some(Bundle::system()?)
+            } else {
+                None
+            },
+            ca_file: self
+                .ca_file
+                .as_deref()
+                .map(Bundle::from_pem_file)
+                .transpose()?,
+            ..self.clone().into_config_without_stores()
+        })
+    }
+
+    /// The configuration without reading any CA file (no `--ca-file`,
+    /// `--system-store`).
+    pub fn into_config_without_stores(self) -> crate::analyze::Config {
+        crate::analyze::Config {
+            gateway_port: self.gateway_port,
+            internal_suffixes: self
+                .internal_suffix
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            slow_ms: self.slow_ms,
+            system_store: None,
+            ca_file: None,
+            now: None,
+            stall_secs: self.stall_secs,
+        }
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CaptureArgs {
     /// Interface to capture on (`any` for all on Linux); default: libpcap's first.
@@ -80,13 +155,8 @@ pub struct CaptureArgs {
     /// -Z); `-Z root` keeps root.
     #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
     pub user: String,
-    /// Port of the local LLM gateway (LiteLLM).
-    #[arg(long, value_name = "PORT", default_value_t = 4000)]
-    pub gateway_port: u16,
-    /// Seconds a request may wait on a still-open connection before it is reported
-    /// as unanswered (a request whose connection ended unanswered is reported at once).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub stall_secs: f64,
+    #[command(flatten)]
+    pub diagnose: DiagnoseArgs,
     /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
     #[arg(
         value_name = "FILTER",
@@ -121,13 +191,8 @@ pub struct AnalyzeArgs {
     /// Seconds without packets after which a TCP connection is considered over.
     #[arg(long, value_name = "SECS", default_value_t = 300)]
     pub idle_timeout: u64,
-    /// Port of the local LLM gateway (LiteLLM).
-    #[arg(long, value_name = "PORT", default_value_t = 4000)]
-    pub gateway_port: u16,
-    /// Seconds a request may wait on a still-open connection before it is reported
-    /// as unanswered (a request whose connection ended unanswered is reported at once).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
-    pub stall_secs: f64,
+    #[command(flatten)]
+    pub diagnose: DiagnoseArgs,
     /// Flows open at once; past it the least recently active are finished early.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
     pub max_flows: usize,
@@ -183,9 +248,9 @@ fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
 /// Returns the process exit code.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     match cli.command {
-        Command::Analyze(args) => analyze(&args, out, err),
+        Command::Analyze(args) => analyze(&args, cli.color, out, err),
         Command::Explain { id } => explain(id.as_deref(), out, err),
-        Command::Capture(args) => capture(&args, out, err),
+        Command::Capture(args) => capture(&args, cli.color, out, err),
         Command::Interfaces => interfaces(out, err),
     }
 }
@@ -259,7 +324,19 @@ fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     }
 }
 
-fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+fn capture(
+    args: &CaptureArgs,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let acfg = match args.diagnose.config() {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
     let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
     let duration = match args.duration {
         Some(d) if !(d > 0.0 && d.is_finite()) => {
@@ -293,11 +370,7 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         duration,
         format,
         table: TableConfig::default(),
-        analysis: crate::analyze::Config {
-            gateway_port: args.gateway_port,
-            stall_secs: args.stall_secs,
-            now: None,
-        },
+        analysis: acfg.clone(),
     };
     let analysis = match crate::live::run(&run, out, err) {
         Ok(a) => a,
@@ -307,11 +380,6 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
         }
     };
     let captures = [analysis];
-    let acfg = crate::analyze::Config {
-        gateway_port: args.gateway_port,
-        stall_secs: args.stall_secs,
-        now: None,
-    };
     let findings = crate::analyze::analyze(&captures, &acfg);
     let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
@@ -322,7 +390,7 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
     match args.format {
         LiveFormatArg::Table => {
             writeln!(out)?;
-            report::table::write(&report, out, None)?;
+            report::table::write_styled(&report, out, terminal_columns(), color)?;
         }
         LiveFormatArg::Json => {
             serde_json::to_writer_pretty(&mut *out, &report::json::build(&report))?;
@@ -336,6 +404,16 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
             writeln!(out, "{v}")?;
         }
     }
+    if let Some(dir) = &args.diagnose.export_certs {
+        let to: &mut dyn Write = if args.format == LiveFormatArg::Table {
+            out
+        } else {
+            err
+        };
+        if !export_certs(&summary.chains, dir, to)? {
+            return Ok(EXIT_ERROR);
+        }
+    }
     out.flush()?;
     // Same codes as analyze, so a CI job can gate on a live run too.
     Ok(if crate::analyze::has_error(&findings) {
@@ -345,7 +423,65 @@ fn capture(args: &CaptureArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
     })
 }
 
-fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+/// Writes the chains as PEM files into `dir` and says which files were written on
+/// `to`. False when the directory or a file could not be written (said on `to`).
+fn export_certs(
+    chains: &[crate::analyze::chains::Chain],
+    dir: &std::path::Path,
+    to: &mut dyn Write,
+) -> io::Result<bool> {
+    match report::pem::export(chains, dir) {
+        Ok(files) if files.is_empty() => {
+            writeln!(
+                to,
+                "No certificate chain to export (TLS 1.3 encrypts certificates; only TLS 1.2 and older show them)."
+            )?;
+            Ok(true)
+        }
+        Ok(files) => {
+            writeln!(to, "Certificates written to {}:", dir.display())?;
+            for f in files {
+                writeln!(to, "  {}  {}", f.path.display(), f.about)?;
+            }
+            Ok(true)
+        }
+        Err(e) => {
+            writeln!(to, "trafficdoc: --export-certs {}: {e}", dir.display())?;
+            Ok(false)
+        }
+    }
+}
+
+/// Colour only for people: stdout is a terminal, `NO_COLOR` is not set (any value
+/// turns colour off, see no-color.org) and the terminal is not `dumb`.
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none()
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        && io::stdout().is_terminal()
+}
+
+/// Width from `COLUMNS` when set (the table wraps to it), else the terminal's.
+pub fn terminal_columns() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c >= 40)
+}
+
+fn analyze(
+    args: &AnalyzeArgs,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let acfg = match args.diagnose.config() {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
     let cfg = args.table_config();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
@@ -401,11 +537,6 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
             )?;
         }
     }
-    let acfg = crate::analyze::Config {
-        gateway_port: args.gateway_port,
-        stall_secs: args.stall_secs,
-        now: None,
-    };
     let findings = crate::analyze::analyze(&captures, &acfg);
     let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
     let report = Report {
@@ -420,7 +551,17 @@ fn analyze(args: &AnalyzeArgs, out: &mut dyn Write, err: &mut dyn Write) -> io::
                 serde_json::to_writer_pretty(&mut *out, &j)?;
                 writeln!(out)?;
             }
-            Format::Table => report::table::write(&report, out, None)?,
+            Format::Table => report::table::write_styled(&report, out, terminal_columns(), color)?,
+        }
+    }
+    if let Some(dir) = &args.diagnose.export_certs {
+        let to: &mut dyn Write = if args.format == Format::Table {
+            out
+        } else {
+            err
+        };
+        if !export_certs(&summary.chains, dir, to)? {
+            failed = true;
         }
     }
     out.flush()?;

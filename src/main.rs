@@ -7,7 +7,10 @@ use trafficdoc::cli::{self, Cli};
 
 fn main() -> ExitCode {
     let parsed = match Cli::try_parse() {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.color = cli::use_color();
+            c
+        }
         Err(e) => {
             let _ = e.print();
             // --help and --version are not errors.

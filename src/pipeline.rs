@@ -128,7 +128,7 @@ impl PacketProcessor {
         }
     }
 
-    pub fn finish(self) -> (Vec<FlowSummary>, DecodeCounts, TableLimits) {
+    pub fn finish(self) -> (Vec<Box<FlowSummary>>, DecodeCounts, TableLimits) {
         let (flows, limits) = self.table.finish();
         (flows, self.counts, limits)
     }
@@ -228,7 +228,7 @@ pub struct CaptureStats {
 #[derive(Debug)]
 pub struct CaptureAnalysis {
     pub input: InputFile,
-    pub flows: Vec<FlowSummary>,
+    pub flows: Vec<Box<FlowSummary>>,
 }
 
 /// Reads a whole capture and analyses it. `progress` is called now and then with the

@@ -274,6 +274,12 @@ pub const KINDS: &[Kind] = &[
         about: "A public host's certificate was issued by an inspection product or corporate CA.",
     },
     Kind {
+        id: "tls_inspection_many_hosts",
+        section: Some(3),
+        steps: &[(3, 1), (3, 2), (3, 3), (3, 4)],
+        about: "Certificates for many public hosts were all issued by one private CA: SSL inspection.",
+    },
+    Kind {
         id: "gateway_not_listening",
         section: Some(4),
         steps: &[(4, 1), (4, 2), (4, 3), (4, 4)],
@@ -290,6 +296,12 @@ pub const KINDS: &[Kind] = &[
         section: Some(5),
         steps: &[(5, 1), (5, 2), (5, 3)],
         about: "A CONNECT or HTTP request got no response.",
+    },
+    Kind {
+        id: "slow_response",
+        section: Some(5),
+        steps: &[(5, 1), (5, 2), (5, 3)],
+        about: "A response (or the proxy's answer to CONNECT) took longer than --slow-ms to start.",
     },
     Kind {
         id: "rate_limited",

@@ -15,13 +15,6 @@ use trafficdoc::cli::{self, Cli};
 /// reported, not failed, so the list can only shrink.
 const KNOWN_GAPS: &[(&str, &str)] = &[];
 
-/// The lab's expected frames for HTTP responses are where Wireshark finishes
-/// reassembling the response (its last segment); our HTTP decoder records the frame
-/// whose segment carries the status line (Wireshark: "[TCP segment of a reassembled
-/// PDU]" showing `HTTP/1.1 407 ...`). Until the decoder also records the completing
-/// frame, a 407 frame missing from the evidence is reported, not failed.
-const RESPONSE_FRAME_GAP: bool = true;
-
 /// Corpus captures (under `../shared/corpus`) that contain no failure.
 const HEALTHY_CORPUS: &[&str] = &[
     "zeek/http/proxy.pcap",
@@ -165,14 +158,7 @@ fn check_fixture(capture: &Path, expected: &Value) -> Vec<String> {
         for h in http.iter().filter(|h| h["status"].as_u64() == Some(407)) {
             let fr = h["frame"].as_u64().unwrap();
             if !frames.contains(&fr) {
-                if RESPONSE_FRAME_GAP {
-                    eprintln!(
-                        "note: {}: 407 completed in frame {fr} is not in the evidence (known gap: status-line frame given)",
-                        capture.display()
-                    );
-                } else {
-                    problems.push(format!("407 in frame {fr} not in the evidence"));
-                }
+                problems.push(format!("407 in frame {fr} not in the evidence"));
             }
         }
     }

@@ -8,64 +8,16 @@ use trafficdoc::analyze::{self, Config, Finding, Severity};
 use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::pipeline;
 
+mod common;
+use common::synth::Pcap;
+
 const SYN: u8 = 0x02;
 const ACK: u8 = 0x10;
 const PSH: u8 = 0x08;
 const FIN: u8 = 0x01;
 const RST: u8 = 0x04;
 
-/// A pcap (Ethernet, IPv4, TCP) built packet by packet.
-struct Pcap {
-    bytes: Vec<u8>,
-    usec: u32,
-}
-
 impl Pcap {
-    fn new() -> Pcap {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-        bytes.extend_from_slice(&2u16.to_le_bytes());
-        bytes.extend_from_slice(&4u16.to_le_bytes());
-        bytes.extend_from_slice(&[0; 8]);
-        bytes.extend_from_slice(&65535u32.to_le_bytes());
-        bytes.extend_from_slice(&1u32.to_le_bytes());
-        Pcap { bytes, usec: 0 }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn tcp(
-        &mut self,
-        src: ([u8; 4], u16),
-        dst: ([u8; 4], u16),
-        seq: u32,
-        ack: u32,
-        flags: u8,
-        data: &[u8],
-    ) {
-        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
-        let total = (20 + 20 + data.len()) as u16;
-        f.extend_from_slice(&[0x45, 0]);
-        f.extend_from_slice(&total.to_be_bytes());
-        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
-        f.extend_from_slice(&src.0);
-        f.extend_from_slice(&dst.0);
-        f.extend_from_slice(&src.1.to_be_bytes());
-        f.extend_from_slice(&dst.1.to_be_bytes());
-        f.extend_from_slice(&seq.to_be_bytes());
-        f.extend_from_slice(&ack.to_be_bytes());
-        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        f.extend_from_slice(data);
-        self.usec += 1000;
-        self.bytes
-            .extend_from_slice(&1_700_000_000u32.to_le_bytes());
-        self.bytes.extend_from_slice(&self.usec.to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&f);
-    }
-
     /// A whole connection: handshake, the request/response pairs in turn, FINs.
     fn conversation(
         &mut self,
@@ -91,6 +43,10 @@ impl Pcap {
     }
 
     fn findings(&self) -> Vec<Finding> {
+        self.findings_with(&Config::default())
+    }
+
+    fn findings_with(&self, cfg: &Config) -> Vec<Finding> {
         let c = pipeline::analyze_reader(
             "synthetic.pcap",
             std::io::Cursor::new(self.bytes.clone()),
@@ -98,7 +54,7 @@ impl Pcap {
             &mut |_| {},
         )
         .unwrap();
-        analyze::analyze(&[c], &Config::default())
+        analyze::analyze(&[c], cfg)
     }
 }
 
@@ -245,4 +201,99 @@ fn gateway_401_masks_the_key_in_the_error_text() {
     );
     let text = format!("{f:?}");
     assert!(!text.contains(key), "key leaked: {text}");
+}
+
+#[test]
+fn internal_suffix_flag_adds_names_that_must_bypass_the_proxy() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40010),
+        (PROXY, 3128),
+        &[(
+            "CONNECT wiki.acme.net:443 HTTP/1.1\r\nHost: wiki.acme.net:443\r\n\r\n",
+            "HTTP/1.1 200 Connection established\r\n\r\n",
+        )],
+    );
+    // Not internal by default: a public-looking name.
+    assert!(p.findings().iter().all(|f| f.id != "no_proxy_not_matching"));
+    for suffix in [".acme.net", "acme.net", "*.acme.net"] {
+        let cfg = Config {
+            internal_suffixes: vec![suffix.to_string()],
+            ..Config::default()
+        };
+        let f = p.findings_with(&cfg);
+        let e = one(&f, "no_proxy_not_matching");
+        assert_eq!(e.guide_section, Some(6));
+        assert!(e.explanation.contains("internal name"), "{}", e.explanation);
+    }
+    // The defaults stay on when suffixes are added.
+    let cfg = Config {
+        internal_suffixes: vec![".acme.net".to_string()],
+        ..Config::default()
+    };
+    assert!(cfg.is_internal_name("git.corp"));
+    assert!(cfg.is_internal_name("api.internal"));
+    assert!(!cfg.is_internal_name("notacme.net"));
+}
+
+#[test]
+fn slow_first_byte_is_a_section_5_warning_past_the_threshold() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40020),
+        ([127, 0, 0, 1], 4000),
+        &[(
+            "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:4000\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    // Packets are 1 ms apart: request -> response takes 1 ms.
+    let cfg = |ms| Config {
+        slow_ms: ms,
+        ..Config::default()
+    };
+    assert!(
+        p.findings_with(&cfg(10_000))
+            .iter()
+            .all(|f| f.id != "slow_response")
+    );
+    let f = p.findings_with(&cfg(0));
+    let e = one(&f, "slow_response");
+    assert_eq!((e.severity, e.guide_section), (Severity::Warning, Some(5)));
+    assert!(
+        e.evidence[0].seen.contains("request → first byte"),
+        "{:?}",
+        e.evidence
+    );
+}
+
+const CONNECT_NO_CREDS: (&str, &str) = (
+    "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n",
+    "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"x\"\r\nConnection: close\r\nContent-Length: 0\r\n\r\n",
+);
+const CONNECT_WITH_CREDS: (&str, &str) = (
+    "CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\nProxy-Authorization: Basic YWxpY2U6c2VjcmV0\r\n\r\n",
+    "HTTP/1.1 200 Connection established\r\n\r\n",
+);
+
+#[test]
+fn a_407_answered_at_once_on_a_new_connection_is_info() {
+    // The proxy closes after its 407; the client reconnects immediately with credentials.
+    let mut p = Pcap::new();
+    p.conversation((CLIENT, 40010), (PROXY, 3128), &[CONNECT_NO_CREDS]);
+    p.conversation((CLIENT, 40011), (PROXY, 3128), &[CONNECT_WITH_CREDS]);
+    let f = p.findings();
+    assert_eq!(one(&f, "proxy_auth_challenge").severity, Severity::Info);
+    assert!(f.iter().all(|x| x.id != "proxy_auth_missing"), "{f:#?}");
+}
+
+#[test]
+fn a_407_and_a_success_by_another_program_later_is_still_an_error() {
+    // A separate run with credentials 200 ms later does not fix the first one.
+    let mut p = Pcap::new();
+    p.conversation((CLIENT, 40020), (PROXY, 3128), &[CONNECT_NO_CREDS]);
+    p.usec += 200_000;
+    p.conversation((CLIENT, 40021), (PROXY, 3128), &[CONNECT_WITH_CREDS]);
+    let f = p.findings();
+    assert_eq!(one(&f, "proxy_auth_missing").severity, Severity::Error);
 }

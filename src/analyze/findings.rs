@@ -52,9 +52,22 @@ pub struct Finding {
     pub explanation: String,
     /// 1-based flow ids involved.
     pub flows: Vec<usize>,
+    /// The first [`MAX_EVIDENCE`] pieces of evidence; `flows` still names every flow.
     pub evidence: Vec<Evidence>,
+    /// Evidence past the first [`MAX_EVIDENCE`], counted: a problem repeated on
+    /// thousands of connections needs examples, not thousands of lines (and memory
+    /// stays bounded on big captures).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub evidence_omitted: usize,
     /// Steps adapted to what was seen.
     pub remedy: Vec<String>,
+}
+
+/// Pieces of evidence kept per finding.
+pub const MAX_EVIDENCE: usize = 50;
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Finding {
@@ -74,27 +87,29 @@ impl Finding {
             explanation,
             flows: Vec::new(),
             evidence: Vec::new(),
+            evidence_omitted: 0,
             remedy: crate::remedies::remedy(id, vars),
         }
     }
 
     /// Adds one piece of evidence, recording its flow.
     pub fn with(mut self, ev: Evidence) -> Finding {
-        if let Some(f) = ev.flow
-            && !self.flows.contains(&f)
-        {
-            self.flows.push(f);
-        }
-        self.evidence.push(ev);
+        self.push(ev);
         self
     }
 
     pub fn push(&mut self, ev: Evidence) {
-        if let Some(f) = ev.flow
-            && !self.flows.contains(&f)
-        {
-            self.flows.push(f);
+        if let Some(f) = ev.flow {
+            // Flows mostly come in order: only look back when this one does not.
+            let new = self.flows.last().is_none_or(|&l| l < f) || !self.flows.contains(&f);
+            if new {
+                self.flows.push(f);
+            }
         }
-        self.evidence.push(ev);
+        if self.evidence.len() < MAX_EVIDENCE {
+            self.evidence.push(ev);
+        } else {
+            self.evidence_omitted += 1;
+        }
     }
 }

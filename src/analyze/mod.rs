@@ -5,19 +5,48 @@
 //! status line / alert / issuer) and the guide section whose remedy applies. The
 //! remedy text itself lives in `crate::remedies`.
 
+pub mod chains;
 pub mod findings;
+pub mod latency;
 pub mod rules;
 pub mod summary;
+pub mod trust;
 
 pub use findings::{Evidence, Finding, Severity};
 
 use crate::pipeline::CaptureAnalysis;
 
+/// Name suffixes of internal hosts that should bypass the proxy (guide section 6),
+/// always matched; `--internal-suffix` adds more.
+pub const DEFAULT_INTERNAL_SUFFIXES: &[&str] = &[
+    ".internal",
+    ".local",
+    ".corp",
+    ".lan",
+    ".home.arpa",
+    ".localhost",
+];
+
+/// Time to first byte (and CONNECT → 200) above which a response counts as slow.
+/// 10 s: a third of the 30 s client timeout the guide's section 5 shows, well above
+/// what a healthy proxy or gateway takes to send headers (streamed LLM answers send
+/// theirs at once), and below the time-outs clients give up at.
+pub const DEFAULT_SLOW_MS: u64 = 10_000;
+
 /// Tunables of the rules.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Config {
     /// Port of the local LLM gateway (LiteLLM's default is 4000).
     pub gateway_port: u16,
+    /// Extra internal name suffixes (`.acme.net`), on top of
+    /// [`DEFAULT_INTERNAL_SUFFIXES`].
+    pub internal_suffixes: Vec<String>,
+    /// Slow-response threshold in milliseconds.
+    pub slow_ms: u64,
+    /// The machine's system store, when `--system-store` asks for it.
+    pub system_store: Option<trust::Bundle>,
+    /// The user's CA bundle (`--ca-file`).
+    pub ca_file: Option<trust::Bundle>,
     /// "Now" for requests still waiting on an open connection: the wall clock in a
     /// live capture; the capture's last packet when `None`.
     pub now: Option<crate::model::Timestamp>,
@@ -31,9 +60,31 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             gateway_port: 4000,
+            internal_suffixes: Vec::new(),
+            slow_ms: DEFAULT_SLOW_MS,
+            system_store: None,
+            ca_file: None,
             now: None,
             stall_secs: 10.0,
         }
+    }
+}
+
+impl Config {
+    /// True when `host` ends with an internal suffix (default or configured): the
+    /// suffix's leading dot and `*` are optional, `corp` matches `a.corp` and `corp`.
+    pub fn is_internal_name(&self, host: &str) -> bool {
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        DEFAULT_INTERNAL_SUFFIXES
+            .iter()
+            .copied()
+            .chain(self.internal_suffixes.iter().map(String::as_str))
+            .any(|s| {
+                let s = s.trim().trim_start_matches('*').trim_start_matches('.');
+                !s.is_empty()
+                    && (host == s.to_ascii_lowercase()
+                        || host.ends_with(&format!(".{}", s.to_ascii_lowercase())))
+            })
     }
 }
 

@@ -1,6 +1,8 @@
 //! The diagnosis summary: the guide's layers (client → gateway → proxy → provider),
 //! each ok / failed / not seen, and the first failing step of the quick diagnostic flow.
 
+use super::chains::{self, Chain};
+use super::latency::{self, Latency};
 use super::rules::{Ctx, is_proxy_request};
 use super::{Config, Finding, Severity};
 use crate::pipeline::CaptureAnalysis;
@@ -43,6 +45,12 @@ pub struct FirstFailure {
 pub struct Summary {
     pub layers: Vec<Layer>,
     pub first_failure: Option<FirstFailure>,
+    /// Time per stage (TCP to proxy, CONNECT → 200, ClientHello → ServerHello,
+    /// request → first byte): median, max, slowest flow.
+    pub latency: Latency,
+    /// Each distinct certificate chain presented, with the trust stores that would
+    /// accept it (Mozilla's roots always; the system store and `--ca-file` when given).
+    pub chains: Vec<Chain>,
 }
 
 const LAYERS: [&str; 3] = ["client→gateway", "gateway→proxy", "proxy→provider"];
@@ -128,5 +136,7 @@ pub fn summarize(captures: &[CaptureAnalysis], findings: &[Finding], cfg: &Confi
     Summary {
         layers,
         first_failure,
+        latency: latency::measure(captures, cfg),
+        chains: chains::collect(captures, cfg),
     }
 }

@@ -121,6 +121,11 @@ pub struct HttpExchange {
     pub response_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_frame: Option<FrameNo>,
+    /// Frame carrying the response's last byte, when that is a later frame than its
+    /// status line: where Wireshark lists the response (it shows a message in the
+    /// frame that completes it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_end_frame: Option<FrameNo>,
     /// Seconds from the request's first byte to the response's first byte.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<f64>,
@@ -193,6 +198,8 @@ struct Side {
     /// Exchange whose body is being skipped, and the kept start of a 4xx/5xx body.
     body_of: Option<usize>,
     capture: Option<Vec<u8>>,
+    /// Frame of the latest body byte consumed (where the message ends).
+    body_frame: Option<FrameNo>,
 }
 
 impl Side {
@@ -202,6 +209,7 @@ impl Side {
             state: State::Headers,
             body_of: None,
             capture: None,
+            body_frame: None,
         }
     }
 }
@@ -526,11 +534,13 @@ impl HttpDecoder {
                 match side.state {
                     State::Stopped => return,
                     State::UntilClose => {
+                        side.body_frame = Some(frame);
                         self.keep_body(d, input);
                         return;
                     }
                     State::Body(n) | State::Chunked(Chunk::Data(n)) => {
                         let k = n.min(input.len() as u64) as usize;
+                        side.body_frame = Some(frame);
                         let (body, rest) = input.split_at(k);
                         self.keep_body(d, body);
                         self.body_advanced(d, n - k as u64);
@@ -625,6 +635,14 @@ impl HttpDecoder {
         };
         let idx = side.body_of.take();
         let cap = side.capture.take();
+        let end = side.body_frame.take();
+        if d == 1
+            && let Some(ex) = idx.and_then(|i| self.exchanges.get_mut(i))
+            && end.is_some()
+            && end > ex.response_frame
+        {
+            ex.response_end_frame = end;
+        }
         if let (Some(idx), Some(cap)) = (idx, cap)
             && let Some(ex) = self.exchanges.get_mut(idx)
         {
@@ -651,6 +669,7 @@ impl HttpDecoder {
                 State::Stopped | State::AwaitConnectReply => return progressed,
                 State::UntilClose => {
                     let all = bytes.to_vec();
+                    side.body_frame = Some(side.buf.at(all.len().saturating_sub(1)).0);
                     side.buf.consume(all.len());
                     self.keep_body(d, &all);
                     return true;
@@ -658,6 +677,7 @@ impl HttpDecoder {
                 State::Body(n) | State::Chunked(Chunk::Data(n)) => {
                     let k = n.min(bytes.len() as u64) as usize;
                     let body = bytes.get(..k).unwrap_or_default().to_vec();
+                    side.body_frame = Some(side.buf.at(k.saturating_sub(1)).0);
                     side.buf.consume(k);
                     self.keep_body(d, &body);
                     self.body_advanced(d, n - k as u64);
@@ -697,6 +717,7 @@ impl HttpDecoder {
                         .trim()
                         .to_string();
                     let frame = side.buf.at(0).0;
+                    side.body_frame = Some(side.buf.at(nl).0);
                     side.buf.consume(nl + 1);
                     progressed = true;
                     if c == Chunk::Trailer {
@@ -1257,6 +1278,30 @@ mod tests {
     }
 
     const CANARY_PASS: &str = "Pa55-CANARY-word";
+
+    #[test]
+    fn response_spanning_frames_records_the_frame_that_completes_it() {
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+            1,
+        );
+        let head = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 10\r\n\r\n01234";
+        feed(&mut d, Dir::ToClient, head, 2);
+        feed(&mut d, Dir::ToClient, b"567", 3);
+        feed(&mut d, Dir::ToClient, b"89", 4);
+        let ex = d.finish().0;
+        assert_eq!(ex[0].response_frame, Some(FrameNo(2)));
+        assert_eq!(ex[0].response_end_frame, Some(FrameNo(4)));
+        // In one frame: no separate end frame.
+        let one = run(
+            b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        );
+        assert_eq!(one[0].response_end_frame, None);
+    }
 
     #[test]
     fn connect_407_with_two_proxy_authenticate_headers() {

@@ -88,6 +88,29 @@ enum Mode {
     Other,
 }
 
+impl AppFacts {
+    /// Gives back spare capacity: finished flows are kept for the report, and a Vec
+    /// grown by pushes holds up to twice (at first four times) what it needs.
+    pub fn shrink(&mut self) {
+        self.http.shrink_to_fit();
+        self.dns.shrink_to_fit();
+        self.notes.shrink_to_fit();
+        if let Some(t) = self.tls.as_mut() {
+            t.alerts.shrink_to_fit();
+            t.certificates.shrink_to_fit();
+            t.client_certificates.shrink_to_fit();
+            t.alpn.shrink_to_fit();
+            t.supported_versions.shrink_to_fit();
+            t.cipher_suites.shrink_to_fit();
+            t.extensions.shrink_to_fit();
+        }
+        for h in &mut self.http {
+            h.challenges.shrink_to_fit();
+            h.credentials.shrink_to_fit();
+        }
+    }
+}
+
 /// Per-connection decoder: recognises the protocol by content and dispatches.
 #[derive(Clone, Debug)]
 pub struct StreamDecoder {
@@ -225,6 +248,7 @@ impl StreamDecoder {
                 .notes
                 .extend(inner.notes.into_iter().map(|n| format!("tunnel: {n}")));
         }
+        facts.shrink();
         facts
     }
 
@@ -351,19 +375,30 @@ pub fn summary(facts: &AppFacts) -> String {
         ));
     }
     for d in facts.dns.iter().take(3) {
-        parts.push(format!(
-            "DNS {} {} → {}",
-            d.qtype.as_deref().unwrap_or("?"),
-            d.query.as_deref().unwrap_or("?"),
-            d.rcode.as_deref().unwrap_or("no response")
-        ));
+        parts.push(match (&d.query, &d.qtype) {
+            (Some(q), t) => format!(
+                "DNS {} {q} → {}",
+                t.as_deref().unwrap_or("?"),
+                d.rcode.as_deref().unwrap_or("no response")
+            ),
+            // A response nobody asked for in this capture (mDNS announcements).
+            (None, _) if d.answered => format!(
+                "DNS response without a query{}",
+                d.answers
+                    .first()
+                    .map(|a| format!(" ({a})"))
+                    .unwrap_or_default()
+            ),
+            (None, _) => "DNS message without a question".to_string(),
+        });
     }
     if let Some(t) = &facts.tls {
         parts.push(tls_summary(t));
     }
     if parts.is_empty() {
         return match facts.protocol {
-            AppProtocol::Unknown => "no payload".to_string(),
+            // Nothing to say: the state column tells what happened (REJ, S0...).
+            AppProtocol::Unknown => String::new(),
             AppProtocol::Other => "unrecognised payload".to_string(),
             p => format!("{p:?}"),
         };

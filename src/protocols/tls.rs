@@ -227,6 +227,11 @@ pub struct TlsFacts {
     pub server_hello_frame: Option<FrameNo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_frame: Option<FrameNo>,
+    /// When the record completing the ClientHello / ServerHello arrived (latency).
+    #[serde(skip)]
+    pub client_hello_ts: Option<Timestamp>,
+    #[serde(skip)]
+    pub server_hello_ts: Option<Timestamp>,
     /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<CertInfo>,
@@ -288,6 +293,8 @@ pub struct TlsDecoder {
     fatal_alert: bool,
     last_msg: Option<&'static str>,
     ja3s_version: Option<u16>,
+    /// Arrival of the record being decoded.
+    record_ts: Option<Timestamp>,
 }
 
 impl Default for TlsDecoder {
@@ -540,6 +547,7 @@ impl TlsDecoder {
             fatal_alert: false,
             last_msg: None,
             ja3s_version: None,
+            record_ts: None,
         }
     }
 
@@ -661,7 +669,8 @@ impl TlsDecoder {
                 return progressed;
             };
             let body = body.to_vec();
-            let (frame, _) = side.rec.at(4 + len);
+            let (frame, ts) = side.rec.at(4 + len);
+            self.record_ts = Some(ts);
             side.rec.consume(5 + len);
             progressed = true;
             self.on_record(dir, ct, &body, frame);
@@ -846,6 +855,7 @@ impl TlsDecoder {
         }
         self.seen_client_hello = true;
         self.facts.client_hello_frame = Some(frame);
+        self.facts.client_hello_ts = self.record_ts;
         let ch = match tls_parser::parse_tls_handshake_client_hello(msg) {
             Ok((_, ch)) => ch,
             Err(e) => {
@@ -919,6 +929,7 @@ impl TlsDecoder {
         }
         self.seen_server_hello = true;
         self.facts.server_hello_frame = Some(frame);
+        self.facts.server_hello_ts = self.record_ts;
         let sh = match tls_parser::parse_tls_handshake_server_hello(msg) {
             Ok((_, sh)) => sh,
             Err(e) => {

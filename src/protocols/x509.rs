@@ -15,9 +15,29 @@ use x509_parser::x509::X509Name;
 /// Largest certificate DER kept for export.
 pub const MAX_DER_BYTES: usize = 16 * 1024;
 
+/// One certificate's facts, shared: the same chain is presented on every connection
+/// to a server (or by an inspecting proxy to every host), so finished flows share one
+/// copy (see `decode::flows`), and cloning is a reference count.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct CertInfo(std::sync::Arc<CertData>);
+
+impl CertInfo {
+    pub fn new(data: CertData) -> Self {
+        CertInfo(std::sync::Arc::new(data))
+    }
+}
+
+impl std::ops::Deref for CertInfo {
+    type Target = CertData;
+    fn deref(&self) -> &CertData {
+        &self.0
+    }
+}
+
 /// Facts of one certificate.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct CertInfo {
+pub struct CertData {
     pub subject: String,
     pub issuer: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -71,7 +91,7 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo, String> {
     let validity = cert.validity();
     let nb = validity.not_before.timestamp();
     let na = validity.not_after.timestamp();
-    Ok(CertInfo {
+    Ok(CertInfo::new(CertData {
         subject: rfc4514(cert.subject()),
         issuer: rfc4514(cert.issuer()),
         san,
@@ -84,7 +104,7 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo, String> {
         self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
         is_ca,
         der: (der.len() <= MAX_DER_BYTES).then(|| Der(der.to_vec())),
-    })
+    }))
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {

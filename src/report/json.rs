@@ -25,7 +25,9 @@ pub struct JsonReport<'a> {
     pub summary: &'a Summary,
     /// What is wrong, most severe first; `flows` are `flows[].id` values.
     pub findings: &'a [Finding],
-    pub flows: Vec<Flow<'a>>,
+    /// Serialized one at a time from the analysis: a big capture's flows are never
+    /// all held as JSON values at once.
+    pub flows: Flows<'a>,
 }
 
 #[derive(Serialize)]
@@ -187,8 +189,33 @@ pub fn flow<'a>(id: usize, file: &'a str, f: &'a FlowSummary) -> Flow<'a> {
     }
 }
 
+/// The `flows` array, numbered 1.. across all captures in report order.
+pub struct Flows<'a> {
+    captures: &'a [crate::pipeline::CaptureAnalysis],
+}
+
+impl Flows<'_> {
+    pub fn len(&self) -> usize {
+        self.captures.iter().map(|c| c.flows.len()).sum()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+impl Serialize for Flows<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let all = self
+            .captures
+            .iter()
+            .flat_map(|c| c.flows.iter().map(move |f| (&c.input.path, f)))
+            .enumerate()
+            .map(|(i, (path, f))| flow(i + 1, path, f));
+        s.collect_seq(all)
+    }
+}
+
 pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
-    let mut flows = Vec::new();
     let mut link_types: Vec<&str> = Vec::new();
     let (mut packets, mut bytes) = (0, 0);
     let mut start: Option<Timestamp> = None;
@@ -206,9 +233,6 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
         }
         if let Some(t) = c.input.last_ts {
             end = Some(end.map_or(t, |e| e.max(t)));
-        }
-        for f in &c.flows {
-            flows.push(flow(flows.len() + 1, &c.input.path, f));
         }
     }
     JsonReport {
@@ -235,6 +259,8 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
         },
         summary: r.summary,
         findings: r.findings,
-        flows,
+        flows: Flows {
+            captures: r.captures,
+        },
     }
 }

@@ -5,6 +5,7 @@
 //! rendering.
 
 pub mod json;
+pub mod pem;
 pub mod table;
 
 use crate::analyze::Finding;

@@ -5,6 +5,9 @@
 //! Zeek's codes.
 
 use super::Report;
+use crate::analyze::Severity;
+use crate::analyze::latency::Stage;
+use crate::analyze::summary::LayerStatus;
 use crate::decode::flows::{FlowSummary, Transport};
 use crate::decode::tcp::ConnState;
 use comfy_table::{ContentArrangement, Table, presets};
@@ -98,25 +101,174 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     out
 }
 
+/// ANSI styles for the human report on a terminal; all empty when colour is off.
+#[derive(Clone, Copy)]
+pub struct Style {
+    on: bool,
+}
+
+impl Style {
+    pub fn new(on: bool) -> Style {
+        Style { on }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.on {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    /// Errors red, warnings yellow, info dim.
+    pub fn severity(self, sev: Severity, text: &str) -> String {
+        match sev {
+            Severity::Error => self.paint("1;31", text),
+            Severity::Warning => self.paint("1;33", text),
+            Severity::Info => self.paint("2", text),
+        }
+    }
+
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+}
+
+fn secs(s: f64) -> String {
+    if s < 1.0 {
+        format!("{:.1} ms", s * 1000.0)
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
 /// The diagnosis: the layers, then per finding its title, evidence and next steps.
 pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_diagnosis_styled(r, out, 80, Style::new(false))
+}
+
+/// [`write_diagnosis`] wrapped at `width` columns, coloured by `style`.
+pub fn write_diagnosis_styled(
+    r: &Report<'_>,
+    out: &mut dyn Write,
+    width: usize,
+    style: Style,
+) -> io::Result<()> {
     let s = r.summary;
     let layers: Vec<String> = s
         .layers
         .iter()
-        .map(|l| format!("{} {}", l.name, l.status.as_str()))
+        .map(|l| {
+            let text = format!("{} {}", l.name, l.status.as_str());
+            match l.status {
+                LayerStatus::Failed => style.severity(Severity::Error, &text),
+                _ => text,
+            }
+        })
         .collect();
-    writeln!(out, "Diagnosis: {}", layers.join(" | "))?;
+    // Wrapped by layer so colour codes never count towards the width.
+    let mut line = String::from("Diagnosis:");
+    let mut len = line.chars().count();
+    for (l, text) in s.layers.iter().zip(&layers) {
+        let plain = format!("{} {}", l.name, l.status.as_str()).chars().count();
+        let sep = if len > "Diagnosis:".len() { " |" } else { "" };
+        if len + sep.len() + 1 + plain > width {
+            writeln!(out, "{line}{sep}")?;
+            line = format!("  {text}");
+            len = 2 + plain;
+        } else {
+            line.push_str(&format!("{sep} {text}"));
+            len += sep.len() + 1 + plain;
+        }
+    }
+    writeln!(out, "{line}")?;
     match &s.first_failure {
         Some(f) => writeln!(
             out,
-            "First failing step: {}{}",
-            f.guide_section
-                .map(|n| format!("[guide §{n}] "))
-                .unwrap_or_default(),
-            f.title
+            "{}",
+            wrap(
+                &format!(
+                    "First failing step: {}{}",
+                    f.guide_section
+                        .map(|n| format!("[guide §{n}] "))
+                        .unwrap_or_default(),
+                    f.title
+                ),
+                width,
+                "",
+                "  "
+            )
         )?,
         None => writeln!(out, "No error found.")?,
+    }
+    let lat = &s.latency;
+    let stages: Vec<String> = Stage::ALL
+        .iter()
+        .filter_map(|st| {
+            lat.stage(*st).map(|x| {
+                let pair = if x.max_s < 1.0 {
+                    format!("{:.1}/{:.1} ms", x.median_s * 1000.0, x.max_s * 1000.0)
+                } else {
+                    format!("{:.1}/{:.1} s", x.median_s, x.max_s)
+                };
+                format!("{} {pair} (n={});", st.label(), x.samples)
+            })
+        })
+        .collect();
+    if !stages.is_empty() {
+        let mut text = format!("Latency, median/max: {}", stages.join(" "));
+        if let Some(w) = &lat.slowest_flow {
+            text.push_str(&format!(
+                " slowest: flow #{} ({} {})",
+                w.flow,
+                w.stage.label(),
+                secs(w.seconds)
+            ));
+        } else {
+            text.pop();
+        }
+        writeln!(out, "{}", style.dim(&wrap(&text, width, "", "  ")))?;
+    }
+    // Which stores would accept each chain Mozilla's roots refuse (the intercepted
+    // ones): the answer to "will Node / Python / curl trust this?".
+    let refused: Vec<_> = s
+        .chains
+        .iter()
+        .filter(|c| c.verdict("mozilla").is_some_and(|v| !v.trusted))
+        .collect();
+    const CHAINS_SHOWN: usize = 5;
+    for c in refused.iter().take(CHAINS_SHOWN) {
+        let stores: Vec<String> = c
+            .trusted_by
+            .iter()
+            .map(|v| {
+                let name = match v.store {
+                    "mozilla" => "Mozilla/Node/certifi".to_string(),
+                    "system" => "system store".to_string(),
+                    _ => v.path.as_deref().map_or("--ca-file".to_string(), |p| {
+                        std::path::Path::new(p)
+                            .file_name()
+                            .map_or(p.to_string(), |n| n.to_string_lossy().into_owned())
+                    }),
+                };
+                format!("{name} {}", if v.trusted { "yes" } else { "no" })
+            })
+            .collect();
+        let line = format!(
+            "Chain for {} (issuer \"{}\", flow #{}): trusted by {}",
+            c.host,
+            crate::analyze::rules::ssl_inspection::cn(&c.issuer),
+            c.flows.first().copied().unwrap_or(0),
+            stores.join(", ")
+        );
+        writeln!(out, "{}", wrap(&line, width, "", "  "))?;
+    }
+    if refused.len() > CHAINS_SHOWN {
+        writeln!(
+            out,
+            "  ... and {} more chains (--format json: summary.chains)",
+            refused.len() - CHAINS_SHOWN
+        )?;
     }
     writeln!(out)?;
     for f in r.findings {
@@ -124,9 +276,17 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
             .guide_section
             .map(|n| format!(" [guide §{n}]"))
             .unwrap_or_default();
-        writeln!(out, "{}{section} {}", f.severity.as_str(), f.title)?;
-        writeln!(out, "{}", wrap(&f.explanation, 80, "  ", "  "))?;
-        for e in &f.evidence {
+        let head = wrap(
+            &format!("{}{section} {}", f.severity.as_str(), f.title),
+            width,
+            "",
+            "  ",
+        );
+        writeln!(out, "{}", style.severity(f.severity, &head))?;
+        writeln!(out, "{}", wrap(&f.explanation, width, "  ", "  "))?;
+        // The first screen shows a few examples; JSON carries up to MAX_EVIDENCE.
+        const SHOWN: usize = 5;
+        for e in f.evidence.iter().take(SHOWN) {
             let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
             let line = format!(
                 "{}{}{}",
@@ -139,12 +299,24 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
                 },
                 e.seen
             );
-            writeln!(out, "{}", wrap(&line, 80, "  - ", "    "))?;
+            writeln!(out, "{}", wrap(&line, width, "  - ", "    "))?;
+        }
+        let more = f.evidence.len().saturating_sub(SHOWN) + f.evidence_omitted;
+        if more > 0 {
+            writeln!(
+                out,
+                "  - ... and {more} more on {} flow(s) in all (--format json lists the flows)",
+                f.flows.len()
+            )?;
         }
         if let Some(first) = f.remedy.first() {
-            writeln!(out, "{}", wrap(first, 80, "  next: ", "        "))?;
+            writeln!(out, "{}", wrap(first, width, "  next: ", "        "))?;
             if f.remedy.len() > 1 {
-                writeln!(out, "  (more: trafficdoc explain {})", f.id)?;
+                writeln!(
+                    out,
+                    "{}",
+                    style.dim(&format!("  (more: trafficdoc explain {})", f.id))
+                )?;
             }
         }
         writeln!(out)?;
@@ -153,7 +325,19 @@ pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 }
 
 pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
-    write_diagnosis(r, out)?;
+    write_styled(r, out, width, false)
+}
+
+/// The whole human report; `color` paints severities (only on a terminal, see
+/// `cli::use_color`), `width` wraps the diagnosis and the table (80 when not given).
+pub fn write_styled(
+    r: &Report<'_>,
+    out: &mut dyn Write,
+    width: Option<u16>,
+    color: bool,
+) -> io::Result<()> {
+    let text_width = width.map_or(80, |w| usize::from(w).clamp(40, 100));
+    write_diagnosis_styled(r, out, text_width, Style::new(color))?;
     let mut base = 0;
     for c in r.captures {
         let i = &c.input;
@@ -167,8 +351,7 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
             (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
             _ => String::new(),
         };
-        writeln!(
-            out,
+        let head = format!(
             "{}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
             i.path,
             match i.format {
@@ -181,7 +364,8 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
             human_bytes(i.bytes),
             if tcp == 1 { "" } else { "s" },
             if udp == 1 { "" } else { "s" },
-        )?;
+        );
+        writeln!(out, "{}", wrap(&head, text_width, "", "  "))?;
         if let Some(s) = &i.capture_stats {
             writeln!(
                 out,
@@ -240,17 +424,24 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
         if let Some(w) = width {
             t.set_width(w);
         }
-        t.set_header(vec![
-            "#",
-            "Client",
-            "Server",
-            "State",
-            "Pkts c/s",
-            "Bytes c/s",
-            "RTT",
-            "Frames",
-            "Notes",
-        ]);
+        // Below 120 columns nine columns leave the notes a few letters wide: show
+        // client and server in one cell and leave the counters to `--format json`.
+        let compact = width.or_else(|| t.width()).is_some_and(|w| w < 120);
+        if compact {
+            t.set_header(vec!["#", "Client → Server", "State", "Frames", "Notes"]);
+        } else {
+            t.set_header(vec![
+                "#",
+                "Client",
+                "Server",
+                "State",
+                "Pkts c/s",
+                "Bytes c/s",
+                "RTT",
+                "Frames",
+                "Notes",
+            ]);
+        }
         let mut states: Vec<ConnState> = Vec::new();
         for (n, f) in c.flows.iter().enumerate() {
             if !states.contains(&f.state) {
@@ -260,6 +451,16 @@ pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Res
                 Transport::Tcp => "",
                 Transport::Udp => "udp ",
             };
+            if compact {
+                t.add_row(vec![
+                    (base + n + 1).to_string(),
+                    format!("{}\n→ {proto}{}", f.client, f.server),
+                    f.state.as_str().to_string(),
+                    format!("{}-{}", f.first_frame, f.last_frame),
+                    notes(f),
+                ]);
+                continue;
+            }
             t.add_row(vec![
                 (base + n + 1).to_string(),
                 f.client.to_string(),

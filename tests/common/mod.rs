@@ -76,3 +76,5 @@ pub fn corpus_captures() -> Vec<PathBuf> {
 pub fn flows(v: &Value) -> &Vec<Value> {
     v["flows"].as_array().expect("flows array")
 }
+
+pub mod synth;

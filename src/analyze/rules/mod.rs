@@ -10,6 +10,7 @@ pub mod resets;
 pub mod ssl_inspection;
 pub mod timeouts;
 
+use super::chains::Chain;
 use super::{Config, Evidence, Finding};
 use crate::decode::flows::{FlowSummary, Transport};
 use crate::model::Timestamp;
@@ -32,6 +33,9 @@ pub struct Ctx<'a> {
     pub proxies: HashSet<SocketAddr>,
     /// Addresses answered for names that look like a proxy's (`proxy.corp...`).
     pub proxy_name_addrs: HashSet<IpAddr>,
+    /// The certificate chains presented in this capture, with the trust stores'
+    /// verdicts.
+    pub chains: Vec<Chain>,
 }
 
 impl<'a> Ctx<'a> {
@@ -52,12 +56,15 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let mut chains = Vec::new();
+        crate::analyze::chains::collect_into(&mut chains, capture, base, cfg);
         Ctx {
             capture,
             base,
             cfg,
             proxies,
             proxy_name_addrs,
+            chains,
         }
     }
 
@@ -97,7 +104,7 @@ impl<'a> Ctx<'a> {
             .flows
             .iter()
             .enumerate()
-            .map(|(i, f)| (self.base + i + 1, f))
+            .map(|(i, f)| (self.base + i + 1, &**f))
     }
 
     pub fn is_gateway(&self, f: &FlowSummary) -> bool {

@@ -1,17 +1,8 @@
 //! Guide section 6: traffic for local or internal hosts sent through the proxy.
 
 use super::{Ctx, is_proxy_request, request_line};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Config, Finding, Severity};
 use std::net::IpAddr;
-
-const INTERNAL_SUFFIXES: &[&str] = &[
-    ".internal",
-    ".local",
-    ".corp",
-    ".lan",
-    ".home.arpa",
-    ".localhost",
-];
 
 /// The host part of `host:port`, `[v6]:port` or an absolute URL.
 pub fn target_host(target: &str) -> String {
@@ -31,8 +22,9 @@ pub fn target_host(target: &str) -> String {
     .to_ascii_lowercase()
 }
 
-/// Why a host should bypass the proxy, if it should.
-pub fn local_reason(host: &str) -> Option<&'static str> {
+/// Why a host should bypass the proxy, if it should (internal suffixes: the defaults
+/// and `--internal-suffix`).
+pub fn local_reason(host: &str, cfg: &Config) -> Option<&'static str> {
     if host == "localhost" || host.ends_with(".localhost") {
         return Some("loopback name");
     }
@@ -47,10 +39,7 @@ pub fn local_reason(host: &str) -> Option<&'static str> {
             _ => None,
         };
     }
-    INTERNAL_SUFFIXES
-        .iter()
-        .any(|s| host.ends_with(s))
-        .then_some("internal name")
+    cfg.is_internal_name(host).then_some("internal name")
 }
 
 pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -64,7 +53,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 continue;
             };
             let host = target_host(target);
-            let Some(reason) = local_reason(&host) else {
+            let Some(reason) = local_reason(&host, ctx.cfg) else {
                 continue;
             };
             let proxy = f.server.to_string();

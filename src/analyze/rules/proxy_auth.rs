@@ -5,6 +5,11 @@ use crate::analyze::{Finding, Severity};
 use crate::protocols::http::{AuthHeader, HttpExchange};
 use std::collections::BTreeMap;
 
+/// How soon after a refused connection ends a client's own retry starts: clients
+/// retry at once (1-20 ms seen from curl's NTLM and connection-closing proxies), while
+/// a separately started program comes later (≥ 100 ms in the lab's busy day).
+const RETRY_WINDOW_SECS: f64 = 0.05;
+
 fn is_multi_leg(s: &str) -> bool {
     ["ntlm", "negotiate", "kerberos"].contains(&s.to_ascii_lowercase().as_str())
 }
@@ -37,9 +42,24 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         // Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
         // challenge retry on the same connection; a 407 that ends its connection is
         // what the client was left with, even if another client later got through.
-        let recovered = ex[i + 1..]
-            .iter()
-            .any(|(_, g, later)| g.client == f.client && g.server == f.server && ok(later));
+        //
+        // A client that answers the challenge on a fresh connection (the proxy closed
+        // the first, or NTLM starts over) is also a retry — told apart from another
+        // program starting later by opening that connection within RETRY_WINDOW of
+        // the refused one's end, now with credentials (not always for the same
+        // target: a client may move on to its next request).
+        let recovered = ex[i + 1..].iter().any(|(_, g, later)| {
+            let same_conn = g.client == f.client && g.server == f.server;
+            let quick_retry = g.client.ip() == f.client.ip()
+                && g.server == f.server
+                && later
+                    .credentials
+                    .iter()
+                    .any(|c| c.header == AuthHeader::ProxyAuthorization)
+                && g.first_ts >= f.first_ts
+                && g.first_ts.secs_since(f.last_ts) <= RETRY_WINDOW_SECS;
+            (same_conn || quick_retry) && ok(later)
+        });
         let proxy = f.server.to_string();
         let schemes = h.challenge_schemes().join(", ");
         let sent: Vec<_> = h
@@ -51,6 +71,8 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         let user = sent.iter().find_map(|c| c.user.clone());
         let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
         frames.extend(h.response_frame.map(|f| f.0));
+        // Where Wireshark lists the 407: the frame that completes it.
+        frames.extend(h.response_end_frame.map(|f| f.0));
         let seen = format!(
             "{} ({}) → {}; Proxy-Authenticate: {}",
             request_line(h),

@@ -58,7 +58,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             // Local targets through the proxy are section 6's finding.
             if h.target
                 .as_deref()
-                .is_some_and(|t| local_reason(&target_host(t)).is_some())
+                .is_some_and(|t| local_reason(&target_host(t), ctx.cfg).is_some())
             {
                 continue;
             }

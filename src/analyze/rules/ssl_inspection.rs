@@ -1,6 +1,7 @@
 //! Guide section 3: TLS interception (SSL inspection) and certificate refusals.
 
 use super::Ctx;
+use crate::analyze::chains::Chain;
 use crate::analyze::{Finding, Severity};
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
 use crate::protocols::x509::CertInfo;
@@ -77,20 +78,10 @@ pub fn cn(dn: &str) -> &str {
         .unwrap_or(dn)
 }
 
-fn is_public_name(sni: &str) -> bool {
+/// A name on the public internet: dotted, not an address, no internal suffix.
+pub fn is_public_name(sni: &str, cfg: &crate::analyze::Config) -> bool {
     let s = sni.to_ascii_lowercase();
-    s.contains('.')
-        && s.parse::<std::net::IpAddr>().is_err()
-        && ![
-            ".internal",
-            ".local",
-            ".corp",
-            ".lan",
-            ".home.arpa",
-            ".localhost",
-        ]
-        .iter()
-        .any(|x| s.ends_with(x))
+    s.contains('.') && s.parse::<std::net::IpAddr>().is_err() && !cfg.is_internal_name(&s)
 }
 
 /// Organisations of public CAs (lower case), current or past members of the web PKI.
@@ -183,6 +174,126 @@ fn inspecting_cert(t: &TlsFacts) -> Option<(&CertInfo, &'static str)> {
         })
 }
 
+/// The handshake outcome in words, for evidence.
+pub fn outcome_text(o: HandshakeOutcome) -> &'static str {
+    match o {
+        HandshakeOutcome::Established => "the handshake completed",
+        HandshakeOutcome::ClientAlert => "the client sent a fatal alert",
+        HandshakeOutcome::ServerAlert => "the server sent a fatal alert",
+        HandshakeOutcome::ClientEncryptedAlert => {
+            "the client answered the server's first flight with an alert-sized encrypted record"
+        }
+        HandshakeOutcome::ClientSilentAfterServerFlight => {
+            "the client went silent after the server's first flight"
+        }
+        HandshakeOutcome::NoServerHello => "no ServerHello came back",
+        HandshakeOutcome::NoClientHello => "the capture starts after the ClientHello",
+        HandshakeOutcome::Incomplete => "the handshake did not finish in the capture",
+    }
+}
+
+/// The chain presented on flow `id`, or (TLS 1.3 hides it) one presented for the
+/// same name on another flow.
+pub fn chain_for<'c>(ctx: &'c Ctx<'_>, id: usize, sni: Option<&str>) -> Option<&'c Chain> {
+    ctx.chains
+        .iter()
+        .find(|c| c.flows.contains(&id))
+        .or_else(|| {
+            ctx.chains
+                .iter()
+                .find(|c| sni.is_some() && c.sni.as_deref() == sni)
+        })
+}
+
+/// One line: which stores would accept the chain.
+pub fn trust_line(chain: &Chain) -> String {
+    let parts: Vec<String> = chain
+        .trusted_by
+        .iter()
+        .map(|v| {
+            let name = match v.store {
+                "mozilla" => "Mozilla's roots (Node, certifi)".to_string(),
+                "system" => format!("system store ({})", v.path.as_deref().unwrap_or("?")),
+                _ => v.path.as_deref().map_or("--ca-file".to_string(), |p| {
+                    std::path::Path::new(p)
+                        .file_name()
+                        .map_or(p.to_string(), |n| n.to_string_lossy().into_owned())
+                }),
+            };
+            if v.trusted {
+                format!("{name}: trusted")
+            } else {
+                format!(
+                    "{name}: not trusted, {}",
+                    v.reason.as_deref().unwrap_or("refused")
+                )
+            }
+        })
+        .collect();
+    format!("trust: {}", parts.join("; "))
+}
+
+/// What the trust stores' verdicts mean for the user: a sentence for the explanation
+/// and, when one store would fix it, a first remedy step naming that file.
+pub fn trust_advice(chain: &Chain) -> (String, Option<String>) {
+    let moz = chain.verdict("mozilla").map(|v| v.trusted);
+    let sys = chain.verdict("system");
+    let mut note = String::new();
+    let mut step = None;
+    if let Some(v) = chain.verdict("ca_file") {
+        let path = v.path.clone().unwrap_or_default();
+        let name = std::path::Path::new(&path)
+            .file_name()
+            .map_or(path.clone(), |n| n.to_string_lossy().into_owned());
+        if v.trusted {
+            note.push_str(&format!(
+                " Your {name} would trust this chain: point NODE_EXTRA_CA_CERTS / \
+                 REQUESTS_CA_BUNDLE / SSL_CERT_FILE at it."
+            ));
+            step = Some(format!(
+                "Your {name} would trust this chain: `export NODE_EXTRA_CA_CERTS={path}` \
+                 (Node adds it to its roots); `export REQUESTS_CA_BUNDLE={path}` (Python \
+                 requests) and `export SSL_CERT_FILE={path}` (OpenSSL-based tools) replace \
+                 the roots, so for those the file must also hold the public roots (append \
+                 it to a copy of the system bundle). Then install it system-wide as step 3.2 says."
+            ));
+        } else {
+            note.push_str(&format!(
+                " Your {name} would not trust this chain: {}.",
+                v.reason.as_deref().unwrap_or("refused")
+            ));
+        }
+    }
+    match (moz, sys) {
+        (Some(false), Some(s)) if s.trusted => {
+            let path = s.path.clone().unwrap_or_default();
+            note.push_str(&format!(
+                " This machine's system store ({path}) trusts the inspection CA but \
+                 Mozilla's roots, which Node's bundled store and Python's certifi \
+                 carry, do not: curl and system tools work while Node and Python \
+                 requests fail."
+            ));
+            step.get_or_insert(format!(
+                "The OS already trusts this CA; tell Node and Python to use the system \
+                 store: `export NODE_EXTRA_CA_CERTS={path}` and `export \
+                 REQUESTS_CA_BUNDLE={path}` (both in your shell profile)."
+            ));
+        }
+        (Some(false), Some(s)) => note.push_str(&format!(
+            " Neither Mozilla's roots (Node, certifi) nor this machine's system store \
+             ({}) trust it: the inspection CA is not installed yet.",
+            s.path.as_deref().unwrap_or("?")
+        )),
+        (Some(false), None) => note.push_str(
+            " Mozilla's public roots (what Node's bundled store and Python's certifi \
+             carry) do not trust it; `--system-store` tells whether this machine's OS \
+             store does.",
+        ),
+        _ => {}
+    }
+    (note, step)
+}
+
 const CERT_ALERTS: &[&str] = &[
     "unknown_ca",
     "bad_certificate",
@@ -251,6 +362,14 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
             _ => String::new(),
         };
+        let chain = chain_for(ctx, id, t.sni.as_deref());
+        let (trust_note, trust_step) = chain.map(trust_advice).unwrap_or_default();
+        let with_step = |mut f: Finding| {
+            if let Some(step) = &trust_step {
+                f.remedy.insert(0, step.clone());
+            }
+            f
+        };
         let cert_frame = t.certificate_frame.map(|f| f.0);
         let fatal = t.alerts.iter().find(|a| {
             a.from == "client"
@@ -267,7 +386,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             frames.push(a.frame.0);
             refused
                 .get_or_insert_with(|| {
-                    Finding::new(
+                    with_step(Finding::new(
                         "tls_certificate_rejected",
                         Severity::Error,
                         format!("Client refused the certificate for {sni} ({d})"),
@@ -275,22 +394,26 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                             "Right after the server's certificate the client sent a fatal \
                              {d} alert: it does not trust the chain it was shown.{issuer_note} \
                              Behind a corporate proxy this is SSL inspection by a CA that \
-                             this client's trust store lacks."
+                             this client's trust store lacks.{trust_note}"
                         ),
                         &vars,
-                    )
+                    ))
                 })
                 .push(ctx.ev(
                     id,
                     f,
                     frames,
                     format!(
-                        "client alert fatal {d} in frame {} after {}{}",
+                        "client alert fatal {d} in frame {} after {}{}{}",
                         a.frame,
                         a.after.unwrap_or("?"),
                         issuer
                             .as_deref()
                             .map(|i| format!("; issuer \"{i}\""))
+                            .unwrap_or_default(),
+                        chain
+                            .filter(|ch| !ch.trusted_by.is_empty() && ch.flows.contains(&id))
+                            .map(|ch| format!("; {}", trust_line(ch)))
                             .unwrap_or_default()
                     ),
                     None,
@@ -307,7 +430,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 frames.extend(f.rst.map(|(_, fr)| fr.0));
                 abandoned
                     .get_or_insert_with(|| {
-                        Finding::new(
+                        with_step(Finding::new(
                             "tls_handshake_abandoned",
                             Severity::Error,
                             format!("Client abandoned the TLS handshake with {sni} after the server's first flight"),
@@ -316,7 +439,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                                  encrypted in TLS 1.3) and the client {} instead of finishing \
                                  the handshake: it refused the certificate. Behind a proxy \
                                  this is SSL inspection by a CA the client does not \
-                                 trust.{issuer_note}",
+                                 trust.{issuer_note}{trust_note}",
                                 if t.outcome == HandshakeOutcome::ClientEncryptedAlert {
                                     "answered with an alert-sized record"
                                 } else {
@@ -324,19 +447,25 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                                 }
                             ),
                             &vars,
-                        )
+                        ))
                     })
                     .push(ctx.ev(
                         id,
                         f,
                         frames,
-                        format!("TLS outcome: {:?}; history {}", t.outcome, t.history), None));
+                        format!(
+                            "{} (TLS messages: {})",
+                            outcome_text(t.outcome),
+                            t.history
+                        ),
+                        None,
+                    ));
                 handled = true;
             }
         }
         if let Some((c, product)) = interceptor
             && t.sni.is_some()
-            && is_public_name(&sni)
+            && is_public_name(&sni, ctx.cfg)
             && !handled
         {
             let severity = if t.established {
@@ -345,7 +474,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 Severity::Error
             };
             let finding = inspected.get_or_insert_with(|| {
-                Finding::new(
+                with_step(Finding::new(
                     "tls_inspection_detected",
                     severity,
                     format!("TLS to {sni} is intercepted by {product}"),
@@ -361,9 +490,9 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                         } else {
                             "The handshake did not complete."
                         }
-                    ),
+                    ) + &trust_note,
                     &vars,
-                )
+                ))
             });
             if severity == Severity::Error {
                 finding.severity = Severity::Error;
@@ -373,17 +502,112 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 f,
                 cert_frame.into_iter().collect(),
                 format!(
-                    "subject \"{}\", issuer \"{}\", sha256 {}",
-                    c.subject, c.issuer, c.sha256
+                    "subject \"{}\", issuer \"{}\", sha256 {}{}",
+                    c.subject,
+                    c.issuer,
+                    c.sha256,
+                    chain
+                        .filter(|ch| {
+                            !ch.trusted_by.is_empty() && ch.flows.first() == Some(&id)
+                        })
+                        .map(|ch| format!("; {}", trust_line(ch)))
+                        .unwrap_or_default()
                 ),
                 None,
             ));
         }
     }
-    [refused, abandoned, inspected]
+    [refused, abandoned, inspected, many_hosts(ctx)]
         .into_iter()
         .flatten()
         .collect()
+}
+
+/// Distinct public names whose certificates one private issuer minted before the rule
+/// calls it SSL inspection: one odd certificate is a misconfigured server, three
+/// unrelated sites signed by the same unknown CA are a proxy re-signing traffic.
+pub const MANY_HOSTS: usize = 3;
+
+/// Many public hosts' certificates minted by one private (non-public-root) issuer.
+fn many_hosts(ctx: &Ctx<'_>) -> Option<Finding> {
+    // issuer -> (hosts, chains)
+    let mut by_issuer: Vec<(String, Vec<&Chain>)> = Vec::new();
+    for ch in &ctx.chains {
+        let public_issuer = chains_to_public_root(&ch.certs) == Some(true)
+            || ch.verdict("mozilla").is_some_and(|v| v.trusted);
+        if public_issuer || ch.sni.is_none() || !is_public_name(&ch.host, ctx.cfg) {
+            continue;
+        }
+        match by_issuer.iter_mut().find(|(i, _)| *i == ch.issuer) {
+            Some((_, v)) => v.push(ch),
+            None => by_issuer.push((ch.issuer.clone(), vec![ch])),
+        }
+    }
+    let (issuer, chains) = by_issuer.into_iter().find(|(_, v)| {
+        let mut hosts: Vec<&str> = v.iter().map(|c| c.host.as_str()).collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        hosts.len() >= MANY_HOSTS
+    })?;
+    let mut hosts: Vec<&str> = chains.iter().map(|c| c.host.as_str()).collect();
+    hosts.sort_unstable();
+    hosts.dedup();
+    let all_ok = chains.iter().all(|c| c.established);
+    let first = chains.first()?;
+    let (trust_note, trust_step) = trust_advice(first);
+    let mut f = Finding::new(
+        "tls_inspection_many_hosts",
+        if all_ok {
+            Severity::Warning
+        } else {
+            Severity::Error
+        },
+        format!(
+            "{} public hosts' certificates were issued by one private CA \"{}\"",
+            hosts.len(),
+            cn(&issuer)
+        ),
+        format!(
+            "Unrelated public sites ({}) all presented certificates from \"{issuer}\", \
+             which is not a public CA: a proxy decrypts and re-signs this traffic (SSL \
+             inspection). {}{trust_note}",
+            hosts.join(", "),
+            if all_ok {
+                "These handshakes completed, so this client trusts that CA; tools with \
+                 their own trust store (Node, Python certifi) will not unless told."
+            } else {
+                "Some handshakes did not complete."
+            }
+        ),
+        &[
+            ("issuer", cn(&issuer).to_string()),
+            ("host", first.host.clone()),
+        ],
+    );
+    if let Some(step) = trust_step {
+        f.remedy.insert(0, step);
+    }
+    for ch in chains {
+        let Some(&flow) = ch.flows.first() else {
+            continue;
+        };
+        let Some(fs) = ctx.capture.flows.get(flow - ctx.base - 1) else {
+            continue;
+        };
+        f.push(ctx.ev(
+            flow,
+            fs,
+            ch.frame.into_iter().collect(),
+            format!(
+                "{}: subject \"{}\", sha256 {}",
+                ch.host,
+                ch.subject,
+                ch.sha256.first().map_or("", String::as_str)
+            ),
+            None,
+        ));
+    }
+    Some(f)
 }
 
 #[cfg(test)]

@@ -144,6 +144,10 @@ pub struct TcpConn {
     pub syn_ts: Option<Timestamp>,
     pub synack_ts: Option<Timestamp>,
     pub decoder: StreamDecoder,
+    /// The decoder's facts, concluded as soon as the connection closed: its buffers are
+    /// released then rather than when the connection leaves the table (closed
+    /// connections linger for stray packets, and there can be many).
+    pub facts: Option<crate::protocols::AppFacts>,
     /// An ICMP destination-unreachable that refers to this connection.
     pub unreachable: Option<(FrameNo, crate::decode::ip::Unreachable)>,
     /// Decoded facts (HTTP exchanges...) counted but not kept: the analysis's facts
@@ -152,20 +156,25 @@ pub struct TcpConn {
 }
 
 /// Feeds one direction's ordered bytes to the connection's decoder.
+/// `None` once the connection's facts are concluded: bytes then go nowhere.
 struct DirSink<'a> {
-    dec: &'a mut StreamDecoder,
+    dec: Option<&'a mut StreamDecoder>,
     dir: Dir,
 }
 
 impl StreamSink for DirSink<'_> {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) {
-        self.dec.on_data(self.dir, bytes, frame, ts);
+        if let Some(d) = self.dec.as_mut() {
+            d.on_data(self.dir, bytes, frame, ts);
+        }
     }
     fn gap(&mut self, len: u64) {
-        self.dec.on_gap(self.dir, len);
+        if let Some(d) = self.dec.as_mut() {
+            d.on_gap(self.dir, len);
+        }
     }
     fn wants_data(&self) -> bool {
-        self.dec.wants_data(self.dir)
+        self.dec.as_ref().is_some_and(|d| d.wants_data(self.dir))
     }
 }
 
@@ -183,6 +192,7 @@ impl TcpConn {
             syn_ts: None,
             synack_ts: None,
             decoder: StreamDecoder::new(client.port(), server.port()),
+            facts: None,
             unreachable: None,
             facts_not_kept: 0,
         }
@@ -288,7 +298,7 @@ impl TcpConn {
         // Payload to reassembly. RST segments may carry diagnostic text; not stream data.
         let (this, other) = split_pair(&mut self.ep, i);
         let mut sink = DirSink {
-            dec: &mut self.decoder,
+            dec: self.facts.is_none().then_some(&mut self.decoder),
             dir,
         };
         if len == 0 && !flags.syn() && !flags.rst() {
@@ -313,7 +323,7 @@ impl TcpConn {
         }
         if flags.ack() {
             let mut peer_sink = DirSink {
-                dec: &mut self.decoder,
+                dec: self.facts.is_none().then_some(&mut self.decoder),
                 dir: dir.flip(),
             };
             let gaps_before = other.stream.stats.gaps;
@@ -328,6 +338,20 @@ impl TcpConn {
             self.history
                 .add(if is_orig { c.to_ascii_uppercase() } else { c });
         }
+        if self.facts.is_none() && self.is_closed() {
+            self.conclude();
+        }
+    }
+
+    /// Delivers what is held, then turns the decoder into its facts and drops its
+    /// buffers. Later stray packets are still counted, but decode nothing.
+    pub fn conclude(&mut self) {
+        if self.facts.is_some() {
+            return;
+        }
+        self.finish_streams();
+        let dec = std::mem::replace(&mut self.decoder, StreamDecoder::new(0, 0));
+        self.facts = Some(dec.finish());
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -408,7 +432,7 @@ impl TcpConn {
     pub fn finish_streams(&mut self) {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let mut sink = DirSink {
-                dec: &mut self.decoder,
+                dec: self.facts.is_none().then_some(&mut self.decoder),
                 dir,
             };
             self.ep[dir.index()].stream.finish(&mut sink);
@@ -428,7 +452,7 @@ impl TcpConn {
             if ep.stream.buffered() > 0 {
                 ep.stream.stats.cap_hits += 1;
                 let mut sink = DirSink {
-                    dec: &mut self.decoder,
+                    dec: self.facts.is_none().then_some(&mut self.decoder),
                     dir,
                 };
                 ep.stream.finish(&mut sink);

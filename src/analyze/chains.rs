@@ -1,0 +1,98 @@
+//! The certificate chains servers presented (TLS ≤ 1.2 sends them in clear), one
+//! entry per distinct chain and name, with which trust stores would accept each.
+//! Read by the SSL-inspection rules, `--export-certs` and the report's
+//! `summary.chains`.
+
+use super::Config;
+use super::trust::{self, Verdict};
+use crate::pipeline::CaptureAnalysis;
+use crate::protocols::x509::CertInfo;
+use serde::Serialize;
+
+/// One presented chain.
+#[derive(Clone, Debug, Serialize)]
+pub struct Chain {
+    /// The name the client asked for (SNI), else the server's address.
+    pub host: String,
+    #[serde(skip)]
+    pub sni: Option<String>,
+    /// 1-based flow ids that presented it.
+    pub flows: Vec<usize>,
+    /// Frame of the first Certificate message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub frame: Option<u64>,
+    /// Leaf subject and the issuer of the top certificate sent.
+    pub subject: String,
+    pub issuer: String,
+    /// SHA-256 of each certificate, leaf first.
+    pub sha256: Vec<String>,
+    /// Some handshake presenting it completed.
+    pub established: bool,
+    /// Which stores would accept it, at capture time and for `host`.
+    pub trusted_by: Vec<Verdict>,
+    #[serde(skip)]
+    pub certs: Vec<CertInfo>,
+}
+
+impl Chain {
+    pub fn verdict(&self, store: &str) -> Option<&Verdict> {
+        self.trusted_by.iter().find(|v| v.store == store)
+    }
+}
+
+/// Every distinct (name, chain) in the captures, in order of first appearance.
+pub fn collect(captures: &[CaptureAnalysis], cfg: &Config) -> Vec<Chain> {
+    let mut out: Vec<Chain> = Vec::new();
+    let mut base = 0;
+    for c in captures {
+        collect_into(&mut out, c, base, cfg);
+        base += c.flows.len();
+    }
+    out
+}
+
+/// The chains of one capture whose flow ids start after `base`.
+pub fn collect_into(out: &mut Vec<Chain>, c: &CaptureAnalysis, base: usize, cfg: &Config) {
+    {
+        for (i, f) in c.flows.iter().enumerate() {
+            let id = base + i + 1;
+            let Some(t) = &f.app.tls else { continue };
+            let Some(leaf) = t.certificates.first() else {
+                continue;
+            };
+            let host = t.sni.clone().unwrap_or_else(|| f.server.ip().to_string());
+            let sha: Vec<String> = t.certificates.iter().map(|c| c.sha256.clone()).collect();
+            if let Some(ch) = out
+                .iter_mut()
+                .find(|ch| ch.host == host && ch.sha256 == sha)
+            {
+                ch.flows.push(id);
+                ch.established |= t.established;
+                continue;
+            }
+            let at_unix = f.first_ts.0.div_euclid(1_000_000_000);
+            let trusted_by = trust::verdicts(
+                &t.certificates,
+                t.sni.as_deref(),
+                at_unix,
+                cfg.system_store.as_ref(),
+                cfg.ca_file.as_ref(),
+            );
+            out.push(Chain {
+                host,
+                sni: t.sni.clone(),
+                flows: vec![id],
+                frame: t.certificate_frame.map(|f| f.0),
+                subject: leaf.subject.clone(),
+                issuer: t
+                    .certificates
+                    .last()
+                    .map_or_else(String::new, |c| c.issuer.clone()),
+                sha256: sha,
+                established: t.established,
+                trusted_by,
+                certs: t.certificates.clone(),
+            });
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! Latency per stage (guide section 5, step 1 "measure latency"): TCP handshake to the
+//! proxy (SYN → SYN/ACK), CONNECT → 200, TLS ClientHello → ServerHello, and request →
+//! first response byte. Read by the slow-response rule and the report's
+//! `summary.latency`.
+
+use super::Config;
+use super::rules::Ctx;
+use crate::pipeline::CaptureAnalysis;
+use serde::Serialize;
+
+/// The stages, in the order a proxied request goes through them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// SYN → SYN/ACK on a connection to the proxy.
+    TcpToProxy,
+    /// CONNECT request → the proxy's 2xx.
+    Connect,
+    /// TLS ClientHello → ServerHello (through the tunnel: the proxy or the server).
+    TlsHello,
+    /// HTTP request's first byte → response's first byte (time to first byte).
+    FirstByte,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Stage::TcpToProxy,
+        Stage::Connect,
+        Stage::TlsHello,
+        Stage::FirstByte,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::TcpToProxy => "TCP to proxy",
+            Stage::Connect => "CONNECT → 200",
+            Stage::TlsHello => "ClientHello → ServerHello",
+            Stage::FirstByte => "request → first byte",
+        }
+    }
+}
+
+/// One measured stage of one flow.
+#[derive(Clone, Debug)]
+pub struct Sample {
+    pub stage: Stage,
+    pub flow: usize,
+    pub seconds: f64,
+    /// The frames that start and end the stage.
+    pub frames: Vec<u64>,
+    /// What was measured (`POST /v1/chat/completions → 200`).
+    pub what: String,
+}
+
+/// Every stage measured in one capture.
+pub fn samples(ctx: &Ctx<'_>) -> Vec<Sample> {
+    let mut out = Vec::new();
+    for (id, f) in ctx.flows() {
+        if ctx.is_proxy(f)
+            && let Some(rtt) = f.rtt
+        {
+            out.push(Sample {
+                stage: Stage::TcpToProxy,
+                flow: id,
+                seconds: rtt,
+                frames: f
+                    .syn_frame
+                    .iter()
+                    .chain(&f.synack_frame)
+                    .map(|x| x.0)
+                    .collect(),
+                what: format!("SYN → SYN/ACK with {}", f.server),
+            });
+        }
+        for h in &f.app.http {
+            let (Some(t), Some(status)) = (h.response_time, h.status) else {
+                continue;
+            };
+            let connect = h.method.as_deref() == Some("CONNECT");
+            if connect && !(200..300).contains(&status) {
+                continue;
+            }
+            out.push(Sample {
+                stage: if connect {
+                    Stage::Connect
+                } else {
+                    Stage::FirstByte
+                },
+                flow: id,
+                seconds: t.max(0.0),
+                frames: h
+                    .request_frame
+                    .iter()
+                    .chain(&h.response_frame)
+                    .map(|x| x.0)
+                    .collect(),
+                what: format!("{} → {status}", super::rules::request_line(h)),
+            });
+        }
+        if let Some(t) = &f.app.tls
+            && let (Some(a), Some(b)) = (t.client_hello_ts, t.server_hello_ts)
+        {
+            out.push(Sample {
+                stage: Stage::TlsHello,
+                flow: id,
+                seconds: b.secs_since(a).max(0.0),
+                frames: t
+                    .client_hello_frame
+                    .iter()
+                    .chain(&t.server_hello_frame)
+                    .map(|x| x.0)
+                    .collect(),
+                what: format!(
+                    "ClientHello → ServerHello{}",
+                    t.sni
+                        .as_deref()
+                        .map(|s| format!(" for {s}"))
+                        .unwrap_or_default()
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// The slowest sample of a stage.
+#[derive(Clone, Debug, Serialize)]
+pub struct Slowest {
+    pub flow: usize,
+    pub frames: Vec<u64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct StageStats {
+    pub samples: usize,
+    pub median_s: f64,
+    pub max_s: f64,
+    pub slowest: Slowest,
+}
+
+/// The flow with the longest single stage.
+#[derive(Clone, Debug, Serialize)]
+pub struct SlowestFlow {
+    pub flow: usize,
+    pub stage: Stage,
+    pub seconds: f64,
+}
+
+/// `summary.latency`: per stage (absent when never seen) and the slowest flow.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Latency {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tcp_to_proxy: Option<StageStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub connect: Option<StageStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_hello: Option<StageStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub first_byte: Option<StageStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slowest_flow: Option<SlowestFlow>,
+}
+
+impl Latency {
+    pub fn stage(&self, s: Stage) -> Option<&StageStats> {
+        match s {
+            Stage::TcpToProxy => self.tcp_to_proxy.as_ref(),
+            Stage::Connect => self.connect.as_ref(),
+            Stage::TlsHello => self.tls_hello.as_ref(),
+            Stage::FirstByte => self.first_byte.as_ref(),
+        }
+    }
+}
+
+fn round(s: f64) -> f64 {
+    (s * 1e6).round() / 1e6
+}
+
+fn stats(all: &[Sample], stage: Stage) -> Option<StageStats> {
+    let mut v: Vec<&Sample> = all.iter().filter(|s| s.stage == stage).collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
+    let n = v.len();
+    let median = if n % 2 == 1 {
+        v[n / 2].seconds
+    } else {
+        (v[n / 2 - 1].seconds + v[n / 2].seconds) / 2.0
+    };
+    let max = v[n - 1];
+    Some(StageStats {
+        samples: n,
+        median_s: round(median),
+        max_s: round(max.seconds),
+        slowest: Slowest {
+            flow: max.flow,
+            frames: max.frames.clone(),
+        },
+    })
+}
+
+pub fn measure(captures: &[CaptureAnalysis], cfg: &Config) -> Latency {
+    let mut all = Vec::new();
+    let mut base = 0;
+    for c in captures {
+        all.extend(samples(&Ctx::new(c, base, cfg)));
+        base += c.flows.len();
+    }
+    let slowest_flow = all
+        .iter()
+        .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
+        .map(|s| SlowestFlow {
+            flow: s.flow,
+            stage: s.stage,
+            seconds: round(s.seconds),
+        });
+    Latency {
+        tcp_to_proxy: stats(&all, Stage::TcpToProxy),
+        connect: stats(&all, Stage::Connect),
+        tls_hello: stats(&all, Stage::TlsHello),
+        first_byte: stats(&all, Stage::FirstByte),
+        slowest_flow,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(stage: Stage, flow: usize, seconds: f64) -> Sample {
+        Sample {
+            stage,
+            flow,
+            seconds,
+            frames: vec![],
+            what: String::new(),
+        }
+    }
+
+    #[test]
+    fn median_and_slowest() {
+        let all = [
+            s(Stage::FirstByte, 1, 0.5),
+            s(Stage::FirstByte, 2, 12.0),
+            s(Stage::FirstByte, 3, 1.0),
+            s(Stage::Connect, 1, 0.002),
+        ];
+        let st = stats(&all, Stage::FirstByte).unwrap_or_else(|| unreachable!());
+        assert_eq!((st.samples, st.median_s, st.max_s), (3, 1.0, 12.0));
+        assert_eq!(st.slowest.flow, 2);
+        assert!(stats(&all, Stage::TlsHello).is_none());
+        let two = [s(Stage::Connect, 1, 1.0), s(Stage::Connect, 2, 2.0)];
+        assert_eq!(stats(&two, Stage::Connect).map(|s| s.median_s), Some(1.5));
+    }
+}

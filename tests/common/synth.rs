@@ -1,0 +1,56 @@
+//! GENERATED captures for rule tests: Ethernet/IPv4/TCP frames written one by one,
+//! for the cases no recorded fixture covers.
+
+/// A pcap (Ethernet, IPv4, TCP) built packet by packet.
+pub struct Pcap {
+    pub bytes: Vec<u8>,
+    /// Microseconds of the next frame (1 ms apart by default).
+    pub usec: u32,
+}
+
+impl Pcap {
+    pub fn new() -> Pcap {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+        bytes.extend_from_slice(&2u16.to_le_bytes());
+        bytes.extend_from_slice(&4u16.to_le_bytes());
+        bytes.extend_from_slice(&[0; 8]);
+        bytes.extend_from_slice(&65535u32.to_le_bytes());
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        Pcap { bytes, usec: 0 }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp(
+        &mut self,
+        src: ([u8; 4], u16),
+        dst: ([u8; 4], u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        data: &[u8],
+    ) {
+        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
+        let total = (20 + 20 + data.len()) as u16;
+        f.extend_from_slice(&[0x45, 0]);
+        f.extend_from_slice(&total.to_be_bytes());
+        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&src.0);
+        f.extend_from_slice(&dst.0);
+        f.extend_from_slice(&src.1.to_be_bytes());
+        f.extend_from_slice(&dst.1.to_be_bytes());
+        f.extend_from_slice(&seq.to_be_bytes());
+        f.extend_from_slice(&ack.to_be_bytes());
+        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(data);
+        self.usec += 1000;
+        self.bytes
+            .extend_from_slice(&1_700_000_000u32.to_le_bytes());
+        self.bytes.extend_from_slice(&self.usec.to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.bytes
+            .extend_from_slice(&(f.len() as u32).to_le_bytes());
+        self.bytes.extend_from_slice(&f);
+    }
+}
