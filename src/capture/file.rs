@@ -444,27 +444,29 @@ impl<R: Read> FileReader<R> {
                         interfaces.push(iface);
                     }
                 }
-                // Enhanced packet block.
-                6 => {
+                // Enhanced packet block, and the obsolete packet block of the pcapng
+                // drafts before it: the same fields, the interface id 32 or 16 bits.
+                6 | 2 => {
                     let b = &self.buf[body.clone()];
                     if b.len() < 20 {
                         continue;
                     }
-                    let if_id = u32_at(b, 0, be) as usize;
+                    let if_id = if block_type == 6 {
+                        u32_at(b, 0, be) as usize
+                    } else {
+                        usize::from(u16_at(b, 0, be))
+                    };
                     let ts = (u64::from(u32_at(b, 4, be)) << 32) | u64::from(u32_at(b, 8, be));
-                    let caplen = u32_at(b, 12, be) as usize;
+                    let caplen = (u32_at(b, 12, be) as usize).min(b.len() - 20);
                     let orig_len = u32_at(b, 16, be);
-                    let caplen = caplen.min(b.len() - 20);
                     let iface = self.interface(if_id);
-                    self.frame += 1;
-                    let d = body.start + 20;
-                    return Ok(Some(Packet {
-                        frame: FrameNo(self.frame),
-                        ts: iface_ts(&iface, ts),
-                        link: iface.link,
-                        orig_len: orig_len.max(caplen as u32),
-                        data: &self.buf[d..d + caplen],
-                    }));
+                    return Ok(Some(self.packet_at(
+                        body.start + 20,
+                        caplen,
+                        orig_len,
+                        iface_ts(&iface, ts),
+                        iface.link,
+                    )));
                 }
                 // Simple packet block: no timestamp, interface 0.
                 3 => {
@@ -474,41 +476,37 @@ impl<R: Read> FileReader<R> {
                     }
                     let orig_len = u32_at(b, 0, be);
                     let caplen = (orig_len as usize).min(b.len() - 4);
-                    let iface = self.interface(0);
-                    self.frame += 1;
-                    let d = body.start + 4;
-                    return Ok(Some(Packet {
-                        frame: FrameNo(self.frame),
-                        ts: Timestamp(0),
-                        link: iface.link,
-                        orig_len: orig_len.max(caplen as u32),
-                        data: &self.buf[d..d + caplen],
-                    }));
-                }
-                // Obsolete packet block (pcapng drafts before EPB).
-                2 => {
-                    let b = &self.buf[body.clone()];
-                    if b.len() < 20 {
-                        continue;
-                    }
-                    let if_id = usize::from(u16_at(b, 0, be));
-                    let ts = (u64::from(u32_at(b, 4, be)) << 32) | u64::from(u32_at(b, 8, be));
-                    let caplen = (u32_at(b, 12, be) as usize).min(b.len() - 20);
-                    let orig_len = u32_at(b, 16, be);
-                    let iface = self.interface(if_id);
-                    self.frame += 1;
-                    let d = body.start + 20;
-                    return Ok(Some(Packet {
-                        frame: FrameNo(self.frame),
-                        ts: iface_ts(&iface, ts),
-                        link: iface.link,
-                        orig_len: orig_len.max(caplen as u32),
-                        data: &self.buf[d..d + caplen],
-                    }));
+                    let link = self.interface(0).link;
+                    return Ok(Some(self.packet_at(
+                        body.start + 4,
+                        caplen,
+                        orig_len,
+                        Timestamp(0),
+                        link,
+                    )));
                 }
                 // Name resolution, statistics, custom blocks...: nothing we need.
                 _ => {}
             }
+        }
+    }
+
+    /// Numbers the next frame and views its captured bytes at `start` in the buffer.
+    fn packet_at(
+        &mut self,
+        start: usize,
+        caplen: usize,
+        orig_len: u32,
+        ts: Timestamp,
+        link: LinkType,
+    ) -> Packet<'_> {
+        self.frame += 1;
+        Packet {
+            frame: FrameNo(self.frame),
+            ts,
+            link,
+            orig_len: orig_len.max(caplen as u32),
+            data: &self.buf[start..start + caplen],
         }
     }
 
