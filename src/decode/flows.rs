@@ -485,14 +485,16 @@ impl FlowTable {
         let key = Key::new(src, dst);
         let flags = seg.flags;
         let fresh_syn = flags.syn() && !flags.ack();
-        if let Some(conn) = self.tcp.get(&key) {
+        // Only a new SYN can start a new connection on known ports: every other packet
+        // skips this lookup.
+        if fresh_syn && let Some(conn) = self.tcp.get(&key) {
             // Port reuse: a new SYN after the old connection closed starts a new one.
             let from_client = conn.client == src;
             // A retransmitted SYN (same ISN) belongs to the same attempt, unless the
             // attempt was already refused or reset: clients that retry after a RST
             // often keep their ISN, and Zeek logs each try as its own connection.
             let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
-            let reused = fresh_syn && conn.is_closed() && (!same_syn || conn.was_reset());
+            let reused = conn.is_closed() && (!same_syn || conn.was_reset());
             if reused && let Some(old) = self.tcp.remove(&key) {
                 self.buffered = self.buffered.saturating_sub(old.buffered());
                 self.retire(FlowSummary::from_tcp(old));
