@@ -355,7 +355,9 @@ fn sort_flows<F: std::borrow::Borrow<FlowSummary>>(v: &mut [F]) {
 /// All flows of one capture.
 pub struct FlowTable {
     cfg: TableConfig,
-    tcp: FxHashMap<Key, TcpConn>,
+    /// Boxed: the table's spare slots (up to half of them after it grows) should cost
+    /// a pointer each, not a whole connection.
+    tcp: FxHashMap<Key, Box<TcpConn>>,
     udp: FxHashMap<Key, UdpFlow>,
     /// Boxed: the Vec grows by doubling, and its spare capacity should cost a pointer
     /// per slot, not a whole 1 KB summary (measured: 25 MB of peak on 10k flows).
@@ -413,7 +415,7 @@ impl FlowTable {
     }
 
     /// Keeps a finished flow, or only counts it once `max_records` are kept.
-    fn retire(&mut self, mut f: FlowSummary) {
+    fn retire(&mut self, mut f: Box<FlowSummary>) {
         self.share_certificates(&mut f);
         let l = &mut self.limits;
         l.partial_flows += u64::from(f.partial());
@@ -421,7 +423,7 @@ impl FlowTable {
         l.buffer_cap_hits += f.cap_hits[0] + f.cap_hits[1];
         l.facts_not_kept += f.facts_not_kept;
         if self.done.len() < self.cfg.max_records {
-            self.done.push(Box::new(f));
+            self.done.push(f);
         } else {
             // Its decoded facts are dropped with it: others may keep as many.
             budget::give_back(f.app.http.len() + f.app.dns.len());
@@ -455,13 +457,13 @@ impl FlowTable {
             let summary = match transport {
                 Transport::Tcp => self.tcp.remove(&key).map(|c| {
                     self.buffered = self.buffered.saturating_sub(c.buffered());
-                    FlowSummary::from_tcp(c)
+                    FlowSummary::from_tcp(*c)
                 }),
                 Transport::Udp => self.udp.remove(&key).map(FlowSummary::from_udp),
             };
             if let Some(mut s) = summary {
                 s.evicted = true;
-                self.retire(s);
+                self.retire(Box::new(s));
             }
         }
     }
@@ -497,10 +499,11 @@ impl FlowTable {
             let reused = conn.is_closed() && (!same_syn || conn.was_reset());
             if reused && let Some(old) = self.tcp.remove(&key) {
                 self.buffered = self.buffered.saturating_sub(old.buffered());
-                self.retire(FlowSummary::from_tcp(old));
+                self.retire(Box::new(FlowSummary::from_tcp(*old)));
             }
         }
-        if !self.tcp.contains_key(&key) {
+        // The table is rarely full: test that before hashing the key again.
+        if self.open_flows() >= self.cfg.max_flows.max(1) && !self.tcp.contains_key(&key) {
             self.make_room();
         }
         let limits = self.cfg.limits;
@@ -515,7 +518,7 @@ impl FlowTable {
             } else {
                 (dst, src)
             };
-            TcpConn::new(c, s, frame, ts)
+            Box::new(TcpConn::new(c, s, frame, ts))
         });
         let dir = if conn.client == src {
             Dir::ToServer
@@ -635,7 +638,7 @@ impl FlowTable {
         for k in expired {
             if let Some(c) = self.tcp.remove(&k) {
                 self.buffered = self.buffered.saturating_sub(c.buffered());
-                self.retire(FlowSummary::from_tcp(c));
+                self.retire(Box::new(FlowSummary::from_tcp(*c)));
             }
         }
         let expired: Vec<Key> = self
@@ -646,7 +649,7 @@ impl FlowTable {
             .collect();
         for k in expired {
             if let Some(f) = self.udp.remove(&k) {
-                self.retire(FlowSummary::from_udp(f));
+                self.retire(Box::new(FlowSummary::from_udp(f)));
             }
         }
     }
@@ -658,7 +661,7 @@ impl FlowTable {
         v.extend(
             self.tcp
                 .values()
-                .map(|c| Box::new(FlowSummary::from_tcp(c.clone()))),
+                .map(|c| Box::new(FlowSummary::from_tcp((**c).clone()))),
         );
         v.extend(
             self.udp
@@ -678,13 +681,20 @@ impl FlowTable {
     /// with the count of every cap hit.
     pub fn finish(mut self) -> (Vec<Box<FlowSummary>>, TableLimits) {
         // In order of first frame, so the flows kept past a full `max_records` are the
-        // earliest of those still open.
-        let mut open: Vec<FlowSummary> = self
-            .tcp
-            .drain()
-            .map(|(_, c)| FlowSummary::from_tcp(c))
-            .chain(self.udp.drain().map(|(_, f)| FlowSummary::from_udp(f)))
-            .collect();
+        // earliest of those still open. Boxed, and the tables' memory given back before
+        // they are retired: the open flows must not be held twice (table slots, then a
+        // Vec of summaries and the sort's scratch copy of it) at the run's peak.
+        let tcp = std::mem::take(&mut self.tcp);
+        let udp = std::mem::take(&mut self.udp);
+        let mut open: Vec<Box<FlowSummary>> = Vec::with_capacity(tcp.len() + udp.len());
+        open.extend(
+            tcp.into_values()
+                .map(|c| Box::new(FlowSummary::from_tcp(*c))),
+        );
+        open.extend(
+            udp.into_values()
+                .map(|f| Box::new(FlowSummary::from_udp(f))),
+        );
         sort_flows(&mut open);
         for f in open {
             self.retire(f);
