@@ -202,6 +202,10 @@ pub struct AnalyzeArgs {
     /// Decoded facts (HTTP exchanges, DNS transactions) kept across all flows of a file.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_facts)]
     pub max_facts: usize,
+    /// Flows listed in the table: those the diagnosis names first, then the earliest;
+    /// 0 lists all (the JSON report always has every flow).
+    #[arg(long = "flows", value_name = "N", default_value_t = report::table::DEFAULT_LISTED_FLOWS)]
+    pub list_flows: usize,
 }
 
 impl AnalyzeArgs {
@@ -390,7 +394,13 @@ fn capture(
     match args.format {
         LiveFormatArg::Table => {
             writeln!(out)?;
-            report::table::write_styled(&report, out, terminal_columns(), color)?;
+            report::table::write_styled(
+                &report,
+                out,
+                terminal_columns(),
+                color,
+                report::table::DEFAULT_LISTED_FLOWS,
+            )?;
         }
         LiveFormatArg::Json => {
             serde_json::to_writer_pretty(&mut *out, &report::json::build(&report))?;
@@ -551,7 +561,13 @@ fn analyze(
                 serde_json::to_writer_pretty(&mut *out, &j)?;
                 writeln!(out)?;
             }
-            Format::Table => report::table::write_styled(&report, out, terminal_columns(), color)?,
+            Format::Table => report::table::write_styled(
+                &report,
+                out,
+                terminal_columns(),
+                color,
+                args.list_flows,
+            )?,
         }
     }
     if let Some(dir) = &args.diagnose.export_certs {

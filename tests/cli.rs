@@ -141,3 +141,39 @@ fn help_lists_the_analyze_command() {
     let o = bin().arg("analyze").output().unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// Counts the rows of the flow table: lines that start with a flow number cell.
+fn table_rows(stdout: &str) -> Vec<usize> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("│ "))
+        .filter_map(|l| l.split_whitespace().next()?.parse().ok())
+        .collect()
+}
+
+#[test]
+fn table_lists_the_flows_the_diagnosis_names_first_and_says_how_many_are_left() {
+    let f =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures/busy-day.pcapng");
+    let all = run(&["analyze", "--flows", "0", f.to_str().unwrap()]);
+    let rows = table_rows(&all.stdout);
+    assert_eq!(rows.len(), 32, "{}", all.stdout);
+    let capped = run(&["analyze", "--flows", "5", f.to_str().unwrap()]);
+    assert_eq!(capped.code, all.code);
+    let rows = table_rows(&capped.stdout);
+    // Flows 9, 20 and 30 carry the evidence of busy-day's findings: listed first, in
+    // id order, with the earliest flow and the slowest one filling the rest.
+    assert_eq!(rows.len(), 5, "{}", capped.stdout);
+    assert!(rows.windows(2).all(|w| w[0] < w[1]), "{rows:?}");
+    for named in [1, 9, 20, 30] {
+        assert!(rows.contains(&named), "flow {named} missing: {rows:?}");
+    }
+    assert!(
+        capped.stdout.contains("... 27 more flow(s) not listed"),
+        "{}",
+        capped.stdout
+    );
+    // The diagnosis above the table is the same whatever the listing.
+    let head = |s: &str| s.split("┌").next().unwrap_or("").to_string();
+    assert_eq!(head(&capped.stdout), head(&all.stdout));
+}

@@ -324,8 +324,42 @@ pub fn write_diagnosis_styled(
     Ok(())
 }
 
+/// Flows listed in the table unless `--flows` says otherwise: the ones the diagnosis
+/// names come first. A busy capture has thousands; the JSON report lists them all.
+pub const DEFAULT_LISTED_FLOWS: usize = 100;
+
 pub fn write(r: &Report<'_>, out: &mut dyn Write, width: Option<u16>) -> io::Result<()> {
-    write_styled(r, out, width, false)
+    write_styled(r, out, width, false, DEFAULT_LISTED_FLOWS)
+}
+
+/// The flow ids the table lists, at most `max` (0: all): the flows the diagnosis
+/// names (evidence, chains, the slowest flow), then the earliest others.
+fn listed_flows(r: &Report<'_>, max: usize) -> Option<std::collections::BTreeSet<usize>> {
+    let total: usize = r.captures.iter().map(|c| c.flows.len()).sum();
+    if max == 0 || total <= max {
+        return None;
+    }
+    let mut named: Vec<usize> = r
+        .findings
+        .iter()
+        .flat_map(|f| f.evidence.iter().filter_map(|e| e.flow))
+        .chain(
+            r.summary
+                .chains
+                .iter()
+                .filter_map(|c| c.flows.first().copied()),
+        )
+        .chain(r.summary.latency.slowest_flow.as_ref().map(|s| s.flow))
+        .collect();
+    named.sort_unstable();
+    named.dedup();
+    let mut set: std::collections::BTreeSet<usize> = named.into_iter().take(max).collect();
+    let mut id = 1;
+    while set.len() < max && id <= total {
+        set.insert(id);
+        id += 1;
+    }
+    Some(set)
 }
 
 /// The whole human report; `color` paints severities (only on a terminal, see
@@ -335,9 +369,11 @@ pub fn write_styled(
     out: &mut dyn Write,
     width: Option<u16>,
     color: bool,
+    max_flows: usize,
 ) -> io::Result<()> {
     let text_width = width.map_or(80, |w| usize::from(w).clamp(40, 100));
     write_diagnosis_styled(r, out, text_width, Style::new(color))?;
+    let listed = listed_flows(r, max_flows);
     let mut base = 0;
     for c in r.captures {
         let i = &c.input;
@@ -443,7 +479,15 @@ pub fn write_styled(
             ]);
         }
         let mut states: Vec<ConnState> = Vec::new();
+        let mut hidden = 0;
         for (n, f) in c.flows.iter().enumerate() {
+            if listed
+                .as_ref()
+                .is_some_and(|l| !l.contains(&(base + n + 1)))
+            {
+                hidden += 1;
+                continue;
+            }
             if !states.contains(&f.state) {
                 states.push(f.state);
             }
@@ -474,6 +518,14 @@ pub fn write_styled(
             ]);
         }
         writeln!(out, "{t}")?;
+        if hidden > 0 {
+            let line = format!(
+                "... {hidden} more flow(s) not listed: the {} above are those the diagnosis \
+                 names, then the earliest (--flows 0 lists all; --format json has every flow)",
+                c.flows.len() - hidden
+            );
+            writeln!(out, "{}", wrap(&line, text_width, "  ", "  "))?;
+        }
         for s in states {
             writeln!(out, "  {:<6} {}", s.as_str(), s.meaning())?;
         }
