@@ -17,6 +17,7 @@ use crate::decode::tcp::{Limits, TcpConn};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::budget;
 use crate::protocols::dns::DnsTracker;
+use crate::protocols::tls::TlsFacts;
 use crate::protocols::x509::CertInfo;
 use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
@@ -352,6 +353,22 @@ fn sort_flows<F: std::borrow::Borrow<FlowSummary>>(v: &mut [F]) {
     });
 }
 
+/// Points the certificates of `t` at the shared copies in `certs` (adding new ones while
+/// there is room).
+fn share_certificates(certs: &mut FxHashMap<String, CertInfo>, t: &mut TlsFacts) {
+    for c in t
+        .certificates
+        .iter_mut()
+        .chain(t.client_certificates.iter_mut())
+    {
+        if let Some(shared) = certs.get(&c.sha256) {
+            *c = shared.clone();
+        } else if certs.len() < MAX_SHARED_CERTS {
+            certs.insert(c.sha256.clone(), c.clone());
+        }
+    }
+}
+
 /// All flows of one capture.
 pub struct FlowTable {
     cfg: TableConfig,
@@ -398,19 +415,8 @@ impl FlowTable {
     /// same chain comes back on every connection to a server, and an inspecting proxy
     /// mints one per host, so kept flows would otherwise repeat them thousands of times.
     fn share_certificates(&mut self, f: &mut FlowSummary) {
-        let Some(t) = f.app.tls.as_mut() else {
-            return;
-        };
-        for c in t
-            .certificates
-            .iter_mut()
-            .chain(t.client_certificates.iter_mut())
-        {
-            if let Some(shared) = self.certs.get(&c.sha256) {
-                *c = shared.clone();
-            } else if self.certs.len() < MAX_SHARED_CERTS {
-                self.certs.insert(c.sha256.clone(), c.clone());
-            }
+        if let Some(t) = f.app.tls.as_mut() {
+            share_certificates(&mut self.certs, t);
         }
     }
 
@@ -527,7 +533,13 @@ impl FlowTable {
         };
         let before = conn.buffered();
         let denied = budget::denied();
+        let concluded = conn.facts.is_some();
         conn.packet(dir, seg, frame, ts, wire_len, &limits);
+        // A connection that just closed lingers a while for stray packets: its
+        // certificates are shared now rather than when it leaves the table.
+        if !concluded && let Some(t) = conn.facts.as_mut().and_then(|a| a.tls.as_mut()) {
+            share_certificates(&mut self.certs, t);
+        }
         conn.facts_not_kept += budget::denied() - denied;
         let after = conn.buffered();
         self.buffered = (self.buffered + after).saturating_sub(before);
