@@ -58,13 +58,13 @@ pub struct AppFacts {
     pub http: Vec<http::HttpExchange>,
     /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls: Option<tls::TlsFacts>,
+    pub tls: Option<Box<tls::TlsFacts>>,
     /// DNS over TCP (UDP DNS comes from [`dns::DnsTracker`] instead).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<dns::DnsTransaction>,
     /// SOCKS handshake, when the connection went through a SOCKS proxy.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub socks: Option<socks::SocksFacts>,
+    pub socks: Option<Box<socks::SocksFacts>>,
     /// The TLS facts came from inside an HTTP CONNECT or SOCKS tunnel.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tls_in_tunnel: bool,
@@ -220,13 +220,13 @@ impl StreamDecoder {
             Mode::Tls(t) => {
                 facts.protocol = AppProtocol::Tls;
                 let (tls, notes) = t.finish();
-                facts.tls = Some(tls);
+                facts.tls = Some(Box::new(tls));
                 facts.notes.extend(notes);
             }
             Mode::Socks(s) => {
                 facts.protocol = AppProtocol::Socks;
                 let (socks, notes) = s.finish();
-                facts.socks = Some(socks);
+                facts.socks = Some(Box::new(socks));
                 facts.notes.extend(notes);
             }
             Mode::Dns(d) => {

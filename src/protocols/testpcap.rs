@@ -316,7 +316,7 @@ mod corpus_tests {
         facts(rel)
             .unwrap_or_default()
             .into_iter()
-            .filter_map(|(c, _, f)| f.tls.map(|t| (c.1, t)))
+            .filter_map(|(c, _, f)| f.tls.map(|t| (c.1, *t)))
             .collect()
     }
 
