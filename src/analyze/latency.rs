@@ -52,14 +52,31 @@ pub struct Sample {
     pub what: String,
 }
 
-/// Every stage measured in one capture.
+/// Every stage measured in one capture, in flow order.
+#[cfg(test)]
 pub fn samples(ctx: &Ctx<'_>) -> Vec<Sample> {
     let mut out = Vec::new();
+    each_sample(ctx, f64::NEG_INFINITY, &mut |s| out.push(s));
+    out
+}
+
+/// Hands every stage measured in one capture to `emit`, in flow order, one at a time:
+/// a busy capture has tens of thousands, and only their times are kept. `what` is
+/// written out only for samples slower than `describe_above` seconds (it is empty for
+/// the others).
+pub fn each_sample(ctx: &Ctx<'_>, describe_above: f64, emit: &mut dyn FnMut(Sample)) {
+    let describe = |seconds: f64, what: &dyn Fn() -> String| {
+        if seconds > describe_above {
+            what()
+        } else {
+            String::new()
+        }
+    };
     for (id, f) in ctx.flows() {
         if ctx.is_proxy(f)
             && let Some(rtt) = f.rtt
         {
-            out.push(Sample {
+            emit(Sample {
                 stage: Stage::TcpToProxy,
                 flow: id,
                 seconds: rtt,
@@ -69,7 +86,7 @@ pub fn samples(ctx: &Ctx<'_>) -> Vec<Sample> {
                     .chain(&f.synack_frame)
                     .map(|x| x.0)
                     .collect(),
-                what: format!("SYN → SYN/ACK with {}", f.server),
+                what: describe(rtt, &|| format!("SYN → SYN/ACK with {}", f.server)),
             });
         }
         for h in &f.app.http {
@@ -80,47 +97,52 @@ pub fn samples(ctx: &Ctx<'_>) -> Vec<Sample> {
             if connect && !(200..300).contains(&status) {
                 continue;
             }
-            out.push(Sample {
+            let seconds = t.max(0.0);
+            emit(Sample {
                 stage: if connect {
                     Stage::Connect
                 } else {
                     Stage::FirstByte
                 },
                 flow: id,
-                seconds: t.max(0.0),
+                seconds,
                 frames: h
                     .request_frame
                     .iter()
                     .chain(&h.response_frame)
                     .map(|x| x.0)
                     .collect(),
-                what: format!("{} → {status}", super::rules::request_line(h)),
+                what: describe(seconds, &|| {
+                    format!("{} → {status}", super::rules::request_line(h))
+                }),
             });
         }
         if let Some(t) = &f.app.tls
             && let (Some(a), Some(b)) = (t.client_hello_ts, t.server_hello_ts)
         {
-            out.push(Sample {
+            let seconds = b.secs_since(a).max(0.0);
+            emit(Sample {
                 stage: Stage::TlsHello,
                 flow: id,
-                seconds: b.secs_since(a).max(0.0),
+                seconds,
                 frames: t
                     .client_hello_frame
                     .iter()
                     .chain(&t.server_hello_frame)
                     .map(|x| x.0)
                     .collect(),
-                what: format!(
-                    "ClientHello → ServerHello{}",
-                    t.sni
-                        .as_deref()
-                        .map(|s| format!(" for {s}"))
-                        .unwrap_or_default()
-                ),
+                what: describe(seconds, &|| {
+                    format!(
+                        "ClientHello → ServerHello{}",
+                        t.sni
+                            .as_deref()
+                            .map(|s| format!(" for {s}"))
+                            .unwrap_or_default()
+                    )
+                }),
             });
         }
     }
-    out
 }
 
 /// The slowest sample of a stage.
@@ -176,51 +198,91 @@ fn round(s: f64) -> f64 {
     (s * 1e6).round() / 1e6
 }
 
-fn stats(all: &[Sample], stage: Stage) -> Option<StageStats> {
-    let mut v: Vec<&Sample> = all.iter().filter(|s| s.stage == stage).collect();
-    if v.is_empty() {
-        return None;
+/// One stage's times and its slowest sample, gathered a sample at a time.
+#[derive(Default)]
+struct StageAcc {
+    seconds: Vec<f64>,
+    slowest: Option<Sample>,
+}
+
+impl StageAcc {
+    /// Keeps the time; the sample itself only if it is the slowest so far (the later
+    /// of equals, as a stable sort would put last).
+    fn add(&mut self, s: Sample) {
+        self.seconds.push(s.seconds);
+        if self
+            .slowest
+            .as_ref()
+            .is_none_or(|b| s.seconds.total_cmp(&b.seconds).is_ge())
+        {
+            self.slowest = Some(s);
+        }
     }
-    v.sort_by(|a, b| a.seconds.total_cmp(&b.seconds));
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2].seconds
-    } else {
-        (v[n / 2 - 1].seconds + v[n / 2].seconds) / 2.0
-    };
-    let max = v[n - 1];
-    Some(StageStats {
-        samples: n,
-        median_s: round(median),
-        max_s: round(max.seconds),
-        slowest: Slowest {
-            flow: max.flow,
-            frames: max.frames.clone(),
-        },
-    })
+
+    fn stats(mut self) -> Option<StageStats> {
+        let max = self.slowest?;
+        let v = &mut self.seconds;
+        v.sort_by(|a, b| a.total_cmp(b));
+        let n = v.len();
+        let median = if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        };
+        Some(StageStats {
+            samples: n,
+            median_s: round(median),
+            max_s: round(max.seconds),
+            slowest: Slowest {
+                flow: max.flow,
+                frames: max.frames,
+            },
+        })
+    }
+}
+
+#[cfg(test)]
+fn stats(all: &[Sample], stage: Stage) -> Option<StageStats> {
+    let mut acc = StageAcc::default();
+    for s in all.iter().filter(|s| s.stage == stage) {
+        acc.add(s.clone());
+    }
+    acc.stats()
 }
 
 pub fn measure(captures: &[CaptureAnalysis], cfg: &Config) -> Latency {
-    let mut all = Vec::new();
+    let mut acc: [StageAcc; 4] = Default::default();
+    let mut slowest_flow: Option<SlowestFlow> = None;
     let mut base = 0;
     for c in captures {
-        all.extend(samples(&Ctx::new(c, base, cfg)));
+        each_sample(&Ctx::new(c, base, cfg), f64::INFINITY, &mut |s| {
+            if slowest_flow
+                .as_ref()
+                .is_none_or(|b| s.seconds.total_cmp(&b.seconds).is_ge())
+            {
+                slowest_flow = Some(SlowestFlow {
+                    flow: s.flow,
+                    stage: s.stage,
+                    seconds: s.seconds,
+                });
+            }
+            let i = Stage::ALL.iter().position(|&x| x == s.stage).unwrap_or(0);
+            if let Some(a) = acc.get_mut(i) {
+                a.add(s);
+            }
+        });
         base += c.flows.len();
     }
-    let slowest_flow = all
-        .iter()
-        .max_by(|a, b| a.seconds.total_cmp(&b.seconds))
-        .map(|s| SlowestFlow {
-            flow: s.flow,
-            stage: s.stage,
-            seconds: round(s.seconds),
-        });
+    let [tcp_to_proxy, connect, tls_hello, first_byte] = acc;
     Latency {
-        tcp_to_proxy: stats(&all, Stage::TcpToProxy),
-        connect: stats(&all, Stage::Connect),
-        tls_hello: stats(&all, Stage::TlsHello),
-        first_byte: stats(&all, Stage::FirstByte),
-        slowest_flow,
+        tcp_to_proxy: tcp_to_proxy.stats(),
+        connect: connect.stats(),
+        tls_hello: tls_hello.stats(),
+        first_byte: first_byte.stats(),
+        slowest_flow: slowest_flow.map(|s| SlowestFlow {
+            seconds: round(s.seconds),
+            ..s
+        }),
     }
 }
 

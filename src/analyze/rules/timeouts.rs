@@ -149,12 +149,12 @@ fn slow_responses(ctx: &Ctx<'_>) -> Option<Finding> {
     use crate::analyze::latency::{self, Stage};
     let limit = ctx.cfg.slow_ms as f64 / 1000.0;
     let mut found: Option<Finding> = None;
-    for s in latency::samples(ctx) {
+    latency::each_sample(ctx, limit, &mut |s| {
         if !matches!(s.stage, Stage::FirstByte | Stage::Connect) || s.seconds <= limit {
-            continue;
+            return;
         }
         let Some(f) = ctx.capture.flows.get(s.flow - ctx.base - 1) else {
-            continue;
+            return;
         };
         let server = f.server.to_string();
         found
@@ -184,6 +184,6 @@ fn slow_responses(ctx: &Ctx<'_>) -> Option<Finding> {
                 format!("{}: {:.3} s ({})", s.what, s.seconds, s.stage.label()),
                 None,
             ));
-    }
+    });
     found
 }
