@@ -3,6 +3,11 @@
 //! `PacketProcessor` takes one packet at a time, so the offline reader and live
 //! capture share it. It allocates nothing per packet on the common path: views borrow
 //! the reader's buffer and flows are looked up by value keys.
+//!
+//! A file is read either on the calling thread (`analyze_reader`, the reference) or by
+//! a reader thread that hands packets over in batches (`analyze_reader_with`, threads
+//! ≥ 2) while the calling thread runs the same `PacketProcessor` over them, in the same
+//! order: the analysis is the same whatever the number of threads.
 
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
 use crate::decode::flows::{FlowSummary, FlowTable, TableConfig, TableLimits};
@@ -231,8 +236,30 @@ pub struct CaptureAnalysis {
     pub flows: Vec<Box<FlowSummary>>,
 }
 
-/// Reads a whole capture and analyses it. `progress` is called now and then with the
-/// bytes read so far.
+/// How an offline capture is read.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    /// 1: read and analyse on the calling thread. 2 or more: a reader thread does the
+    /// file I/O and record framing while the calling thread analyses (two stages, so
+    /// more than 2 uses no more threads than 2). The result is the same either way.
+    pub threads: usize,
+    /// Packet bytes handed from the reader thread at a time.
+    pub batch_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    /// Two threads when the machine has a second core to run them on.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ReadOptions {
+            threads: if cores > 1 { 2 } else { 1 },
+            batch_bytes: crate::capture::batch::DEFAULT_BATCH_BYTES,
+        }
+    }
+}
+
+/// Reads a whole capture and analyses it on the calling thread. `progress` is called
+/// now and then with the bytes read so far.
 pub fn analyze_reader<R: Read>(
     path: &str,
     src: R,
@@ -248,7 +275,83 @@ pub fn analyze_reader<R: Read>(
         }
     }
     progress(reader.bytes_read());
-    let mut link_types: Vec<LinkType> = reader.link_types().to_vec();
+    conclude(
+        path,
+        proc,
+        reader.format(),
+        reader.link_types().to_vec(),
+        reader.bytes_read(),
+        reader.truncation().cloned(),
+    )
+}
+
+/// Reads a whole capture and analyses it as `opts` says: the same analysis, the same
+/// errors and the same `progress` calls (on the calling thread) whatever the number
+/// of threads.
+pub fn analyze_reader_with<R: Read + Send>(
+    path: &str,
+    src: R,
+    cfg: TableConfig,
+    opts: ReadOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<CaptureAnalysis, CaptureError> {
+    if opts.threads <= 1 {
+        return analyze_reader(path, src, cfg, progress);
+    }
+    use crate::capture::batch::{self, Msg};
+    // The header is read here, so a file that is no capture fails before any thread.
+    let reader = FileReader::new(path, src)?;
+    let format = reader.format();
+    let (tx, batches) = batch::channel(opts.batch_bytes);
+    let mut proc = PacketProcessor::new(cfg);
+    let ending = std::thread::scope(|s| {
+        let worker = s.spawn(move || tx.run(reader));
+        let ending = loop {
+            match batches.recv() {
+                Some(Msg::Packets(b)) => {
+                    for (p, bytes_read) in b.packets() {
+                        proc.packet(&p);
+                        if proc.packets.is_multiple_of(65536) {
+                            progress(bytes_read);
+                        }
+                    }
+                    batches.give_back(b);
+                }
+                Some(Msg::End(end)) => break Some(end),
+                None => break None,
+            }
+        };
+        drop(batches);
+        match (worker.join(), ending) {
+            (Ok(_), Some(end)) => end,
+            // The reader thread died without saying how reading ended.
+            _ => Err(CaptureError::Io {
+                path: path.to_string(),
+                source: std::io::Error::other("the capture reader thread stopped unexpectedly"),
+            }),
+        }
+    })?;
+    progress(ending.bytes_read);
+    conclude(
+        path,
+        proc,
+        format,
+        ending.link_types,
+        ending.bytes_read,
+        ending.truncation,
+    )
+}
+
+/// The analysis once every packet has been through `proc`; an error when the file
+/// held packets and none was on a link type we decode.
+fn conclude(
+    path: &str,
+    proc: PacketProcessor,
+    format: CaptureFormat,
+    mut link_types: Vec<LinkType>,
+    bytes_read: u64,
+    truncation: Option<Truncation>,
+) -> Result<CaptureAnalysis, CaptureError> {
     link_types.sort();
     link_types.dedup();
     if proc.packets > 0
@@ -262,9 +365,9 @@ pub fn analyze_reader<R: Read>(
     }
     Ok(proc.into_analysis(
         path.to_string(),
-        reader.format(),
+        format,
         &link_types,
-        reader.bytes_read(),
-        reader.truncation().cloned(),
+        bytes_read,
+        truncation,
     ))
 }
