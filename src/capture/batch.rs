@@ -3,7 +3,9 @@
 //!
 //! The reader thread runs the ordinary [`FileReader`] (file I/O and record framing)
 //! and copies each packet into a [`Batch`]: one buffer of concatenated packet bytes and
-//! a small header per packet. Full batches go over a bounded channel and come back
+//! a small header per packet, with whatever the caller chose to work out from the
+//! packet on the reader thread too (a `T`: the analysis decodes link and IP headers
+//! there). Full batches go over a bounded channel and come back
 //! empty over a return channel, so after the first few there is no allocation per
 //! batch and memory is a fixed number of batches, whatever the file size. The packets
 //! come out in file order with exactly the fields `FileReader` gave them; how reading
@@ -35,9 +37,9 @@ const SLACK: usize = 256 * 1024;
 /// being analysed, at most `QUEUED + 2` batches exist.
 const QUEUED: usize = 2;
 
-/// One packet of a batch: `Packet` without the borrowed bytes.
+/// One packet of a batch: `Packet` without the borrowed bytes, and `T`.
 #[derive(Clone, Copy, Debug)]
-struct Head {
+struct Head<T> {
     frame: FrameNo,
     ts: Timestamp,
     link: LinkType,
@@ -46,24 +48,25 @@ struct Head {
     len: u32,
     /// `FileReader::bytes_read` just after this packet, for progress reports.
     bytes_read: u64,
+    extra: T,
 }
 
 /// Consecutive packets of a capture, their bytes in one buffer.
-#[derive(Debug, Default)]
-pub struct Batch {
+#[derive(Debug)]
+pub struct Batch<T> {
     data: Vec<u8>,
-    heads: Vec<Head>,
+    heads: Vec<Head<T>>,
 }
 
-impl Batch {
-    fn with_capacity(bytes: usize) -> Batch {
+impl<T> Batch<T> {
+    fn with_capacity(bytes: usize) -> Batch<T> {
         Batch {
             data: Vec::with_capacity(bytes + SLACK),
             heads: Vec::new(),
         }
     }
 
-    fn push(&mut self, p: &Packet<'_>) {
+    fn push(&mut self, p: &Packet<'_>, extra: T) {
         self.data.extend_from_slice(p.data);
         self.heads.push(Head {
             frame: p.frame,
@@ -73,6 +76,7 @@ impl Batch {
             // FileReader's records are at most 16 MiB.
             len: u32::try_from(p.data.len()).unwrap_or(u32::MAX),
             bytes_read: 0,
+            extra,
         });
     }
 
@@ -95,9 +99,9 @@ impl Batch {
         self.heads.is_empty()
     }
 
-    /// The packets in file order, each with the bytes read from the file once it had
-    /// been read.
-    pub fn packets(&self) -> impl Iterator<Item = (Packet<'_>, u64)> {
+    /// The packets in file order, each with what was worked out from it on the reader
+    /// thread and the bytes read from the file once it had been read.
+    pub fn packets(&self) -> impl Iterator<Item = (Packet<'_>, &T, u64)> {
         let mut rest = &self.data[..];
         self.heads.iter().map(move |h| {
             let (data, after) = rest.split_at_checked(h.len as usize).unwrap_or((rest, &[]));
@@ -110,6 +114,7 @@ impl Batch {
                     orig_len: h.orig_len,
                     data,
                 },
+                &h.extra,
                 h.bytes_read,
             )
         })
@@ -127,28 +132,28 @@ pub struct Ending {
 
 /// What the reader thread sends.
 #[derive(Debug)]
-pub enum Msg {
-    Packets(Batch),
+pub enum Msg<T> {
+    Packets(Batch<T>),
     /// The last message: the reader's end of file, or the error that stopped it (every
     /// packet before the error was sent first).
     End(Result<Ending, CaptureError>),
 }
 
 /// The receiving end: full batches in, empty ones back.
-pub struct Batches {
-    full: Receiver<Msg>,
-    empty: SyncSender<Batch>,
+pub struct Batches<T> {
+    full: Receiver<Msg<T>>,
+    empty: SyncSender<Batch<T>>,
 }
 
-impl Batches {
+impl<T> Batches<T> {
     /// The next message; `None` when the reader thread is gone without saying how
     /// reading ended (it panicked).
-    pub fn recv(&self) -> Option<Msg> {
+    pub fn recv(&self) -> Option<Msg<T>> {
         self.full.recv().ok()
     }
 
     /// Gives an analysed batch back to the reader thread for reuse.
-    pub fn give_back(&self, batch: Batch) {
+    pub fn give_back(&self, batch: Batch<T>) {
         // Never blocks: the channel holds as many batches as can exist. A reader that
         // is gone no longer needs it.
         let _ = self.empty.try_send(batch);
@@ -156,9 +161,9 @@ impl Batches {
 }
 
 /// The reader thread's end of the channels.
-pub struct BatchSender {
-    full: SyncSender<Msg>,
-    empty: Receiver<Batch>,
+pub struct BatchSender<T> {
+    full: SyncSender<Msg<T>>,
+    empty: Receiver<Batch<T>>,
     batch_bytes: usize,
     made: usize,
 }
@@ -166,7 +171,7 @@ pub struct BatchSender {
 /// The two ends of the channels between a reader thread and the analysing thread.
 /// `batch_bytes` is the packet bytes after which a batch is sent (at least one packet
 /// per batch, and at most 64 MiB, whatever the value).
-pub fn channel(batch_bytes: usize) -> (BatchSender, Batches) {
+pub fn channel<T>(batch_bytes: usize) -> (BatchSender<T>, Batches<T>) {
     let (full_tx, full_rx) = std::sync::mpsc::sync_channel(QUEUED);
     let (empty_tx, empty_rx) = std::sync::mpsc::sync_channel(QUEUED + 2);
     (
@@ -183,10 +188,10 @@ pub fn channel(batch_bytes: usize) -> (BatchSender, Batches) {
     )
 }
 
-impl BatchSender {
+impl<T> BatchSender<T> {
     /// An empty batch: a returned one, or a new one while fewer than `QUEUED + 2`
     /// exist. `None` when the receiving end is gone.
-    fn empty_batch(&mut self) -> Option<Batch> {
+    fn empty_batch(&mut self) -> Option<Batch<T>> {
         let mut b = match self.empty.try_recv() {
             Ok(b) => b,
             Err(TryRecvError::Empty) if self.made < QUEUED + 2 => {
@@ -200,17 +205,24 @@ impl BatchSender {
         Some(b)
     }
 
-    /// Reads the whole capture and sends its packets, then how reading ended. Stops
-    /// early, quietly, when the receiving end is dropped. Returns how many batches it
-    /// made (at most `QUEUED + 2`, the memory it took).
-    pub fn run<R: Read>(mut self, mut reader: FileReader<R>) -> usize {
+    /// Reads the whole capture and sends its packets, each with `work(packet)`, then
+    /// how reading ended. Stops early, quietly, when the receiving end is dropped.
+    /// Returns how many batches it made (at most `QUEUED + 2`, the memory it took).
+    pub fn run<R: Read>(
+        mut self,
+        mut reader: FileReader<R>,
+        mut work: impl FnMut(&Packet<'_>) -> T,
+    ) -> usize {
         loop {
             let Some(mut batch) = self.empty_batch() else {
                 return self.made;
             };
             let ended = loop {
                 match reader.next_packet() {
-                    Ok(Some(p)) => batch.push(&p),
+                    Ok(Some(p)) => {
+                        let extra = work(&p);
+                        batch.push(&p, extra);
+                    }
                     Ok(None) => {
                         break Some(Ok(Ending {
                             link_types: reader.link_types().to_vec(),
@@ -261,10 +273,10 @@ mod tests {
     #[test]
     fn every_packet_arrives_in_order_through_a_fixed_set_of_buffers() {
         let bytes = capture(10_000);
-        let (tx, rx) = channel(1000);
+        let (tx, rx) = channel::<FrameNo>(1000);
         let reader = FileReader::new("t", &bytes[..]).unwrap();
         std::thread::scope(|s| {
-            let t = s.spawn(move || tx.run(reader));
+            let t = s.spawn(move || tx.run(reader, |p| p.frame));
             let mut frames = 0u64;
             let mut batches = 0;
             let ending = loop {
@@ -272,9 +284,10 @@ mod tests {
                     Msg::Packets(b) => {
                         batches += 1;
                         assert!(!b.is_empty() && b.len() <= 20, "{} packets", b.len());
-                        for (p, bytes_read) in b.packets() {
+                        for (p, worked_out, bytes_read) in b.packets() {
                             frames += 1;
                             assert_eq!(p.frame, FrameNo(frames));
+                            assert_eq!(*worked_out, p.frame);
                             let i = (frames - 1) as u32;
                             assert_eq!(p.data.len() as u32, 60 + i % 40);
                             assert!(p.data.iter().all(|&x| x == i as u8));
@@ -299,10 +312,10 @@ mod tests {
     #[test]
     fn the_reader_stops_when_the_receiving_end_goes() {
         let bytes = capture(10_000);
-        let (tx, rx) = channel(100);
+        let (tx, rx) = channel::<FrameNo>(100);
         let reader = FileReader::new("t", &bytes[..]).unwrap();
         std::thread::scope(|s| {
-            let t = s.spawn(move || tx.run(reader));
+            let t = s.spawn(move || tx.run(reader, |p| p.frame));
             assert!(matches!(rx.recv(), Some(Msg::Packets(_))));
             drop(rx);
             // Joined by the scope: a reader blocked on a full channel would hang here.
@@ -314,10 +327,10 @@ mod tests {
     fn a_cut_record_ends_the_stream_after_every_complete_packet() {
         let bytes = capture(100);
         let cut = &bytes[..bytes.len() - 7];
-        let (tx, rx) = channel(500);
+        let (tx, rx) = channel::<FrameNo>(500);
         let reader = FileReader::new("t", cut).unwrap();
         std::thread::scope(|s| {
-            s.spawn(move || tx.run(reader));
+            s.spawn(move || tx.run(reader, |p| p.frame));
             let mut n = 0;
             loop {
                 match rx.recv().unwrap() {
