@@ -206,6 +206,14 @@ pub struct AnalyzeArgs {
     /// 0 lists all (the JSON report always has every flow).
     #[arg(long = "flows", value_name = "N", default_value_t = report::table::DEFAULT_LISTED_FLOWS)]
     pub list_flows: usize,
+    /// Threads per file: 1 reads and analyses on one thread; 2 reads the file on a
+    /// second thread meanwhile (more is the same as 2). Default: 2 when the machine
+    /// has more than one core. The report is the same either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+    /// Packet bytes the reader thread hands over at a time (tests and benchmarks).
+    #[arg(long, value_name = "BYTES", hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_bytes: Option<u32>,
 }
 
 impl AnalyzeArgs {
@@ -222,6 +230,14 @@ impl AnalyzeArgs {
             max_records: self.max_records,
             max_facts: self.max_facts,
             ..TableConfig::default()
+        }
+    }
+
+    fn read_options(&self) -> pipeline::ReadOptions {
+        let auto = pipeline::ReadOptions::default();
+        pipeline::ReadOptions {
+            threads: self.threads.map_or(auto.threads, |n| n as usize),
+            batch_bytes: self.batch_bytes.map_or(auto.batch_bytes, |n| n as usize),
         }
     }
 }
@@ -493,18 +509,20 @@ fn analyze(
         }
     };
     let cfg = args.table_config();
+    let opts = args.read_options();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
     for path in &args.files {
         let name = path.display().to_string();
         let result = if name == "-" {
-            pipeline::analyze_reader("-", io::stdin().lock(), cfg, &mut |_| {})
+            // Not `stdin().lock()`: the reader thread needs a handle it can take along.
+            pipeline::analyze_reader_with("-", io::stdin(), cfg, opts, &mut |_| {})
         } else {
             match std::fs::File::open(path) {
                 Ok(f) => {
                     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
                     let bar = progress_bar(&name, size);
-                    let r = pipeline::analyze_reader(&name, f, cfg, &mut |done| {
+                    let r = pipeline::analyze_reader_with(&name, f, cfg, opts, &mut |done| {
                         if let Some(b) = &bar {
                             b.set_position(done);
                         }

@@ -3,6 +3,11 @@
 //! `PacketProcessor` takes one packet at a time, so the offline reader and live
 //! capture share it. It allocates nothing per packet on the common path: views borrow
 //! the reader's buffer and flows are looked up by value keys.
+//!
+//! A file is read either on the calling thread (`analyze_reader`, the reference) or by
+//! a reader thread that hands packets over in batches (`analyze_reader_with`, threads
+//! ≥ 2) while the calling thread runs the same `PacketProcessor` over them, in the same
+//! order: the analysis is the same whatever the number of threads.
 
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
 use crate::decode::flows::{FlowSummary, FlowTable, TableConfig, TableLimits};
@@ -30,6 +35,100 @@ pub struct DecodeCounts {
     pub snaplen_cut: u64,
     /// Frames on an interface whose link type we cannot decode.
     pub unsupported_link: u64,
+}
+
+/// What link and IP decoding made of a frame, in plain values that borrow nothing
+/// (the payload as a range of the frame), so that a reader thread can work it out
+/// and hand it over with the frame.
+#[derive(Clone, Copy, Debug)]
+pub enum Decoded {
+    /// On an interface whose link type we cannot decode.
+    UnsupportedLink,
+    /// Too short or malformed to decode down to the transport header.
+    Undecodable,
+    /// Not IP (ARP, LLDP...).
+    NonIp,
+    /// `seg.payload` is empty: the payload is `at..at + len` of the frame.
+    Tcp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        seg: ip::TcpSegment<'static>,
+        at: u32,
+        len: u32,
+    },
+    Udp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        at: u32,
+        len: u32,
+    },
+    Unreachable(ip::Unreachable),
+    Fragment,
+    /// IP, another protocol.
+    OtherIp,
+}
+
+/// Where `part`, a slice of `frame`, lies in it. The decoders only ever slice the
+/// frame; anything else would come out as an empty range.
+fn range_in(frame: &[u8], part: &[u8]) -> (u32, u32) {
+    let at = (part.as_ptr() as usize).wrapping_sub(frame.as_ptr() as usize);
+    match (u32::try_from(at), u32::try_from(part.len())) {
+        (Ok(at), Ok(len)) if at as usize + len as usize <= frame.len() => (at, len),
+        _ => (0, 0),
+    }
+}
+
+/// The bytes at `at..at + len` of `frame` (see `range_in`).
+fn part_of(frame: &[u8], at: u32, len: u32) -> &[u8] {
+    let at = at as usize;
+    frame.get(at..at + len as usize).unwrap_or_default()
+}
+
+/// Link and IP decoding of one frame, down to its transport header.
+pub fn decode(p: &Packet<'_>) -> Decoded {
+    let (proto, l3) = match link::strip(p.link, p.data) {
+        Ok(x) => x,
+        Err(link::LinkError::Unsupported(_)) => return Decoded::UnsupportedLink,
+        Err(link::LinkError::Truncated { .. }) => return Decoded::Undecodable,
+    };
+    match proto {
+        NetProto::Ipv4 | NetProto::Ipv6 | NetProto::AnyIp => {}
+        NetProto::Other(_) => return Decoded::NonIp,
+    }
+    let Ok(pkt) = ip::parse(l3) else {
+        return Decoded::Undecodable;
+    };
+    match pkt.transport {
+        Transport::Tcp(seg) => {
+            let (at, len) = range_in(p.data, seg.payload);
+            Decoded::Tcp {
+                src: SocketAddr::new(pkt.src, seg.src_port),
+                dst: SocketAddr::new(pkt.dst, seg.dst_port),
+                seg: ip::TcpSegment {
+                    payload: &[],
+                    ..seg
+                },
+                at,
+                len,
+            }
+        }
+        Transport::Udp {
+            src_port,
+            dst_port,
+            payload,
+        } => {
+            let (at, len) = range_in(p.data, payload);
+            Decoded::Udp {
+                src: SocketAddr::new(pkt.src, src_port),
+                dst: SocketAddr::new(pkt.dst, dst_port),
+                at,
+                len,
+            }
+        }
+        Transport::Unreachable(u) => Decoded::Unreachable(u),
+        Transport::Fragment => Decoded::Fragment,
+        Transport::Other(_) => Decoded::OtherIp,
+    }
 }
 
 /// Per-capture analysis state.
@@ -67,6 +166,12 @@ impl PacketProcessor {
     }
 
     pub fn packet(&mut self, p: &Packet<'_>) {
+        let d = decode(p);
+        self.decoded(p, &d);
+    }
+
+    /// `packet`, its link and IP headers already decoded (by `decode(p)`).
+    pub fn decoded(&mut self, p: &Packet<'_>, d: &Decoded) {
         self.packets += 1;
         self.bytes += u64::from(p.orig_len);
         if p.ts.0 != 0 {
@@ -80,51 +185,35 @@ impl PacketProcessor {
         if (p.data.len() as u64) < u64::from(p.orig_len) {
             self.counts.snaplen_cut += 1;
         }
-        let (proto, l3) = match link::strip(p.link, p.data) {
-            Ok(x) => x,
-            Err(link::LinkError::Unsupported(_)) => {
-                self.counts.unsupported_link += 1;
-                return;
-            }
-            Err(link::LinkError::Truncated { .. }) => {
-                self.undecodable(p.frame);
-                return;
-            }
-        };
-        match proto {
-            NetProto::Ipv4 | NetProto::Ipv6 | NetProto::AnyIp => {}
-            NetProto::Other(_) => {
-                self.counts.non_ip += 1;
-                return;
-            }
-        }
-        let Ok(pkt) = ip::parse(l3) else {
-            self.undecodable(p.frame);
-            return;
-        };
-        match pkt.transport {
-            Transport::Tcp(seg) => {
+        match *d {
+            Decoded::UnsupportedLink => self.counts.unsupported_link += 1,
+            Decoded::Undecodable => self.undecodable(p.frame),
+            Decoded::NonIp => self.counts.non_ip += 1,
+            Decoded::Tcp {
+                src,
+                dst,
+                seg,
+                at,
+                len,
+            } => {
                 self.counts.tcp_packets += 1;
-                let src = SocketAddr::new(pkt.src, seg.src_port);
-                let dst = SocketAddr::new(pkt.dst, seg.dst_port);
+                let seg = ip::TcpSegment {
+                    payload: part_of(p.data, at, len),
+                    ..seg
+                };
                 self.table.tcp(src, dst, &seg, p.frame, p.ts, p.orig_len);
             }
-            Transport::Udp {
-                src_port,
-                dst_port,
-                payload,
-            } => {
+            Decoded::Udp { src, dst, at, len } => {
                 self.counts.udp_packets += 1;
-                let src = SocketAddr::new(pkt.src, src_port);
-                let dst = SocketAddr::new(pkt.dst, dst_port);
+                let payload = part_of(p.data, at, len);
                 self.table.udp(src, dst, payload, p.frame, p.ts, p.orig_len);
             }
-            Transport::Unreachable(u) => {
+            Decoded::Unreachable(u) => {
                 self.counts.icmp_unreachable += 1;
                 self.table.unreachable(u, p.frame);
             }
-            Transport::Fragment => self.counts.ip_fragments += 1,
-            Transport::Other(_) => self.counts.other_ip += 1,
+            Decoded::Fragment => self.counts.ip_fragments += 1,
+            Decoded::OtherIp => self.counts.other_ip += 1,
         }
     }
 
@@ -231,8 +320,30 @@ pub struct CaptureAnalysis {
     pub flows: Vec<Box<FlowSummary>>,
 }
 
-/// Reads a whole capture and analyses it. `progress` is called now and then with the
-/// bytes read so far.
+/// How an offline capture is read.
+#[derive(Clone, Copy, Debug)]
+pub struct ReadOptions {
+    /// 1: read and analyse on the calling thread. 2 or more: a reader thread does the
+    /// file I/O and record framing while the calling thread analyses (two stages, so
+    /// more than 2 uses no more threads than 2). The result is the same either way.
+    pub threads: usize,
+    /// Packet bytes handed from the reader thread at a time.
+    pub batch_bytes: usize,
+}
+
+impl Default for ReadOptions {
+    /// Two threads when the machine has a second core to run them on.
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        ReadOptions {
+            threads: if cores > 1 { 2 } else { 1 },
+            batch_bytes: crate::capture::batch::DEFAULT_BATCH_BYTES,
+        }
+    }
+}
+
+/// Reads a whole capture and analyses it on the calling thread. `progress` is called
+/// now and then with the bytes read so far.
 pub fn analyze_reader<R: Read>(
     path: &str,
     src: R,
@@ -248,7 +359,85 @@ pub fn analyze_reader<R: Read>(
         }
     }
     progress(reader.bytes_read());
-    let mut link_types: Vec<LinkType> = reader.link_types().to_vec();
+    conclude(
+        path,
+        proc,
+        reader.format(),
+        reader.link_types().to_vec(),
+        reader.bytes_read(),
+        reader.truncation().cloned(),
+    )
+}
+
+/// Reads a whole capture and analyses it as `opts` says: the same analysis, the same
+/// errors and the same `progress` calls (on the calling thread) whatever the number
+/// of threads.
+pub fn analyze_reader_with<R: Read + Send>(
+    path: &str,
+    src: R,
+    cfg: TableConfig,
+    opts: ReadOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<CaptureAnalysis, CaptureError> {
+    if opts.threads <= 1 {
+        return analyze_reader(path, src, cfg, progress);
+    }
+    use crate::capture::batch::{self, Msg};
+    // The header is read here, so a file that is no capture fails before any thread.
+    let reader = FileReader::new(path, src)?;
+    let format = reader.format();
+    let (tx, batches) = batch::channel(opts.batch_bytes);
+    let mut proc = PacketProcessor::new(cfg);
+    let ending = std::thread::scope(|s| {
+        // Link and IP headers are decoded on the reader thread as well: it has time to
+        // spare, the analysing thread has not.
+        let worker = s.spawn(move || tx.run(reader, decode));
+        let ending = loop {
+            match batches.recv() {
+                Some(Msg::Packets(b)) => {
+                    for (p, d, bytes_read) in b.packets() {
+                        proc.decoded(&p, d);
+                        if proc.packets.is_multiple_of(65536) {
+                            progress(bytes_read);
+                        }
+                    }
+                    batches.give_back(b);
+                }
+                Some(Msg::End(end)) => break Some(end),
+                None => break None,
+            }
+        };
+        drop(batches);
+        match (worker.join(), ending) {
+            (Ok(_), Some(end)) => end,
+            // The reader thread died without saying how reading ended.
+            _ => Err(CaptureError::Io {
+                path: path.to_string(),
+                source: std::io::Error::other("the capture reader thread stopped unexpectedly"),
+            }),
+        }
+    })?;
+    progress(ending.bytes_read);
+    conclude(
+        path,
+        proc,
+        format,
+        ending.link_types,
+        ending.bytes_read,
+        ending.truncation,
+    )
+}
+
+/// The analysis once every packet has been through `proc`; an error when the file
+/// held packets and none was on a link type we decode.
+fn conclude(
+    path: &str,
+    proc: PacketProcessor,
+    format: CaptureFormat,
+    mut link_types: Vec<LinkType>,
+    bytes_read: u64,
+    truncation: Option<Truncation>,
+) -> Result<CaptureAnalysis, CaptureError> {
     link_types.sort();
     link_types.dedup();
     if proc.packets > 0
@@ -262,9 +451,55 @@ pub fn analyze_reader<R: Read>(
     }
     Ok(proc.into_analysis(
         path.to_string(),
-        reader.format(),
+        format,
         &link_types,
-        reader.bytes_read(),
-        reader.truncation().cloned(),
+        bytes_read,
+        truncation,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn payload_ranges_point_into_the_frame_or_are_empty() {
+        let frame = [0u8, 1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(range_in(&frame, &frame[3..6]), (3, 3));
+        assert_eq!(part_of(&frame, 3, 3), &[3, 4, 5]);
+        assert_eq!(range_in(&frame, &frame[8..]), (8, 0));
+        assert_eq!(part_of(&frame, 8, 0), &[] as &[u8]);
+        // Not a slice of the frame: empty, never out of bounds.
+        let other = [9u8; 4];
+        assert_eq!(range_in(&frame, &other), (0, 0));
+        assert_eq!(part_of(&frame, u32::MAX, u32::MAX), &[] as &[u8]);
+    }
+
+    #[test]
+    fn a_tcp_payload_survives_the_hand_over() {
+        // GENERATED: Ethernet, IPv4, TCP 1234 → 8080 with 3 payload bytes and 2 bytes
+        // of Ethernet padding after them.
+        let mut f = vec![0u8; 12];
+        f.extend_from_slice(&[0x08, 0x00, 0x45, 0, 0, 43, 0, 0, 0x40, 0, 64, 6, 0, 0]);
+        f.extend_from_slice(&[10, 0, 0, 1, 10, 0, 0, 2]);
+        f.extend_from_slice(&[0x04, 0xd2, 0x1f, 0x90, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x18]);
+        f.extend_from_slice(&[0xff, 0xff, 0, 0, 0, 0]);
+        f.extend_from_slice(b"GET\0\0");
+        let p = Packet {
+            frame: FrameNo(1),
+            ts: Timestamp(1),
+            link: LinkType::ETHERNET,
+            orig_len: f.len() as u32,
+            data: &f,
+        };
+        let Decoded::Tcp {
+            src, seg, at, len, ..
+        } = decode(&p)
+        else {
+            panic!("not TCP: {:?}", decode(&p));
+        };
+        assert_eq!(src.port(), 1234);
+        assert!(seg.payload.is_empty());
+        assert_eq!(part_of(p.data, at, len), b"GET");
+    }
 }

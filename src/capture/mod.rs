@@ -1,9 +1,11 @@
 //! Capture sources: where packets come from.
 //!
 //! First layer of the pipeline. `file` streams classic pcap and pcapng with a fixed
-//! buffer (memory does not grow with the file); live capture through libpcap plugs in
+//! buffer (memory does not grow with the file), on the calling thread or, through `batch`,
+//! on a reader thread of its own; live capture through libpcap plugs in
 //! behind the same `Packet` view. Link-layer decoding starts in `decode::link`.
 
+pub mod batch;
 pub mod file;
 pub mod linktype;
 pub mod live;
