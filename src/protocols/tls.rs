@@ -176,7 +176,8 @@ fn hex_list<S: serde::Serializer>(v: &[u16], s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for x in v {
-        seq.serialize_element(&format!("{x:04x}"))?;
+        let b = x.to_be_bytes();
+        seq.serialize_element(&x509::hex(&b))?;
     }
     seq.end()
 }
@@ -396,10 +397,8 @@ fn hash12(s: &str) -> String {
     if s.is_empty() {
         return "000000000000".to_string();
     }
-    x509::hex(&Sha256::digest(s.as_bytes()))
-        .chars()
-        .take(12)
-        .collect()
+    let digest = Sha256::digest(s.as_bytes());
+    x509::hex(digest.get(..6).unwrap_or_default())
 }
 
 fn md5_hex(s: &str) -> String {

@@ -71,8 +71,43 @@ impl std::fmt::Debug for Der {
     }
 }
 
+/// Distinct certificates remembered per thread, so a chain presented again (on every
+/// connection to a server, or by an inspecting proxy) is parsed and hashed once.
+const MAX_REMEMBERED: usize = 4096;
+
+thread_local! {
+    static REMEMBERED: std::cell::RefCell<rustc_hash::FxHashMap<u64, CertInfo>> =
+        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+}
+
 /// Parses one DER certificate. `Err` carries a short reason for a decode note.
+///
+/// The facts are a function of the bytes alone: a certificate seen before (same DER,
+/// compared byte for byte) comes back as the same shared copy without being parsed
+/// again, which also makes every flow that saw it share one copy.
 pub fn parse_der(der: &[u8]) -> Result<CertInfo, String> {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    let key = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(der);
+    let seen = REMEMBERED.with_borrow(|m| {
+        m.get(&key)
+            .filter(|c| c.der.as_ref().is_some_and(|d| d.0 == der))
+            .cloned()
+    });
+    if let Some(c) = seen {
+        return Ok(c);
+    }
+    let c = parse_der_uncached(der)?;
+    if c.der.is_some() {
+        REMEMBERED.with_borrow_mut(|m| {
+            if m.len() < MAX_REMEMBERED {
+                m.insert(key, c.clone());
+            }
+        });
+    }
+    Ok(c)
+}
+
+fn parse_der_uncached(der: &[u8]) -> Result<CertInfo, String> {
     let (_, cert) =
         x509_parser::parse_x509_certificate(der).map_err(|e| format!("bad certificate: {e}"))?;
     let mut san = Vec::new();
@@ -107,8 +142,16 @@ pub fn parse_der(der: &[u8]) -> Result<CertInfo, String> {
     }))
 }
 
+/// Lower-case hex of `bytes` (fingerprints, serials, JA3/JA4 hashes): one allocation,
+/// not one formatted string per byte.
 pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
+    }
+    out
 }
 
 fn ip_text(b: &[u8]) -> String {
@@ -210,6 +253,31 @@ pub(crate) fn rfc3339(secs: i64) -> String {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_is_lower_case_two_digits_per_byte() {
+        assert_eq!(hex(&[]), "");
+        assert_eq!(hex(&[0x00, 0xab, 0x0f, 0xf0, 0xff]), "00ab0ff0ff");
+    }
+
+    #[test]
+    fn a_certificate_seen_again_is_the_same_shared_copy() {
+        let cert = rcgen::generate_simple_self_signed(vec!["a.example".to_string()])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let der = cert.cert.der().to_vec();
+        let a = parse_der(&der).unwrap_or_else(|e| panic!("{e}"));
+        let b = parse_der(&der).unwrap_or_else(|e| panic!("{e}"));
+        assert!(std::sync::Arc::ptr_eq(&a.0, &b.0));
+        assert_eq!(a.subject, "CN=rcgen self signed cert");
+        // One byte different (the signature's last byte): parsed on its own.
+        let mut other = der.clone();
+        if let Some(last) = other.last_mut() {
+            *last ^= 1;
+        }
+        let c = parse_der(&other).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!std::sync::Arc::ptr_eq(&a.0, &c.0));
+        assert_ne!(a.sha256, c.sha256);
+    }
 
     #[test]
     fn rfc3339_known_dates() {
