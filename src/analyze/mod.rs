@@ -74,18 +74,28 @@ impl Config {
     /// True when `host` ends with an internal suffix (default or configured): the
     /// suffix's leading dot and `*` are optional, `corp` matches `a.corp` and `corp`.
     pub fn is_internal_name(&self, host: &str) -> bool {
-        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let host = host.trim_end_matches('.');
         DEFAULT_INTERNAL_SUFFIXES
             .iter()
             .copied()
             .chain(self.internal_suffixes.iter().map(String::as_str))
             .any(|s| {
                 let s = s.trim().trim_start_matches('*').trim_start_matches('.');
-                !s.is_empty()
-                    && (host == s.to_ascii_lowercase()
-                        || host.ends_with(&format!(".{}", s.to_ascii_lowercase())))
+                !s.is_empty() && ends_with_label(host, s)
             })
     }
+}
+
+/// `host` is `suffix` or ends with `.suffix`, ignoring ASCII case.
+fn ends_with_label(host: &str, suffix: &str) -> bool {
+    let (h, s) = (host.as_bytes(), suffix.as_bytes());
+    if h.len() < s.len() {
+        return false;
+    }
+    let cut = h.len() - s.len();
+    h.get(cut..)
+        .is_some_and(|tail| tail.eq_ignore_ascii_case(s))
+        && (cut == 0 || h.get(cut - 1) == Some(&b'.'))
 }
 
 /// Runs every rule over every capture. Flow ids are 1-based over all captures, in the

@@ -327,6 +327,18 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         let Some(t) = &f.app.tls else { continue };
         let sni = t.sni.clone().unwrap_or_else(|| f.server.to_string());
         let interceptor = inspecting_cert(t);
+        // Most handshakes are none of the cases below: skip the wording for them.
+        let may_refuse = t.alerts.iter().any(|a| a.from == "client");
+        let may_abandon = matches!(
+            t.outcome,
+            HandshakeOutcome::ClientEncryptedAlert
+                | HandshakeOutcome::ClientSilentAfterServerFlight
+        );
+        let may_be_inspected =
+            interceptor.is_some() && t.sni.is_some() && is_public_name(&sni, ctx.cfg);
+        if !may_refuse && !may_abandon && !may_be_inspected {
+            continue;
+        }
         let issuer = interceptor
             .map(|(c, _)| c.issuer.clone())
             .or_else(|| t.certificates.first().map(|c| c.issuer.clone()));
