@@ -211,8 +211,9 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub stats: bool,
     /// Threads per file: 1 reads and analyses on one thread; 2 reads the file on a
-    /// second thread meanwhile (more is the same as 2). Default: 2 when the machine
-    /// has more than one core. The report is the same either way.
+    /// second thread meanwhile (more is the same as 2). Default: 2 for files of 256 MiB
+    /// and more (and standard input) when the machine has more than one core, else 1.
+    /// The report is the same either way.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
     /// Packet bytes the reader thread hands over at a time (tests and benchmarks).
@@ -245,6 +246,11 @@ impl AnalyzeArgs {
         }
     }
 }
+
+/// Files smaller than this are read on one thread unless `--threads` says otherwise:
+/// starting the reader thread costs more than it saves (measured: 100 MiB 0.037 s on
+/// one thread, 0.039 s on two; 1 GiB 0.339 s and 0.272 s).
+const TWO_THREADS_FROM: u64 = 256 << 20;
 
 /// `--stats`: one line on what the run took, e.g. `trafficdoc: stats: 1073937354 bytes
 /// (1146603 packets) in 0.332 s: 3236 MB/s, 3.45 Mpkt/s; peak memory 39296 KiB`.
@@ -552,6 +558,10 @@ fn analyze(
                 Ok(f) => {
                     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
                     let bar = progress_bar(&name, size);
+                    let mut opts = opts;
+                    if args.threads.is_none() && size < TWO_THREADS_FROM {
+                        opts.threads = 1;
+                    }
                     let r = pipeline::analyze_reader_with(&name, f, cfg, opts, &mut |done| {
                         if let Some(b) = &bar {
                             b.set_position(done);
