@@ -445,20 +445,35 @@ impl FlowTable {
         if self.open_flows() < self.cfg.max_flows.max(1) {
             return;
         }
+        // The least recently active sixteenth: find the cut among the last frames alone
+        // (8 bytes a flow), then collect only the flows below it. A flood keeps the
+        // table full, so this runs once per sixteenth of it, on every table entry.
+        let open = self.open_flows();
+        let n = (open / 16).max(1).min(open);
+        let mut frames: Vec<FrameNo> = Vec::with_capacity(open);
+        frames.extend(self.tcp.values().map(|c| c.last_frame));
+        frames.extend(self.udp.values().map(|f| f.last_frame));
+        let cut = if n < frames.len() {
+            *frames.select_nth_unstable(n).1
+        } else {
+            FrameNo(u64::MAX)
+        };
+        drop(frames);
         let mut by_age: Vec<(FrameNo, Transport, Key)> = self
             .tcp
             .iter()
+            .filter(|(_, c)| c.last_frame <= cut)
             .map(|(k, c)| (c.last_frame, Transport::Tcp, *k))
             .chain(
                 self.udp
                     .iter()
+                    .filter(|(_, f)| f.last_frame <= cut)
                     .map(|(k, f)| (f.last_frame, Transport::Udp, *k)),
             )
             .collect();
-        let n = (by_age.len() / 16).max(1).min(by_age.len());
-        if n < by_age.len() {
-            by_age.select_nth_unstable_by_key(n, |(frame, ..)| *frame);
-        }
+        // Oldest first; ties (a frame shared by two flows) by transport and address, so
+        // which flows go is the same on every run.
+        by_age.sort_unstable_by_key(|&(frame, t, k)| (frame, t == Transport::Udp, k.lo, k.hi));
         for (_, transport, key) in by_age.into_iter().take(n) {
             let summary = match transport {
                 Transport::Tcp => self.tcp.remove(&key).map(|c| {
