@@ -60,7 +60,11 @@ pub fn collect_into(out: &mut Vec<Chain>, c: &CaptureAnalysis, base: usize, cfg:
             let Some(leaf) = t.certificates.first() else {
                 continue;
             };
-            let host = t.sni.clone().unwrap_or_else(|| f.server.ip().to_string());
+            let host = t
+                .sni
+                .as_deref()
+                .map(str::to_string)
+                .unwrap_or_else(|| f.server.ip().to_string());
             let sha: Vec<String> = t.certificates.iter().map(|c| c.sha256.clone()).collect();
             if let Some(ch) = out
                 .iter_mut()
@@ -80,7 +84,7 @@ pub fn collect_into(out: &mut Vec<Chain>, c: &CaptureAnalysis, base: usize, cfg:
             );
             out.push(Chain {
                 host,
-                sni: t.sni.clone(),
+                sni: t.sni.as_deref().map(str::to_string),
                 flows: vec![id],
                 frame: t.certificate_frame.map(|f| f.0),
                 subject: leaf.subject.clone(),

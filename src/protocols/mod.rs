@@ -20,6 +20,7 @@
 pub mod budget;
 pub mod dns;
 pub mod http;
+pub mod intern;
 pub mod ntlm;
 pub mod secrets;
 pub mod socks;
@@ -101,8 +102,6 @@ impl AppFacts {
             t.client_certificates.shrink_to_fit();
             t.alpn.shrink_to_fit();
             t.supported_versions.shrink_to_fit();
-            t.cipher_suites.shrink_to_fit();
-            t.extensions.shrink_to_fit();
         }
         for h in &mut self.http {
             h.challenges.shrink_to_fit();

@@ -336,7 +336,10 @@ mod corpus_tests {
             "nym1-ib.adnxs.com",
             "lptag.liveperson.net",
         ] {
-            assert!(snis.iter().any(|s| s == want), "{want} missing in {snis:?}");
+            assert!(
+                snis.iter().any(|s| **s == *want),
+                "{want} missing in {snis:?}"
+            );
         }
     }
 

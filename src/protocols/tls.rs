@@ -9,12 +9,14 @@
 //! the handshake completed — including, for TLS 1.3, whether the client went on after
 //! the server's encrypted flight or gave up on it.
 
+use super::intern;
 use super::stream_buf::StreamBuf;
 use super::x509::{self, CertInfo};
 use crate::model::{Dir, FrameNo, Timestamp};
 use md5::Md5;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
 
 /// Largest handshake message reassembled; larger ones are skipped with a note.
 pub const MAX_HANDSHAKE_MESSAGE: usize = 64 * 1024;
@@ -172,54 +174,58 @@ pub enum HandshakeOutcome {
 
 /// Facts of one TLS connection.
 /// Serializes registry numbers as 4-digit lower-case hex strings (`"c02f"`).
-fn hex_list<S: serde::Serializer>(v: &[u16], s: S) -> Result<S::Ok, S::Error> {
+fn hex_list<S: serde::Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(v.len()))?;
-    for x in v {
+    for x in v.iter() {
         let b = x.to_be_bytes();
         seq.serialize_element(&x509::hex(&b))?;
     }
     seq.end()
 }
 
+fn no_numbers(v: &Arc<[u16]>) -> bool {
+    v.is_empty()
+}
+
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct TlsFacts {
     /// Negotiated version (`TLSv1.3`...), from supported_versions when present.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<Arc<str>>,
     /// ClientHello legacy_version.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_version: Option<String>,
+    pub client_version: Option<Arc<str>>,
     /// supported_versions offered by the client (GREASE left out).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub supported_versions: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub sni: Option<String>,
+    pub sni: Option<Arc<str>>,
     /// ALPN protocols offered by the client.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alpn: Vec<String>,
     /// ALPN protocol chosen by the server.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_alpn: Option<String>,
+    pub server_alpn: Option<Arc<str>>,
     /// Cipher suites offered, in order (GREASE included, as sent); JSON: 4-digit hex.
     /// Kept as numbers: a browser offers dozens, and every finished flow keeps them.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "hex_list")]
-    pub cipher_suites: Vec<u16>,
+    #[serde(skip_serializing_if = "no_numbers", serialize_with = "hex_list")]
+    pub cipher_suites: Arc<[u16]>,
     /// Extension types offered, in order; JSON: 4-digit hex.
-    #[serde(skip_serializing_if = "Vec::is_empty", serialize_with = "hex_list")]
-    pub extensions: Vec<u16>,
+    #[serde(skip_serializing_if = "no_numbers", serialize_with = "hex_list")]
+    pub extensions: Arc<[u16]>,
     /// Negotiated cipher suite (IANA name, or hex).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cipher: Option<String>,
+    pub cipher: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja4: Option<String>,
+    pub ja4: Option<Arc<str>>,
     /// JA4 before hashing (`t13d1516h2_002f,..._0005,...`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja4_r: Option<String>,
+    pub ja4_r: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3: Option<String>,
+    pub ja3: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ja3s: Option<String>,
+    pub ja3s: Option<Arc<str>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hello_retry_request: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -904,22 +910,22 @@ impl TlsDecoder {
         };
         let (ja4, ja4_r) = fp.ja4();
         let f = &mut self.facts;
-        f.ja4 = Some(ja4);
-        f.ja4_r = Some(ja4_r);
-        f.ja3 = Some(fp.ja3());
-        f.client_version = Some(version_name(legacy));
+        f.ja4 = Some(intern::text(&ja4));
+        f.ja4_r = Some(intern::text(&ja4_r));
+        f.ja3 = Some(intern::text(&fp.ja3()));
+        f.client_version = Some(intern::text(&version_name(legacy)));
         f.supported_versions = supported
             .iter()
             .filter(|v| !is_grease(**v))
             .map(|v| version_name(*v))
             .collect();
-        f.sni = sni;
+        f.sni = sni.as_deref().map(intern::text);
         f.alpn = alpn
             .iter()
             .map(|p| String::from_utf8_lossy(p).into_owned())
             .collect();
-        f.cipher_suites = ciphers.to_vec();
-        f.extensions = ext_ids.to_vec();
+        f.cipher_suites = intern::u16s(&ciphers);
+        f.extensions = intern::u16s(&ext_ids);
     }
 
     fn on_server_hello(&mut self, msg: &[u8], frame: FrameNo) {
@@ -950,7 +956,7 @@ impl TlsDecoder {
                 0x0010 => {
                     self.facts.server_alpn = alpn_list(data)
                         .first()
-                        .map(|p| String::from_utf8_lossy(p).into_owned())
+                        .map(|p| intern::text(&String::from_utf8_lossy(p)))
                 }
                 _ => {}
             }
@@ -958,18 +964,18 @@ impl TlsDecoder {
         self.tls13 = version == 0x0304;
         self.ja3s_version = Some(sh.version.0);
         let cipher = sh.cipher.0;
-        self.facts.version = Some(version_name(version));
-        self.facts.cipher = Some(
-            tls_parser::TlsCipherSuite::from_id(cipher)
+        self.facts.version = Some(intern::text(&version_name(version)));
+        self.facts.cipher = Some(intern::text(
+            &tls_parser::TlsCipherSuite::from_id(cipher)
                 .map_or_else(|| format!("0x{cipher:04x}"), |c| c.name.to_string()),
-        );
+        ));
         let ext_ids: Vec<String> = exts.iter().map(|(t, _)| t.to_string()).collect();
-        self.facts.ja3s = Some(md5_hex(&format!(
+        self.facts.ja3s = Some(intern::text(&md5_hex(&format!(
             "{},{},{}",
             sh.version.0,
             cipher,
             ext_ids.join("-")
-        )));
+        ))))
     }
 
     fn on_certificate(&mut self, dir: Dir, msg: &[u8], frame: FrameNo) {

@@ -57,7 +57,11 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             && let Some(ch) = t.client_hello_frame
             && t.server_hello_frame.is_none()
         {
-            let sni = t.sni.clone().unwrap_or_else(|| "?".to_string());
+            let sni = t
+                .sni
+                .as_deref()
+                .map(str::to_string)
+                .unwrap_or_else(|| "?".to_string());
             in_handshake
                 .get_or_insert_with(|| {
                     Finding::new(

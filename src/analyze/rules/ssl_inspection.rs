@@ -319,13 +319,17 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             && let Some((c, _)) = inspecting_cert(t)
         {
             issuer_by_name
-                .entry(sni.clone())
+                .entry(sni.to_string())
                 .or_insert((c.issuer.clone(), id));
         }
     }
     for (id, f) in ctx.flows() {
         let Some(t) = &f.app.tls else { continue };
-        let sni = t.sni.clone().unwrap_or_else(|| f.server.to_string());
+        let sni = t
+            .sni
+            .as_deref()
+            .map(str::to_string)
+            .unwrap_or_else(|| f.server.to_string());
         let interceptor = inspecting_cert(t);
         // Most handshakes are none of the cases below: skip the wording for them.
         let may_refuse = t.alerts.iter().any(|a| a.from == "client");
@@ -343,7 +347,10 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             .map(|(c, _)| c.issuer.clone())
             .or_else(|| t.certificates.first().map(|c| c.issuer.clone()));
         let elsewhere = if issuer.is_none() {
-            t.sni.as_ref().and_then(|n| issuer_by_name.get(n)).cloned()
+            t.sni
+                .as_deref()
+                .and_then(|n| issuer_by_name.get(n))
+                .cloned()
         } else {
             None
         };
