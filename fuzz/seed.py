@@ -165,7 +165,7 @@ SECRETS_LEAK = {
     # GET with an NTLM type 3 (Unicode), answered 200.
     "get-ntlm-type3-200": [0, 63, 0, 3, 92, 1, 0, 0, 0, 0, 0, 9, S | 12, S | 21, S | 9],
     # Digest credentials, a Negotiate-wrapped NTLM type 3 (OEM strings), 7-byte pieces.
-    "digest-and-negotiate-pieces-of-7": [0x10, 6, 0, 3, 91, 0, 0, 0, 93, 4, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0,
+    "digest-and-negotiate-pieces-of-7": [0x10, 6, 0, 3, 91, 0, 0, 0, 0, 93, 4, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0,
                                          9, S | 13, S | 16, S | 21, S | 9],
 }
 

@@ -621,7 +621,20 @@ fn leak_header(
     let prefix = match (ctl >> 4 & 3, prefix.strip_suffix(' ')) {
         (1, Some(p)) => format!("{p}\t"),
         (2, Some(p)) => format!("{p}  "),
-        (3, Some(p)) => format!("{p}{}", char::from(inp.byte())),
+        (3, Some(p)) => {
+            // A byte in place of the space, or a few between the space and the token.
+            let k = inp.byte();
+            let extra: String = inp
+                .bytes(usize::from(k % 4))
+                .iter()
+                .map(|&b| char::from(b))
+                .collect();
+            if k & 4 == 0 {
+                format!("{p}{}", char::from(k))
+            } else {
+                format!("{p} {extra}")
+            }
+        }
         _ => prefix.to_string(),
     };
     s.push(dir, prefix.as_bytes(), false);
@@ -729,7 +742,8 @@ fn leak_streams(inp: &mut Input<'_>) -> LeakStreams {
                 "; HttpOnly",
             ),
             90 | 91 => {
-                // Digest: the input picks what separates username from response.
+                // Digest: the input picks what separates username from response (a
+                // lost comma), and their order.
                 let sep = match inp.byte() % 5 {
                     0 => ", ".to_string(),
                     1 => ",".to_string(),
@@ -737,21 +751,27 @@ fn leak_streams(inp: &mut Input<'_>) -> LeakStreams {
                     3 => String::new(),
                     _ => char::from(inp.byte()).to_string(),
                 };
-                let prefix = format!("Digest username=\"bob\"{sep}realm=\"corp\", response=\"");
                 let name = if op & 1 == 0 {
                     "Proxy-Authorization"
                 } else {
                     "Authorization"
                 };
-                leak_header(
-                    &mut s,
-                    inp,
-                    dir,
-                    name,
-                    &prefix,
-                    LEAK_DIGEST.as_bytes(),
-                    "\"",
-                );
+                let secret = LEAK_DIGEST.as_bytes();
+                if inp.byte() & 1 == 0 {
+                    let prefix = format!("Digest realm=\"corp\", username=\"bob\"{sep}response=\"");
+                    leak_header(&mut s, inp, dir, name, &prefix, secret, "\"");
+                } else {
+                    let suffix = format!("\"{sep}username=\"bob\"");
+                    leak_header(
+                        &mut s,
+                        inp,
+                        dir,
+                        name,
+                        "Digest response=\"",
+                        secret,
+                        &suffix,
+                    );
+                }
             }
             92 | 93 => {
                 let mut blob = Vec::new();
