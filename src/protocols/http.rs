@@ -1052,6 +1052,29 @@ fn unquote(v: &str) -> String {
     inner.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
+/// The first value of an auth-param: a quoted-string up to its closing quote, or a
+/// token up to the first blank.
+///
+/// A Digest `username` is printed; when the comma after it is lost, the rest of the
+/// item runs on (`"bob" response="<hash>"`), and everything up to the last quote
+/// would include the response.
+fn first_value(v: &str) -> String {
+    let v = v.trim();
+    let Some(quoted) = v.strip_prefix('"') else {
+        return v.split([' ', '\t']).next().unwrap_or_default().to_string();
+    };
+    let mut out = String::new();
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `name=value` auth-param (name is a token), as opposed to a token68.
 fn as_param(item: &str) -> Option<(&str, &str)> {
     let (name, value) = item.split_once('=')?;
@@ -1216,7 +1239,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
             if let Some((name, v)) = item.split_once('=')
                 && name.trim().eq_ignore_ascii_case("username")
             {
-                c.user = Some(unquote(v));
+                c.user = Some(first_value(v));
             }
         }
     } else if scheme.eq_ignore_ascii_case("NTLM")
@@ -1432,6 +1455,23 @@ mod tests {
         );
         let (ex, _) = d.finish();
         assert!(!format!("{ex:?}").contains("Ym9iOlBhNTU"), "{ex:?}");
+    }
+
+    #[test]
+    fn digest_username_stops_at_its_closing_quote() {
+        // Found by the secrets_leak fuzz target: with the comma after the username
+        // lost, the username ran on to the last quote of the item, response included.
+        for v in [
+            r#"Digest realm="corp", username="bob"response="6e1d7a0c41d1ge57""#,
+            r#"Digest realm="corp", username="bob" response="6e1d7a0c41d1ge57""#,
+            r#"Digest username=bob response="6e1d7a0c41d1ge57""#,
+            r#"Digest username="bob", response="6e1d7a0c41d1ge57""#,
+        ] {
+            let c = parse_credentials(AuthHeader::Authorization, v);
+            assert_eq!(c.user.as_deref(), Some("bob"), "{v}");
+        }
+        let c = parse_credentials(AuthHeader::Authorization, r#"Digest username="a \"b\"\\c""#);
+        assert_eq!(c.user.as_deref(), Some(r#"a "b"\c"#));
     }
 
     #[test]
