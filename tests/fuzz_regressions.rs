@@ -79,6 +79,16 @@ fn secrets_leak_seeds_carry_credentials_the_decoder_sees() {
         .collect();
     // Proxy-Authorization (the NTLM one) is listed before Authorization.
     assert_eq!(users, [Some("alice"), Some("bob")], "{f:?}");
+    // The whole pipeline sees them too: the reports the target checks hold the facts.
+    for (seed, shown) in [
+        ("connect-basic-407", "\"bob\""),
+        ("post-bearer-apikey-cookie-401", "sk-proj…7Kp1"),
+        ("get-ntlm-type3-200", "\"alice\""),
+    ] {
+        let reports = targets::secrets_leak_reports(&std::fs::read(dir.join(seed)).unwrap());
+        assert!(reports[0].1.contains(shown), "{seed}: {}", reports[0].1);
+        assert!(reports[1].1.contains(":3128"), "{seed}: {}", reports[1].1);
+    }
 }
 
 /// The secrets_leak check does fail when a canary is printed, in each encoding.
