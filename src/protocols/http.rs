@@ -273,12 +273,38 @@ impl Head {
     }
 }
 
-/// A header value as bounded, lossy text, ending at the first control character.
+/// Header names that carry credentials, as they show inside a value that swallowed the
+/// next line: `authorization` covers Proxy-Authorization, `cookie` Set-Cookie and
+/// `api-key` x-api-key; with `_` for `-` too, as some clients send them.
+const CREDENTIAL_NAMES: &[&[u8]] = &[b"authorization", b"cookie", b"api-key", b"api_key"];
+
+/// Where a credential header (one of [`CREDENTIAL_NAMES`], optional blanks, ':')
+/// starts inside `s`, if one does.
+fn embedded_credential_header(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    (0..b.len()).find(|&i| {
+        CREDENTIAL_NAMES.iter().any(|n| {
+            b.get(i..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                && b.get(i + n.len()..)
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|c| !matches!(c, b' ' | b'\t'))
+                    == Some(&b':')
+        })
+    })
+}
+
+/// A header value as bounded, lossy text, ending at the first control character, or
+/// where a credential header starts inside it.
 ///
 /// A field value never holds control characters other than HTAB (RFC 9110 5.5); one
 /// that does is a damaged line ending, and what follows it is the next header — which
-/// may be `Proxy-Authorization` — so it is not kept. Obsolete line folding (RFC 9112
-/// 5.2) is unfolded first.
+/// may be `Proxy-Authorization` — so it is not kept. A line end can also be missing
+/// altogether (bytes lost, or a start line or header cut short), and then the next
+/// header runs on in the same value with no control character in between: a value
+/// that holds a credential header's name and ':' is cut there. Obsolete line folding
+/// (RFC 9112 5.2) is unfolded first.
 fn text(v: &[u8]) -> String {
     let s = String::from_utf8_lossy(v);
     let unfolded;
@@ -294,8 +320,12 @@ fn text(v: &[u8]) -> String {
     let s = s
         .split(|c: char| c.is_control() && c != '\t')
         .next()
-        .unwrap_or("")
-        .trim();
+        .unwrap_or("");
+    let s = match embedded_credential_header(s) {
+        Some(at) => s.get(..at).unwrap_or_default(),
+        None => s,
+    }
+    .trim();
     if s.chars().count() > MAX_VALUE_CHARS {
         s.chars().take(MAX_VALUE_CHARS).collect()
     } else {
@@ -1022,6 +1052,29 @@ fn unquote(v: &str) -> String {
     inner.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
+/// The first value of an auth-param: a quoted-string up to its closing quote, or a
+/// token up to the first blank.
+///
+/// A Digest `username` is printed; when the comma after it is lost, the rest of the
+/// item runs on (`"bob" response="<hash>"`), and everything up to the last quote
+/// would include the response.
+fn first_value(v: &str) -> String {
+    let v = v.trim();
+    let Some(quoted) = v.strip_prefix('"') else {
+        return v.split([' ', '\t']).next().unwrap_or_default().to_string();
+    };
+    let mut out = String::new();
+    let mut chars = quoted.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => break,
+            '\\' => out.extend(chars.next()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// `name=value` auth-param (name is a token), as opposed to a token68.
 fn as_param(item: &str) -> Option<(&str, &str)> {
     let (name, value) = item.split_once('=')?;
@@ -1186,7 +1239,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
             if let Some((name, v)) = item.split_once('=')
                 && name.trim().eq_ignore_ascii_case("username")
             {
-                c.user = Some(unquote(v));
+                c.user = Some(first_value(v));
             }
         }
     } else if scheme.eq_ignore_ascii_case("NTLM")
@@ -1368,6 +1421,57 @@ mod tests {
             "Basic realm=\"a\", charset=\"UTF-8\""
         );
         assert_eq!(text(b"a\tb"), "a\tb");
+    }
+
+    #[test]
+    fn header_value_stops_where_a_credential_header_runs_on() {
+        // Found by the secrets_leak fuzz target: a `Via:` line cut short right after
+        // its name ran on into the next line, and the Basic credentials became the
+        // kept Via value (no control character in between to stop at).
+        for (v, kept) in [
+            ("Proxy-Authorization: Basic Ym9iOlBhNTU=", "Proxy-"),
+            (
+                "1.1 squidproxy-authorization:Basic Ym9iOlBhNTU=",
+                "1.1 squidproxy-",
+            ),
+            (
+                "api.example.comAuthorization : Bearer sk-ant-x",
+                "api.example.com",
+            ),
+            ("curl/8 X-Api-Key: sk-ant-x", "curl/8 X-"),
+            ("squid Set-Cookie:\tsession=abc", "squid Set-"),
+            ("x Proxy_Authorization:   Basic Ym9iOlBhNTU=", "x Proxy_"),
+            ("1.1 cookie-monster", "1.1 cookie-monster"),
+            ("authorization required", "authorization required"),
+        ] {
+            assert_eq!(text(v.as_bytes()), kept, "{v}");
+        }
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"GET http://a.example/ HTTP/1.1\r\nVia: Proxy-Authorization: Basic Ym9iOlBhNTU=\r\n\r\n",
+            1,
+        );
+        let (ex, _) = d.finish();
+        assert!(!format!("{ex:?}").contains("Ym9iOlBhNTU"), "{ex:?}");
+    }
+
+    #[test]
+    fn digest_username_stops_at_its_closing_quote() {
+        // Found by the secrets_leak fuzz target: with the comma after the username
+        // lost, the username ran on to the last quote of the item, response included.
+        for v in [
+            r#"Digest realm="corp", username="bob"response="6e1d7a0c41d1ge57""#,
+            r#"Digest realm="corp", username="bob" response="6e1d7a0c41d1ge57""#,
+            r#"Digest username=bob response="6e1d7a0c41d1ge57""#,
+            r#"Digest username="bob", response="6e1d7a0c41d1ge57""#,
+        ] {
+            let c = parse_credentials(AuthHeader::Authorization, v);
+            assert_eq!(c.user.as_deref(), Some("bob"), "{v}");
+        }
+        let c = parse_credentials(AuthHeader::Authorization, r#"Digest username="a \"b\"\\c""#);
+        assert_eq!(c.user.as_deref(), Some(r#"a "b"\c"#));
     }
 
     #[test]

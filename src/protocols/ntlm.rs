@@ -22,6 +22,8 @@ pub enum NtlmError {
     BadOffset { field: &'static str },
     #[error("unknown NTLMSSP message type {0}")]
     UnknownType(u32),
+    #[error("NTLMSSP field overlaps the responses or session key ({field})")]
+    Overlaps { field: &'static str },
 }
 
 /// NTLMSSP message type (1 negotiate, 2 challenge, 3 authenticate).
@@ -130,6 +132,18 @@ fn sec_buf<'a>(b: &'a [u8], at: usize, field: &'static str) -> Result<&'a [u8], 
         .ok_or(NtlmError::BadOffset { field })
 }
 
+/// The byte range a security buffer claims, unchecked against the message.
+fn sec_span(b: &[u8], at: usize) -> Result<(usize, usize), NtlmError> {
+    let len = u16_at(b, at)? as usize;
+    let off = u32_at(b, at + 4)? as usize;
+    Ok((off, off.saturating_add(len)))
+}
+
+/// Two non-empty byte ranges share a byte.
+fn overlaps(a: (usize, usize), b: (usize, usize)) -> bool {
+    a.0 < a.1 && b.0 < b.1 && a.0 < b.1 && b.0 < a.1
+}
+
 fn decode_str(bytes: &[u8], unicode: bool) -> Option<String> {
     if bytes.is_empty() {
         return None;
@@ -210,10 +224,24 @@ pub fn parse(b: &[u8]) -> Result<NtlmMessage, NtlmError> {
                 24 => NtResponseKind::NTLMv1,
                 _ => NtResponseKind::NTLMv2,
             });
-            m.domain = decode_str(sec_buf(b, 28, "domain")?, unicode);
-            m.user = decode_str(sec_buf(b, 36, "user")?, unicode);
-            m.workstation = decode_str(sec_buf(b, 44, "workstation")?, unicode);
-            m.os_version = version_at(b, 64, flags);
+            // The LM and NT responses and the session key are credentials. In a
+            // corrupted message the names or the version may claim their bytes, and
+            // would print them: such a name makes the message malformed, such a
+            // version is not read.
+            let secrets = [sec_span(b, 12)?, sec_span(b, 20)?, sec_span(b, 52)?];
+            let name = |at: usize, field: &'static str| {
+                let span = sec_span(b, at)?;
+                if secrets.iter().any(|&s| overlaps(s, span)) {
+                    return Err(NtlmError::Overlaps { field });
+                }
+                Ok(decode_str(sec_buf(b, at, field)?, unicode))
+            };
+            m.domain = name(28, "domain")?;
+            m.user = name(36, "user")?;
+            m.workstation = name(44, "workstation")?;
+            if !secrets.iter().any(|&s| overlaps(s, (64, 68))) {
+                m.os_version = version_at(b, 64, flags);
+            }
         }
         t => return Err(NtlmError::UnknownType(t)),
     }
@@ -395,6 +423,46 @@ pub(crate) mod tests {
         let mut b = type3(b"x");
         b[40..44].copy_from_slice(&u32::MAX.to_le_bytes()); // user offset
         assert_eq!(parse(&b), Err(NtlmError::BadOffset { field: "user" }));
+    }
+
+    #[test]
+    fn ntlm_type3_names_never_read_from_the_responses() {
+        // Found by the secrets_leak fuzz target: a corrupted type 3 whose domain
+        // pointed into the LM response printed the response as the domain, and a
+        // version flag with no version field printed its first bytes as the version.
+        let canary = b"CANARY-NT-RESPONSE-1234";
+        let t3 = type3(canary);
+        for (at, field) in [(28, "domain"), (36, "user"), (44, "workstation")] {
+            // Onto the LM response (offset 72), onto the NT response (96).
+            for off in [72u32, 90, 100] {
+                let mut b = t3.clone();
+                b[at..at + 8].copy_from_slice(&sec(12, off));
+                assert_eq!(
+                    parse(&b),
+                    Err(NtlmError::Overlaps { field }),
+                    "{field} at {off}"
+                );
+            }
+        }
+        // A session key spanning the names.
+        let mut b = t3.clone();
+        b[52..60].copy_from_slice(&sec(40, 150));
+        assert_eq!(parse(&b), Err(NtlmError::Overlaps { field: "domain" }));
+        // No version field: the payload (the LM response) starts at offset 64.
+        let mut b = t3.clone();
+        b.drain(64..72);
+        for at in [12, 20, 28, 36, 44, 52] {
+            let off = u32::from_le_bytes(b[at + 4..at + 8].try_into().unwrap());
+            b[at + 4..at + 8].copy_from_slice(&(off - 8).to_le_bytes());
+        }
+        let m = parse(&b).unwrap();
+        assert_eq!(m.user.as_deref(), Some("alice"));
+        assert_eq!(m.os_version, None);
+        // Names next to the responses, not on them, are kept.
+        assert_eq!(
+            parse(&t3).unwrap().os_version.as_deref(),
+            Some("10.0.19041")
+        );
     }
 
     #[test]
