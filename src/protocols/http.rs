@@ -87,16 +87,16 @@ pub struct Credentials {
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct HttpExchange {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub method: Option<String>,
+    pub method: Option<std::sync::Arc<str>>,
     /// Request target as sent: authority (CONNECT), absolute URI or origin path.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
+    pub target: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<String>,
+    pub version: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub host: Option<String>,
+    pub host: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_agent: Option<String>,
+    pub user_agent: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_frame: Option<FrameNo>,
     #[serde(skip)]
@@ -111,14 +111,14 @@ pub struct HttpExchange {
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub has_cookie: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub proxy_connection: Option<String>,
+    pub proxy_connection: Option<std::sync::Arc<str>>,
 
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub response_version: Option<String>,
+    pub response_version: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_frame: Option<FrameNo>,
     /// Frame carrying the response's last byte, when that is a later frame than its
@@ -140,11 +140,11 @@ pub struct HttpExchange {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server: Option<String>,
+    pub server: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub x_squid_error: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub content_type: Option<String>,
+    pub content_type: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content_length: Option<u64>,
     /// Start (≤ 200 chars) of a 4xx/5xx JSON error message, keys masked.
@@ -824,14 +824,19 @@ impl HttpDecoder {
 
     fn on_request(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
         let mut ex = HttpExchange {
-            method: head.method.clone(),
-            target: head.target.clone(),
-            version: version_str(head.version),
-            host: head.first("host"),
-            user_agent: head.first("user-agent"),
+            method: head.method.as_deref().map(super::intern::text),
+            target: head.target.as_deref().map(super::intern::text),
+            version: version_str(head.version)
+                .as_deref()
+                .map(super::intern::text),
+            host: head.first("host").as_deref().map(super::intern::text),
+            user_agent: head.first("user-agent").as_deref().map(super::intern::text),
             request_frame: Some(frame),
             request_ts: Some(ts),
-            proxy_connection: head.first("proxy-connection"),
+            proxy_connection: head
+                .first("proxy-connection")
+                .as_deref()
+                .map(super::intern::text),
             has_cookie: head.all("cookie").next().is_some(),
             ..Default::default()
         };
@@ -950,8 +955,10 @@ impl HttpDecoder {
             return;
         };
         ex.status = Some(status);
-        ex.reason = head.reason.clone();
-        ex.response_version = version_str(head.version);
+        ex.reason = head.reason.as_deref().map(super::intern::text);
+        ex.response_version = version_str(head.version)
+            .as_deref()
+            .map(super::intern::text);
         ex.response_frame = Some(frame);
         ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
         for (name, header) in [
@@ -964,9 +971,12 @@ impl HttpDecoder {
         }
         ex.retry_after = head.first("retry-after");
         ex.via.extend(head.all("via").map(text));
-        ex.server = head.first("server");
+        ex.server = head.first("server").as_deref().map(super::intern::text);
         ex.x_squid_error = head.first("x-squid-error");
-        ex.content_type = head.first("content-type");
+        ex.content_type = head
+            .first("content-type")
+            .as_deref()
+            .map(super::intern::text);
         ex.content_length = head.content_length().and_then(Result::ok);
         let is_connect = ex
             .method
