@@ -239,9 +239,9 @@ pub struct DnsTransaction {
     pub transport: &'static str,
     pub id: u16,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub query: Option<String>,
+    pub query: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub qtype: Option<String>,
+    pub qtype: Option<std::sync::Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub query_frame: Option<FrameNo>,
     #[serde(skip)]
@@ -250,10 +250,10 @@ pub struct DnsTransaction {
     pub response_frame: Option<FrameNo>,
     /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ...
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub rcode: Option<String>,
+    pub rcode: Option<std::sync::Arc<str>>,
     /// A/AAAA addresses and CNAME targets, in answer order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub answers: Vec<String>,
+    pub answers: Vec<std::sync::Arc<str>>,
     /// Seconds from query to response.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<f64>,
@@ -323,8 +323,8 @@ impl DnsTracker {
                 server,
                 transport: self.transport,
                 id: msg.id,
-                query: q.map(|q| q.name.clone()),
-                qtype: q.map(|q| type_name(q.qtype)),
+                query: q.map(|q| crate::protocols::intern::text(&q.name)),
+                qtype: q.map(|q| crate::protocols::intern::text(&type_name(q.qtype))),
                 query_frame: Some(frame),
                 query_ts: Some(ts),
                 response_frame: None,
@@ -348,8 +348,8 @@ impl DnsTracker {
                     server,
                     transport: self.transport,
                     id: msg.id,
-                    query: q.map(|q| q.name.clone()),
-                    qtype: q.map(|q| type_name(q.qtype)),
+                    query: q.map(|q| crate::protocols::intern::text(&q.name)),
+                    qtype: q.map(|q| crate::protocols::intern::text(&type_name(q.qtype))),
                     query_frame: None,
                     query_ts: None,
                     response_frame: None,
@@ -365,10 +365,14 @@ impl DnsTracker {
         if let Some(tx) = self.txs.get_mut(idx) {
             tx.answered = true;
             tx.response_frame = Some(frame);
-            tx.rcode = Some(msg.rcode.name());
+            tx.rcode = Some(crate::protocols::intern::text(&msg.rcode.name()));
             tx.truncated = msg.truncated;
             tx.response_time = tx.query_ts.map(|q| ts.secs_since(q));
-            tx.answers = msg.answers.iter().filter_map(|a| a.data.clone()).collect();
+            tx.answers = msg
+                .answers
+                .iter()
+                .filter_map(|a| a.data.as_deref().map(crate::protocols::intern::text))
+                .collect();
         }
     }
 

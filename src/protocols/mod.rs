@@ -410,7 +410,7 @@ fn tls_summary(t: &tls::TlsFacts) -> String {
     let version = t
         .version
         .as_deref()
-        .or(t.supported_versions.first().map(String::as_str))
+        .or(t.supported_versions.first().map(|v| &**v))
         .or(t.client_version.as_deref())
         .unwrap_or("TLS")
         .replace("TLSv", "TLS");

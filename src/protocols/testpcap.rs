@@ -511,7 +511,10 @@ mod corpus_tests {
         let flows = tls_flows("zeek/tls/openjdk-25.0.2-zeek.org.pcap");
         if let Some((_, t)) = flows.first() {
             assert_eq!(t.sni.as_deref(), Some("zeek.org"));
-            assert_eq!(t.alpn, vec!["h2", "http/1.1"]);
+            assert_eq!(
+                t.alpn.iter().map(|a| &**a).collect::<Vec<_>>(),
+                vec!["h2", "http/1.1"]
+            );
             assert_eq!(t.server_hello_frame, Some(FrameNo(6)));
             assert_eq!(t.version.as_deref(), Some("TLSv1.3"));
         }

@@ -198,12 +198,12 @@ pub struct TlsFacts {
     pub client_version: Option<Arc<str>>,
     /// supported_versions offered by the client (GREASE left out).
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub supported_versions: Vec<String>,
+    pub supported_versions: Vec<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sni: Option<Arc<str>>,
     /// ALPN protocols offered by the client.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub alpn: Vec<String>,
+    pub alpn: Vec<Arc<str>>,
     /// ALPN protocol chosen by the server.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_alpn: Option<Arc<str>>,
@@ -917,12 +917,12 @@ impl TlsDecoder {
         f.supported_versions = supported
             .iter()
             .filter(|v| !is_grease(**v))
-            .map(|v| version_name(*v))
+            .map(|v| intern::text(&version_name(*v)))
             .collect();
         f.sni = sni.as_deref().map(intern::text);
         f.alpn = alpn
             .iter()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .map(|p| intern::text(&String::from_utf8_lossy(p)))
             .collect();
         f.cipher_suites = intern::u16s(&ciphers);
         f.extensions = intern::u16s(&ext_ids);
@@ -1105,8 +1105,14 @@ pub(crate) mod tests {
         let (f, notes) = run(&[(Dir::ToServer, client_hello())]);
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(f.sni.as_deref(), Some("example.com"));
-        assert_eq!(f.alpn, vec!["h2"]);
-        assert_eq!(f.supported_versions, vec!["TLSv1.3", "TLSv1.2"]);
+        assert_eq!(f.alpn.iter().map(|a| &**a).collect::<Vec<_>>(), vec!["h2"]);
+        assert_eq!(
+            f.supported_versions
+                .iter()
+                .map(|a| &**a)
+                .collect::<Vec<_>>(),
+            vec!["TLSv1.3", "TLSv1.2"]
+        );
         assert_eq!(f.client_version.as_deref(), Some("TLSv1.2"));
         // 3 ciphers and 6 extensions once GREASE is left out.
         assert!(

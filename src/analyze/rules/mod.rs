@@ -75,8 +75,8 @@ impl<'a> Ctx<'a> {
             .flows
             .iter()
             .flat_map(|f| f.app.dns.iter())
-            .find(|q| q.answers.contains(&text))
-            .and_then(|q| q.query.clone())
+            .find(|q| q.answers.iter().any(|a| **a == *text))
+            .and_then(|q| q.query.as_deref().map(str::to_string))
     }
 
     /// Evidence for a flow, timed from the capture's start (`ts`: when the request
