@@ -56,7 +56,7 @@ fn secrets_leak_seeds_carry_credentials_the_decoder_sees() {
     assert_eq!(f.http[0].status, Some(407), "{f:?}");
     let f = facts("post-bearer-apikey-cookie-401");
     let ex = &f.http[0];
-    assert_eq!(ex.credentials[0].scheme, "Bearer", "{f:?}");
+    assert_eq!(&*ex.credentials[0].scheme, "Bearer", "{f:?}");
     assert_eq!(ex.api_key.as_deref(), Some("sk-proj…7Kp1"), "{f:?}");
     assert!(ex.has_cookie, "{f:?}");
     assert!(

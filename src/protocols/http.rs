@@ -48,7 +48,7 @@ pub enum AuthHeader {
 pub struct Challenge {
     pub header: AuthHeader,
     /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
-    pub scheme: String,
+    pub scheme: std::sync::Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
     /// Other auth-params (Digest `algorithm`, `qop`, `stale`...), nonces left out.
@@ -56,7 +56,7 @@ pub struct Challenge {
     pub params: Vec<(String, String)>,
     /// NTLM type 2 message carried in the challenge, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ntlm: Option<NtlmMessage>,
+    pub ntlm: Option<Box<NtlmMessage>>,
     /// The Negotiate token names the Kerberos mechanism.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub kerberos: bool,
@@ -66,7 +66,7 @@ pub struct Challenge {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Credentials {
     pub header: AuthHeader,
-    pub scheme: String,
+    pub scheme: std::sync::Arc<str>,
     /// Basic: the user-id (text before the first ':'); Digest: `username`;
     /// NTLM type 3: the user.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -75,7 +75,7 @@ pub struct Credentials {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_masked: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ntlm: Option<NtlmMessage>,
+    pub ntlm: Option<Box<NtlmMessage>>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub kerberos: bool,
     /// Basic credentials that did not decode as base64 / had no ':'.
@@ -1149,7 +1149,7 @@ pub fn parse_challenges(header: AuthHeader, value: &str) -> Vec<Challenge> {
         };
         let mut c = Challenge {
             header,
-            scheme: scheme.to_string(),
+            scheme: super::intern::text(scheme),
             realm: None,
             params: Vec::new(),
             ntlm: None,
@@ -1159,7 +1159,7 @@ pub fn parse_challenges(header: AuthHeader, value: &str) -> Vec<Challenge> {
             add_param(&mut c, name, v);
         } else if !rest.is_empty() {
             let (m, krb, _note) = inspect_token(scheme, rest);
-            c.ntlm = m;
+            c.ntlm = m.map(Box::new);
             c.kerberos = krb;
         }
         if out.len() < 32 {
@@ -1218,7 +1218,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
         // Not a scheme we know: the whole value is treated as a token.
         return Credentials {
             header,
-            scheme: "unknown".to_string(),
+            scheme: super::intern::text("unknown"),
             user: None,
             token_masked: Some(mask_key(value)),
             ntlm: None,
@@ -1228,7 +1228,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
     }
     let mut c = Credentials {
         header,
-        scheme: scheme.to_string(),
+        scheme: super::intern::text(scheme),
         user: None,
         token_masked: None,
         ntlm: None,
@@ -1258,7 +1258,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
     {
         let (m, krb, note) = inspect_token(scheme, rest);
         c.user = m.as_ref().and_then(|m| m.user.clone());
-        c.ntlm = m;
+        c.ntlm = m.map(Box::new);
         c.kerberos = krb;
         c.malformed = note.is_some();
     } else if !rest.is_empty() {
@@ -1402,7 +1402,7 @@ mod tests {
             "Digest realm=\"a, b\", qop=\"auth,auth-int\", nonce=\"xyz\", algorithm=MD5, Basic realm=\"r\"",
         );
         assert_eq!(c.len(), 2);
-        assert_eq!(c[0].scheme, "Digest");
+        assert_eq!(&*c[0].scheme, "Digest");
         assert_eq!(c[0].realm.as_deref(), Some("a, b"));
         assert!(
             c[0].params
@@ -1494,13 +1494,13 @@ mod tests {
             "Bearer.sk-lab-master-0000 x",
         ] {
             let c = parse_credentials(AuthHeader::Authorization, v);
-            assert_eq!(c.scheme, "unknown", "{v}");
+            assert_eq!(&*c.scheme, "unknown", "{v}");
             assert!(c.malformed);
             let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap());
             assert!(!shown.contains("sk-lab-master-0000"), "{shown}");
         }
         let c = parse_credentials(AuthHeader::Authorization, "bearer sk-lab-master-0000");
-        assert_eq!(c.scheme, "bearer");
+        assert_eq!(&*c.scheme, "bearer");
         assert!(!format!("{c:?}").contains("master-0000"));
     }
 
@@ -1521,7 +1521,7 @@ mod tests {
         let ex = run(req.as_bytes(), resp.as_bytes());
         assert_eq!(ex.len(), 2);
         assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
-        assert_eq!(ex[0].credentials[1].scheme, "Bearer");
+        assert_eq!(&*ex[0].credentials[1].scheme, "Bearer");
         assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-…3f9a"));
         assert!(ex[0].has_cookie);
         assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
