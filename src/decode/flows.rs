@@ -284,6 +284,9 @@ impl FlowSummary {
         if let Some(dns) = u.dns {
             app.protocol = AppProtocol::Dns;
             app.dns = dns.finish();
+            // Kept for the report: give back the room the pushes left (a Vec of
+            // transactions starts at four).
+            app.dns.shrink_to_fit();
         }
         let history = match state {
             ConnState::SF => "Dd",
