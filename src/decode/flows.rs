@@ -17,8 +17,6 @@ use crate::decode::tcp::{Limits, TcpConn};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::budget;
 use crate::protocols::dns::DnsTracker;
-use crate::protocols::tls::TlsFacts;
-use crate::protocols::x509::CertInfo;
 use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
@@ -356,22 +354,6 @@ fn sort_flows<F: std::borrow::Borrow<FlowSummary>>(v: &mut [F]) {
     });
 }
 
-/// Points the certificates of `t` at the shared copies in `certs` (adding new ones while
-/// there is room).
-fn share_certificates(certs: &mut FxHashMap<String, CertInfo>, t: &mut TlsFacts) {
-    for c in t
-        .certificates
-        .iter_mut()
-        .chain(t.client_certificates.iter_mut())
-    {
-        if let Some(shared) = certs.get(&c.sha256) {
-            *c = shared.clone();
-        } else if certs.len() < MAX_SHARED_CERTS {
-            certs.insert(c.sha256.clone(), c.clone());
-        }
-    }
-}
-
 /// All flows of one capture.
 pub struct FlowTable {
     cfg: TableConfig,
@@ -390,12 +372,7 @@ pub struct FlowTable {
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
     limits: TableLimits,
-    /// One shared copy of each distinct certificate seen in a finished flow.
-    certs: FxHashMap<String, CertInfo>,
 }
-
-/// Distinct certificates remembered for sharing; past this, new ones are kept per flow.
-const MAX_SHARED_CERTS: usize = 16_384;
 
 impl FlowTable {
     pub fn new(cfg: TableConfig) -> Self {
@@ -410,22 +387,11 @@ impl FlowTable {
             last_sweep: Timestamp(i64::MIN),
             orphan_unreachables: 0,
             limits: TableLimits::default(),
-            certs: FxHashMap::default(),
-        }
-    }
-
-    /// Points every certificate of a finished flow at the one shared copy of it: the
-    /// same chain comes back on every connection to a server, and an inspecting proxy
-    /// mints one per host, so kept flows would otherwise repeat them thousands of times.
-    fn share_certificates(&mut self, f: &mut FlowSummary) {
-        if let Some(t) = f.app.tls.as_mut() {
-            share_certificates(&mut self.certs, t);
         }
     }
 
     /// Keeps a finished flow, or only counts it once `max_records` are kept.
-    fn retire(&mut self, mut f: Box<FlowSummary>) {
-        self.share_certificates(&mut f);
+    fn retire(&mut self, f: Box<FlowSummary>) {
         let l = &mut self.limits;
         l.partial_flows += u64::from(f.partial());
         l.flows_evicted += u64::from(f.evicted);
@@ -551,13 +517,7 @@ impl FlowTable {
         };
         let before = conn.buffered();
         let denied = budget::denied();
-        let concluded = conn.facts.is_some();
         conn.packet(dir, seg, frame, ts, wire_len, &limits);
-        // A connection that just closed lingers a while for stray packets: its
-        // certificates are shared now rather than when it leaves the table.
-        if !concluded && let Some(t) = conn.facts.as_mut().and_then(|a| a.tls.as_mut()) {
-            share_certificates(&mut self.certs, t);
-        }
         conn.facts_not_kept += budget::denied() - denied;
         let after = conn.buffered();
         self.buffered = (self.buffered + after).saturating_sub(before);

@@ -16,8 +16,8 @@ use x509_parser::x509::X509Name;
 pub const MAX_DER_BYTES: usize = 16 * 1024;
 
 /// One certificate's facts, shared: the same chain is presented on every connection
-/// to a server (or by an inspecting proxy to every host), so finished flows share one
-/// copy (see `decode::flows`), and cloning is a reference count.
+/// to a server (or by an inspecting proxy to every host), so every flow that saw it
+/// holds the one copy `parse_der` hands out, and cloning is a reference count.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct CertInfo(std::sync::Arc<CertData>);
@@ -73,7 +73,7 @@ impl std::fmt::Debug for Der {
 
 /// Distinct certificates remembered per thread, so a chain presented again (on every
 /// connection to a server, or by an inspecting proxy) is parsed and hashed once.
-const MAX_REMEMBERED: usize = 4096;
+const MAX_REMEMBERED: usize = 16 * 1024;
 
 thread_local! {
     static REMEMBERED: std::cell::RefCell<rustc_hash::FxHashMap<u64, CertInfo>> =
