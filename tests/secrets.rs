@@ -9,64 +9,17 @@
 
 mod common;
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
 use trafficdoc::protocols::StreamDecoder;
 
-/// Every form in which a secret could leak into text output.
-fn leak_forms(secret: &[u8]) -> Vec<String> {
-    let mut v = Vec::new();
-    if let Ok(s) = std::str::from_utf8(secret) {
-        v.push(s.to_string());
-        // JSON escaping of quotes and backslashes.
-        v.push(
-            serde_json::to_string(s)
-                .unwrap()
-                .trim_matches('"')
-                .to_string(),
-        );
-    }
-    let hex: String = secret.iter().map(|b| format!("{b:02x}")).collect();
-    v.push(hex.clone());
-    v.push(hex.to_uppercase());
-    // base64 at each of the three alignments: the stable middle of the encoding of
-    // the secret after 0, 1 or 2 other bytes.
-    for pad in 0..3 {
-        let mut b = vec![b'x'; pad];
-        b.extend_from_slice(secret);
-        let e = STANDARD.encode(&b);
-        let skip = if pad == 0 { 0 } else { 4 };
-        let keep = (secret.len() * 4 / 3).saturating_sub(4);
-        if keep >= 6 {
-            v.push(e.chars().skip(skip).take(keep).collect());
-        }
-    }
-    v.push(URL_SAFE_NO_PAD.encode(secret));
-    // URL encoding, upper and lower case escapes, and '+' for spaces.
-    let url = |lower: bool| -> String {
-        secret
-            .iter()
-            .map(|&b| {
-                if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                    (b as char).to_string()
-                } else if lower {
-                    format!("%{b:02x}")
-                } else {
-                    format!("%{b:02X}")
-                }
-            })
-            .collect()
-    };
-    v.push(url(false));
-    v.push(url(true));
-    v.sort();
-    v.dedup();
-    v.retain(|f| f.len() >= 6);
-    v
-}
+/// The same leak forms the `secrets_leak` fuzz target looks for.
+#[path = "../fuzz/targets.rs"]
+mod targets;
+use targets::leak_forms;
 
 fn assert_no_leak(text: &str, secret: &[u8], what: &str) {
     for form in leak_forms(secret) {
