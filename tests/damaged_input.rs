@@ -271,36 +271,6 @@ fn pcap_named_pcapng_is_read_by_its_magic() {
     assert!(v["input"]["packets"].as_u64().unwrap() > 0);
 }
 
-/// A generated pcapng: section header, one interface of link type `link`, one packet.
-fn pcapng_with_link(link: u16) -> Vec<u8> {
-    let mut f = Vec::new();
-    let block = |f: &mut Vec<u8>, ty: u32, body: &[u8]| {
-        let len = (12 + body.len()) as u32;
-        f.extend_from_slice(&ty.to_le_bytes());
-        f.extend_from_slice(&len.to_le_bytes());
-        f.extend_from_slice(body);
-        f.extend_from_slice(&len.to_le_bytes());
-    };
-    let mut shb = Vec::new();
-    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
-    shb.extend_from_slice(&[1, 0, 0, 0]);
-    shb.extend_from_slice(&u64::MAX.to_le_bytes());
-    block(&mut f, 0x0a0d_0d0a, &shb);
-    let mut idb = Vec::new();
-    idb.extend_from_slice(&link.to_le_bytes());
-    idb.extend_from_slice(&[0, 0]);
-    idb.extend_from_slice(&65535u32.to_le_bytes());
-    block(&mut f, 1, &idb);
-    let mut epb = Vec::new();
-    epb.extend_from_slice(&0u32.to_le_bytes());
-    epb.extend_from_slice(&[0; 8]);
-    epb.extend_from_slice(&8u32.to_le_bytes());
-    epb.extend_from_slice(&8u32.to_le_bytes());
-    epb.extend_from_slice(&[0xab; 8]);
-    block(&mut f, 6, &epb);
-    f
-}
-
 #[test]
 fn unknown_link_type_is_one_line_exit_2() {
     let dir = tempfile::tempdir().unwrap();

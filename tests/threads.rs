@@ -109,25 +109,7 @@ fn captures_cut_mid_record_give_the_same_report_and_warning() {
 fn unsupported_link_only_pcapng_fails_the_same_way() {
     // GENERATED: pcapng with one interface of link type 147 and one packet on it; the
     // error comes once the whole file is read, from the reader thread's link types.
-    let mut f = Vec::new();
-    let block = |f: &mut Vec<u8>, ty: u32, body: &[u8]| {
-        let len = (12 + body.len()) as u32;
-        f.extend_from_slice(&ty.to_le_bytes());
-        f.extend_from_slice(&len.to_le_bytes());
-        f.extend_from_slice(body);
-        f.extend_from_slice(&len.to_le_bytes());
-    };
-    let mut shb = Vec::new();
-    shb.extend_from_slice(&0x1a2b_3c4du32.to_le_bytes());
-    shb.extend_from_slice(&[1, 0, 0, 0]);
-    shb.extend_from_slice(&u64::MAX.to_le_bytes());
-    block(&mut f, 0x0a0d_0d0a, &shb);
-    block(&mut f, 1, &[147, 0, 0, 0, 0xff, 0xff, 0, 0]);
-    let mut epb = vec![0u8; 20];
-    epb[12] = 4;
-    epb[16] = 4;
-    epb.extend_from_slice(&[1, 2, 3, 4]);
-    block(&mut f, 6, &epb);
+    let f = pcapng_with_link(147);
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("odd.pcapng");
     std::fs::write(&p, &f).unwrap();
