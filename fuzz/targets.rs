@@ -291,22 +291,26 @@ pub fn end_to_end(data: &[u8]) {
     let Ok(c) = pipeline::analyze_reader("fuzz", data, cfg, &mut |_| {}) else {
         return;
     };
-    let captures = [c];
     // The rules see every capture too: they must not panic on what the decoders made
     // of arbitrary bytes.
+    let (json, _table) = reports(&[c]);
+    let _: serde_json::Value = serde_json::from_str(&json).unwrap();
+}
+
+/// The rules over `captures`, then the JSON report and the table (100 columns).
+fn reports(captures: &[pipeline::CaptureAnalysis]) -> (String, String) {
     let acfg = trafficdoc::analyze::Config::default();
-    let findings = trafficdoc::analyze::analyze(&captures, &acfg);
-    let summary = trafficdoc::analyze::summary::summarize(&captures, &findings, &acfg);
+    let findings = trafficdoc::analyze::analyze(captures, &acfg);
+    let summary = trafficdoc::analyze::summary::summarize(captures, &findings, &acfg);
     let r = Report {
-        captures: &captures,
+        captures,
         findings: &findings,
         summary: &summary,
     };
-    let j = report::json::build(&r);
-    let text = serde_json::to_string_pretty(&j).unwrap();
-    let _: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let mut out = Vec::new();
-    report::table::write(&r, &mut out, Some(100)).unwrap();
+    let json = serde_json::to_string_pretty(&report::json::build(&r)).unwrap();
+    let mut table = Vec::new();
+    report::table::write(&r, &mut table, Some(100)).unwrap();
+    (json, String::from_utf8_lossy(&table).into_owned())
 }
 
 // ---- secrets_leak -------------------------------------------------------------------
@@ -941,20 +945,10 @@ fn leak_reports(s: &LeakStreams, mss: usize) -> [(&'static str, String); 3] {
     )
     .unwrap();
     let captures = [c];
-    let acfg = trafficdoc::analyze::Config::default();
-    let findings = trafficdoc::analyze::analyze(&captures, &acfg);
-    let summary = trafficdoc::analyze::summary::summarize(&captures, &findings, &acfg);
-    let r = Report {
-        captures: &captures,
-        findings: &findings,
-        summary: &summary,
-    };
-    let json = serde_json::to_string_pretty(&report::json::build(&r)).unwrap();
-    let mut table = Vec::new();
-    report::table::write(&r, &mut table, Some(100)).unwrap();
+    let (json, table) = reports(&captures);
     [
         ("JSON report", json),
-        ("table report", String::from_utf8_lossy(&table).into_owned()),
+        ("table report", table),
         ("capture analysis (Debug)", format!("{captures:?}")),
     ]
 }
