@@ -52,14 +52,6 @@ pub struct Sample {
     pub what: String,
 }
 
-/// Every stage measured in one capture, in flow order.
-#[cfg(test)]
-pub fn samples(ctx: &Ctx<'_>) -> Vec<Sample> {
-    let mut out = Vec::new();
-    each_sample(ctx, f64::NEG_INFINITY, &mut |s| out.push(s));
-    out
-}
-
 /// Hands every stage measured in one capture to `emit`, in flow order, one at a time:
 /// a busy capture has tens of thousands, and only their times are kept. `what` is
 /// written out only for samples slower than `describe_above` seconds (it is empty for
@@ -241,15 +233,6 @@ impl StageAcc {
     }
 }
 
-#[cfg(test)]
-fn stats(all: &[Sample], stage: Stage) -> Option<StageStats> {
-    let mut acc = StageAcc::default();
-    for s in all.iter().filter(|s| s.stage == stage) {
-        acc.add(s.clone());
-    }
-    acc.stats()
-}
-
 pub fn measure(captures: &[CaptureAnalysis], cfg: &Config) -> Latency {
     let mut acc: [StageAcc; 4] = Default::default();
     let mut slowest_flow: Option<SlowestFlow> = None;
@@ -289,6 +272,14 @@ pub fn measure(captures: &[CaptureAnalysis], cfg: &Config) -> Latency {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stats(all: &[Sample], stage: Stage) -> Option<StageStats> {
+        let mut acc = StageAcc::default();
+        for s in all.iter().filter(|s| s.stage == stage) {
+            acc.add(s.clone());
+        }
+        acc.stats()
+    }
 
     fn s(stage: Stage, flow: usize, seconds: f64) -> Sample {
         Sample {
