@@ -238,10 +238,16 @@ impl AnalyzeArgs {
         }
     }
 
-    fn read_options(&self) -> pipeline::ReadOptions {
+    /// How to read one input of `size` bytes (`None`: standard input, size unknown).
+    fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
         let auto = pipeline::ReadOptions::default();
+        let small = size.is_some_and(|s| s < TWO_THREADS_FROM);
         pipeline::ReadOptions {
-            threads: self.threads.map_or(auto.threads, |n| n as usize),
+            threads: match self.threads {
+                Some(n) => n as usize,
+                None if small => 1,
+                None => auto.threads,
+            },
             batch_bytes: self.batch_bytes.map_or(auto.batch_bytes, |n| n as usize),
         }
     }
@@ -544,7 +550,6 @@ fn analyze(
         }
     };
     let cfg = args.table_config();
-    let opts = args.read_options();
     let started = std::time::Instant::now();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
@@ -552,16 +557,19 @@ fn analyze(
         let name = path.display().to_string();
         let result = if name == "-" {
             // Not `stdin().lock()`: the reader thread needs a handle it can take along.
-            pipeline::analyze_reader_with("-", io::stdin(), cfg, opts, &mut |_| {})
+            pipeline::analyze_reader_with(
+                "-",
+                io::stdin(),
+                cfg,
+                args.read_options(None),
+                &mut |_| {},
+            )
         } else {
             match std::fs::File::open(path) {
                 Ok(f) => {
                     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
                     let bar = progress_bar(&name, size);
-                    let mut opts = opts;
-                    if args.threads.is_none() && size < TWO_THREADS_FROM {
-                        opts.threads = 1;
-                    }
+                    let opts = args.read_options(Some(size));
                     let r = pipeline::analyze_reader_with(&name, f, cfg, opts, &mut |done| {
                         if let Some(b) = &bar {
                             b.set_position(done);
