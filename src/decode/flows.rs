@@ -39,7 +39,7 @@ pub struct TableConfig {
     pub max_total_buffered: usize,
     /// A TCP flow with no packet for this long is finished (Zeek: 5 min).
     pub tcp_idle_ns: i64,
-    /// A closed TCP flow lingers this long for stray packets.
+    /// A closed TCP flow lingers this long for stray packets (Zeek: 5 s).
     pub tcp_closed_linger_ns: i64,
     /// A UDP conversation with no packet for this long is finished (Zeek: 1 min).
     pub udp_idle_ns: i64,
@@ -59,7 +59,7 @@ impl Default for TableConfig {
             limits: Limits::default(),
             max_total_buffered: 64 << 20,
             tcp_idle_ns: 300 * 1_000_000_000,
-            tcp_closed_linger_ns: 60 * 1_000_000_000,
+            tcp_closed_linger_ns: 5 * 1_000_000_000,
             udp_idle_ns: 60 * 1_000_000_000,
             max_flows: 100_000,
             max_records: 50_000,
