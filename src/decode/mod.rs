@@ -8,4 +8,5 @@
 pub mod flows;
 pub mod ip;
 pub mod link;
+pub mod store;
 pub mod tcp;

@@ -26,6 +26,12 @@ impl CertInfo {
     pub fn new(data: CertData) -> Self {
         CertInfo(std::sync::Arc::new(data))
     }
+
+    /// Tells shared copies apart: equal for clones of one copy, different for two live
+    /// copies (even of equal certificates). `FlowStore` keeps each copy once by it.
+    pub fn shared_id(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.0) as usize
+    }
 }
 
 impl std::ops::Deref for CertInfo {

@@ -1,0 +1,553 @@
+//! Flows built by hand with every field set and unset, every variant and extreme
+//! values: each must come back from the store exactly (compared by `Debug`, which
+//! shows every field, the ones JSON skips included).
+
+use super::*;
+use crate::decode::ip::Unreachable;
+use crate::decode::tcp::conn::ConnState;
+use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::dns::DnsTransaction;
+use crate::protocols::http::{AuthHeader, Challenge, Credentials, HttpExchange};
+use crate::protocols::ntlm::{NtResponseKind, NtlmMessage, NtlmMessageType};
+use crate::protocols::socks::SocksFacts;
+use crate::protocols::tls::{HandshakeOutcome, TlsAlert, TlsFacts};
+use crate::protocols::x509::{CertData, CertInfo, Der};
+use crate::protocols::{AppFacts, AppProtocol};
+use std::sync::Arc;
+
+const STATES: [ConnState; 13] = [
+    ConnState::S0,
+    ConnState::S1,
+    ConnState::SF,
+    ConnState::REJ,
+    ConnState::S2,
+    ConnState::S3,
+    ConnState::RSTO,
+    ConnState::RSTR,
+    ConnState::RSTOS0,
+    ConnState::RSTRH,
+    ConnState::SH,
+    ConnState::SHR,
+    ConnState::OTH,
+];
+const PROTOCOLS: [AppProtocol; 6] = [
+    AppProtocol::Unknown,
+    AppProtocol::Http,
+    AppProtocol::Tls,
+    AppProtocol::Dns,
+    AppProtocol::Socks,
+    AppProtocol::Other,
+];
+const OUTCOMES: [HandshakeOutcome; 8] = [
+    HandshakeOutcome::Established,
+    HandshakeOutcome::ClientAlert,
+    HandshakeOutcome::ServerAlert,
+    HandshakeOutcome::ClientEncryptedAlert,
+    HandshakeOutcome::ClientSilentAfterServerFlight,
+    HandshakeOutcome::NoServerHello,
+    HandshakeOutcome::NoClientHello,
+    HandshakeOutcome::Incomplete,
+];
+const HEADERS: [AuthHeader; 4] = [
+    AuthHeader::ProxyAuthenticate,
+    AuthHeader::WwwAuthenticate,
+    AuthHeader::ProxyAuthorization,
+    AuthHeader::Authorization,
+];
+const NTLM_TYPES: [NtlmMessageType; 3] = [
+    NtlmMessageType::Negotiate,
+    NtlmMessageType::Challenge,
+    NtlmMessageType::Authenticate,
+];
+const NT_KINDS: [NtResponseKind; 3] = [
+    NtResponseKind::Anonymous,
+    NtResponseKind::NTLMv1,
+    NtResponseKind::NTLMv2,
+];
+const DIRS: [Dir; 2] = [Dir::ToServer, Dir::ToClient];
+const TRANSPORTS: [Transport; 2] = [Transport::Tcp, Transport::Udp];
+/// Enough flows of each kind that every variant of the longest enum comes up.
+const VARIANTS: usize = 13;
+
+fn pick<T: Copy>(v: &[T], i: usize) -> T {
+    v[i % v.len()]
+}
+
+fn addr(s: &str) -> SocketAddr {
+    s.parse().unwrap()
+}
+
+/// IPv4 or IPv6 (with flow label and scope id) by `i`.
+fn client(i: usize) -> SocketAddr {
+    match i % 3 {
+        0 => addr("10.200.1.2:40001"),
+        1 => addr("[fe80::1%7]:65535"),
+        _ => SocketAddr::V6(SocketAddrV6::new(
+            "2001:db8::2".parse().unwrap(),
+            0,
+            0xfffff,
+            u32::MAX,
+        )),
+    }
+}
+
+fn text(s: &str) -> Arc<str> {
+    Arc::from(s)
+}
+
+fn cert(name: &str) -> CertInfo {
+    CertInfo::new(CertData {
+        subject: format!("CN={name},O=Acme Ünïcødé 証明書"),
+        issuer: "CN=Acme Corp SSL Inspection CA,O=Acme Corp".into(),
+        san: vec![format!("DNS:{name}"), "IP:10.0.0.1".into(), String::new()],
+        not_before: "2014-03-04T23:59:59Z".into(),
+        not_after: "2044-03-04T23:59:59Z".into(),
+        not_before_unix: i64::MIN,
+        not_after_unix: i64::MAX,
+        serial: "00ff".into(),
+        sha256: "ab".repeat(32),
+        self_signed: name.len().is_multiple_of(2),
+        is_ca: name.len() % 2 == 1,
+        der: Some(Der(vec![0x30, 0x82, 0, 0])),
+    })
+}
+
+fn ntlm(i: usize) -> NtlmMessage {
+    NtlmMessage {
+        message_type: pick(&NTLM_TYPES, i),
+        flags: vec!["NEGOTIATE_UNICODE", "REQUEST_TARGET", "NEGOTIATE_SEAL"],
+        domain: Some("DÖMAIN".into()),
+        user: Some("jürgen".into()),
+        workstation: Some(String::new()),
+        target_name: Some("ACME".into()),
+        target_info: vec![
+            ("nb_domain".into(), "ACME".into()),
+            (String::new(), "€".into()),
+        ],
+        nt_response: Some(pick(&NT_KINDS, i)),
+        os_version: Some("10.0.19041".into()),
+    }
+}
+
+fn ntlm_bare(i: usize) -> NtlmMessage {
+    NtlmMessage {
+        message_type: pick(&NTLM_TYPES, i + 1),
+        flags: Vec::new(),
+        domain: None,
+        user: None,
+        workstation: None,
+        target_name: None,
+        target_info: Vec::new(),
+        nt_response: None,
+        os_version: None,
+    }
+}
+
+fn http_full(i: usize) -> HttpExchange {
+    HttpExchange {
+        method: Some(text("CONNECT")),
+        target: Some(text("api.anthropic.com:443")),
+        version: Some(text("HTTP/1.1")),
+        host: Some(text("api.anthropic.com:443")),
+        user_agent: Some(text("curl/8.5.0 ☃")),
+        request_frame: Some(FrameNo(4)),
+        request_ts: Some(Timestamp(i64::MAX)),
+        credentials: vec![
+            Credentials {
+                header: pick(&HEADERS, i),
+                scheme: text("NTLM"),
+                user: Some("alice".into()),
+                token_masked: Some("sk-ant-…3f9a".into()),
+                ntlm: Some(Box::new(ntlm(i))),
+                kerberos: true,
+                malformed: false,
+            },
+            Credentials {
+                header: pick(&HEADERS, i + 1),
+                scheme: text("Basic"),
+                user: None,
+                token_masked: None,
+                ntlm: None,
+                kerberos: false,
+                malformed: true,
+            },
+        ],
+        api_key: Some("sk-…abcd".into()),
+        has_cookie: true,
+        proxy_connection: Some(text("keep-alive")),
+        status: Some(u16::MAX),
+        reason: Some(text("Proxy Authentication Required")),
+        response_version: Some(text("HTTP/1.0")),
+        response_frame: Some(FrameNo(0)),
+        response_end_frame: Some(FrameNo(u64::MAX)),
+        response_time: Some(-0.0),
+        interim: vec![100, 103, u16::MAX],
+        challenges: vec![
+            Challenge {
+                header: pick(&HEADERS, i + 2),
+                scheme: text("Negotiate"),
+                realm: Some("Squid proxy-caching web server".into()),
+                params: vec![
+                    ("algorithm".into(), "MD5".into()),
+                    ("qop".into(), String::new()),
+                ],
+                ntlm: Some(Box::new(ntlm(i + 1))),
+                kerberos: true,
+            },
+            Challenge {
+                header: pick(&HEADERS, i + 3),
+                scheme: text(""),
+                realm: None,
+                params: Vec::new(),
+                ntlm: Some(Box::new(ntlm_bare(i))),
+                kerberos: false,
+            },
+        ],
+        retry_after: Some("120".into()),
+        via: vec!["1.1 squid".into(), "1.1 ünïcode".into()],
+        server: Some(text("squid/6.6")),
+        x_squid_error: Some("ERR_CACHE_ACCESS_DENIED 0".into()),
+        content_type: Some(text("text/html;charset=utf-8")),
+        content_length: Some(u64::MAX),
+        error_message: Some("invalid x-api-key «sk-…»".into()),
+        tunnel: true,
+    }
+}
+
+fn tls_full(i: usize) -> TlsFacts {
+    TlsFacts {
+        version: Some(text("TLSv1.3")),
+        client_version: Some(text("TLSv1.2")),
+        supported_versions: vec![text("TLSv1.3"), text("TLSv1.2")],
+        sni: Some(text("api.anthropic.com")),
+        alpn: vec![text("h2"), text("http/1.1")],
+        server_alpn: Some(text("h2")),
+        cipher_suites: Arc::from(&[0x1301u16, 0x1302, 0x0a0a, u16::MAX, 0][..]),
+        extensions: Arc::from(&[0u16, 10, 11, 0xff01][..]),
+        cipher: Some(text("TLS_AES_128_GCM_SHA256")),
+        ja4: Some(text("t13d1516h2_8daaf6152771_02713d6af862")),
+        ja4_r: Some(text("t13d1516h2_002f,0035_0005,000a")),
+        ja3: Some(text("771,4865-4866,0-10,29-23,0")),
+        ja3s: Some(text("771,4865,43-51")),
+        hello_retry_request: true,
+        client_hello_frame: Some(FrameNo(4)),
+        server_hello_frame: Some(FrameNo(6)),
+        certificate_frame: Some(FrameNo(u64::MAX - 1)),
+        client_hello_ts: Some(Timestamp(i64::MIN)),
+        server_hello_ts: Some(Timestamp(0)),
+        certificates: vec![cert("api.anthropic.com"), cert("Acme Intermediate")],
+        client_certificates: vec![cert("client")],
+        alerts: vec![
+            TlsAlert {
+                from: "client",
+                level: Some("fatal".into()),
+                description: Some("unknown_ca".into()),
+                code: Some(48),
+                encrypted: false,
+                frame: FrameNo(9),
+                after: Some("certificate"),
+            },
+            TlsAlert {
+                from: "server",
+                level: None,
+                description: None,
+                code: None,
+                encrypted: true,
+                frame: FrameNo(0),
+                after: None,
+            },
+        ],
+        history: "CsiI".into(),
+        established: true,
+        outcome: pick(&OUTCOMES, i),
+        client_first_encrypted_len: Some(u16::MAX),
+    }
+}
+
+fn dns_full(i: usize) -> DnsTransaction {
+    DnsTransaction {
+        client: Some(client(i)),
+        server: Some(addr("[2001:db8::53]:53")),
+        transport: if i.is_multiple_of(2) { "udp" } else { "tcp" },
+        id: u16::MAX,
+        query: Some(text("bücher.example")),
+        qtype: Some(text("AAAA")),
+        query_frame: Some(FrameNo(1)),
+        query_ts: Some(Timestamp(-1)),
+        response_frame: Some(FrameNo(2)),
+        rcode: Some(text("NXDOMAIN")),
+        answers: vec![text("2001:db8::1"), text("cname.example")],
+        response_time: Some(f64::NAN),
+        answered: true,
+        truncated: true,
+    }
+}
+
+fn dns_bare() -> DnsTransaction {
+    DnsTransaction {
+        client: None,
+        server: None,
+        transport: "tcp",
+        id: 0,
+        query: None,
+        qtype: None,
+        query_frame: None,
+        query_ts: None,
+        response_frame: None,
+        rcode: None,
+        answers: Vec::new(),
+        response_time: None,
+        answered: false,
+        truncated: false,
+    }
+}
+
+/// Every field of the flow without an optional value or an empty list.
+fn full(i: usize) -> FlowSummary {
+    FlowSummary {
+        transport: pick(&TRANSPORTS, i),
+        client: client(i),
+        server: addr("10.200.1.1:3128"),
+        state: pick(&STATES, i),
+        history: text("ShADadFf"),
+        first_frame: FrameNo(1000 + i as u64),
+        last_frame: FrameNo(u64::MAX),
+        first_ts: Timestamp(i64::MIN),
+        last_ts: Timestamp(i64::MAX),
+        packets: [u64::MAX, 0],
+        bytes: [1, u64::MAX - 1],
+        wire_bytes: [1 << 63, 127],
+        retransmissions: [128, 16383],
+        gaps: [16384, 1],
+        gap_bytes: [2, 3],
+        snaplen_bytes: [4, 5],
+        conflicts: [6, 7],
+        cap_hits: [8, 9],
+        client_syns: u32::MAX,
+        syn_frame: Some(FrameNo(1000)),
+        synack_frame: Some(FrameNo(0)),
+        rst: Some((pick(&DIRS, i), FrameNo(1003))),
+        rtt: Some(-1.5e-300),
+        unreachable: Some((
+            FrameNo(7),
+            Unreachable {
+                v6: true,
+                code: 255,
+                inner_proto: 17,
+                inner_src: client(i + 1),
+                inner_dst: addr("192.0.2.1:0"),
+            },
+        )),
+        app: AppFacts {
+            protocol: pick(&PROTOCOLS, i),
+            http: vec![http_full(i), HttpExchange::default()],
+            tls: Some(Box::new(tls_full(i))),
+            dns: vec![dns_full(i), dns_bare()],
+            socks: Some(Box::new(SocksFacts {
+                version: 5,
+                target: Some("api.anthropic.com:443".into()),
+                auth_method: Some(0xff),
+                user: Some("ünï".into()),
+                reply: Some(0),
+                granted: true,
+                request_frame: Some(FrameNo(3)),
+                reply_frame: Some(FrameNo(5)),
+            })),
+            tls_in_tunnel: true,
+            notes: vec!["ünïcödé note 🚀".into(), String::new()],
+        },
+        evicted: true,
+        facts_not_kept: u64::MAX,
+    }
+}
+
+/// Every optional value of the flow absent, every list empty.
+fn empty(i: usize) -> FlowSummary {
+    FlowSummary {
+        transport: pick(&TRANSPORTS, i + 1),
+        client: client(i + 2),
+        server: addr("[::]:0"),
+        state: pick(&STATES, i + 1),
+        history: text(""),
+        first_frame: FrameNo(u64::MAX),
+        last_frame: FrameNo(0),
+        first_ts: Timestamp(i64::MAX),
+        last_ts: Timestamp(i64::MIN),
+        packets: [0; 2],
+        bytes: [0; 2],
+        wire_bytes: [0; 2],
+        retransmissions: [0; 2],
+        gaps: [0; 2],
+        gap_bytes: [0; 2],
+        snaplen_bytes: [0; 2],
+        conflicts: [0; 2],
+        cap_hits: [0; 2],
+        client_syns: 0,
+        syn_frame: None,
+        synack_frame: None,
+        rst: None,
+        rtt: None,
+        unreachable: None,
+        app: AppFacts {
+            protocol: pick(&PROTOCOLS, i + 1),
+            ..AppFacts::default()
+        },
+        evicted: false,
+        facts_not_kept: 0,
+    }
+}
+
+/// Facts present but holding nothing: the absent values one level down.
+fn hollow(i: usize) -> FlowSummary {
+    let mut f = empty(i + 2);
+    f.rtt = Some(f64::INFINITY);
+    f.app.http = vec![HttpExchange::default()];
+    f.app.dns = vec![dns_bare()];
+    f.app.tls = Some(Box::new(TlsFacts {
+        outcome: pick(&OUTCOMES, i + 3),
+        ..TlsFacts::default()
+    }));
+    f.app.socks = Some(Box::default());
+    f
+}
+
+fn flows() -> Vec<FlowSummary> {
+    (0..VARIANTS)
+        .flat_map(|i| [full(i), empty(i), hollow(i)])
+        .collect()
+}
+
+fn dbg(f: &FlowSummary) -> String {
+    format!("{f:?}")
+}
+
+#[test]
+fn every_field_comes_back() {
+    let flows = flows();
+    let mut store = FlowStore::new();
+    assert!(store.is_empty());
+    for f in &flows {
+        store.push(f);
+    }
+    assert_eq!(store.len(), flows.len());
+    for (i, f) in flows.iter().enumerate() {
+        let back = store.get(i).expect("decodes");
+        assert_eq!(dbg(&back), dbg(f), "flow {i}");
+    }
+    let again: Vec<String> = store.iter().map(|f| dbg(&f)).collect();
+    let want: Vec<String> = flows.iter().map(dbg).collect();
+    assert_eq!(again, want);
+    assert!(store.get(flows.len()).is_none());
+}
+
+#[test]
+fn flows_differ_where_expected() {
+    // The comparison above means something: distinct flows print differently.
+    let (a, b) = (full(0), full(1));
+    assert_ne!(dbg(&a), dbg(&b));
+    let mut c = full(0);
+    if let Some(t) = c.app.tls.as_mut() {
+        t.server_hello_ts = Some(Timestamp(1));
+    }
+    assert_ne!(dbg(&a), dbg(&c), "serde-skipped fields show in Debug");
+}
+
+#[test]
+fn shared_values_are_kept_once_and_handed_back_shared() {
+    let mut store = FlowStore::new();
+    let a = full(0);
+    let b = full(3);
+    store.push(&a);
+    store.push(&b);
+    let (x, y) = (store.get(0).unwrap(), store.get(1).unwrap());
+    // Equal strings from distinct allocations come back as one.
+    assert!(Arc::ptr_eq(&x.history, &y.history));
+    let (tx, ty) = (x.app.tls.unwrap(), y.app.tls.unwrap());
+    assert!(Arc::ptr_eq(&tx.cipher_suites, &ty.cipher_suites));
+    // A certificate comes back as the copy that was pushed, not a new one.
+    let orig = &a.app.tls.as_ref().unwrap().certificates[0];
+    assert_eq!(tx.certificates[0].shared_id(), orig.shared_id());
+    assert_ne!(
+        tx.certificates[0].shared_id(),
+        ty.certificates[0].shared_id()
+    );
+    // The decoders' static names come back as the very same strings.
+    let from = a.app.tls.as_ref().unwrap().alerts[0].from;
+    assert!(std::ptr::eq(tx.alerts[0].from, from));
+    let strs = store.tables.heap_bytes();
+    store.push(&a);
+    assert_eq!(store.tables.heap_bytes(), strs, "nothing new to share");
+}
+
+#[test]
+fn corrupt_records_give_none_without_panicking() {
+    let mut store = FlowStore::new();
+    store.push(&full(5));
+    let whole = store.bytes.clone();
+    let e = store.index[0];
+    // Every shortened record is refused.
+    for n in 0..whole.len() {
+        store.index[0].len = n as u32;
+        assert!(store.get(0).is_none(), "prefix of {n} bytes accepted");
+    }
+    store.index[0] = e;
+    // A changed byte may decode to another flow or to nothing, never to a panic.
+    for at in 0..whole.len() {
+        for flip in [0x01u8, 0x80, 0xff] {
+            store.bytes.clone_from(&whole);
+            store.bytes[at] ^= flip;
+            let _ = store.get(0);
+        }
+    }
+    // Trailing bytes are refused.
+    store.bytes = whole;
+    store.bytes.push(0);
+    store.index[0].len += 1;
+    assert!(store.get(0).is_none());
+    // An entry pointing past the bytes is refused.
+    store.index[0].start = usize::MAX;
+    assert!(store.get(0).is_none());
+}
+
+#[test]
+fn sort_is_report_order_and_stable() {
+    let mut flows = Vec::new();
+    let clients = [
+        "[2001:db8::1]:1",
+        "10.0.0.2:2",
+        "10.0.0.2:1",
+        "10.0.0.1:65535",
+        "[::1]:1",
+        "[2001:db8::1]:0",
+    ];
+    for (n, frame) in [(0usize, 5u64), (1, 3), (2, 5), (3, 5), (4, 3), (5, 1)] {
+        for (k, c) in clients.iter().enumerate() {
+            let mut f = empty(n + k);
+            f.first_frame = FrameNo(frame);
+            f.client = addr(c);
+            f.transport = pick(&TRANSPORTS, n + k);
+            // Equal keys, told apart by this field: the sort must keep push order.
+            f.facts_not_kept = (n * 10 + k) as u64;
+            flows.push(f);
+        }
+    }
+    let mut v6 = empty(0);
+    v6.client = SocketAddr::V6(SocketAddrV6::new("::1".parse().unwrap(), 1, 1, 0));
+    flows.push(v6.clone());
+    v6.client = SocketAddr::V6(SocketAddrV6::new("::1".parse().unwrap(), 1, 0, 2));
+    flows.push(v6);
+    let mut store = FlowStore::new();
+    for f in &flows {
+        store.push(f);
+    }
+    store.sort();
+    flows.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+    let got: Vec<String> = store.iter().map(|f| dbg(&f)).collect();
+    let want: Vec<String> = flows.iter().map(dbg).collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn an_entry_stays_small() {
+    assert_eq!(std::mem::size_of::<Entry>(), 48);
+}
