@@ -300,8 +300,7 @@ pub fn end_to_end(data: &[u8]) {
 /// The rules over `captures`, then the JSON report and the table (100 columns).
 fn reports(captures: &[pipeline::CaptureAnalysis]) -> (String, String) {
     let acfg = trafficdoc::analyze::Config::default();
-    let findings = trafficdoc::analyze::analyze(captures, &acfg);
-    let summary = trafficdoc::analyze::summary::summarize(captures, &findings, &acfg);
+    let (findings, summary) = trafficdoc::analyze::diagnose(captures, &acfg);
     let r = Report {
         captures,
         findings: &findings,

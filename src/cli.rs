@@ -441,8 +441,7 @@ fn capture(
         }
     };
     let captures = [analysis];
-    let findings = crate::analyze::analyze(&captures, &acfg);
-    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
+    let (findings, summary) = crate::analyze::diagnose(&captures, &acfg);
     let report = Report {
         captures: &captures,
         findings: &findings,
@@ -613,8 +612,7 @@ fn analyze(
             )?;
         }
     }
-    let findings = crate::analyze::analyze(&captures, &acfg);
-    let summary = crate::analyze::summary::summarize(&captures, &findings, &acfg);
+    let (findings, summary) = crate::analyze::diagnose(&captures, &acfg);
     let report = Report {
         captures: &captures,
         findings: &findings,

@@ -125,6 +125,7 @@ impl EventPrinter {
     ) -> io::Result<u64> {
         let mut printed = 0;
         for (i, f) in snap.flows.iter().enumerate() {
+            let f = &f;
             let mut line = table::notes(f);
             if line.is_empty() && f.state.as_str() == "S1" {
                 continue;

@@ -10,9 +10,10 @@
 //! order: the analysis is the same whatever the number of threads.
 
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
-use crate::decode::flows::{FlowSummary, FlowTable, TableConfig, TableLimits};
+use crate::decode::flows::{FlowTable, TableConfig, TableLimits};
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
+use crate::decode::store::FlowStore;
 use crate::model::{FrameNo, Timestamp};
 use serde::Serialize;
 use std::io::Read;
@@ -217,7 +218,7 @@ impl PacketProcessor {
         }
     }
 
-    pub fn finish(self) -> (Vec<Box<FlowSummary>>, DecodeCounts, TableLimits) {
+    pub fn finish(self) -> (FlowStore, DecodeCounts, TableLimits) {
         let (flows, limits) = self.table.finish();
         (flows, self.counts, limits)
     }
@@ -317,7 +318,7 @@ pub struct CaptureStats {
 #[derive(Debug)]
 pub struct CaptureAnalysis {
     pub input: InputFile,
-    pub flows: Vec<Box<FlowSummary>>,
+    pub flows: FlowStore,
 }
 
 /// How an offline capture is read.

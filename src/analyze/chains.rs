@@ -5,7 +5,7 @@
 
 use super::Config;
 use super::trust::{self, Verdict};
-use crate::pipeline::CaptureAnalysis;
+use crate::decode::flows::FlowSummary;
 use crate::protocols::x509::CertInfo;
 use serde::Serialize;
 
@@ -40,25 +40,13 @@ impl Chain {
     }
 }
 
-/// Every distinct (name, chain) in the captures, in order of first appearance.
-pub fn collect(captures: &[CaptureAnalysis], cfg: &Config) -> Vec<Chain> {
-    let mut out: Vec<Chain> = Vec::new();
-    let mut base = 0;
-    for c in captures {
-        collect_into(&mut out, c, base, cfg);
-        base += c.flows.len();
-    }
-    out
-}
-
-/// The chains of one capture whose flow ids start after `base`.
-pub fn collect_into(out: &mut Vec<Chain>, c: &CaptureAnalysis, base: usize, cfg: &Config) {
+/// Adds the chain flow `id` presented, or the flow to the chain's flows.
+pub fn add(out: &mut Vec<Chain>, id: usize, f: &FlowSummary, cfg: &Config) {
     {
-        for (i, f) in c.flows.iter().enumerate() {
-            let id = base + i + 1;
-            let Some(t) = &f.app.tls else { continue };
+        {
+            let Some(t) = &f.app.tls else { return };
             let Some(leaf) = t.certificates.first() else {
-                continue;
+                return;
             };
             let host = t
                 .sni
@@ -72,7 +60,7 @@ pub fn collect_into(out: &mut Vec<Chain>, c: &CaptureAnalysis, base: usize, cfg:
             {
                 ch.flows.push(id);
                 ch.established |= t.established;
-                continue;
+                return;
             }
             let at_unix = f.first_ts.0.div_euclid(1_000_000_000);
             let trusted_by = trust::verdicts(
@@ -99,4 +87,26 @@ pub fn collect_into(out: &mut Vec<Chain>, c: &CaptureAnalysis, base: usize, cfg:
             });
         }
     }
+}
+
+/// Every distinct (name, chain) of several captures, in order of first appearance: each
+/// capture's chains are found with its context ([`add`]), and a chain seen in two
+/// captures is one chain here.
+pub fn merge<'a>(parts: impl IntoIterator<Item = &'a [Chain]>) -> Vec<Chain> {
+    let mut out: Vec<Chain> = Vec::new();
+    for part in parts {
+        for ch in part {
+            match out
+                .iter_mut()
+                .find(|o| o.host == ch.host && o.sha256 == ch.sha256)
+            {
+                Some(o) => {
+                    o.flows.extend_from_slice(&ch.flows);
+                    o.established |= ch.established;
+                }
+                None => out.push(ch.clone()),
+            }
+        }
+    }
+    out
 }

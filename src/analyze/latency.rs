@@ -3,9 +3,8 @@
 //! first response byte. Read by the slow-response rule and the report's
 //! `summary.latency`.
 
-use super::Config;
 use super::rules::Ctx;
-use crate::pipeline::CaptureAnalysis;
+use crate::decode::flows::FlowSummary;
 use serde::Serialize;
 
 /// The stages, in the order a proxied request goes through them.
@@ -52,11 +51,17 @@ pub struct Sample {
     pub what: String,
 }
 
-/// Hands every stage measured in one capture to `emit`, in flow order, one at a time:
-/// a busy capture has tens of thousands, and only their times are kept. `what` is
+/// Hands every stage measured in one flow to `emit`, one at a time: a busy capture has
+/// tens of thousands, and only their times are kept. `what` is
 /// written out only for samples slower than `describe_above` seconds (it is empty for
 /// the others).
-pub fn each_sample(ctx: &Ctx<'_>, describe_above: f64, emit: &mut dyn FnMut(Sample)) {
+pub fn flow_samples(
+    ctx: &Ctx<'_>,
+    id: usize,
+    f: &FlowSummary,
+    describe_above: f64,
+    emit: &mut dyn FnMut(Sample),
+) {
     let describe = |seconds: f64, what: &dyn Fn() -> String| {
         if seconds > describe_above {
             what()
@@ -64,7 +69,7 @@ pub fn each_sample(ctx: &Ctx<'_>, describe_above: f64, emit: &mut dyn FnMut(Samp
             String::new()
         }
     };
-    for (id, f) in ctx.flows() {
+    {
         if ctx.is_proxy(f)
             && let Some(rtt) = f.rtt
         {
@@ -233,39 +238,50 @@ impl StageAcc {
     }
 }
 
-pub fn measure(captures: &[CaptureAnalysis], cfg: &Config) -> Latency {
-    let mut acc: [StageAcc; 4] = Default::default();
-    let mut slowest_flow: Option<SlowestFlow> = None;
-    let mut base = 0;
-    for c in captures {
-        each_sample(&Ctx::new(c, base, cfg), f64::INFINITY, &mut |s| {
-            if slowest_flow
-                .as_ref()
-                .is_none_or(|b| s.seconds.total_cmp(&b.seconds).is_ge())
-            {
-                slowest_flow = Some(SlowestFlow {
-                    flow: s.flow,
-                    stage: s.stage,
-                    seconds: s.seconds,
-                });
-            }
-            let i = Stage::ALL.iter().position(|&x| x == s.stage).unwrap_or(0);
-            if let Some(a) = acc.get_mut(i) {
-                a.add(s);
-            }
-        });
-        base += c.flows.len();
+/// `summary.latency`, gathered a sample at a time as the rules' pass hands it each flow.
+#[derive(Default)]
+pub struct Measure {
+    acc: [StageAcc; 4],
+    slowest_flow: Option<SlowestFlow>,
+}
+
+impl Measure {
+    /// Adds the samples of one flow.
+    pub fn add_flow(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        flow_samples(ctx, id, f, f64::INFINITY, &mut |s| self.add(s));
     }
-    let [tcp_to_proxy, connect, tls_hello, first_byte] = acc;
-    Latency {
-        tcp_to_proxy: tcp_to_proxy.stats(),
-        connect: connect.stats(),
-        tls_hello: tls_hello.stats(),
-        first_byte: first_byte.stats(),
-        slowest_flow: slowest_flow.map(|s| SlowestFlow {
-            seconds: round(s.seconds),
-            ..s
-        }),
+
+    pub fn add(&mut self, s: Sample) {
+        if self
+            .slowest_flow
+            .as_ref()
+            .is_none_or(|b| s.seconds.total_cmp(&b.seconds).is_ge())
+        {
+            self.slowest_flow = Some(SlowestFlow {
+                flow: s.flow,
+                stage: s.stage,
+                seconds: s.seconds,
+            });
+        }
+        let i = Stage::ALL.iter().position(|&x| x == s.stage).unwrap_or(0);
+        if let Some(a) = self.acc.get_mut(i) {
+            a.add(s);
+        }
+    }
+
+    pub fn finish(self) -> Latency {
+        let Measure { acc, slowest_flow } = self;
+        let [tcp_to_proxy, connect, tls_hello, first_byte] = acc;
+        Latency {
+            tcp_to_proxy: tcp_to_proxy.stats(),
+            connect: connect.stats(),
+            tls_hello: tls_hello.stats(),
+            first_byte: first_byte.stats(),
+            slowest_flow: slowest_flow.map(|s| SlowestFlow {
+                seconds: round(s.seconds),
+                ..s
+            }),
+        }
     }
 }
 

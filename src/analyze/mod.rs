@@ -101,14 +101,39 @@ fn ends_with_label(host: &str, suffix: &str) -> bool {
 /// Runs every rule over every capture. Flow ids are 1-based over all captures, in the
 /// order the JSON report numbers them.
 pub fn analyze(captures: &[CaptureAnalysis], cfg: &Config) -> Vec<Finding> {
+    findings(&rules::contexts(captures, cfg))
+}
+
+/// The findings and the summary, from one context per capture: each context costs a
+/// pass over the capture's flows, which are rebuilt from their store on every pass.
+pub fn diagnose(captures: &[CaptureAnalysis], cfg: &Config) -> (Vec<Finding>, summary::Summary) {
+    let ctxs = rules::contexts(captures, cfg);
+    let mut seen = summary::LayersSeen::default();
+    let mut latency = latency::Measure::default();
     let mut out = Vec::new();
-    let mut base = 0;
-    for c in captures {
-        let ctx = rules::Ctx::new(c, base, cfg);
-        out.extend(rules::run(&ctx));
-        base += c.flows.len();
+    for ctx in &ctxs {
+        out.extend(rules::run_with(ctx, &mut |id, f| {
+            seen.add(ctx, f);
+            latency.add_flow(ctx, id, f);
+        }));
     }
-    out.sort_by_key(|f| (f.severity, f.guide_section.unwrap_or(u8::MAX)));
+    sort(&mut out);
+    let chains = chains::merge(ctxs.iter().map(|c| c.chains.as_slice()));
+    let summary = summary::build(&out, seen, latency.finish(), chains);
+    (out, summary)
+}
+
+/// Most severe first, then in the guide's order.
+fn sort(findings: &mut [Finding]) {
+    findings.sort_by_key(|f| (f.severity, f.guide_section.unwrap_or(u8::MAX)));
+}
+
+fn findings(ctxs: &[rules::Ctx<'_>]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for ctx in ctxs {
+        out.extend(rules::run(ctx));
+    }
+    sort(&mut out);
     out
 }
 

@@ -1,11 +1,11 @@
 //! The diagnosis summary: the guide's layers (client → gateway → proxy → provider),
 //! each ok / failed / not seen, and the first failing step of the quick diagnostic flow.
 
-use super::chains::{self, Chain};
-use super::latency::{self, Latency};
+use super::chains::Chain;
+use super::latency::Latency;
 use super::rules::{Ctx, is_proxy_request};
-use super::{Config, Finding, Severity};
-use crate::pipeline::CaptureAnalysis;
+use super::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -79,26 +79,38 @@ fn flow_rank(section: Option<u8>) -> u8 {
     }
 }
 
-pub fn summarize(captures: &[CaptureAnalysis], findings: &[Finding], cfg: &Config) -> Summary {
-    let mut seen = [false; 3];
-    for c in captures {
-        let ctx = Ctx::new(c, 0, cfg);
-        for (_, f) in ctx.flows() {
-            if ctx.is_gateway(f) {
-                seen[0] = true;
-            }
-            if ctx.is_proxy(f) {
-                seen[1] = true;
-            }
-            if f.app.tls.is_some()
-                || f.app.http.iter().any(|h| {
-                    is_proxy_request(h) && h.status.is_some_and(|s| (200..300).contains(&s))
-                })
-            {
-                seen[2] = true;
-            }
+/// Which of the guide's layers the flows show traffic on.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct LayersSeen([bool; 3]);
+
+impl LayersSeen {
+    pub fn add(&mut self, ctx: &Ctx<'_>, f: &FlowSummary) {
+        let seen = &mut self.0;
+        if ctx.is_gateway(f) {
+            seen[0] = true;
+        }
+        if ctx.is_proxy(f) {
+            seen[1] = true;
+        }
+        if f.app.tls.is_some()
+            || f.app
+                .http
+                .iter()
+                .any(|h| is_proxy_request(h) && h.status.is_some_and(|s| (200..300).contains(&s)))
+        {
+            seen[2] = true;
         }
     }
+}
+
+/// The summary from what the pass over the flows gathered.
+pub fn build(
+    findings: &[Finding],
+    seen: LayersSeen,
+    latency: Latency,
+    chains: Vec<Chain>,
+) -> Summary {
+    let seen = seen.0;
     let errors: Vec<&Finding> = findings
         .iter()
         .filter(|f| f.severity == Severity::Error)
@@ -136,7 +148,7 @@ pub fn summarize(captures: &[CaptureAnalysis], findings: &[Finding], cfg: &Confi
     Summary {
         layers,
         first_failure,
-        latency: latency::measure(captures, cfg),
-        chains: chains::collect(captures, cfg),
+        latency,
+        chains,
     }
 }

@@ -8,10 +8,12 @@
 //!
 //! Two more caps bound memory whatever the capture holds: at most `max_flows` flows
 //! are open at once (past it the least recently active ones are finished early,
-//! "evicted"), and at most `max_records` finished flows are kept one by one (the rest
+//! "evicted"), and at most `max_records` finished flows are kept one by one, as compact
+//! bytes in a [`FlowStore`] (the rest
 //! are added up in a [`FlowAggregate`]). Every cap hit is counted in [`TableLimits`].
 
 use crate::decode::ip::{TcpSegment, Unreachable};
+use crate::decode::store::FlowStore;
 use crate::decode::tcp::conn::ConnState;
 use crate::decode::tcp::{Limits, TcpConn};
 use crate::model::{Dir, FrameNo, Timestamp};
@@ -364,7 +366,7 @@ pub struct FlowTable {
     /// Boxed: the Vec grows by doubling, and its spare capacity should cost a pointer
     /// per slot, not a whole 1 KB summary (measured: 25 MB of peak on 10k flows).
     #[allow(clippy::vec_box)]
-    done: Vec<Box<FlowSummary>>,
+    done: FlowStore,
     latest: Timestamp,
     last_sweep: Timestamp,
     /// Bytes held above holes, all connections together.
@@ -381,7 +383,7 @@ impl FlowTable {
             cfg,
             tcp: FxHashMap::default(),
             udp: FxHashMap::default(),
-            done: Vec::new(),
+            done: FlowStore::new(),
             latest: Timestamp(i64::MIN),
             buffered: 0,
             last_sweep: Timestamp(i64::MIN),
@@ -398,7 +400,7 @@ impl FlowTable {
         l.buffer_cap_hits += f.cap_hits[0] + f.cap_hits[1];
         l.facts_not_kept += f.facts_not_kept;
         if self.done.len() < self.cfg.max_records {
-            self.done.push(f);
+            self.done.push(&f);
         } else {
             // Its decoded facts are dropped with it: others may keep as many.
             budget::give_back(f.app.http.len() + f.app.dns.len());
@@ -646,19 +648,15 @@ impl FlowTable {
 
     /// What `finish` would return now, without disturbing the table (live capture
     /// reports while it goes). Costs a copy of every open flow.
-    pub fn snapshot(&self) -> Vec<Box<FlowSummary>> {
-        let mut v: Vec<Box<FlowSummary>> = self.done.clone();
-        v.extend(
-            self.tcp
-                .values()
-                .map(|c| Box::new(FlowSummary::from_tcp((**c).clone()))),
-        );
-        v.extend(
-            self.udp
-                .values()
-                .map(|u| Box::new(FlowSummary::from_udp(u.clone()))),
-        );
-        sort_flows(&mut v);
+    pub fn snapshot(&self) -> FlowStore {
+        let mut v = self.done.clone();
+        for c in self.tcp.values() {
+            v.push(&FlowSummary::from_tcp((**c).clone()));
+        }
+        for u in self.udp.values() {
+            v.push(&FlowSummary::from_udp(u.clone()));
+        }
+        v.sort();
         v
     }
 
@@ -669,7 +667,7 @@ impl FlowTable {
 
     /// Finishes every flow and returns the kept ones in order of their first frame,
     /// with the count of every cap hit.
-    pub fn finish(mut self) -> (Vec<Box<FlowSummary>>, TableLimits) {
+    pub fn finish(mut self) -> (FlowStore, TableLimits) {
         // In order of first frame, so the flows kept past a full `max_records` are the
         // earliest of those still open. Boxed, and the tables' memory given back before
         // they are retired: the open flows must not be held twice (table slots, then a
@@ -689,7 +687,7 @@ impl FlowTable {
         for f in open {
             self.retire(f);
         }
-        sort_flows(&mut self.done);
+        self.done.sort();
         (self.done, self.limits)
     }
 }
@@ -747,7 +745,7 @@ mod tests {
             );
         }
         assert!(t.buffered() <= 150, "held {}", t.buffered());
-        let (flows, _) = t.finish();
+        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
         assert_eq!(flows.len(), 2);
         assert_eq!(flows[0].cap_hits, [0, 0]);
         assert_eq!(flows[1].cap_hits, [1, 0]);
@@ -780,8 +778,9 @@ mod tests {
         syn_flood(&mut t, 100);
         assert!(t.open_flows() <= 32);
         let (flows, limits) = t.finish();
+        let flows: Vec<FlowSummary> = flows.iter().collect();
         assert_eq!(flows.len(), 100);
-        let evicted: Vec<&FlowSummary> = flows.iter().map(|f| &**f).filter(|f| f.evicted).collect();
+        let evicted: Vec<&FlowSummary> = flows.iter().filter(|f| f.evicted).collect();
         assert_eq!(limits.flows_evicted, evicted.len() as u64);
         assert!(evicted.len() >= 68, "{}", evicted.len());
         // The oldest went first; the newest stayed to the end.
@@ -799,6 +798,7 @@ mod tests {
         let mut t = FlowTable::new(cfg);
         syn_flood(&mut t, 25);
         let (flows, limits) = t.finish();
+        let flows: Vec<FlowSummary> = flows.iter().collect();
         assert_eq!(flows.len(), 10);
         // The earliest flows are the ones kept.
         assert_eq!(flows[0].first_frame, FrameNo(1));
@@ -832,7 +832,7 @@ mod tests {
             Timestamp(2),
             60,
         );
-        let (flows, _) = t.finish();
+        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
         assert_eq!(flows.len(), 2);
         assert_eq!(flows[0].state, ConnState::REJ);
         assert_eq!(flows[1].state, ConnState::S0);

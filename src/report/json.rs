@@ -210,8 +210,21 @@ impl Serialize for Flows<'_> {
             .iter()
             .flat_map(|c| c.flows.iter().map(move |f| (&c.input.path, f)))
             .enumerate()
-            .map(|(i, (path, f))| flow(i + 1, path, f));
+            .map(|(i, (path, f))| OwnedFlow { id: i + 1, path, f });
         s.collect_seq(all)
+    }
+}
+
+/// A flow rebuilt from the store, serialized as [`Flow`].
+struct OwnedFlow<'a> {
+    id: usize,
+    path: &'a str,
+    f: FlowSummary,
+}
+
+impl Serialize for OwnedFlow<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        flow(self.id, self.path, &self.f).serialize(s)
     }
 }
 

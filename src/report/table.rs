@@ -377,12 +377,8 @@ pub fn write_styled(
     let mut base = 0;
     for c in r.captures {
         let i = &c.input;
-        let tcp = c
-            .flows
-            .iter()
-            .filter(|f| f.transport == Transport::Tcp)
-            .count();
-        let udp = c.flows.len() - tcp;
+        let udp = c.flows.udp_count();
+        let tcp = c.flows.len() - udp;
         let span = match (i.first_ts, i.last_ts) {
             (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
             _ => String::new(),
@@ -480,7 +476,7 @@ pub fn write_styled(
         }
         let mut states: Vec<ConnState> = Vec::new();
         let mut hidden = 0;
-        for (n, f) in c.flows.iter().enumerate() {
+        for n in 0..c.flows.len() {
             if listed
                 .as_ref()
                 .is_some_and(|l| !l.contains(&(base + n + 1)))
@@ -488,6 +484,11 @@ pub fn write_styled(
                 hidden += 1;
                 continue;
             }
+            // Only the listed flows are rebuilt from the store.
+            let Some(f) = c.flows.get(n) else {
+                continue;
+            };
+            let f = &f;
             if !states.contains(&f.state) {
                 states.push(f.state);
             }

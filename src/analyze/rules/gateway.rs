@@ -1,8 +1,9 @@
 //! Guide section 4 (the local gateway does not answer or is unhealthy) and section 7
 //! (API key refused by the gateway or the provider).
 
-use super::{Ctx, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use crate::decode::tcp::conn::ConnState;
 use crate::protocols::mask_key;
 
@@ -32,12 +33,36 @@ fn short(text: &str) -> String {
     }
 }
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut down: Option<Finding> = None;
-    let mut unhealthy: Option<Finding> = None;
-    let mut key: Option<Finding> = None;
-    let gw_port = ctx.cfg.gateway_port.to_string();
-    for (id, f) in ctx.flows() {
+pub struct Check {
+    down: Option<Finding>,
+    unhealthy: Option<Finding>,
+    key: Option<Finding>,
+    gw_port: String,
+}
+
+impl Check {
+    pub fn new(ctx: &Ctx<'_>) -> Check {
+        let down: Option<Finding> = None;
+        let unhealthy: Option<Finding> = None;
+        let key: Option<Finding> = None;
+        let gw_port = ctx.cfg.gateway_port.to_string();
+        Check {
+            down,
+            unhealthy,
+            key,
+            gw_port,
+        }
+    }
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            down,
+            unhealthy,
+            key,
+            gw_port,
+        } = self;
         if ctx.is_gateway(f) {
             let gw = f.server.to_string();
             let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
@@ -130,5 +155,14 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             }
         }
     }
-    [down, unhealthy, key].into_iter().flatten().collect()
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check {
+            down,
+            unhealthy,
+            key,
+            gw_port: _,
+        } = *self;
+        [down, unhealthy, key].into_iter().flatten().collect()
+    }
 }

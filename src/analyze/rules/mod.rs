@@ -16,8 +16,9 @@ use crate::decode::flows::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
 use crate::protocols::http::HttpExchange;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// Ports proxies commonly listen on (guide section 1, step 2). Port 80 counts only
 /// when the server received proxy requests: it is every web server's port too.
@@ -33,16 +34,40 @@ pub struct Ctx<'a> {
     pub proxies: HashSet<SocketAddr>,
     /// Addresses answered for names that look like a proxy's (`proxy.corp...`).
     pub proxy_name_addrs: HashSet<IpAddr>,
+    /// Each address DNS answered with, and the name of the first query whose answer
+    /// it was (none if that query's name was not seen).
+    dns_names: HashMap<Arc<str>, Option<Arc<str>>>,
     /// The certificate chains presented in this capture, with the trust stores'
     /// verdicts.
     pub chains: Vec<Chain>,
+    /// Per SNI, the first inspecting CA's issuer and the flow that showed it.
+    pub issuer_by_name: HashMap<String, (String, usize)>,
+}
+
+/// The flow ids of each capture start after the flows of the ones before it.
+pub fn contexts<'a>(captures: &'a [CaptureAnalysis], cfg: &'a Config) -> Vec<Ctx<'a>> {
+    let mut base = 0;
+    captures
+        .iter()
+        .map(|c| {
+            let ctx = Ctx::new(c, base, cfg);
+            base += c.flows.len();
+            ctx
+        })
+        .collect()
 }
 
 impl<'a> Ctx<'a> {
     pub fn new(capture: &'a CaptureAnalysis, base: usize, cfg: &'a Config) -> Ctx<'a> {
         let mut proxies = HashSet::new();
         let mut proxy_name_addrs = HashSet::new();
-        for f in &capture.flows {
+        let mut dns_names = HashMap::new();
+        let mut chains = Vec::new();
+        let mut issuer_by_name = HashMap::new();
+        for (i, f) in capture.flows.iter().enumerate() {
+            let id = base + i + 1;
+            crate::analyze::chains::add(&mut chains, id, &f, cfg);
+            ssl_inspection::note_issuer(&mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
                 proxies.insert(f.server);
             }
@@ -54,29 +79,31 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
+                for a in &q.answers {
+                    dns_names
+                        .entry(a.clone())
+                        .or_insert_with(|| q.query.clone());
+                }
             }
         }
-        let mut chains = Vec::new();
-        crate::analyze::chains::collect_into(&mut chains, capture, base, cfg);
         Ctx {
             capture,
             base,
             cfg,
             proxies,
             proxy_name_addrs,
+            dns_names,
             chains,
+            issuer_by_name,
         }
     }
 
     /// The name DNS answered with this address, if the capture shows one.
     pub fn name_for(&self, ip: IpAddr) -> Option<String> {
         let text = ip.to_string();
-        self.capture
-            .flows
-            .iter()
-            .flat_map(|f| f.app.dns.iter())
-            .find(|q| q.answers.iter().any(|a| **a == *text))
-            .and_then(|q| q.query.as_deref().map(str::to_string))
+        self.dns_names
+            .get(text.as_str())
+            .and_then(|q| q.as_deref().map(str::to_string))
     }
 
     /// Evidence for a flow, timed from the capture's start (`ts`: when the request
@@ -98,13 +125,18 @@ impl<'a> Ctx<'a> {
         e
     }
 
-    /// Flows with their 1-based report ids.
-    pub fn flows(&self) -> impl Iterator<Item = (usize, &'a FlowSummary)> + '_ {
+    /// Flows with their 1-based report ids, rebuilt one at a time from the store.
+    pub fn flows(&self) -> impl Iterator<Item = (usize, FlowSummary)> + '_ {
         self.capture
             .flows
             .iter()
             .enumerate()
-            .map(|(i, f)| (self.base + i + 1, &**f))
+            .map(|(i, f)| (self.base + i + 1, f))
+    }
+
+    /// The flow with this report id.
+    pub fn flow(&self, id: usize) -> Option<FlowSummary> {
+        self.capture.flows.get(id.checked_sub(self.base + 1)?)
     }
 
     pub fn is_gateway(&self, f: &FlowSummary) -> bool {
@@ -173,17 +205,38 @@ pub fn status_line(h: &HttpExchange) -> String {
     .to_string()
 }
 
+/// A rule: it sees every flow once, in report order, then concludes. All rules see a
+/// flow in the same pass, so each flow is rebuilt from the store once for all of them.
+pub trait Rule {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary);
+    fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding>;
+}
+
 /// Runs every rule.
 pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    out.extend(proxy_reach::check(ctx));
-    out.extend(proxy_auth::check(ctx));
-    out.extend(ssl_inspection::check(ctx));
-    out.extend(gateway::check(ctx));
-    out.extend(timeouts::check(ctx));
-    out.extend(no_proxy::check(ctx));
-    out.extend(proxy_bypass::check(ctx));
-    out.extend(proxy_misuse::check(ctx));
-    out.extend(resets::check(ctx));
-    out
+    run_with(ctx, &mut |_, _| {})
+}
+
+/// Runs every rule, handing each flow to `also` in the same pass.
+pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec<Finding> {
+    let mut rules: Vec<Box<dyn Rule>> = vec![
+        Box::new(proxy_reach::Check::new(ctx)),
+        Box::new(proxy_reach::Dns::new(ctx)),
+        Box::new(proxy_auth::Check::new(ctx)),
+        Box::new(ssl_inspection::Check::new(ctx)),
+        Box::new(gateway::Check::new(ctx)),
+        Box::new(timeouts::Check::new(ctx)),
+        Box::new(timeouts::Slow::new(ctx)),
+        Box::new(no_proxy::Check::new(ctx)),
+        Box::new(proxy_bypass::Check::new(ctx)),
+        Box::new(proxy_misuse::Check::new(ctx)),
+        Box::new(resets::Check::new(ctx)),
+    ];
+    for (id, f) in ctx.flows() {
+        for r in &mut rules {
+            r.visit(ctx, id, &f);
+        }
+        also(id, &f);
+    }
+    rules.into_iter().flat_map(|r| r.finish(ctx)).collect()
 }

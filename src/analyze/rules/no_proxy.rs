@@ -1,7 +1,8 @@
 //! Guide section 6: traffic for local or internal hosts sent through the proxy.
 
-use super::{Ctx, is_proxy_request, request_line};
+use super::{Ctx, Rule, is_proxy_request, request_line};
 use crate::analyze::{Config, Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use std::net::IpAddr;
 
 /// The host part of `host:port`, `[v6]:port` or an absolute URL.
@@ -42,9 +43,20 @@ pub fn local_reason(host: &str, cfg: &Config) -> Option<&'static str> {
     cfg.is_internal_name(host).then_some("internal name")
 }
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut found: Option<Finding> = None;
-    for (id, f) in ctx.flows() {
+pub struct Check {
+    found: Option<Finding>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        let found: Option<Finding> = None;
+        Check { found }
+    }
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check { found } = self;
         for h in &f.app.http {
             if !is_proxy_request(h) {
                 continue;
@@ -82,5 +94,9 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ));
         }
     }
-    found.into_iter().collect()
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check { found } = *self;
+        found.into_iter().collect()
+    }
 }

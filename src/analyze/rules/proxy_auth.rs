@@ -1,9 +1,12 @@
 //! Guide section 2: 407 Proxy Authentication Required.
 
-use super::{Ctx, request_line, status_line};
+use super::{Ctx, Rule, request_line, status_line};
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
+use crate::model::{FrameNo, Timestamp};
 use crate::protocols::http::{AuthHeader, HttpExchange};
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 /// How soon after a refused connection ends a client's own retry starts: clients
 /// retry at once (1-20 ms seen from curl's NTLM and connection-closing proxies), while
@@ -18,184 +21,234 @@ fn ok(h: &HttpExchange) -> bool {
     h.status.is_some_and(|s| (200..400).contains(&s))
 }
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    // Every exchange with a proxy, in time order.
-    let mut ex: Vec<(usize, &crate::decode::flows::FlowSummary, &HttpExchange)> = Vec::new();
-    for (id, f) in ctx.flows() {
-        if !ctx.is_proxy(f) {
-            continue;
-        }
-        for h in &f.app.http {
-            ex.push((id, f, h));
-        }
+/// What the retry check needs of one exchange with a proxy: the flows themselves are
+/// rebuilt from the store only for the 407s that get reported.
+struct Exchange {
+    id: usize,
+    /// Index in its flow's `app.http`.
+    index: usize,
+    order: FrameNo,
+    client: SocketAddr,
+    server: SocketAddr,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
+    status: Option<u16>,
+    ok: bool,
+    sent_proxy_authorization: bool,
+}
+
+pub struct Check {
+    ex: Vec<Exchange>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        // Every exchange with a proxy, in time order.
+        let ex: Vec<Exchange> = Vec::new();
+        Check { ex }
     }
-    ex.sort_by_key(|(_, f, h)| {
-        h.request_frame
-            .or(h.response_frame)
-            .unwrap_or(f.first_frame)
-    });
-    let mut out: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
-    for (i, &(id, f, h)) in ex.iter().enumerate() {
-        if h.status != Some(407) {
-            continue;
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check { ex } = self;
+        if !ctx.is_proxy(f) {
+            return;
         }
-        // Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
-        // challenge retry on the same connection; a 407 that ends its connection is
-        // what the client was left with, even if another client later got through.
-        //
-        // A client that answers the challenge on a fresh connection (the proxy closed
-        // the first, or NTLM starts over) is also a retry — told apart from another
-        // program starting later by opening that connection within RETRY_WINDOW of
-        // the refused one's end, now with credentials (not always for the same
-        // target: a client may move on to its next request).
-        let recovered = ex[i + 1..].iter().any(|(_, g, later)| {
-            let same_conn = g.client == f.client && g.server == f.server;
-            let quick_retry = g.client.ip() == f.client.ip()
-                && g.server == f.server
-                && later
+        for (index, h) in f.app.http.iter().enumerate() {
+            ex.push(Exchange {
+                id,
+                index,
+                order: h
+                    .request_frame
+                    .or(h.response_frame)
+                    .unwrap_or(f.first_frame),
+                client: f.client,
+                server: f.server,
+                first_ts: f.first_ts,
+                last_ts: f.last_ts,
+                status: h.status,
+                ok: ok(h),
+                sent_proxy_authorization: h
                     .credentials
                     .iter()
-                    .any(|c| c.header == AuthHeader::ProxyAuthorization)
-                && g.first_ts >= f.first_ts
-                && g.first_ts.secs_since(f.last_ts) <= RETRY_WINDOW_SECS;
-            (same_conn || quick_retry) && ok(later)
-        });
-        let proxy = f.server.to_string();
-        let schemes = h.challenge_schemes().join(", ");
-        let sent: Vec<_> = h
-            .credentials
-            .iter()
-            .filter(|c| c.header == AuthHeader::ProxyAuthorization)
-            .collect();
-        let sent_scheme = sent.first().map(|c| c.scheme.clone());
-        let user = sent.iter().find_map(|c| c.user.clone());
-        let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
-        frames.extend(h.response_frame.map(|f| f.0));
-        // Where Wireshark lists the 407: the frame that completes it.
-        frames.extend(h.response_end_frame.map(|f| f.0));
-        let seen = format!(
-            "{} ({}) → {}; Proxy-Authenticate: {}",
-            request_line(h),
-            match (&sent_scheme, &user) {
-                (Some(s), Some(u)) => format!("Proxy-Authorization: {s}, user \"{u}\""),
-                (Some(s), None) => format!("Proxy-Authorization: {s}"),
-                _ => "no Proxy-Authorization".to_string(),
-            },
-            status_line(h),
-            if schemes.is_empty() {
-                "(none)"
-            } else {
-                &schemes
-            }
-        );
-        let ev = ctx.ev(id, f, frames, seen, h.request_ts);
-        let vars = [
-            ("proxy", proxy.clone()),
-            ("schemes", schemes.clone()),
-            ("user", user.clone().unwrap_or_else(|| "USER".to_string())),
-        ];
-        if recovered {
-            // One 407 then success is how Basic/NTLM start: normal.
-            out.entry(("proxy_auth_challenge", proxy.clone()))
-                .or_insert_with(|| {
-                    Finding::new(
-                        "proxy_auth_challenge",
-                        Severity::Info,
-                        format!("Proxy {proxy} asked for authentication, then let the client in"),
-                        "A 407 followed by a successful retry is the normal start of proxy \
-                         authentication."
-                            .to_string(),
-                        &vars,
-                    )
-                })
-                .push(ev);
-            continue;
+                    .any(|c| c.header == AuthHeader::ProxyAuthorization),
+            });
         }
-        let offered_basic = h
-            .challenges
-            .iter()
-            .any(|c| c.scheme.eq_ignore_ascii_case("basic"));
-        let only_multi_leg =
-            !h.challenges.is_empty() && h.challenges.iter().all(|c| is_multi_leg(&c.scheme));
-        let sent_multi_leg = sent_scheme.as_deref().is_some_and(is_multi_leg);
-        let (kind, title, explanation) = if only_multi_leg && !sent_multi_leg {
-            (
-                "proxy_auth_scheme_mismatch",
-                format!(
-                    "Proxy {proxy} only accepts {schemes}; the client sent {}",
-                    sent_scheme.as_deref().unwrap_or("no credentials")
-                ),
-                format!(
-                    "The proxy offers only {schemes} (Windows domain authentication). \
+    }
+
+    fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check { mut ex } = *self;
+        ex.sort_by_key(|e| e.order);
+        let mut out: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
+        for (i, e) in ex.iter().enumerate() {
+            if e.status != Some(407) {
+                continue;
+            }
+            // Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
+            // challenge retry on the same connection; a 407 that ends its connection is
+            // what the client was left with, even if another client later got through.
+            //
+            // A client that answers the challenge on a fresh connection (the proxy closed
+            // the first, or NTLM starts over) is also a retry — told apart from another
+            // program starting later by opening that connection within RETRY_WINDOW of
+            // the refused one's end, now with credentials (not always for the same
+            // target: a client may move on to its next request).
+            let recovered = ex[i + 1..].iter().any(|later| {
+                let same_conn = later.client == e.client && later.server == e.server;
+                let quick_retry = later.client.ip() == e.client.ip()
+                    && later.server == e.server
+                    && later.sent_proxy_authorization
+                    && later.first_ts >= e.first_ts
+                    && later.first_ts.secs_since(e.last_ts) <= RETRY_WINDOW_SECS;
+                (same_conn || quick_retry) && later.ok
+            });
+            let Some(flow) = ctx.flow(e.id) else {
+                continue;
+            };
+            let (id, f) = (e.id, &flow);
+            let Some(h) = f.app.http.get(e.index) else {
+                continue;
+            };
+            let proxy = f.server.to_string();
+            let schemes = h.challenge_schemes().join(", ");
+            let sent: Vec<_> = h
+                .credentials
+                .iter()
+                .filter(|c| c.header == AuthHeader::ProxyAuthorization)
+                .collect();
+            let sent_scheme = sent.first().map(|c| c.scheme.clone());
+            let user = sent.iter().find_map(|c| c.user.clone());
+            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+            frames.extend(h.response_frame.map(|f| f.0));
+            // Where Wireshark lists the 407: the frame that completes it.
+            frames.extend(h.response_end_frame.map(|f| f.0));
+            let seen = format!(
+                "{} ({}) → {}; Proxy-Authenticate: {}",
+                request_line(h),
+                match (&sent_scheme, &user) {
+                    (Some(s), Some(u)) => format!("Proxy-Authorization: {s}, user \"{u}\""),
+                    (Some(s), None) => format!("Proxy-Authorization: {s}"),
+                    _ => "no Proxy-Authorization".to_string(),
+                },
+                status_line(h),
+                if schemes.is_empty() {
+                    "(none)"
+                } else {
+                    &schemes
+                }
+            );
+            let ev = ctx.ev(id, f, frames, seen, h.request_ts);
+            let vars = [
+                ("proxy", proxy.clone()),
+                ("schemes", schemes.clone()),
+                ("user", user.clone().unwrap_or_else(|| "USER".to_string())),
+            ];
+            if recovered {
+                // One 407 then success is how Basic/NTLM start: normal.
+                out.entry(("proxy_auth_challenge", proxy.clone()))
+                    .or_insert_with(|| {
+                        Finding::new(
+                            "proxy_auth_challenge",
+                            Severity::Info,
+                            format!(
+                                "Proxy {proxy} asked for authentication, then let the client in"
+                            ),
+                            "A 407 followed by a successful retry is the normal start of proxy \
+                         authentication."
+                                .to_string(),
+                            &vars,
+                        )
+                    })
+                    .push(ev);
+                continue;
+            }
+            let offered_basic = h
+                .challenges
+                .iter()
+                .any(|c| c.scheme.eq_ignore_ascii_case("basic"));
+            let only_multi_leg =
+                !h.challenges.is_empty() && h.challenges.iter().all(|c| is_multi_leg(&c.scheme));
+            let sent_multi_leg = sent_scheme.as_deref().is_some_and(is_multi_leg);
+            let (kind, title, explanation) = if only_multi_leg && !sent_multi_leg {
+                (
+                    "proxy_auth_scheme_mismatch",
+                    format!(
+                        "Proxy {proxy} only accepts {schemes}; the client sent {}",
+                        sent_scheme.as_deref().unwrap_or("no credentials")
+                    ),
+                    format!(
+                        "The proxy offers only {schemes} (Windows domain authentication). \
                      Credentials in the proxy URL are sent as Basic, which this proxy never \
                      accepts, so every request ends in 407. A local helper such as cntlm \
                      speaks {schemes} to the proxy for you."
-                ),
-            )
-        } else if sent_multi_leg {
-            (
-                "proxy_auth_ntlm_failed",
-                format!(
-                    "{} authentication with proxy {proxy} ended in 407",
-                    sent_scheme.as_deref().unwrap_or("NTLM")
-                ),
-                "The client tried the proxy's domain authentication but the proxy still \
+                    ),
+                )
+            } else if sent_multi_leg {
+                (
+                    "proxy_auth_ntlm_failed",
+                    format!(
+                        "{} authentication with proxy {proxy} ended in 407",
+                        sent_scheme.as_deref().unwrap_or("NTLM")
+                    ),
+                    "The client tried the proxy's domain authentication but the proxy still \
                  refused: wrong domain, user or password, or the account is not allowed."
-                    .to_string(),
-            )
-        } else if sent.is_empty() {
-            (
-                "proxy_auth_missing",
-                format!("Proxy {proxy} requires authentication; no credentials were sent"),
-                format!(
-                    "The proxy answered 407 and offered {schemes}, but the client sent no \
+                        .to_string(),
+                )
+            } else if sent.is_empty() {
+                (
+                    "proxy_auth_missing",
+                    format!("Proxy {proxy} requires authentication; no credentials were sent"),
+                    format!(
+                        "The proxy answered 407 and offered {schemes}, but the client sent no \
                      Proxy-Authorization header: the proxy URL carries no user and password."
-                ),
-            )
-        } else {
-            let mut why = format!(
-                "The client sent {} credentials{} and the proxy still answered 407: the \
+                    ),
+                )
+            } else {
+                let mut why = format!(
+                    "The client sent {} credentials{} and the proxy still answered 407: the \
                  user name or password is wrong, or special characters in them were not \
                  URL-encoded (or were encoded twice).",
-                sent_scheme.as_deref().unwrap_or("Basic"),
-                user.as_deref()
-                    .map(|u| format!(" for user \"{u}\""))
-                    .unwrap_or_default()
-            );
-            if let Some(u) = &user {
-                if u.contains('\\') {
-                    why.push_str(&format!(
-                        " The user \"{u}\" has the DOMAIN\\user shape: a Basic proxy usually \
+                    sent_scheme.as_deref().unwrap_or("Basic"),
+                    user.as_deref()
+                        .map(|u| format!(" for user \"{u}\""))
+                        .unwrap_or_default()
+                );
+                if let Some(u) = &user {
+                    if u.contains('\\') {
+                        why.push_str(&format!(
+                            " The user \"{u}\" has the DOMAIN\\user shape: a Basic proxy usually \
                          wants the plain user name, or the backslash encoded as %5C in the URL."
-                    ));
-                }
-                if has_percent_sequence(u) {
-                    why.push_str(&format!(
-                        " The user \"{u}\" still contains %XX sequences: the client sent them \
+                        ));
+                    }
+                    if has_percent_sequence(u) {
+                        why.push_str(&format!(
+                            " The user \"{u}\" still contains %XX sequences: the client sent them \
                          literally instead of decoding them (encoded twice, or a tool that does \
                          not decode --proxy-user)."
-                    ));
+                        ));
+                    }
                 }
-            }
-            if !offered_basic && !h.challenges.is_empty() {
-                why.push_str(&format!(" The proxy offered {schemes}."));
-            }
-            (
-                "proxy_auth_rejected",
-                format!(
-                    "Proxy {proxy} rejected the credentials{}",
-                    user.as_deref()
-                        .map(|u| format!(" of user \"{u}\""))
-                        .unwrap_or_default()
-                ),
-                why,
-            )
-        };
-        out.entry((kind, proxy.clone()))
-            .or_insert_with(|| Finding::new(kind, Severity::Error, title, explanation, &vars))
-            .push(ev);
+                if !offered_basic && !h.challenges.is_empty() {
+                    why.push_str(&format!(" The proxy offered {schemes}."));
+                }
+                (
+                    "proxy_auth_rejected",
+                    format!(
+                        "Proxy {proxy} rejected the credentials{}",
+                        user.as_deref()
+                            .map(|u| format!(" of user \"{u}\""))
+                            .unwrap_or_default()
+                    ),
+                    why,
+                )
+            };
+            out.entry((kind, proxy.clone()))
+                .or_insert_with(|| Finding::new(kind, Severity::Error, title, explanation, &vars))
+                .push(ev);
+        }
+        out.into_values().collect()
     }
-    out.into_values().collect()
 }
 
 /// `%` followed by two hex digits.

@@ -2,28 +2,36 @@
 //! through the proxy, and failing — the tool ignored the proxy variables (curl reads
 //! only lowercase `http_proxy` for http:// URLs) or NO_PROXY listed the host.
 
-use super::Ctx;
+use super::{Ctx, Rule};
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
 use std::collections::HashSet;
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let proxy_clients: HashSet<_> = ctx
-        .flows()
-        .filter(|(_, f)| ctx.proxies.contains(&f.server))
-        .map(|(_, f)| f.client.ip())
-        .collect();
-    let mut found: Option<Finding> = None;
-    for (id, f) in ctx.flows() {
-        if f.transport != Transport::Tcp
-            || !matches!(f.server.port(), 80 | 443)
-            || ctx.is_proxy(f)
-            || f.server.ip().is_loopback()
-            || !matches!(f.state, ConnState::S0 | ConnState::REJ)
-        {
-            continue;
+pub struct Check {
+    /// Clients seen talking to a proxy.
+    proxy_clients: HashSet<std::net::IpAddr>,
+    /// Failed direct connections, reported once every proxy client is known.
+    failed: Vec<usize>,
+    found: Option<Finding>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        Check {
+            proxy_clients: HashSet::new(),
+            failed: Vec::new(),
+            found: None,
         }
+    }
+
+    fn report(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            proxy_clients,
+            found,
+            ..
+        } = self;
         let host = match ctx.name_for(f.server.ip()) {
             Some(name) => format!("{name}:{} ({})", f.server.port(), f.server.ip()),
             None => f.server.to_string(),
@@ -76,5 +84,30 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 None,
             ));
     }
-    found.into_iter().collect()
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        if ctx.proxies.contains(&f.server) {
+            self.proxy_clients.insert(f.client.ip());
+        }
+        if f.transport != Transport::Tcp
+            || !matches!(f.server.port(), 80 | 443)
+            || ctx.is_proxy(f)
+            || f.server.ip().is_loopback()
+            || !matches!(f.state, ConnState::S0 | ConnState::REJ)
+        {
+            return;
+        }
+        self.failed.push(id);
+    }
+
+    fn finish(mut self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
+        for id in std::mem::take(&mut self.failed) {
+            if let Some(f) = ctx.flow(id) {
+                self.report(ctx, id, &f);
+            }
+        }
+        self.found.into_iter().collect()
+    }
 }

@@ -3,15 +3,34 @@
 //! (policy blocks, upstream failures).
 
 use super::no_proxy::{local_reason, target_host};
-use super::{Ctx, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut tls_to_proxy: Option<Finding> = None;
-    let mut proxy_error: Option<Finding> = None;
-    for (id, f) in ctx.flows() {
+pub struct Check {
+    tls_to_proxy: Option<Finding>,
+    proxy_error: Option<Finding>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        let tls_to_proxy: Option<Finding> = None;
+        let proxy_error: Option<Finding> = None;
+        Check {
+            tls_to_proxy,
+            proxy_error,
+        }
+    }
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            tls_to_proxy,
+            proxy_error,
+        } = self;
         if !ctx.is_proxy(f) {
-            continue;
+            return;
         }
         let proxy = f.server.to_string();
         let vars = [("proxy", proxy.clone())];
@@ -99,5 +118,12 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ));
         }
     }
-    [tls_to_proxy, proxy_error].into_iter().flatten().collect()
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check {
+            tls_to_proxy,
+            proxy_error,
+        } = *self;
+        [tls_to_proxy, proxy_error].into_iter().flatten().collect()
+    }
 }

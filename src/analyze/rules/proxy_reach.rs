@@ -1,20 +1,45 @@
 //! Guide section 1: the proxy cannot be reached (refused, filtered, unreachable, or its
 //! name does not resolve).
 
-use super::{Ctx, looks_like_proxy_name};
+use super::{Ctx, Rule, looks_like_proxy_name};
 use crate::analyze::{Evidence, Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
 use std::collections::BTreeMap;
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut out = Vec::new();
-    let mut refused: BTreeMap<String, Finding> = BTreeMap::new();
-    let mut filtered: BTreeMap<String, Finding> = BTreeMap::new();
-    let mut icmp: BTreeMap<String, Finding> = BTreeMap::new();
-    for (id, f) in ctx.flows() {
+pub struct Check {
+    out: Vec<Finding>,
+    refused: BTreeMap<String, Finding>,
+    filtered: BTreeMap<String, Finding>,
+    icmp: BTreeMap<String, Finding>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        let out = Vec::new();
+        let refused: BTreeMap<String, Finding> = BTreeMap::new();
+        let filtered: BTreeMap<String, Finding> = BTreeMap::new();
+        let icmp: BTreeMap<String, Finding> = BTreeMap::new();
+        Check {
+            out,
+            refused,
+            filtered,
+            icmp,
+        }
+    }
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            out: _,
+            refused,
+            filtered,
+            icmp,
+        } = self;
         if !ctx.is_proxy(f) {
-            continue;
+            return;
         }
         let proxy = f.server.to_string();
         let vars = [("proxy", proxy.clone())];
@@ -44,7 +69,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     ),
                     None,
                 ));
-            continue;
+            return;
         }
         match f.state {
             ConnState::REJ => {
@@ -103,25 +128,45 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             _ => {}
         }
     }
-    out.extend(refused.into_values());
-    out.extend(filtered.into_values());
-    out.extend(icmp.into_values());
-    out.extend(dns(ctx));
-    out
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check {
+            mut out,
+            refused,
+            filtered,
+            icmp,
+        } = *self;
+        out.extend(refused.into_values());
+        out.extend(filtered.into_values());
+        out.extend(icmp.into_values());
+        out
+    }
 }
 
 /// Names that never resolved. An error when the name looks like a proxy's, or when the
 /// capture holds no TCP connection at all (the client stopped at the lookup).
-fn dns(ctx: &Ctx<'_>) -> Vec<Finding> {
-    // name -> (resolved ever, evidence)
-    let mut names: BTreeMap<String, (bool, Vec<Evidence>)> = BTreeMap::new();
-    let mut any_tcp = false;
-    for (id, f) in ctx.flows() {
+pub struct Dns {
+    names: BTreeMap<String, (bool, Vec<Evidence>)>,
+    any_tcp: bool,
+}
+
+impl Dns {
+    pub fn new(_ctx: &Ctx<'_>) -> Dns {
+        // name -> (resolved ever, evidence)
+        let names: BTreeMap<String, (bool, Vec<Evidence>)> = BTreeMap::new();
+        let any_tcp = false;
+        Dns { names, any_tcp }
+    }
+}
+
+impl Rule for Dns {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Dns { names, any_tcp } = self;
         if f.transport == Transport::Tcp {
-            any_tcp = true;
+            *any_tcp = true;
         }
         if f.server.port() != 53 {
-            continue;
+            return;
         }
         for q in &f.app.dns {
             let Some(name) = q.query.as_deref() else {
@@ -158,37 +203,41 @@ fn dns(ctx: &Ctx<'_>) -> Vec<Finding> {
             ));
         }
     }
-    let mut out = Vec::new();
-    for (name, (resolved, ev)) in names {
-        if resolved || ev.is_empty() {
-            continue;
-        }
-        let proxy_like = looks_like_proxy_name(&name);
-        let severity = if proxy_like || !any_tcp {
-            Severity::Error
-        } else {
-            Severity::Info
-        };
-        let mut f = Finding::new(
-            "proxy_name_not_resolved",
-            severity,
-            format!("Name {name} does not resolve"),
-            format!(
-                "DNS gave no address for {name}{}. A proxy name that only the corporate \
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Dns { names, any_tcp } = *self;
+        let mut out = Vec::new();
+        for (name, (resolved, ev)) in names {
+            if resolved || ev.is_empty() {
+                continue;
+            }
+            let proxy_like = looks_like_proxy_name(&name);
+            let severity = if proxy_like || !any_tcp {
+                Severity::Error
+            } else {
+                Severity::Info
+            };
+            let mut f = Finding::new(
+                "proxy_name_not_resolved",
+                severity,
+                format!("Name {name} does not resolve"),
+                format!(
+                    "DNS gave no address for {name}{}. A proxy name that only the corporate \
                  DNS knows fails like this off the corporate network or VPN; a typo in \
                  the proxy URL (or an unencoded '@' or ':' in its password) does too.",
-                if proxy_like {
-                    " (the proxy's name)"
-                } else {
-                    ""
-                }
-            ),
-            &[("proxy", name.clone())],
-        );
-        for e in ev {
-            f.push(e);
+                    if proxy_like {
+                        " (the proxy's name)"
+                    } else {
+                        ""
+                    }
+                ),
+                &[("proxy", name.clone())],
+            );
+            for e in ev {
+                f.push(e);
+            }
+            out.push(f);
         }
-        out.push(f);
+        out
     }
-    out
 }

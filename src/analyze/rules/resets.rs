@@ -2,20 +2,42 @@
 //! during the TLS handshake right after the ClientHello (SNI filtering, inspection
 //! failure), or mid-stream (idle timeout). Which side, when, after what.
 
-use super::{Ctx, is_proxy_request, request_line};
+use super::{Ctx, Rule, is_proxy_request, request_line};
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use crate::model::Dir;
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut after_connect: Option<Finding> = None;
-    let mut in_handshake: Option<Finding> = None;
-    let mut mid_stream: Option<Finding> = None;
-    for (id, f) in ctx.flows() {
+pub struct Check {
+    after_connect: Option<Finding>,
+    in_handshake: Option<Finding>,
+    mid_stream: Option<Finding>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        let after_connect: Option<Finding> = None;
+        let in_handshake: Option<Finding> = None;
+        let mid_stream: Option<Finding> = None;
+        Check {
+            after_connect,
+            in_handshake,
+            mid_stream,
+        }
+    }
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            after_connect,
+            in_handshake,
+            mid_stream,
+        } = self;
         let Some((Dir::ToClient, rst)) = f.rst else {
-            continue;
+            return;
         };
         if !ctx.is_proxy(f) {
-            continue;
+            return;
         }
         let proxy = f.server.to_string();
         let vars = [("proxy", proxy.clone())];
@@ -51,7 +73,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     format!("{} → RST from the proxy in frame {rst}", request_line(h)),
                     h.request_ts,
                 ));
-            continue;
+            return;
         }
         if let Some(t) = &f.app.tls
             && let Some(ch) = t.client_hello_frame
@@ -82,7 +104,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                     format!("ClientHello for {sni} in frame {ch}, RST from the proxy side in frame {rst}"),
                     None,
                 ));
-            continue;
+            return;
         }
         // After an error response the reset is the proxy hanging up on it, not a cut.
         let after_error = f
@@ -116,8 +138,16 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ));
         }
     }
-    [after_connect, in_handshake, mid_stream]
-        .into_iter()
-        .flatten()
-        .collect()
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check {
+            after_connect,
+            in_handshake,
+            mid_stream,
+        } = *self;
+        [after_connect, in_handshake, mid_stream]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
 }

@@ -1,8 +1,9 @@
 //! Guide section 3: TLS interception (SSL inspection) and certificate refusals.
 
-use super::Ctx;
+use super::{Ctx, Rule};
 use crate::analyze::chains::Chain;
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
 use crate::protocols::x509::CertInfo;
 use std::collections::HashMap;
@@ -306,25 +307,50 @@ const CERT_ALERTS: &[&str] = &[
     "handshake_failure",
 ];
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut refused: Option<Finding> = None;
-    let mut abandoned: Option<Finding> = None;
-    let mut inspected: Option<Finding> = None;
-    // TLS 1.3 hides the certificate; an issuer seen for the same name on another
-    // connection (TLS 1.2) names the CA the client most likely refused.
-    let mut issuer_by_name: HashMap<String, (String, usize)> = HashMap::new();
-    for (id, f) in ctx.flows() {
-        if let Some(t) = &f.app.tls
-            && let Some(sni) = &t.sni
-            && let Some((c, _)) = inspecting_cert(t)
-        {
-            issuer_by_name
-                .entry(sni.to_string())
-                .or_insert((c.issuer.clone(), id));
+/// TLS 1.3 hides the certificate; an issuer seen for the same name on another
+/// connection (TLS 1.2) names the CA the client most likely refused. Gathered with the
+/// capture's context ([`Ctx::new`]): the first inspecting issuer per SNI, and its flow.
+pub fn note_issuer(by_name: &mut HashMap<String, (String, usize)>, id: usize, f: &FlowSummary) {
+    if let Some(t) = &f.app.tls
+        && let Some(sni) = &t.sni
+        && let Some((c, _)) = inspecting_cert(t)
+        && !by_name.contains_key(&**sni)
+    {
+        by_name.insert(sni.to_string(), (c.issuer.clone(), id));
+    }
+}
+
+pub struct Check {
+    refused: Option<Finding>,
+    abandoned: Option<Finding>,
+    inspected: Option<Finding>,
+    issuer_by_name: HashMap<String, (String, usize)>,
+}
+
+impl Check {
+    pub fn new(ctx: &Ctx<'_>) -> Check {
+        let refused: Option<Finding> = None;
+        let abandoned: Option<Finding> = None;
+        let inspected: Option<Finding> = None;
+        let issuer_by_name = ctx.issuer_by_name.clone();
+        Check {
+            refused,
+            abandoned,
+            inspected,
+            issuer_by_name,
         }
     }
-    for (id, f) in ctx.flows() {
-        let Some(t) = &f.app.tls else { continue };
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            refused,
+            abandoned,
+            inspected,
+            issuer_by_name,
+        } = self;
+        let Some(t) = &f.app.tls else { return };
         let sni = t
             .sni
             .as_deref()
@@ -341,7 +367,7 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
         let may_be_inspected =
             interceptor.is_some() && t.sni.is_some() && is_public_name(&sni, ctx.cfg);
         if !may_refuse && !may_abandon && !may_be_inspected {
-            continue;
+            return;
         }
         let issuer = interceptor
             .map(|(c, _)| c.issuer.clone())
@@ -536,10 +562,19 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
             ));
         }
     }
-    [refused, abandoned, inspected, many_hosts(ctx)]
-        .into_iter()
-        .flatten()
-        .collect()
+
+    fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check {
+            refused,
+            abandoned,
+            inspected,
+            issuer_by_name: _,
+        } = *self;
+        [refused, abandoned, inspected, many_hosts(ctx)]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
 }
 
 /// Distinct public names whose certificates one private issuer minted before the rule
@@ -610,12 +645,12 @@ fn many_hosts(ctx: &Ctx<'_>) -> Option<Finding> {
         let Some(&flow) = ch.flows.first() else {
             continue;
         };
-        let Some(fs) = ctx.capture.flows.get(flow - ctx.base - 1) else {
+        let Some(fs) = ctx.flow(flow) else {
             continue;
         };
         f.push(ctx.ev(
             flow,
-            fs,
+            &fs,
             ch.frame.into_iter().collect(),
             format!(
                 "{}: subject \"{}\", sha256 {}",

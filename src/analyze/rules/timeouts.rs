@@ -1,7 +1,8 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
-use super::{Ctx, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
+use crate::decode::flows::FlowSummary;
 use crate::decode::flows::Transport;
 use crate::decode::tcp::ConnState;
 
@@ -15,14 +16,34 @@ const RETRANSMIT_MIN_PACKETS: u64 = 20;
 const PROXY_RETRANSMITS: u64 = 3;
 const PROXY_RETRANSMIT_RATE: f64 = 0.02;
 
-pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
-    let mut unanswered: Option<Finding> = None;
-    let mut limited: Option<Finding> = None;
-    let mut lossy: Option<Finding> = None;
-    let slow = slow_responses(ctx);
-    for (id, f) in ctx.flows() {
+pub struct Check {
+    unanswered: Option<Finding>,
+    limited: Option<Finding>,
+    lossy: Option<Finding>,
+}
+
+impl Check {
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        let unanswered: Option<Finding> = None;
+        let limited: Option<Finding> = None;
+        let lossy: Option<Finding> = None;
+        Check {
+            unanswered,
+            limited,
+            lossy,
+        }
+    }
+}
+
+impl Rule for Check {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        let Check {
+            unanswered,
+            limited,
+            lossy,
+        } = self;
         if f.transport != Transport::Tcp {
-            continue;
+            return;
         }
         let server = f.server.to_string();
         let vars = [("proxy", server.clone()), ("host", server.clone())];
@@ -138,52 +159,69 @@ pub fn check(ctx: &Ctx<'_>) -> Vec<Finding> {
                 ));
         }
     }
-    [unanswered, limited, lossy, slow]
-        .into_iter()
-        .flatten()
-        .collect()
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Check {
+            unanswered,
+            limited,
+            lossy,
+        } = *self;
+        [unanswered, limited, lossy].into_iter().flatten().collect()
+    }
 }
 
 /// Responses (or answers to CONNECT) that started later than `--slow-ms`.
-fn slow_responses(ctx: &Ctx<'_>) -> Option<Finding> {
-    use crate::analyze::latency::{self, Stage};
-    let limit = ctx.cfg.slow_ms as f64 / 1000.0;
-    let mut found: Option<Finding> = None;
-    latency::each_sample(ctx, limit, &mut |s| {
-        if !matches!(s.stage, Stage::FirstByte | Stage::Connect) || s.seconds <= limit {
-            return;
-        }
-        let Some(f) = ctx.capture.flows.get(s.flow - ctx.base - 1) else {
-            return;
-        };
-        let server = f.server.to_string();
-        found
-            .get_or_insert_with(|| {
-                Finding::new(
-                    "slow_response",
-                    Severity::Warning,
-                    format!(
-                        "Slow answer from {server}: {} took {:.1} s",
-                        s.stage.label(),
-                        s.seconds
-                    ),
-                    format!(
-                        "The first byte of the answer came more than {limit:.1} s \
+pub struct Slow {
+    found: Option<Finding>,
+}
+
+impl Slow {
+    pub fn new(_ctx: &Ctx<'_>) -> Slow {
+        Slow { found: None }
+    }
+}
+
+impl Rule for Slow {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        use crate::analyze::latency::{self, Stage};
+        let limit = ctx.cfg.slow_ms as f64 / 1000.0;
+        let found = &mut self.found;
+        latency::flow_samples(ctx, id, f, limit, &mut |s| {
+            if !matches!(s.stage, Stage::FirstByte | Stage::Connect) || s.seconds <= limit {
+                return;
+            }
+            let server = f.server.to_string();
+            found
+                .get_or_insert_with(|| {
+                    Finding::new(
+                        "slow_response",
+                        Severity::Warning,
+                        format!(
+                            "Slow answer from {server}: {} took {:.1} s",
+                            s.stage.label(),
+                            s.seconds
+                        ),
+                        format!(
+                            "The first byte of the answer came more than {limit:.1} s \
                          (--slow-ms {}) after the request: clients with shorter time-outs \
                          give up before it arrives. The wait is on the server's side \
                          ({server}): the gateway, the proxy or the provider behind them.",
-                        ctx.cfg.slow_ms
-                    ),
-                    &[("proxy", server.clone()), ("host", server.clone())],
-                )
-            })
-            .push(ctx.ev(
-                s.flow,
-                f,
-                s.frames.clone(),
-                format!("{}: {:.3} s ({})", s.what, s.seconds, s.stage.label()),
-                None,
-            ));
-    });
-    found
+                            ctx.cfg.slow_ms
+                        ),
+                        &[("proxy", server.clone()), ("host", server.clone())],
+                    )
+                })
+                .push(ctx.ev(
+                    s.flow,
+                    f,
+                    s.frames.clone(),
+                    format!("{}: {:.3} s ({})", s.what, s.seconds, s.stage.label()),
+                    None,
+                ));
+        });
+    }
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        self.found.into_iter().collect()
+    }
 }
