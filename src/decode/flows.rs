@@ -8,9 +8,9 @@
 //!
 //! Two more caps bound memory whatever the capture holds: at most `max_flows` flows
 //! are open at once (past it the least recently active ones are finished early,
-//! "evicted"), and at most `max_records` finished flows are kept one by one, as compact
-//! bytes in a [`FlowStore`] (the rest
-//! are added up in a [`FlowAggregate`]). Every cap hit is counted in [`TableLimits`].
+//! "evicted"), and at most `max_records` finished flows are kept one by one, as
+//! compact bytes in a [`FlowStore`] (the rest are added up in a [`FlowAggregate`]).
+//! Every cap hit is counted in [`TableLimits`].
 
 use crate::decode::ip::{TcpSegment, Unreachable};
 use crate::decode::store::FlowStore;
