@@ -43,14 +43,14 @@ pub fn local_reason(host: &str, cfg: &Config) -> Option<&'static str> {
     cfg.is_internal_name(host).then_some("internal name")
 }
 
+#[derive(Default)]
 pub struct Check {
     found: Option<Finding>,
 }
 
 impl Check {
     pub fn new(_ctx: &Ctx<'_>) -> Check {
-        let found: Option<Finding> = None;
-        Check { found }
+        Check::default()
     }
 }
 

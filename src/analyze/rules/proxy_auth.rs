@@ -37,15 +37,14 @@ struct Exchange {
     sent_proxy_authorization: bool,
 }
 
+#[derive(Default)]
 pub struct Check {
     ex: Vec<Exchange>,
 }
 
 impl Check {
     pub fn new(_ctx: &Ctx<'_>) -> Check {
-        // Every exchange with a proxy, in time order.
-        let ex: Vec<Exchange> = Vec::new();
-        Check { ex }
+        Check::default()
     }
 }
 

@@ -7,6 +7,7 @@ use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::flows::FlowSummary;
 
+#[derive(Default)]
 pub struct Check {
     tls_to_proxy: Option<Finding>,
     proxy_error: Option<Finding>,
@@ -14,12 +15,7 @@ pub struct Check {
 
 impl Check {
     pub fn new(_ctx: &Ctx<'_>) -> Check {
-        let tls_to_proxy: Option<Finding> = None;
-        let proxy_error: Option<Finding> = None;
-        Check {
-            tls_to_proxy,
-            proxy_error,
-        }
+        Check::default()
     }
 }
 

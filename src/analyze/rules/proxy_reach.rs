@@ -8,6 +8,7 @@ use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
 use std::collections::BTreeMap;
 
+#[derive(Default)]
 pub struct Check {
     out: Vec<Finding>,
     refused: BTreeMap<String, Finding>,
@@ -17,16 +18,7 @@ pub struct Check {
 
 impl Check {
     pub fn new(_ctx: &Ctx<'_>) -> Check {
-        let out = Vec::new();
-        let refused: BTreeMap<String, Finding> = BTreeMap::new();
-        let filtered: BTreeMap<String, Finding> = BTreeMap::new();
-        let icmp: BTreeMap<String, Finding> = BTreeMap::new();
-        Check {
-            out,
-            refused,
-            filtered,
-            icmp,
-        }
+        Check::default()
     }
 }
 
@@ -145,6 +137,7 @@ impl Rule for Check {
 
 /// Names that never resolved. An error when the name looks like a proxy's, or when the
 /// capture holds no TCP connection at all (the client stopped at the lookup).
+#[derive(Default)]
 pub struct Dns {
     names: BTreeMap<String, (bool, Vec<Evidence>)>,
     any_tcp: bool,
@@ -152,10 +145,7 @@ pub struct Dns {
 
 impl Dns {
     pub fn new(_ctx: &Ctx<'_>) -> Dns {
-        // name -> (resolved ever, evidence)
-        let names: BTreeMap<String, (bool, Vec<Evidence>)> = BTreeMap::new();
-        let any_tcp = false;
-        Dns { names, any_tcp }
+        Dns::default()
     }
 }
 

@@ -7,6 +7,7 @@ use crate::analyze::{Finding, Severity};
 use crate::decode::flows::FlowSummary;
 use crate::model::Dir;
 
+#[derive(Default)]
 pub struct Check {
     after_connect: Option<Finding>,
     in_handshake: Option<Finding>,
@@ -15,14 +16,7 @@ pub struct Check {
 
 impl Check {
     pub fn new(_ctx: &Ctx<'_>) -> Check {
-        let after_connect: Option<Finding> = None;
-        let in_handshake: Option<Finding> = None;
-        let mid_stream: Option<Finding> = None;
-        Check {
-            after_connect,
-            in_handshake,
-            mid_stream,
-        }
+        Check::default()
     }
 }
 

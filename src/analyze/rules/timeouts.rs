@@ -16,6 +16,7 @@ const RETRANSMIT_MIN_PACKETS: u64 = 20;
 const PROXY_RETRANSMITS: u64 = 3;
 const PROXY_RETRANSMIT_RATE: f64 = 0.02;
 
+#[derive(Default)]
 pub struct Check {
     unanswered: Option<Finding>,
     limited: Option<Finding>,
@@ -24,14 +25,7 @@ pub struct Check {
 
 impl Check {
     pub fn new(_ctx: &Ctx<'_>) -> Check {
-        let unanswered: Option<Finding> = None;
-        let limited: Option<Finding> = None;
-        let lossy: Option<Finding> = None;
-        Check {
-            unanswered,
-            limited,
-            lossy,
-        }
+        Check::default()
     }
 }
 
