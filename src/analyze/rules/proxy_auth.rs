@@ -5,8 +5,8 @@ use crate::analyze::{Finding, Severity};
 use crate::decode::flows::FlowSummary;
 use crate::model::{FrameNo, Timestamp};
 use crate::protocols::http::{AuthHeader, HttpExchange};
-use std::collections::BTreeMap;
-use std::net::SocketAddr;
+use std::collections::{BTreeMap, HashMap};
+use std::net::{IpAddr, SocketAddr};
 
 /// How soon after a refused connection ends a client's own retry starts: clients
 /// retry at once (1-20 ms seen from curl's NTLM and connection-closing proxies), while
@@ -21,25 +21,40 @@ fn ok(h: &HttpExchange) -> bool {
     h.status.is_some_and(|s| (200..400).contains(&s))
 }
 
-/// What the retry check needs of one exchange with a proxy: the flows themselves are
-/// rebuilt from the store only for the 407s that get reported.
+/// What the retry check needs of one exchange with a proxy, a few bytes each: a busy
+/// capture has tens of thousands. The flows themselves are rebuilt from the store only
+/// for the 407s that get reported.
 struct Exchange {
-    id: usize,
+    /// Position in `Check::flows`.
+    flow: u32,
     /// Index in its flow's `app.http`.
-    index: usize,
+    index: u32,
     order: FrameNo,
-    client: SocketAddr,
-    server: SocketAddr,
-    first_ts: Timestamp,
-    last_ts: Timestamp,
-    status: Option<u16>,
+    /// 0: no status.
+    status: u16,
     ok: bool,
     sent_proxy_authorization: bool,
+}
+
+/// A flow with exchanges: its report id, and its ends as indexes into `Check::ips` and
+/// `Check::servers` (few distinct values, many flows).
+struct FlowEnds {
+    id: usize,
+    client_ip: u32,
+    client_port: u16,
+    server: u32,
+    first_ts: Timestamp,
+    last_ts: Timestamp,
 }
 
 #[derive(Default)]
 pub struct Check {
     ex: Vec<Exchange>,
+    flows: Vec<FlowEnds>,
+    ips: Vec<IpAddr>,
+    ip_index: HashMap<IpAddr, u32>,
+    servers: Vec<SocketAddr>,
+    server_index: HashMap<SocketAddr, u32>,
 }
 
 impl Check {
@@ -48,25 +63,51 @@ impl Check {
     }
 }
 
+/// The index of `v` in `all`, added if new.
+fn index_of<T: Copy + Eq + std::hash::Hash>(
+    all: &mut Vec<T>,
+    index: &mut HashMap<T, u32>,
+    v: T,
+) -> u32 {
+    *index.entry(v).or_insert_with(|| {
+        all.push(v);
+        u32::try_from(all.len() - 1).unwrap_or(u32::MAX)
+    })
+}
+
 impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
-        let Check { ex } = self;
-        if !ctx.is_proxy(f) {
+        // Only 407s and the successes that may follow them matter to the check.
+        let wanted = |h: &HttpExchange| h.status == Some(407) || ok(h);
+        if !ctx.is_proxy(f) || !f.app.http.iter().any(wanted) {
             return;
         }
+        let Ok(flow) = u32::try_from(self.flows.len()) else {
+            return;
+        };
+        self.flows.push(FlowEnds {
+            id,
+            client_ip: index_of(&mut self.ips, &mut self.ip_index, f.client.ip()),
+            client_port: f.client.port(),
+            server: index_of(&mut self.servers, &mut self.server_index, f.server),
+            first_ts: f.first_ts,
+            last_ts: f.last_ts,
+        });
         for (index, h) in f.app.http.iter().enumerate() {
-            ex.push(Exchange {
-                id,
+            let Ok(index) = u32::try_from(index) else {
+                break;
+            };
+            if !wanted(h) {
+                continue;
+            }
+            self.ex.push(Exchange {
+                flow,
                 index,
                 order: h
                     .request_frame
                     .or(h.response_frame)
                     .unwrap_or(f.first_frame),
-                client: f.client,
-                server: f.server,
-                first_ts: f.first_ts,
-                last_ts: f.last_ts,
-                status: h.status,
+                status: h.status.unwrap_or(0),
                 ok: ok(h),
                 sent_proxy_authorization: h
                     .credentials
@@ -77,13 +118,16 @@ impl Rule for Check {
     }
 
     fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
-        let Check { mut ex } = *self;
-        ex.sort_by_key(|e| e.order);
+        let Check { mut ex, flows, .. } = *self;
+        // In time order; ties in the order the exchanges were seen (flow, then index).
+        ex.sort_unstable_by_key(|e| (e.order, e.flow, e.index));
+        let ends = |e: &Exchange| flows.get(e.flow as usize);
         let mut out: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
         for (i, e) in ex.iter().enumerate() {
-            if e.status != Some(407) {
+            if e.status != 407 {
                 continue;
             }
+            let Some(fe) = ends(e) else { continue };
             // Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
             // challenge retry on the same connection; a 407 that ends its connection is
             // what the client was left with, even if another client later got through.
@@ -94,19 +138,23 @@ impl Rule for Check {
             // the refused one's end, now with credentials (not always for the same
             // target: a client may move on to its next request).
             let recovered = ex[i + 1..].iter().any(|later| {
-                let same_conn = later.client == e.client && later.server == e.server;
-                let quick_retry = later.client.ip() == e.client.ip()
-                    && later.server == e.server
+                let Some(ge) = ends(later) else { return false };
+                let same_client_ip = ge.client_ip == fe.client_ip;
+                let same_server = ge.server == fe.server;
+                let same_conn = same_client_ip && ge.client_port == fe.client_port && same_server;
+                let quick_retry = same_client_ip
+                    && same_server
                     && later.sent_proxy_authorization
-                    && later.first_ts >= e.first_ts
-                    && later.first_ts.secs_since(e.last_ts) <= RETRY_WINDOW_SECS;
+                    && ge.first_ts >= fe.first_ts
+                    && ge.first_ts.secs_since(fe.last_ts) <= RETRY_WINDOW_SECS;
                 (same_conn || quick_retry) && later.ok
             });
-            let Some(flow) = ctx.flow(e.id) else {
+            let id = fe.id;
+            let Some(flow) = ctx.flow(id) else {
                 continue;
             };
-            let (id, f) = (e.id, &flow);
-            let Some(h) = f.app.http.get(e.index) else {
+            let f = &flow;
+            let Some(h) = f.app.http.get(e.index as usize) else {
                 continue;
             };
             let proxy = f.server.to_string();
