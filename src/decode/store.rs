@@ -3,26 +3,53 @@
 //! A decoded [`FlowSummary`] with its HTTP exchanges, TLS facts and DNS transactions
 //! takes about 2 KiB, and a capture keeps up to `max_records` of them. Kept as bytes
 //! (the encoding is described in `store/codec.rs`) a flow takes 100 to 200, and is
-//! rebuilt when a rule or the report asks for it. All encodings sit back to back in
-//! one buffer; an index gives each one's place and its report-order key, so sorting
-//! moves index entries, not bytes. Values that repeat across flows (shared strings,
+//! rebuilt when a rule or the report asks for it. Encodings sit back to back in chunks
+//! of 64 KiB (one growing buffer would hold up to twice what it needs, and briefly
+//! three times while it moves); an index gives each one's place and its report-order
+//! key, so sorting moves index entries, not bytes. Values that repeat across flows (shared strings,
 //! cipher suite lists, certificates) are stored once per store, and the flows hold
 //! their index.
 
 mod codec;
+mod spill;
 #[cfg(test)]
 mod tests;
 
 use crate::decode::flows::{FlowSummary, Transport};
 use codec::{Dec, Enc, R, Tables, W};
+use spill::SpillFile;
+use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::sync::{Arc, Mutex};
+
+/// Bytes per chunk of encodings; a longer encoding gets a chunk of its own.
+const CHUNK: usize = 64 << 10;
+/// Chunks kept in memory past this many bytes are written to the spill file, the
+/// oldest first: memory then stays the same however many flows a capture holds.
+const IN_MEMORY: usize = 1 << 20;
+/// Spilled chunks kept in memory after being read back, most recent first. Flows are
+/// read in report order and were written roughly in that order (finished in batches
+/// every 10 s of capture time), so a few chunks serve a whole pass.
+const CACHED: usize = 8;
+
+/// Encoded flows, back to back.
+#[derive(Clone, Debug)]
+enum Chunk {
+    Mem(Vec<u8>),
+    /// Moved to the spill file at `at`.
+    Spilled {
+        at: u64,
+        len: usize,
+    },
+}
 
 /// Where one flow's encoding is, and what it sorts by (the client address taken apart,
 /// so an entry stays 48 bytes).
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     first_frame: u64,
-    start: usize,
+    chunk: u32,
+    start: u32,
     /// IPv4 addresses in the first 4 bytes.
     ip: [u8; 16],
     len: u32,
@@ -34,7 +61,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(f: &FlowSummary, start: usize, len: u32) -> Entry {
+    fn new(f: &FlowSummary, chunk: u32, start: u32, len: u32) -> Entry {
         let (ip, flowinfo, scope_id, v6) = match f.client {
             SocketAddr::V4(a) => {
                 let [a, b, c, d] = a.ip().octets();
@@ -45,6 +72,7 @@ impl Entry {
         };
         Entry {
             first_frame: f.first_frame.0,
+            chunk,
             start,
             ip,
             len,
@@ -79,11 +107,43 @@ impl Entry {
 
 /// Finished flows in the order they were pushed, until [`FlowStore::sort`] puts them in
 /// report order (first frame, TCP before UDP, client address).
-#[derive(Clone, Debug, Default)]
+#[derive(Debug, Default)]
 pub struct FlowStore {
-    bytes: Vec<u8>,
+    chunks: Vec<Chunk>,
     index: Vec<Entry>,
     tables: Tables,
+    /// Where a flow is encoded before it is copied into a chunk.
+    scratch: Vec<u8>,
+    /// Bytes of chunks in memory.
+    in_memory: usize,
+    /// Past this, chunks are spilled (`None`: [`IN_MEMORY`]).
+    limit: Option<usize>,
+    spill: Option<Arc<SpillFile>>,
+    /// Bytes written to the spill file.
+    spilled: u64,
+    /// No more spilling: the file could not be made or written, or this store is a
+    /// copy (the original writes to the file it shares).
+    keep_all: bool,
+    /// Spilled chunks read back: (chunk, bytes).
+    cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
+}
+
+/// A copy for a live report: it reads the spill file it shares but never writes to it.
+impl Clone for FlowStore {
+    fn clone(&self) -> FlowStore {
+        FlowStore {
+            chunks: self.chunks.clone(),
+            index: self.index.clone(),
+            tables: self.tables.clone(),
+            scratch: Vec::new(),
+            in_memory: self.in_memory,
+            limit: self.limit,
+            spill: self.spill.clone(),
+            spilled: self.spilled,
+            keep_all: true,
+            cache: Mutex::default(),
+        }
+    }
 }
 
 impl FlowStore {
@@ -91,16 +151,93 @@ impl FlowStore {
         FlowStore::default()
     }
 
+    /// A store that keeps at most about `bytes` of encodings in memory (the default is
+    /// 1 MiB) and spills older chunks to a temporary file. Tests use a small limit to
+    /// make real flows go through the file.
+    pub fn with_memory_limit(bytes: usize) -> FlowStore {
+        FlowStore {
+            limit: Some(bytes),
+            ..FlowStore::default()
+        }
+    }
+
     /// Keeps a finished flow. (One whose encoding passed 4 GiB would not be kept; the
     /// decoders' caps on what they keep make that impossible.)
     pub fn push(&mut self, f: &FlowSummary) {
-        let start = self.bytes.len();
-        f.enc(&mut W::new(&mut self.bytes, &mut self.tables));
-        let Ok(len) = u32::try_from(self.bytes.len() - start) else {
-            self.bytes.truncate(start);
+        self.scratch.clear();
+        f.enc(&mut W::new(&mut self.scratch, &mut self.tables));
+        let fits = match self.chunks.last() {
+            Some(Chunk::Mem(c)) => c.capacity() - c.len() >= self.scratch.len(),
+            _ => false,
+        };
+        if !fits {
+            self.spill_old();
+            let c = Vec::with_capacity(CHUNK.max(self.scratch.len()));
+            self.in_memory += c.capacity();
+            self.chunks.push(Chunk::Mem(c));
+        }
+        let bytes = &self.scratch;
+        let (Ok(chunk), Ok(len)) = (
+            u32::try_from(self.chunks.len() - 1),
+            u32::try_from(bytes.len()),
+        ) else {
             return;
         };
-        self.index.push(Entry::new(f, start, len));
+        let Some(Chunk::Mem(c)) = self.chunks.last_mut() else {
+            return;
+        };
+        let Ok(start) = u32::try_from(c.len()) else {
+            return;
+        };
+        c.extend_from_slice(bytes);
+        self.index.push(Entry::new(f, chunk, start, len));
+    }
+
+    /// Moves the oldest chunks in memory to the spill file while more than the limit
+    /// is held.
+    fn spill_old(&mut self) {
+        let limit = self.limit.unwrap_or(IN_MEMORY);
+        let mut next = 0;
+        while !self.keep_all && self.in_memory > limit {
+            if self.spill.is_none() {
+                self.spill = SpillFile::create().map(Arc::new);
+            }
+            let Some(file) = &self.spill else {
+                self.keep_all = true;
+                return;
+            };
+            let Some((i, Chunk::Mem(c))) = self
+                .chunks
+                .iter_mut()
+                .enumerate()
+                .skip(next)
+                .find(|(_, c)| matches!(c, Chunk::Mem(_)))
+            else {
+                return;
+            };
+            if !file.write(self.spilled, c) {
+                self.keep_all = true;
+                return;
+            }
+            self.in_memory -= c.capacity();
+            let len = c.len();
+            if let Some(slot) = self.chunks.get_mut(i) {
+                *slot = Chunk::Spilled {
+                    at: self.spilled,
+                    len,
+                };
+            }
+            self.spilled += len as u64;
+            next = i + 1;
+        }
+    }
+
+    /// Chunks written to the spill file.
+    pub fn spilled_chunks(&self) -> usize {
+        self.chunks
+            .iter()
+            .filter(|c| matches!(c, Chunk::Spilled { .. }))
+            .count()
     }
 
     pub fn len(&self) -> usize {
@@ -124,6 +261,8 @@ impl FlowStore {
     /// Puts the flows in report order: first frame, TCP before UDP, client address.
     pub fn sort(&mut self) {
         self.index.sort_by_key(Entry::key);
+        self.index.shrink_to_fit();
+        self.scratch = Vec::new();
     }
 
     /// UDP flows among them (without rebuilding any).
@@ -133,21 +272,55 @@ impl FlowStore {
 
     /// Heap bytes held (for `--stats`), the shared values included.
     pub fn heap_bytes(&self) -> usize {
-        self.bytes.capacity()
+        self.in_memory
+            + self.scratch.capacity()
             + self.index.capacity() * std::mem::size_of::<Entry>()
             + self.tables.heap_bytes()
     }
 
     /// Bytes of the flows' encodings alone (not the index, not the shared values).
     pub fn encoded_bytes(&self) -> usize {
-        self.bytes.len()
+        self.chunks
+            .iter()
+            .map(|c| match c {
+                Chunk::Mem(c) => c.len(),
+                Chunk::Spilled { len, .. } => *len,
+            })
+            .sum()
     }
 
     /// `None` only if the bytes are not what `push` wrote.
     fn decode(&self, e: &Entry) -> Option<FlowSummary> {
-        let end = e.start.checked_add(usize::try_from(e.len).ok()?)?;
-        let mut r = R::new(self.bytes.get(e.start..end)?, &self.tables);
+        let start = usize::try_from(e.start).ok()?;
+        let end = start.checked_add(usize::try_from(e.len).ok()?)?;
+        let i = usize::try_from(e.chunk).ok()?;
+        match self.chunks.get(i)? {
+            Chunk::Mem(c) => self.decode_bytes(c.get(start..end)?),
+            &Chunk::Spilled { at, len } => {
+                let bytes = self.read_back(i, at, len)?;
+                self.decode_bytes(bytes.get(start..end)?)
+            }
+        }
+    }
+
+    fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
+        let mut r = R::new(bytes, &self.tables);
         let f = FlowSummary::dec(&mut r)?;
         r.done().then_some(f)
+    }
+
+    /// Spilled chunk `i`, from the cache or read back into it.
+    fn read_back(&self, i: usize, at: u64, len: usize) -> Option<Arc<[u8]>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pos) = cache.iter().position(|(c, _)| *c == i) {
+            let hit = cache.remove(pos)?;
+            let bytes = hit.1.clone();
+            cache.push_front(hit);
+            return Some(bytes);
+        }
+        let bytes: Arc<[u8]> = self.spill.as_ref()?.read(at, len)?.into();
+        cache.push_front((i, bytes.clone()));
+        cache.truncate(CACHED);
+        Some(bytes)
     }
 }

@@ -483,7 +483,11 @@ fn shared_values_are_kept_once_and_handed_back_shared() {
 fn corrupt_records_give_none_without_panicking() {
     let mut store = FlowStore::new();
     store.push(&full(5));
-    let whole = store.bytes.clone();
+    let mem = |s: &mut FlowStore| match &mut s.chunks[0] {
+        Chunk::Mem(c) => std::mem::take(c),
+        Chunk::Spilled { .. } => panic!("spilled"),
+    };
+    let whole = mem(&mut store);
     let e = store.index[0];
     // Every shortened record is refused.
     for n in 0..whole.len() {
@@ -494,18 +498,23 @@ fn corrupt_records_give_none_without_panicking() {
     // A changed byte may decode to another flow or to nothing, never to a panic.
     for at in 0..whole.len() {
         for flip in [0x01u8, 0x80, 0xff] {
-            store.bytes.clone_from(&whole);
-            store.bytes[at] ^= flip;
+            let mut bytes = whole.clone();
+            bytes[at] ^= flip;
+            store.chunks[0] = Chunk::Mem(bytes);
             let _ = store.get(0);
         }
     }
     // Trailing bytes are refused.
-    store.bytes = whole;
-    store.bytes.push(0);
+    let mut bytes = whole.clone();
+    bytes.push(0);
+    store.chunks[0] = Chunk::Mem(bytes);
     store.index[0].len += 1;
     assert!(store.get(0).is_none());
-    // An entry pointing past the bytes is refused.
-    store.index[0].start = usize::MAX;
+    // An entry pointing past the bytes, or to no chunk, is refused.
+    store.index[0].start = u32::MAX;
+    assert!(store.get(0).is_none());
+    store.index[0] = e;
+    store.index[0].chunk = 1;
     assert!(store.get(0).is_none());
 }
 
@@ -550,4 +559,130 @@ fn sort_is_report_order_and_stable() {
 #[test]
 fn an_entry_stays_small() {
     assert_eq!(std::mem::size_of::<Entry>(), 48);
+}
+
+/// The bytes of an in-memory chunk.
+fn mem_len(c: &Chunk) -> (usize, usize) {
+    match c {
+        Chunk::Mem(c) => (c.len(), c.capacity()),
+        Chunk::Spilled { len, .. } => (*len, *len),
+    }
+}
+
+#[test]
+fn flows_fill_chunks_and_big_ones_get_their_own() {
+    let mut store = FlowStore::new();
+    let small = full(1);
+    let mut n = 0;
+    while store.chunks.len() < 3 {
+        store.push(&small);
+        n += 1;
+    }
+    // A flow longer than a chunk is kept whole in a chunk of its own.
+    let mut big = full(2);
+    big.app.notes = vec!["x".repeat(CHUNK * 2)];
+    store.push(&big);
+    assert_eq!(store.chunks.len(), 4);
+    assert!(mem_len(&store.chunks[3]).0 > CHUNK);
+    store.push(&small);
+    assert_eq!(store.chunks.len(), 5, "the next flow starts a new chunk");
+    assert_eq!(store.len(), n + 2);
+    for i in 0..store.len() {
+        let want = if i == n { &big } else { &small };
+        assert_eq!(
+            format!("{:?}", store.get(i).unwrap()),
+            format!("{want:?}"),
+            "flow {i}"
+        );
+    }
+    // The first chunks were filled until the next flow did not fit.
+    let one = store.index[0].len as usize;
+    assert!(store.chunks[..2].iter().all(|c| {
+        let (len, cap) = mem_len(c);
+        cap - len < one
+    }));
+}
+
+/// Distinct flows, so a mix-up between chunks shows.
+fn numbered(n: usize) -> Vec<FlowSummary> {
+    (0..n)
+        .map(|i| {
+            let mut f = full(i % 7);
+            f.first_frame = crate::model::FrameNo(1_000 + i as u64);
+            f.facts_not_kept = i as u64;
+            f
+        })
+        .collect()
+}
+
+#[test]
+fn old_chunks_go_to_the_spill_file_and_come_back() {
+    let flows = numbered(3_000);
+    let mut store = FlowStore::new();
+    store.limit = Some(2 * CHUNK);
+    for f in &flows {
+        store.push(f);
+    }
+    let spilled = store.spilled_chunks();
+    assert!(
+        spilled >= 2,
+        "{} chunks, {spilled} spilled",
+        store.chunks.len()
+    );
+    // What stays in memory is the limit plus the chunk being filled.
+    assert!(
+        store.in_memory <= 3 * CHUNK,
+        "{} in memory",
+        store.in_memory
+    );
+    assert!(
+        store.in_memory < store.encoded_bytes(),
+        "{} of {}",
+        store.in_memory,
+        store.encoded_bytes()
+    );
+    let want: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
+    let got: Vec<String> = store.iter().map(|f| format!("{f:?}")).collect();
+    assert_eq!(got, want);
+    // Backwards, past what the cache holds: every read still finds its chunk.
+    for i in (0..store.len()).rev().step_by(97) {
+        assert_eq!(format!("{:?}", store.get(i).unwrap()), want[i]);
+    }
+    // A copy reads the same file and never writes to it.
+    let mut copy = store.clone();
+    copy.push(&flows[0]);
+    for f in &flows {
+        copy.push(f);
+        store.push(f);
+    }
+    assert_eq!(copy.spilled_chunks(), spilled);
+    assert!(store.spilled_chunks() > spilled);
+    let got: Vec<String> = copy.iter().map(|f| format!("{f:?}")).collect();
+    assert_eq!(got.len(), 2 * flows.len() + 1);
+    assert_eq!(got[..flows.len()], want[..]);
+    assert_eq!(got[flows.len()], want[0]);
+    let got: Vec<String> = store
+        .iter()
+        .skip(flows.len())
+        .map(|f| format!("{f:?}"))
+        .collect();
+    assert_eq!(got, want);
+    // Sorting moves index entries, spilled or not.
+    store.sort();
+    assert!(store.iter().map(|f| f.first_frame).is_sorted());
+}
+
+#[test]
+fn without_a_spill_file_everything_stays_in_memory() {
+    let flows = numbered(1_000);
+    let mut store = FlowStore::new();
+    store.limit = Some(CHUNK);
+    store.keep_all = true;
+    for f in &flows {
+        store.push(f);
+    }
+    assert_eq!(store.spilled_chunks(), 0);
+    let got: Vec<String> = store.iter().map(|f| format!("{f:?}")).collect();
+    let want: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
+    assert_eq!(got, want);
 }
