@@ -41,8 +41,13 @@ pub struct TableConfig {
     pub max_total_buffered: usize,
     /// A TCP flow with no packet for this long is finished (Zeek: 5 min).
     pub tcp_idle_ns: i64,
-    /// A closed TCP flow lingers this long for stray packets (Zeek: 5 s).
+    /// A closed TCP flow lingers this long for stray packets (Zeek: 5 s)...
     pub tcp_closed_linger_ns: i64,
+    /// ...or until this many later frames of the capture went by, whichever comes
+    /// first; the same holds for a DNS conversation. A capture that packs many
+    /// connections into little time (a fast link, or generated timestamps) would
+    /// otherwise hold every connection of its last seconds whole.
+    pub linger_frames: u64,
     /// A UDP conversation with no packet for this long is finished (Zeek: 1 min).
     pub udp_idle_ns: i64,
     /// Flows (TCP and UDP) open at once; a new flow past it evicts the least recently
@@ -62,6 +67,7 @@ impl Default for TableConfig {
             max_total_buffered: 64 << 20,
             tcp_idle_ns: 300 * 1_000_000_000,
             tcp_closed_linger_ns: 5 * 1_000_000_000,
+            linger_frames: 100_000,
             udp_idle_ns: 60 * 1_000_000_000,
             max_flows: 100_000,
             max_records: 50_000,
@@ -369,6 +375,7 @@ pub struct FlowTable {
     done: FlowStore,
     latest: Timestamp,
     last_sweep: Timestamp,
+    last_sweep_frame: FrameNo,
     /// Bytes held above holes, all connections together.
     buffered: usize,
     /// ICMP unreachables whose flow was not (yet) in the table.
@@ -387,6 +394,7 @@ impl FlowTable {
             latest: Timestamp(i64::MIN),
             buffered: 0,
             last_sweep: Timestamp(i64::MIN),
+            last_sweep_frame: FrameNo(0),
             orphan_unreachables: 0,
             limits: TableLimits::default(),
         }
@@ -475,7 +483,7 @@ impl FlowTable {
         ts: Timestamp,
         wire_len: u32,
     ) {
-        self.tick(ts);
+        self.tick(ts, frame);
         let key = Key::new(src, dst);
         let flags = seg.flags;
         let fresh_syn = flags.syn() && !flags.ack();
@@ -544,7 +552,7 @@ impl FlowTable {
         ts: Timestamp,
         wire_len: u32,
     ) -> Dir {
-        self.tick(ts);
+        self.tick(ts, frame);
         let key = Key::new(src, dst);
         if !self.udp.contains_key(&key) {
             self.make_room();
@@ -607,39 +615,51 @@ impl FlowTable {
     }
 
     /// Finishes flows idle past their timeout (checked every 10 s of capture time).
-    fn tick(&mut self, ts: Timestamp) {
+    fn tick(&mut self, ts: Timestamp, frame: FrameNo) {
         if ts > self.latest {
             self.latest = ts;
         }
         const SWEEP_EVERY: i64 = 10 * 1_000_000_000;
-        if self.latest.0.saturating_sub(self.last_sweep.0) < SWEEP_EVERY {
+        let frames_since = frame.0.saturating_sub(self.last_sweep_frame.0);
+        if self.latest.0.saturating_sub(self.last_sweep.0) < SWEEP_EVERY
+            && frames_since < (self.cfg.linger_frames / 4).max(1)
+        {
             return;
         }
         self.last_sweep = self.latest;
+        self.last_sweep_frame = frame;
         let now = self.latest.0;
         let cfg = self.cfg;
-        let expired: Vec<Key> = self
+        let gone = |last: FrameNo| frame.0.saturating_sub(last.0) > cfg.linger_frames;
+        let mut expired: Vec<(FrameNo, Key)> = self
             .tcp
             .iter()
             .filter(|(_, c)| {
                 let idle = now.saturating_sub(c.last_ts.0);
-                idle > cfg.tcp_idle_ns || (c.is_closed() && idle > cfg.tcp_closed_linger_ns)
+                idle > cfg.tcp_idle_ns
+                    || (c.is_closed() && (idle > cfg.tcp_closed_linger_ns || gone(c.last_frame)))
             })
-            .map(|(k, _)| *k)
+            .map(|(k, c)| (c.first_frame, *k))
             .collect();
-        for k in expired {
+        // In report order: the store reads them back in that order.
+        expired.sort_unstable_by_key(|(f, _)| *f);
+        for (_, k) in expired {
             if let Some(c) = self.tcp.remove(&k) {
                 self.buffered = self.buffered.saturating_sub(c.buffered());
                 self.retire(Box::new(FlowSummary::from_tcp(*c)));
             }
         }
-        let expired: Vec<Key> = self
+        let mut expired: Vec<(FrameNo, Key)> = self
             .udp
             .iter()
-            .filter(|(_, f)| now.saturating_sub(f.last_ts.0) > cfg.udp_idle_ns)
-            .map(|(k, _)| *k)
+            .filter(|(_, f)| {
+                now.saturating_sub(f.last_ts.0) > cfg.udp_idle_ns
+                    || (f.dns.is_some() && gone(f.last_frame))
+            })
+            .map(|(k, f)| (f.first_frame, *k))
             .collect();
-        for k in expired {
+        expired.sort_unstable_by_key(|(f, _)| *f);
+        for (_, k) in expired {
             if let Some(f) = self.udp.remove(&k) {
                 self.retire(Box::new(FlowSummary::from_udp(f)));
             }
@@ -750,6 +770,68 @@ mod tests {
         assert_eq!(flows[0].cap_hits, [0, 0]);
         assert_eq!(flows[1].cap_hits, [1, 0]);
         assert_eq!(flows[1].gaps[0], 1);
+    }
+
+    /// SYN, then RST from the server: a refused attempt, closed at once.
+    fn refused(t: &mut FlowTable, port: u16, frame: u64, ts: i64) {
+        let server = addr("10.0.0.1:8080");
+        let c = SocketAddr::new(addr("10.0.0.2:1").ip(), port);
+        t.tcp(
+            c,
+            server,
+            &seg(port, 0, TcpFlags::SYN, &[]),
+            FrameNo(frame),
+            Timestamp(ts),
+            60,
+        );
+        let mut rst = seg(8080, 0, TcpFlags::RST | TcpFlags::ACK, &[]);
+        rst.src_port = 8080;
+        rst.dst_port = port;
+        t.tcp(server, c, &rst, FrameNo(frame + 1), Timestamp(ts), 60);
+    }
+
+    #[test]
+    fn closed_connections_leave_after_the_linger_time_or_frames() {
+        let cfg = TableConfig {
+            linger_frames: 1_000,
+            ..TableConfig::default()
+        };
+        // Many frames in no time (generated timestamps): the frame count ends the
+        // linger.
+        let mut t = FlowTable::new(cfg);
+        refused(&mut t, 30000, 1, 0);
+        for i in 0..2_000u64 {
+            refused(&mut t, 31000 + i as u16, 3 + 2 * i, 0);
+        }
+        // Frames up to 4,002: the last sweep (every 250 frames) let go of the ones
+        // closed more than 1,000 frames before it.
+        assert!(t.open_flows() < 800, "{} open", t.open_flows());
+        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
+        assert_eq!(
+            flows.len(),
+            2_001,
+            "each attempt is one flow, none split or lost"
+        );
+        assert!(
+            flows
+                .iter()
+                .all(|f| f.state == ConnState::REJ && f.packets == [1, 1])
+        );
+        // Few frames over a long time: the linger time ends it, as before.
+        let mut t = FlowTable::new(cfg);
+        refused(&mut t, 30000, 1, 0);
+        refused(&mut t, 30001, 3, 4_000_000_000);
+        assert_eq!(t.open_flows(), 2, "within 5 s nothing leaves");
+        refused(&mut t, 30002, 5, 11_000_000_000);
+        assert_eq!(t.open_flows(), 1, "10 s on, both earlier ones left");
+        // An open connection stays however many frames go by.
+        let mut t = FlowTable::new(cfg);
+        syn_flood(&mut t, 1);
+        for i in 0..3_000u64 {
+            refused(&mut t, 40000 + (i % 1000) as u16, 10 + 2 * i, 0);
+        }
+        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
+        assert_eq!(flows.iter().filter(|f| f.state == ConnState::S0).count(), 1);
     }
 
     fn syn_flood(t: &mut FlowTable, flows: u16) {
