@@ -27,7 +27,12 @@
 //! the ground truth as one JSON object (frames, bytes, TCP connections by Zeek state,
 //! CONNECTs, HTTP status counts, TLS and DNS counts, RSTs, retransmissions).
 //!
-//!     cargo run --release --example gen-capture -- OUT.pcap SIZE_MIB [SEED]
+//!     cargo run --release --example gen-capture -- OUT.pcap SIZE_MIB [SEED] [VARIANT...]
+//!
+//! Variants, to check that results and memory do not hang on this generator's habits:
+//! `--time-scale N` packs the same packets into 1/N of the time (a faster link, more
+//! connections per second); `--small-responses` answers every request with 1-30 KB
+//! (no downloads: about 2.8 times as many connections per GiB).
 
 // A benchmark tool, not library code: failing loudly on a bad argument is right here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -36,6 +41,20 @@ use base64::Engine as _;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::io::{BufWriter, Write};
+use std::sync::OnceLock;
+
+/// The variant asked for on the command line (none when used as a module).
+#[derive(Clone, Copy, Debug, Default)]
+struct Variant {
+    time_scale: u64,
+    small_responses: bool,
+}
+
+static VARIANT: OnceLock<Variant> = OnceLock::new();
+
+fn variant() -> Variant {
+    VARIANT.get().copied().unwrap_or_default()
+}
 
 const MSS: usize = 1448;
 /// Sessions in flight at once.
@@ -737,6 +756,9 @@ pub fn app_data(rng: &mut Rng, pool: &[u8], plaintext: usize, tls13: bool) -> Ve
 
 /// A response size: mostly small API answers, some large downloads.
 fn bulk_size(rng: &mut Rng) -> usize {
+    if variant().small_responses {
+        return rng.range(1_000, 30_000) as usize;
+    }
     (match rng.below(20) {
         0..=14 => rng.range(1_000, 30_000),
         15..=18 => rng.range(30_000, 200_000),
@@ -1325,9 +1347,27 @@ fn disorder(rng: &mut Rng, t: &mut Truth, mut frames: Vec<Frame>) -> Vec<Frame> 
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
+    let mut v = Variant::default();
+    let mut args: Vec<String> = Vec::new();
+    let mut it = std::env::args();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--time-scale" => {
+                v.time_scale = it
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .filter(|&n| n > 0)
+                    .expect("--time-scale N, N >= 1")
+            }
+            "--small-responses" => v.small_responses = true,
+            _ => args.push(a),
+        }
+    }
+    VARIANT.set(v).expect("variant set once");
     if args.len() < 3 {
-        eprintln!("usage: gen-capture OUT.pcap SIZE_MIB [SEED]");
+        eprintln!(
+            "usage: gen-capture OUT.pcap SIZE_MIB [SEED] [--time-scale N] [--small-responses]"
+        );
         std::process::exit(2);
     }
     let target = args[2].parse::<u64>().expect("size in MiB") << 20;
@@ -1421,7 +1461,8 @@ pub fn generate(out: &mut impl Write, target: u64, seed: u64) -> serde_json::Val
     while let Some(Reverse((ts, slot))) = heap.pop() {
         let f = sessions[slot].next().expect("a queued session has a frame");
         debug_assert_eq!(f.ts, ts);
-        let (s, us) = (EPOCH + ts / 1_000_000, ts % 1_000_000);
+        let scaled = ts / variant().time_scale.max(1);
+        let (s, us) = (EPOCH + scaled / 1_000_000, scaled % 1_000_000);
         let len = f.data.len() as u32;
         let mut h = [0u8; 16];
         h[0..4].copy_from_slice(&(s as u32).to_le_bytes());
