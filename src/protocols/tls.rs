@@ -177,9 +177,13 @@ pub enum HandshakeOutcome {
 fn hex_list<S: serde::Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(v.len()))?;
+    // Written from a stack buffer: a ClientHello lists dozens, a busy capture has
+    // thousands of ClientHellos.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     for x in v.iter() {
-        let b = x.to_be_bytes();
-        seq.serialize_element(&x509::hex(&b))?;
+        let d = |shift: u16| DIGITS[usize::from((x >> shift) & 0x0f)];
+        let buf = [d(12), d(8), d(4), d(0)];
+        seq.serialize_element(std::str::from_utf8(&buf).unwrap_or(""))?;
     }
     seq.end()
 }

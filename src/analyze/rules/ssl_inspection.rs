@@ -136,6 +136,28 @@ pub fn chains_to_public_root(certs: &[CertInfo]) -> Option<bool> {
     if certs.len() < 2 && !top.self_signed {
         return None;
     }
+    // Asked for every TLS flow, twice, and a capture presents few distinct chains:
+    // the answer for each top certificate is kept (by fingerprint, per thread).
+    thread_local! {
+        static KNOWN: std::cell::RefCell<HashMap<String, Option<bool>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    if let Some(known) = KNOWN.with(|k| k.borrow().get(&top.sha256).copied()) {
+        return known;
+    }
+    let answer = top_is_public(top);
+    KNOWN.with(|k| {
+        let mut k = k.borrow_mut();
+        if k.len() >= 4_096 {
+            k.clear();
+        }
+        k.insert(top.sha256.clone(), answer);
+    });
+    answer
+}
+
+/// Whether the top certificate of a chain was issued by a public CA.
+fn top_is_public(top: &CertInfo) -> Option<bool> {
     // Roots leave Mozilla's store over the years (AddTrust, VeriSign, old DigiCert
     // roots); a chain from a public CA's organisation is public, whatever year the
     // capture is from.
