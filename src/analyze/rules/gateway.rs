@@ -42,15 +42,11 @@ pub struct Check {
 
 impl Check {
     pub fn new(ctx: &Ctx<'_>) -> Check {
-        let down: Option<Finding> = None;
-        let unhealthy: Option<Finding> = None;
-        let key: Option<Finding> = None;
-        let gw_port = ctx.cfg.gateway_port.to_string();
         Check {
-            down,
-            unhealthy,
-            key,
-            gw_port,
+            down: None,
+            unhealthy: None,
+            key: None,
+            gw_port: ctx.cfg.gateway_port.to_string(),
         }
     }
 }

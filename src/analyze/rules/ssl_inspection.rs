@@ -342,25 +342,16 @@ pub fn note_issuer(by_name: &mut HashMap<String, (String, usize)>, id: usize, f:
     }
 }
 
+#[derive(Default)]
 pub struct Check {
     refused: Option<Finding>,
     abandoned: Option<Finding>,
     inspected: Option<Finding>,
-    issuer_by_name: HashMap<String, (String, usize)>,
 }
 
 impl Check {
-    pub fn new(ctx: &Ctx<'_>) -> Check {
-        let refused: Option<Finding> = None;
-        let abandoned: Option<Finding> = None;
-        let inspected: Option<Finding> = None;
-        let issuer_by_name = ctx.issuer_by_name.clone();
-        Check {
-            refused,
-            abandoned,
-            inspected,
-            issuer_by_name,
-        }
+    pub fn new(_ctx: &Ctx<'_>) -> Check {
+        Check::default()
     }
 }
 
@@ -370,8 +361,8 @@ impl Rule for Check {
             refused,
             abandoned,
             inspected,
-            issuer_by_name,
         } = self;
+        let issuer_by_name = &ctx.issuer_by_name;
         let Some(t) = &f.app.tls else { return };
         let sni = t
             .sni
@@ -590,7 +581,6 @@ impl Rule for Check {
             refused,
             abandoned,
             inspected,
-            issuer_by_name: _,
         } = *self;
         [refused, abandoned, inspected, many_hosts(ctx)]
             .into_iter()
