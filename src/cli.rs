@@ -650,6 +650,19 @@ fn analyze(
         }
     }
     out.flush()?;
+    for c in &captures {
+        let lost = c.flows.unreadable();
+        if lost > 0 {
+            writeln!(
+                err,
+                "trafficdoc: error: {}: {lost} read(s) of finished flows failed on the \
+                 temporary file in {} (disk error?): the report is missing them",
+                c.input.path,
+                std::env::temp_dir().display()
+            )?;
+            failed = true;
+        }
+    }
     if args.stats {
         writeln!(
             err,

@@ -20,6 +20,7 @@ use codec::{Dec, Enc, R, Tables, W};
 use spill::SpillFile;
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 /// Bytes per chunk of encodings; a longer encoding gets a chunk of its own.
@@ -126,6 +127,8 @@ pub struct FlowStore {
     keep_all: bool,
     /// Spilled chunks read back: (chunk, bytes).
     cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
+    /// Flows that could not be rebuilt (the spill file failed on reading back).
+    unreadable: AtomicUsize,
 }
 
 /// A copy for a live report: it reads the spill file it shares but never writes to it.
@@ -142,6 +145,7 @@ impl Clone for FlowStore {
             spilled: self.spilled,
             keep_all: true,
             cache: Mutex::default(),
+            unreadable: AtomicUsize::new(self.unreadable()),
         }
     }
 }
@@ -289,8 +293,22 @@ impl FlowStore {
             .sum()
     }
 
-    /// `None` only if the bytes are not what `push` wrote.
+    /// Flows asked for that could not be rebuilt: their chunk could not be read back
+    /// from the spill file. The report is then missing them, and says so.
+    pub fn unreadable(&self) -> usize {
+        self.unreadable.load(Ordering::Relaxed)
+    }
+
+    /// `None` only if the bytes are not what `push` wrote, or cannot be read back.
     fn decode(&self, e: &Entry) -> Option<FlowSummary> {
+        let f = self.decode_entry(e);
+        if f.is_none() {
+            self.unreadable.fetch_add(1, Ordering::Relaxed);
+        }
+        f
+    }
+
+    fn decode_entry(&self, e: &Entry) -> Option<FlowSummary> {
         let start = usize::try_from(e.start).ok()?;
         let end = start.checked_add(usize::try_from(e.len).ok()?)?;
         let i = usize::try_from(e.chunk).ok()?;

@@ -1,4 +1,6 @@
-//! The rules, one file per guide area. Each is a function over the capture context.
+//! The rules, one file per guide area. Each is a [`Rule`]: it sees every flow of a
+//! capture once, in report order, with the capture's context ([`Ctx`]: proxies, DNS
+//! names, certificate chains), then concludes with its findings.
 
 pub mod gateway;
 pub mod no_proxy;

@@ -686,3 +686,22 @@ fn without_a_spill_file_everything_stays_in_memory() {
     let want: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
     assert_eq!(got, want);
 }
+
+#[test]
+fn a_chunk_that_cannot_be_read_back_is_counted() {
+    let flows = numbered(2_000);
+    let mut store = FlowStore::with_memory_limit(0);
+    for f in &flows {
+        store.push(f);
+    }
+    assert!(store.spilled_chunks() >= 1);
+    assert_eq!(store.unreadable(), 0);
+    // As if the file had lost the chunk: it now lies past the file's end.
+    let Some(Chunk::Spilled { at, .. }) = store.chunks.get_mut(0) else {
+        panic!("the first chunk is spilled");
+    };
+    *at += 1 << 40;
+    let in_first = store.index.iter().filter(|e| e.chunk == 0).count();
+    assert_eq!(store.iter().count(), flows.len() - in_first);
+    assert_eq!(store.unreadable(), in_first);
+}
