@@ -332,26 +332,29 @@ impl FlowSummary {
 
     /// A Wireshark display filter selecting exactly this flow's packets.
     pub fn display_filter(&self) -> String {
-        let addr = |a: &SocketAddr| {
-            if a.is_ipv6() {
-                format!("ipv6.addr=={}", a.ip())
-            } else {
-                format!("ip.addr=={}", a.ip())
-            }
-        };
+        use std::fmt::Write as _;
         let proto = match self.transport {
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
         };
-        format!(
-            "{} && {proto}.port=={} && {} && {proto}.port=={} && frame.number>={} && frame.number<={}",
-            addr(&self.client),
-            self.client.port(),
-            addr(&self.server),
-            self.server.port(),
-            self.first_frame,
-            self.last_frame
-        )
+        // Written into one String: every flow of a JSON report has one.
+        let mut out = String::with_capacity(128);
+        for (i, a) in [self.client, self.server].iter().enumerate() {
+            let family = if a.is_ipv6() { "ipv6" } else { "ip" };
+            let and = if i == 0 { "" } else { " && " };
+            let _ = write!(
+                out,
+                "{and}{family}.addr=={} && {proto}.port=={}",
+                a.ip(),
+                a.port()
+            );
+        }
+        let _ = write!(
+            out,
+            " && frame.number>={} && frame.number<={}",
+            self.first_frame, self.last_frame
+        );
+        out
     }
 }
 

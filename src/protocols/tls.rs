@@ -403,6 +403,22 @@ fn sni_name(b: &[u8]) -> Option<String> {
     None
 }
 
+/// `0a0a,1301,...`: each number as four lower-case hex digits, comma-separated (JA4's
+/// lists), written into one String.
+fn hex4_list(v: &[u16]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(v.len() * 5);
+    for (i, x) in v.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for shift in [12u16, 8, 4, 0] {
+            out.push(char::from(DIGITS[usize::from((x >> shift) & 0x0f)]));
+        }
+    }
+    out
+}
+
 fn hash12(s: &str) -> String {
     if s.is_empty() {
         return "000000000000".to_string();
@@ -495,20 +511,20 @@ impl HelloFingerprint<'_> {
             exts.len().min(99),
             ja4_alpn(self.first_alpn)
         );
-        let mut sorted_ciphers: Vec<String> = ciphers.iter().map(|c| format!("{c:04x}")).collect();
-        sorted_ciphers.sort();
-        let mut sorted_exts: Vec<String> = exts
+        // Four lower-case hex digits sort as the numbers do: sort the numbers.
+        let mut sorted_ciphers = ciphers;
+        sorted_ciphers.sort_unstable();
+        let mut sorted_exts: Vec<u16> = exts
             .iter()
-            .filter(|&&e| e != 0x0000 && e != 0x0010)
-            .map(|e| format!("{e:04x}"))
+            .copied()
+            .filter(|&e| e != 0x0000 && e != 0x0010)
             .collect();
-        sorted_exts.sort();
-        let sigs: Vec<String> = self.sig_algs.iter().map(|s| format!("{s:04x}")).collect();
-        let ciphers_s = sorted_ciphers.join(",");
-        let mut exts_s = sorted_exts.join(",");
-        if !sigs.is_empty() {
+        sorted_exts.sort_unstable();
+        let ciphers_s = hex4_list(&sorted_ciphers);
+        let mut exts_s = hex4_list(&sorted_exts);
+        if !self.sig_algs.is_empty() {
             exts_s.push('_');
-            exts_s.push_str(&sigs.join(","));
+            exts_s.push_str(&hex4_list(self.sig_algs));
         }
         (
             format!("{head}_{}_{}", hash12(&ciphers_s), hash12(&exts_s)),
@@ -518,28 +534,48 @@ impl HelloFingerprint<'_> {
 
     /// JA3: md5 of `version,ciphers,extensions,groups,point_formats`, GREASE removed.
     fn ja3(&self) -> String {
-        let join = |v: &[u16]| {
-            v.iter()
-                .filter(|x| !is_grease(**x))
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join("-")
-        };
-        let pf = self
-            .point_formats
-            .iter()
-            .map(u8::to_string)
-            .collect::<Vec<_>>()
-            .join("-");
-        md5_hex(&format!(
-            "{},{},{},{},{}",
-            self.legacy_version,
-            join(self.ciphers),
-            join(self.exts),
-            join(self.groups),
-            pf
-        ))
+        // Written into one String (no String per number): a busy capture has thousands
+        // of ClientHellos.
+        let mut text = String::with_capacity(256);
+        push_decimal(&mut text, u32::from(self.legacy_version));
+        for list in [self.ciphers, self.exts, self.groups] {
+            text.push(',');
+            push_joined(
+                &mut text,
+                list.iter().filter(|x| !is_grease(**x)).map(|&x| x.into()),
+            );
+        }
+        text.push(',');
+        push_joined(&mut text, self.point_formats.iter().map(|&x| x.into()));
+        md5_hex(&text)
     }
+}
+
+/// Appends the numbers in decimal, `-` between them.
+fn push_joined(out: &mut String, numbers: impl Iterator<Item = u32>) {
+    for (i, n) in numbers.enumerate() {
+        if i > 0 {
+            out.push('-');
+        }
+        push_decimal(out, n);
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        if let Some(d) = digits.get_mut(at) {
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || at == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or(""));
 }
 
 impl TlsDecoder {
@@ -1025,6 +1061,33 @@ impl TlsDecoder {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub(crate) mod tests {
     use super::*;
+
+    #[test]
+    fn ja3_matches_the_published_example() {
+        // The example in the JA3 README (salesforce/ja3), with a GREASE value added
+        // to every list: GREASE is left out.
+        let f = HelloFingerprint {
+            legacy_version: 769,
+            ciphers: &[
+                0x0a0a, 47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4,
+            ],
+            exts: &[0, 0x1a1a, 10, 11],
+            supported_versions: &[],
+            has_sni: false,
+            first_alpn: None,
+            sig_algs: &[],
+            groups: &[23, 0x2a2a, 24, 25],
+            point_formats: &[0],
+        };
+        assert_eq!(f.ja3(), "ada70206e40642a3e4461f35503241d5");
+        let mut s = String::new();
+        for n in [0, 7, 10, 65535, u32::MAX] {
+            push_decimal(&mut s, n);
+            s.push(' ');
+        }
+        assert_eq!(s, "0 7 10 65535 4294967295 ");
+        assert_eq!(hex4_list(&[0, 0x1301, 0xffff]), "0000,1301,ffff");
+    }
 
     fn record(ct: u8, body: &[u8]) -> Vec<u8> {
         let mut r = vec![ct, 3, 3];
