@@ -219,6 +219,10 @@ pub struct AnalyzeArgs {
     /// Packet bytes the reader thread hands over at a time (tests and benchmarks).
     #[arg(long, value_name = "BYTES", hide = true, value_parser = clap::value_parser!(u32).range(1..))]
     pub batch_bytes: Option<u32>,
+    /// Bytes of finished flows kept in memory before the oldest go to a temporary file
+    /// (tests: 0 sends nearly all of them through the file).
+    #[arg(long, value_name = "BYTES", hide = true)]
+    pub flow_memory: Option<usize>,
 }
 
 impl AnalyzeArgs {
@@ -234,6 +238,7 @@ impl AnalyzeArgs {
             max_flows: self.max_flows,
             max_records: self.max_records,
             max_facts: self.max_facts,
+            flow_memory: self.flow_memory,
             ..TableConfig::default()
         }
     }

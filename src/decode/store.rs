@@ -157,7 +157,8 @@ impl FlowStore {
 
     /// A store that keeps at most about `bytes` of encodings in memory (the default is
     /// 1 MiB) and spills older chunks to a temporary file. Tests use a small limit to
-    /// make real flows go through the file.
+    /// make real flows go through the file: below 256 KiB, chunks are a quarter of the
+    /// limit (at least 256 bytes), so even a few flows fill some.
     pub fn with_memory_limit(bytes: usize) -> FlowStore {
         FlowStore {
             limit: Some(bytes),
@@ -176,7 +177,7 @@ impl FlowStore {
         };
         if !fits {
             self.spill_old();
-            let c = Vec::with_capacity(CHUNK.max(self.scratch.len()));
+            let c = Vec::with_capacity(self.chunk_bytes().max(self.scratch.len()));
             self.in_memory += c.capacity();
             self.chunks.push(Chunk::Mem(c));
         }
@@ -195,6 +196,13 @@ impl FlowStore {
         };
         c.extend_from_slice(bytes);
         self.index.push(Entry::new(f, chunk, start, len));
+    }
+
+    fn chunk_bytes(&self) -> usize {
+        match self.limit {
+            Some(l) if l < 4 * CHUNK => (l / 4).max(256),
+            _ => CHUNK,
+        }
     }
 
     /// Moves the oldest chunks in memory to the spill file while more than the limit

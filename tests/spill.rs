@@ -1,0 +1,69 @@
+//! Finished flows sent through the spill file (`--flow-memory 0`: nearly every chunk of
+//! encodings leaves memory) give byte-identical reports, warnings and exit codes to
+//! flows kept in memory: on every fixture and corpus capture, in JSON and as the table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::pipeline::{self, ReadOptions};
+
+fn all_captures() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
+        .collect();
+    v.sort();
+    v.extend(corpus_captures());
+    assert!(v.len() > 40, "{} captures", v.len());
+    v
+}
+
+/// How many of the capture's chunks of finished flows went to the spill file.
+fn spilled_chunks(path: &Path, flow_memory: Option<usize>) -> usize {
+    let file = std::fs::File::open(path).unwrap();
+    let cfg = TableConfig {
+        flow_memory,
+        ..TableConfig::default()
+    };
+    pipeline::analyze_reader_with(
+        &path.to_string_lossy(),
+        std::io::BufReader::new(file),
+        cfg,
+        ReadOptions::default(),
+        &mut |_| {},
+    )
+    .map_or(0, |a| a.flows.spilled_chunks())
+}
+
+#[test]
+fn reports_are_the_same_with_flows_in_the_spill_file() {
+    let mut spilled = 0;
+    for path in all_captures() {
+        let p = path.to_str().unwrap();
+        for format in ["json", "table"] {
+            let kept = run(&["analyze", "--format", format, p]);
+            let sent = run(&["analyze", "--format", format, "--flow-memory", "0", p]);
+            assert_eq!(sent.stdout, kept.stdout, "{p} ({format}): report differs");
+            assert_eq!(sent.stderr, kept.stderr, "{p} ({format}): warnings differ");
+            assert_eq!(sent.code, kept.code, "{p} ({format}): exit code differs");
+        }
+        assert_eq!(
+            spilled_chunks(&path, None),
+            0,
+            "{p}: small captures stay in memory"
+        );
+        if spilled_chunks(&path, Some(0)) > 0 {
+            spilled += 1;
+        }
+    }
+    // Chunks are then 256 bytes: every capture with more than a flow or two spills.
+    assert!(
+        spilled >= 20,
+        "only {spilled} captures went through the spill file"
+    );
+}
