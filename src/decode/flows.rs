@@ -362,13 +362,6 @@ impl FlowSummary {
     }
 }
 
-fn sort_flows<F: std::borrow::Borrow<FlowSummary>>(v: &mut [F]) {
-    v.sort_by_key(|f| {
-        let f = f.borrow();
-        (f.first_frame, f.transport == Transport::Udp, f.client)
-    });
-}
-
 /// All flows of one capture.
 pub struct FlowTable {
     cfg: TableConfig,
@@ -407,8 +400,30 @@ impl FlowTable {
         }
     }
 
+    /// Takes a flow out of the table, finished.
+    fn take(&mut self, transport: Transport, key: &Key) -> Option<FlowSummary> {
+        match transport {
+            Transport::Tcp => {
+                let c = self.tcp.remove(key)?;
+                self.buffered = self.buffered.saturating_sub(c.buffered());
+                Some(FlowSummary::from_tcp(*c))
+            }
+            Transport::Udp => self.udp.remove(key).map(FlowSummary::from_udp),
+        }
+    }
+
+    /// Finishes the flows of `keys`, in that order, and keeps them.
+    fn retire_keys(&mut self, keys: impl IntoIterator<Item = (Transport, Key)>, evicted: bool) {
+        for (transport, key) in keys {
+            if let Some(mut f) = self.take(transport, &key) {
+                f.evicted = evicted;
+                self.retire(f);
+            }
+        }
+    }
+
     /// Keeps a finished flow, or only counts it once `max_records` are kept.
-    fn retire(&mut self, f: Box<FlowSummary>) {
+    fn retire(&mut self, f: FlowSummary) {
         let l = &mut self.limits;
         l.partial_flows += u64::from(f.partial());
         l.flows_evicted += u64::from(f.evicted);
@@ -424,13 +439,15 @@ impl FlowTable {
         }
     }
 
-    /// Makes room for a new flow when `max_flows` are open: finishes the least recently
-    /// active sixteenth of the open flows (at least one), so the scan is paid once per
-    /// many new flows rather than once per flow.
+    /// `max_flows` are open: a new flow needs [`make_room`](Self::make_room) first.
+    fn full(&self) -> bool {
+        self.open_flows() >= self.cfg.max_flows.max(1)
+    }
+
+    /// Makes room for a new flow in a full table: finishes the least recently active
+    /// sixteenth of the open flows (at least one), so the scan is paid once per many
+    /// new flows rather than once per flow.
     fn make_room(&mut self) {
-        if self.open_flows() < self.cfg.max_flows.max(1) {
-            return;
-        }
         // The least recently active sixteenth: find the cut among the last frames alone
         // (8 bytes a flow), then collect only the flows below it. A flood keeps the
         // table full, so this runs once per sixteenth of it, on every table entry.
@@ -460,19 +477,7 @@ impl FlowTable {
         // Oldest first; ties (a frame shared by two flows) by transport and address, so
         // which flows go is the same on every run.
         by_age.sort_unstable_by_key(|&(frame, t, k)| (frame, t == Transport::Udp, k.lo, k.hi));
-        for (_, transport, key) in by_age.into_iter().take(n) {
-            let summary = match transport {
-                Transport::Tcp => self.tcp.remove(&key).map(|c| {
-                    self.buffered = self.buffered.saturating_sub(c.buffered());
-                    FlowSummary::from_tcp(*c)
-                }),
-                Transport::Udp => self.udp.remove(&key).map(FlowSummary::from_udp),
-            };
-            if let Some(mut s) = summary {
-                s.evicted = true;
-                self.retire(Box::new(s));
-            }
-        }
+        self.retire_keys(by_age.into_iter().take(n).map(|(_, t, k)| (t, k)), true);
     }
 
     /// Flows currently open.
@@ -504,13 +509,12 @@ impl FlowTable {
             // often keep their ISN, and Zeek logs each try as its own connection.
             let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
             let reused = conn.is_closed() && (!same_syn || conn.was_reset());
-            if reused && let Some(old) = self.tcp.remove(&key) {
-                self.buffered = self.buffered.saturating_sub(old.buffered());
-                self.retire(Box::new(FlowSummary::from_tcp(*old)));
+            if reused {
+                self.retire_keys([(Transport::Tcp, key)], false);
             }
         }
         // The table is rarely full: test that before hashing the key again.
-        if self.open_flows() >= self.cfg.max_flows.max(1) && !self.tcp.contains_key(&key) {
+        if self.full() && !self.tcp.contains_key(&key) {
             self.make_room();
         }
         let limits = self.cfg.limits;
@@ -561,7 +565,7 @@ impl FlowTable {
     ) -> Dir {
         self.tick(ts, frame);
         let key = Key::new(src, dst);
-        if !self.udp.contains_key(&key) {
+        if self.full() && !self.udp.contains_key(&key) {
             self.make_room();
         }
         let flow = self.udp.entry(key).or_insert_with(|| {
@@ -650,12 +654,7 @@ impl FlowTable {
             .collect();
         // In report order: the store reads them back in that order.
         expired.sort_unstable_by_key(|(f, _)| *f);
-        for (_, k) in expired {
-            if let Some(c) = self.tcp.remove(&k) {
-                self.buffered = self.buffered.saturating_sub(c.buffered());
-                self.retire(Box::new(FlowSummary::from_tcp(*c)));
-            }
-        }
+        self.retire_keys(expired.into_iter().map(|(_, k)| (Transport::Tcp, k)), false);
         let mut expired: Vec<(FrameNo, Key)> = self
             .udp
             .iter()
@@ -666,11 +665,7 @@ impl FlowTable {
             .map(|(k, f)| (f.first_frame, *k))
             .collect();
         expired.sort_unstable_by_key(|(f, _)| *f);
-        for (_, k) in expired {
-            if let Some(f) = self.udp.remove(&k) {
-                self.retire(Box::new(FlowSummary::from_udp(f)));
-            }
-        }
+        self.retire_keys(expired.into_iter().map(|(_, k)| (Transport::Udp, k)), false);
     }
 
     /// What `finish` would return now, without disturbing the table (live capture
@@ -710,9 +705,9 @@ impl FlowTable {
             udp.into_values()
                 .map(|f| Box::new(FlowSummary::from_udp(f))),
         );
-        sort_flows(&mut open);
+        open.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
         for f in open {
-            self.retire(f);
+            self.retire(*f);
         }
         self.done.sort();
         (self.done, self.limits)
