@@ -124,7 +124,7 @@ impl EventPrinter {
         out: &mut dyn Write,
     ) -> io::Result<u64> {
         let mut printed = 0;
-        for (i, f) in snap.flows.iter().enumerate() {
+        for (i, f) in snap.flows.indexed() {
             let f = &f;
             let mut line = table::notes(f);
             if line.is_empty() && f.state.as_str() == "S1" {

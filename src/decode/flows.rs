@@ -334,6 +334,15 @@ impl FlowSummary {
         }
     }
 
+    /// Where the flow stands in a report: by first frame, TCP before UDP, then client.
+    pub fn report_key(&self) -> (FrameNo, bool, SocketAddr) {
+        (
+            self.first_frame,
+            self.transport == Transport::Udp,
+            self.client,
+        )
+    }
+
     /// A Wireshark display filter selecting exactly this flow's packets.
     pub fn display_filter(&self) -> String {
         use std::fmt::Write as _;
@@ -705,7 +714,7 @@ impl FlowTable {
             udp.into_values()
                 .map(|f| Box::new(FlowSummary::from_udp(f))),
         );
-        open.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+        open.sort_by_key(|f| f.report_key());
         for f in open {
             self.retire(*f);
         }

@@ -11,15 +11,15 @@
 //! their index.
 
 mod codec;
-mod spill;
 #[cfg(test)]
 mod tests;
 
 use crate::decode::flows::{FlowSummary, Transport};
 use codec::{Dec, Enc, R, Tables, W};
-use spill::SpillFile;
 use std::collections::VecDeque;
+use std::fs::File;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -100,7 +100,7 @@ impl Entry {
         }
     }
 
-    /// Report order, compared exactly as `(first_frame, transport == Udp, client)`.
+    /// Report order, compared exactly as [`FlowSummary::report_key`].
     fn key(&self) -> (u64, bool, SocketAddr) {
         (self.first_frame, self.udp, self.client())
     }
@@ -119,7 +119,8 @@ pub struct FlowStore {
     in_memory: usize,
     /// Past this, chunks are spilled (`None`: [`IN_MEMORY`]).
     limit: Option<usize>,
-    spill: Option<Arc<SpillFile>>,
+    /// Unnamed (`tempfile::tempfile`: 0600 in `TMPDIR`, gone with the process).
+    spill: Option<Arc<File>>,
     /// Bytes written to the spill file.
     spilled: u64,
     /// No more spilling: the file could not be made or written, or this store is a
@@ -209,38 +210,32 @@ impl FlowStore {
     /// is held.
     fn spill_old(&mut self) {
         let limit = self.limit.unwrap_or(IN_MEMORY);
-        let mut next = 0;
-        while !self.keep_all && self.in_memory > limit {
-            if self.spill.is_none() {
-                self.spill = SpillFile::create().map(Arc::new);
+        if self.keep_all || self.in_memory <= limit {
+            return;
+        }
+        if self.spill.is_none() {
+            self.spill = tempfile::tempfile().ok().map(Arc::new);
+        }
+        let Some(file) = &self.spill else {
+            self.keep_all = true;
+            return;
+        };
+        for chunk in &mut self.chunks {
+            if self.in_memory <= limit {
+                return;
             }
-            let Some(file) = &self.spill else {
-                self.keep_all = true;
-                return;
-            };
-            let Some((i, Chunk::Mem(c))) = self
-                .chunks
-                .iter_mut()
-                .enumerate()
-                .skip(next)
-                .find(|(_, c)| matches!(c, Chunk::Mem(_)))
-            else {
-                return;
-            };
-            if !file.write(self.spilled, c) {
+            let Chunk::Mem(c) = chunk else { continue };
+            if file.write_all_at(c, self.spilled).is_err() {
                 self.keep_all = true;
                 return;
             }
             self.in_memory -= c.capacity();
             let len = c.len();
-            if let Some(slot) = self.chunks.get_mut(i) {
-                *slot = Chunk::Spilled {
-                    at: self.spilled,
-                    len,
-                };
-            }
+            *chunk = Chunk::Spilled {
+                at: self.spilled,
+                len,
+            };
             self.spilled += len as u64;
-            next = i + 1;
         }
     }
 
@@ -265,9 +260,19 @@ impl FlowStore {
         self.decode(self.index.get(i)?)
     }
 
-    /// Every flow, rebuilt one at a time.
+    /// Every flow, rebuilt one at a time, with its index: one that cannot be rebuilt
+    /// (counted in [`unreadable`](Self::unreadable)) is left out, and the others keep
+    /// their index, so flow ids do not shift.
+    pub fn indexed(&self) -> impl Iterator<Item = (usize, FlowSummary)> + '_ {
+        self.index
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, self.decode(e)?)))
+    }
+
+    /// Every flow, rebuilt one at a time (see [`indexed`](Self::indexed)).
     pub fn iter(&self) -> impl Iterator<Item = FlowSummary> + '_ {
-        self.index.iter().filter_map(|e| self.decode(e))
+        self.indexed().map(|(_, f)| f)
     }
 
     /// Puts the flows in report order: first frame, TCP before UDP, client address.
@@ -282,7 +287,8 @@ impl FlowStore {
         self.index.iter().filter(|e| e.udp).count()
     }
 
-    /// Heap bytes held (for `--stats`), the shared values included.
+    /// Heap bytes held, the shared values included (the size figures of
+    /// `tests/store_roundtrip.rs`).
     pub fn heap_bytes(&self) -> usize {
         self.in_memory
             + self.scratch.capacity()
@@ -344,7 +350,9 @@ impl FlowStore {
             cache.push_front(hit);
             return Some(bytes);
         }
-        let bytes: Arc<[u8]> = self.spill.as_ref()?.read(at, len)?.into();
+        let mut buf = vec![0; len];
+        self.spill.as_ref()?.read_exact_at(&mut buf, at).ok()?;
+        let bytes: Arc<[u8]> = buf.into();
         cache.push_front((i, bytes.clone()));
         cache.truncate(CACHED);
         Some(bytes)

@@ -205,12 +205,16 @@ impl Flows<'_> {
 
 impl Serialize for Flows<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let all = self
-            .captures
-            .iter()
-            .flat_map(|c| c.flows.iter().map(move |f| (&c.input.path, f)))
-            .enumerate()
-            .map(|(i, (path, f))| OwnedFlow { id: i + 1, path, f });
+        let mut base = 0;
+        let all = self.captures.iter().flat_map(|c| {
+            let first = base;
+            base += c.flows.len();
+            c.flows.indexed().map(move |(i, f)| OwnedFlow {
+                id: first + i + 1,
+                path: &c.input.path,
+                f,
+            })
+        });
         s.collect_seq(all)
     }
 }

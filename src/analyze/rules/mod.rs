@@ -66,7 +66,7 @@ impl<'a> Ctx<'a> {
         let mut dns_names = HashMap::new();
         let mut chains = Vec::new();
         let mut issuer_by_name = HashMap::new();
-        for (i, f) in capture.flows.iter().enumerate() {
+        for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
             crate::analyze::chains::add(&mut chains, id, &f, cfg);
             ssl_inspection::note_issuer(&mut issuer_by_name, id, &f);
@@ -131,8 +131,7 @@ impl<'a> Ctx<'a> {
     pub fn flows(&self) -> impl Iterator<Item = (usize, FlowSummary)> + '_ {
         self.capture
             .flows
-            .iter()
-            .enumerate()
+            .indexed()
             .map(|(i, f)| (self.base + i + 1, f))
     }
 

@@ -550,7 +550,7 @@ fn sort_is_report_order_and_stable() {
         store.push(f);
     }
     store.sort();
-    flows.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+    flows.sort_by_key(FlowSummary::report_key);
     let got: Vec<String> = store.iter().map(|f| dbg(&f)).collect();
     let want: Vec<String> = flows.iter().map(dbg).collect();
     assert_eq!(got, want);
@@ -608,7 +608,7 @@ fn numbered(n: usize) -> Vec<FlowSummary> {
     (0..n)
         .map(|i| {
             let mut f = full(i % 7);
-            f.first_frame = crate::model::FrameNo(1_000 + i as u64);
+            f.first_frame = FrameNo(1_000 + i as u64);
             f.facts_not_kept = i as u64;
             f
         })
@@ -618,8 +618,7 @@ fn numbered(n: usize) -> Vec<FlowSummary> {
 #[test]
 fn old_chunks_go_to_the_spill_file_and_come_back() {
     let flows = numbered(3_000);
-    let mut store = FlowStore::new();
-    store.limit = Some(2 * CHUNK);
+    let mut store = FlowStore::with_memory_limit(2 * CHUNK);
     for f in &flows {
         store.push(f);
     }
@@ -675,8 +674,7 @@ fn old_chunks_go_to_the_spill_file_and_come_back() {
 #[test]
 fn without_a_spill_file_everything_stays_in_memory() {
     let flows = numbered(1_000);
-    let mut store = FlowStore::new();
-    store.limit = Some(CHUNK);
+    let mut store = FlowStore::with_memory_limit(CHUNK);
     store.keep_all = true;
     for f in &flows {
         store.push(f);
