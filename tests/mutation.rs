@@ -82,20 +82,6 @@ fn mutate(src: &[u8], seed: u64) -> Vec<u8> {
     b
 }
 
-fn fixtures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let n = p.to_str().unwrap();
-            n.ends_with(".pcap") || n.ends_with(".pcapng")
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 struct Outcome {
     code: u8,
     stdout: String,
@@ -163,7 +149,7 @@ fn check_one(path: &Path, seed: u64, dir: &Path) {
 }
 
 fn all_captures() -> Vec<PathBuf> {
-    let mut v = fixtures();
+    let mut v = fixture_captures();
     v.extend(corpus_captures());
     v
 }

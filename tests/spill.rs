@@ -6,38 +6,16 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use trafficdoc::decode::flows::TableConfig;
-use trafficdoc::pipeline::{self, ReadOptions};
-
-fn all_captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "pcap" || x == "pcapng"))
-        .collect();
-    v.sort();
-    v.extend(corpus_captures());
-    assert!(v.len() > 40, "{} captures", v.len());
-    v
-}
 
 /// How many of the capture's chunks of finished flows went to the spill file.
 fn spilled_chunks(path: &Path, flow_memory: Option<usize>) -> usize {
-    let file = std::fs::File::open(path).unwrap();
     let cfg = TableConfig {
         flow_memory,
         ..TableConfig::default()
     };
-    pipeline::analyze_reader_with(
-        &path.to_string_lossy(),
-        std::io::BufReader::new(file),
-        cfg,
-        ReadOptions::default(),
-        &mut |_| {},
-    )
-    .map_or(0, |a| a.flows.spilled_chunks())
+    analyze_file(path, cfg).map_or(0, |a| a.flows.spilled_chunks())
 }
 
 #[test]

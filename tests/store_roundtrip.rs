@@ -13,44 +13,14 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use trafficdoc::decode::flows::{FlowSummary, TableConfig, Transport};
+use trafficdoc::decode::flows::{FlowSummary, TableConfig};
 use trafficdoc::decode::store::FlowStore;
-use trafficdoc::pipeline::{self, CaptureAnalysis, ReadOptions};
-
-/// Capture files under `dir`, recursively, sorted; none if `dir` does not exist.
-fn captures_under(dir: &Path) -> Vec<PathBuf> {
-    let mut v = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else {
-            continue;
-        };
-        for e in entries {
-            let p = e.expect("dir entry").path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
-                v.push(p);
-            }
-        }
-    }
-    v.sort();
-    v
-}
+use trafficdoc::pipeline::CaptureAnalysis;
 
 /// The real analysis of `path` (its flows are what we store); `None` if it is no
 /// readable capture.
 fn analysis_of(path: &Path) -> Option<CaptureAnalysis> {
-    let file = std::fs::File::open(path).expect("open capture");
-    let name = path.to_string_lossy();
-    pipeline::analyze_reader_with(
-        &name,
-        std::io::BufReader::new(file),
-        TableConfig::default(),
-        ReadOptions::default(),
-        &mut |_| {},
-    )
-    .ok()
+    common::analyze_file(path, TableConfig::default()).ok()
 }
 
 /// Pushes every flow into one store, checks each comes back and the sort, and
@@ -73,7 +43,7 @@ fn check(path: &Path, flows: &[FlowSummary]) -> FlowStore {
         );
     }
     let mut sorted: Vec<&FlowSummary> = flows.iter().collect();
-    sorted.sort_by_key(|f| (f.first_frame, f.transport == Transport::Udp, f.client));
+    sorted.sort_by_key(|f| f.report_key());
     store.sort();
     assert_eq!(store.iter().count(), sorted.len());
     for (i, (got, want)) in store.iter().zip(&sorted).enumerate() {
@@ -103,10 +73,10 @@ fn sizes(what: &str, store: &FlowStore) {
 #[test]
 fn every_captured_flow_comes_back() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = captures_under(&root.join("fixtures"));
+    let mut files = common::captures_under(&root.join("fixtures"));
     let from_fixtures = files.len();
     assert!(from_fixtures > 0, "no fixture captures found");
-    files.extend(captures_under(&common::corpus()));
+    files.extend(common::corpus_captures());
     let (mut captures, mut total, mut all_bytes) = (0usize, 0usize, 0usize);
     let mut biggest: Option<(u64, PathBuf, FlowStore)> = None;
     let mut most: Option<(usize, PathBuf, FlowStore)> = None;
@@ -193,8 +163,8 @@ fn generated_capture_size_and_decode_time() {
 #[test]
 fn captured_flows_come_back_from_the_spill_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = captures_under(&root.join("fixtures"));
-    files.extend(captures_under(&common::corpus()));
+    let mut files = common::captures_under(&root.join("fixtures"));
+    files.extend(common::corpus_captures());
     let flows: Vec<FlowSummary> = files
         .iter()
         .filter_map(|p| analysis_of(p))
@@ -215,10 +185,7 @@ fn captured_flows_come_back_from_the_spill_file() {
         assert_eq!(g, w, "flow {i} changed on its way through the spill file");
     }
     store.sort();
-    let keys: Vec<_> = store
-        .iter()
-        .map(|f| (f.first_frame, f.transport == Transport::Udp, f.client))
-        .collect();
+    let keys: Vec<_> = store.iter().map(|f| f.report_key()).collect();
     assert_eq!(keys.len(), want.len());
     assert!(keys.is_sorted(), "report order after spilling");
     println!(

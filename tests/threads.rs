@@ -9,35 +9,11 @@
 mod common;
 use common::*;
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use trafficdoc::capture::CaptureError;
 use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::pipeline::{self, ReadOptions};
-
-/// Every capture in fixtures/captures.
-fn fixture_captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let n = p.file_name().unwrap().to_str().unwrap();
-            n.ends_with(".pcap") || n.ends_with(".pcapng")
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn all_captures() -> Vec<PathBuf> {
-    let mut v = fixture_captures();
-    let corpus = corpus_captures();
-    assert!(!corpus.is_empty(), "no capture in ../shared/corpus");
-    v.extend(corpus);
-    assert!(v.len() > 40, "{} captures", v.len());
-    v
-}
 
 /// Everything the CLI says about `path` with these extra arguments.
 fn json_run(path: &Path, extra: &[&str]) -> (u8, String, String) {

@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 fn tshark_available() -> bool {
@@ -76,22 +76,6 @@ fn our_conversations(path: &Path) -> BTreeMap<(SocketAddr, SocketAddr), u64> {
         *m.entry(k).or_default() += n;
     }
     m
-}
-
-fn fixture_captures() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures");
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut v: Vec<PathBuf> = rd
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-            n.ends_with(".pcap") || n.ends_with(".pcapng")
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 #[test]

@@ -51,25 +51,57 @@ pub fn analyze_json(path: &Path) -> Value {
     serde_json::from_str(&r.stdout).expect("valid JSON report")
 }
 
-/// Every capture file in the shared corpus (not the expected-output files).
-pub fn corpus_captures() -> Vec<PathBuf> {
+/// Capture files (`.pcap`, `.pcapng`) under `dir`, recursively, sorted.
+pub fn captures_under(dir: &Path) -> Vec<PathBuf> {
     let mut v = Vec::new();
-    let mut stack = vec![corpus()];
+    let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read corpus dir") {
+        for e in std::fs::read_dir(&d).expect("read capture dir") {
             let p = e.expect("dir entry").path();
             if p.is_dir() {
                 stack.push(p);
-            } else {
-                let n = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-                if n.ends_with(".pcap") || n.ends_with(".pcapng") {
-                    v.push(p);
-                }
+            } else if p.extension().is_some_and(|x| x == "pcap" || x == "pcapng") {
+                v.push(p);
             }
         }
     }
     v.sort();
     v
+}
+
+/// Every capture file in the shared corpus (not the expected-output files).
+pub fn corpus_captures() -> Vec<PathBuf> {
+    captures_under(&corpus())
+}
+
+/// Every capture in fixtures/captures.
+pub fn fixture_captures() -> Vec<PathBuf> {
+    captures_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/captures"))
+}
+
+/// Every fixture capture, then every corpus capture.
+pub fn all_captures() -> Vec<PathBuf> {
+    let mut v = fixture_captures();
+    let corpus = corpus_captures();
+    assert!(!corpus.is_empty(), "no capture in ../shared/corpus");
+    v.extend(corpus);
+    assert!(v.len() > 40, "{} captures", v.len());
+    v
+}
+
+/// The library's analysis of one capture file, as `analyze` reads it.
+pub fn analyze_file(
+    path: &Path,
+    cfg: trafficdoc::decode::flows::TableConfig,
+) -> Result<trafficdoc::pipeline::CaptureAnalysis, trafficdoc::capture::CaptureError> {
+    let file = std::fs::File::open(path).expect("open capture");
+    trafficdoc::pipeline::analyze_reader_with(
+        &path.to_string_lossy(),
+        std::io::BufReader::new(file),
+        cfg,
+        trafficdoc::pipeline::ReadOptions::default(),
+        &mut |_| {},
+    )
 }
 
 /// Flows of a JSON report.
