@@ -42,51 +42,47 @@ impl Chain {
 
 /// Adds the chain flow `id` presented, or the flow to the chain's flows.
 pub fn add(out: &mut Vec<Chain>, id: usize, f: &FlowSummary, cfg: &Config) {
+    let Some(t) = &f.app.tls else { return };
+    let Some(leaf) = t.certificates.first() else {
+        return;
+    };
+    let host = t
+        .sni
+        .as_deref()
+        .map(str::to_string)
+        .unwrap_or_else(|| f.server.ip().to_string());
+    let sha: Vec<String> = t.certificates.iter().map(|c| c.sha256.clone()).collect();
+    if let Some(ch) = out
+        .iter_mut()
+        .find(|ch| ch.host == host && ch.sha256 == sha)
     {
-        {
-            let Some(t) = &f.app.tls else { return };
-            let Some(leaf) = t.certificates.first() else {
-                return;
-            };
-            let host = t
-                .sni
-                .as_deref()
-                .map(str::to_string)
-                .unwrap_or_else(|| f.server.ip().to_string());
-            let sha: Vec<String> = t.certificates.iter().map(|c| c.sha256.clone()).collect();
-            if let Some(ch) = out
-                .iter_mut()
-                .find(|ch| ch.host == host && ch.sha256 == sha)
-            {
-                ch.flows.push(id);
-                ch.established |= t.established;
-                return;
-            }
-            let at_unix = f.first_ts.0.div_euclid(1_000_000_000);
-            let trusted_by = trust::verdicts(
-                &t.certificates,
-                t.sni.as_deref(),
-                at_unix,
-                cfg.system_store.as_ref(),
-                cfg.ca_file.as_ref(),
-            );
-            out.push(Chain {
-                host,
-                sni: t.sni.as_deref().map(str::to_string),
-                flows: vec![id],
-                frame: t.certificate_frame.map(|f| f.0),
-                subject: leaf.subject.clone(),
-                issuer: t
-                    .certificates
-                    .last()
-                    .map_or_else(String::new, |c| c.issuer.clone()),
-                sha256: sha,
-                established: t.established,
-                trusted_by,
-                certs: t.certificates.clone(),
-            });
-        }
+        ch.flows.push(id);
+        ch.established |= t.established;
+        return;
     }
+    let at_unix = f.first_ts.0.div_euclid(1_000_000_000);
+    let trusted_by = trust::verdicts(
+        &t.certificates,
+        t.sni.as_deref(),
+        at_unix,
+        cfg.system_store.as_ref(),
+        cfg.ca_file.as_ref(),
+    );
+    out.push(Chain {
+        host,
+        sni: t.sni.as_deref().map(str::to_string),
+        flows: vec![id],
+        frame: t.certificate_frame.map(|f| f.0),
+        subject: leaf.subject.clone(),
+        issuer: t
+            .certificates
+            .last()
+            .map_or_else(String::new, |c| c.issuer.clone()),
+        sha256: sha,
+        established: t.established,
+        trusted_by,
+        certs: t.certificates.clone(),
+    });
 }
 
 /// Every distinct (name, chain) of several captures, in order of first appearance: each

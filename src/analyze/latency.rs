@@ -69,76 +69,74 @@ pub fn flow_samples(
             String::new()
         }
     };
+    if ctx.is_proxy(f)
+        && let Some(rtt) = f.rtt
     {
-        if ctx.is_proxy(f)
-            && let Some(rtt) = f.rtt
-        {
-            emit(Sample {
-                stage: Stage::TcpToProxy,
-                flow: id,
-                seconds: rtt,
-                frames: f
-                    .syn_frame
-                    .iter()
-                    .chain(&f.synack_frame)
-                    .map(|x| x.0)
-                    .collect(),
-                what: describe(rtt, &|| format!("SYN → SYN/ACK with {}", f.server)),
-            });
+        emit(Sample {
+            stage: Stage::TcpToProxy,
+            flow: id,
+            seconds: rtt,
+            frames: f
+                .syn_frame
+                .iter()
+                .chain(&f.synack_frame)
+                .map(|x| x.0)
+                .collect(),
+            what: describe(rtt, &|| format!("SYN → SYN/ACK with {}", f.server)),
+        });
+    }
+    for h in &f.app.http {
+        let (Some(t), Some(status)) = (h.response_time, h.status) else {
+            continue;
+        };
+        let connect = h.method.as_deref() == Some("CONNECT");
+        if connect && !(200..300).contains(&status) {
+            continue;
         }
-        for h in &f.app.http {
-            let (Some(t), Some(status)) = (h.response_time, h.status) else {
-                continue;
-            };
-            let connect = h.method.as_deref() == Some("CONNECT");
-            if connect && !(200..300).contains(&status) {
-                continue;
-            }
-            let seconds = t.max(0.0);
-            emit(Sample {
-                stage: if connect {
-                    Stage::Connect
-                } else {
-                    Stage::FirstByte
-                },
-                flow: id,
-                seconds,
-                frames: h
-                    .request_frame
-                    .iter()
-                    .chain(&h.response_frame)
-                    .map(|x| x.0)
-                    .collect(),
-                what: describe(seconds, &|| {
-                    format!("{} → {status}", super::rules::request_line(h))
-                }),
-            });
-        }
-        if let Some(t) = &f.app.tls
-            && let (Some(a), Some(b)) = (t.client_hello_ts, t.server_hello_ts)
-        {
-            let seconds = b.secs_since(a).max(0.0);
-            emit(Sample {
-                stage: Stage::TlsHello,
-                flow: id,
-                seconds,
-                frames: t
-                    .client_hello_frame
-                    .iter()
-                    .chain(&t.server_hello_frame)
-                    .map(|x| x.0)
-                    .collect(),
-                what: describe(seconds, &|| {
-                    format!(
-                        "ClientHello → ServerHello{}",
-                        t.sni
-                            .as_deref()
-                            .map(|s| format!(" for {s}"))
-                            .unwrap_or_default()
-                    )
-                }),
-            });
-        }
+        let seconds = t.max(0.0);
+        emit(Sample {
+            stage: if connect {
+                Stage::Connect
+            } else {
+                Stage::FirstByte
+            },
+            flow: id,
+            seconds,
+            frames: h
+                .request_frame
+                .iter()
+                .chain(&h.response_frame)
+                .map(|x| x.0)
+                .collect(),
+            what: describe(seconds, &|| {
+                format!("{} → {status}", super::rules::request_line(h))
+            }),
+        });
+    }
+    if let Some(t) = &f.app.tls
+        && let (Some(a), Some(b)) = (t.client_hello_ts, t.server_hello_ts)
+    {
+        let seconds = b.secs_since(a).max(0.0);
+        emit(Sample {
+            stage: Stage::TlsHello,
+            flow: id,
+            seconds,
+            frames: t
+                .client_hello_frame
+                .iter()
+                .chain(&t.server_hello_frame)
+                .map(|x| x.0)
+                .collect(),
+            what: describe(seconds, &|| {
+                format!(
+                    "ClientHello → ServerHello{}",
+                    t.sni
+                        .as_deref()
+                        .map(|s| format!(" for {s}"))
+                        .unwrap_or_default()
+                )
+            }),
+        });
     }
 }
 

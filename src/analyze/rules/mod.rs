@@ -221,17 +221,17 @@ pub fn run(ctx: &Ctx<'_>) -> Vec<Finding> {
 /// Runs every rule, handing each flow to `also` in the same pass.
 pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec<Finding> {
     let mut rules: Vec<Box<dyn Rule>> = vec![
-        Box::new(proxy_reach::Check::new(ctx)),
-        Box::new(proxy_reach::Dns::new(ctx)),
-        Box::new(proxy_auth::Check::new(ctx)),
-        Box::new(ssl_inspection::Check::new(ctx)),
+        Box::<proxy_reach::Check>::default(),
+        Box::<proxy_reach::Dns>::default(),
+        Box::<proxy_auth::Check>::default(),
+        Box::<ssl_inspection::Check>::default(),
         Box::new(gateway::Check::new(ctx)),
-        Box::new(timeouts::Check::new(ctx)),
-        Box::new(timeouts::Slow::new(ctx)),
-        Box::new(no_proxy::Check::new(ctx)),
-        Box::new(proxy_bypass::Check::new(ctx)),
-        Box::new(proxy_misuse::Check::new(ctx)),
-        Box::new(resets::Check::new(ctx)),
+        Box::<timeouts::Check>::default(),
+        Box::<timeouts::Slow>::default(),
+        Box::<no_proxy::Check>::default(),
+        Box::<proxy_bypass::Check>::default(),
+        Box::<proxy_misuse::Check>::default(),
+        Box::<resets::Check>::default(),
     ];
     for (id, f) in ctx.flows() {
         for r in &mut rules {

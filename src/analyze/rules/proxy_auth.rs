@@ -36,8 +36,9 @@ struct Exchange {
     sent_proxy_authorization: bool,
 }
 
-/// A flow with exchanges: its report id, and its ends as indexes into `Check::ips` and
-/// `Check::servers` (few distinct values, many flows).
+/// A flow with exchanges: its report id, and its ends as numbers standing for the
+/// client's address and the proxy (few distinct values, many flows: only equality
+/// matters).
 struct FlowEnds {
     id: usize,
     client_ip: u32,
@@ -51,28 +52,14 @@ struct FlowEnds {
 pub struct Check {
     ex: Vec<Exchange>,
     flows: Vec<FlowEnds>,
-    ips: Vec<IpAddr>,
-    ip_index: HashMap<IpAddr, u32>,
-    servers: Vec<SocketAddr>,
-    server_index: HashMap<SocketAddr, u32>,
+    ips: HashMap<IpAddr, u32>,
+    servers: HashMap<SocketAddr, u32>,
 }
 
-impl Check {
-    pub fn new(_ctx: &Ctx<'_>) -> Check {
-        Check::default()
-    }
-}
-
-/// The index of `v` in `all`, added if new.
-fn index_of<T: Copy + Eq + std::hash::Hash>(
-    all: &mut Vec<T>,
-    index: &mut HashMap<T, u32>,
-    v: T,
-) -> u32 {
-    *index.entry(v).or_insert_with(|| {
-        all.push(v);
-        u32::try_from(all.len() - 1).unwrap_or(u32::MAX)
-    })
+/// The number standing for `v`: the same for equal values, new for a new one.
+fn number_of<T: Eq + std::hash::Hash>(numbers: &mut HashMap<T, u32>, v: T) -> u32 {
+    let next = u32::try_from(numbers.len()).unwrap_or(u32::MAX);
+    *numbers.entry(v).or_insert(next)
 }
 
 impl Rule for Check {
@@ -87,9 +74,9 @@ impl Rule for Check {
         };
         self.flows.push(FlowEnds {
             id,
-            client_ip: index_of(&mut self.ips, &mut self.ip_index, f.client.ip()),
+            client_ip: number_of(&mut self.ips, f.client.ip()),
             client_port: f.client.port(),
-            server: index_of(&mut self.servers, &mut self.server_index, f.server),
+            server: number_of(&mut self.servers, f.server),
             first_ts: f.first_ts,
             last_ts: f.last_ts,
         });

@@ -9,6 +9,7 @@ use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
 use std::collections::HashSet;
 
+#[derive(Default)]
 pub struct Check {
     /// Clients seen talking to a proxy.
     proxy_clients: HashSet<std::net::IpAddr>,
@@ -18,14 +19,6 @@ pub struct Check {
 }
 
 impl Check {
-    pub fn new(_ctx: &Ctx<'_>) -> Check {
-        Check {
-            proxy_clients: HashSet::new(),
-            failed: Vec::new(),
-            found: None,
-        }
-    }
-
     fn report(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check {
             proxy_clients,

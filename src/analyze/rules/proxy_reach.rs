@@ -10,22 +10,14 @@ use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub struct Check {
-    out: Vec<Finding>,
     refused: BTreeMap<String, Finding>,
     filtered: BTreeMap<String, Finding>,
     icmp: BTreeMap<String, Finding>,
 }
 
-impl Check {
-    pub fn new(_ctx: &Ctx<'_>) -> Check {
-        Check::default()
-    }
-}
-
 impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check {
-            out: _,
             refused,
             filtered,
             icmp,
@@ -123,15 +115,15 @@ impl Rule for Check {
 
     fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
-            mut out,
             refused,
             filtered,
             icmp,
         } = *self;
-        out.extend(refused.into_values());
-        out.extend(filtered.into_values());
-        out.extend(icmp.into_values());
-        out
+        refused
+            .into_values()
+            .chain(filtered.into_values())
+            .chain(icmp.into_values())
+            .collect()
     }
 }
 
@@ -141,12 +133,6 @@ impl Rule for Check {
 pub struct Dns {
     names: BTreeMap<String, (bool, Vec<Evidence>)>,
     any_tcp: bool,
-}
-
-impl Dns {
-    pub fn new(_ctx: &Ctx<'_>) -> Dns {
-        Dns::default()
-    }
 }
 
 impl Rule for Dns {

@@ -14,12 +14,6 @@ pub struct Check {
     mid_stream: Option<Finding>,
 }
 
-impl Check {
-    pub fn new(_ctx: &Ctx<'_>) -> Check {
-        Check::default()
-    }
-}
-
 impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check {

@@ -349,12 +349,6 @@ pub struct Check {
     inspected: Option<Finding>,
 }
 
-impl Check {
-    pub fn new(_ctx: &Ctx<'_>) -> Check {
-        Check::default()
-    }
-}
-
 impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check {

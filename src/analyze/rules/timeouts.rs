@@ -23,12 +23,6 @@ pub struct Check {
     lossy: Option<Finding>,
 }
 
-impl Check {
-    pub fn new(_ctx: &Ctx<'_>) -> Check {
-        Check::default()
-    }
-}
-
 impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check {
@@ -165,14 +159,9 @@ impl Rule for Check {
 }
 
 /// Responses (or answers to CONNECT) that started later than `--slow-ms`.
+#[derive(Default)]
 pub struct Slow {
     found: Option<Finding>,
-}
-
-impl Slow {
-    pub fn new(_ctx: &Ctx<'_>) -> Slow {
-        Slow { found: None }
-    }
 }
 
 impl Rule for Slow {
