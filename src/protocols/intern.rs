@@ -4,43 +4,46 @@
 //! like the analysis; at most `MAX_KEPT` distinct values are remembered (later ones are
 //! still returned, just not shared), so garbage input cannot make the table grow.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::FxHashSet;
 use std::cell::RefCell;
+use std::hash::Hash;
 use std::sync::Arc;
+use std::thread::LocalKey;
 
 const MAX_KEPT: usize = 16 * 1024;
 
+type Shared<T> = RefCell<FxHashSet<Arc<T>>>;
+
 thread_local! {
-    static TEXT: RefCell<FxHashMap<Arc<str>, ()>> = RefCell::new(FxHashMap::default());
-    static U16S: RefCell<FxHashMap<Arc<[u16]>, ()>> = RefCell::new(FxHashMap::default());
+    static TEXT: Shared<str> = RefCell::new(FxHashSet::default());
+    static U16S: Shared<[u16]> = RefCell::new(FxHashSet::default());
+}
+
+/// The shared copy of `v` in `table`, kept there if there is room.
+fn share<T: ?Sized + Eq + Hash>(table: &'static LocalKey<Shared<T>>, v: &T) -> Arc<T>
+where
+    Arc<T>: for<'a> From<&'a T>,
+{
+    table.with_borrow_mut(|m| {
+        if let Some(k) = m.get(v) {
+            return k.clone();
+        }
+        let a: Arc<T> = Arc::from(v);
+        if m.len() < MAX_KEPT {
+            m.insert(a.clone());
+        }
+        a
+    })
 }
 
 /// The shared copy of `s`.
 pub fn text(s: &str) -> Arc<str> {
-    TEXT.with_borrow_mut(|m| {
-        if let Some((k, _)) = m.get_key_value(s) {
-            return k.clone();
-        }
-        let a: Arc<str> = Arc::from(s);
-        if m.len() < MAX_KEPT {
-            m.insert(a.clone(), ());
-        }
-        a
-    })
+    share(&TEXT, s)
 }
 
 /// The shared copy of `v`.
 pub fn u16s(v: &[u16]) -> Arc<[u16]> {
-    U16S.with_borrow_mut(|m| {
-        if let Some((k, _)) = m.get_key_value(v) {
-            return k.clone();
-        }
-        let a: Arc<[u16]> = Arc::from(v);
-        if m.len() < MAX_KEPT {
-            m.insert(a.clone(), ());
-        }
-        a
-    })
+    share(&U16S, v)
 }
 
 #[cfg(test)]

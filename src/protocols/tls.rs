@@ -179,11 +179,8 @@ fn hex_list<S: serde::Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Erro
     let mut seq = s.serialize_seq(Some(v.len()))?;
     // Written from a stack buffer: a ClientHello lists dozens, a busy capture has
     // thousands of ClientHellos.
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    for x in v.iter() {
-        let d = |shift: u16| DIGITS[usize::from((x >> shift) & 0x0f)];
-        let buf = [d(12), d(8), d(4), d(0)];
-        seq.serialize_element(std::str::from_utf8(&buf).unwrap_or(""))?;
+    for &x in v.iter() {
+        seq.serialize_element(std::str::from_utf8(&hex4(x)).unwrap_or(""))?;
     }
     seq.end()
 }
@@ -403,18 +400,21 @@ fn sni_name(b: &[u8]) -> Option<String> {
     None
 }
 
+/// `x` as four lower-case hex digits (ASCII).
+fn hex4(x: u16) -> [u8; 4] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    [12u16, 8, 4, 0].map(|shift| DIGITS[usize::from((x >> shift) & 0x0f)])
+}
+
 /// `0a0a,1301,...`: each number as four lower-case hex digits, comma-separated (JA4's
 /// lists), written into one String.
 fn hex4_list(v: &[u16]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(v.len() * 5);
-    for (i, x) in v.iter().enumerate() {
+    for (i, &x) in v.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        for shift in [12u16, 8, 4, 0] {
-            out.push(char::from(DIGITS[usize::from((x >> shift) & 0x0f)]));
-        }
+        out.extend(hex4(x).map(char::from));
     }
     out
 }
@@ -536,8 +536,7 @@ impl HelloFingerprint<'_> {
     fn ja3(&self) -> String {
         // Written into one String (no String per number): a busy capture has thousands
         // of ClientHellos.
-        let mut text = String::with_capacity(256);
-        push_decimal(&mut text, u32::from(self.legacy_version));
+        let mut text = self.legacy_version.to_string();
         for list in [self.ciphers, self.exts, self.groups] {
             text.push(',');
             push_joined(
@@ -551,31 +550,14 @@ impl HelloFingerprint<'_> {
     }
 }
 
-/// Appends the numbers in decimal, `-` between them.
+/// Appends the numbers in decimal, `-` between them (written in place: no String per
+/// number).
 fn push_joined(out: &mut String, numbers: impl Iterator<Item = u32>) {
+    use std::fmt::Write as _;
     for (i, n) in numbers.enumerate() {
-        if i > 0 {
-            out.push('-');
-        }
-        push_decimal(out, n);
+        let sep = if i > 0 { "-" } else { "" };
+        let _ = write!(out, "{sep}{n}");
     }
-}
-
-/// Appends `n` in decimal.
-fn push_decimal(out: &mut String, mut n: u32) {
-    let mut digits = [0u8; 10];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        if let Some(d) = digits.get_mut(at) {
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || at == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or(""));
 }
 
 impl TlsDecoder {
@@ -1081,11 +1063,8 @@ pub(crate) mod tests {
         };
         assert_eq!(f.ja3(), "ada70206e40642a3e4461f35503241d5");
         let mut s = String::new();
-        for n in [0, 7, 10, 65535, u32::MAX] {
-            push_decimal(&mut s, n);
-            s.push(' ');
-        }
-        assert_eq!(s, "0 7 10 65535 4294967295 ");
+        push_joined(&mut s, [0, 7, 10, 65535, u32::MAX].into_iter());
+        assert_eq!(s, "0-7-10-65535-4294967295");
         assert_eq!(hex4_list(&[0, 0x1301, 0xffff]), "0000,1301,ffff");
     }
 
