@@ -5,7 +5,9 @@ The seeds are derived, not committed (fuzz/.gitignore): whole captures (reader, 
 end), single frames with their link type (link_frame), TCP payloads as direction-tagged
 chunks (http_dialogue, tls_records), auth header values and NTLM blobs (auth_headers),
 certificates out of TLS handshakes (x509_der) and DNS datagrams (dns_message).
-secrets_leak gets hand-made proxy dialogues in its own op language (fuzz/targets.rs).
+secrets_leak has no derived seeds: its hand-made proxy dialogues (in its own op
+language, fuzz/targets.rs) are committed under tests/regressions/secrets_leak/, which
+scripts/fuzz copies into its corpus.
 
     python3 fuzz/seed.py
 """
@@ -153,26 +155,7 @@ AUTH = re.compile(rb"^(proxy-authenticate|proxy-authorization|www-authenticate|a
 PICK = {b"proxy-authenticate": 0, b"www-authenticate": 1, b"proxy-authorization": 2, b"authorization": 3}
 
 
-# secrets_leak ops (fuzz/targets.rs, leak_streams): a fragment index (| 0x80 for the
-# server's side), or a canary header op followed by its control bytes.
-S = 0x80
-SECRETS_LEAK = {
-    # CONNECT with Basic credentials, answered by a 407.
-    "connect-basic-407": [0, 63, 1, 3, 80, 0, 0, 9, S | 11, S | 14, S | 15, S | 21, S | 9],
-    # POST with bearer token, API key and cookie; a 401 quoting the key in JSON.
-    "post-bearer-apikey-cookie-401": [0, 63, 2, 3, 84, 0, 0, 86, 0, 0, 88, 0, 0, 7, 9, 10,
-                                      S | 94, 0, 0, S | 89, 0, 0],
-    # GET with an NTLM type 3 (Unicode), answered 200.
-    "get-ntlm-type3-200": [0, 63, 0, 3, 92, 1, 0, 0, 0, 0, 0, 9, S | 12, S | 21, S | 9],
-    # Digest credentials, a Negotiate-wrapped NTLM type 3 (OEM strings), 7-byte pieces.
-    "digest-and-negotiate-pieces-of-7": [0x10, 6, 0, 3, 91, 0, 0, 0, 0, 93, 4, 1, 2, 3, 4, 0, 0, 0, 0, 0, 0,
-                                         9, S | 13, S | 16, S | 21, S | 9],
-}
-
-
 def main():
-    for name, ops in SECRETS_LEAK.items():
-        save("secrets_leak", bytes(ops))
     n = 0
     for path in captures():
         b = open(path, "rb").read()
