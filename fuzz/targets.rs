@@ -4,6 +4,12 @@
 //! and panics only on a broken invariant.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+/// Pcap writing shared with the integration tests (which also load it as
+/// `common::synth`: one copy of the code, two module paths in those test crates).
+#[allow(clippy::duplicate_mod)]
+#[path = "../tests/common/synth.rs"]
+mod synth;
+
 use trafficdoc::capture::{FileReader, LinkType};
 use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::decode::tcp::{Limits, Reassembler, StreamSink};
@@ -468,9 +474,6 @@ impl Input<'_> {
         self.0 = b;
         a
     }
-    fn u16(&mut self) -> u16 {
-        u16::from_le_bytes([self.byte(), self.byte()])
-    }
 }
 
 /// Plain fragments: start lines, harmless headers, bodies and bare separators.
@@ -816,56 +819,29 @@ fn leak_streams(inp: &mut Input<'_>) -> LeakStreams {
 /// A pcap of the streams on one TCP connection 10.0.0.2:40000 → 10.0.0.1:3128, in the
 /// order sent, in segments of at most `mss` bytes.
 fn leak_pcap(s: &LeakStreams, mss: usize) -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]);
-    let mut ts = 0u32;
-    let mut frame = |f: &mut Vec<u8>, to_server: bool, seq: u32, ack: u32, flags: u8, p: &[u8]| {
-        ts += 1;
-        let len = 54 + p.len();
-        f.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-        f.extend_from_slice(&(ts * 1000).to_le_bytes());
-        f.extend_from_slice(&(len as u32).to_le_bytes());
-        f.extend_from_slice(&(len as u32).to_le_bytes());
-        f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
-        let (src, dst, sport, dport) = if to_server {
-            ([10, 0, 0, 2], [10, 0, 0, 1], 40000u16, 3128u16)
-        } else {
-            ([10, 0, 0, 1], [10, 0, 0, 2], 3128, 40000)
-        };
-        f.extend_from_slice(&[0x45, 0]);
-        f.extend_from_slice(&((40 + p.len()) as u16).to_be_bytes());
-        f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-        f.extend_from_slice(&src);
-        f.extend_from_slice(&dst);
-        f.extend_from_slice(&sport.to_be_bytes());
-        f.extend_from_slice(&dport.to_be_bytes());
-        f.extend_from_slice(&seq.to_be_bytes());
-        f.extend_from_slice(&ack.to_be_bytes());
-        f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-        f.extend_from_slice(p);
-    };
-    let (mut c, mut sv) = (1000u32, 9000u32);
-    frame(&mut f, true, c, 0, 0x02, &[]);
-    frame(&mut f, false, sv, c + 1, 0x12, &[]);
+    let (cl, sv) = (([10, 0, 0, 2], 40000), ([10, 0, 0, 1], 3128));
+    let mut p = synth::Pcap::new();
+    let (mut c, mut v) = (1000u32, 9000u32);
+    p.tcp(cl, sv, c, 0, 0x02, &[]);
+    p.tcp(sv, cl, v, c + 1, 0x12, &[]);
     c += 1;
-    sv += 1;
-    frame(&mut f, true, c, sv, 0x10, &[]);
+    v += 1;
+    p.tcp(cl, sv, c, v, 0x10, &[]);
     for (dir, bytes) in &s.segments {
         for chunk in bytes.chunks(mss) {
             if *dir == Dir::ToServer {
-                frame(&mut f, true, c, sv, 0x18, chunk);
+                p.tcp(cl, sv, c, v, 0x18, chunk);
                 c += chunk.len() as u32;
             } else {
-                frame(&mut f, false, sv, c, 0x18, chunk);
-                sv += chunk.len() as u32;
+                p.tcp(sv, cl, v, c, 0x18, chunk);
+                v += chunk.len() as u32;
             }
         }
     }
-    frame(&mut f, true, c, sv, 0x11, &[]);
-    frame(&mut f, false, sv, c + 1, 0x11, &[]);
-    frame(&mut f, true, c + 1, sv + 1, 0x10, &[]);
-    f
+    p.tcp(cl, sv, c, v, 0x11, &[]);
+    p.tcp(sv, cl, v, c + 1, 0x11, &[]);
+    p.tcp(cl, sv, c + 1, v + 1, 0x10, &[]);
+    p.bytes
 }
 
 /// The stream decoder on both directions, in pieces of `piece` bytes.
@@ -886,12 +862,30 @@ fn leak_decode(s: &LeakStreams, ports: u8, piece: usize) -> trafficdoc::protocol
 
 /// What the stream decoder made of a secrets_leak input: lets the regression test
 /// check that its seeds carry credentials the decoder does see.
-pub fn secrets_leak_facts(data: &[u8]) -> trafficdoc::protocols::AppFacts {
+/// A secrets_leak input: its header (ports and segment size, stream piece size), then
+/// the streams its ops build.
+struct LeakInput {
+    ports: u8,
+    piece: usize,
+    mss: usize,
+    streams: LeakStreams,
+}
+
+fn leak_input(data: &[u8]) -> LeakInput {
     let mut inp = Input(data);
     let ports = inp.byte();
     let piece = usize::from(inp.byte() % 64) + 1;
-    let s = leak_streams(&mut inp);
-    leak_decode(&s, ports, piece)
+    LeakInput {
+        ports,
+        piece,
+        mss: [1400, 536, 100, 17][usize::from(ports >> 4 & 3)],
+        streams: leak_streams(&mut inp),
+    }
+}
+
+pub fn secrets_leak_facts(data: &[u8]) -> trafficdoc::protocols::AppFacts {
+    let l = leak_input(data);
+    leak_decode(&l.streams, l.ports, l.piece)
 }
 
 /// Panics if `text` holds a form of a secrets_leak canary (for the self-test).
@@ -901,11 +895,12 @@ pub fn secrets_leak_check(text: &str) {
 
 /// Secrets in corrupted proxy dialogues never reach any output (see above).
 pub fn secrets_leak(data: &[u8]) {
-    let mut inp = Input(data);
-    let ports = inp.byte();
-    let piece = usize::from(inp.byte() % 64) + 1;
-    let mss = [1400, 536, 100, 17][usize::from(ports >> 4 & 3)];
-    let s = leak_streams(&mut inp);
+    let LeakInput {
+        ports,
+        piece,
+        mss,
+        streams: s,
+    } = leak_input(data);
     // Fair test: the canaries are in the streams only where the harness put them. If
     // the input spelled one itself elsewhere, printing it would be no leak.
     for dir in [Dir::ToServer, Dir::ToClient] {
@@ -955,10 +950,6 @@ fn leak_reports(s: &LeakStreams, mss: usize) -> [(&'static str, String); 3] {
 /// The JSON report, the table and the Debug output the pipeline makes of a
 /// secrets_leak input (for the regression test's check that they hold its facts).
 pub fn secrets_leak_reports(data: &[u8]) -> [(&'static str, String); 3] {
-    let mut inp = Input(data);
-    let ports = inp.byte();
-    let _piece = inp.byte();
-    let mss = [1400, 536, 100, 17][usize::from(ports >> 4 & 3)];
-    let s = leak_streams(&mut inp);
-    leak_reports(&s, mss)
+    let l = leak_input(data);
+    leak_reports(&l.streams, l.mss)
 }

@@ -9,39 +9,9 @@ use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::pipeline;
 
 mod common;
-use common::synth::Pcap;
-
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
-const FIN: u8 = 0x01;
-const RST: u8 = 0x04;
+use common::synth::{ACK, PSH, Pcap, RST, SYN};
 
 impl Pcap {
-    /// A whole connection: handshake, the request/response pairs in turn, FINs.
-    fn conversation(
-        &mut self,
-        client: ([u8; 4], u16),
-        server: ([u8; 4], u16),
-        turns: &[(&str, &str)],
-    ) {
-        let (mut c, mut s) = (1000u32, 5000u32);
-        self.tcp(client, server, c, 0, SYN, b"");
-        self.tcp(server, client, s, c + 1, SYN | ACK, b"");
-        c += 1;
-        s += 1;
-        self.tcp(client, server, c, s, ACK, b"");
-        for (req, resp) in turns {
-            self.tcp(client, server, c, s, PSH | ACK, req.as_bytes());
-            c += req.len() as u32;
-            self.tcp(server, client, s, c, PSH | ACK, resp.as_bytes());
-            s += resp.len() as u32;
-        }
-        self.tcp(client, server, c, s, FIN | ACK, b"");
-        self.tcp(server, client, s, c + 1, FIN | ACK, b"");
-        self.tcp(client, server, c + 1, s + 1, ACK, b"");
-    }
-
     fn findings(&self) -> Vec<Finding> {
         self.findings_with(&Config::default())
     }

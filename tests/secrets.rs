@@ -319,59 +319,15 @@ fn generated_streams_decoded_facts_never_hold_secrets() {
 
 /// A GENERATED pcap: each dialogue on its own TCP connection to the proxy.
 fn dialogues_pcap() -> Vec<u8> {
-    let mut f = Vec::new();
-    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    f.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0, 0, 0]);
-    let mut ts = 0u32;
-    let mut frame =
-        |f: &mut Vec<u8>, sport: u16, dport: u16, seq: u32, ack: u32, flags: u8, p: &[u8]| {
-            ts += 1;
-            let len = 54 + p.len();
-            f.extend_from_slice(&1_700_000_000u32.to_le_bytes());
-            f.extend_from_slice(&(ts * 1000).to_le_bytes());
-            f.extend_from_slice(&(len as u32).to_le_bytes());
-            f.extend_from_slice(&(len as u32).to_le_bytes());
-            f.extend_from_slice(&[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0]);
-            let (src, dst) = if dport == 3128 {
-                ([10, 0, 0, 2], [10, 0, 0, 1])
-            } else {
-                ([10, 0, 0, 1], [10, 0, 0, 2])
-            };
-            f.extend_from_slice(&[0x45, 0]);
-            f.extend_from_slice(&((40 + p.len()) as u16).to_be_bytes());
-            f.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
-            f.extend_from_slice(&src);
-            f.extend_from_slice(&dst);
-            f.extend_from_slice(&sport.to_be_bytes());
-            f.extend_from_slice(&dport.to_be_bytes());
-            f.extend_from_slice(&seq.to_be_bytes());
-            f.extend_from_slice(&ack.to_be_bytes());
-            f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
-            f.extend_from_slice(p);
-        };
+    let mut p = common::synth::Pcap::new();
     for (i, (req, resp, _)) in dialogues().into_iter().enumerate() {
-        let cport = 40000 + i as u16;
-        let (c, s) = (1000u32, 9000u32);
-        frame(&mut f, cport, 3128, c, 0, 0x02, &[]);
-        frame(&mut f, 3128, cport, s, c + 1, 0x12, &[]);
-        frame(&mut f, cport, 3128, c + 1, s + 1, 0x10, &[]);
-        let mut off = 0;
-        for chunk in req.chunks(1400) {
-            frame(&mut f, cport, 3128, c + 1 + off, s + 1, 0x18, chunk);
-            off += chunk.len() as u32;
-        }
-        let cend = c + 1 + off;
-        let mut off = 0;
-        for chunk in resp.chunks(1400) {
-            frame(&mut f, 3128, cport, s + 1 + off, cend, 0x18, chunk);
-            off += chunk.len() as u32;
-        }
-        let send = s + 1 + off;
-        frame(&mut f, cport, 3128, cend, send, 0x11, &[]);
-        frame(&mut f, 3128, cport, send, cend + 1, 0x11, &[]);
-        frame(&mut f, cport, 3128, cend + 1, send + 1, 0x10, &[]);
+        p.conversation(
+            ([10, 0, 0, 2], 40000 + i as u16),
+            ([10, 0, 0, 1], 3128),
+            &[(req, resp)],
+        );
     }
-    f
+    p.bytes
 }
 
 #[test]

@@ -21,42 +21,9 @@ use trafficdoc::pipeline;
 mod common;
 use common::synth::Pcap;
 
-const SYN: u8 = 0x02;
-const ACK: u8 = 0x10;
-const PSH: u8 = 0x08;
-const FIN: u8 = 0x01;
 const CLIENT: [u8; 4] = [10, 0, 0, 2];
 const PROXY: [u8; 4] = [10, 0, 0, 1];
 const HOSTS: [&str; 3] = ["api.example.com", "www.example.org", "cdn.example.net"];
-
-impl Pcap {
-    /// A connection carrying `turns` (true: client → server), then FINs.
-    fn conversation(
-        &mut self,
-        client: ([u8; 4], u16),
-        server: ([u8; 4], u16),
-        turns: &[(bool, Vec<u8>)],
-    ) {
-        let (mut c, mut s) = (1000u32, 5000u32);
-        self.tcp(client, server, c, 0, SYN, b"");
-        self.tcp(server, client, s, c + 1, SYN | ACK, b"");
-        c += 1;
-        s += 1;
-        self.tcp(client, server, c, s, ACK, b"");
-        for (to_server, data) in turns {
-            if *to_server {
-                self.tcp(client, server, c, s, PSH | ACK, data);
-                c += data.len() as u32;
-            } else {
-                self.tcp(server, client, s, c, PSH | ACK, data);
-                s += data.len() as u32;
-            }
-        }
-        self.tcp(client, server, c, s, FIN | ACK, b"");
-        self.tcp(server, client, s, c + 1, FIN | ACK, b"");
-        self.tcp(client, server, c + 1, s + 1, ACK, b"");
-    }
-}
 
 fn record(ct: u8, body: &[u8]) -> Vec<u8> {
     let mut r = vec![ct, 3, 3];
@@ -127,7 +94,7 @@ fn intercepted(p: &mut Pcap, port: u16, host: &str, chain: &[Vec<u8>]) {
     client_finish.extend(record(22, &[0x55; 40]));
     let mut server_finish = record(20, &[1]);
     server_finish.extend(record(22, &[0x66; 40]));
-    p.conversation(
+    p.connection(
         (CLIENT, port),
         (PROXY, 8080),
         &[

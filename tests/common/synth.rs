@@ -1,6 +1,13 @@
 //! GENERATED captures for rule tests: Ethernet/IPv4/TCP frames written one by one,
 //! for the cases no recorded fixture covers.
 
+/// TCP flags.
+pub const FIN: u8 = 0x01;
+pub const SYN: u8 = 0x02;
+pub const RST: u8 = 0x04;
+pub const PSH: u8 = 0x08;
+pub const ACK: u8 = 0x10;
+
 /// A pcap (Ethernet, IPv4, TCP) built packet by packet.
 pub struct Pcap {
     pub bytes: Vec<u8>,
@@ -52,5 +59,48 @@ impl Pcap {
         self.bytes
             .extend_from_slice(&(f.len() as u32).to_le_bytes());
         self.bytes.extend_from_slice(&f);
+    }
+
+    /// A whole connection: handshake, then `data` in order (true: client → server),
+    /// each payload as one segment (an empty one too), then FINs.
+    pub fn connection<D: AsRef<[u8]>>(
+        &mut self,
+        client: ([u8; 4], u16),
+        server: ([u8; 4], u16),
+        data: &[(bool, D)],
+    ) {
+        let (mut c, mut s) = (1000u32, 5000u32);
+        self.tcp(client, server, c, 0, SYN, b"");
+        self.tcp(server, client, s, c + 1, SYN | ACK, b"");
+        c += 1;
+        s += 1;
+        self.tcp(client, server, c, s, ACK, b"");
+        for (to_server, d) in data {
+            let d = d.as_ref();
+            if *to_server {
+                self.tcp(client, server, c, s, PSH | ACK, d);
+                c += d.len() as u32;
+            } else {
+                self.tcp(server, client, s, c, PSH | ACK, d);
+                s += d.len() as u32;
+            }
+        }
+        self.tcp(client, server, c, s, FIN | ACK, b"");
+        self.tcp(server, client, s, c + 1, FIN | ACK, b"");
+        self.tcp(client, server, c + 1, s + 1, ACK, b"");
+    }
+
+    /// [`connection`](Self::connection) with request/response pairs in turn.
+    pub fn conversation<D: AsRef<[u8]>>(
+        &mut self,
+        client: ([u8; 4], u16),
+        server: ([u8; 4], u16),
+        turns: &[(D, D)],
+    ) {
+        let data: Vec<(bool, &[u8])> = turns
+            .iter()
+            .flat_map(|(q, r)| [(true, q.as_ref()), (false, r.as_ref())])
+            .collect();
+        self.connection(client, server, &data);
     }
 }
