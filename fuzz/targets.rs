@@ -527,26 +527,36 @@ fn leak_ntlm_type3(inp: &mut Input<'_>) -> Vec<u8> {
     };
     let (domain, user, ws) = (enc("CORP"), enc("alice"), enc("WS01"));
     let fields: [&[u8]; 6] = [LEAK_LM, LEAK_NT, &domain, &user, &ws, LEAK_SESSION_KEY];
+    let mut flags = 0xa288_8204u32 | u32::from(unicode);
+    if flags_pick & 2 == 0 {
+        flags &= !0x0200_0000;
+    }
+    // Domain, user, workstation: the input may point them elsewhere.
+    ntlm_type3(fields, flags, |i| {
+        ((2..5).contains(&i) && inp.byte() & 1 != 0).then(|| (inp.byte().into(), inp.byte().into()))
+    })
+}
+
+/// An NTLM type 3 (AUTHENTICATE) message: `fields` are the LM and NT responses,
+/// domain, user, workstation and session key, laid out in that order after the
+/// header, then `flags`. `moved(i)` may give field `i` another length and offset, as
+/// in a corrupted message.
+pub fn ntlm_type3(
+    fields: [&[u8]; 6],
+    flags: u32,
+    mut moved: impl FnMut(usize) -> Option<(u16, u32)>,
+) -> Vec<u8> {
     let mut m = b"NTLMSSP\0".to_vec();
     m.extend_from_slice(&3u32.to_le_bytes());
     let mut off = 8 + 4 + 6 * 8 + 4;
     let mut payload = Vec::new();
     for (i, f) in fields.iter().enumerate() {
-        let (mut len, mut at) = (f.len() as u16, off as u32);
-        // Domain, user, workstation: the input may point them elsewhere.
-        if (2..5).contains(&i) && inp.byte() & 1 != 0 {
-            len = inp.byte().into();
-            at = inp.byte().into();
-        }
+        let (len, at) = moved(i).unwrap_or((f.len() as u16, off as u32));
         m.extend_from_slice(&len.to_le_bytes());
         m.extend_from_slice(&len.to_le_bytes());
         m.extend_from_slice(&at.to_le_bytes());
         off += f.len();
         payload.extend_from_slice(f);
-    }
-    let mut flags = 0xa288_8204u32 | u32::from(unicode);
-    if flags_pick & 2 == 0 {
-        flags &= !0x0200_0000;
     }
     m.extend_from_slice(&flags.to_le_bytes());
     m.extend_from_slice(&payload);

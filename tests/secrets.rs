@@ -216,21 +216,11 @@ fn ntlm_type3() -> Vec<u8> {
         .encode_utf16()
         .flat_map(|c| c.to_le_bytes())
         .collect::<Vec<u8>>();
-    let fields: [&[u8]; 6] = [LM_RESPONSE, NT_RESPONSE, &domain, &user, &ws, b""];
-    let mut m = b"NTLMSSP\0".to_vec();
-    m.extend_from_slice(&3u32.to_le_bytes());
-    let mut off = 8 + 4 + 6 * 8 + 4;
-    let mut payload = Vec::new();
-    for f in fields {
-        m.extend_from_slice(&(f.len() as u16).to_le_bytes());
-        m.extend_from_slice(&(f.len() as u16).to_le_bytes());
-        m.extend_from_slice(&(off as u32).to_le_bytes());
-        off += f.len();
-        payload.extend_from_slice(f);
-    }
-    m.extend_from_slice(&0xa288_8205u32.to_le_bytes());
-    m.extend_from_slice(&payload);
-    m
+    targets::ntlm_type3(
+        [LM_RESPONSE, NT_RESPONSE, &domain, &user, &ws, b""],
+        0xa288_8205,
+        |_| None,
+    )
 }
 
 /// One generated dialogue: client bytes, server bytes, the canaries it carries.
