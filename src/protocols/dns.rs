@@ -313,27 +313,30 @@ impl DnsTracker {
         };
         let key = (client, server, msg.id);
         let q = msg.questions.first();
+        let transport = self.transport;
+        // A transaction for this message, opened by its query (if that was seen).
+        let opened = |by_query: bool| DnsTransaction {
+            client,
+            server,
+            transport,
+            id: msg.id,
+            query: q.map(|q| crate::protocols::intern::text(&q.name)),
+            qtype: q.map(|q| crate::protocols::intern::text(&type_name(q.qtype))),
+            query_frame: by_query.then_some(frame),
+            query_ts: by_query.then_some(ts),
+            response_frame: None,
+            rcode: None,
+            answers: Vec::new(),
+            response_time: None,
+            answered: false,
+            truncated: false,
+        };
         if !msg.is_response || dir == Dir::ToServer {
             if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
                 return;
             }
             self.open.insert(key, self.txs.len());
-            self.txs.push(DnsTransaction {
-                client,
-                server,
-                transport: self.transport,
-                id: msg.id,
-                query: q.map(|q| crate::protocols::intern::text(&q.name)),
-                qtype: q.map(|q| crate::protocols::intern::text(&type_name(q.qtype))),
-                query_frame: Some(frame),
-                query_ts: Some(ts),
-                response_frame: None,
-                rcode: None,
-                answers: Vec::new(),
-                response_time: None,
-                answered: false,
-                truncated: false,
-            });
+            self.txs.push(opened(true));
             return;
         }
         let idx = match self.open.remove(&key) {
@@ -343,22 +346,7 @@ impl DnsTracker {
                     return;
                 }
                 // Response whose query we did not see.
-                self.txs.push(DnsTransaction {
-                    client,
-                    server,
-                    transport: self.transport,
-                    id: msg.id,
-                    query: q.map(|q| crate::protocols::intern::text(&q.name)),
-                    qtype: q.map(|q| crate::protocols::intern::text(&type_name(q.qtype))),
-                    query_frame: None,
-                    query_ts: None,
-                    response_frame: None,
-                    rcode: None,
-                    answers: Vec::new(),
-                    response_time: None,
-                    answered: false,
-                    truncated: false,
-                });
+                self.txs.push(opened(false));
                 self.txs.len() - 1
             }
         };
