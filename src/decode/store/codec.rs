@@ -70,10 +70,26 @@ pub(super) struct Tables {
     strs: Table<Arc<str>>,
     lists: Table<Arc<[u16]>>,
     statics: Table<&'static str>,
-    /// Certificates by shared copy ([`CertInfo::shared_id`]): the table holds a clone,
-    /// so an id cannot be reused by another certificate while it is here.
-    certs: Vec<CertInfo>,
-    cert_ids: FxHashMap<usize, usize>,
+    certs: Table<ById>,
+}
+
+/// A certificate keyed by its shared copy ([`CertInfo::shared_id`]): the table holds a
+/// clone, so an id cannot be reused by another certificate while it is there.
+#[derive(Clone, Debug)]
+struct ById(CertInfo);
+
+impl PartialEq for ById {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.shared_id() == other.0.shared_id()
+    }
+}
+
+impl Eq for ById {}
+
+impl Hash for ById {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.shared_id().hash(h);
+    }
 }
 
 impl Tables {
@@ -83,9 +99,7 @@ impl Tables {
         self.strs.heap_bytes(|s| arc + s.len())
             + self.lists.heap_bytes(|l| arc + size_of_val::<[u16]>(l))
             + self.statics.heap_bytes(|_| 0)
-            + self.certs.capacity() * size_of::<CertInfo>()
-            + self.cert_ids.capacity() * (2 * size_of::<usize>() + 1)
-            + self.certs.iter().map(|c| arc + cert_heap(c)).sum::<usize>()
+            + self.certs.heap_bytes(|c| arc + cert_heap(&c.0))
     }
 }
 
@@ -474,55 +488,32 @@ impl Dec for SocketAddr {
 
 // --- Shared values: an index into the tables ---
 
-impl Enc for Arc<str> {
-    fn enc(&self, w: &mut W<'_>) {
-        let i = w.t.strs.id(self);
-        w.len(i);
-    }
+/// Enc and Dec for a shared value kept in `Tables::$field`.
+macro_rules! shared {
+    ($t:ty, $field:ident) => {
+        impl Enc for $t {
+            fn enc(&self, w: &mut W<'_>) {
+                let i = w.t.$field.id(self);
+                w.len(i);
+            }
+        }
+
+        impl Dec for $t {
+            fn dec(r: &mut R<'_>) -> Option<Self> {
+                let i = r.index()?;
+                r.t.$field.items.get(i).cloned()
+            }
+        }
+    };
 }
 
-impl Dec for Arc<str> {
-    fn dec(r: &mut R<'_>) -> Option<Self> {
-        let i = r.index()?;
-        r.t.strs.items.get(i).cloned()
-    }
-}
-
-impl Enc for Arc<[u16]> {
-    fn enc(&self, w: &mut W<'_>) {
-        let i = w.t.lists.id(self);
-        w.len(i);
-    }
-}
-
-impl Dec for Arc<[u16]> {
-    fn dec(r: &mut R<'_>) -> Option<Self> {
-        let i = r.index()?;
-        r.t.lists.items.get(i).cloned()
-    }
-}
-
-impl Enc for &'static str {
-    fn enc(&self, w: &mut W<'_>) {
-        let i = w.t.statics.id(self);
-        w.len(i);
-    }
-}
-
-impl Dec for &'static str {
-    fn dec(r: &mut R<'_>) -> Option<Self> {
-        let i = r.index()?;
-        r.t.statics.items.get(i).copied()
-    }
-}
+shared!(Arc<str>, strs);
+shared!(Arc<[u16]>, lists);
+shared!(&'static str, statics);
 
 impl Enc for CertInfo {
     fn enc(&self, w: &mut W<'_>) {
-        let t = &mut *w.t;
-        let i = *t.cert_ids.entry(self.shared_id()).or_insert_with(|| {
-            t.certs.push(self.clone());
-            t.certs.len() - 1
-        });
+        let i = w.t.certs.id(&ById(self.clone()));
         w.len(i);
     }
 }
@@ -530,7 +521,7 @@ impl Enc for CertInfo {
 impl Dec for CertInfo {
     fn dec(r: &mut R<'_>) -> Option<Self> {
         let i = r.index()?;
-        r.t.certs.get(i).cloned()
+        r.t.certs.items.get(i).map(|c| c.0.clone())
     }
 }
 
