@@ -306,8 +306,19 @@ macro_rules! dec_opts {
 }
 
 /// One byte per variant; the encoder's match names every variant.
+/// Every variant of an enum the store writes as one byte, for tests that must make
+/// flows with each (kept by `byte_enum!`, so a new variant is not missed).
+#[cfg(test)]
+pub(super) trait Variants: Sized + 'static {
+    const ALL: &'static [Self];
+}
+
 macro_rules! byte_enum {
     ($t:ident { $($v:ident = $n:literal),+ $(,)? }) => {
+        #[cfg(test)]
+        impl Variants for $t {
+            const ALL: &'static [Self] = &[$($t::$v),+];
+        }
         impl Enc for $t {
             fn enc(&self, w: &mut W<'_>) {
                 w.byte(match self {

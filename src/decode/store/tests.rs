@@ -2,6 +2,7 @@
 //! values: each must come back from the store exactly (compared by `Debug`, which
 //! shows every field, the ones JSON skips included).
 
+use super::codec::Variants;
 use super::*;
 use crate::decode::ip::Unreachable;
 use crate::decode::tcp::conn::ConnState;
@@ -15,59 +16,22 @@ use crate::protocols::x509::{CertData, CertInfo, Der};
 use crate::protocols::{AppFacts, AppProtocol};
 use std::sync::Arc;
 
-const STATES: [ConnState; 13] = [
-    ConnState::S0,
-    ConnState::S1,
-    ConnState::SF,
-    ConnState::REJ,
-    ConnState::S2,
-    ConnState::S3,
-    ConnState::RSTO,
-    ConnState::RSTR,
-    ConnState::RSTOS0,
-    ConnState::RSTRH,
-    ConnState::SH,
-    ConnState::SHR,
-    ConnState::OTH,
-];
-const PROTOCOLS: [AppProtocol; 6] = [
-    AppProtocol::Unknown,
-    AppProtocol::Http,
-    AppProtocol::Tls,
-    AppProtocol::Dns,
-    AppProtocol::Socks,
-    AppProtocol::Other,
-];
-const OUTCOMES: [HandshakeOutcome; 8] = [
-    HandshakeOutcome::Established,
-    HandshakeOutcome::ClientAlert,
-    HandshakeOutcome::ServerAlert,
-    HandshakeOutcome::ClientEncryptedAlert,
-    HandshakeOutcome::ClientSilentAfterServerFlight,
-    HandshakeOutcome::NoServerHello,
-    HandshakeOutcome::NoClientHello,
-    HandshakeOutcome::Incomplete,
-];
-const HEADERS: [AuthHeader; 4] = [
-    AuthHeader::ProxyAuthenticate,
-    AuthHeader::WwwAuthenticate,
-    AuthHeader::ProxyAuthorization,
-    AuthHeader::Authorization,
-];
-const NTLM_TYPES: [NtlmMessageType; 3] = [
-    NtlmMessageType::Negotiate,
-    NtlmMessageType::Challenge,
-    NtlmMessageType::Authenticate,
-];
-const NT_KINDS: [NtResponseKind; 3] = [
-    NtResponseKind::Anonymous,
-    NtResponseKind::NTLMv1,
-    NtResponseKind::NTLMv2,
-];
-const DIRS: [Dir; 2] = [Dir::ToServer, Dir::ToClient];
-const TRANSPORTS: [Transport; 2] = [Transport::Tcp, Transport::Udp];
 /// Enough flows of each kind that every variant of the longest enum comes up.
-const VARIANTS: usize = 13;
+fn variants() -> usize {
+    [
+        ConnState::ALL.len(),
+        AppProtocol::ALL.len(),
+        HandshakeOutcome::ALL.len(),
+        AuthHeader::ALL.len(),
+        NtlmMessageType::ALL.len(),
+        NtResponseKind::ALL.len(),
+        Dir::ALL.len(),
+        Transport::ALL.len(),
+    ]
+    .into_iter()
+    .max()
+    .unwrap_or(1)
+}
 
 fn pick<T: Copy>(v: &[T], i: usize) -> T {
     v[i % v.len()]
@@ -114,7 +78,7 @@ fn cert(name: &str) -> CertInfo {
 
 fn ntlm(i: usize) -> NtlmMessage {
     NtlmMessage {
-        message_type: pick(&NTLM_TYPES, i),
+        message_type: pick(NtlmMessageType::ALL, i),
         flags: vec!["NEGOTIATE_UNICODE", "REQUEST_TARGET", "NEGOTIATE_SEAL"],
         domain: Some("DÖMAIN".into()),
         user: Some("jürgen".into()),
@@ -124,14 +88,14 @@ fn ntlm(i: usize) -> NtlmMessage {
             ("nb_domain".into(), "ACME".into()),
             (String::new(), "€".into()),
         ],
-        nt_response: Some(pick(&NT_KINDS, i)),
+        nt_response: Some(pick(NtResponseKind::ALL, i)),
         os_version: Some("10.0.19041".into()),
     }
 }
 
 fn ntlm_bare(i: usize) -> NtlmMessage {
     NtlmMessage {
-        message_type: pick(&NTLM_TYPES, i + 1),
+        message_type: pick(NtlmMessageType::ALL, i + 1),
         flags: Vec::new(),
         domain: None,
         user: None,
@@ -154,7 +118,7 @@ fn http_full(i: usize) -> HttpExchange {
         request_ts: Some(Timestamp(i64::MAX)),
         credentials: vec![
             Credentials {
-                header: pick(&HEADERS, i),
+                header: pick(AuthHeader::ALL, i),
                 scheme: text("NTLM"),
                 user: Some("alice".into()),
                 token_masked: Some("sk-ant-…3f9a".into()),
@@ -163,7 +127,7 @@ fn http_full(i: usize) -> HttpExchange {
                 malformed: false,
             },
             Credentials {
-                header: pick(&HEADERS, i + 1),
+                header: pick(AuthHeader::ALL, i + 1),
                 scheme: text("Basic"),
                 user: None,
                 token_masked: None,
@@ -184,7 +148,7 @@ fn http_full(i: usize) -> HttpExchange {
         interim: vec![100, 103, u16::MAX],
         challenges: vec![
             Challenge {
-                header: pick(&HEADERS, i + 2),
+                header: pick(AuthHeader::ALL, i + 2),
                 scheme: text("Negotiate"),
                 realm: Some("Squid proxy-caching web server".into()),
                 params: vec![
@@ -195,7 +159,7 @@ fn http_full(i: usize) -> HttpExchange {
                 kerberos: true,
             },
             Challenge {
-                header: pick(&HEADERS, i + 3),
+                header: pick(AuthHeader::ALL, i + 3),
                 scheme: text(""),
                 realm: None,
                 params: Vec::new(),
@@ -259,7 +223,7 @@ fn tls_full(i: usize) -> TlsFacts {
         ],
         history: "CsiI".into(),
         established: true,
-        outcome: pick(&OUTCOMES, i),
+        outcome: pick(HandshakeOutcome::ALL, i),
         client_first_encrypted_len: Some(u16::MAX),
     }
 }
@@ -305,10 +269,10 @@ fn dns_bare() -> DnsTransaction {
 /// Every field of the flow without an optional value or an empty list.
 fn full(i: usize) -> FlowSummary {
     FlowSummary {
-        transport: pick(&TRANSPORTS, i),
+        transport: pick(Transport::ALL, i),
         client: client(i),
         server: addr("10.200.1.1:3128"),
-        state: pick(&STATES, i),
+        state: pick(ConnState::ALL, i),
         history: text("ShADadFf"),
         first_frame: FrameNo(1000 + i as u64),
         last_frame: FrameNo(u64::MAX),
@@ -326,7 +290,7 @@ fn full(i: usize) -> FlowSummary {
         client_syns: u32::MAX,
         syn_frame: Some(FrameNo(1000)),
         synack_frame: Some(FrameNo(0)),
-        rst: Some((pick(&DIRS, i), FrameNo(1003))),
+        rst: Some((pick(Dir::ALL, i), FrameNo(1003))),
         rtt: Some(-1.5e-300),
         unreachable: Some((
             FrameNo(7),
@@ -339,7 +303,7 @@ fn full(i: usize) -> FlowSummary {
             },
         )),
         app: AppFacts {
-            protocol: pick(&PROTOCOLS, i),
+            protocol: pick(AppProtocol::ALL, i),
             http: vec![http_full(i), HttpExchange::default()],
             tls: Some(Box::new(tls_full(i))),
             dns: vec![dns_full(i), dns_bare()],
@@ -364,10 +328,10 @@ fn full(i: usize) -> FlowSummary {
 /// Every optional value of the flow absent, every list empty.
 fn empty(i: usize) -> FlowSummary {
     FlowSummary {
-        transport: pick(&TRANSPORTS, i + 1),
+        transport: pick(Transport::ALL, i + 1),
         client: client(i + 2),
         server: addr("[::]:0"),
-        state: pick(&STATES, i + 1),
+        state: pick(ConnState::ALL, i + 1),
         history: text(""),
         first_frame: FrameNo(u64::MAX),
         last_frame: FrameNo(0),
@@ -389,7 +353,7 @@ fn empty(i: usize) -> FlowSummary {
         rtt: None,
         unreachable: None,
         app: AppFacts {
-            protocol: pick(&PROTOCOLS, i + 1),
+            protocol: pick(AppProtocol::ALL, i + 1),
             ..AppFacts::default()
         },
         evicted: false,
@@ -404,7 +368,7 @@ fn hollow(i: usize) -> FlowSummary {
     f.app.http = vec![HttpExchange::default()];
     f.app.dns = vec![dns_bare()];
     f.app.tls = Some(Box::new(TlsFacts {
-        outcome: pick(&OUTCOMES, i + 3),
+        outcome: pick(HandshakeOutcome::ALL, i + 3),
         ..TlsFacts::default()
     }));
     f.app.socks = Some(Box::default());
@@ -412,7 +376,7 @@ fn hollow(i: usize) -> FlowSummary {
 }
 
 fn flows() -> Vec<FlowSummary> {
-    (0..VARIANTS)
+    (0..variants())
         .flat_map(|i| [full(i), empty(i), hollow(i)])
         .collect()
 }
@@ -534,7 +498,7 @@ fn sort_is_report_order_and_stable() {
             let mut f = empty(n + k);
             f.first_frame = FrameNo(frame);
             f.client = addr(c);
-            f.transport = pick(&TRANSPORTS, n + k);
+            f.transport = pick(Transport::ALL, n + k);
             // Equal keys, told apart by this field: the sort must keep push order.
             f.facts_not_kept = (n * 10 + k) as u64;
             flows.push(f);
