@@ -128,7 +128,8 @@ pub struct FlowStore {
     keep_all: bool,
     /// Spilled chunks read back: (chunk, bytes).
     cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
-    /// Flows that could not be rebuilt (the spill file failed on reading back).
+    /// Reads of a flow that could not rebuild it (the spill file failed on reading
+    /// back); each pass over the flows counts such a flow again.
     unreadable: AtomicUsize,
 }
 
@@ -307,8 +308,9 @@ impl FlowStore {
             .sum()
     }
 
-    /// Flows asked for that could not be rebuilt: their chunk could not be read back
-    /// from the spill file. The report is then missing them, and says so.
+    /// Reads of a flow that could not rebuild it: its chunk could not be read back from
+    /// the spill file (each pass over the flows counts it again). The report is then
+    /// missing those flows, and says so.
     pub fn unreadable(&self) -> usize {
         self.unreadable.load(Ordering::Relaxed)
     }
