@@ -1,14 +1,14 @@
 //! GENERATED flood captures (not real traffic) for `scripts/flood-bench`: writes one of
-//! the floods of `tests/flood_gen` to a pcap file.
+//! the floods of `tests/it/flood_gen` to a pcap file.
 //!
 //!     cargo run --release --example gen-flood -- OUT.pcap KIND FLOWS [PER_FLOW [SEGMENT]]
 //!
-//! KIND is `syn`, `holes`, `endless` or `pipelined` (see tests/flood_gen/mod.rs).
+//! KIND is `syn`, `holes`, `endless` or `pipelined` (see tests/it/flood_gen/mod.rs).
 
 // A benchmark tool, not library code: failing loudly on a bad argument is right here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../tests/flood_gen/mod.rs"]
+#[path = "../tests/it/flood_gen/mod.rs"]
 mod flood_gen;
 
 use flood_gen::{Flood, Kind, Spec};

@@ -1,5 +1,5 @@
 //! The fuzz targets' bodies, shared by `cargo fuzz` (fuzz/fuzz_targets/*.rs) and by the
-//! regression replay in `cargo test` (tests/fuzz_regressions.rs), so a crash input
+//! regression replay in `cargo test` (tests/it/fuzz_regressions.rs), so a crash input
 //! replays through exactly the code that found it. Each function takes arbitrary bytes
 //! and panics only on a broken invariant.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -7,7 +7,7 @@
 /// Pcap writing shared with the integration tests (which also load it as
 /// `common::synth`: one copy of the code, two module paths in those test crates).
 #[allow(clippy::duplicate_mod)]
-#[path = "../tests/common/synth.rs"]
+#[path = "../tests/it/common/synth.rs"]
 mod synth;
 
 use trafficdoc::capture::{FileReader, LinkType};
@@ -366,7 +366,7 @@ fn b64_encode(b: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(b)
 }
 
-/// Every form in which a secret could leak into text output (tests/secrets.rs uses it too):
+/// Every form in which a secret could leak into text output (tests/it/secrets.rs uses it too):
 /// raw, JSON-escaped, hex (both cases), base64 at its three alignments, URL-safe
 /// base64, URL-encoded (both cases).
 pub fn leak_forms(secret: &[u8]) -> Vec<String> {

@@ -7,8 +7,6 @@
 //! Needs permission to capture (root or CAP_NET_RAW) and tinyproxy + curl; without them
 //! it is skipped with a message — except under CI, which runs as root and installs them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};

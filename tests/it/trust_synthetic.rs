@@ -3,8 +3,6 @@
 //! public hosts, as an inspecting proxy would. The real s3-* fixtures cover Acme's CA
 //! (`fixtures/captures/s3-acme-corp-ca.pem`) in `fixture_trust` below.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use clap::Parser;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -18,8 +16,7 @@ use trafficdoc::cli::{self, Cli};
 use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::pipeline;
 
-mod common;
-use common::synth::Pcap;
+use crate::common::synth::Pcap;
 
 const CLIENT: [u8; 4] = [10, 0, 0, 2];
 const PROXY: [u8; 4] = [10, 0, 0, 1];

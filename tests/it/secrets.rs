@@ -5,21 +5,16 @@
 //! appears nowhere: raw, base64, hex (lower and upper case), URL-encoded or JSON-escaped.
 //! The decoded facts' `Debug` output is checked too.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common::*;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
 use trafficdoc::protocols::StreamDecoder;
 
 /// The same leak forms the `secrets_leak` fuzz target looks for.
-#[path = "../fuzz/targets.rs"]
-mod targets;
-use targets::leak_forms;
+use crate::targets::leak_forms;
 
 fn assert_no_leak(text: &str, secret: &[u8], what: &str) {
     for form in leak_forms(secret) {
@@ -216,7 +211,7 @@ fn ntlm_type3() -> Vec<u8> {
         .encode_utf16()
         .flat_map(|c| c.to_le_bytes())
         .collect::<Vec<u8>>();
-    targets::ntlm_type3(
+    crate::targets::ntlm_type3(
         [LM_RESPONSE, NT_RESPONSE, &domain, &user, &ws, b""],
         0xa288_8205,
         |_| None,
@@ -309,7 +304,7 @@ fn generated_streams_decoded_facts_never_hold_secrets() {
 
 /// A GENERATED pcap: each dialogue on its own TCP connection to the proxy.
 fn dialogues_pcap() -> Vec<u8> {
-    let mut p = common::synth::Pcap::new();
+    let mut p = crate::common::synth::Pcap::new();
     for (i, (req, resp, _)) in dialogues().into_iter().enumerate() {
         p.conversation(
             ([10, 0, 0, 2], 40000 + i as u16),

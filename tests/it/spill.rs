@@ -2,10 +2,7 @@
 //! encodings leaves memory) give byte-identical reports, warnings and exit codes to
 //! flows kept in memory: on every fixture and corpus capture, in JSON and as the table.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use std::path::Path;
 use trafficdoc::decode::flows::TableConfig;
 

@@ -1,10 +1,7 @@
 //! Replays the real captures of `../shared/corpus` (Zeek's and JA4's test suites) and
 //! checks connections and states against the facts in its MANIFEST.md.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 /// (client, server, state, history) of the TCP flows.

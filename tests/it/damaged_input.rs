@@ -4,10 +4,7 @@
 //! clear line on stderr; a cut capture is analysed up to its last complete packet and
 //! gives exactly what the same complete packets give in an uncut file.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -4,10 +4,7 @@
 //! stdin, with batches of every size down to one packet, and when reading fails
 //! part-way.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};

@@ -4,10 +4,7 @@
 //! TLS server names and versions, certificate subjects and issuers, alerts, resets,
 //! DNS answers — and that the secrets the capture carries are never printed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 

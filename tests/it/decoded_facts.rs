@@ -2,10 +2,7 @@
 //! expected facts shipped with the shared corpus (MANIFEST.md, the JA4 reference
 //! outputs, Zeek's logs) — and that no credential from those captures is ever printed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use serde_json::Value;
 
 #[test]

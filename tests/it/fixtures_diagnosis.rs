@@ -4,8 +4,6 @@
 //! the evidence names the frames the expected facts list. Corpus captures without a
 //! failure give no error-level finding.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use clap::Parser;
 use serde_json::Value;
 use std::path::{Path, PathBuf};

@@ -1,10 +1,7 @@
 //! End-to-end tests of the `trafficdoc` binary: what a person sees on bad input, cut
 //! files and pipes. Exit codes are the documented ones (README, "Exit codes").
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use std::io::Write;
 use std::process::{Command, Stdio};
 

@@ -2,14 +2,11 @@
 //! proxy's own 403, a 407 answered on the same connection, CONNECT to localhost, a 429
 //! with Retry-After, a gateway 401 whose error text carries a key.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use trafficdoc::analyze::{self, Config, Finding, Severity};
 use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::pipeline;
 
-mod common;
-use common::synth::{ACK, PSH, Pcap, RST, SYN};
+use crate::common::synth::{ACK, PSH, Pcap, RST, SYN};
 
 impl Pcap {
     fn findings(&self) -> Vec<Finding> {

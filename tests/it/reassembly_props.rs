@@ -3,8 +3,6 @@
 //! must yield exactly those bytes; a segment that never arrives must yield the rest of
 //! the stream with one gap of its exact length.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use proptest::prelude::*;
 use trafficdoc::decode::tcp::{Limits, Reassembler, StreamSink};
 use trafficdoc::model::{FrameNo, Timestamp};

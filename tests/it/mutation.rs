@@ -6,11 +6,8 @@
 //! A failure prints the file and the seed; replay one case with
 //! `TRAFFICDOC_MUTATION_SEED=<seed> cargo test --test mutation`.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
+use crate::common::*;
 use clap::Parser;
-use common::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

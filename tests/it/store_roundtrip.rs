@@ -7,10 +7,6 @@
 //! flow takes encoded; `cargo test --release --test store_roundtrip -- --nocapture`
 //! also shows the decode time on the generated benchmark capture when it exists.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use trafficdoc::decode::flows::{FlowSummary, TableConfig};
@@ -20,7 +16,7 @@ use trafficdoc::pipeline::CaptureAnalysis;
 /// The real analysis of `path` (its flows are what we store); `None` if it is no
 /// readable capture.
 fn analysis_of(path: &Path) -> Option<CaptureAnalysis> {
-    common::analyze_file(path, TableConfig::default()).ok()
+    crate::common::analyze_file(path, TableConfig::default()).ok()
 }
 
 /// Pushes every flow into one store, checks each comes back and the sort, and
@@ -73,10 +69,10 @@ fn sizes(what: &str, store: &FlowStore) {
 #[test]
 fn every_captured_flow_comes_back() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = common::captures_under(&root.join("fixtures"));
+    let mut files = crate::common::captures_under(&root.join("fixtures"));
     let from_fixtures = files.len();
     assert!(from_fixtures > 0, "no fixture captures found");
-    files.extend(common::corpus_captures());
+    files.extend(crate::common::corpus_captures());
     let (mut captures, mut total, mut all_bytes) = (0usize, 0usize, 0usize);
     let mut biggest: Option<(u64, PathBuf, FlowStore)> = None;
     let mut most: Option<(usize, PathBuf, FlowStore)> = None;
@@ -163,8 +159,8 @@ fn generated_capture_size_and_decode_time() {
 #[test]
 fn captured_flows_come_back_from_the_spill_file() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut files = common::captures_under(&root.join("fixtures"));
-    files.extend(common::corpus_captures());
+    let mut files = crate::common::captures_under(&root.join("fixtures"));
+    files.extend(crate::common::corpus_captures());
     let flows: Vec<FlowSummary> = files
         .iter()
         .filter_map(|p| analysis_of(p))

@@ -2,8 +2,6 @@
 //! answer warning (s5-gateway-slow vs the healthy control), colour only when asked,
 //! 80 columns, and evidence written in words rather than Rust names.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
 use clap::Parser;
 use serde_json::Value;
 use std::path::Path;

@@ -6,10 +6,7 @@
 //! the way Zeek does, so refused attempts retried on the same port are separate
 //! connections. Connections are therefore summed per pair before comparing.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod common;
-use common::*;
+use crate::common::*;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;

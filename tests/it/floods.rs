@@ -7,10 +7,7 @@
 //! Each flood is analysed by its own `trafficdoc analyze --stats` process, which reports
 //! its peak memory.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-mod flood_gen;
-use flood_gen::{Flood, Kind, Spec};
+use crate::flood_gen::{Flood, Kind, Spec};
 use serde_json::Value;
 use std::io::BufWriter;
 

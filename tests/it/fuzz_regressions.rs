@@ -3,11 +3,6 @@
 //! by `cargo fuzz tmin`, and hand-made edge cases of fixed bugs. A folder that is empty
 //! (or missing) fails the test: every target keeps at least one guard.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-
-#[path = "../fuzz/targets.rs"]
-mod targets;
-
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
@@ -16,7 +11,7 @@ fn every_fuzz_regression_input_replays_without_a_panic() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions");
     let mut failures = Vec::new();
     let mut total = 0;
-    for target in targets::TARGETS {
+    for target in crate::targets::TARGETS {
         let dir = root.join(target);
         let mut inputs: Vec<_> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -32,7 +27,7 @@ fn every_fuzz_regression_input_replays_without_a_panic() {
         for p in inputs {
             let data = std::fs::read(&p).unwrap();
             total += 1;
-            if catch_unwind(AssertUnwindSafe(|| targets::run(target, &data))).is_err() {
+            if catch_unwind(AssertUnwindSafe(|| crate::targets::run(target, &data))).is_err() {
                 failures.push(p.display().to_string());
             }
         }
@@ -46,7 +41,8 @@ fn every_fuzz_regression_input_replays_without_a_panic() {
 #[test]
 fn secrets_leak_seeds_carry_credentials_the_decoder_sees() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/secrets_leak");
-    let facts = |name: &str| targets::secrets_leak_facts(&std::fs::read(dir.join(name)).unwrap());
+    let facts =
+        |name: &str| crate::targets::secrets_leak_facts(&std::fs::read(dir.join(name)).unwrap());
     let f = facts("connect-basic-407");
     assert_eq!(
         f.http[0].credentials[0].user.as_deref(),
@@ -85,7 +81,7 @@ fn secrets_leak_seeds_carry_credentials_the_decoder_sees() {
         ("post-bearer-apikey-cookie-401", "sk-proj…7Kp1"),
         ("get-ntlm-type3-200", "\"alice\""),
     ] {
-        let reports = targets::secrets_leak_reports(&std::fs::read(dir.join(seed)).unwrap());
+        let reports = crate::targets::secrets_leak_reports(&std::fs::read(dir.join(seed)).unwrap());
         assert!(reports[0].1.contains(shown), "{seed}: {}", reports[0].1);
         assert!(reports[1].1.contains(":3128"), "{seed}: {}", reports[1].1);
     }
@@ -106,9 +102,11 @@ fn secrets_leak_check_catches_a_printed_canary() {
         "user NTRESP-CANARY-v2proof".to_string(),
         format!("cookie {}", b64.encode("s=CANARYcookie-4a9f0c7e2b")),
     ] {
-        let r = catch_unwind(AssertUnwindSafe(|| targets::secrets_leak_check(&text)));
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            crate::targets::secrets_leak_check(&text)
+        }));
         assert!(r.is_err(), "not caught: {text}");
     }
     // What the project prints on purpose is no leak.
-    targets::secrets_leak_check("Bearer sk-ant-…9x2Q, api key sk-proj…7Kp1, user bob");
+    crate::targets::secrets_leak_check("Bearer sk-ant-…9x2Q, api key sk-proj…7Kp1, user bob");
 }

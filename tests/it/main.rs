@@ -1,0 +1,30 @@
+//! The integration tests, one binary (one link step in CI) with a module per concern.
+//! Each module's doc says what it checks; `common` runs the real CLI path in memory,
+//! `flood_gen` writes GENERATED floods, `targets` is the fuzz targets' bodies (replayed
+//! on `tests/regressions/`).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+mod flood_gen;
+#[path = "../../fuzz/targets.rs"]
+mod targets;
+
+mod cli;
+mod corpus;
+mod damaged_input;
+mod decoded_facts;
+mod fixture_facts;
+mod fixtures_diagnosis;
+mod floods;
+mod fuzz_regressions;
+mod live_capture;
+mod mutation;
+mod reassembly_props;
+mod report_details;
+mod rules_synthetic;
+mod secrets;
+mod spill;
+mod store_roundtrip;
+mod threads;
+mod trust_synthetic;
+mod tshark_oracle;
