@@ -2,8 +2,7 @@
 //! kind's remedy from the guide).
 
 use super::{
-    AnalyzeArgs, EXIT_DAMAGED, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Format, export_certs,
-    terminal_columns,
+    AnalyzeArgs, EXIT_DAMAGED, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Format, terminal_columns,
 };
 use crate::decode::flows::TableConfig;
 use crate::decode::tcp::Limits;
@@ -211,36 +210,19 @@ pub(super) fn analyze(
         findings: &findings,
         summary: &summary,
     };
-    if !captures.is_empty() || args.format == Format::Json {
-        match args.format {
-            Format::Json => {
-                let j = report::json::build(&report);
-                // serde_json writes token by token: a concrete buffer in front of the
-                // `dyn Write` turns those into plain copies (measured: ~5 % of a run).
-                let mut buf = io::BufWriter::with_capacity(64 << 10, &mut *out);
-                serde_json::to_writer_pretty(&mut buf, &j)?;
-                buf.flush()?;
-                drop(buf);
-                writeln!(out)?;
-            }
-            Format::Table => report::table::write_styled(
-                &report,
-                out,
-                terminal_columns(),
-                color,
-                args.list_flows,
-            )?,
-        }
-    }
-    if let Some(dir) = &args.diagnose.export_certs {
-        let to: &mut dyn Write = if args.format == Format::Table {
-            out
-        } else {
-            err
-        };
-        if !export_certs(&summary.chains, dir, to)? {
-            failed = true;
-        }
+    let format = match args.format {
+        Format::Table => report::Format::Table(report::TableStyle {
+            width: terminal_columns(),
+            color,
+            max_flows: args.list_flows,
+        }),
+        Format::Json => report::Format::Json,
+    };
+    report::write(format, &report, out)?;
+    if let Some(dir) = &args.diagnose.export_certs
+        && !report::export_certs(format, &report, dir, out, err)?
+    {
+        failed = true;
     }
     out.flush()?;
     for c in &captures {

@@ -8,9 +8,7 @@
 //! end it prints the same report `analyze` gives for the saved file. Ctrl-C never loses
 //! the `-w` file or the report: both are finished before exit.
 
-use super::{
-    CaptureArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LiveFormatArg, export_certs, terminal_columns,
-};
+use super::{CaptureArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LiveFormatArg, terminal_columns};
 use crate::capture::CaptureFormat;
 use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
 use crate::decode::flows::TableConfig;
@@ -119,38 +117,24 @@ pub(super) fn capture(
         findings: &findings,
         summary: &summary,
     };
-    match args.format {
+    let format = match args.format {
         LiveFormatArg::Table => {
+            // A blank line between the events and the report.
             writeln!(out)?;
-            report::table::write_styled(
-                &report,
-                out,
-                terminal_columns(),
+            report::Format::Table(report::TableStyle {
+                width: terminal_columns(),
                 color,
-                report::table::DEFAULT_LISTED_FLOWS,
-            )?;
+                max_flows: report::table::DEFAULT_LISTED_FLOWS,
+            })
         }
-        LiveFormatArg::Json => {
-            serde_json::to_writer_pretty(&mut *out, &report::json::build(&report))?;
-            writeln!(out)?;
-        }
-        LiveFormatArg::Ndjson => {
-            let mut v = serde_json::to_value(report::json::build(&report))?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert("type".into(), serde_json::Value::from("report"));
-            }
-            writeln!(out, "{v}")?;
-        }
-    }
-    if let Some(dir) = &args.diagnose.export_certs {
-        let to: &mut dyn Write = if args.format == LiveFormatArg::Table {
-            out
-        } else {
-            err
-        };
-        if !export_certs(&summary.chains, dir, to)? {
-            return Ok(EXIT_ERROR);
-        }
+        LiveFormatArg::Json => report::Format::Json,
+        LiveFormatArg::Ndjson => report::Format::Ndjson,
+    };
+    report::write(format, &report, out)?;
+    if let Some(dir) = &args.diagnose.export_certs
+        && !report::export_certs(format, &report, dir, out, err)?
+    {
+        return Ok(EXIT_ERROR);
     }
     out.flush()?;
     // Same codes as analyze, so a CI job can gate on a live run too.

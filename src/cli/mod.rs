@@ -17,7 +17,6 @@ mod capture;
 
 pub use args::{AnalyzeArgs, CaptureArgs, Cli, Command, DiagnoseArgs, Format, LiveFormatArg};
 
-use crate::report;
 use std::io::{self, Write};
 
 pub const EXIT_OK: u8 = 0;
@@ -33,35 +32,6 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
         Command::Explain { id } => analyze::explain(id.as_deref(), out, err),
         Command::Capture(args) => capture::capture(&args, cli.color, out, err),
         Command::Interfaces => capture::interfaces(out, err),
-    }
-}
-
-/// Writes the chains as PEM files into `dir` and says which files were written on
-/// `to`. False when the directory or a file could not be written (said on `to`).
-fn export_certs(
-    chains: &[crate::analyze::chains::Chain],
-    dir: &std::path::Path,
-    to: &mut dyn Write,
-) -> io::Result<bool> {
-    match report::pem::export(chains, dir) {
-        Ok(files) if files.is_empty() => {
-            writeln!(
-                to,
-                "No certificate chain to export (TLS 1.3 encrypts certificates; only TLS 1.2 and older show them)."
-            )?;
-            Ok(true)
-        }
-        Ok(files) => {
-            writeln!(to, "Certificates written to {}:", dir.display())?;
-            for f in files {
-                writeln!(to, "  {}  {}", f.path.display(), f.about)?;
-            }
-            Ok(true)
-        }
-        Err(e) => {
-            writeln!(to, "trafficdoc: --export-certs {}: {e}", dir.display())?;
-            Ok(false)
-        }
     }
 }
 
