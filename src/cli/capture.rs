@@ -13,7 +13,7 @@ use crate::capture::CaptureFormat;
 use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
 use crate::decode::flows::TableConfig;
 use crate::pipeline::{CaptureAnalysis, CaptureStats, PacketProcessor};
-use crate::report::{self, Report, json, table};
+use crate::report::{self, Report, json, prose};
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
@@ -242,7 +242,7 @@ impl EventPrinter {
         let mut printed = 0;
         for (i, f) in snap.flows.indexed() {
             let f = &f;
-            let mut line = table::notes(f);
+            let mut line = prose::notes(f);
             if line.is_empty() && f.state.as_str() == "S1" {
                 continue;
             }

@@ -7,6 +7,7 @@
 
 pub mod json;
 pub mod pem;
+pub mod prose;
 pub mod table;
 
 use crate::analyze::Finding;
