@@ -206,7 +206,7 @@ pub fn http_dialogue(data: &[u8]) {
         rest = next;
     }
     let facts = d.finish();
-    let _ = trafficdoc::protocols::summary(&facts);
+    let _ = trafficdoc::report::prose::summary(&facts);
     let _ = format!("{facts:?}");
 }
 
@@ -927,7 +927,7 @@ pub fn secrets_leak(data: &[u8]) {
     let text = format!(
         "{facts:?}\n{}\n{}",
         serde_json::to_string(&facts).unwrap(),
-        trafficdoc::protocols::summary(&facts)
+        trafficdoc::report::prose::summary(&facts)
     );
     assert_no_leak(&text, "stream decoder's facts");
 

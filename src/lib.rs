@@ -15,7 +15,6 @@ pub mod analyze;
 pub mod capture;
 pub mod cli;
 pub mod decode;
-pub mod live;
 pub mod model;
 pub mod pipeline;
 pub mod protocols;

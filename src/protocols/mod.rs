@@ -335,119 +335,6 @@ fn could_be_http_prefix(dir: Dir, head: &[u8]) -> bool {
         .any(|c| c.starts_with(head) || head.starts_with(c))
 }
 
-/// One line per flow for people, e.g. `CONNECT api.anthropic.com:443 → 407 (Basic, NTLM)`.
-pub fn summary(facts: &AppFacts) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    for ex in &facts.http {
-        let mut s = match (&ex.method, &ex.target) {
-            (Some(m), Some(t)) => format!("{m} {t}"),
-            _ => "(response only)".to_string(),
-        };
-        match ex.status {
-            Some(code) => {
-                s.push_str(&format!(" → {code}"));
-                let schemes = ex.challenge_schemes();
-                if !schemes.is_empty() {
-                    s.push_str(&format!(" ({})", schemes.join(", ")));
-                }
-            }
-            None => s.push_str(" → no response"),
-        }
-        if let Some(c) = ex.credentials.first() {
-            match &c.user {
-                Some(u) => s.push_str(&format!(" [{} {u}]", c.scheme)),
-                None => s.push_str(&format!(" [{}]", c.scheme)),
-            }
-        }
-        parts.push(s);
-    }
-    if let Some(s) = &facts.socks {
-        parts.push(format!(
-            "SOCKS{} {} → {}",
-            s.version,
-            s.target.as_deref().unwrap_or("?"),
-            match s.reply {
-                Some(r) if s.granted => format!("granted ({r})"),
-                Some(r) => format!("refused ({r})"),
-                None => "no reply".to_string(),
-            }
-        ));
-    }
-    for d in facts.dns.iter().take(3) {
-        parts.push(match (&d.query, &d.qtype) {
-            (Some(q), t) => format!(
-                "DNS {} {q} → {}",
-                t.as_deref().unwrap_or("?"),
-                d.rcode.as_deref().unwrap_or("no response")
-            ),
-            // A response nobody asked for in this capture (mDNS announcements).
-            (None, _) if d.answered => format!(
-                "DNS response without a query{}",
-                d.answers
-                    .first()
-                    .map(|a| format!(" ({a})"))
-                    .unwrap_or_default()
-            ),
-            (None, _) => "DNS message without a question".to_string(),
-        });
-    }
-    if let Some(t) = &facts.tls {
-        parts.push(tls_summary(t));
-    }
-    if parts.is_empty() {
-        return match facts.protocol {
-            // Nothing to say: the state column tells what happened (REJ, S0...).
-            AppProtocol::Unknown => String::new(),
-            AppProtocol::Other => "unrecognised payload".to_string(),
-            p => format!("{p:?}"),
-        };
-    }
-    parts.join("; ")
-}
-
-/// `TLS1.3 sni=api.anthropic.com → alert unknown_ca from client`.
-fn tls_summary(t: &tls::TlsFacts) -> String {
-    let version = t
-        .version
-        .as_deref()
-        .or(t.supported_versions.first().map(|v| &**v))
-        .or(t.client_version.as_deref())
-        .unwrap_or("TLS")
-        .replace("TLSv", "TLS");
-    let mut s = version;
-    if let Some(sni) = &t.sni {
-        s.push_str(&format!(" sni={sni}"));
-    }
-    if let Some(issuer) = t.certificates.first().map(|c| &c.issuer) {
-        s.push_str(&format!(" issuer=\"{issuer}\""));
-    }
-    let end = if let Some(a) = t
-        .alerts
-        .iter()
-        .find(|a| a.level.as_deref() == Some("fatal"))
-    {
-        format!(
-            "alert {} from {}",
-            a.description.as_deref().unwrap_or("?"),
-            a.from
-        )
-    } else {
-        match t.outcome {
-            tls::HandshakeOutcome::Established => "established".to_string(),
-            tls::HandshakeOutcome::ClientEncryptedAlert => {
-                "client sent an encrypted alert after the server's flight".to_string()
-            }
-            tls::HandshakeOutcome::ClientSilentAfterServerFlight => {
-                "client went silent after the server's flight".to_string()
-            }
-            tls::HandshakeOutcome::NoServerHello => "no server_hello".to_string(),
-            tls::HandshakeOutcome::NoClientHello => "no client_hello seen".to_string(),
-            _ => "handshake incomplete".to_string(),
-        }
-    };
-    format!("{s} → {end}")
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -466,7 +353,6 @@ mod tests {
         let f = d.finish();
         assert_eq!(f.protocol, AppProtocol::Http);
         assert_eq!(f.http[0].request_frame, Some(FrameNo(1)));
-        assert_eq!(summary(&f), "CONNECT h:443 → 407 (Basic, NTLM)");
     }
 
     #[test]
@@ -493,10 +379,6 @@ mod tests {
         assert!(f.tls_in_tunnel);
         let t = f.tls.as_ref().unwrap();
         assert_eq!(t.client_hello_frame, Some(FrameNo(4)));
-        assert_eq!(
-            summary(&f),
-            "CONNECT example.com:443 → 200; TLS1.3 sni=example.com → alert unknown_ca from server"
-        );
     }
 
     #[test]

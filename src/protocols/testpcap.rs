@@ -300,7 +300,7 @@ pub(crate) fn decode(path: &str) -> Option<Vec<((IpAddr, u16), (IpAddr, u16), Ap
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod corpus_tests {
     use super::*;
-    use crate::protocols::summary;
+    use crate::report::prose::summary;
 
     const CORPUS: &str = "/work/shared/corpus";
 
@@ -572,7 +572,7 @@ mod debug_dump {
         for (c, s, f) in super::decode(&path).unwrap() {
             println!(
                 "{c:?} -> {s:?}: {} | notes {:?}",
-                crate::protocols::summary(&f),
+                crate::report::prose::summary(&f),
                 f.notes
             );
         }

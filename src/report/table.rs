@@ -5,29 +5,14 @@
 //! Zeek's codes.
 
 use super::Report;
+use super::prose::{human_bytes, notes};
 use crate::analyze::Severity;
 use crate::analyze::latency::Stage;
 use crate::analyze::summary::LayerStatus;
-use crate::decode::flows::{FlowSummary, Transport};
+use crate::decode::flows::Transport;
 use crate::decode::tcp::ConnState;
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::{self, Write};
-
-/// Formats a byte count the way people read it (`912 B`, `4.2 kB`, `1.3 MB`).
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u + 1 < UNITS.len() {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
 
 fn duration(secs: f64) -> String {
     if secs < 1.0 {
@@ -35,47 +20,6 @@ fn duration(secs: f64) -> String {
     } else {
         format!("{secs:.2} s")
     }
-}
-
-pub fn notes(f: &FlowSummary) -> String {
-    let mut n: Vec<String> = Vec::new();
-    let summary = crate::protocols::summary(&f.app);
-    if !summary.is_empty() {
-        n.push(summary);
-    }
-    if let Some((dir, frame)) = f.rst {
-        n.push(format!("RST by {} (frame {frame})", dir.sender()));
-    }
-    if f.client_syns > 1 {
-        n.push(format!("SYN sent {} times", f.client_syns));
-    }
-    let retrans = f.retransmissions[0] + f.retransmissions[1];
-    if retrans > 0 {
-        n.push(format!("{retrans} retransmitted"));
-    }
-    let gaps = f.gaps[0] + f.gaps[1];
-    if gaps > 0 {
-        n.push(format!(
-            "{gaps} gap(s), {} missing",
-            human_bytes(f.gap_bytes[0] + f.gap_bytes[1])
-        ));
-    }
-    if let Some((frame, u)) = f.unreachable {
-        n.push(format!("ICMP unreachable code {} (frame {frame})", u.code));
-    }
-    if f.cap_hits.iter().any(|c| *c > 0) {
-        n.push("analysis partial (buffer cap)".into());
-    }
-    if f.evicted {
-        n.push("analysis partial (evicted: flow table full)".into());
-    }
-    if f.facts_not_kept > 0 {
-        n.push(format!(
-            "analysis partial ({} decoded facts not kept: --max-facts)",
-            f.facts_not_kept
-        ));
-    }
-    n.join("; ")
 }
 
 /// Wraps `text` at `width` columns, every line starting with `indent` (and `first` on

@@ -293,7 +293,7 @@ fn generated_streams_decoded_facts_never_hold_secrets() {
                 "{facts:?}\n{:#?}\n{}\n{}",
                 facts,
                 serde_json::to_string(&facts).unwrap(),
-                trafficdoc::protocols::summary(&facts)
+                trafficdoc::report::prose::summary(&facts)
             );
             for c in &canaries {
                 assert_no_leak(&text, c, &format!("dialogue {i}, pieces of {piece}"));

@@ -1,5 +1,5 @@
 //! `trafficdoc capture`: the offline pipeline fed from an interface, reporting as it
-//! goes.
+//! goes; and `trafficdoc interfaces`, the interfaces it can capture on.
 //!
 //! One tokio task selects over the packet stream (libpcap's descriptor registered with
 //! tokio), Ctrl-C / SIGTERM, the `--duration` deadline and a one-second tick. On every
@@ -8,36 +8,152 @@
 //! end it prints the same report `analyze` gives for the saved file. Ctrl-C never loses
 //! the `-w` file or the report: both are finished before exit.
 
+use super::{CaptureArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LiveFormatArg, terminal_columns};
 use crate::capture::CaptureFormat;
 use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
 use crate::decode::flows::TableConfig;
 use crate::pipeline::{CaptureAnalysis, CaptureStats, PacketProcessor};
-use crate::report::{json, table};
+use crate::report::{self, Report, json, prose};
 use std::collections::HashMap;
 use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// How live events are printed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LiveFormat {
-    /// One line per event for people; the full table at the end.
-    Human,
-    /// One JSON object per line (`{"type":"flow",...}`), the report last
-    /// (`{"type":"report",...}`).
-    Ndjson,
-    /// Nothing while capturing; the JSON report at the end.
-    Json,
+pub(super) fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    match crate::capture::live::interfaces() {
+        Ok(list) => {
+            for (n, i) in list.iter().enumerate() {
+                let mut flags = Vec::new();
+                if i.up {
+                    flags.push("up");
+                }
+                if i.loopback {
+                    flags.push("loopback");
+                }
+                writeln!(
+                    out,
+                    "{}. {}{}{}{}",
+                    n + 1,
+                    i.name,
+                    if flags.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" [{}]", flags.join(", "))
+                    },
+                    i.description
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default(),
+                    if i.addresses.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" {}", i.addresses.join(" "))
+                    }
+                )?;
+            }
+            Ok(EXIT_OK)
+        }
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            Ok(EXIT_ERROR)
+        }
+    }
 }
 
-pub struct LiveRun {
-    pub opts: LiveOptions,
+pub(super) fn capture(
+    args: &CaptureArgs,
+    color: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> io::Result<u8> {
+    let acfg = match args.diagnose.config() {
+        Ok(c) => c,
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
+    let duration = match args.duration {
+        Some(d) if !(d > 0.0 && d.is_finite()) => {
+            writeln!(
+                err,
+                "trafficdoc: --duration must be a positive number of seconds"
+            )?;
+            return Ok(EXIT_ERROR);
+        }
+        Some(d) => Some(std::time::Duration::from_secs_f64(d)),
+        None => None,
+    };
+    let run = LiveRun {
+        opts: LiveOptions {
+            interface: args.interface.clone(),
+            filter,
+            snaplen: if args.snaplen <= 0 {
+                262144
+            } else {
+                args.snaplen
+            },
+            write: args.write.clone(),
+            user: args.user.clone(),
+        },
+        count: args.count,
+        duration,
+        format: args.format,
+        table: TableConfig::default(),
+        analysis: acfg.clone(),
+    };
+    let analysis = match run_live(&run, out, err) {
+        Ok(a) => a,
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            return Ok(EXIT_ERROR);
+        }
+    };
+    let captures = [analysis];
+    let (findings, summary) = crate::analyze::diagnose(&captures, &acfg);
+    let report = Report {
+        captures: &captures,
+        findings: &findings,
+        summary: &summary,
+    };
+    let format = match args.format {
+        LiveFormatArg::Table => {
+            // A blank line between the events and the report.
+            writeln!(out)?;
+            report::Format::Table(report::TableStyle {
+                width: terminal_columns(),
+                color,
+                max_flows: report::table::DEFAULT_LISTED_FLOWS,
+            })
+        }
+        LiveFormatArg::Json => report::Format::Json,
+        LiveFormatArg::Ndjson => report::Format::Ndjson,
+    };
+    report::write(format, &report, out)?;
+    if let Some(dir) = &args.diagnose.export_certs
+        && !report::export_certs(format, &report, dir, out, err)?
+    {
+        return Ok(EXIT_ERROR);
+    }
+    out.flush()?;
+    // Same codes as analyze, so a CI job can gate on a live run too.
+    Ok(if crate::analyze::has_error(&findings) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// One live capture: where and how long to capture, and what to print meanwhile.
+struct LiveRun {
+    opts: LiveOptions,
     /// Rules' settings; `now` is set to the wall clock at every tick.
-    pub analysis: crate::analyze::Config,
-    pub count: Option<u64>,
-    pub duration: Option<Duration>,
-    pub format: LiveFormat,
-    pub table: TableConfig,
+    analysis: crate::analyze::Config,
+    count: Option<u64>,
+    duration: Option<Duration>,
+    format: LiveFormatArg,
+    table: TableConfig,
 }
 
 /// Completes on SIGTERM (never, where there is no such signal).
@@ -78,7 +194,7 @@ impl EventPrinter {
         &mut self,
         snap: &CaptureAnalysis,
         cfg: &crate::analyze::Config,
-        format: LiveFormat,
+        format: LiveFormatArg,
         out: &mut dyn Write,
     ) -> io::Result<()> {
         let findings = crate::analyze::analyze(std::slice::from_ref(snap), cfg);
@@ -88,7 +204,7 @@ impl EventPrinter {
             }
             self.findings += 1;
             match format {
-                LiveFormat::Human => {
+                LiveFormatArg::Table => {
                     let section = f
                         .guide_section
                         .map(|s| format!(" [guide §{s}]"))
@@ -107,11 +223,11 @@ impl EventPrinter {
                     };
                     writeln!(out, "{}{section} {}{at}", f.severity.as_str(), f.title)?;
                 }
-                LiveFormat::Ndjson => {
+                LiveFormatArg::Ndjson => {
                     let v = serde_json::json!({"type": "finding", "finding": f});
                     writeln!(out, "{v}")?;
                 }
-                LiveFormat::Json => {}
+                LiveFormatArg::Json => {}
             }
         }
         out.flush()
@@ -120,13 +236,13 @@ impl EventPrinter {
     fn print(
         &mut self,
         snap: &CaptureAnalysis,
-        format: LiveFormat,
+        format: LiveFormatArg,
         out: &mut dyn Write,
     ) -> io::Result<u64> {
         let mut printed = 0;
         for (i, f) in snap.flows.indexed() {
             let f = &f;
-            let mut line = table::notes(f);
+            let mut line = prose::notes(f);
             if line.is_empty() && f.state.as_str() == "S1" {
                 continue;
             }
@@ -143,17 +259,17 @@ impl EventPrinter {
             self.events += 1;
             printed += 1;
             match format {
-                LiveFormat::Human => writeln!(
+                LiveFormatArg::Table => writeln!(
                     out,
                     "frame {:>6}  {} → {}  {}",
                     f.last_frame, f.client, f.server, line
                 )?,
-                LiveFormat::Ndjson => {
+                LiveFormatArg::Ndjson => {
                     let j = json::flow(i + 1, &snap.input.path, f);
                     let v = serde_json::json!({"type": "flow", "flow": j});
                     writeln!(out, "{v}")?;
                 }
-                LiveFormat::Json => {}
+                LiveFormatArg::Json => {}
             }
         }
         out.flush()?;
@@ -163,7 +279,7 @@ impl EventPrinter {
 
 /// Runs a live capture until Ctrl-C, SIGTERM, `-c` or `--duration`; returns the final
 /// analysis.
-pub fn run(
+fn run_live(
     run: &LiveRun,
     out: &mut dyn Write,
     err: &mut dyn Write,

@@ -1,0 +1,212 @@
+//! Command-line types (clap): the global options, each command's arguments and the
+//! diagnosis options `analyze` and `capture` share. Every flag's doc line is its
+//! `--help` text.
+
+use crate::decode::flows::TableConfig;
+use crate::report;
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// MITM-aware traffic analyzer: finds why traffic fails behind a corporate proxy.
+#[derive(Parser, Debug)]
+#[command(name = "trafficdoc", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Colour the human report; set by `main` from [`super::use_color`] (tests leave it off).
+    #[arg(skip)]
+    pub color: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Analyse capture files (pcap or pcapng, from tcpdump, Wireshark or dumpcap).
+    Analyze(AnalyzeArgs),
+    /// Print a finding kind's full remedy from the guide (without ID: list the kinds).
+    Explain {
+        /// A finding id, e.g. `proxy_auth_rejected`.
+        id: Option<String>,
+    },
+    /// Capture live from an interface (libpcap), report as it happens and at the end.
+    ///
+    /// Examples: `trafficdoc capture -i any port 8080`, `trafficdoc capture -i lo -w out.pcap tcp port 3128`.
+    Capture(CaptureArgs),
+    /// List the interfaces that can be captured on.
+    Interfaces,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LiveFormatArg {
+    /// Events as readable lines, then the table report.
+    Table,
+    /// Events as JSON lines, the report as the last line.
+    Ndjson,
+    /// Only the JSON report, at the end.
+    Json,
+}
+
+/// What the diagnosis needs to know about this network, shared by `analyze` and
+/// `capture`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DiagnoseArgs {
+    /// Port of the local LLM gateway (LiteLLM).
+    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    pub gateway_port: u16,
+    /// More internal name suffixes that should bypass the proxy, comma-separated
+    /// (`.acme.net,.intra`); always matched: .internal .local .corp .lan .home.arpa
+    /// .localhost.
+    #[arg(long, value_name = "SUFFIXES", value_delimiter = ',')]
+    pub internal_suffix: Vec<String>,
+    /// Time to first byte (or CONNECT → 200) in milliseconds above which a response
+    /// is reported as slow.
+    #[arg(long, value_name = "MS", default_value_t = crate::analyze::DEFAULT_SLOW_MS)]
+    pub slow_ms: u64,
+    /// Seconds a request may wait on a still-open connection before it is reported
+    /// as unanswered (a request whose connection ended unanswered is reported at once).
+    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    pub stall_secs: f64,
+    /// Write each certificate chain servers presented, and each issuing CA certificate
+    /// sent on the wire, as PEM files into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub export_certs: Option<PathBuf>,
+    /// A CA bundle (PEM): tell, per chain seen, whether it would let clients trust it.
+    #[arg(long, value_name = "PEM")]
+    pub ca_file: Option<PathBuf>,
+    /// Also tell whether this machine's system CA store
+    /// (/etc/ssl/certs/ca-certificates.crt or the like) trusts each chain.
+    #[arg(long)]
+    pub system_store: bool,
+}
+
+impl DiagnoseArgs {
+    /// The rules' configuration; `Err` when a CA bundle cannot be read.
+    pub fn config(&self) -> Result<crate::analyze::Config, crate::analyze::trust::BundleError> {
+        use crate::analyze::trust::Bundle;
+        Ok(crate::analyze::Config {
+            system_store: if self.system_store {
+                Some(Bundle::system()?)
+            } else {
+                None
+            },
+            ca_file: self
+                .ca_file
+                .as_deref()
+                .map(Bundle::from_pem_file)
+                .transpose()?,
+            ..self.clone().into_config_without_stores()
+        })
+    }
+
+    /// The configuration without reading any CA file (no `--ca-file`,
+    /// `--system-store`).
+    pub fn into_config_without_stores(self) -> crate::analyze::Config {
+        crate::analyze::Config {
+            gateway_port: self.gateway_port,
+            internal_suffixes: self
+                .internal_suffix
+                .iter()
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect(),
+            slow_ms: self.slow_ms,
+            system_store: None,
+            ca_file: None,
+            now: None,
+            stall_secs: self.stall_secs,
+        }
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct CaptureArgs {
+    /// Interface to capture on (`any` for all on Linux); default: libpcap's first.
+    #[arg(short = 'i', long = "interface", value_name = "IFACE")]
+    pub interface: Option<String>,
+    /// Also write the packets to this pcap file (readable by `analyze` and Wireshark).
+    #[arg(short = 'w', value_name = "FILE")]
+    pub write: Option<PathBuf>,
+    /// Stop after this many packets.
+    #[arg(short = 'c', value_name = "COUNT")]
+    pub count: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS")]
+    pub duration: Option<f64>,
+    /// Bytes captured per packet (like tcpdump's -s; 0 means the maximum).
+    #[arg(short = 's', long, value_name = "SNAPLEN", default_value_t = 262144)]
+    pub snaplen: i32,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
+    pub format: LiveFormatArg,
+    /// When started as root, become this user once the capture is open (like tcpdump's
+    /// -Z); `-Z root` keeps root.
+    #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
+    pub user: String,
+    #[command(flatten)]
+    pub diagnose: DiagnoseArgs,
+    /// Capture filter, written as for tcpdump (e.g. `port 8080`, `host proxy and tcp`).
+    #[arg(
+        value_name = "FILTER",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub filter: Vec<String>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A readable report for people.
+    Table,
+    /// The versioned JSON report (see README: "JSON output").
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct AnalyzeArgs {
+    /// Capture files to read; `-` reads a capture from standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+    /// Bytes held per connection direction while waiting for a missing segment.
+    #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
+    pub stream_buffer: usize,
+    /// Bytes held across all connections while waiting for missing segments.
+    #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
+    pub total_buffer: usize,
+    /// Seconds without packets after which a TCP connection is considered over.
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    pub idle_timeout: u64,
+    #[command(flatten)]
+    pub diagnose: DiagnoseArgs,
+    /// Flows open at once; past it the least recently active are finished early.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
+    pub max_flows: usize,
+    /// Finished flows listed one by one; later ones are only counted in the summary.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
+    pub max_records: usize,
+    /// Decoded facts (HTTP exchanges, DNS transactions) kept across all flows of a file.
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_facts)]
+    pub max_facts: usize,
+    /// Flows listed in the table: those the diagnosis names first, then the earliest;
+    /// 0 lists all (the JSON report always has every flow).
+    #[arg(long = "flows", value_name = "N", default_value_t = report::table::DEFAULT_LISTED_FLOWS)]
+    pub list_flows: usize,
+    /// After the report, print to stderr what the run took: bytes and packets read,
+    /// seconds, rates and peak memory.
+    #[arg(long)]
+    pub stats: bool,
+    /// Threads per file: 1 reads and analyses on one thread; 2 reads the file on a
+    /// second thread meanwhile (more is the same as 2). Default: 2 for files of 256 MiB
+    /// and more (and standard input) when the machine has more than one core, else 1.
+    /// The report is the same either way.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+    /// Packet bytes the reader thread hands over at a time (tests and benchmarks).
+    #[arg(long, value_name = "BYTES", hide = true, value_parser = clap::value_parser!(u32).range(1..))]
+    pub batch_bytes: Option<u32>,
+    /// Bytes of finished flows kept in memory before the oldest go to a temporary file
+    /// (tests: 0 sends nearly all of them through the file).
+    #[arg(long, value_name = "BYTES", hide = true)]
+    pub flow_memory: Option<usize>,
+}

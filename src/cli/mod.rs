@@ -1,0 +1,53 @@
+//! Command line: `run` dispatches a parsed command and writes its output to any `Write`,
+//! so tests drive the real CLI path in memory.
+//!
+//! Exit codes (also in README.md):
+//! - 0: analysis done, nothing wrong found;
+//! - 1: analysis done, an error-level problem was found;
+//! - 2: usage error, or a capture could not be read at all;
+//! - 3: analysis done, but an input was damaged (cut short mid-record); what could be
+//!   read was analysed.
+//!
+//! `args` holds the clap types, `analyze` the `analyze` and `explain` commands,
+//! `capture` the `capture` and `interfaces` commands.
+
+mod analyze;
+mod args;
+mod capture;
+
+pub use args::{AnalyzeArgs, CaptureArgs, Cli, Command, DiagnoseArgs, Format, LiveFormatArg};
+
+use std::io::{self, Write};
+
+pub const EXIT_OK: u8 = 0;
+pub const EXIT_FINDINGS: u8 = 1;
+pub const EXIT_ERROR: u8 = 2;
+pub const EXIT_DAMAGED: u8 = 3;
+
+/// Runs a parsed command, writing the report to `out` and one-line problems to `err`.
+/// Returns the process exit code.
+pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    match cli.command {
+        Command::Analyze(args) => analyze::analyze(&args, cli.color, out, err),
+        Command::Explain { id } => analyze::explain(id.as_deref(), out, err),
+        Command::Capture(args) => capture::capture(&args, cli.color, out, err),
+        Command::Interfaces => capture::interfaces(out, err),
+    }
+}
+
+/// Colour only for people: stdout is a terminal, `NO_COLOR` is not set (any value
+/// turns colour off, see no-color.org) and the terminal is not `dumb`.
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none()
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
+        && io::stdout().is_terminal()
+}
+
+/// Width from `COLUMNS` when set (the table wraps to it), else the terminal's.
+pub fn terminal_columns() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<u16>().ok())
+        .filter(|c| *c >= 40)
+}

@@ -1,0 +1,276 @@
+//! Sentences for people about decoded facts: the one-line account of a flow that the
+//! table's Notes column and `capture`'s live events show.
+//!
+//! Decoders only state facts (`protocols`); this is where those facts become words.
+
+use crate::decode::flows::FlowSummary;
+use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
+use crate::protocols::{AppFacts, AppProtocol};
+
+/// Formats a byte count the way people read it (`912 B`, `4.2 kB`, `1.3 MB`).
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u + 1 < UNITS.len() {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// A flow's notes for people: what was decoded ([`summary`]), then what went wrong on
+/// the wire (reset, SYN retries, retransmissions, gaps) and what the analysis had to
+/// leave out.
+pub fn notes(f: &FlowSummary) -> String {
+    let mut n: Vec<String> = Vec::new();
+    let decoded = summary(&f.app);
+    if !decoded.is_empty() {
+        n.push(decoded);
+    }
+    if let Some((dir, frame)) = f.rst {
+        n.push(format!("RST by {} (frame {frame})", dir.sender()));
+    }
+    if f.client_syns > 1 {
+        n.push(format!("SYN sent {} times", f.client_syns));
+    }
+    let retrans = f.retransmissions[0] + f.retransmissions[1];
+    if retrans > 0 {
+        n.push(format!("{retrans} retransmitted"));
+    }
+    let gaps = f.gaps[0] + f.gaps[1];
+    if gaps > 0 {
+        n.push(format!(
+            "{gaps} gap(s), {} missing",
+            human_bytes(f.gap_bytes[0] + f.gap_bytes[1])
+        ));
+    }
+    if let Some((frame, u)) = f.unreachable {
+        n.push(format!("ICMP unreachable code {} (frame {frame})", u.code));
+    }
+    if f.cap_hits.iter().any(|c| *c > 0) {
+        n.push("analysis partial (buffer cap)".into());
+    }
+    if f.evicted {
+        n.push("analysis partial (evicted: flow table full)".into());
+    }
+    if f.facts_not_kept > 0 {
+        n.push(format!(
+            "analysis partial ({} decoded facts not kept: --max-facts)",
+            f.facts_not_kept
+        ));
+    }
+    n.join("; ")
+}
+
+/// What a flow's payload said, in one line: e.g. `CONNECT api.anthropic.com:443 → 407
+/// (Basic, NTLM)`; empty when nothing was decoded.
+pub fn summary(facts: &AppFacts) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for ex in &facts.http {
+        let mut s = match (&ex.method, &ex.target) {
+            (Some(m), Some(t)) => format!("{m} {t}"),
+            _ => "(response only)".to_string(),
+        };
+        match ex.status {
+            Some(code) => {
+                s.push_str(&format!(" → {code}"));
+                let schemes = ex.challenge_schemes();
+                if !schemes.is_empty() {
+                    s.push_str(&format!(" ({})", schemes.join(", ")));
+                }
+            }
+            None => s.push_str(" → no response"),
+        }
+        if let Some(c) = ex.credentials.first() {
+            match &c.user {
+                Some(u) => s.push_str(&format!(" [{} {u}]", c.scheme)),
+                None => s.push_str(&format!(" [{}]", c.scheme)),
+            }
+        }
+        parts.push(s);
+    }
+    if let Some(s) = &facts.socks {
+        parts.push(format!(
+            "SOCKS{} {} → {}",
+            s.version,
+            s.target.as_deref().unwrap_or("?"),
+            match s.reply {
+                Some(r) if s.granted => format!("granted ({r})"),
+                Some(r) => format!("refused ({r})"),
+                None => "no reply".to_string(),
+            }
+        ));
+    }
+    for d in facts.dns.iter().take(3) {
+        parts.push(match (&d.query, &d.qtype) {
+            (Some(q), t) => format!(
+                "DNS {} {q} → {}",
+                t.as_deref().unwrap_or("?"),
+                d.rcode.as_deref().unwrap_or("no response")
+            ),
+            // A response nobody asked for in this capture (mDNS announcements).
+            (None, _) if d.answered => format!(
+                "DNS response without a query{}",
+                d.answers
+                    .first()
+                    .map(|a| format!(" ({a})"))
+                    .unwrap_or_default()
+            ),
+            (None, _) => "DNS message without a question".to_string(),
+        });
+    }
+    if let Some(t) = &facts.tls {
+        parts.push(tls_summary(t));
+    }
+    if parts.is_empty() {
+        return match facts.protocol {
+            // Nothing to say: the state column tells what happened (REJ, S0...).
+            AppProtocol::Unknown => String::new(),
+            AppProtocol::Other => "unrecognised payload".to_string(),
+            p => format!("{p:?}"),
+        };
+    }
+    parts.join("; ")
+}
+
+/// `TLS1.3 sni=api.anthropic.com → alert unknown_ca from client`.
+fn tls_summary(t: &TlsFacts) -> String {
+    let version = t
+        .version
+        .as_deref()
+        .or(t.supported_versions.first().map(|v| &**v))
+        .or(t.client_version.as_deref())
+        .unwrap_or("TLS")
+        .replace("TLSv", "TLS");
+    let mut s = version;
+    if let Some(sni) = &t.sni {
+        s.push_str(&format!(" sni={sni}"));
+    }
+    if let Some(issuer) = t.certificates.first().map(|c| &c.issuer) {
+        s.push_str(&format!(" issuer=\"{issuer}\""));
+    }
+    let end = if let Some(a) = t
+        .alerts
+        .iter()
+        .find(|a| a.level.as_deref() == Some("fatal"))
+    {
+        format!(
+            "alert {} from {}",
+            a.description.as_deref().unwrap_or("?"),
+            a.from
+        )
+    } else {
+        match t.outcome {
+            HandshakeOutcome::Established => "established".to_string(),
+            HandshakeOutcome::ClientEncryptedAlert => {
+                "client sent an encrypted alert after the server's flight".to_string()
+            }
+            HandshakeOutcome::ClientSilentAfterServerFlight => {
+                "client went silent after the server's flight".to_string()
+            }
+            HandshakeOutcome::NoServerHello => "no server_hello".to_string(),
+            HandshakeOutcome::NoClientHello => "no client_hello seen".to_string(),
+            _ => "handshake incomplete".to_string(),
+        }
+    };
+    format!("{s} → {end}")
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::model::{Dir, FrameNo, Timestamp};
+    use crate::protocols::StreamDecoder;
+    use crate::protocols::tls::TlsAlert;
+
+    /// The facts a decoder gives for these chunks, each in its own frame.
+    fn decoded(chunks: &[(Dir, &[u8])]) -> AppFacts {
+        let mut d = StreamDecoder::new(50000, 3128);
+        for (n, (dir, bytes)) in (1..).zip(chunks) {
+            d.on_data(*dir, bytes, FrameNo(n), Timestamp(n as i64));
+        }
+        d.finish()
+    }
+
+    #[test]
+    fn proxy_challenge_names_its_schemes() {
+        let f = decoded(&[
+            (Dir::ToServer, b"CONNECT h:443 HTTP/1.1\r\n\r\n"),
+            (Dir::ToClient, b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n"),
+        ]);
+        assert_eq!(summary(&f), "CONNECT h:443 → 407 (Basic, NTLM)");
+    }
+
+    #[test]
+    fn tunnel_then_tls_alert_in_one_line() {
+        let mut f = decoded(&[
+            (Dir::ToServer, b"CONNECT example.com:443 HTTP/1.1\r\n\r\n"),
+            (
+                Dir::ToClient,
+                b"HTTP/1.1 200 Connection established\r\n\r\n",
+            ),
+        ]);
+        f.tls = Some(Box::new(TlsFacts {
+            version: Some("TLSv1.3".into()),
+            sni: Some("example.com".into()),
+            alerts: vec![TlsAlert {
+                from: "server",
+                level: Some("fatal".into()),
+                description: Some("unknown_ca".into()),
+                code: Some(48),
+                encrypted: false,
+                frame: FrameNo(5),
+                after: None,
+            }],
+            ..TlsFacts::default()
+        }));
+        assert_eq!(
+            summary(&f),
+            "CONNECT example.com:443 → 200; TLS1.3 sni=example.com → alert unknown_ca from server"
+        );
+    }
+
+    #[test]
+    fn handshake_without_alert_says_how_it_ended() {
+        let tls = |outcome| AppFacts {
+            protocol: AppProtocol::Tls,
+            tls: Some(Box::new(TlsFacts {
+                client_version: Some("TLSv1.2".into()),
+                outcome,
+                ..TlsFacts::default()
+            })),
+            ..AppFacts::default()
+        };
+        assert_eq!(
+            summary(&tls(HandshakeOutcome::ClientSilentAfterServerFlight)),
+            "TLS1.2 → client went silent after the server's flight"
+        );
+        assert_eq!(
+            summary(&tls(HandshakeOutcome::Incomplete)),
+            "TLS1.2 → handshake incomplete"
+        );
+    }
+
+    #[test]
+    fn nothing_decoded_leaves_the_state_column_to_speak() {
+        assert_eq!(summary(&AppFacts::default()), "");
+        let other = AppFacts {
+            protocol: AppProtocol::Other,
+            ..AppFacts::default()
+        };
+        assert_eq!(summary(&other), "unrecognised payload");
+    }
+
+    #[test]
+    fn byte_counts_read_like_people_write_them() {
+        assert_eq!(human_bytes(912), "912 B");
+        assert_eq!(human_bytes(4_200), "4.2 kB");
+        assert_eq!(human_bytes(1_300_000), "1.3 MB");
+    }
+}
