@@ -36,7 +36,7 @@ fn hash12(s: &str) -> String {
     x509::hex(digest.get(..6).unwrap_or_default())
 }
 
-pub(super) fn md5_hex(s: &str) -> String {
+fn md5_hex(s: &str) -> String {
     x509::hex(&Md5::digest(s.as_bytes()))
 }
 
@@ -159,6 +159,13 @@ impl HelloFingerprint<'_> {
     }
 }
 
+/// JA3S: md5 of the ServerHello's `version,cipher,extensions`, extensions as sent.
+pub(super) fn ja3s(version: u16, cipher: u16, exts: &[u16]) -> String {
+    let mut text = format!("{version},{cipher},");
+    push_joined(&mut text, exts.iter().map(|&x| x.into()));
+    md5_hex(&text)
+}
+
 /// Appends the numbers in decimal, `-` between them (written in place: no String per
 /// number).
 fn push_joined(out: &mut String, numbers: impl Iterator<Item = u32>) {
@@ -196,6 +203,16 @@ mod tests {
         push_joined(&mut s, [0, 7, 10, 65535, u32::MAX].into_iter());
         assert_eq!(s, "0-7-10-65535-4294967295");
         assert_eq!(hex4_list(&[0, 0x1301, 0xffff]), "0000,1301,ffff");
+    }
+
+    #[test]
+    fn ja3s_text_is_version_cipher_and_extensions() {
+        // TLS 1.0, TLS_RSA_WITH_AES_128_CBC_SHA, six extensions; and none at all.
+        assert_eq!(
+            ja3s(769, 47, &[65281, 0, 11, 35, 5, 16]),
+            md5_hex("769,47,65281-0-11-35-5-16")
+        );
+        assert_eq!(ja3s(771, 4865, &[]), md5_hex("771,4865,"));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! say, as [`TlsFacts`], and how the handshake ended.
 
 use super::TlsDecoder;
-use super::fingerprint::{HelloFingerprint, hex4, is_grease, md5_hex};
+use super::fingerprint::{HelloFingerprint, hex4, is_grease, ja3s};
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::intern;
@@ -543,20 +543,14 @@ impl TlsDecoder {
             }
         }
         self.tls13 = version == 0x0304;
-        self.ja3s_version = Some(sh.version.0);
         let cipher = sh.cipher.0;
         self.facts.version = Some(intern::text(&version_name(version)));
         self.facts.cipher = Some(intern::text(
             &tls_parser::TlsCipherSuite::from_id(cipher)
                 .map_or_else(|| format!("0x{cipher:04x}"), |c| c.name.to_string()),
         ));
-        let ext_ids: Vec<String> = exts.iter().map(|(t, _)| t.to_string()).collect();
-        self.facts.ja3s = Some(intern::text(&md5_hex(&format!(
-            "{},{},{}",
-            sh.version.0,
-            cipher,
-            ext_ids.join("-")
-        ))))
+        let ext_ids: Vec<u16> = exts.iter().map(|(t, _)| *t).collect();
+        self.facts.ja3s = Some(intern::text(&ja3s(sh.version.0, cipher, &ext_ids)));
     }
 
     fn on_certificate(&mut self, dir: Dir, msg: &[u8], frame: FrameNo) {

@@ -41,7 +41,6 @@ pub struct TlsDecoder {
     client_after_flight: bool,
     fatal_alert: bool,
     last_msg: Option<&'static str>,
-    ja3s_version: Option<u16>,
     /// Arrival of the record being decoded.
     record_ts: Option<Timestamp>,
 }
@@ -65,7 +64,6 @@ impl TlsDecoder {
             client_after_flight: false,
             fatal_alert: false,
             last_msg: None,
-            ja3s_version: None,
             record_ts: None,
         }
     }
