@@ -9,6 +9,11 @@ use crate::protocols::intern;
 use crate::protocols::x509::{self, CertInfo};
 use serde::Serialize;
 use std::sync::Arc;
+use tls_parser::{
+    SNIType, TlsExtension, parse_tls_extension_alpn_content,
+    parse_tls_extension_ec_point_formats_content, parse_tls_extension_signature_algorithms_content,
+    parse_tls_extension_sni_content, parse_tls_extension_unknown,
+};
 
 const MAX_CERTS: usize = 16;
 const MAX_ALERTS: usize = 32;
@@ -232,23 +237,36 @@ pub struct TlsFacts {
     pub client_first_encrypted_len: Option<u16>,
 }
 
-/// (type, data) of each extension in an extensions block.
+/// (type, data) of each extension in an extensions block, at most 256.
+///
+/// Walked with tls-parser's `parse_tls_extension_unknown`, which reads an extension's
+/// type and length only. Its list parsers (`parse_tls_client_hello_extensions`,
+/// `parse_tls_server_hello_extensions`, `parse_tls_extensions`) read each extension's
+/// content as well and stop at the first one they reject (an SNI list longer than its
+/// extension, a non-empty extended_master_secret, a supported_groups list of odd
+/// length...), dropping it and every extension after it: the extension list, JA3 and
+/// JA4 of such a hello would no longer be what was sent. The contents are read one by
+/// one instead, each on its own.
 fn extensions(mut b: &[u8]) -> Vec<(u16, &[u8])> {
     let mut out = Vec::new();
-    while b.len() >= 4 && out.len() < 256 {
-        let (Some(t), Some(len)) = (be16(b, 0), be16(b, 2)) else {
+    while out.len() < 256 {
+        let Ok((rest, TlsExtension::Unknown(t, data))) = parse_tls_extension_unknown(b) else {
             break;
         };
-        let Some(data) = b.get(4..4 + usize::from(len)) else {
-            break;
-        };
-        out.push((t, data));
-        b = b.get(4 + usize::from(len)..).unwrap_or_default();
+        out.push((t.0, data));
+        b = rest;
     }
     out
 }
 
-/// A list of u16 behind a length prefix of `len_bytes` (1 or 2) bytes.
+/// A list of u16 behind a length prefix of `len_bytes` (1 or 2) bytes; an odd last
+/// byte is left out.
+///
+/// Read by hand for supported_groups and the ClientHello's supported_versions, where
+/// tls-parser reads malformed lists differently: it rejects a supported_groups list of
+/// odd length (whose whole pairs we keep, and JA3 shows), and its supported_versions
+/// parser (not public) reads a 2-byte extension as one version and ignores the
+/// list's own length byte.
 fn u16_list(b: &[u8], len_bytes: usize) -> Vec<u16> {
     let len = match len_bytes {
         1 => b.first().map(|&n| usize::from(n)),
@@ -262,36 +280,39 @@ fn u16_list(b: &[u8], len_bytes: usize) -> Vec<u16> {
         .collect()
 }
 
-/// Length-prefixed (u16) list of u8-length-prefixed strings (ALPN, RFC 7301).
-fn alpn_list(b: &[u8]) -> Vec<Vec<u8>> {
-    let mut out = Vec::new();
-    let Some(mut body) = be16(b, 0).and_then(|l| b.get(2..2 + usize::from(l))) else {
-        return out;
-    };
-    while let Some(&n) = body.first() {
-        let Some(p) = body.get(1..1 + usize::from(n)) else {
-            break;
-        };
-        out.push(p.to_vec());
-        body = body.get(1 + usize::from(n)..).unwrap_or_default();
+/// ALPN protocol names (RFC 7301 3.1), up to the first that overruns the list.
+fn alpn_list(data: &[u8]) -> Vec<&[u8]> {
+    match parse_tls_extension_alpn_content(data) {
+        Ok((_, TlsExtension::ALPN(names))) => names,
+        _ => Vec::new(),
     }
-    out
 }
 
-fn sni_name(b: &[u8]) -> Option<String> {
-    // server_name_list: u16 len, then (type u8, u16 len, name)*; first host_name wins.
-    let list = b.get(2..2 + usize::from(be16(b, 0)?))?;
-    let mut rest = list;
-    while rest.len() >= 3 {
-        let t = *rest.first()?;
-        let len = usize::from(be16(rest, 1)?);
-        let name = rest.get(3..3 + len)?;
-        if t == 0 {
-            return Some(String::from_utf8_lossy(name).into_owned());
-        }
-        rest = rest.get(3 + len..)?;
+/// The first host_name of a server_name extension (RFC 6066 3).
+fn sni_name(data: &[u8]) -> Option<String> {
+    let Ok((_, TlsExtension::SNI(names))) = parse_tls_extension_sni_content(data) else {
+        return None;
+    };
+    names
+        .iter()
+        .find(|(t, _)| *t == SNIType::HostName)
+        .map(|(_, name)| String::from_utf8_lossy(name).into_owned())
+}
+
+/// signature_algorithms (RFC 8446 4.2.3), as JA4 lists them.
+fn signature_algorithms(data: &[u8]) -> Vec<u16> {
+    match parse_tls_extension_signature_algorithms_content(data) {
+        Ok((_, TlsExtension::SignatureAlgorithms(algs))) => algs,
+        _ => Vec::new(),
     }
-    None
+}
+
+/// ec_point_formats (RFC 8422 5.1.2), as JA3 lists them.
+fn point_formats(data: &[u8]) -> &[u8] {
+    match parse_tls_extension_ec_point_formats_content(data) {
+        Ok((_, TlsExtension::EcPointFormats(formats))) => formats,
+        _ => &[],
+    }
 }
 
 impl TlsDecoder {
@@ -457,7 +478,7 @@ impl TlsDecoder {
         let mut supported = Vec::new();
         let mut sig_algs = Vec::new();
         let mut groups = Vec::new();
-        let mut point_formats: Vec<u8> = Vec::new();
+        let mut formats: &[u8] = &[];
         let mut alpn = Vec::new();
         let mut sni = None;
         for (t, data) in &exts {
@@ -465,15 +486,9 @@ impl TlsDecoder {
                 0x0000 => sni = sni_name(data),
                 0x0010 => alpn = alpn_list(data),
                 0x002b => supported = u16_list(data, 1),
-                0x000d => sig_algs = u16_list(data, 2),
+                0x000d => sig_algs = signature_algorithms(data),
                 0x000a => groups = u16_list(data, 2),
-                0x000b => {
-                    point_formats = data
-                        .first()
-                        .and_then(|&n| data.get(1..1 + usize::from(n)))
-                        .unwrap_or_default()
-                        .to_vec()
-                }
+                0x000b => formats = point_formats(data),
                 _ => {}
             }
         }
@@ -484,10 +499,10 @@ impl TlsDecoder {
             exts: &ext_ids,
             supported_versions: &supported,
             has_sni: ext_ids.contains(&0x0000),
-            first_alpn: alpn.first().map(Vec::as_slice),
+            first_alpn: alpn.first().copied(),
             sig_algs: &sig_algs,
             groups: &groups,
-            point_formats: &point_formats,
+            point_formats: formats,
         };
         let (ja4, ja4_r) = fp.ja4();
         let f = &mut self.facts;
@@ -530,6 +545,9 @@ impl TlsDecoder {
         for (t, data) in &exts {
             match t {
                 0x002b => {
+                    // selected_version (RFC 8446 4.2.1), read by hand: tls-parser's
+                    // parser of it is not public, and reads a value longer than two
+                    // bytes as a ClientHello's list, where we take its first two.
                     if let Some(v) = be16(data, 0) {
                         version = v;
                     }
@@ -596,7 +614,10 @@ impl TlsDecoder {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::protocols::tls::tests::{client_hello, hs, record, run, server_hello};
+    use crate::protocols::tls::tests::{
+        client_hello, client_hello_with, ext, hs, record, run, server_hello,
+    };
+    use md5::{Digest, Md5};
 
     #[test]
     fn client_hello_fields_and_fingerprints() {
@@ -737,5 +758,37 @@ mod tests {
         ]);
         assert!(f.hello_retry_request);
         assert_eq!(f.history, "Cj");
+    }
+
+    #[test]
+    fn malformed_extension_contents_leave_the_others_counted() {
+        // An SNI list longer than its extension, a supported_groups list of odd length,
+        // a non-empty extended_master_secret, a supported_versions list whose length
+        // byte says 0 and an odd signature_algorithms list: each extension's content
+        // is read on its own, so the list, JA3 and JA4 keep every extension sent, and
+        // the ALPN after them still counts (a parser that gives up on the whole list
+        // at its first bad extension would lose all of it).
+        let mut exts = Vec::new();
+        exts.extend(ext(0x0000, &[0, 9, 0, 0, 1]));
+        exts.extend(ext(0x000a, &[0, 3, 0x00, 0x1d, 0x00]));
+        exts.extend(ext(0x0017, &[1]));
+        exts.extend(ext(0x002b, &[0, 0x03]));
+        exts.extend(ext(0x0010, &[0, 3, 2, b'h', b'2']));
+        exts.extend(ext(0x000d, &[0, 3, 0x04, 0x03, 0x08]));
+        let (f, notes) = run(&[(Dir::ToServer, client_hello_with(&exts))]);
+        assert!(notes.is_empty(), "{notes:?}");
+        assert_eq!(
+            &*f.extensions,
+            &[0x0000, 0x000a, 0x0017, 0x002b, 0x0010, 0x000d]
+        );
+        assert_eq!(f.sni, None);
+        assert_eq!(f.alpn.iter().map(|a| &**a).collect::<Vec<_>>(), vec!["h2"]);
+        assert!(f.supported_versions.is_empty());
+        assert_eq!(
+            f.ja4_r.as_deref(),
+            Some("t12d0306h2_1301,1302,c02f_000a,000d,0017,002b_0403")
+        );
+        let ja3 = x509::hex(&Md5::digest(b"771,4865-4866-49199,0-10-23-43-16-13,29,"));
+        assert_eq!(f.ja3.as_deref(), Some(ja3.as_str()));
     }
 }

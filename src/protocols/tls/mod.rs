@@ -182,15 +182,6 @@ pub(crate) mod tests {
 
     /// A TLS 1.3-capable ClientHello with SNI `example.com`, ALPN h2, GREASE.
     pub(crate) fn client_hello() -> Vec<u8> {
-        let mut b = vec![3, 3];
-        b.extend([7; 32]);
-        b.push(0);
-        let ciphers: [u16; 4] = [0x2a2a, 0x1301, 0x1302, 0xc02f];
-        b.extend(((ciphers.len() * 2) as u16).to_be_bytes());
-        for c in ciphers {
-            b.extend(c.to_be_bytes());
-        }
-        b.extend([1, 0]);
         let mut exts = Vec::new();
         exts.extend(ext(0x1a1a, &[]));
         let name = b"example.com";
@@ -204,6 +195,21 @@ pub(crate) mod tests {
         exts.extend(ext(0x000b, &[1, 0]));
         exts.extend(ext(0x000d, &[0, 4, 0x04, 0x03, 0x08, 0x04]));
         exts.extend(ext(0x002b, &[4, 0x03, 0x04, 0x03, 0x03]));
+        client_hello_with(&exts)
+    }
+
+    /// A ClientHello record (TLS 1.2 legacy version, ciphers GREASE, 1301, 1302, c02f)
+    /// with these extensions.
+    pub(crate) fn client_hello_with(exts: &[u8]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend([7; 32]);
+        b.push(0);
+        let ciphers: [u16; 4] = [0x2a2a, 0x1301, 0x1302, 0xc02f];
+        b.extend(((ciphers.len() * 2) as u16).to_be_bytes());
+        for c in ciphers {
+            b.extend(c.to_be_bytes());
+        }
+        b.extend([1, 0]);
         b.extend((exts.len() as u16).to_be_bytes());
         b.extend(exts);
         record(CT_HANDSHAKE, &hs(1, &b))
