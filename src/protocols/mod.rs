@@ -25,8 +25,6 @@ pub mod ntlm;
 pub mod secrets;
 pub mod socks;
 mod stream_buf;
-#[cfg(test)]
-mod testpcap;
 pub mod tls;
 pub mod x509;
 

@@ -19,6 +19,7 @@ mod floods;
 mod fuzz_regressions;
 mod live_capture;
 mod mutation;
+mod protocol_captures;
 mod reassembly_props;
 mod report_details;
 mod rules_synthetic;

@@ -1,87 +1,21 @@
-//! HTTP/1.x: the proxy dialogue (CONNECT, 407, absolute-form requests, gateways).
-//!
-//! Fed by `protocols::StreamDecoder` with ordered bytes of one TCP connection once its
-//! content looks like HTTP (any port). Pairs requests with responses on keep-alive and
-//! pipelined connections, skips bodies by Content-Length / chunked coding without
-//! buffering them, and states per exchange what a proxy diagnosis needs: method,
-//! target, status, authentication challenges and the scheme/user of the credentials
-//! sent back. After a 2xx to CONNECT the connection becomes a tunnel and its bytes
-//! are handed back to the dispatcher (normally for TLS).
-//!
-//! Secrets: only schemes, user names and masked keys are kept (see `secrets`);
-//! passwords, tokens, NTLM responses and cookies never enter these types.
+//! The HTTP/1.x dialogue of one connection: requests paired with responses,
+//! bodies skipped by their framing (the start of a 4xx/5xx body kept for its error
+//! message), and the switch to a tunnel after a 2xx to CONNECT.
 
-use super::ntlm::{self, NtlmMessage};
-use super::secrets::{mask_key, redact_text};
-use super::stream_buf::StreamBuf;
+use super::auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
+use super::head::{Head, MAX_HEADER_BYTES, Parsed, parse_head, text, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
-use base64::Engine as _;
+use crate::protocols::secrets::{mask_key, redact_text};
+use crate::protocols::stream_buf::StreamBuf;
+use crate::protocols::{budget, intern};
 use serde::Serialize;
 use std::collections::VecDeque;
 
-/// Cap on the header block of one message; past it the direction is given up.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
 /// How much of a 4xx/5xx body is kept to find a JSON error message.
 const MAX_ERROR_BODY: usize = 4096;
 /// Longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 4096;
 const MAX_EXCHANGES: usize = 10_000;
-const MAX_HEADERS: usize = 128;
-/// Longest header value kept as a string.
-const MAX_VALUE_CHARS: usize = 512;
-
-/// Which header a challenge or credential came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub enum AuthHeader {
-    #[serde(rename = "Proxy-Authenticate")]
-    ProxyAuthenticate,
-    #[serde(rename = "WWW-Authenticate")]
-    WwwAuthenticate,
-    #[serde(rename = "Proxy-Authorization")]
-    ProxyAuthorization,
-    #[serde(rename = "Authorization")]
-    Authorization,
-}
-
-/// One authentication challenge offered by a proxy or server (RFC 9110 11.6.1).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Challenge {
-    pub header: AuthHeader,
-    /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
-    pub scheme: std::sync::Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub realm: Option<String>,
-    /// Other auth-params (Digest `algorithm`, `qop`, `stale`...), nonces left out.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<(String, String)>,
-    /// NTLM type 2 message carried in the challenge, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ntlm: Option<Box<NtlmMessage>>,
-    /// The Negotiate token names the Kerberos mechanism.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub kerberos: bool,
-}
-
-/// Credentials a client sent: scheme and identity only, never the secret part.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Credentials {
-    pub header: AuthHeader,
-    pub scheme: std::sync::Arc<str>,
-    /// Basic: the user-id (text before the first ':'); Digest: `username`;
-    /// NTLM type 3: the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// Bearer tokens and similar, masked (`sk-ant-…3f9a`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub token_masked: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub ntlm: Option<Box<NtlmMessage>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub kerberos: bool,
-    /// Basic credentials that did not decode as base64 / had no ':'.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
-    pub malformed: bool,
-}
 
 /// One request and its response (either may be missing).
 #[derive(Clone, Debug, Default, Serialize)]
@@ -234,263 +168,6 @@ pub struct HttpDecoder {
 impl Default for HttpDecoder {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-/// Owned summary of a parsed header block (so the buffer can be consumed).
-struct Head {
-    method: Option<String>,
-    target: Option<String>,
-    status: Option<u16>,
-    reason: Option<String>,
-    version: Option<u8>,
-    headers: Vec<(String, Vec<u8>)>,
-}
-
-impl Head {
-    fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
-    }
-    fn first(&self, name: &str) -> Option<String> {
-        self.all(name).next().map(text)
-    }
-    fn chunked(&self) -> bool {
-        self.all("transfer-encoding").any(|v| {
-            text(v)
-                .rsplit(',')
-                .next()
-                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
-        })
-    }
-    fn content_length(&self) -> Option<Result<u64, String>> {
-        let v = self.first("content-length")?;
-        // Repeated identical values ("5, 5") are allowed by RFC 9110 8.6.
-        let first = v.split(',').next().unwrap_or_default().trim().to_string();
-        Some(first.parse::<u64>().map_err(|_| v))
-    }
-}
-
-/// Header names that carry credentials, as they show inside a value that swallowed the
-/// next line: `authorization` covers Proxy-Authorization, `cookie` Set-Cookie and
-/// `api-key` x-api-key; with `_` for `-` too, as some clients send them.
-const CREDENTIAL_NAMES: &[&[u8]] = &[b"authorization", b"cookie", b"api-key", b"api_key"];
-
-/// Where a credential header (one of [`CREDENTIAL_NAMES`], optional blanks, ':')
-/// starts inside `s`, if one does.
-fn embedded_credential_header(s: &str) -> Option<usize> {
-    let b = s.as_bytes();
-    (0..b.len()).find(|&i| {
-        CREDENTIAL_NAMES.iter().any(|n| {
-            b.get(i..i + n.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(n))
-                && b.get(i + n.len()..)
-                    .unwrap_or_default()
-                    .iter()
-                    .find(|c| !matches!(c, b' ' | b'\t'))
-                    == Some(&b':')
-        })
-    })
-}
-
-/// A header value as bounded, lossy text, ending at the first control character, or
-/// where a credential header starts inside it.
-///
-/// A field value never holds control characters other than HTAB (RFC 9110 5.5); one
-/// that does is a damaged line ending, and what follows it is the next header — which
-/// may be `Proxy-Authorization` — so it is not kept. A line end can also be missing
-/// altogether (bytes lost, or a start line or header cut short), and then the next
-/// header runs on in the same value with no control character in between: a value
-/// that holds a credential header's name and ':' is cut there. Obsolete line folding
-/// (RFC 9112 5.2) is unfolded first.
-fn text(v: &[u8]) -> String {
-    let s = String::from_utf8_lossy(v);
-    let unfolded;
-    let s = if s.contains('\n') {
-        unfolded = s
-            .replace("\r\n ", " ")
-            .replace("\r\n\t", " ")
-            .replace("\n ", " ");
-        unfolded.as_str()
-    } else {
-        &s
-    };
-    let s = s
-        .split(|c: char| c.is_control() && c != '\t')
-        .next()
-        .unwrap_or("");
-    let s = match embedded_credential_header(s) {
-        Some(at) => s.get(..at).unwrap_or_default(),
-        None => s,
-    }
-    .trim();
-    if s.chars().count() > MAX_VALUE_CHARS {
-        s.chars().take(MAX_VALUE_CHARS).collect()
-    } else {
-        s.to_string()
-    }
-}
-
-fn version_str(v: Option<u8>) -> Option<String> {
-    v.map(|v| format!("1.{v}"))
-}
-
-fn parser_config() -> httparse::ParserConfig {
-    let mut c = httparse::ParserConfig::default();
-    c.allow_spaces_after_header_name_in_responses(true)
-        .allow_obsolete_multiline_headers_in_responses(true)
-        .allow_multiple_spaces_in_request_line_delimiters(true)
-        .allow_multiple_spaces_in_response_status_delimiters(true);
-    c
-}
-
-enum Parsed {
-    Partial,
-    Complete(usize, Head),
-    Error(String),
-}
-
-fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
-    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-    let config = parser_config();
-    let owned = |hs: &[httparse::Header<'_>]| {
-        hs.iter()
-            .map(|h| (h.name.to_string(), h.value.to_vec()))
-            .collect::<Vec<_>>()
-    };
-    match dir {
-        Dir::ToServer => {
-            let mut req = httparse::Request::new(&mut headers);
-            match config.parse_request(&mut req, bytes) {
-                Ok(httparse::Status::Partial) => Parsed::Partial,
-                Ok(httparse::Status::Complete(n)) => Parsed::Complete(
-                    n,
-                    Head {
-                        method: req.method.map(str::to_string),
-                        target: req.path.map(|p| text(p.as_bytes())),
-                        status: None,
-                        reason: None,
-                        version: req.version,
-                        headers: owned(req.headers),
-                    },
-                ),
-                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
-            }
-        }
-        Dir::ToClient => {
-            let mut resp = httparse::Response::new(&mut headers);
-            match config.parse_response(&mut resp, bytes) {
-                Ok(httparse::Status::Partial) => Parsed::Partial,
-                Ok(httparse::Status::Complete(n)) => Parsed::Complete(
-                    n,
-                    Head {
-                        method: None,
-                        target: None,
-                        status: resp.code,
-                        reason: resp.reason.map(|r| text(r.as_bytes())),
-                        version: resp.version,
-                        headers: owned(resp.headers),
-                    },
-                ),
-                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
-            }
-        }
-    }
-}
-
-/// Fallback for heads httparse refuses but real clients send (Zeek's
-/// connect-with-smtp.pcap: `CONNECT host:25 / HTTP/1.0` and a header line without
-/// a colon): start line split at the first and last space, header lines without
-/// ':' ignored. `None` when even that does not fit.
-fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
-    let end = bytes
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|p| p + 4)
-        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
-    let Some(end) = end else {
-        // Not complete yet; only claim it if the start line looks right.
-        let first = bytes.split(|&b| b == b'\n').next()?;
-        return looks_like_http(dir, first).then_some(Parsed::Partial);
-    };
-    let head = String::from_utf8_lossy(bytes.get(..end)?).into_owned();
-    let mut lines = head.lines();
-    let start = lines.next()?.trim_end();
-    let headers: Vec<(String, Vec<u8>)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
-        .take(MAX_HEADERS)
-        .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
-        .collect();
-    let version = |v: &str| match v {
-        "HTTP/1.0" => Some(0u8),
-        "HTTP/1.1" => Some(1u8),
-        _ => None,
-    };
-    match dir {
-        Dir::ToServer => {
-            let (method, rest) = start.split_once(' ')?;
-            let (target, ver) = rest.rsplit_once(' ')?;
-            let v = version(ver)?;
-            if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
-                return None;
-            }
-            Some(Parsed::Complete(
-                end,
-                Head {
-                    method: Some(method.to_string()),
-                    target: Some(text(target.trim().as_bytes())),
-                    status: None,
-                    reason: None,
-                    version: Some(v),
-                    headers,
-                },
-            ))
-        }
-        Dir::ToClient => {
-            let (ver, rest) = start.split_once(' ')?;
-            let v = version(ver)?;
-            let (code, reason) = rest
-                .trim_start()
-                .split_once(' ')
-                .unwrap_or((rest.trim(), ""));
-            let code: u16 = code.parse().ok().filter(|c| (100..1000).contains(c))?;
-            Some(Parsed::Complete(
-                end,
-                Head {
-                    method: None,
-                    target: None,
-                    status: Some(code),
-                    reason: Some(text(reason.as_bytes())),
-                    version: Some(v),
-                    headers,
-                },
-            ))
-        }
-    }
-}
-
-/// True if `bytes` starts like an HTTP/1.x request or response.
-pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
-    match dir {
-        Dir::ToClient => bytes.starts_with(b"HTTP/"),
-        Dir::ToServer => {
-            const METHODS: &[&[u8]] = &[
-                b"GET ",
-                b"POST ",
-                b"PUT ",
-                b"HEAD ",
-                b"DELETE ",
-                b"OPTIONS ",
-                b"CONNECT ",
-                b"PATCH ",
-                b"TRACE ",
-                b"PROPFIND ",
-            ];
-            METHODS.iter().any(|m| bytes.starts_with(m))
-        }
     }
 }
 
@@ -824,19 +501,14 @@ impl HttpDecoder {
 
     fn on_request(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
         let mut ex = HttpExchange {
-            method: head.method.as_deref().map(super::intern::text),
-            target: head.target.as_deref().map(super::intern::text),
-            version: version_str(head.version)
-                .as_deref()
-                .map(super::intern::text),
-            host: head.first("host").as_deref().map(super::intern::text),
-            user_agent: head.first("user-agent").as_deref().map(super::intern::text),
+            method: head.method.as_deref().map(intern::text),
+            target: head.target.as_deref().map(intern::text),
+            version: version_str(head.version).as_deref().map(intern::text),
+            host: head.first("host").as_deref().map(intern::text),
+            user_agent: head.first("user-agent").as_deref().map(intern::text),
             request_frame: Some(frame),
             request_ts: Some(ts),
-            proxy_connection: head
-                .first("proxy-connection")
-                .as_deref()
-                .map(super::intern::text),
+            proxy_connection: head.first("proxy-connection").as_deref().map(intern::text),
             has_cookie: head.all("cookie").next().is_some(),
             ..Default::default()
         };
@@ -870,7 +542,7 @@ impl HttpDecoder {
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
                 ));
             }
-        } else if !super::budget::take() {
+        } else if !budget::take() {
             if !self.budget_noted {
                 self.budget_noted = true;
                 self.notes.push(
@@ -930,7 +602,7 @@ impl HttpDecoder {
         let idx = match self.pending.pop_front() {
             Some(i) => i,
             None => {
-                if self.exchanges.len() >= MAX_EXCHANGES || !super::budget::take() {
+                if self.exchanges.len() >= MAX_EXCHANGES || !budget::take() {
                     return;
                 }
                 // Response without a request we saw (capture started mid-connection).
@@ -955,10 +627,8 @@ impl HttpDecoder {
             return;
         };
         ex.status = Some(status);
-        ex.reason = head.reason.as_deref().map(super::intern::text);
-        ex.response_version = version_str(head.version)
-            .as_deref()
-            .map(super::intern::text);
+        ex.reason = head.reason.as_deref().map(intern::text);
+        ex.response_version = version_str(head.version).as_deref().map(intern::text);
         ex.response_frame = Some(frame);
         ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
         for (name, header) in [
@@ -971,12 +641,9 @@ impl HttpDecoder {
         }
         ex.retry_after = head.first("retry-after");
         ex.via.extend(head.all("via").map(text));
-        ex.server = head.first("server").as_deref().map(super::intern::text);
+        ex.server = head.first("server").as_deref().map(intern::text);
         ex.x_squid_error = head.first("x-squid-error");
-        ex.content_type = head
-            .first("content-type")
-            .as_deref()
-            .map(super::intern::text);
+        ex.content_type = head.first("content-type").as_deref().map(intern::text);
         ex.content_length = head.content_length().and_then(Result::ok);
         let is_connect = ex
             .method
@@ -1029,243 +696,6 @@ fn dir_words(dir: Dir) -> &'static str {
         Dir::ToServer => "from the client",
         Dir::ToClient => "from the server",
     }
-}
-
-/// Splits at commas that are not inside a quoted string.
-fn split_commas(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut in_quote = false;
-    let mut escaped = false;
-    let mut start = 0;
-    for (i, c) in s.char_indices() {
-        match c {
-            _ if escaped => escaped = false,
-            '\\' if in_quote => escaped = true,
-            '"' => in_quote = !in_quote,
-            ',' if !in_quote => {
-                out.push(s.get(start..i).unwrap_or_default());
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(s.get(start..).unwrap_or_default());
-    out
-}
-
-fn unquote(v: &str) -> String {
-    let v = v.trim();
-    let inner = v
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .unwrap_or(v);
-    inner.replace("\\\"", "\"").replace("\\\\", "\\")
-}
-
-/// The first value of an auth-param: a quoted-string up to its closing quote, or a
-/// token up to the first blank.
-///
-/// A Digest `username` is printed; when the comma after it is lost, the rest of the
-/// item runs on (`"bob" response="<hash>"`), and everything up to the last quote
-/// would include the response.
-fn first_value(v: &str) -> String {
-    let v = v.trim();
-    let Some(quoted) = v.strip_prefix('"') else {
-        return v.split([' ', '\t']).next().unwrap_or_default().to_string();
-    };
-    let mut out = String::new();
-    let mut chars = quoted.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '"' => break,
-            '\\' => out.extend(chars.next()),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// `name=value` auth-param (name is a token), as opposed to a token68.
-fn as_param(item: &str) -> Option<(&str, &str)> {
-    let (name, value) = item.split_once('=')?;
-    let name = name.trim();
-    let is_token = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "!#$%&'*.^_`|~-".contains(c));
-    // A token68 ends in '=' padding only: "abc==" splits into ("abc", "=").
-    if !is_token || value.trim_start().starts_with('=') || value.trim().is_empty() {
-        return None;
-    }
-    Some((name, value))
-}
-
-fn b64(token: &str) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD_PAD_INDIFFERENT
-        .decode(token.trim())
-        .ok()
-}
-
-/// NTLM message and Kerberos mention inside an NTLM/Negotiate token.
-fn inspect_token(scheme: &str, token: &str) -> (Option<NtlmMessage>, bool, Option<String>) {
-    let is_ntlm = scheme.eq_ignore_ascii_case("NTLM");
-    let is_nego =
-        scheme.eq_ignore_ascii_case("Negotiate") || scheme.eq_ignore_ascii_case("Kerberos");
-    if !(is_ntlm || is_nego) || token.is_empty() {
-        return (None, false, None);
-    }
-    let Some(raw) = b64(token) else {
-        return (None, false, Some(format!("{scheme} token is not base64")));
-    };
-    let blob = if is_ntlm {
-        Some(raw.as_slice())
-    } else {
-        ntlm::find_in_spnego(&raw)
-    };
-    match blob.map(ntlm::parse) {
-        Some(Ok(m)) => (Some(m), false, None),
-        Some(Err(e)) => (None, false, Some(format!("{scheme} token: {e}"))),
-        None => (None, ntlm::spnego_mentions_kerberos(&raw), None),
-    }
-}
-
-/// Parses one `Proxy-Authenticate` / `WWW-Authenticate` value into its challenges.
-pub fn parse_challenges(header: AuthHeader, value: &str) -> Vec<Challenge> {
-    let mut out: Vec<Challenge> = Vec::new();
-    for item in split_commas(value) {
-        let item = item.trim();
-        if item.is_empty() {
-            continue;
-        }
-        if let Some((name, v)) = as_param(item) {
-            if let Some(c) = out.last_mut() {
-                add_param(c, name, v);
-            }
-            continue;
-        }
-        let (scheme, rest) = match item.split_once(char::is_whitespace) {
-            Some((s, r)) => (s, r.trim()),
-            None => (item, ""),
-        };
-        let mut c = Challenge {
-            header,
-            scheme: super::intern::text(scheme),
-            realm: None,
-            params: Vec::new(),
-            ntlm: None,
-            kerberos: false,
-        };
-        if let Some((name, v)) = as_param(rest) {
-            add_param(&mut c, name, v);
-        } else if !rest.is_empty() {
-            let (m, krb, _note) = inspect_token(scheme, rest);
-            c.ntlm = m.map(Box::new);
-            c.kerberos = krb;
-        }
-        if out.len() < 32 {
-            out.push(c);
-        }
-    }
-    out
-}
-
-fn add_param(c: &mut Challenge, name: &str, value: &str) {
-    let value = unquote(value);
-    if name.eq_ignore_ascii_case("realm") {
-        c.realm = Some(value);
-    } else if !["nonce", "opaque", "cnonce", "response"]
-        .iter()
-        .any(|n| name.eq_ignore_ascii_case(n))
-        && c.params.len() < 16
-    {
-        c.params.push((name.to_ascii_lowercase(), value));
-    }
-}
-
-/// Authentication schemes whose name is safe to print (IANA HTTP Authentication Scheme
-/// Registry, plus the common API-key styles). Anything else in the scheme position may
-/// be the secret itself: `Authorization: sk-...` with no scheme, or a corrupted
-/// `Bearer` whose space is gone.
-const KNOWN_SCHEMES: &[&str] = &[
-    "Basic",
-    "Bearer",
-    "Digest",
-    "DPoP",
-    "HOBA",
-    "Mutual",
-    "Negotiate",
-    "NTLM",
-    "Kerberos",
-    "OAuth",
-    "PrivateToken",
-    "SCRAM-SHA-1",
-    "SCRAM-SHA-256",
-    "vapid",
-    "AWS4-HMAC-SHA256",
-    "Token",
-    "ApiKey",
-    "Concealed",
-];
-
-/// Parses one `Proxy-Authorization` / `Authorization` value: scheme and identity only.
-pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
-    let value = value.trim();
-    let (scheme, rest) = match value.split_once(char::is_whitespace) {
-        Some((s, r)) => (s, r.trim()),
-        None => (value, ""),
-    };
-    if !KNOWN_SCHEMES.iter().any(|k| k.eq_ignore_ascii_case(scheme)) {
-        // Not a scheme we know: the whole value is treated as a token.
-        return Credentials {
-            header,
-            scheme: super::intern::text("unknown"),
-            user: None,
-            token_masked: Some(mask_key(value)),
-            ntlm: None,
-            kerberos: false,
-            malformed: true,
-        };
-    }
-    let mut c = Credentials {
-        header,
-        scheme: super::intern::text(scheme),
-        user: None,
-        token_masked: None,
-        ntlm: None,
-        kerberos: false,
-        malformed: false,
-    };
-    if scheme.eq_ignore_ascii_case("Basic") {
-        // RFC 7617: user-id is everything before the first ':'; the password is dropped.
-        match b64(rest).as_deref().map(String::from_utf8_lossy) {
-            Some(decoded) => match decoded.split_once(':') {
-                Some((user, _password)) => c.user = Some(user.to_string()),
-                None => c.malformed = true,
-            },
-            None => c.malformed = true,
-        }
-    } else if scheme.eq_ignore_ascii_case("Digest") {
-        for item in split_commas(rest) {
-            if let Some((name, v)) = item.split_once('=')
-                && name.trim().eq_ignore_ascii_case("username")
-            {
-                c.user = Some(first_value(v));
-            }
-        }
-    } else if scheme.eq_ignore_ascii_case("NTLM")
-        || scheme.eq_ignore_ascii_case("Negotiate")
-        || scheme.eq_ignore_ascii_case("Kerberos")
-    {
-        let (m, krb, note) = inspect_token(scheme, rest);
-        c.user = m.as_ref().and_then(|m| m.user.clone());
-        c.ntlm = m.map(Box::new);
-        c.kerberos = krb;
-        c.malformed = note.is_some();
-    } else if !rest.is_empty() {
-        // Bearer and anything unknown: the token itself is a secret.
-        c.token_masked = Some(mask_key(rest));
-    }
-    c
 }
 
 /// The start of a JSON error message in a kept 4xx/5xx body, keys masked.
@@ -1321,10 +751,12 @@ fn string_after_key(s: &str, key: &str) -> Option<String> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use crate::protocols::ntlm;
+    use base64::Engine as _;
 
-    fn feed(d: &mut HttpDecoder, dir: Dir, bytes: &[u8], frame: u64) {
+    pub(crate) fn feed(d: &mut HttpDecoder, dir: Dir, bytes: &[u8], frame: u64) {
         d.on_data(
             dir,
             bytes,
@@ -1393,115 +825,6 @@ mod tests {
         assert_eq!(e.response_frame, Some(FrameNo(2)));
         assert!((e.response_time.unwrap() - 0.001).abs() < 1e-9);
         assert!(!e.tunnel);
-    }
-
-    #[test]
-    fn comma_list_with_digest_params() {
-        let c = parse_challenges(
-            AuthHeader::WwwAuthenticate,
-            "Digest realm=\"a, b\", qop=\"auth,auth-int\", nonce=\"xyz\", algorithm=MD5, Basic realm=\"r\"",
-        );
-        assert_eq!(c.len(), 2);
-        assert_eq!(&*c[0].scheme, "Digest");
-        assert_eq!(c[0].realm.as_deref(), Some("a, b"));
-        assert!(
-            c[0].params
-                .contains(&("qop".into(), "auth,auth-int".into()))
-        );
-        assert!(!c[0].params.iter().any(|(k, _)| k == "nonce"));
-        assert_eq!(c[1].realm.as_deref(), Some("r"));
-    }
-
-    #[test]
-    fn basic_with_colon_in_password() {
-        // "test:1:34" as in zeek basic-auth-with-colon.pcap (two spaces after Basic).
-        let c = parse_credentials(AuthHeader::Authorization, "Basic  dGVzdDoxOjM0");
-        assert_eq!(c.user.as_deref(), Some("test"));
-        assert!(!format!("{c:?}").contains("1:34"));
-    }
-
-    #[test]
-    fn header_value_stops_at_a_damaged_line_end() {
-        // Found by tests/secrets.rs: a corrupted '\n' merged the next header, a Basic
-        // credential, into the kept Host value.
-        let v = text(b"api.example.com:443\r\x04Proxy-Authorization: Basic Ym9iOlBhNTU=");
-        assert_eq!(v, "api.example.com:443");
-        assert_eq!(
-            text(b"Basic realm=\"a\",\r\n\tcharset=\"UTF-8\""),
-            "Basic realm=\"a\", charset=\"UTF-8\""
-        );
-        assert_eq!(text(b"a\tb"), "a\tb");
-    }
-
-    #[test]
-    fn header_value_stops_where_a_credential_header_runs_on() {
-        // Found by the secrets_leak fuzz target: a `Via:` line cut short right after
-        // its name ran on into the next line, and the Basic credentials became the
-        // kept Via value (no control character in between to stop at).
-        for (v, kept) in [
-            ("Proxy-Authorization: Basic Ym9iOlBhNTU=", "Proxy-"),
-            (
-                "1.1 squidproxy-authorization:Basic Ym9iOlBhNTU=",
-                "1.1 squidproxy-",
-            ),
-            (
-                "api.example.comAuthorization : Bearer sk-ant-x",
-                "api.example.com",
-            ),
-            ("curl/8 X-Api-Key: sk-ant-x", "curl/8 X-"),
-            ("squid Set-Cookie:\tsession=abc", "squid Set-"),
-            ("x Proxy_Authorization:   Basic Ym9iOlBhNTU=", "x Proxy_"),
-            ("1.1 cookie-monster", "1.1 cookie-monster"),
-            ("authorization required", "authorization required"),
-        ] {
-            assert_eq!(text(v.as_bytes()), kept, "{v}");
-        }
-        let mut d = HttpDecoder::new();
-        feed(
-            &mut d,
-            Dir::ToServer,
-            b"GET http://a.example/ HTTP/1.1\r\nVia: Proxy-Authorization: Basic Ym9iOlBhNTU=\r\n\r\n",
-            1,
-        );
-        let (ex, _) = d.finish();
-        assert!(!format!("{ex:?}").contains("Ym9iOlBhNTU"), "{ex:?}");
-    }
-
-    #[test]
-    fn digest_username_stops_at_its_closing_quote() {
-        // Found by the secrets_leak fuzz target: with the comma after the username
-        // lost, the username ran on to the last quote of the item, response included.
-        for v in [
-            r#"Digest realm="corp", username="bob"response="6e1d7a0c41d1ge57""#,
-            r#"Digest realm="corp", username="bob" response="6e1d7a0c41d1ge57""#,
-            r#"Digest username=bob response="6e1d7a0c41d1ge57""#,
-            r#"Digest username="bob", response="6e1d7a0c41d1ge57""#,
-        ] {
-            let c = parse_credentials(AuthHeader::Authorization, v);
-            assert_eq!(c.user.as_deref(), Some("bob"), "{v}");
-        }
-        let c = parse_credentials(AuthHeader::Authorization, r#"Digest username="a \"b\"\\c""#);
-        assert_eq!(c.user.as_deref(), Some(r#"a "b"\c"#));
-    }
-
-    #[test]
-    fn unknown_scheme_is_masked_not_printed() {
-        // Found by tests/secrets.rs: a corrupted byte in place of the space after
-        // `Bearer` made the whole token the "scheme", printed as is.
-        for v in [
-            "Bearer\u{fffd}sk-lab-master-0000",
-            "sk-lab-master-0000",
-            "Bearer.sk-lab-master-0000 x",
-        ] {
-            let c = parse_credentials(AuthHeader::Authorization, v);
-            assert_eq!(&*c.scheme, "unknown", "{v}");
-            assert!(c.malformed);
-            let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap());
-            assert!(!shown.contains("sk-lab-master-0000"), "{shown}");
-        }
-        let c = parse_credentials(AuthHeader::Authorization, "bearer sk-lab-master-0000");
-        assert_eq!(&*c.scheme, "bearer");
-        assert!(!format!("{c:?}").contains("master-0000"));
     }
 
     #[test]

@@ -1,0 +1,326 @@
+//! Message heads: start line and header block of one request or response, and
+//! header values as bounded text.
+//!
+//! `httparse` reads the head, with a lenient fallback for the heads real clients
+//! send that it refuses; `text` keeps header values free of what a damaged line
+//! end lets run on into them (the next header, possibly a credential).
+
+use crate::model::Dir;
+
+/// Cap on the header block of one message; past it the direction is given up.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+const MAX_HEADERS: usize = 128;
+/// Longest header value kept as a string.
+const MAX_VALUE_CHARS: usize = 512;
+
+/// Owned summary of a parsed header block (so the buffer can be consumed).
+pub(super) struct Head {
+    pub(super) method: Option<String>,
+    pub(super) target: Option<String>,
+    pub(super) status: Option<u16>,
+    pub(super) reason: Option<String>,
+    pub(super) version: Option<u8>,
+    pub(super) headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Head {
+    pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        self.headers
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_slice())
+    }
+    pub(super) fn first(&self, name: &str) -> Option<String> {
+        self.all(name).next().map(text)
+    }
+    pub(super) fn chunked(&self) -> bool {
+        self.all("transfer-encoding").any(|v| {
+            text(v)
+                .rsplit(',')
+                .next()
+                .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
+        })
+    }
+    pub(super) fn content_length(&self) -> Option<Result<u64, String>> {
+        let v = self.first("content-length")?;
+        // Repeated identical values ("5, 5") are allowed by RFC 9110 8.6.
+        let first = v.split(',').next().unwrap_or_default().trim().to_string();
+        Some(first.parse::<u64>().map_err(|_| v))
+    }
+}
+
+/// Header names that carry credentials, as they show inside a value that swallowed the
+/// next line: `authorization` covers Proxy-Authorization, `cookie` Set-Cookie and
+/// `api-key` x-api-key; with `_` for `-` too, as some clients send them.
+const CREDENTIAL_NAMES: &[&[u8]] = &[b"authorization", b"cookie", b"api-key", b"api_key"];
+
+/// Where a credential header (one of [`CREDENTIAL_NAMES`], optional blanks, ':')
+/// starts inside `s`, if one does.
+fn embedded_credential_header(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    (0..b.len()).find(|&i| {
+        CREDENTIAL_NAMES.iter().any(|n| {
+            b.get(i..i + n.len())
+                .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                && b.get(i + n.len()..)
+                    .unwrap_or_default()
+                    .iter()
+                    .find(|c| !matches!(c, b' ' | b'\t'))
+                    == Some(&b':')
+        })
+    })
+}
+
+/// A header value as bounded, lossy text, ending at the first control character, or
+/// where a credential header starts inside it.
+///
+/// A field value never holds control characters other than HTAB (RFC 9110 5.5); one
+/// that does is a damaged line ending, and what follows it is the next header — which
+/// may be `Proxy-Authorization` — so it is not kept. A line end can also be missing
+/// altogether (bytes lost, or a start line or header cut short), and then the next
+/// header runs on in the same value with no control character in between: a value
+/// that holds a credential header's name and ':' is cut there. Obsolete line folding
+/// (RFC 9112 5.2) is unfolded first.
+pub(super) fn text(v: &[u8]) -> String {
+    let s = String::from_utf8_lossy(v);
+    let unfolded;
+    let s = if s.contains('\n') {
+        unfolded = s
+            .replace("\r\n ", " ")
+            .replace("\r\n\t", " ")
+            .replace("\n ", " ");
+        unfolded.as_str()
+    } else {
+        &s
+    };
+    let s = s
+        .split(|c: char| c.is_control() && c != '\t')
+        .next()
+        .unwrap_or("");
+    let s = match embedded_credential_header(s) {
+        Some(at) => s.get(..at).unwrap_or_default(),
+        None => s,
+    }
+    .trim();
+    if s.chars().count() > MAX_VALUE_CHARS {
+        s.chars().take(MAX_VALUE_CHARS).collect()
+    } else {
+        s.to_string()
+    }
+}
+
+pub(super) fn version_str(v: Option<u8>) -> Option<String> {
+    v.map(|v| format!("1.{v}"))
+}
+
+fn parser_config() -> httparse::ParserConfig {
+    let mut c = httparse::ParserConfig::default();
+    c.allow_spaces_after_header_name_in_responses(true)
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .allow_multiple_spaces_in_request_line_delimiters(true)
+        .allow_multiple_spaces_in_response_status_delimiters(true);
+    c
+}
+
+pub(super) enum Parsed {
+    Partial,
+    Complete(usize, Head),
+    Error(String),
+}
+
+pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
+    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+    let config = parser_config();
+    let owned = |hs: &[httparse::Header<'_>]| {
+        hs.iter()
+            .map(|h| (h.name.to_string(), h.value.to_vec()))
+            .collect::<Vec<_>>()
+    };
+    match dir {
+        Dir::ToServer => {
+            let mut req = httparse::Request::new(&mut headers);
+            match config.parse_request(&mut req, bytes) {
+                Ok(httparse::Status::Partial) => Parsed::Partial,
+                Ok(httparse::Status::Complete(n)) => Parsed::Complete(
+                    n,
+                    Head {
+                        method: req.method.map(str::to_string),
+                        target: req.path.map(|p| text(p.as_bytes())),
+                        status: None,
+                        reason: None,
+                        version: req.version,
+                        headers: owned(req.headers),
+                    },
+                ),
+                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+            }
+        }
+        Dir::ToClient => {
+            let mut resp = httparse::Response::new(&mut headers);
+            match config.parse_response(&mut resp, bytes) {
+                Ok(httparse::Status::Partial) => Parsed::Partial,
+                Ok(httparse::Status::Complete(n)) => Parsed::Complete(
+                    n,
+                    Head {
+                        method: None,
+                        target: None,
+                        status: resp.code,
+                        reason: resp.reason.map(|r| text(r.as_bytes())),
+                        version: resp.version,
+                        headers: owned(resp.headers),
+                    },
+                ),
+                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+            }
+        }
+    }
+}
+
+/// Fallback for heads httparse refuses but real clients send (Zeek's
+/// connect-with-smtp.pcap: `CONNECT host:25 / HTTP/1.0` and a header line without
+/// a colon): start line split at the first and last space, header lines without
+/// ':' ignored. `None` when even that does not fit.
+fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
+    let end = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 4)
+        .or_else(|| bytes.windows(2).position(|w| w == b"\n\n").map(|p| p + 2));
+    let Some(end) = end else {
+        // Not complete yet; only claim it if the start line looks right.
+        let first = bytes.split(|&b| b == b'\n').next()?;
+        return looks_like_http(dir, first).then_some(Parsed::Partial);
+    };
+    let head = String::from_utf8_lossy(bytes.get(..end)?).into_owned();
+    let mut lines = head.lines();
+    let start = lines.next()?.trim_end();
+    let headers: Vec<(String, Vec<u8>)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
+        .take(MAX_HEADERS)
+        .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
+        .collect();
+    let version = |v: &str| match v {
+        "HTTP/1.0" => Some(0u8),
+        "HTTP/1.1" => Some(1u8),
+        _ => None,
+    };
+    match dir {
+        Dir::ToServer => {
+            let (method, rest) = start.split_once(' ')?;
+            let (target, ver) = rest.rsplit_once(' ')?;
+            let v = version(ver)?;
+            if method.is_empty() || !method.chars().all(|c| c.is_ascii_uppercase()) {
+                return None;
+            }
+            Some(Parsed::Complete(
+                end,
+                Head {
+                    method: Some(method.to_string()),
+                    target: Some(text(target.trim().as_bytes())),
+                    status: None,
+                    reason: None,
+                    version: Some(v),
+                    headers,
+                },
+            ))
+        }
+        Dir::ToClient => {
+            let (ver, rest) = start.split_once(' ')?;
+            let v = version(ver)?;
+            let (code, reason) = rest
+                .trim_start()
+                .split_once(' ')
+                .unwrap_or((rest.trim(), ""));
+            let code: u16 = code.parse().ok().filter(|c| (100..1000).contains(c))?;
+            Some(Parsed::Complete(
+                end,
+                Head {
+                    method: None,
+                    target: None,
+                    status: Some(code),
+                    reason: Some(text(reason.as_bytes())),
+                    version: Some(v),
+                    headers,
+                },
+            ))
+        }
+    }
+}
+
+/// True if `bytes` starts like an HTTP/1.x request or response.
+pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
+    match dir {
+        Dir::ToClient => bytes.starts_with(b"HTTP/"),
+        Dir::ToServer => {
+            const METHODS: &[&[u8]] = &[
+                b"GET ",
+                b"POST ",
+                b"PUT ",
+                b"HEAD ",
+                b"DELETE ",
+                b"OPTIONS ",
+                b"CONNECT ",
+                b"PATCH ",
+                b"TRACE ",
+                b"PROPFIND ",
+            ];
+            METHODS.iter().any(|m| bytes.starts_with(m))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::protocols::http::HttpDecoder;
+    use crate::protocols::http::exchange::tests::feed;
+
+    #[test]
+    fn header_value_stops_at_a_damaged_line_end() {
+        // Found by tests/secrets.rs: a corrupted '\n' merged the next header, a Basic
+        // credential, into the kept Host value.
+        let v = text(b"api.example.com:443\r\x04Proxy-Authorization: Basic Ym9iOlBhNTU=");
+        assert_eq!(v, "api.example.com:443");
+        assert_eq!(
+            text(b"Basic realm=\"a\",\r\n\tcharset=\"UTF-8\""),
+            "Basic realm=\"a\", charset=\"UTF-8\""
+        );
+        assert_eq!(text(b"a\tb"), "a\tb");
+    }
+
+    #[test]
+    fn header_value_stops_where_a_credential_header_runs_on() {
+        // Found by the secrets_leak fuzz target: a `Via:` line cut short right after
+        // its name ran on into the next line, and the Basic credentials became the
+        // kept Via value (no control character in between to stop at).
+        for (v, kept) in [
+            ("Proxy-Authorization: Basic Ym9iOlBhNTU=", "Proxy-"),
+            (
+                "1.1 squidproxy-authorization:Basic Ym9iOlBhNTU=",
+                "1.1 squidproxy-",
+            ),
+            (
+                "api.example.comAuthorization : Bearer sk-ant-x",
+                "api.example.com",
+            ),
+            ("curl/8 X-Api-Key: sk-ant-x", "curl/8 X-"),
+            ("squid Set-Cookie:\tsession=abc", "squid Set-"),
+            ("x Proxy_Authorization:   Basic Ym9iOlBhNTU=", "x Proxy_"),
+            ("1.1 cookie-monster", "1.1 cookie-monster"),
+            ("authorization required", "authorization required"),
+        ] {
+            assert_eq!(text(v.as_bytes()), kept, "{v}");
+        }
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"GET http://a.example/ HTTP/1.1\r\nVia: Proxy-Authorization: Basic Ym9iOlBhNTU=\r\n\r\n",
+            1,
+        );
+        let (ex, _) = d.finish();
+        assert!(!format!("{ex:?}").contains("Ym9iOlBhNTU"), "{ex:?}");
+    }
+}

@@ -1,0 +1,245 @@
+//! TLS handshakes: hellos, certificates, alerts, JA4/JA3 fingerprints, and outcome.
+//!
+//! Fed by `protocols::StreamDecoder` with the ordered bytes of a connection (or of a
+//! CONNECT tunnel) whose content starts like a TLS record. Records are reassembled
+//! across TCP chunks and handshake messages across records, both bounded. Hellos are
+//! read with `tls-parser`, certificates with `x509-parser` (see `x509`). States facts
+//! only: which versions and names were offered and chosen, which chain came back,
+//! who sent which alert after which message, a Zeek-like `ssl_history`, and whether
+//! the handshake completed — including, for TLS 1.3, whether the client went on after
+//! the server's encrypted flight or gave up on it.
+//!
+//! `record` reassembles records and handshake messages, `handshake` turns them into
+//! [`TlsFacts`], and `fingerprint` computes JA4 / JA3 / JA3S.
+
+mod fingerprint;
+mod handshake;
+mod record;
+
+pub use fingerprint::is_grease;
+pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts, alert_name, version_name};
+pub use record::{MAX_HANDSHAKE_MESSAGE, could_be_tls_prefix, looks_like_tls};
+
+use crate::model::{Dir, FrameNo, Timestamp};
+use record::Side;
+
+/// Encrypted records per side looked at before losing interest.
+const MAX_ENCRYPTED_RECORDS: u32 = 8;
+
+/// TLS decoder for one connection.
+#[derive(Clone, Debug)]
+pub struct TlsDecoder {
+    sides: [Side; 2],
+    facts: TlsFacts,
+    notes: Vec<String>,
+    tls13: bool,
+    seen_client_hello: bool,
+    seen_server_hello: bool,
+    /// The server's first flight is complete (ServerHelloDone, or TLS 1.3 encrypted
+    /// records after ServerHello, or a resumption CCS).
+    server_flight_done: bool,
+    client_after_flight: bool,
+    fatal_alert: bool,
+    last_msg: Option<&'static str>,
+    /// Arrival of the record being decoded.
+    record_ts: Option<Timestamp>,
+}
+
+impl Default for TlsDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TlsDecoder {
+    pub fn new() -> Self {
+        TlsDecoder {
+            sides: [Side::new(), Side::new()],
+            facts: TlsFacts::default(),
+            notes: Vec::new(),
+            tls13: false,
+            seen_client_hello: false,
+            seen_server_hello: false,
+            server_flight_done: false,
+            client_after_flight: false,
+            fatal_alert: false,
+            last_msg: None,
+            record_ts: None,
+        }
+    }
+
+    /// False once the handshake is decided (established or failed) or the side stopped.
+    pub fn wants_data(&self, dir: Dir) -> bool {
+        if self.facts.established || self.fatal_alert {
+            return false;
+        }
+        self.sides
+            .get(dir.index())
+            .is_some_and(|s| !s.stopped && s.encrypted_records < MAX_ENCRYPTED_RECORDS)
+    }
+
+    pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        if let Some(side) = self.sides.get_mut(dir.index())
+            && !side.stopped
+        {
+            side.stopped = true;
+            side.rec.consume(side.rec.len());
+            self.notes.push(format!(
+                "tls: {len} bytes missing from the {} (capture loss); stopped decoding that direction",
+                dir.sender()
+            ));
+        }
+    }
+
+    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+        let mut input = data;
+        while !input.is_empty() {
+            let Some(side) = self.sides.get_mut(dir.index()) else {
+                return;
+            };
+            if side.stopped {
+                return;
+            }
+            let took = side.rec.push(input, frame, ts);
+            input = input.get(took..).unwrap_or_default();
+            let progressed = self.parse_records(dir);
+            if took == 0 && !progressed {
+                // Cannot happen with a record cap above the largest record; be safe.
+                if let Some(side) = self.sides.get_mut(dir.index()) {
+                    side.stopped = true;
+                }
+                return;
+            }
+        }
+    }
+
+    pub fn finish(mut self) -> (TlsFacts, Vec<String>) {
+        let f = &mut self.facts;
+        f.outcome = if f.established {
+            HandshakeOutcome::Established
+        } else if let Some(a) = f
+            .alerts
+            .iter()
+            .find(|a| a.level.as_deref() == Some("fatal"))
+        {
+            if a.from == "client" {
+                HandshakeOutcome::ClientAlert
+            } else {
+                HandshakeOutcome::ServerAlert
+            }
+        } else if f.client_first_encrypted_len == Some(19) {
+            HandshakeOutcome::ClientEncryptedAlert
+        } else if !self.seen_client_hello {
+            HandshakeOutcome::NoClientHello
+        } else if !self.seen_server_hello {
+            HandshakeOutcome::NoServerHello
+        } else if self.server_flight_done && !self.client_after_flight {
+            HandshakeOutcome::ClientSilentAfterServerFlight
+        } else {
+            HandshakeOutcome::Incomplete
+        };
+        for (i, side) in self.sides.iter().enumerate() {
+            if !side.stopped && !side.rec.is_empty() {
+                self.notes.push(format!(
+                    "tls: {} bytes of an incomplete record from the {} at the end",
+                    side.rec.len(),
+                    if i == 0 { "client" } else { "server" }
+                ));
+            }
+        }
+        (self.facts, self.notes)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub(crate) mod tests {
+    //! Builders of TLS bytes for the unit tests of this module and its parent.
+
+    use super::record::CT_HANDSHAKE;
+    use super::*;
+
+    pub(crate) fn record(ct: u8, body: &[u8]) -> Vec<u8> {
+        let mut r = vec![ct, 3, 3];
+        r.extend((body.len() as u16).to_be_bytes());
+        r.extend(body);
+        r
+    }
+
+    pub(crate) fn hs(t: u8, body: &[u8]) -> Vec<u8> {
+        let mut m = vec![t];
+        m.extend(&(body.len() as u32).to_be_bytes()[1..]);
+        m.extend(body);
+        m
+    }
+
+    pub(crate) fn ext(t: u16, data: &[u8]) -> Vec<u8> {
+        let mut e = t.to_be_bytes().to_vec();
+        e.extend((data.len() as u16).to_be_bytes());
+        e.extend(data);
+        e
+    }
+
+    /// A TLS 1.3-capable ClientHello with SNI `example.com`, ALPN h2, GREASE.
+    pub(crate) fn client_hello() -> Vec<u8> {
+        let mut exts = Vec::new();
+        exts.extend(ext(0x1a1a, &[]));
+        let name = b"example.com";
+        let mut sni = ((name.len() + 3) as u16).to_be_bytes().to_vec();
+        sni.push(0);
+        sni.extend((name.len() as u16).to_be_bytes());
+        sni.extend(name);
+        exts.extend(ext(0x0000, &sni));
+        exts.extend(ext(0x0010, &[0, 3, 2, b'h', b'2']));
+        exts.extend(ext(0x000a, &[0, 4, 0x00, 0x1d, 0x00, 0x17]));
+        exts.extend(ext(0x000b, &[1, 0]));
+        exts.extend(ext(0x000d, &[0, 4, 0x04, 0x03, 0x08, 0x04]));
+        exts.extend(ext(0x002b, &[4, 0x03, 0x04, 0x03, 0x03]));
+        client_hello_with(&exts)
+    }
+
+    /// A ClientHello record (TLS 1.2 legacy version, ciphers GREASE, 1301, 1302, c02f)
+    /// with these extensions.
+    pub(crate) fn client_hello_with(exts: &[u8]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend([7; 32]);
+        b.push(0);
+        let ciphers: [u16; 4] = [0x2a2a, 0x1301, 0x1302, 0xc02f];
+        b.extend(((ciphers.len() * 2) as u16).to_be_bytes());
+        for c in ciphers {
+            b.extend(c.to_be_bytes());
+        }
+        b.extend([1, 0]);
+        b.extend((exts.len() as u16).to_be_bytes());
+        b.extend(exts);
+        record(CT_HANDSHAKE, &hs(1, &b))
+    }
+
+    pub(crate) fn server_hello(version13: bool, random: [u8; 32]) -> Vec<u8> {
+        let mut b = vec![3, 3];
+        b.extend(random);
+        b.push(0);
+        b.extend(if version13 {
+            [0x13, 0x01]
+        } else {
+            [0xc0, 0x2f]
+        });
+        b.push(0);
+        let exts = if version13 {
+            ext(0x002b, &[0x03, 0x04])
+        } else {
+            ext(0xff01, &[0])
+        };
+        b.extend((exts.len() as u16).to_be_bytes());
+        b.extend(exts);
+        hs(2, &b)
+    }
+
+    pub(crate) fn run(chunks: &[(Dir, Vec<u8>)]) -> (TlsFacts, Vec<String>) {
+        let mut d = TlsDecoder::new();
+        for (i, (dir, bytes)) in chunks.iter().enumerate() {
+            d.on_data(*dir, bytes, FrameNo(i as u64 + 1), Timestamp(0));
+        }
+        d.finish()
+    }
+}
