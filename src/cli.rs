@@ -8,8 +8,8 @@
 //! - 3: analysis done, but an input was damaged (cut short mid-record); what could be
 //!   read was analysed.
 
-use crate::decode::flows::TableConfig;
 use crate::decode::tcp::Limits;
+use crate::flow::table::TableConfig;
 use crate::pipeline::{self, CaptureAnalysis};
 use crate::report::{self, Report};
 use clap::{Parser, Subcommand, ValueEnum};

@@ -10,7 +10,7 @@
 
 use crate::capture::CaptureFormat;
 use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
-use crate::decode::flows::TableConfig;
+use crate::flow::table::TableConfig;
 use crate::pipeline::{CaptureAnalysis, CaptureStats, PacketProcessor};
 use crate::report::{json, table};
 use std::collections::HashMap;

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use trafficdoc::analyze::{self, Config, Finding, Severity};
-use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline;
 
 mod common;

@@ -4,7 +4,7 @@
 //! `CaptureAnalysis` and returns findings with evidence (flows, frames, the exact
 //! status line / alert / issuer) and the guide section whose remedy applies. The
 //! remedy text itself lives in `crate::remedies`. The flows are kept as bytes
-//! (`decode::store`) and rebuilt one at a time, so [`diagnose`] reads each capture's
+//! (`flow::store`) and rebuilt one at a time, so [`diagnose`] reads each capture's
 //! flows twice only: once for the context, once for every rule, the summary's layers
 //! and the latency together.
 

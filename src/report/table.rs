@@ -8,8 +8,8 @@ use super::Report;
 use crate::analyze::Severity;
 use crate::analyze::latency::Stage;
 use crate::analyze::summary::LayerStatus;
-use crate::decode::flows::{FlowSummary, Transport};
 use crate::decode::tcp::ConnState;
+use crate::flow::table::{FlowSummary, Transport};
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::{self, Write};
 

@@ -2,7 +2,7 @@
 
 use super::{Ctx, Rule, is_proxy_request, request_line};
 use crate::analyze::{Config, Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::table::FlowSummary;
 use std::net::IpAddr;
 
 /// The host part of `host:port`, `[v6]:port` or an absolute URL.

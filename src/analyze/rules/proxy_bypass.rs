@@ -4,9 +4,9 @@
 
 use super::{Ctx, Rule};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
-use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
+use crate::flow::table::FlowSummary;
+use crate::flow::table::Transport;
 use std::collections::HashSet;
 
 #[derive(Default)]

@@ -4,7 +4,7 @@
 
 use super::{Ctx, Rule, is_proxy_request, request_line};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::table::FlowSummary;
 use crate::model::Dir;
 
 #[derive(Default)]

@@ -2,9 +2,9 @@
 
 use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
-use crate::decode::flows::Transport;
 use crate::decode::tcp::ConnState;
+use crate::flow::table::FlowSummary;
+use crate::flow::table::Transport;
 
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;

@@ -13,9 +13,9 @@
 //! Every cap hit is counted in [`TableLimits`].
 
 use crate::decode::ip::{TcpSegment, Unreachable};
-use crate::decode::store::FlowStore;
 use crate::decode::tcp::conn::ConnState;
 use crate::decode::tcp::{Limits, TcpConn};
+use crate::flow::store::FlowStore;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::budget;
 use crate::protocols::dns::DnsTracker;

@@ -1,0 +1,15 @@
+//! Flows: every TCP connection and UDP conversation of a capture, open and finished.
+//!
+//! Third layer of the pipeline:
+//!
+//! ```text
+//! capture → decode → flow → protocols → analyze → remedies → report
+//! ```
+//!
+//! `decode` hands over segments and datagrams; `table` keeps the open flows (feeding
+//! their bytes to the `protocols` decoders), bounds memory with its caps and retires
+//! finished flows into `store`, compact bytes that `analyze` and `report` read back
+//! one flow at a time. This layer may use `decode` and `protocols`; neither uses it.
+
+pub mod store;
+pub mod table;
