@@ -13,8 +13,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use trafficdoc::flow::record::FlowSummary;
 use trafficdoc::flow::store::FlowStore;
-use trafficdoc::flow::table::{FlowSummary, TableConfig};
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline::CaptureAnalysis;
 
 /// The real analysis of `path` (its flows are what we store); `None` if it is no

@@ -5,7 +5,7 @@
 
 use super::Config;
 use super::trust::{self, Verdict};
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::protocols::x509::CertInfo;
 use serde::Serialize;
 

@@ -4,7 +4,7 @@
 //! `summary.latency`.
 
 use super::rules::Ctx;
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use serde::Serialize;
 
 /// The stages, in the order a proxied request goes through them.

@@ -8,8 +8,10 @@
 //!
 //! `decode` hands over segments and datagrams; `table` keeps the open flows (feeding
 //! their bytes to the `protocols` decoders), bounds memory with its caps and retires
-//! finished flows into `store`, compact bytes that `analyze` and `report` read back
-//! one flow at a time. This layer may use `decode` and `protocols`; neither uses it.
+//! each finished flow as a `record` ([`record::FlowSummary`]) into `store`, compact
+//! bytes that `analyze` and `report` read back one flow at a time. This layer uses
+//! `decode` and `protocols`; neither of them uses it.
 
+pub mod record;
 pub mod store;
 pub mod table;

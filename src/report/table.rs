@@ -9,7 +9,7 @@ use crate::analyze::Severity;
 use crate::analyze::latency::Stage;
 use crate::analyze::summary::LayerStatus;
 use crate::decode::tcp::ConnState;
-use crate::flow::table::{FlowSummary, Transport};
+use crate::flow::record::{FlowSummary, Transport};
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::{self, Write};
 

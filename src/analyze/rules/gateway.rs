@@ -4,7 +4,7 @@
 use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::tcp::conn::ConnState;
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::protocols::mask_key;
 
 /// Masks anything in a provider's error text that looks like a key.

@@ -14,7 +14,7 @@ pub mod timeouts;
 
 use super::chains::Chain;
 use super::{Config, Evidence, Finding};
-use crate::flow::table::{FlowSummary, Transport};
+use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
 use crate::protocols::http::HttpExchange;

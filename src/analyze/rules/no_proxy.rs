@@ -2,7 +2,7 @@
 
 use super::{Ctx, Rule, is_proxy_request, request_line};
 use crate::analyze::{Config, Finding, Severity};
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use std::net::IpAddr;
 
 /// The host part of `host:port`, `[v6]:port` or an absolute URL.

@@ -2,7 +2,7 @@
 
 use super::{Ctx, Rule, request_line, status_line};
 use crate::analyze::{Finding, Severity};
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::model::{FrameNo, Timestamp};
 use crate::protocols::http::{AuthHeader, HttpExchange};
 use std::collections::{BTreeMap, HashMap};

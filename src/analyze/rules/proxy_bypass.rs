@@ -5,8 +5,8 @@
 use super::{Ctx, Rule};
 use crate::analyze::{Finding, Severity};
 use crate::decode::tcp::conn::ConnState;
-use crate::flow::table::FlowSummary;
-use crate::flow::table::Transport;
+use crate::flow::record::FlowSummary;
+use crate::flow::record::Transport;
 use std::collections::HashSet;
 
 #[derive(Default)]

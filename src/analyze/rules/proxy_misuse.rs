@@ -5,7 +5,7 @@
 use super::no_proxy::{local_reason, target_host};
 use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 
 #[derive(Default)]
 pub struct Check {

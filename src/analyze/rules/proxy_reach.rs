@@ -4,8 +4,8 @@
 use super::{Ctx, Rule, looks_like_proxy_name};
 use crate::analyze::{Evidence, Finding, Severity};
 use crate::decode::tcp::conn::ConnState;
-use crate::flow::table::FlowSummary;
-use crate::flow::table::Transport;
+use crate::flow::record::FlowSummary;
+use crate::flow::record::Transport;
 use std::collections::BTreeMap;
 
 #[derive(Default)]

@@ -4,7 +4,7 @@
 
 use super::{Ctx, Rule, is_proxy_request, request_line};
 use crate::analyze::{Finding, Severity};
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::model::Dir;
 
 #[derive(Default)]

@@ -3,7 +3,7 @@
 use super::{Ctx, Rule};
 use crate::analyze::chains::Chain;
 use crate::analyze::{Finding, Severity};
-use crate::flow::table::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
 use crate::protocols::x509::CertInfo;
 use std::collections::HashMap;

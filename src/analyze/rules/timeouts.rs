@@ -3,8 +3,8 @@
 use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::tcp::ConnState;
-use crate::flow::table::FlowSummary;
-use crate::flow::table::Transport;
+use crate::flow::record::FlowSummary;
+use crate::flow::record::Transport;
 
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;

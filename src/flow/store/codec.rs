@@ -15,7 +15,7 @@
 
 use crate::decode::ip::Unreachable;
 use crate::decode::tcp::conn::ConnState;
-use crate::flow::table::{FlowSummary, Transport};
+use crate::flow::record::{FlowSummary, Transport};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::dns::DnsTransaction;
 use crate::protocols::http::{AuthHeader, Challenge, Credentials, HttpExchange};
