@@ -10,6 +10,7 @@
 
 pub mod chains;
 pub mod findings;
+pub mod http_lines;
 pub mod latency;
 pub mod rules;
 pub mod summary;
@@ -117,7 +118,7 @@ pub fn diagnose(captures: &[CaptureAnalysis], cfg: &Config) -> (Vec<Finding>, su
     for ctx in &ctxs {
         out.extend(rules::run_with(ctx, &mut |id, f| {
             seen.add(ctx, f);
-            latency.add_flow(ctx, id, f);
+            latency.add_flow(ctx.is_proxy(f), id, f);
         }));
     }
     sort(&mut out);

@@ -1,7 +1,8 @@
 //! Guide section 4 (the local gateway does not answer or is unhealthy) and section 7
 //! (API key refused by the gateway or the provider).
 
-use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;

@@ -185,27 +185,6 @@ pub fn flow_ev(id: usize, f: &FlowSummary, frames: Vec<u64>, seen: String) -> Ev
     }
 }
 
-/// The request line as sent, e.g. `CONNECT api.anthropic.com:443`.
-pub fn request_line(h: &HttpExchange) -> String {
-    format!(
-        "{} {}",
-        h.method.as_deref().unwrap_or("?"),
-        h.target.as_deref().unwrap_or("?")
-    )
-}
-
-/// The status line as received, e.g. `HTTP/1.1 407 Proxy Authentication Required`.
-pub fn status_line(h: &HttpExchange) -> String {
-    format!(
-        "HTTP/{} {} {}",
-        h.response_version.as_deref().unwrap_or("1.1"),
-        h.status.map_or_else(|| "?".to_string(), |s| s.to_string()),
-        h.reason.as_deref().unwrap_or("")
-    )
-    .trim_end()
-    .to_string()
-}
-
 /// A rule: it sees every flow once, in report order, then concludes. All rules see a
 /// flow in the same pass, so each flow is rebuilt from the store once for all of them.
 pub trait Rule {

@@ -1,6 +1,7 @@
 //! Guide section 6: traffic for local or internal hosts sent through the proxy.
 
-use super::{Ctx, Rule, is_proxy_request, request_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::request_line;
 use crate::analyze::{Config, Finding, Severity};
 use crate::flow::record::FlowSummary;
 use std::net::IpAddr;

@@ -1,6 +1,7 @@
 //! Guide section 2: 407 Proxy Authentication Required.
 
-use super::{Ctx, Rule, request_line, status_line};
+use super::{Ctx, Rule};
+use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::flow::record::FlowSummary;
 use crate::model::{FrameNo, Timestamp};

@@ -3,7 +3,8 @@
 //! (policy blocks, upstream failures).
 
 use super::no_proxy::{local_reason, target_host};
-use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::flow::record::FlowSummary;
 
