@@ -11,6 +11,7 @@
 pub mod chains;
 pub mod findings;
 pub mod http_lines;
+pub mod issuers;
 pub mod latency;
 pub mod rules;
 pub mod summary;

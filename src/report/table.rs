@@ -257,7 +257,7 @@ pub fn write_diagnosis_styled(
         let line = format!(
             "Chain for {} (issuer \"{}\", flow #{}): trusted by {}",
             c.host,
-            crate::analyze::rules::ssl_inspection::cn(&c.issuer),
+            crate::analyze::issuers::cn(&c.issuer),
             c.flows.first().copied().unwrap_or(0),
             stores.join(", ")
         );

@@ -13,6 +13,7 @@ pub mod ssl_inspection;
 pub mod timeouts;
 
 use super::chains::Chain;
+use super::issuers::inspecting_cert;
 use super::{Config, Evidence, Finding};
 use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
@@ -69,7 +70,7 @@ impl<'a> Ctx<'a> {
         for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
             crate::analyze::chains::add(&mut chains, id, &f, cfg);
-            ssl_inspection::note_issuer(&mut issuer_by_name, id, &f);
+            note_issuer(&mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
                 proxies.insert(f.server);
             }
@@ -156,6 +157,20 @@ impl<'a> Ctx<'a> {
             || (PROXY_PORTS.contains(&f.server.port())
                 && f.server.port() != 80
                 && !f.server.ip().is_loopback())
+    }
+}
+
+/// TLS 1.3 hides the certificate; an issuer seen for the same name on another
+/// connection (TLS 1.2) names the CA the client most likely refused (the
+/// SSL-inspection rule says so). Gathered with the rest of the context: the first
+/// inspecting issuer per SNI, and its flow.
+fn note_issuer(by_name: &mut HashMap<String, (String, usize)>, id: usize, f: &FlowSummary) {
+    if let Some(t) = &f.app.tls
+        && let Some(sni) = &t.sni
+        && let Some((c, _)) = inspecting_cert(t)
+        && !by_name.contains_key(&**sni)
+    {
+        by_name.insert(sni.to_string(), (c.issuer.clone(), id));
     }
 }
 
