@@ -17,9 +17,9 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::net::SocketAddr;
 use trafficdoc::capture::{FileReader, LinkType};
-use trafficdoc::decode::flows::{FlowTable, TableConfig};
 use trafficdoc::decode::ip::{self, TcpSegment, Transport};
 use trafficdoc::decode::link;
+use trafficdoc::flow::table::{FlowTable, TableConfig};
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
 use trafficdoc::protocols::StreamDecoder;
 

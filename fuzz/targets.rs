@@ -11,9 +11,9 @@
 mod synth;
 
 use trafficdoc::capture::{FileReader, LinkType};
-use trafficdoc::decode::flows::TableConfig;
 use trafficdoc::decode::tcp::{Limits, Reassembler, StreamSink};
 use trafficdoc::decode::{ip, link};
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
 use trafficdoc::pipeline;
 use trafficdoc::protocols::dns::{self, DnsTracker};

@@ -10,10 +10,10 @@
 //! order: the analysis is the same whatever the number of threads.
 
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
-use crate::decode::flows::{FlowTable, TableConfig, TableLimits};
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
-use crate::decode::store::FlowStore;
+use crate::flow::store::FlowStore;
+use crate::flow::table::{FlowTable, TableConfig, TableLimits};
 use crate::model::{FrameNo, Timestamp};
 use serde::Serialize;
 use std::io::Read;

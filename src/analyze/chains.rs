@@ -5,7 +5,7 @@
 
 use super::Config;
 use super::trust::{self, Verdict};
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::protocols::x509::CertInfo;
 use serde::Serialize;
 

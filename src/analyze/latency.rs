@@ -1,10 +1,11 @@
 //! Latency per stage (guide section 5, step 1 "measure latency"): TCP handshake to the
 //! proxy (SYN → SYN/ACK), CONNECT → 200, TLS ClientHello → ServerHello, and request →
 //! first response byte. Read by the slow-response rule and the report's
-//! `summary.latency`.
+//! `summary.latency`. Whether a flow goes to a proxy is the caller's to say (the
+//! rules' context knows the proxies), so this module needs nothing from the rules.
 
-use super::rules::Ctx;
-use crate::decode::flows::FlowSummary;
+use super::http_lines::request_line;
+use crate::flow::record::FlowSummary;
 use serde::Serialize;
 
 /// The stages, in the order a proxied request goes through them.
@@ -52,11 +53,12 @@ pub struct Sample {
 }
 
 /// Hands every stage measured in one flow to `emit`, one at a time: a busy capture has
-/// tens of thousands, and only their times are kept. `what` is
+/// tens of thousands, and only their times are kept. `to_proxy`: the flow is a
+/// connection to a proxy (its handshake is the TCP-to-proxy stage). `what` is
 /// written out only for samples slower than `describe_above` seconds (it is empty for
 /// the others).
 pub fn flow_samples(
-    ctx: &Ctx<'_>,
+    to_proxy: bool,
     id: usize,
     f: &FlowSummary,
     describe_above: f64,
@@ -69,9 +71,7 @@ pub fn flow_samples(
             String::new()
         }
     };
-    if ctx.is_proxy(f)
-        && let Some(rtt) = f.rtt
-    {
+    if to_proxy && let Some(rtt) = f.rtt {
         emit(Sample {
             stage: Stage::TcpToProxy,
             flow: id,
@@ -108,9 +108,7 @@ pub fn flow_samples(
                 .chain(&h.response_frame)
                 .map(|x| x.0)
                 .collect(),
-            what: describe(seconds, &|| {
-                format!("{} → {status}", super::rules::request_line(h))
-            }),
+            what: describe(seconds, &|| format!("{} → {status}", request_line(h))),
         });
     }
     if let Some(t) = &f.app.tls
@@ -244,9 +242,9 @@ pub struct Measure {
 }
 
 impl Measure {
-    /// Adds the samples of one flow.
-    pub fn add_flow(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
-        flow_samples(ctx, id, f, f64::INFINITY, &mut |s| self.add(s));
+    /// Adds the samples of one flow (`to_proxy`: as for [`flow_samples`]).
+    pub fn add_flow(&mut self, to_proxy: bool, id: usize, f: &FlowSummary) {
+        flow_samples(to_proxy, id, f, f64::INFINITY, &mut |s| self.add(s));
     }
 
     pub fn add(&mut self, s: Sample) {

@@ -4,12 +4,14 @@
 //! `CaptureAnalysis` and returns findings with evidence (flows, frames, the exact
 //! status line / alert / issuer) and the guide section whose remedy applies. The
 //! remedy text itself lives in `crate::remedies`. The flows are kept as bytes
-//! (`decode::store`) and rebuilt one at a time, so [`diagnose`] reads each capture's
+//! (`flow::store`) and rebuilt one at a time, so [`diagnose`] reads each capture's
 //! flows twice only: once for the context, once for every rule, the summary's layers
 //! and the latency together.
 
 pub mod chains;
 pub mod findings;
+pub mod http_lines;
+pub mod issuers;
 pub mod latency;
 pub mod rules;
 pub mod summary;
@@ -117,7 +119,7 @@ pub fn diagnose(captures: &[CaptureAnalysis], cfg: &Config) -> (Vec<Finding>, su
     for ctx in &ctxs {
         out.extend(rules::run_with(ctx, &mut |id, f| {
             seen.add(ctx, f);
-            latency.add_flow(ctx, id, f);
+            latency.add_flow(ctx.is_proxy(f), id, f);
         }));
     }
     sort(&mut out);

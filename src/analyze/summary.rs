@@ -5,7 +5,7 @@ use super::chains::Chain;
 use super::latency::Latency;
 use super::rules::{Ctx, is_proxy_request};
 use super::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 use serde::Serialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]

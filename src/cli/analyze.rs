@@ -4,8 +4,8 @@
 use super::{
     AnalyzeArgs, EXIT_DAMAGED, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Format, terminal_columns,
 };
-use crate::decode::flows::TableConfig;
 use crate::decode::tcp::Limits;
+use crate::flow::table::TableConfig;
 use crate::pipeline::{self, CaptureAnalysis};
 use crate::report::{self, Report};
 use std::io::{self, Write};

@@ -2,7 +2,7 @@
 //! diagnosis options `analyze` and `capture` share. Every flag's doc line is its
 //! `--help` text.
 
-use crate::decode::flows::TableConfig;
+use crate::flow::table::TableConfig;
 use crate::report;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;

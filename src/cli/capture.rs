@@ -11,7 +11,7 @@
 use super::{CaptureArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LiveFormatArg, terminal_columns};
 use crate::capture::CaptureFormat;
 use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
-use crate::decode::flows::TableConfig;
+use crate::flow::table::TableConfig;
 use crate::pipeline::{CaptureAnalysis, CaptureStats, PacketProcessor};
 use crate::report::{self, Report, json, prose};
 use std::collections::HashMap;

@@ -2,11 +2,9 @@
 //!
 //! Second layer of the pipeline. `link` strips the link header chosen by the capture's
 //! link type, `ip` reads IPv4/IPv6 (with extension headers and fragments) and the
-//! transport header, `tcp` turns segments into connections and ordered byte streams,
-//! `flows` keeps the table of every conversation.
+//! transport header, `tcp` turns segments into connections and ordered byte streams.
+//! The table of every conversation is the next layer, `flow`.
 
-pub mod flows;
 pub mod ip;
 pub mod link;
-pub mod store;
 pub mod tcp;

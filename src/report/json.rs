@@ -7,7 +7,7 @@
 use super::Report;
 use crate::analyze::Finding;
 use crate::analyze::summary::Summary;
-use crate::decode::flows::{FlowSummary, Transport};
+use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::InputFile;
 use crate::protocols::AppFacts;

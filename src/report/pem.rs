@@ -125,7 +125,7 @@ pub fn export(chains: &[Chain], dir: &Path) -> io::Result<Vec<Written>> {
     }
     for c in cas {
         let Some(pem) = cert_pem(c) else { continue };
-        let cn = crate::analyze::rules::ssl_inspection::cn(&c.subject);
+        let cn = crate::analyze::issuers::cn(&c.subject);
         let path = dir.join(format!("ca-{}-{}.pem", safe(cn), short(&c.sha256)));
         std::fs::write(&path, pem)?;
         out.push(Written {

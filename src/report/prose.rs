@@ -3,7 +3,7 @@
 //!
 //! Decoders only state facts (`protocols`); this is where those facts become words.
 
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
 use crate::protocols::{AppFacts, AppProtocol};
 

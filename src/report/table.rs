@@ -9,8 +9,8 @@ use super::prose::{human_bytes, notes};
 use crate::analyze::Severity;
 use crate::analyze::latency::Stage;
 use crate::analyze::summary::LayerStatus;
-use crate::decode::flows::Transport;
 use crate::decode::tcp::ConnState;
+use crate::flow::record::Transport;
 use comfy_table::{ContentArrangement, Table, presets};
 use std::io::{self, Write};
 
@@ -201,7 +201,7 @@ pub fn write_diagnosis_styled(
         let line = format!(
             "Chain for {} (issuer \"{}\", flow #{}): trusted by {}",
             c.host,
-            crate::analyze::rules::ssl_inspection::cn(&c.issuer),
+            crate::analyze::issuers::cn(&c.issuer),
             c.flows.first().copied().unwrap_or(0),
             stores.join(", ")
         );

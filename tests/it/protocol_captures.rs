@@ -6,7 +6,8 @@
 
 use crate::common;
 
-use trafficdoc::decode::flows::{FlowSummary, TableConfig, Transport};
+use trafficdoc::flow::record::{FlowSummary, Transport};
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::model::FrameNo;
 use trafficdoc::protocols::AppFacts;
 use trafficdoc::protocols::dns::DnsTransaction;

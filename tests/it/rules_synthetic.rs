@@ -3,7 +3,7 @@
 //! with Retry-After, a gateway 401 whose error text carries a key.
 
 use trafficdoc::analyze::{self, Config, Finding, Severity};
-use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline;
 
 use crate::common::synth::{ACK, PSH, Pcap, RST, SYN};

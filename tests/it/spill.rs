@@ -4,7 +4,7 @@
 
 use crate::common::*;
 use std::path::Path;
-use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::flow::table::TableConfig;
 
 /// How many of the capture's chunks of finished flows went to the spill file.
 fn spilled_chunks(path: &Path, flow_memory: Option<usize>) -> usize {

@@ -1,7 +1,7 @@
 //! Every flow of every capture at hand (fixtures, the shared corpus) comes back from
 //! a `FlowStore` exactly as it went in (the analysis already keeps its flows in a
 //! store, so these went through it once: this checks that what comes out goes back in
-//! unchanged; the unit tests in `src/decode/store/tests.rs` check every field and
+//! unchanged; the unit tests in `src/flow/store/tests.rs` check every field and
 //! variant by hand), compared by `Debug` (every field, the ones JSON
 //! skips included), and the store sorts in the report order. Prints how many bytes a
 //! flow takes encoded; `cargo test --release --test store_roundtrip -- --nocapture`
@@ -9,8 +9,9 @@
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use trafficdoc::decode::flows::{FlowSummary, TableConfig};
-use trafficdoc::decode::store::FlowStore;
+use trafficdoc::flow::record::FlowSummary;
+use trafficdoc::flow::store::FlowStore;
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline::CaptureAnalysis;
 
 /// The real analysis of `path` (its flows are what we store); `None` if it is no

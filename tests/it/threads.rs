@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use trafficdoc::capture::CaptureError;
-use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline::{self, ReadOptions};
 
 /// Everything the CLI says about `path` with these extra arguments.

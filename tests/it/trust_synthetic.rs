@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use trafficdoc::analyze::trust::Bundle;
 use trafficdoc::analyze::{self, Config, Finding, Severity};
 use trafficdoc::cli::{self, Cli};
-use trafficdoc::decode::flows::TableConfig;
+use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline;
 
 use crate::common::synth::Pcap;

@@ -1,10 +1,11 @@
 //! Guide section 4 (the local gateway does not answer or is unhealthy) and section 7
 //! (API key refused by the gateway or the provider).
 
-use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
 use crate::decode::tcp::conn::ConnState;
+use crate::flow::record::FlowSummary;
 use crate::protocols::mask_key;
 
 /// Masks anything in a provider's error text that looks like a key.

@@ -13,8 +13,9 @@ pub mod ssl_inspection;
 pub mod timeouts;
 
 use super::chains::Chain;
+use super::issuers::inspecting_cert;
 use super::{Config, Evidence, Finding};
-use crate::decode::flows::{FlowSummary, Transport};
+use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
 use crate::protocols::http::HttpExchange;
@@ -69,7 +70,7 @@ impl<'a> Ctx<'a> {
         for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
             crate::analyze::chains::add(&mut chains, id, &f, cfg);
-            ssl_inspection::note_issuer(&mut issuer_by_name, id, &f);
+            note_issuer(&mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
                 proxies.insert(f.server);
             }
@@ -159,6 +160,20 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// TLS 1.3 hides the certificate; an issuer seen for the same name on another
+/// connection (TLS 1.2) names the CA the client most likely refused (the
+/// SSL-inspection rule says so). Gathered with the rest of the context: the first
+/// inspecting issuer per SNI, and its flow.
+fn note_issuer(by_name: &mut HashMap<String, (String, usize)>, id: usize, f: &FlowSummary) {
+    if let Some(t) = &f.app.tls
+        && let Some(sni) = &t.sni
+        && let Some((c, _)) = inspecting_cert(t)
+        && !by_name.contains_key(&**sni)
+    {
+        by_name.insert(sni.to_string(), (c.issuer.clone(), id));
+    }
+}
+
 /// CONNECT, or a request in absolute form (`GET http://host/...`).
 pub fn is_proxy_request(h: &HttpExchange) -> bool {
     h.method.as_deref() == Some("CONNECT")
@@ -183,27 +198,6 @@ pub fn flow_ev(id: usize, f: &FlowSummary, frames: Vec<u64>, seen: String) -> Ev
         seen,
         display_filter: Some(f.display_filter()),
     }
-}
-
-/// The request line as sent, e.g. `CONNECT api.anthropic.com:443`.
-pub fn request_line(h: &HttpExchange) -> String {
-    format!(
-        "{} {}",
-        h.method.as_deref().unwrap_or("?"),
-        h.target.as_deref().unwrap_or("?")
-    )
-}
-
-/// The status line as received, e.g. `HTTP/1.1 407 Proxy Authentication Required`.
-pub fn status_line(h: &HttpExchange) -> String {
-    format!(
-        "HTTP/{} {} {}",
-        h.response_version.as_deref().unwrap_or("1.1"),
-        h.status.map_or_else(|| "?".to_string(), |s| s.to_string()),
-        h.reason.as_deref().unwrap_or("")
-    )
-    .trim_end()
-    .to_string()
 }
 
 /// A rule: it sees every flow once, in report order, then concludes. All rules see a

@@ -1,8 +1,9 @@
 //! Guide section 6: traffic for local or internal hosts sent through the proxy.
 
-use super::{Ctx, Rule, is_proxy_request, request_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::request_line;
 use crate::analyze::{Config, Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 use std::net::IpAddr;
 
 /// The host part of `host:port`, `[v6]:port` or an absolute URL.

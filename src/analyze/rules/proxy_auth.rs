@@ -1,8 +1,9 @@
 //! Guide section 2: 407 Proxy Authentication Required.
 
-use super::{Ctx, Rule, request_line, status_line};
+use super::{Ctx, Rule};
+use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::model::{FrameNo, Timestamp};
 use crate::protocols::http::{AuthHeader, HttpExchange};
 use std::collections::{BTreeMap, HashMap};

@@ -4,9 +4,9 @@
 
 use super::{Ctx, Rule};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
-use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
+use crate::flow::record::FlowSummary;
+use crate::flow::record::Transport;
 use std::collections::HashSet;
 
 #[derive(Default)]

@@ -3,9 +3,10 @@
 //! (policy blocks, upstream failures).
 
 use super::no_proxy::{local_reason, target_host};
-use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 
 #[derive(Default)]
 pub struct Check {

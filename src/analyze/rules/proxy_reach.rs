@@ -3,9 +3,9 @@
 
 use super::{Ctx, Rule, looks_like_proxy_name};
 use crate::analyze::{Evidence, Finding, Severity};
-use crate::decode::flows::FlowSummary;
-use crate::decode::flows::Transport;
 use crate::decode::tcp::conn::ConnState;
+use crate::flow::record::FlowSummary;
+use crate::flow::record::Transport;
 use std::collections::BTreeMap;
 
 #[derive(Default)]

@@ -2,9 +2,10 @@
 //! during the TLS handshake right after the ClientHello (SNI filtering, inspection
 //! failure), or mid-stream (idle timeout). Which side, when, after what.
 
-use super::{Ctx, Rule, is_proxy_request, request_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::request_line;
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
+use crate::flow::record::FlowSummary;
 use crate::model::Dir;
 
 #[derive(Default)]

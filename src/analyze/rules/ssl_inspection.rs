@@ -2,199 +2,15 @@
 
 use super::{Ctx, Rule};
 use crate::analyze::chains::Chain;
+use crate::analyze::issuers::{chains_to_public_root, cn, inspecting_cert};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
-use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
-use crate::protocols::x509::CertInfo;
-use std::collections::HashMap;
-
-/// Words in a certificate issuer that name an inspection product or a private CA.
-const INSPECTION_ISSUERS: &[(&str, &str)] = &[
-    ("zscaler", "Zscaler"),
-    ("netskope", "Netskope"),
-    ("palo alto", "Palo Alto Networks"),
-    ("paloalto", "Palo Alto Networks"),
-    ("fortinet", "Fortinet FortiGate"),
-    ("fortigate", "Fortinet FortiGate"),
-    ("blue coat", "Blue Coat / Symantec ProxySG"),
-    ("bluecoat", "Blue Coat / Symantec ProxySG"),
-    ("proxysg", "Blue Coat / Symantec ProxySG"),
-    ("cisco umbrella", "Cisco"),
-    ("cisco", "Cisco"),
-    ("sophos", "Sophos"),
-    ("check point", "Check Point"),
-    ("checkpoint", "Check Point"),
-    ("forcepoint", "Forcepoint"),
-    ("websense", "Forcepoint"),
-    ("mcafee", "McAfee / Skyhigh"),
-    ("skyhigh", "McAfee / Skyhigh"),
-    ("kaspersky", "Kaspersky"),
-    ("eset", "ESET"),
-    ("avast", "Avast / AVG"),
-    ("avg ", "Avast / AVG"),
-    ("bitdefender", "Bitdefender"),
-    ("mitmproxy", "mitmproxy"),
-    ("fiddler", "Fiddler"),
-    ("do_not_trust", "Fiddler"),
-    ("charles proxy", "Charles"),
-    ("portswigger", "Burp Suite"),
-    ("burp", "Burp Suite"),
-    ("ssl inspection", "an SSL inspection proxy"),
-    ("tls inspection", "a TLS inspection proxy"),
-    ("ssl-inspection", "an SSL inspection proxy"),
-    ("decryption", "a decrypting proxy"),
-    ("intercept", "an intercepting proxy"),
-];
-
-/// The product an issuer names, if any.
-pub fn inspection_product(issuer: &str) -> Option<&'static str> {
-    let low = issuer.to_ascii_lowercase();
-    INSPECTION_ISSUERS
-        .iter()
-        .find(|(w, _)| low.contains(w))
-        .map(|(_, p)| *p)
-        .or_else(|| {
-            // "Corp ... CA" style private roots: whole words of the common name, so
-            // "Microsoft Corporation" does not match.
-            let name = cn(&low);
-            let words: Vec<&str> = name
-                .split(|c: char| !c.is_ascii_alphanumeric())
-                .filter(|w| !w.is_empty())
-                .collect();
-            let corp = words
-                .iter()
-                .any(|w| matches!(*w, "corp" | "corporate" | "enterprise"));
-            let ca = words.iter().any(|w| matches!(*w, "ca" | "root"));
-            (corp && ca).then_some("a corporate CA")
-        })
-}
-
-/// Common name of a distinguished name, or the whole name.
-pub fn cn(dn: &str) -> &str {
-    dn.split(',')
-        .find_map(|p| {
-            let p = p.trim();
-            p.strip_prefix("CN=").or_else(|| p.strip_prefix("cn="))
-        })
-        .unwrap_or(dn)
-}
+use crate::flow::record::FlowSummary;
+use crate::protocols::tls::HandshakeOutcome;
 
 /// A name on the public internet: dotted, not an address, no internal suffix.
 pub fn is_public_name(sni: &str, cfg: &crate::analyze::Config) -> bool {
     let s = sni.to_ascii_lowercase();
     s.contains('.') && s.parse::<std::net::IpAddr>().is_err() && !cfg.is_internal_name(&s)
-}
-
-/// Organisations of public CAs (lower case), current or past members of the web PKI.
-const PUBLIC_CA_ORGS: &[&str] = &[
-    "digicert",
-    "comodo",
-    "sectigo",
-    "usertrust",
-    "addtrust",
-    "verisign",
-    "geotrust",
-    "thawte",
-    "symantec corporation",
-    "globalsign",
-    "entrust",
-    "internet security research group",
-    "let's encrypt",
-    "amazon",
-    "google trust services",
-    "microsoft corporation",
-    "baltimore",
-    "starfield",
-    "godaddy",
-    "go daddy",
-    "identrust",
-    "quovadis",
-    "certum",
-    "unizeto",
-    "buypass",
-    "ssl corporation",
-    "actalis",
-    "harica",
-    "t-systems",
-    "swisssign",
-    "cybertrust",
-    "equifax",
-    "network solutions",
-    "trustwave",
-    "secom",
-    "izenpe",
-    "camerfirma",
-    "firmaprofesional",
-];
-
-/// Whether the presented chain ends at one of Mozilla's public roots (what Node's
-/// bundled store and Python's certifi carry): its top certificate is issued by a root's
-/// subject. `None` when it cannot be told: no DER kept, or only a leaf was sent (its
-/// issuer is then an intermediate we do not ship).
-pub fn chains_to_public_root(certs: &[CertInfo]) -> Option<bool> {
-    let top = certs.last()?;
-    if certs.len() < 2 && !top.self_signed {
-        return None;
-    }
-    // Asked for every TLS flow, twice, and a capture presents few distinct chains:
-    // the answer for each top certificate is kept (by fingerprint, per thread).
-    thread_local! {
-        static KNOWN: std::cell::RefCell<HashMap<String, Option<bool>>> =
-            std::cell::RefCell::new(HashMap::new());
-    }
-    if let Some(known) = KNOWN.with(|k| k.borrow().get(&top.sha256).copied()) {
-        return known;
-    }
-    let answer = top_is_public(top);
-    KNOWN.with(|k| {
-        let mut k = k.borrow_mut();
-        if k.len() >= 4_096 {
-            k.clear();
-        }
-        k.insert(top.sha256.clone(), answer);
-    });
-    answer
-}
-
-/// Whether the top certificate of a chain was issued by a public CA.
-fn top_is_public(top: &CertInfo) -> Option<bool> {
-    // Roots leave Mozilla's store over the years (AddTrust, VeriSign, old DigiCert
-    // roots); a chain from a public CA's organisation is public, whatever year the
-    // capture is from.
-    let org = top
-        .issuer
-        .split(',')
-        .filter_map(|p| p.trim().strip_prefix("O="))
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if PUBLIC_CA_ORGS.iter().any(|o| org.contains(o)) {
-        return Some(true);
-    }
-    let der = top.der.as_ref()?;
-    let (_, c) = x509_parser::parse_x509_certificate(&der.0).ok()?;
-    let issuer = c.tbs_certificate.issuer.as_raw();
-    Some(webpki_roots::TLS_SERVER_ROOTS.iter().any(|a| {
-        let subject: &[u8] = a.subject.as_ref();
-        // webpki keeps the Name's contents, without the outer SEQUENCE header.
-        issuer == subject || (issuer.ends_with(subject) && issuer.len() - subject.len() <= 4)
-    }))
-}
-
-/// The certificate that names the interceptor, if the chain has one: an issuer from
-/// the catalog of inspection products, or a chain that does not end at a public root.
-fn inspecting_cert(t: &TlsFacts) -> Option<(&CertInfo, &'static str)> {
-    t.certificates
-        .iter()
-        .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
-        .or_else(|| {
-            (chains_to_public_root(&t.certificates) == Some(false))
-                .then(|| {
-                    t.certificates
-                        .last()
-                        .map(|c| (c, "a private CA (not a public root)"))
-                })
-                .flatten()
-        })
 }
 
 /// The handshake outcome in words, for evidence.
@@ -328,19 +144,6 @@ const CERT_ALERTS: &[&str] = &[
     "decrypt_error",
     "handshake_failure",
 ];
-
-/// TLS 1.3 hides the certificate; an issuer seen for the same name on another
-/// connection (TLS 1.2) names the CA the client most likely refused. Gathered with the
-/// capture's context ([`Ctx::new`]): the first inspecting issuer per SNI, and its flow.
-pub fn note_issuer(by_name: &mut HashMap<String, (String, usize)>, id: usize, f: &FlowSummary) {
-    if let Some(t) = &f.app.tls
-        && let Some(sni) = &t.sni
-        && let Some((c, _)) = inspecting_cert(t)
-        && !by_name.contains_key(&**sni)
-    {
-        by_name.insert(sni.to_string(), (c.issuer.clone(), id));
-    }
-}
 
 #[derive(Default)]
 pub struct Check {
@@ -668,33 +471,4 @@ fn many_hosts(ctx: &Ctx<'_>) -> Option<Finding> {
         ));
     }
     Some(f)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn issuer_catalog() {
-        assert_eq!(
-            inspection_product("CN=Zscaler Intermediate Root CA (zscaler.net),O=Zscaler Inc."),
-            Some("Zscaler")
-        );
-        assert!(inspection_product("CN=Acme Corp SSL Inspection CA,O=Acme Corp").is_some());
-        assert_eq!(
-            inspection_product("CN=Contoso Corp Root CA,O=Contoso"),
-            Some("a corporate CA")
-        );
-        assert_eq!(
-            inspection_product("CN=Microsoft Azure TLS Issuing CA 05,O=Microsoft Corporation,C=US"),
-            None
-        );
-        assert_eq!(inspection_product("CN=R11,O=Let's Encrypt,C=US"), None);
-    }
-
-    #[test]
-    fn public_roots_are_known() {
-        assert!(!webpki_roots::TLS_SERVER_ROOTS.is_empty());
-        assert_eq!(chains_to_public_root(&[]), None);
-    }
 }

@@ -1,10 +1,12 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
-use super::{Ctx, Rule, is_proxy_request, request_line, status_line};
+use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::http_lines::{request_line, status_line};
+use crate::analyze::latency::{self, Stage};
 use crate::analyze::{Finding, Severity};
-use crate::decode::flows::FlowSummary;
-use crate::decode::flows::Transport;
 use crate::decode::tcp::ConnState;
+use crate::flow::record::FlowSummary;
+use crate::flow::record::Transport;
 
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;
@@ -166,10 +168,9 @@ pub struct Slow {
 
 impl Rule for Slow {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
-        use crate::analyze::latency::{self, Stage};
         let limit = ctx.cfg.slow_ms as f64 / 1000.0;
         let found = &mut self.found;
-        latency::flow_samples(ctx, id, f, limit, &mut |s| {
+        latency::flow_samples(ctx.is_proxy(f), id, f, limit, &mut |s| {
             if !matches!(s.stage, Stage::FirstByte | Stage::Connect) || s.seconds <= limit {
                 return;
             }

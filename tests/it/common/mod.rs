@@ -92,7 +92,7 @@ pub fn all_captures() -> Vec<PathBuf> {
 /// The library's analysis of one capture file, as `analyze` reads it.
 pub fn analyze_file(
     path: &Path,
-    cfg: trafficdoc::decode::flows::TableConfig,
+    cfg: trafficdoc::flow::table::TableConfig,
 ) -> Result<trafficdoc::pipeline::CaptureAnalysis, trafficdoc::capture::CaptureError> {
     let file = std::fs::File::open(path).expect("open capture");
     trafficdoc::pipeline::analyze_reader_with(

@@ -14,7 +14,7 @@ mod codec;
 #[cfg(test)]
 mod tests;
 
-use crate::decode::flows::{FlowSummary, Transport};
+use crate::flow::record::{FlowSummary, Transport};
 use codec::{Dec, Enc, R, Tables, W};
 use std::collections::VecDeque;
 use std::fs::File;

@@ -13,9 +13,9 @@
 //! name: a new field or variant does not compile until it is stored. Decoders check
 //! every read and give `None` on bytes the encoder cannot have written.
 
-use crate::decode::flows::{FlowSummary, Transport};
 use crate::decode::ip::Unreachable;
 use crate::decode::tcp::conn::ConnState;
+use crate::flow::record::{FlowSummary, Transport};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::dns::DnsTransaction;
 use crate::protocols::http::{AuthHeader, Challenge, Credentials, HttpExchange};
