@@ -404,3 +404,67 @@ fn a_hanging_connect_is_flagged_while_it_hangs() {
     assert!(report.contains("got no answer"), "{report}");
     assert_eq!(out.status.code(), Some(1), "an error-level finding exits 1");
 }
+
+#[test]
+fn the_w_file_is_private_and_belongs_to_the_capture_user() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+    if !nix::unistd::Uid::effective().is_root() {
+        skip("needs root to drop privileges to another user");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let capture = |w: &std::path::Path, user: &[&str]| {
+        let o = Command::new(bin)
+            .args(["capture", "-i", "lo", "--duration", "0.5"])
+            .args(user)
+            .arg("-w")
+            .arg(w)
+            .args(["tcp", "port", "9"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    // A new file, the default user (nobody): 0600 and nobody's, still a pcap.
+    let new = dir.path().join("new.pcap");
+    capture(&new, &[]);
+    let m = std::fs::metadata(&new).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o600, "{m:?}");
+    assert_eq!(
+        (m.uid(), m.gid()),
+        (nobody.uid.as_raw(), nobody.gid.as_raw())
+    );
+    let magic = std::fs::read(&new).unwrap();
+    assert_eq!(magic.get(..4), Some(&0xa1b2_c3d4u32.to_le_bytes()[..]));
+    // An existing world-readable file, -Z root: made 0600, root's.
+    let old = dir.path().join("old.pcap");
+    std::fs::write(&old, b"an earlier capture").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    capture(&old, &["-Z", "root"]);
+    let m = std::fs::metadata(&old).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o600, "{m:?}");
+    assert_eq!((m.uid(), m.gid()), (0, 0));
+    // A symbolic link is followed by libpcap but its target never given away.
+    let link = dir.path().join("link.pcap");
+    std::os::unix::fs::symlink(&old, &link).unwrap();
+    capture(&link, &[]);
+    let m = std::fs::metadata(&old).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 0));
+    assert!(
+        std::fs::read(&old).unwrap().len() >= 24,
+        "not written through the link"
+    );
+    // A device is written as it is: /dev/null keeps its mode and owner.
+    let null = std::path::Path::new("/dev/null");
+    let facts = |m: std::fs::Metadata| (m.file_type().is_char_device(), m.mode(), m.uid(), m.gid());
+    let before = facts(std::fs::metadata(null).unwrap());
+    capture(null, &[]);
+    assert_eq!(facts(std::fs::metadata(null).unwrap()), before);
+    assert!(before.0);
+}
