@@ -269,7 +269,56 @@ fn dialogues() -> Vec<Dialogue> {
             COOKIE_VALUE.as_bytes().to_vec(),
         ],
     ));
+    // A short token without a type prefix, and keys quoted in an error message with a
+    // damaged byte in their middle: a 0xff inside a prefixed key, a non-ASCII letter
+    // between the halves of a long random one. Neither half may print.
+    let req = format!(
+        "POST http://api.example.com/v1/messages HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer {SHORT_TOKEN}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let mut body = b"{\"error\":{\"message\":\"keys ".to_vec();
+    for part in [
+        DAMAGED_KEY.0,
+        b"\xff",
+        DAMAGED_KEY.1,
+        b" and ",
+        RANDOM_HALVES.0,
+    ] {
+        body.extend_from_slice(part);
+    }
+    body.extend_from_slice("é".as_bytes());
+    body.extend_from_slice(RANDOM_HALVES.1);
+    body.extend_from_slice(b" refused\"}}");
+    v.push((
+        req.into_bytes(),
+        json_response("401 Unauthorized", &body),
+        vec![
+            SHORT_TOKEN.as_bytes().to_vec(),
+            // What the old `mask_key` showed of it: its first 7 characters.
+            SHORT_TOKEN.as_bytes()[..7].to_vec(),
+            DAMAGED_KEY.1.to_vec(),
+            RANDOM_HALVES.0.to_vec(),
+            RANDOM_HALVES.1.to_vec(),
+        ],
+    ));
     v
+}
+
+/// A 20-character bearer token without a known type prefix.
+const SHORT_TOKEN: &str = "Zq8RwT4uVb6XyN2mKp3L";
+/// `sk-ant-api03-CORR`, a damaged byte, then the rest of the key.
+const DAMAGED_KEY: (&[u8], &[u8]) = (b"sk-ant-api03-CORR", b"TAILcanary0123456789ab");
+/// A 41-character random token whose middle byte became a non-ASCII letter.
+const RANDOM_HALVES: (&[u8], &[u8]) = (b"RANDa1b2c3d4e5f6g7h8", b"RANDi9j0k1l2m3n4o5p6");
+
+/// An HTTP response with a JSON body and its real length.
+fn json_response(status: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
 }
 
 #[test]

@@ -1522,11 +1522,11 @@ mod tests {
         assert_eq!(ex.len(), 2);
         assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
         assert_eq!(&*ex[0].credentials[1].scheme, "Bearer");
-        assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-…3f9a"));
+        assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…3f9a"));
         assert!(ex[0].has_cookie);
         assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
         let msg = ex[0].error_message.as_deref().unwrap();
-        assert!(msg.starts_with("invalid x-api-key sk-ant-…"), "{msg}");
+        assert_eq!(msg, "invalid x-api-key sk-ant-api03-…1234");
         let dbg = format!("{ex:?}");
         let json = serde_json::to_string(&ex).unwrap();
         for out in [&dbg, &json] {
@@ -1683,7 +1683,7 @@ mod tests {
         assert_eq!(ex[0].retry_after.as_deref(), Some("30"));
         assert_eq!(
             ex[0].error_message.as_deref(),
-            Some("Rate limit exceeded for key sk-1234…XYZW")
+            Some("Rate limit exceeded for key sk-…")
         );
     }
 }
