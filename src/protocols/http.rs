@@ -825,7 +825,10 @@ impl HttpDecoder {
     fn on_request(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
         let mut ex = HttpExchange {
             method: head.method.as_deref().map(super::intern::text),
-            target: head.target.as_deref().map(super::intern::text),
+            target: head
+                .target
+                .as_deref()
+                .map(|t| super::intern::text(&super::secrets::mask_target(t))),
             version: version_str(head.version)
                 .as_deref()
                 .map(super::intern::text),
@@ -1291,8 +1294,7 @@ fn error_message(body: &[u8]) -> Option<String> {
             .iter()
             .find_map(|k| string_after_key(trimmed, k))?,
     };
-    let short: String = msg.chars().take(200).collect();
-    Some(redact_text(&short))
+    Some(redact_text(&msg).chars().take(200).collect())
 }
 
 fn string_after_key(s: &str, key: &str) -> Option<String> {
