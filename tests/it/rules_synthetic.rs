@@ -161,8 +161,11 @@ fn gateway_401_masks_the_key_in_the_error_text() {
     let f = p.findings();
     let e = one(&f, "api_key_rejected");
     assert_eq!(e.guide_section, Some(7));
+    // The key's type and last 4, as in the JSON facts: masked once, not twice.
     assert!(
-        e.evidence[0].seen.contains("Invalid API key sk-ant-"),
+        e.evidence[0]
+            .seen
+            .contains("Invalid API key sk-ant-api03-…6789 given"),
         "{:?}",
         e.evidence
     );

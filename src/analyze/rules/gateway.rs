@@ -6,23 +6,13 @@ use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;
-use crate::protocols::mask_key;
+use crate::protocols::secrets::redact_text;
 
-/// Masks anything in a provider's error text that looks like a key.
+/// Masks the secrets in a provider's error text. The decoder masked it already; this
+/// guards evidence text built from it, and leaves masked keys (`sk-ant-api03-…3f9a`)
+/// as they are.
 pub fn mask_secrets(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            let t = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_');
-            if t.len() >= 16
-                && (t.starts_with("sk-") || t.starts_with("AKIA") || t.starts_with("AIza"))
-            {
-                w.replace(t, &mask_key(t))
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    redact_text(text)
 }
 
 fn short(text: &str) -> String {
