@@ -3,7 +3,7 @@
 
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;
 use crate::protocols::secrets::redact_text;
@@ -58,7 +58,7 @@ impl Rule for Check {
                 let refused = f.state == ConnState::REJ;
                 down.get_or_insert_with(|| {
                     Finding::new(
-                        "gateway_not_listening",
+                        FindingKind::GatewayNotListening,
                         Severity::Error,
                         format!("Nothing answers on the gateway port {gw}"),
                         format!(
@@ -113,7 +113,7 @@ impl Rule for Check {
                 unhealthy
                     .get_or_insert_with(|| {
                         Finding::new(
-                            "gateway_unhealthy",
+                            FindingKind::GatewayUnhealthy,
                             Severity::Error,
                             format!("Gateway {gw} answers with errors"),
                             "The gateway is running but fails requests (5xx, or a failing \
@@ -128,7 +128,7 @@ impl Rule for Check {
                 let who = if gateway { "gateway" } else { "server" };
                 key.get_or_insert_with(|| {
                     Finding::new(
-                        "api_key_rejected",
+                        FindingKind::ApiKeyRejected,
                         Severity::Error,
                         format!("The {who} {gw} refused the API key ({status})"),
                         "The request reached the gateway or provider and was refused as \
