@@ -79,20 +79,26 @@ pub struct DiagnoseArgs {
 }
 
 impl DiagnoseArgs {
-    /// The rules' configuration; `Err` when a CA bundle cannot be read.
-    pub fn config(&self) -> Result<crate::analyze::Config, crate::analyze::trust::BundleError> {
+    /// The rules' configuration, after checking every option that names a file or a
+    /// directory, so a bad one fails at once (exit code 2) instead of after the report.
+    /// The error names the option (`--ca-file X: ...`).
+    pub fn config(&self) -> Result<crate::analyze::Config, OptionError> {
         use crate::analyze::trust::Bundle;
+        if let Some(dir) = &self.export_certs {
+            check_export_dir(dir)?;
+        }
         Ok(crate::analyze::Config {
             system_store: if self.system_store {
-                Some(Bundle::system()?)
+                Some(Bundle::system().map_err(|e| OptionError::new("--system-store", e))?)
             } else {
                 None
             },
-            ca_file: self
-                .ca_file
-                .as_deref()
-                .map(Bundle::from_pem_file)
-                .transpose()?,
+            ca_file: match self.ca_file.as_deref() {
+                Some(p) => {
+                    Some(Bundle::from_pem_file(p).map_err(|e| OptionError::new("--ca-file", e))?)
+                }
+                None => None,
+            },
             ..self.clone().into_config_without_stores()
         })
     }
@@ -209,4 +215,34 @@ pub struct AnalyzeArgs {
     /// (tests: 0 sends nearly all of them through the file).
     #[arg(long, value_name = "BYTES", hide = true)]
     pub flow_memory: Option<usize>,
+}
+
+/// A diagnosis option that cannot be used, named as the user typed it.
+#[derive(Debug, thiserror::Error)]
+#[error("{option} {reason}")]
+pub struct OptionError {
+    option: &'static str,
+    reason: String,
+}
+
+impl OptionError {
+    fn new(option: &'static str, reason: impl std::fmt::Display) -> Self {
+        OptionError {
+            option,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// `--export-certs DIR` must be a directory we may write in; it is made if missing.
+fn check_export_dir(dir: &std::path::Path) -> Result<(), OptionError> {
+    let fail =
+        |why: String| OptionError::new("--export-certs", format!("{}: {why}", dir.display()));
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail("not a directory".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    tempfile::tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| fail(format!("cannot write in it: {e}")))
 }

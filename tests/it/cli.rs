@@ -174,3 +174,54 @@ fn table_lists_the_flows_the_diagnosis_names_first_and_says_how_many_are_left() 
     let head = |s: &str| s.split("┌").next().unwrap_or("").to_string();
     assert_eq!(head(&capped.stdout), head(&all.stdout));
 }
+
+#[test]
+fn export_certs_to_a_file_fails_before_the_analysis_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certs.pem");
+    std::fs::write(&file, "not a directory\n").unwrap();
+    let cap = fixture_file("s3-ssl-inspection-untrusted-curl-tls12.pcap");
+    for format in ["table", "json"] {
+        let o = bin()
+            .args(["analyze", "--format", format, "--export-certs"])
+            .arg(&file)
+            .arg(&cap)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{format}");
+        assert!(
+            o.stdout.is_empty(),
+            "{format}: no report after a usage error"
+        );
+        let err = String::from_utf8(o.stderr).unwrap();
+        let line = one_line(&err);
+        assert!(line.starts_with("trafficdoc: --export-certs "), "{line}");
+        assert!(line.ends_with("not a directory"), "{line}");
+    }
+    // A directory that does not exist yet is made, and the findings keep their exit code.
+    let fresh = dir.path().join("new/certs");
+    let o = bin()
+        .arg("analyze")
+        .arg("--export-certs")
+        .arg(&fresh)
+        .arg(&cap)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(std::fs::read_dir(&fresh).unwrap().count() > 0);
+}
+
+#[test]
+fn unreadable_ca_file_names_the_option() {
+    let o = bin()
+        .args(["analyze", "--ca-file", "/nonexistent/ca.pem"])
+        .arg(fixture_file("healthy-control.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        one_line(&err).starts_with("trafficdoc: --ca-file /nonexistent/ca.pem: "),
+        "{err}"
+    );
+}
