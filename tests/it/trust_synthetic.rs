@@ -394,9 +394,7 @@ fn acme_ca() -> PathBuf {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/captures")
-        .join(name)
+    crate::common::fixture_file(name)
         .to_string_lossy()
         .into_owned()
 }
