@@ -110,11 +110,22 @@ pub(super) fn explain(
         }
         return Ok(EXIT_OK);
     };
-    let Some(k) = FindingKind::from_id(id) else {
-        writeln!(
-            err,
-            "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
-        )?;
+    // Ids are snake_case; accept them as people type them (`Proxy-Auth-Rejected`).
+    let wanted = id.trim().to_ascii_lowercase().replace('-', "_");
+    let Some(k) = FindingKind::from_id(&wanted) else {
+        let near = similar_kinds(&wanted);
+        if near.is_empty() {
+            writeln!(
+                err,
+                "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
+            )?;
+        } else {
+            writeln!(
+                err,
+                "trafficdoc: unknown finding id {id:?}; did you mean {}? (`trafficdoc explain` lists them)",
+                near.join(" or ")
+            )?;
+        }
         return Ok(EXIT_ERROR);
     };
     let e = remedies::entry(k);
@@ -128,6 +139,27 @@ pub(super) fn explain(
         writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
     }
     Ok(EXIT_OK)
+}
+
+/// Finding ids close to `wanted`: those containing it (`auth` → the proxy_auth_* kinds),
+/// else the ones a few edits away (`proxy_auth_rejeted`), at most three.
+fn similar_kinds(wanted: &str) -> Vec<&'static str> {
+    use crate::analyze::FindingKind;
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let ids = FindingKind::ALL.iter().map(|k| k.id());
+    let mut near: Vec<&str> = ids.clone().filter(|id| id.contains(wanted)).collect();
+    if near.is_empty() {
+        let mut scored: Vec<(usize, &str)> = ids
+            .map(|id| (strsim::levenshtein(wanted, id), id))
+            .filter(|&(d, id)| d <= 3.max(id.len() / 5))
+            .collect();
+        scored.sort();
+        near = scored.into_iter().map(|(_, id)| id).collect();
+    }
+    near.truncate(3);
+    near
 }
 
 pub(super) fn analyze(
