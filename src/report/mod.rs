@@ -39,7 +39,8 @@ pub enum Format {
 /// How the human report is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TableStyle {
-    /// Columns to wrap to (80 when not given).
+    /// Columns of the terminal to fit; `None` (a pipe or a file): prose is not
+    /// wrapped and the table has one line per flow.
     pub width: Option<u16>,
     /// Paint severities with ANSI colours (only on a terminal).
     pub color: bool,
