@@ -6,10 +6,8 @@ use super::latency::Latency;
 use super::rules::{Ctx, is_proxy_request};
 use super::{Finding, Severity};
 use crate::flow::record::FlowSummary;
-use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayerStatus {
     Ok,
     Failed,
@@ -26,7 +24,7 @@ impl LayerStatus {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Layer {
     pub name: &'static str,
     pub status: LayerStatus,
@@ -34,14 +32,14 @@ pub struct Layer {
     pub findings: Vec<&'static str>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct FirstFailure {
     pub guide_section: Option<u8>,
     pub id: &'static str,
     pub title: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Summary {
     pub layers: Vec<Layer>,
     pub first_failure: Option<FirstFailure>,
