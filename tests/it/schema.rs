@@ -312,13 +312,13 @@ fn report_keys_are_the_listed_schema() {
 }
 
 #[test]
-fn capture_events_are_the_schema_tagged_with_their_type() {
+fn capture_lines_are_the_schema_tagged_with_their_type() {
     let path = common::fixture_captures()
         .into_iter()
         .find(|p| p.ends_with("chain-gateway-proxy-407.pcap"))
         .expect("fixture");
     let captures = vec![common::analyze_file(&path, TableConfig::default()).unwrap()];
-    let (findings, _) = trafficdoc::analyze::diagnose(&captures, &Default::default());
+    let (findings, summary) = trafficdoc::analyze::diagnose(&captures, &Default::default());
     let c = &captures[0];
     for (i, f) in c.flows.indexed() {
         let mut line = Vec::new();
@@ -328,6 +328,18 @@ fn capture_events_are_the_schema_tagged_with_their_type() {
         assert_eq!(String::from_utf8(line).unwrap(), format!("{want}\n"));
     }
     assert!(!findings.is_empty());
+    let r = Report {
+        captures: &captures,
+        findings: &findings,
+        summary: &summary,
+    };
+    let mut line = Vec::new();
+    report::write(Format::Ndjson, &r, &mut line).unwrap();
+    let mut want = serde_json::to_value(report::json::build(&r)).unwrap();
+    want.as_object_mut()
+        .unwrap()
+        .insert("type".into(), Value::from("report"));
+    assert_eq!(String::from_utf8(line).unwrap(), format!("{want}\n"));
     for f in &findings {
         let mut line = Vec::new();
         report::json::write_finding_event(f, &mut line).unwrap();

@@ -14,7 +14,7 @@ use crate::analyze::Finding;
 use crate::flow::record::FlowSummary;
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
-use schema::{Event, Flow, Input, JsonReport, TimeSpan, Tool};
+use schema::{Event, Flow, Input, JsonReport, ReportLine, TimeSpan, Tool};
 use serde::Serialize;
 use std::io::{self, Write};
 
@@ -128,11 +128,15 @@ pub fn write_pretty(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
 /// Writes report `r` on one line with `"type": "report"` added last: the closing line
 /// of a stream of [`Event`]s.
 pub fn write_line(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    let mut v = serde_json::to_value(build(r))?;
-    if let Some(o) = v.as_object_mut() {
-        o.insert("type".into(), serde_json::Value::from("report"));
-    }
-    writeln!(out, "{v}")
+    let line = ReportLine {
+        report: build(r),
+        kind: "report",
+    };
+    let mut buf = io::BufWriter::with_capacity(64 << 10, &mut *out);
+    serde_json::to_writer(&mut buf, &line)?;
+    buf.flush()?;
+    drop(buf);
+    writeln!(out)
 }
 
 /// Writes one line of `capture --format ndjson`: `{"type": "finding", "finding": …}`.

@@ -739,6 +739,17 @@ pub struct Evidence<'a> {
     pub display_filter: Option<&'a str>,
 }
 
+/// The last line of `capture --format ndjson`: the whole document on one line, with
+/// `"type": "report"` added last.
+#[derive(Serialize)]
+pub struct ReportLine<'a, F: Serialize> {
+    #[serde(flatten)]
+    pub report: JsonReport<'a, F>,
+    /// Always `report`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+}
+
 /// A line of `capture --format ndjson`: a finding or a flow as it is seen.
 #[derive(Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
