@@ -1,5 +1,7 @@
 //! What a rule concluded: a finding with its evidence and the remedy adapted to it.
 
+use super::FindingKind;
+
 /// How bad a finding is. `Error` makes `analyze` exit with code 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
@@ -37,8 +39,8 @@ pub struct Evidence {
 /// A problem (or notable fact) found in a capture.
 #[derive(Clone, Debug)]
 pub struct Finding {
-    /// Stable snake_case kind (see `trafficdoc explain ID`).
-    pub id: &'static str,
+    /// What the finding is about (its stable snake_case id: `trafficdoc explain ID`).
+    pub kind: FindingKind,
     pub severity: Severity,
     /// Section 1-7 of the corporate proxy troubleshooting guide, if it covers this.
     pub guide_section: Option<u8>,
@@ -60,24 +62,24 @@ pub struct Finding {
 pub const MAX_EVIDENCE: usize = 50;
 
 impl Finding {
-    /// A finding of `id`, with section and remedy from the catalog filled with `vars`.
+    /// A finding of `kind`, with section and remedy from the catalog filled with `vars`.
     pub fn new(
-        id: &'static str,
+        kind: FindingKind,
         severity: Severity,
         title: String,
         explanation: String,
         vars: &[(&str, String)],
     ) -> Finding {
         Finding {
-            id,
+            kind,
             severity,
-            guide_section: crate::remedies::section(id),
+            guide_section: crate::remedies::section(kind),
             title,
             explanation,
             flows: Vec::new(),
             evidence: Vec::new(),
             evidence_omitted: 0,
-            remedy: crate::remedies::remedy(id, vars),
+            remedy: crate::remedies::remedy(kind, vars),
         }
     }
 

@@ -100,28 +100,31 @@ pub(super) fn explain(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
+    use crate::analyze::FindingKind;
     use crate::remedies;
     let Some(id) = id else {
-        for k in remedies::KINDS {
-            let s = k.section.map(|n| format!("§{n}")).unwrap_or_default();
-            writeln!(out, "{:<28} {s:<3} {}", k.id, k.about)?;
+        for &k in FindingKind::ALL {
+            let e = remedies::entry(k);
+            let s = e.section.map(|n| format!("§{n}")).unwrap_or_default();
+            writeln!(out, "{:<28} {s:<3} {}", k.id(), e.about)?;
         }
         return Ok(EXIT_OK);
     };
-    let Some(k) = remedies::kind(id) else {
+    let Some(k) = FindingKind::from_id(id) else {
         writeln!(
             err,
             "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
         )?;
         return Ok(EXIT_ERROR);
     };
-    writeln!(out, "{}: {}", k.id, k.about)?;
-    if let Some(n) = k.section
+    let e = remedies::entry(k);
+    writeln!(out, "{}: {}", k.id(), e.about)?;
+    if let Some(n) = e.section
         && let Some((_, title)) = remedies::SECTION_TITLES.iter().find(|(s, _)| *s == n)
     {
         writeln!(out, "Guide section {n}: {title}")?;
     }
-    for line in remedies::remedy(k.id, &[]) {
+    for line in remedies::remedy(k, &[]) {
         writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
     }
     Ok(EXIT_OK)

@@ -42,7 +42,7 @@ pub struct Credentials {
     /// Basic: the user-id (text before the first ':'); Digest: `username`;
     /// NTLM type 3: the user.
     pub user: Option<String>,
-    /// Bearer tokens and similar, masked (`sk-ant-…3f9a`).
+    /// Bearer tokens and similar, masked (`sk-ant-api03-…3f9a`).
     pub token_masked: Option<String>,
     pub ntlm: Option<Box<NtlmMessage>>,
     pub kerberos: bool,

@@ -403,7 +403,7 @@ impl<'a> From<&'a summary::Summary> for Summary<'a> {
             layers: s.layers.iter().map(Layer::from).collect(),
             first_failure: s.first_failure.as_ref().map(|f| FirstFailure {
                 guide_section: f.guide_section,
-                id: f.id,
+                id: f.kind.id(),
                 title: &f.title,
             }),
             latency: (&s.latency).into(),
@@ -412,8 +412,8 @@ impl<'a> From<&'a summary::Summary> for Summary<'a> {
     }
 }
 
-impl<'a> From<&'a summary::Layer> for Layer<'a> {
-    fn from(l: &'a summary::Layer) -> Self {
+impl From<&summary::Layer> for Layer {
+    fn from(l: &summary::Layer) -> Self {
         Layer {
             name: l.name,
             status: match l.status {
@@ -421,7 +421,7 @@ impl<'a> From<&'a summary::Layer> for Layer<'a> {
                 LayerStatus::Failed => "failed",
                 LayerStatus::NotSeen => "not_seen",
             },
-            findings: &l.findings,
+            findings: l.findings.iter().map(|k| k.id()).collect(),
         }
     }
 }
@@ -490,7 +490,7 @@ impl<'a> From<&'a trust::Verdict> for Verdict<'a> {
 impl<'a> From<&'a findings::Finding> for Finding<'a> {
     fn from(f: &'a findings::Finding) -> Self {
         Finding {
-            id: f.id,
+            id: f.kind.id(),
             severity: match f.severity {
                 Severity::Error => "error",
                 Severity::Warning => "warning",

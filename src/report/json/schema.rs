@@ -597,7 +597,7 @@ pub struct Socks<'a> {
 /// The diagnosis summary.
 #[derive(Serialize)]
 pub struct Summary<'a> {
-    pub layers: Vec<Layer<'a>>,
+    pub layers: Vec<Layer>,
     pub first_failure: Option<FirstFailure<'a>>,
     /// Time per stage: median, max, slowest flow.
     pub latency: Latency<'a>,
@@ -608,12 +608,12 @@ pub struct Summary<'a> {
 
 /// One of the guide's layers (client → gateway → proxy → provider).
 #[derive(Serialize)]
-pub struct Layer<'a> {
+pub struct Layer {
     pub name: &'static str,
     /// `ok`, `failed` or `not_seen`.
     pub status: &'static str,
     /// Ids of the error findings that fail this layer.
-    pub findings: &'a [&'static str],
+    pub findings: Vec<&'static str>,
 }
 
 /// The first failing step of the guide's quick diagnostic flow.
