@@ -224,10 +224,7 @@ impl EventPrinter {
                     };
                     writeln!(out, "{}{section} {}{at}", f.severity.as_str(), f.title)?;
                 }
-                LiveFormatArg::Ndjson => {
-                    let v = serde_json::json!({"type": "finding", "finding": f});
-                    writeln!(out, "{v}")?;
-                }
+                LiveFormatArg::Ndjson => json::write_finding_event(&f, out)?,
                 LiveFormatArg::Json => {}
             }
         }
@@ -265,11 +262,7 @@ impl EventPrinter {
                     "frame {:>6}  {} → {}  {}",
                     f.last_frame, f.client, f.server, line
                 )?,
-                LiveFormatArg::Ndjson => {
-                    let j = json::flow(i + 1, &snap.input.path, f);
-                    let v = serde_json::json!({"type": "flow", "flow": j});
-                    writeln!(out, "{v}")?;
-                }
+                LiveFormatArg::Ndjson => json::write_flow_event(i + 1, &snap.input.path, f, out)?,
                 LiveFormatArg::Json => {}
             }
         }

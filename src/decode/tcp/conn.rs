@@ -9,7 +9,6 @@ use super::reassembly::{DirStats, Limits, Reassembler, StreamSink};
 use crate::decode::ip::TcpSegment;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::StreamDecoder;
-use serde::Serialize;
 use std::net::SocketAddr;
 
 /// Zeek's per-endpoint TCP states.
@@ -26,7 +25,7 @@ pub enum EndpointState {
 }
 
 /// Zeek's `conn_state` vocabulary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConnState {
     S0,
     S1,
