@@ -268,7 +268,7 @@ pub struct DnsTransaction {
 pub struct DnsTracker {
     open: HashMap<(Option<SocketAddr>, Option<SocketAddr>, u16), usize>,
     txs: Vec<DnsTransaction>,
-    notes: Vec<String>,
+    notes: super::Notes,
     transport: &'static str,
 }
 
@@ -305,9 +305,7 @@ impl DnsTracker {
         let msg = match parse(payload) {
             Ok(m) => m,
             Err(e) => {
-                if self.notes.len() < 100 {
-                    self.notes.push(format!("dns: frame {frame}: {e}"));
-                }
+                self.notes.push(format!("dns: frame {frame}: {e}"));
                 return;
             }
         };
@@ -370,7 +368,7 @@ impl DnsTracker {
     }
 
     /// Decode notes (malformed messages).
-    pub fn notes(&self) -> &[String] {
+    pub fn notes(&self) -> &super::Notes {
         &self.notes
     }
 }
@@ -436,9 +434,8 @@ impl DnsTcp {
         }
     }
 
-    pub fn finish(self) -> (Vec<DnsTransaction>, Vec<String>) {
-        let notes = self.tracker.notes.clone();
-        (self.tracker.finish(), notes)
+    pub fn finish(self) -> (Vec<DnsTransaction>, super::Notes) {
+        (self.tracker.txs, self.tracker.notes)
     }
 }
 

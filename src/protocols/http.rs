@@ -224,7 +224,7 @@ pub struct HttpDecoder {
     exchanges: Vec<HttpExchange>,
     /// Requests awaiting a response, oldest first (indices into `exchanges`).
     pending: VecDeque<usize>,
-    notes: Vec<String>,
+    notes: super::Notes,
     tunnel: bool,
     tunnel_out: Vec<TunnelChunk>,
     /// The note that the facts budget is spent was made.
@@ -500,7 +500,7 @@ impl HttpDecoder {
             sides: [Side::new(), Side::new()],
             exchanges: Vec::new(),
             pending: VecDeque::new(),
-            notes: Vec::new(),
+            notes: super::Notes::default(),
             tunnel: false,
             tunnel_out: Vec::new(),
             budget_noted: false,
@@ -605,7 +605,7 @@ impl HttpDecoder {
     }
 
     /// Facts so far: exchanges in request order, and decode notes.
-    pub fn finish(mut self) -> (Vec<HttpExchange>, Vec<String>) {
+    pub fn finish(mut self) -> (Vec<HttpExchange>, super::Notes) {
         for d in 0..2 {
             self.finish_body(d);
             if let Some(side) = self.sides.get(d)

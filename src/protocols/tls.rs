@@ -290,7 +290,7 @@ impl Side {
 pub struct TlsDecoder {
     sides: [Side; 2],
     facts: TlsFacts,
-    notes: Vec<String>,
+    notes: super::Notes,
     tls13: bool,
     seen_client_hello: bool,
     seen_server_hello: bool,
@@ -565,7 +565,7 @@ impl TlsDecoder {
         TlsDecoder {
             sides: [Side::new(), Side::new()],
             facts: TlsFacts::default(),
-            notes: Vec::new(),
+            notes: super::Notes::default(),
             tls13: false,
             seen_client_hello: false,
             seen_server_hello: false,
@@ -623,7 +623,7 @@ impl TlsDecoder {
         }
     }
 
-    pub fn finish(mut self) -> (TlsFacts, Vec<String>) {
+    pub fn finish(mut self) -> (TlsFacts, super::Notes) {
         let f = &mut self.facts;
         f.outcome = if f.established {
             HandshakeOutcome::Established
@@ -1138,7 +1138,7 @@ pub(crate) mod tests {
         hs(2, &b)
     }
 
-    fn run(chunks: &[(Dir, Vec<u8>)]) -> (TlsFacts, Vec<String>) {
+    fn run(chunks: &[(Dir, Vec<u8>)]) -> (TlsFacts, crate::protocols::Notes) {
         let mut d = TlsDecoder::new();
         for (i, (dir, bytes)) in chunks.iter().enumerate() {
             d.on_data(*dir, bytes, FrameNo(i as u64 + 1), Timestamp(0));

@@ -1,0 +1,157 @@
+//! Floods of decoded facts and of a capture file's own structure, on GENERATED
+//! captures (tests/flood_gen): each is small on the wire and big once decoded or
+//! checked. What the report keeps stays bounded, every cap is counted, and the work
+//! grows linearly with the capture. The big versions are `scripts/flood-bench`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod flood_gen;
+use flood_gen::{Flood, Kind, Spec};
+use serde_json::Value;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use trafficdoc::protocols::notes::MAX_NOTES;
+
+const MIB: u64 = 1 << 20;
+
+fn spec(kind: Kind, flows: u64, per_flow: u64, segment: usize) -> Spec {
+    Spec {
+        kind,
+        flows,
+        per_flow,
+        segment,
+    }
+}
+
+/// Writes the flood to `dir`.
+fn write(dir: &Path, name: &str, spec: Spec) -> PathBuf {
+    let path = dir.join(name);
+    let mut f = BufWriter::new(std::fs::File::create(&path).unwrap());
+    std::io::copy(&mut Flood::new(spec), &mut f).unwrap();
+    path
+}
+
+struct Outcome {
+    json: Value,
+    /// Bytes of JSON written.
+    size: usize,
+    /// Peak RSS of the process, in bytes.
+    peak: u64,
+}
+
+/// `trafficdoc analyze --stats --format json ARGS CAPTURES`.
+fn analyze(captures: &[&Path], args: &[&str]) -> Outcome {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trafficdoc"))
+        .args(["analyze", "--stats", "--format", "json"])
+        .args(args)
+        .args(captures)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code().unwrap_or(-1);
+    assert!(code == 0 || code == 1, "exit {code}: {err}");
+    let line = err
+        .lines()
+        .find(|l| l.starts_with("trafficdoc: stats:"))
+        .unwrap_or_else(|| panic!("no stats line in: {err}"));
+    let kib: u64 = line
+        .split("peak memory ")
+        .nth(1)
+        .and_then(|r| r.strip_suffix(" KiB"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no peak memory in: {line}"));
+    Outcome {
+        json: serde_json::from_slice(&out.stdout).unwrap(),
+        size: out.stdout.len(),
+        peak: kib * 1024,
+    }
+}
+
+/// The human report.
+fn table(capture: &Path) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trafficdoc"))
+        .args(["analyze", "--flows", "0"])
+        .arg(capture)
+        .env("COLUMNS", "200")
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Notes a flow made: the kept ones (each `(N times)` if repeated) and the omitted.
+fn notes_made(flow: &Value) -> u64 {
+    let kept: u64 = flow["notes"]
+        .as_array()
+        .map_or(&[][..], |v| v.as_slice())
+        .iter()
+        .map(|n| {
+            let n = n.as_str().unwrap();
+            n.strip_suffix(" times)")
+                .and_then(|r| r.rsplit(" (").next())
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(1)
+        })
+        .sum();
+    kept + flow["notes_omitted"].as_u64().unwrap_or(0)
+}
+
+/// A TLS server sending Certificate messages full of empty certificates: each is a
+/// note, so before the cap a 6 MB capture made 1.6 M notes (357 MiB, 118 MB of JSON).
+/// Now a flow keeps MAX_NOTES distinct notes, counts the repeats of each and the rest.
+#[test]
+fn certificate_notes_are_capped_deduplicated_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let segment = 16_000;
+    let per_record = (segment as u64 - 7) / 3;
+    let mut runs = Vec::new();
+    for records in [40u64, 160] {
+        let cap = write(
+            dir.path(),
+            &format!("certs-{records}.pcap"),
+            spec(Kind::Certs, 1, records, segment),
+        );
+        let o = analyze(&[&cap], &[]);
+        let f = &o.json["flows"][0];
+        assert_eq!(f["protocol"], "tls");
+        let notes = f["notes"].as_array().unwrap();
+        // (The first few only, should it fail: before the cap there were 200,000.)
+        let first = &notes[..notes.len().min(3)];
+        assert_eq!(notes.len(), MAX_NOTES, "{first:?}");
+        // One note text per record (its frame), repeated once per certificate.
+        assert!(
+            notes[0]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!(" ({per_record} times)")),
+            "{first:?}"
+        );
+        assert_eq!(notes_made(f), records * per_record);
+        assert_eq!(
+            f["notes_omitted"].as_u64().unwrap(),
+            (records - MAX_NOTES as u64) * per_record
+        );
+        assert!(
+            table(&cap).contains(&format!(
+                "{} more decode notes not kept",
+                (records - MAX_NOTES as u64) * per_record
+            )),
+            "the table says what was not kept"
+        );
+        eprintln!(
+            "GENERATED certs flood: {records} records, {} notes made, JSON {} bytes, peak {:.1} MiB",
+            records * per_record,
+            o.size,
+            o.peak as f64 / MIB as f64
+        );
+        runs.push(o);
+    }
+    // Four times the notes: the same report, and no more memory.
+    assert!(runs[1].size < runs[0].size + 1024, "JSON grew");
+    assert!(runs[0].size < 64 * 1024, "JSON of {} bytes", runs[0].size);
+    assert!(
+        runs[1].peak < runs[0].peak + 8 * MIB,
+        "peak {} then {} MiB",
+        runs[0].peak / MIB,
+        runs[1].peak / MIB
+    );
+}
