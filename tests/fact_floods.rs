@@ -155,3 +155,21 @@ fn certificate_notes_are_capped_deduplicated_and_counted() {
         runs[1].peak / MIB
     );
 }
+
+/// More DNS transactions on one flow than a flow keeps (100,000): they were dropped
+/// silently (`partial` false, `facts_not_kept` 0). Now each is counted, once.
+#[test]
+fn dns_transactions_past_the_per_flow_bound_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let (kept, more) = (100_000u64, 300u64);
+    let cap = write(dir.path(), "dns.pcap", spec(Kind::Dns, 1, kept + more, 0));
+    // A budget well above the per-flow bound, so only the latter refuses.
+    let o = analyze(&[&cap], &["--max-facts", "1000000"]);
+    let f = &o.json["flows"][0];
+    assert_eq!(f["dns"].as_array().unwrap().len() as u64, kept);
+    assert_eq!(f["facts_not_kept"], more, "each transaction counted once");
+    assert_eq!(f["partial"], true);
+    let file = &o.json["input"]["files"][0];
+    assert_eq!(file["limits"]["facts_not_kept"], more);
+    assert_eq!(o.json["input"]["partial"], true);
+}

@@ -270,6 +270,9 @@ pub struct DnsTracker {
     txs: Vec<DnsTransaction>,
     notes: super::Notes,
     transport: &'static str,
+    /// Queries not kept (per-flow bound or facts budget spent) whose response has not
+    /// come yet: their responses are not counted a second time.
+    refused_queries: u64,
 }
 
 impl DnsTracker {
@@ -330,7 +333,8 @@ impl DnsTracker {
             truncated: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
-            if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
+            if !super::budget::take_below(self.txs.len(), MAX_TRANSACTIONS) {
+                self.refused_queries += 1;
                 return;
             }
             self.open.insert(key, self.txs.len());
@@ -340,7 +344,12 @@ impl DnsTracker {
         let idx = match self.open.remove(&key) {
             Some(i) => i,
             None => {
-                if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
+                if self.refused_queries > 0 {
+                    // The answer to a query that was counted, not kept.
+                    self.refused_queries -= 1;
+                    return;
+                }
+                if !super::budget::take_below(self.txs.len(), MAX_TRANSACTIONS) {
                     return;
                 }
                 // Response whose query we did not see.

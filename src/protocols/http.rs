@@ -865,6 +865,7 @@ impl HttpDecoder {
             self.body_state(&head, Dir::ToServer, frame)
         };
         if self.exchanges.len() >= MAX_EXCHANGES {
+            super::budget::refuse();
             if self.exchanges.len() == MAX_EXCHANGES {
                 self.notes.push(format!(
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
@@ -930,7 +931,7 @@ impl HttpDecoder {
         let idx = match self.pending.pop_front() {
             Some(i) => i,
             None => {
-                if self.exchanges.len() >= MAX_EXCHANGES || !super::budget::take() {
+                if !super::budget::take_below(self.exchanges.len(), MAX_EXCHANGES) {
                     return;
                 }
                 // Response without a request we saw (capture started mid-connection).

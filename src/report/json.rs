@@ -128,7 +128,8 @@ pub struct Flow<'a> {
     /// Finished early because `--max-flows` flows were open.
     pub evicted: bool,
     /// Decoded facts (HTTP exchanges, DNS transactions) counted but not kept because
-    /// `--max-facts` were kept.
+    /// `--max-facts` were kept, or past a decoder's per-flow bound (10,000 HTTP
+    /// exchanges, 100,000 DNS transactions).
     #[serde(skip_serializing_if = "is_zero")]
     pub facts_not_kept: u64,
     pub rst: Option<Rst>,

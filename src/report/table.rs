@@ -77,7 +77,7 @@ pub fn notes(f: &FlowSummary) -> String {
     }
     if f.facts_not_kept > 0 {
         n.push(format!(
-            "analysis partial ({} decoded facts not kept: --max-facts)",
+            "analysis partial ({} decoded facts not kept: --max-facts or a per-flow bound)",
             f.facts_not_kept
         ));
     }
@@ -436,7 +436,7 @@ pub fn write_styled(
         if l.any() {
             writeln!(
                 out,
-                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records), {} decoded fact(s) not kept (--max-facts)",
+                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records), {} decoded fact(s) not kept (--max-facts, per-flow bounds)",
                 l.flows_evicted,
                 l.buffer_cap_hits,
                 l.partial_flows,
