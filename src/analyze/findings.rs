@@ -1,6 +1,7 @@
 //! What a rule concluded: a finding with its evidence and the remedy adapted to it.
 
 use serde::Serialize;
+use std::collections::HashSet;
 
 /// How bad a finding is. `Error` makes `analyze` exit with code 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -61,6 +62,10 @@ pub struct Finding {
     pub evidence_omitted: usize,
     /// Steps adapted to what was seen.
     pub remedy: Vec<String>,
+    /// `flows` as a set, built once a flow comes out of order (then looking through
+    /// `flows` for each new one would cost as much as all of them).
+    #[serde(skip)]
+    flow_set: Option<HashSet<usize>>,
 }
 
 /// Pieces of evidence kept per finding.
@@ -89,6 +94,7 @@ impl Finding {
             evidence: Vec::new(),
             evidence_omitted: 0,
             remedy: crate::remedies::remedy(id, vars),
+            flow_set: None,
         }
     }
 
@@ -101,7 +107,19 @@ impl Finding {
     pub fn push(&mut self, ev: Evidence) {
         if let Some(f) = ev.flow {
             // Flows mostly come in order: only look back when this one does not.
-            let new = self.flows.last().is_none_or(|&l| l < f) || !self.flows.contains(&f);
+            let new = match self.flows.last() {
+                Some(&l) if l == f => false,
+                Some(&l) if l > f => self
+                    .flow_set
+                    .get_or_insert_with(|| self.flows.iter().copied().collect())
+                    .insert(f),
+                _ => {
+                    if let Some(set) = self.flow_set.as_mut() {
+                        set.insert(f);
+                    }
+                    true
+                }
+            };
             if new {
                 self.flows.push(f);
             }
