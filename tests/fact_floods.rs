@@ -12,6 +12,8 @@ use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use trafficdoc::analyze::findings::MAX_EVIDENCE;
+use trafficdoc::capture::file::MAX_INTERFACES;
+use trafficdoc::pipeline::MAX_LINK_TYPES_LISTED;
 use trafficdoc::protocols::notes::MAX_NOTES;
 
 const MIB: u64 = 1 << 20;
@@ -241,4 +243,95 @@ fn proxy_auth_check_is_linear_in_407s() {
     assert_eq!(f["flows"], serde_json::json!([1]));
     assert_eq!(f["evidence"].as_array().unwrap().len(), MAX_EVIDENCE);
     assert_eq!(f["evidence_omitted"], 10_000 - MAX_EVIDENCE as u64);
+}
+
+/// Millions of interface description blocks once grew the interface table with the
+/// file. Past MAX_INTERFACES per section they are counted, and packets on them are
+/// undecodable, not lost.
+#[test]
+fn pcapng_interfaces_past_the_cap_are_counted_not_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let extra = 100u64;
+    let cap = write(
+        dir.path(),
+        "interfaces.pcapng",
+        spec(Kind::Interfaces, 10, MAX_INTERFACES as u64 + extra, 0),
+    );
+    let o = analyze(&[&cap], &[]);
+    let file = &o.json["input"]["files"][0];
+    assert_eq!(file["packets"], 10);
+    assert_eq!(file["interfaces_not_kept"], extra);
+    // Every other packet is on the last interface, which was not kept.
+    assert_eq!(file["decode"]["undecodable"], 5, "{file}");
+    assert_eq!(file["decode"]["tcp_packets"], 5, "{file}");
+    assert_eq!(o.json["input"]["partial"], true);
+    assert!(table(&cap).contains(&format!(
+        "note: {extra} pcapng interface(s) past the first {MAX_INTERFACES} of a section not kept"
+    )));
+
+    // Four times the interfaces: no more memory.
+    let mut peaks = Vec::new();
+    for n in [200_000u64, 800_000] {
+        let cap = write(
+            dir.path(),
+            &format!("interfaces-{n}.pcapng"),
+            spec(Kind::Interfaces, 10, n, 0),
+        );
+        let o = analyze(&[&cap], &[]);
+        assert_eq!(
+            o.json["input"]["files"][0]["interfaces_not_kept"],
+            n - MAX_INTERFACES as u64
+        );
+        eprintln!(
+            "GENERATED pcapng with {n} interfaces: peak {:.1} MiB",
+            o.peak as f64 / MIB as f64
+        );
+        peaks.push(o.peak);
+    }
+    assert!(
+        peaks[1] < peaks[0] + 4 * MIB,
+        "peak {} then {} MiB",
+        peaks[0] / MIB,
+        peaks[1] / MIB
+    );
+}
+
+/// Every link type value declared once: the JSON once listed all 65,536 (and
+/// de-duplicated them in quadratic time over files). Now MAX_LINK_TYPES_LISTED names
+/// and a count, per file and over all files.
+#[test]
+fn link_types_are_listed_up_to_a_bound_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = write(
+        dir.path(),
+        "linktypes.pcapng",
+        spec(Kind::LinkTypes, 4, 65_536, 0),
+    );
+    // The same file twice: the list over all files de-duplicates across them.
+    let o = analyze(&[&cap, &cap], &[]);
+    let input = &o.json["input"];
+    for file in input["files"].as_array().unwrap() {
+        assert_eq!(
+            file["link_types"].as_array().unwrap().len(),
+            MAX_LINK_TYPES_LISTED
+        );
+        assert_eq!(
+            file["link_types_omitted"],
+            65_536 - MAX_LINK_TYPES_LISTED as u64
+        );
+        assert_eq!(file["decode"]["tcp_packets"], 4);
+    }
+    assert_eq!(
+        input["link_types"].as_array().unwrap().len(),
+        MAX_LINK_TYPES_LISTED
+    );
+    // Three values share the name RAW (12, 14 and 101).
+    assert_eq!(
+        input["link_types_omitted"],
+        65_536 - 2 - MAX_LINK_TYPES_LISTED as u64
+    );
+    assert!(
+        table(&cap).contains(&format!("+{} more", 65_536 - MAX_LINK_TYPES_LISTED)),
+        "the table head names a few and counts the rest"
+    );
 }

@@ -41,12 +41,18 @@ pub struct Input<'a> {
     pub files: Vec<&'a InputFile>,
     pub packets: u64,
     pub bytes: u64,
-    pub link_types: Vec<&'a str>,
+    /// The distinct link type names over all files, in order seen: the first
+    /// `pipeline::MAX_LINK_TYPES_LISTED`.
+    pub link_types: Vec<String>,
+    /// Distinct link type names past those listed: counted, not named.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub link_types_omitted: u64,
     pub time_span: Option<TimeSpan>,
     /// True when any file ended inside a record.
     pub truncated: bool,
     /// True when a memory cap changed what was analysed in any file (see each file's
-    /// `limits`: flows evicted, partial or only summarized).
+    /// `limits`: flows evicted, partial or only summarized; and its
+    /// `interfaces_not_kept`).
     pub partial: bool,
 }
 
@@ -234,16 +240,23 @@ impl Serialize for OwnedFlow<'_> {
 }
 
 pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
-    let mut link_types: Vec<&str> = Vec::new();
+    let mut link_types: Vec<String> = Vec::new();
+    let mut link_types_omitted = 0;
+    let mut names_seen = std::collections::HashSet::new();
     let (mut packets, mut bytes) = (0, 0);
     let mut start: Option<Timestamp> = None;
     let mut end: Option<Timestamp> = None;
     for c in r.captures {
         packets += c.input.packets;
         bytes += c.input.bytes;
-        for l in &c.input.link_types {
-            if !link_types.contains(&l.as_str()) {
-                link_types.push(l);
+        for l in &c.input.all_link_types {
+            let name = l.to_string();
+            if names_seen.insert(name.clone()) {
+                if link_types.len() < crate::pipeline::MAX_LINK_TYPES_LISTED {
+                    link_types.push(name);
+                } else {
+                    link_types_omitted += 1;
+                }
             }
         }
         if let Some(t) = c.input.first_ts {
@@ -264,6 +277,7 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
             packets,
             bytes,
             link_types,
+            link_types_omitted,
             time_span: match (start, end) {
                 (Some(s), Some(e)) => Some(TimeSpan {
                     start: s,
@@ -273,7 +287,7 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a> {
                 _ => None,
             },
             truncated: r.captures.iter().any(|c| c.input.truncated.is_some()),
-            partial: r.captures.iter().any(|c| c.input.limits.any()),
+            partial: r.captures.iter().any(|c| c.input.partial()),
         },
         summary: r.summary,
         findings: r.findings,

@@ -397,7 +397,11 @@ pub fn write_styled(
                 crate::capture::CaptureFormat::Pcapng => "pcapng",
                 crate::capture::CaptureFormat::Live => "live capture,",
             },
-            i.link_types.join("+"),
+            if i.link_types_omitted > 0 {
+                format!("{}+{} more", i.link_types.join("+"), i.link_types_omitted)
+            } else {
+                i.link_types.join("+")
+            },
             i.packets,
             human_bytes(i.bytes),
             if tcp == 1 { "" } else { "s" },
@@ -430,6 +434,14 @@ pub fn write_styled(
                 out,
                 "note: {} frame(s) too short or malformed to decode",
                 d.undecodable
+            )?;
+        }
+        if i.interfaces_not_kept > 0 {
+            writeln!(
+                out,
+                "note: {} pcapng interface(s) past the first {} of a section not kept; their packets count as undecodable",
+                i.interfaces_not_kept,
+                crate::capture::file::MAX_INTERFACES
             )?;
         }
         let l = &i.limits;
