@@ -11,7 +11,7 @@ use serde_json::Value;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-use trafficdoc::analyze::findings::MAX_EVIDENCE;
+use trafficdoc::analyze::findings::{MAX_EVIDENCE, MAX_TARGETS};
 use trafficdoc::capture::file::MAX_INTERFACES;
 use trafficdoc::pipeline::MAX_LINK_TYPES_LISTED;
 use trafficdoc::protocols::notes::MAX_NOTES;
@@ -176,6 +176,10 @@ fn dns_transactions_past_the_per_flow_bound_are_counted() {
     let file = &o.json["input"]["files"][0];
     assert_eq!(file["limits"]["facts_not_kept"], more);
     assert_eq!(o.json["input"]["partial"], true);
+    assert_eq!(
+        findings_of(&o.json, "proxy_name_not_resolved").len(),
+        MAX_TARGETS + 1
+    );
 }
 
 /// Seconds `diagnose` takes on `capture`, the best of up to `tries` runs, stopping
@@ -334,4 +338,39 @@ fn link_types_are_listed_up_to_a_bound_and_counted() {
         table(&cap).contains(&format!("+{} more", 65_536 - MAX_LINK_TYPES_LISTED)),
         "the table head names a few and counts the rest"
     );
+}
+
+fn findings_of<'a>(v: &'a Value, id: &str) -> Vec<&'a Value> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["id"] == id)
+        .collect()
+}
+
+/// Lookups of distinct names, none resolving: one finding per name made a finding
+/// per lookup. Past MAX_TARGETS names they fold into one finding that counts them.
+#[test]
+fn unresolved_names_fold_into_one_finding_past_a_few() {
+    let dir = tempfile::tempdir().unwrap();
+    let names = 1_000u64;
+    let cap = write(dir.path(), "dns.pcap", spec(Kind::Dns, 1, names, 0));
+    let o = analyze(&[&cap], &[]);
+    let found = findings_of(&o.json, "proxy_name_not_resolved");
+    assert_eq!(found.len(), MAX_TARGETS + 1, "{} findings", found.len());
+    let rest = found.last().unwrap();
+    let folded = names - MAX_TARGETS as u64;
+    assert_eq!(rest["more_targets"], folded - 1);
+    assert!(
+        rest["title"]
+            .as_str()
+            .unwrap()
+            .ends_with(&format!("(and {} more like it)", folded - 1)),
+        "{}",
+        rest["title"]
+    );
+    assert_eq!(rest["evidence"].as_array().unwrap().len(), MAX_EVIDENCE);
+    assert_eq!(rest["evidence_omitted"], folded - MAX_EVIDENCE as u64);
+    assert_eq!(rest["flows"], serde_json::json!([1]));
 }

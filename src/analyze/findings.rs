@@ -1,7 +1,8 @@
 //! What a rule concluded: a finding with its evidence and the remedy adapted to it.
 
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashSet};
 
 /// How bad a finding is. `Error` makes `analyze` exit with code 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -60,6 +61,11 @@ pub struct Finding {
     /// stays bounded on big captures).
     #[serde(skip_serializing_if = "is_zero")]
     pub evidence_omitted: usize,
+    /// Other targets (proxies, names) with this same finding, folded into it past
+    /// [`MAX_TARGETS`] separate ones: their flows are in `flows`, their evidence
+    /// in `evidence` and `evidence_omitted`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub more_targets: usize,
     /// Steps adapted to what was seen.
     pub remedy: Vec<String>,
     /// `flows` as a set, built once a flow comes out of order (then looking through
@@ -70,6 +76,11 @@ pub struct Finding {
 
 /// Pieces of evidence kept per finding.
 pub const MAX_EVIDENCE: usize = 50;
+
+/// Separate findings of one kind per capture, one per target (a proxy, a name): a
+/// scan of a whole network, or a flood of lookups for random names, is one problem
+/// with many targets, not thousands of findings.
+pub const MAX_TARGETS: usize = 8;
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
@@ -93,6 +104,7 @@ impl Finding {
             flows: Vec::new(),
             evidence: Vec::new(),
             evidence_omitted: 0,
+            more_targets: 0,
             remedy: crate::remedies::remedy(id, vars),
             flow_set: None,
         }
@@ -129,5 +141,52 @@ impl Finding {
         } else {
             self.evidence_omitted += 1;
         }
+    }
+}
+
+/// Findings of one kind, one per target, listed in target order; past
+/// [`MAX_TARGETS`] targets every further one goes to one more finding (made for the
+/// first of them) that counts them in `more_targets`.
+#[derive(Default)]
+pub struct PerTarget {
+    kept: BTreeMap<String, Finding>,
+    rest: Option<Finding>,
+    rest_targets: HashSet<String>,
+}
+
+impl PerTarget {
+    /// The finding for `target`: its own, made by `make` if it has none yet, or the
+    /// one for the targets past [`MAX_TARGETS`]. None when `make` makes none.
+    pub fn finding(
+        &mut self,
+        target: &str,
+        make: impl FnOnce() -> Option<Finding>,
+    ) -> Option<&mut Finding> {
+        if self.kept.contains_key(target) || self.kept.len() < MAX_TARGETS {
+            return match self.kept.entry(target.to_string()) {
+                Entry::Occupied(o) => Some(o.into_mut()),
+                Entry::Vacant(v) => Some(v.insert(make()?)),
+            };
+        }
+        if self.rest.is_none() {
+            self.rest = Some(make()?);
+        }
+        if !self.rest_targets.contains(target) {
+            self.rest_targets.insert(target.to_string());
+        }
+        self.rest.as_mut()
+    }
+
+    /// The findings, one per target, then the one for the rest.
+    pub fn into_findings(self) -> impl Iterator<Item = Finding> {
+        let more = self.rest_targets.len().saturating_sub(1);
+        let rest = self.rest.map(|mut f| {
+            if more > 0 {
+                f.more_targets = more;
+                f.title = format!("{} (and {more} more like it)", f.title);
+            }
+            f
+        });
+        self.kept.into_values().chain(rest)
     }
 }

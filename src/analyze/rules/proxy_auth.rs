@@ -1,12 +1,11 @@
 //! Guide section 2: 407 Proxy Authentication Required.
 
 use super::{Ctx, Rule, request_line, status_line};
-use crate::analyze::findings::MAX_EVIDENCE;
+use crate::analyze::findings::{MAX_EVIDENCE, PerTarget};
 use crate::analyze::{Evidence, Finding, Severity};
 use crate::decode::flows::FlowSummary;
 use crate::model::{FrameNo, Timestamp};
 use crate::protocols::http::{AuthHeader, Credentials, HttpExchange};
-use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
@@ -218,7 +217,7 @@ impl Rule for Check {
                 evidence.insert(k, ev);
             }
         }
-        let mut out: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
+        let mut out: BTreeMap<&'static str, PerTarget> = BTreeMap::new();
         for (k, r) in refusals.iter().enumerate() {
             let Some(fe) = ex.get(r.at).and_then(|e| flows.get(e.flow as usize)) else {
                 continue;
@@ -234,17 +233,16 @@ impl Rule for Check {
                 },
             };
             let proxy = proxies.get(fe.server as usize).cloned().unwrap_or_default();
-            let key = (kind_id(r.refused), proxy);
-            let finding = match out.entry(key) {
-                Entry::Occupied(o) => o.into_mut(),
-                Entry::Vacant(v) => match made.remove(v.key()) {
-                    Some(f) => v.insert(f),
-                    None => continue,
-                },
-            };
-            finding.push(ev);
+            let kind = kind_id(r.refused);
+            let per_proxy = out.entry(kind).or_default();
+            if let Some(finding) = per_proxy.finding(&proxy, || made.remove(&(kind, proxy.clone())))
+            {
+                finding.push(ev);
+            }
         }
-        out.into_values().collect()
+        out.into_values()
+            .flat_map(PerTarget::into_findings)
+            .collect()
     }
 }
 
