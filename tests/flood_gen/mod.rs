@@ -16,6 +16,9 @@
 //! - `Auth407`: proxy connections (port 8080), each with `per_flow` requests answered
 //!   407, none ever let through;
 //! - `Dns`: one UDP flow with `per_flow` queries for distinct names, answered NXDOMAIN.
+//! - `Rejected`: `flows` TLS 1.2 connections to one server, each shown the same chain
+//!   (benches/certs, GENERATED, an inspection CA's) and refused by the client with a
+//!   fatal unknown_ca alert.
 //!
 //! pcapng floods of the file's own structure (`flows` SYN packets after the blocks):
 //! - `Interfaces`: `per_flow` interface description blocks (Ethernet); the packets
@@ -35,6 +38,7 @@ pub enum Kind {
     Certs,
     Auth407,
     Dns,
+    Rejected,
     Interfaces,
     LinkTypes,
 }
@@ -49,6 +53,7 @@ impl Kind {
             "certs" => Kind::Certs,
             "auth407" => Kind::Auth407,
             "dns" => Kind::Dns,
+            "rejected" => Kind::Rejected,
             "interfaces" => Kind::Interfaces,
             "linktypes" => Kind::LinkTypes,
             _ => return None,
@@ -104,6 +109,8 @@ impl Flood {
             // Requests and 407s in turn, round robin over the flows.
             Kind::Auth407 => spec.flows * 2 + spec.flows * spec.per_flow * 2,
             Kind::Dns => spec.per_flow * 2,
+            // Handshake, ClientHello, the server's flight, the client's alert.
+            Kind::Rejected => spec.flows * 5,
             // The interface blocks, then the packets.
             Kind::Interfaces | Kind::LinkTypes => spec.per_flow + spec.flows,
         };
@@ -146,6 +153,7 @@ impl Flood {
             Kind::Certs => 3 + spec.per_flow,
             Kind::Auth407 => spec.flows * 2 + data * 2,
             Kind::Dns => spec.per_flow * 2,
+            Kind::Rejected => spec.flows * 5,
             Kind::Interfaces | Kind::LinkTypes => spec.flows,
         }
     }
@@ -180,6 +188,36 @@ impl Flood {
         b.extend_from_slice(&[11, (msg >> 16) as u8, (msg >> 8) as u8, msg as u8]);
         b.extend_from_slice(&[(list >> 16) as u8, (list >> 8) as u8, list as u8]);
         b.resize(b.len() + list, 0);
+    }
+
+    /// The server's flight of a Rejected connection: ServerHello (TLS 1.2), the chain,
+    /// ServerHelloDone.
+    fn server_flight(b: &mut Vec<u8>) {
+        const CHAIN: [&[u8]; 3] = [
+            include_bytes!("../../benches/certs/chain-inspection-1-leaf.der"),
+            include_bytes!("../../benches/certs/chain-inspection-2-intermediate.der"),
+            include_bytes!("../../benches/certs/chain-inspection-3-root.der"),
+        ];
+        b.extend_from_slice(&[22, 3, 3, 0, 42, 2, 0, 0, 38, 3, 3]);
+        b.resize(b.len() + 32, 0);
+        b.extend_from_slice(&[0, 0xc0, 0x2f, 0]);
+        let list: usize = CHAIN.iter().map(|c| 3 + c.len()).sum();
+        let msg = list + 3;
+        b.extend_from_slice(&[22, 3, 3]);
+        b.extend_from_slice(&((msg + 4) as u16).to_be_bytes());
+        b.extend_from_slice(&[11, (msg >> 16) as u8, (msg >> 8) as u8, msg as u8]);
+        b.extend_from_slice(&[(list >> 16) as u8, (list >> 8) as u8, list as u8]);
+        for c in CHAIN {
+            b.extend_from_slice(&[(c.len() >> 16) as u8, (c.len() >> 8) as u8, c.len() as u8]);
+            b.extend_from_slice(c);
+        }
+        b.extend_from_slice(&[22, 3, 3, 0, 4, 14, 0, 0, 0]);
+    }
+
+    fn server_flight_len() -> usize {
+        let mut b = Vec::new();
+        Self::server_flight(&mut b);
+        b.len()
     }
 
     /// Bytes on the wire of a Certs record of `segment` bytes.
@@ -487,6 +525,42 @@ impl Flood {
                         &|b| Self::dns_message(b, n, response),
                         Self::DNS_LEN,
                     );
+                    return true;
+                }
+                Kind::Rejected => {
+                    let (f, phase) = (step / 5, step % 5);
+                    let (c, cport) = Self::client(f);
+                    let flight = Self::server_flight_len();
+                    let (cs, ss) = (ISN_C + 1, ISN_S + 1);
+                    match phase {
+                        0 => self.frame(c, cport, SERVER, 443, ISN_C, 0, SYN, 0, &|_| {}),
+                        1 => self.frame(SERVER, 443, c, cport, ISN_S, cs, SYN | ACK, 0, &|_| {}),
+                        2 => self.frame(c, cport, SERVER, 443, cs, ss, ACK | PSH, 50, &|b| {
+                            Self::client_hello(b)
+                        }),
+                        3 => self.frame(
+                            SERVER,
+                            443,
+                            c,
+                            cport,
+                            ss,
+                            cs + 50,
+                            ACK | PSH,
+                            flight,
+                            &|b| Self::server_flight(b),
+                        ),
+                        _ => self.frame(
+                            c,
+                            cport,
+                            SERVER,
+                            443,
+                            cs + 50,
+                            ss.wrapping_add(flight as u32),
+                            ACK | PSH,
+                            7,
+                            &|b| b.extend_from_slice(&[21, 3, 3, 0, 2, 2, 48]),
+                        ),
+                    }
                     return true;
                 }
                 Kind::Interfaces | Kind::LinkTypes if step < s.per_flow => {
