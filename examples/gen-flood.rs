@@ -3,7 +3,8 @@
 //!
 //!     cargo run --release --example gen-flood -- OUT.pcap KIND FLOWS [PER_FLOW [SEGMENT]]
 //!
-//! KIND is `syn`, `holes`, `endless` or `pipelined` (see tests/it/flood_gen/mod.rs).
+//! KIND is `syn`, `holes`, `endless`, `pipelined`, `certs`, `auth407`, `dns`,
+//! `rejected`, `interfaces` or `linktypes` (see tests/it/flood_gen/mod.rs; the last two write pcapng).
 
 // A benchmark tool, not library code: failing loudly on a bad argument is right here.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -18,11 +19,11 @@ fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 4 {
         eprintln!(
-            "usage: gen-flood OUT.pcap syn|holes|endless|pipelined FLOWS [PER_FLOW [SEGMENT]]"
+            "usage: gen-flood OUT.pcap syn|holes|endless|pipelined|certs|auth407|dns|rejected|interfaces|linktypes FLOWS [PER_FLOW [SEGMENT]]"
         );
         std::process::exit(2);
     }
-    let kind = Kind::parse(&a[2]).expect("kind: syn, holes, endless or pipelined");
+    let kind = Kind::parse(&a[2]).expect("kind: see the usage line");
     let num = |i: usize, d: u64| a.get(i).map_or(d, |s| s.parse().expect("a number"));
     let spec = Spec {
         kind,

@@ -9,6 +9,7 @@
 //! ≥ 2) while the calling thread runs the same `PacketProcessor` over them, in the same
 //! order: the analysis is the same whatever the number of threads.
 
+use crate::capture::batch::Ending;
 use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, Truncation};
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
@@ -27,7 +28,8 @@ pub struct DecodeCounts {
     /// Frames that are not IP (ARP, LLDP...).
     pub non_ip: u64,
     pub ip_fragments: u64,
-    /// Frames too short or malformed to decode down to the transport header.
+    /// Frames too short or malformed to decode down to the transport header, and
+    /// frames on a pcapng interface the reader did not keep (`interfaces_not_kept`).
     pub undecodable: u64,
     /// IP packets of other protocols (ICMP echo, IGMP, ESP...).
     pub other_ip: u64,
@@ -86,6 +88,9 @@ fn part_of(frame: &[u8], at: u32, len: u32) -> &[u8] {
 
 /// Link and IP decoding of one frame, down to its transport header.
 pub fn decode(p: &Packet<'_>) -> Decoded {
+    if p.link == LinkType::INTERFACE_NOT_KEPT {
+        return Decoded::Undecodable;
+    }
     let (proto, l3) = match link::strip(p.link, p.data) {
         Ok(x) => x,
         Err(link::LinkError::Unsupported(_)) => return Decoded::UnsupportedLink,
@@ -229,11 +234,15 @@ impl PacketProcessor {
         format: CaptureFormat,
         link_types: &[LinkType],
     ) -> CaptureAnalysis {
+        let (link_names, link_types_omitted) = link_names(link_types);
         CaptureAnalysis {
             input: InputFile {
                 path,
                 format,
-                link_types: link_types.iter().map(|l| l.to_string()).collect(),
+                link_types: link_names,
+                link_types_omitted,
+                all_link_types: link_types.to_vec(),
+                interfaces_not_kept: 0,
                 packets: self.packets,
                 bytes: self.bytes,
                 file_bytes: 0,
@@ -260,11 +269,15 @@ impl PacketProcessor {
         let (packets, bytes) = (self.packets, self.bytes);
         let (first_ts, last_ts) = (self.first_ts, self.last_ts);
         let (flows, decode, limits) = self.finish();
+        let (link_names, link_types_omitted) = link_names(link_types);
         CaptureAnalysis {
             input: InputFile {
                 path,
                 format,
-                link_types: link_types.iter().map(|l| l.to_string()).collect(),
+                link_types: link_names,
+                link_types_omitted,
+                all_link_types: link_types.to_vec(),
+                interfaces_not_kept: 0,
                 packets,
                 bytes,
                 file_bytes,
@@ -280,12 +293,35 @@ impl PacketProcessor {
     }
 }
 
+/// Link type names listed per file and over all files; the rest are counted.
+pub const MAX_LINK_TYPES_LISTED: usize = 16;
+
+/// The names of the first [`MAX_LINK_TYPES_LISTED`] link types, and how many more.
+fn link_names(link_types: &[LinkType]) -> (Vec<String>, u64) {
+    let listed = link_types.len().min(MAX_LINK_TYPES_LISTED);
+    let names = link_types
+        .iter()
+        .take(listed)
+        .map(|l| l.to_string())
+        .collect();
+    (names, (link_types.len() - listed) as u64)
+}
+
 /// What was read from one capture file.
 #[derive(Debug)]
 pub struct InputFile {
     pub path: String,
     pub format: CaptureFormat,
+    /// The distinct link types the file declared, in registry order: the first
+    /// [`MAX_LINK_TYPES_LISTED`].
     pub link_types: Vec<String>,
+    /// Link types past the first [`MAX_LINK_TYPES_LISTED`]: counted, not named.
+    pub link_types_omitted: u64,
+    /// Every distinct link type, for the report's list over all files.
+    pub all_link_types: Vec<LinkType>,
+    /// pcapng interfaces past the first `capture::file::MAX_INTERFACES` of their
+    /// section: not kept, their packets counted as `decode.undecodable`.
+    pub interfaces_not_kept: u64,
     pub packets: u64,
     /// Sum of the frames' lengths on the wire.
     pub bytes: u64,
@@ -299,6 +335,14 @@ pub struct InputFile {
     pub limits: TableLimits,
     /// libpcap's counters, for a live capture.
     pub capture_stats: Option<CaptureStats>,
+}
+
+impl InputFile {
+    /// A cap changed what was analysed: a memory cap of the flow table, or
+    /// interfaces the reader did not keep.
+    pub fn partial(&self) -> bool {
+        self.limits.any() || self.interfaces_not_kept > 0
+    }
 }
 
 /// libpcap / kernel counters of a live capture.
@@ -362,9 +406,12 @@ pub fn analyze_reader<R: Read>(
         path,
         proc,
         reader.format(),
-        reader.link_types().to_vec(),
-        reader.bytes_read(),
-        reader.truncation().cloned(),
+        Ending {
+            link_types: reader.link_types(),
+            interfaces_not_kept: reader.interfaces_not_kept(),
+            truncation: reader.truncation().cloned(),
+            bytes_read: reader.bytes_read(),
+        },
     )
 }
 
@@ -417,14 +464,7 @@ pub fn analyze_reader_with<R: Read + Send>(
         }
     })?;
     progress(ending.bytes_read);
-    conclude(
-        path,
-        proc,
-        format,
-        ending.link_types,
-        ending.bytes_read,
-        ending.truncation,
-    )
+    conclude(path, proc, format, ending)
 }
 
 /// The analysis once every packet has been through `proc`; an error when the file
@@ -433,12 +473,14 @@ fn conclude(
     path: &str,
     proc: PacketProcessor,
     format: CaptureFormat,
-    mut link_types: Vec<LinkType>,
-    bytes_read: u64,
-    truncation: Option<Truncation>,
+    ending: Ending,
 ) -> Result<CaptureAnalysis, CaptureError> {
-    link_types.sort();
-    link_types.dedup();
+    let Ending {
+        link_types,
+        interfaces_not_kept,
+        truncation,
+        bytes_read,
+    } = ending;
     if proc.packets > 0
         && proc.counts.unsupported_link == proc.packets
         && let Some(&link) = link_types.iter().find(|l| !l.is_supported())
@@ -448,13 +490,15 @@ fn conclude(
             link,
         });
     }
-    Ok(proc.into_analysis(
+    let mut analysis = proc.into_analysis(
         path.to_string(),
         format,
         &link_types,
         bytes_read,
         truncation,
-    ))
+    );
+    analysis.input.interfaces_not_kept = interfaces_not_kept;
+    Ok(analysis)
 }
 
 #[cfg(test)]

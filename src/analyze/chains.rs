@@ -7,6 +7,7 @@ use super::Config;
 use super::trust::{self, Verdict};
 use crate::flow::record::FlowSummary;
 use crate::protocols::x509::CertInfo;
+use std::collections::HashMap;
 
 /// One presented chain.
 #[derive(Clone, Debug)]
@@ -36,8 +37,13 @@ impl Chain {
     }
 }
 
-/// Adds the chain flow `id` presented, or the flow to the chain's flows.
-pub fn add(out: &mut Vec<Chain>, id: usize, f: &FlowSummary, cfg: &Config) {
+/// Where each (name, chain) is in a list of chains, so finding one costs the same
+/// however many there are.
+pub type ChainIndex = HashMap<(String, Vec<String>), usize>;
+
+/// Adds the chain flow `id` presented, or the flow to the chain's flows; `index` is
+/// where each chain of `out` is.
+pub fn add(out: &mut Vec<Chain>, index: &mut ChainIndex, id: usize, f: &FlowSummary, cfg: &Config) {
     let Some(t) = &f.app.tls else { return };
     let Some(leaf) = t.certificates.first() else {
         return;
@@ -48,14 +54,14 @@ pub fn add(out: &mut Vec<Chain>, id: usize, f: &FlowSummary, cfg: &Config) {
         .map(str::to_string)
         .unwrap_or_else(|| f.server.ip().to_string());
     let sha: Vec<String> = t.certificates.iter().map(|c| c.sha256.clone()).collect();
-    if let Some(ch) = out
-        .iter_mut()
-        .find(|ch| ch.host == host && ch.sha256 == sha)
-    {
+    let key = (host, sha);
+    if let Some(ch) = index.get(&key).and_then(|&i| out.get_mut(i)) {
         ch.flows.push(id);
         ch.established |= t.established;
         return;
     }
+    index.insert(key.clone(), out.len());
+    let (host, sha) = key;
     let at_unix = f.first_ts.0.div_euclid(1_000_000_000);
     let trusted_by = trust::verdicts(
         &t.certificates,
@@ -86,17 +92,19 @@ pub fn add(out: &mut Vec<Chain>, id: usize, f: &FlowSummary, cfg: &Config) {
 /// captures is one chain here.
 pub fn merge<'a>(parts: impl IntoIterator<Item = &'a [Chain]>) -> Vec<Chain> {
     let mut out: Vec<Chain> = Vec::new();
+    let mut index = ChainIndex::new();
     for part in parts {
         for ch in part {
-            match out
-                .iter_mut()
-                .find(|o| o.host == ch.host && o.sha256 == ch.sha256)
-            {
+            let key = (ch.host.clone(), ch.sha256.clone());
+            match index.get(&key).and_then(|&i| out.get_mut(i)) {
                 Some(o) => {
                     o.flows.extend_from_slice(&ch.flows);
                     o.established |= ch.established;
                 }
-                None => out.push(ch.clone()),
+                None => {
+                    index.insert(key, out.len());
+                    out.push(ch.clone());
+                }
             }
         }
     }

@@ -1,6 +1,8 @@
 //! What a rule concluded: a finding with its evidence and the remedy adapted to it.
 
 use super::FindingKind;
+use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashSet};
 
 /// How bad a finding is. `Error` makes `analyze` exit with code 1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -54,12 +56,24 @@ pub struct Finding {
     /// thousands of connections needs examples, not thousands of lines (and memory
     /// stays bounded on big captures).
     pub evidence_omitted: usize,
+    /// Other targets (proxies, names) with this same finding, folded into it past
+    /// [`MAX_TARGETS`] separate ones: their flows are in `flows`, their evidence
+    /// in `evidence` and `evidence_omitted`.
+    pub more_targets: usize,
     /// Steps adapted to what was seen.
     pub remedy: Vec<String>,
+    /// `flows` as a set, built once a flow comes out of order (then looking through
+    /// `flows` for each new one would cost as much as all of them).
+    flow_set: Option<HashSet<usize>>,
 }
 
 /// Pieces of evidence kept per finding.
 pub const MAX_EVIDENCE: usize = 50;
+
+/// Separate findings of one kind per capture, one per target (a proxy, a name): a
+/// scan of a whole network, or a flood of lookups for random names, is one problem
+/// with many targets, not thousands of findings.
+pub const MAX_TARGETS: usize = 8;
 
 impl Finding {
     /// A finding of `kind`, with section and remedy from the catalog filled with `vars`.
@@ -79,7 +93,9 @@ impl Finding {
             flows: Vec::new(),
             evidence: Vec::new(),
             evidence_omitted: 0,
+            more_targets: 0,
             remedy: crate::remedies::remedy(kind, vars),
+            flow_set: None,
         }
     }
 
@@ -92,7 +108,19 @@ impl Finding {
     pub fn push(&mut self, ev: Evidence) {
         if let Some(f) = ev.flow {
             // Flows mostly come in order: only look back when this one does not.
-            let new = self.flows.last().is_none_or(|&l| l < f) || !self.flows.contains(&f);
+            let new = match self.flows.last() {
+                Some(&l) if l == f => false,
+                Some(&l) if l > f => self
+                    .flow_set
+                    .get_or_insert_with(|| self.flows.iter().copied().collect())
+                    .insert(f),
+                _ => {
+                    if let Some(set) = self.flow_set.as_mut() {
+                        set.insert(f);
+                    }
+                    true
+                }
+            };
             if new {
                 self.flows.push(f);
             }
@@ -102,5 +130,52 @@ impl Finding {
         } else {
             self.evidence_omitted += 1;
         }
+    }
+}
+
+/// Findings of one kind, one per target, listed in target order; past
+/// [`MAX_TARGETS`] targets every further one goes to one more finding (made for the
+/// first of them) that counts them in `more_targets`.
+#[derive(Default)]
+pub struct PerTarget {
+    kept: BTreeMap<String, Finding>,
+    rest: Option<Finding>,
+    rest_targets: HashSet<String>,
+}
+
+impl PerTarget {
+    /// The finding for `target`: its own, made by `make` if it has none yet, or the
+    /// one for the targets past [`MAX_TARGETS`]. None when `make` makes none.
+    pub fn finding(
+        &mut self,
+        target: &str,
+        make: impl FnOnce() -> Option<Finding>,
+    ) -> Option<&mut Finding> {
+        if self.kept.contains_key(target) || self.kept.len() < MAX_TARGETS {
+            return match self.kept.entry(target.to_string()) {
+                Entry::Occupied(o) => Some(o.into_mut()),
+                Entry::Vacant(v) => Some(v.insert(make()?)),
+            };
+        }
+        if self.rest.is_none() {
+            self.rest = Some(make()?);
+        }
+        if !self.rest_targets.contains(target) {
+            self.rest_targets.insert(target.to_string());
+        }
+        self.rest.as_mut()
+    }
+
+    /// The findings, one per target, then the one for the rest.
+    pub fn into_findings(self) -> impl Iterator<Item = Finding> {
+        let more = self.rest_targets.len().saturating_sub(1);
+        let rest = self.rest.map(|mut f| {
+            if more > 0 {
+                f.more_targets = more;
+                f.title = format!("{} (and {more} more like it)", f.title);
+            }
+            f
+        });
+        self.kept.into_values().chain(rest)
     }
 }

@@ -128,8 +128,10 @@ impl<T> Batch<T> {
 /// How reading ended, as `FileReader` tells it once it has returned its last packet.
 #[derive(Debug)]
 pub struct Ending {
-    /// Link types the file declared, in order (see `FileReader::link_types`).
+    /// Link types the file declared (see `FileReader::link_types`).
     pub link_types: Vec<LinkType>,
+    /// See `FileReader::interfaces_not_kept`.
+    pub interfaces_not_kept: u64,
     pub truncation: Option<Truncation>,
     pub bytes_read: u64,
 }
@@ -229,7 +231,8 @@ impl<T> BatchSender<T> {
                     }
                     Ok(None) => {
                         break Some(Ok(Ending {
-                            link_types: reader.link_types().to_vec(),
+                            link_types: reader.link_types(),
+                            interfaces_not_kept: reader.interfaces_not_kept(),
                             truncation: reader.truncation().cloned(),
                             bytes_read: reader.bytes_read(),
                         }));

@@ -17,6 +17,11 @@ use std::io::Read;
 /// carry options too. Anything larger is corruption, not a packet.
 const MAX_RECORD: usize = 16 * 1024 * 1024;
 const BUF_SIZE: usize = 256 * 1024;
+/// Interfaces kept per pcapng section. A capture on many interfaces has tens; a file
+/// declaring millions is damaged or hostile, and keeping them all would grow memory
+/// with the file. Past this many an interface is counted
+/// ([`FileReader::interfaces_not_kept`]) and its packets are undecodable.
+pub const MAX_INTERFACES: usize = 4096;
 
 /// The file magics as they appear on disk: pcap µs and ns in both byte orders, and the
 /// pcapng section header block type.
@@ -67,7 +72,39 @@ enum Layout {
     PcapNg {
         big_endian: bool,
         interfaces: Vec<Interface>,
+        /// Interfaces this section declared past [`MAX_INTERFACES`].
+        not_kept: usize,
     },
+}
+
+/// The distinct link types a file declared: one bit per value, so a file declaring
+/// millions of interfaces costs no more than 8 KiB.
+struct LinkSet(Box<[u64; 1024]>);
+
+impl LinkSet {
+    fn new() -> LinkSet {
+        LinkSet(Box::new([0; 1024]))
+    }
+
+    fn insert(&mut self, l: LinkType) {
+        if let Some(w) = self.0.get_mut(usize::from(l.0 >> 6)) {
+            *w |= 1 << (l.0 & 63);
+        }
+    }
+
+    /// In ascending order.
+    fn to_vec(&self) -> Vec<LinkType> {
+        let mut out = Vec::new();
+        for (i, &w) in self.0.iter().enumerate() {
+            let mut w = w;
+            while w != 0 {
+                let bit = w.trailing_zeros();
+                w &= w - 1;
+                out.push(LinkType((i as u16) << 6 | bit as u16));
+            }
+        }
+        out
+    }
 }
 
 /// Reads packets one at a time from a capture file or stream.
@@ -84,8 +121,10 @@ pub struct FileReader<R: Read> {
     format: CaptureFormat,
     frame: u64,
     truncation: Option<Truncation>,
-    /// Link types declared by the file (pcap header or pcapng interfaces), in order.
-    link_types: Vec<LinkType>,
+    /// Link types declared by the file (pcap header or pcapng interfaces).
+    link_types: LinkSet,
+    /// Interfaces past [`MAX_INTERFACES`] in their section, over all sections.
+    interfaces_not_kept: u64,
 }
 
 fn u16_at(b: &[u8], at: usize, be: bool) -> u16 {
@@ -140,7 +179,8 @@ impl<R: Read> FileReader<R> {
             format: CaptureFormat::Pcap,
             frame: 0,
             truncation: None,
-            link_types: Vec::new(),
+            link_types: LinkSet::new(),
+            interfaces_not_kept: 0,
         };
         r.fill(24)?;
         let avail = r.end - r.start;
@@ -195,7 +235,7 @@ impl<R: Read> FileReader<R> {
                 nanos,
                 link,
             };
-            r.link_types.push(link);
+            r.link_types.insert(link);
             r.consume(24);
             return Ok(r);
         }
@@ -204,6 +244,7 @@ impl<R: Read> FileReader<R> {
             r.layout = Layout::PcapNg {
                 big_endian: false,
                 interfaces: Vec::new(),
+                not_kept: 0,
             };
             // The first section header block is the file header: a file cut inside it
             // cannot be read at all. Its length is in the section's byte order.
@@ -245,9 +286,15 @@ impl<R: Read> FileReader<R> {
         self.format
     }
 
-    /// Link types declared so far (all of them once the file has been read).
-    pub fn link_types(&self) -> &[LinkType] {
-        &self.link_types
+    /// The distinct link types declared so far (all of them once the file has been
+    /// read), in ascending order.
+    pub fn link_types(&self) -> Vec<LinkType> {
+        self.link_types.to_vec()
+    }
+
+    /// pcapng interfaces not kept: those past [`MAX_INTERFACES`] in their section.
+    pub fn interfaces_not_kept(&self) -> u64 {
+        self.interfaces_not_kept
     }
 
     /// Set once reading stopped on an incomplete or corrupt record.
@@ -425,6 +472,7 @@ impl<R: Read> FileReader<R> {
                     self.layout = Layout::PcapNg {
                         big_endian: be,
                         interfaces: Vec::new(),
+                        not_kept: 0,
                     };
                 }
                 // Interface description block.
@@ -437,9 +485,19 @@ impl<R: Read> FileReader<R> {
                         offset_secs: 0,
                     };
                     parse_idb_options(b.get(8..).unwrap_or(&[]), be, &mut iface);
-                    self.link_types.push(link);
-                    if let Layout::PcapNg { interfaces, .. } = &mut self.layout {
-                        interfaces.push(iface);
+                    self.link_types.insert(link);
+                    if let Layout::PcapNg {
+                        interfaces,
+                        not_kept,
+                        ..
+                    } = &mut self.layout
+                    {
+                        if interfaces.len() < MAX_INTERFACES {
+                            interfaces.push(iface);
+                        } else {
+                            *not_kept += 1;
+                            self.interfaces_not_kept += 1;
+                        }
                     }
                 }
                 // Enhanced packet block, and the obsolete packet block of the pcapng
@@ -509,17 +567,26 @@ impl<R: Read> FileReader<R> {
     }
 
     fn interface(&self, id: usize) -> Interface {
-        match &self.layout {
-            Layout::PcapNg { interfaces, .. } => interfaces.get(id).copied(),
-            Layout::Pcap { .. } => None,
-        }
-        // A packet for an undeclared interface: keep the frame (numbering must match
-        // Wireshark) but with a link type nothing decodes.
-        .unwrap_or(Interface {
-            link: LinkType(u16::MAX),
+        let unknown = |link| Interface {
+            link,
             units_per_sec: 1_000_000,
             offset_secs: 0,
-        })
+        };
+        match &self.layout {
+            Layout::PcapNg {
+                interfaces,
+                not_kept,
+                ..
+            } => match interfaces.get(id) {
+                Some(i) => *i,
+                // Declared past MAX_INTERFACES: the frame is kept (numbering must match
+                // Wireshark) and counted as undecodable.
+                None if id < interfaces.len() + not_kept => unknown(LinkType::INTERFACE_NOT_KEPT),
+                // An undeclared interface: a link type nothing decodes.
+                None => unknown(LinkType(u16::MAX)),
+            },
+            Layout::Pcap { .. } => unknown(LinkType(u16::MAX)),
+        }
     }
 }
 

@@ -24,6 +24,9 @@ impl LinkType {
     pub const IPV6: LinkType = LinkType(229);
     /// Linux cooked capture v2, written by `tcpdump -i any` with libpcap ≥ 1.10.
     pub const LINUX_SLL2: LinkType = LinkType(276);
+    /// Not a registry value: what the pcapng reader gives packets on an interface it
+    /// did not keep (past `file::MAX_INTERFACES`); they count as undecodable.
+    pub const INTERFACE_NOT_KEPT: LinkType = LinkType(u16::MAX - 1);
 
     /// True for the link types the decoder understands.
     pub fn is_supported(self) -> bool {

@@ -3,8 +3,10 @@
 //!
 //! Per-thread, like the analysis itself: `FlowTable::new` sets it from `--max-facts`;
 //! decoders `take` one unit per fact they keep and, refused, count the fact instead of
-//! keeping it; flows only added up in the summary `give_back` theirs. Outside an
-//! analysis (unit tests, fuzzing) it is unlimited.
+//! keeping it (a fact refused by a decoder's own per-flow bound is counted the same
+//! way, through `take_below`, so every fact not kept shows in `facts_not_kept`); flows
+//! only added up in the summary `give_back` theirs. Outside an analysis (unit tests,
+//! fuzzing) it is unlimited.
 
 use std::cell::Cell;
 
@@ -29,6 +31,21 @@ pub fn take() -> bool {
         DENIED.set(DENIED.get() + 1);
         false
     }
+}
+
+/// Asks to keep one more fact where `kept` are kept and a decoder's own bound allows
+/// `max`: false, and counted like a refusal of the budget, when either is spent.
+pub fn take_below(kept: usize, max: usize) -> bool {
+    if kept >= max {
+        refuse();
+        return false;
+    }
+    take()
+}
+
+/// Counts a fact a decoder's own bound did not let it keep.
+pub fn refuse() {
+    DENIED.set(DENIED.get() + 1);
 }
 
 /// Returns `n` facts that are no longer kept.

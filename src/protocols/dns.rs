@@ -254,8 +254,11 @@ pub struct DnsTransaction {
 pub struct DnsTracker {
     open: HashMap<(Option<SocketAddr>, Option<SocketAddr>, u16), usize>,
     txs: Vec<DnsTransaction>,
-    notes: Vec<String>,
+    notes: super::Notes,
     transport: &'static str,
+    /// Queries not kept (per-flow bound or facts budget spent) whose response has not
+    /// come yet: their responses are not counted a second time.
+    refused_queries: u64,
 }
 
 impl DnsTracker {
@@ -291,9 +294,7 @@ impl DnsTracker {
         let msg = match parse(payload) {
             Ok(m) => m,
             Err(e) => {
-                if self.notes.len() < 100 {
-                    self.notes.push(format!("dns: frame {frame}: {e}"));
-                }
+                self.notes.push(format!("dns: frame {frame}: {e}"));
                 return;
             }
         };
@@ -318,7 +319,8 @@ impl DnsTracker {
             truncated: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
-            if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
+            if !super::budget::take_below(self.txs.len(), MAX_TRANSACTIONS) {
+                self.refused_queries += 1;
                 return;
             }
             self.open.insert(key, self.txs.len());
@@ -328,7 +330,12 @@ impl DnsTracker {
         let idx = match self.open.remove(&key) {
             Some(i) => i,
             None => {
-                if self.txs.len() >= MAX_TRANSACTIONS || !super::budget::take() {
+                if self.refused_queries > 0 {
+                    // The answer to a query that was counted, not kept.
+                    self.refused_queries -= 1;
+                    return;
+                }
+                if !super::budget::take_below(self.txs.len(), MAX_TRANSACTIONS) {
                     return;
                 }
                 // Response whose query we did not see.
@@ -356,7 +363,7 @@ impl DnsTracker {
     }
 
     /// Decode notes (malformed messages).
-    pub fn notes(&self) -> &[String] {
+    pub fn notes(&self) -> &super::Notes {
         &self.notes
     }
 }
@@ -422,9 +429,8 @@ impl DnsTcp {
         }
     }
 
-    pub fn finish(self) -> (Vec<DnsTransaction>, Vec<String>) {
-        let notes = self.tracker.notes.clone();
-        (self.tracker.finish(), notes)
+    pub fn finish(self) -> (Vec<DnsTransaction>, super::Notes) {
+        (self.tracker.txs, self.tracker.notes)
     }
 }
 

@@ -21,6 +21,7 @@ pub mod budget;
 pub mod dns;
 pub mod http;
 pub mod intern;
+pub mod notes;
 pub mod ntlm;
 pub mod secrets;
 pub mod socks;
@@ -28,6 +29,7 @@ mod stream_buf;
 pub mod tls;
 pub mod x509;
 
+pub use notes::Notes;
 pub use secrets::mask_key;
 
 use crate::model::{Dir, FrameNo, Timestamp};
@@ -60,8 +62,11 @@ pub struct AppFacts {
     pub socks: Option<Box<socks::SocksFacts>>,
     /// The TLS facts came from inside an HTTP CONNECT or SOCKS tunnel.
     pub tls_in_tunnel: bool,
-    /// Decode problems (malformed or truncated messages), in order seen.
+    /// Decode problems (malformed or truncated messages), in order seen: the first
+    /// [`notes::MAX_NOTES`] distinct ones, a repeated one once with `(N times)`.
     pub notes: Vec<String>,
+    /// Decode notes past the first [`notes::MAX_NOTES`] distinct ones: counted, not kept.
+    pub notes_omitted: u64,
 }
 
 /// Nesting limit for tunnels inside tunnels (CONNECT through CONNECT).
@@ -111,7 +116,7 @@ pub struct StreamDecoder {
     sniff: [Vec<(Vec<u8>, FrameNo, Timestamp)>; 2],
     /// Decoder of a CONNECT tunnel's bytes.
     tunnel: Option<Box<StreamDecoder>>,
-    notes: Vec<String>,
+    notes: Notes,
 }
 
 impl Default for StreamDecoder {
@@ -129,7 +134,7 @@ impl StreamDecoder {
             mode: Mode::Sniff,
             sniff: [Vec::new(), Vec::new()],
             tunnel: None,
-            notes: Vec::new(),
+            notes: Notes::default(),
         }
     }
 
@@ -193,52 +198,56 @@ impl StreamDecoder {
         }
     }
 
+    /// The flow's facts, its notes bounded as [`Notes`] says.
     pub fn finish(self) -> AppFacts {
-        let mut facts = AppFacts {
-            notes: self.notes,
-            ..AppFacts::default()
-        };
+        let (mut facts, notes) = self.finish_parts();
+        (facts.notes, facts.notes_omitted) = notes.into_report();
+        facts.shrink();
+        facts
+    }
+
+    /// The facts, and the notes of this decoder, its protocol's and its tunnel's.
+    fn finish_parts(self) -> (AppFacts, Notes) {
+        let mut facts = AppFacts::default();
+        let mut notes = self.notes;
         match self.mode {
             Mode::Sniff => {}
             Mode::Http(h) => {
                 facts.protocol = AppProtocol::Http;
-                let (ex, notes) = h.finish();
+                let (ex, n) = h.finish();
                 facts.http = ex;
-                facts.notes.extend(notes);
+                notes.merge(n, |t| t);
             }
             Mode::Tls(t) => {
                 facts.protocol = AppProtocol::Tls;
-                let (tls, notes) = t.finish();
+                let (tls, n) = t.finish();
                 facts.tls = Some(Box::new(tls));
-                facts.notes.extend(notes);
+                notes.merge(n, |t| t);
             }
             Mode::Socks(s) => {
                 facts.protocol = AppProtocol::Socks;
-                let (socks, notes) = s.finish();
+                let (socks, n) = s.finish();
                 facts.socks = Some(Box::new(socks));
-                facts.notes.extend(notes);
+                notes.merge(n, |t| t);
             }
             Mode::Dns(d) => {
                 facts.protocol = AppProtocol::Dns;
-                let (txs, notes) = d.finish();
+                let (txs, n) = d.finish();
                 facts.dns = txs;
-                facts.notes.extend(notes);
+                notes.merge(n, |t| t);
             }
             Mode::Other => facts.protocol = AppProtocol::Other,
         }
         if let Some(t) = self.tunnel {
-            let inner = t.finish();
+            let (inner, n) = t.finish_parts();
             facts.http.extend(inner.http);
             if inner.tls.is_some() {
                 facts.tls = inner.tls;
                 facts.tls_in_tunnel = true;
             }
-            facts
-                .notes
-                .extend(inner.notes.into_iter().map(|n| format!("tunnel: {n}")));
+            notes.merge(n, |t| format!("tunnel: {t}"));
         }
-        facts.shrink();
-        facts
+        (facts, notes)
     }
 
     fn sniff_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {

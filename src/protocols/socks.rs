@@ -53,7 +53,7 @@ pub struct SocksDecoder {
     bufs: [StreamBuf; 2],
     step: Step,
     facts: SocksFacts,
-    notes: Vec<String>,
+    notes: super::Notes,
     tunnel: bool,
     tunnel_out: Vec<TunnelChunk>,
 }
@@ -67,7 +67,7 @@ impl Default for SocksDecoder {
             ],
             step: Step::Greeting,
             facts: SocksFacts::default(),
-            notes: Vec::new(),
+            notes: super::Notes::default(),
             tunnel: false,
             tunnel_out: Vec::new(),
         }
@@ -115,7 +115,7 @@ impl SocksDecoder {
         self.step != Step::Done
     }
 
-    pub fn finish(self) -> (SocksFacts, Vec<String>) {
+    pub fn finish(self) -> (SocksFacts, super::Notes) {
         (self.facts, self.notes)
     }
 

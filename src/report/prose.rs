@@ -58,9 +58,15 @@ pub fn notes(f: &FlowSummary) -> String {
     if f.evicted {
         n.push("analysis partial (evicted: flow table full)".into());
     }
+    if f.app.notes_omitted > 0 {
+        n.push(format!(
+            "{} more decode notes not kept",
+            f.app.notes_omitted
+        ));
+    }
     if f.facts_not_kept > 0 {
         n.push(format!(
-            "analysis partial ({} decoded facts not kept: --max-facts)",
+            "analysis partial ({} decoded facts not kept: --max-facts or a per-flow bound)",
             f.facts_not_kept
         ));
     }

@@ -386,7 +386,11 @@ pub fn write_styled(
                 crate::capture::CaptureFormat::Pcapng => "pcapng",
                 crate::capture::CaptureFormat::Live => "live capture,",
             },
-            i.link_types.join("+"),
+            if i.link_types_omitted > 0 {
+                format!("{}+{} more", i.link_types.join("+"), i.link_types_omitted)
+            } else {
+                i.link_types.join("+")
+            },
             i.packets,
             human_bytes(i.bytes),
             if tcp == 1 { "" } else { "s" },
@@ -421,11 +425,19 @@ pub fn write_styled(
                 d.undecodable
             )?;
         }
+        if i.interfaces_not_kept > 0 {
+            writeln!(
+                out,
+                "note: {} pcapng interface(s) past the first {} of a section not kept; their packets count as undecodable",
+                i.interfaces_not_kept,
+                crate::capture::file::MAX_INTERFACES
+            )?;
+        }
         let l = &i.limits;
         if l.any() {
             writeln!(
                 out,
-                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records), {} decoded fact(s) not kept (--max-facts)",
+                "note: memory caps hit: {} flow(s) evicted (--max-flows), {} buffer cap hit(s), {} partial flow(s), {} flow(s) only counted (--max-records), {} decoded fact(s) not kept (--max-facts, per-flow bounds)",
                 l.flows_evicted,
                 l.buffer_cap_hits,
                 l.partial_flows,

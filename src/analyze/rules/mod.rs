@@ -43,6 +43,10 @@ pub struct Ctx<'a> {
     /// The certificate chains presented in this capture, with the trust stores'
     /// verdicts.
     pub chains: Vec<Chain>,
+    /// Per flow id, the first of `chains` it presented.
+    chain_of_flow: HashMap<usize, usize>,
+    /// Per SNI, the first of `chains` presented for it.
+    chain_of_name: HashMap<String, usize>,
     /// Per SNI, the first inspecting CA's issuer and the flow that showed it.
     pub issuer_by_name: HashMap<String, (String, usize)>,
 }
@@ -66,10 +70,11 @@ impl<'a> Ctx<'a> {
         let mut proxy_name_addrs = HashSet::new();
         let mut dns_names = HashMap::new();
         let mut chains = Vec::new();
+        let mut chain_index = crate::analyze::chains::ChainIndex::new();
         let mut issuer_by_name = HashMap::new();
         for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
-            crate::analyze::chains::add(&mut chains, id, &f, cfg);
+            crate::analyze::chains::add(&mut chains, &mut chain_index, id, &f, cfg);
             note_issuer(&mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
                 proxies.insert(f.server);
@@ -89,6 +94,16 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let mut chain_of_flow = HashMap::new();
+        let mut chain_of_name = HashMap::new();
+        for (i, ch) in chains.iter().enumerate() {
+            for &id in &ch.flows {
+                chain_of_flow.entry(id).or_insert(i);
+            }
+            if let Some(sni) = &ch.sni {
+                chain_of_name.entry(sni.clone()).or_insert(i);
+            }
+        }
         Ctx {
             capture,
             base,
@@ -97,8 +112,24 @@ impl<'a> Ctx<'a> {
             proxy_name_addrs,
             dns_names,
             chains,
+            chain_of_flow,
+            chain_of_name,
             issuer_by_name,
         }
+    }
+
+    /// The chain flow `id` presented (the first, if a tunnel showed another).
+    pub fn chain_of_flow(&self, id: usize) -> Option<&Chain> {
+        self.chain_of_flow
+            .get(&id)
+            .and_then(|&i| self.chains.get(i))
+    }
+
+    /// The first chain presented for the name `sni`.
+    pub fn chain_of_name(&self, sni: &str) -> Option<&Chain> {
+        self.chain_of_name
+            .get(sni)
+            .and_then(|&i| self.chains.get(i))
     }
 
     /// The name DNS answered with this address, if the capture shows one.

@@ -1,12 +1,13 @@
 //! Guide section 2: 407 Proxy Authentication Required.
 
 use super::{Ctx, Rule};
+use crate::analyze::findings::{MAX_EVIDENCE, PerTarget};
 use crate::analyze::http_lines::{request_line, status_line};
-use crate::analyze::{Finding, FindingKind, Severity};
+use crate::analyze::{Evidence, Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use crate::model::{FrameNo, Timestamp};
-use crate::protocols::http::{AuthHeader, HttpExchange};
-use std::collections::{BTreeMap, HashMap};
+use crate::protocols::http::{AuthHeader, Credentials, HttpExchange};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 /// How soon after a refused connection ends a client's own retry starts: clients
@@ -24,7 +25,7 @@ fn ok(h: &HttpExchange) -> bool {
 
 /// What the retry check needs of one exchange with a proxy, a few bytes each: a busy
 /// capture has tens of thousands. The flows themselves are rebuilt from the store only
-/// for the 407s that get reported.
+/// for the 407s whose evidence is reported, each flow once.
 struct Exchange {
     /// Position in `Check::flows`.
     flow: u32,
@@ -35,6 +36,54 @@ struct Exchange {
     status: u16,
     ok: bool,
     sent_proxy_authorization: bool,
+    /// For a 407: the finding it makes if the client did not get through.
+    refused: Refused,
+}
+
+/// Which finding a 407 the client did not recover from makes (see [`refused_kind`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refused {
+    SchemeMismatch,
+    NtlmFailed,
+    Missing,
+    Rejected,
+}
+
+impl Refused {
+    fn kind(self) -> FindingKind {
+        match self {
+            Refused::SchemeMismatch => FindingKind::ProxyAuthSchemeMismatch,
+            Refused::NtlmFailed => FindingKind::ProxyAuthNtlmFailed,
+            Refused::Missing => FindingKind::ProxyAuthMissing,
+            Refused::Rejected => FindingKind::ProxyAuthRejected,
+        }
+    }
+}
+
+/// Credentials the client sent to the proxy with this request.
+fn sent_to_proxy(h: &HttpExchange) -> Vec<&Credentials> {
+    h.credentials
+        .iter()
+        .filter(|c| c.header == AuthHeader::ProxyAuthorization)
+        .collect()
+}
+
+/// What a 407 the client did not get past says: the scheme the proxy insists on, a
+/// failed NTLM/Negotiate, no credentials, or credentials refused.
+fn refused_kind(h: &HttpExchange) -> Refused {
+    let sent = sent_to_proxy(h);
+    let only_multi_leg =
+        !h.challenges.is_empty() && h.challenges.iter().all(|c| is_multi_leg(&c.scheme));
+    let sent_multi_leg = sent.first().is_some_and(|c| is_multi_leg(&c.scheme));
+    if only_multi_leg && !sent_multi_leg {
+        Refused::SchemeMismatch
+    } else if sent_multi_leg {
+        Refused::NtlmFailed
+    } else if sent.is_empty() {
+        Refused::Missing
+    } else {
+        Refused::Rejected
+    }
 }
 
 /// A flow with exchanges: its report id, and its ends as numbers standing for the
@@ -97,194 +146,286 @@ impl Rule for Check {
                     .unwrap_or(f.first_frame),
                 status: h.status.unwrap_or(0),
                 ok: ok(h),
-                sent_proxy_authorization: h
-                    .credentials
-                    .iter()
-                    .any(|c| c.header == AuthHeader::ProxyAuthorization),
+                sent_proxy_authorization: !sent_to_proxy(h).is_empty(),
+                refused: refused_kind(h),
             });
         }
     }
 
     fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
-        let Check { mut ex, flows, .. } = *self;
+        let Check {
+            mut ex,
+            flows,
+            servers,
+            ..
+        } = *self;
         // In time order; ties in the order the exchanges were seen (flow, then index).
         ex.sort_unstable_by_key(|e| (e.order, e.flow, e.index));
-        let ends = |e: &Exchange| flows.get(e.flow as usize);
-        // One finding per kind and proxy, listed by kind id, then proxy.
-        let mut out: BTreeMap<(FindingKind, String), Finding> = BTreeMap::new();
-        for (i, e) in ex.iter().enumerate() {
-            if e.status != 407 {
-                continue;
+        let mut proxies = vec![String::new(); servers.len()];
+        for (addr, n) in servers {
+            if let Some(p) = proxies.get_mut(n as usize) {
+                *p = addr.to_string();
             }
-            let Some(fe) = ends(e) else { continue };
-            // Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
-            // challenge retry on the same connection; a 407 that ends its connection is
-            // what the client was left with, even if another client later got through.
-            //
-            // A client that answers the challenge on a fresh connection (the proxy closed
-            // the first, or NTLM starts over) is also a retry — told apart from another
-            // program starting later by opening that connection within RETRY_WINDOW of
-            // the refused one's end, now with credentials (not always for the same
-            // target: a client may move on to its next request).
-            let recovered = ex[i + 1..].iter().any(|later| {
-                let Some(ge) = ends(later) else { return false };
-                let same_client_ip = ge.client_ip == fe.client_ip;
-                let same_server = ge.server == fe.server;
-                let same_conn = same_client_ip && ge.client_port == fe.client_port && same_server;
-                let quick_retry = same_client_ip
-                    && same_server
-                    && later.sent_proxy_authorization
-                    && ge.first_ts >= fe.first_ts
-                    && ge.first_ts.secs_since(fe.last_ts) <= RETRY_WINDOW_SECS;
-                (same_conn || quick_retry) && later.ok
+        }
+        // Each 407 with its finding (None: the client got through), and whether its
+        // evidence is among the first MAX_EVIDENCE of that finding: only those need
+        // their flow rebuilt.
+        struct Refusal {
+            at: usize,
+            refused: Option<Refused>,
+            shown: bool,
+            /// The first of its finding: the finding is made from it.
+            first: bool,
+        }
+        let mut per_finding: HashMap<(FindingKind, u32), usize> = HashMap::new();
+        let mut by_flow: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        let mut refusals = Vec::new();
+        for (at, back) in recovered(&ex, &flows) {
+            let Some(fe) = ex.get(at).and_then(|e| flows.get(e.flow as usize)) else {
+                continue;
+            };
+            let refused = ex.get(at).filter(|_| !back).map(|e| e.refused);
+            let n = per_finding
+                .entry((kind_id(refused), fe.server))
+                .or_insert(0);
+            let (shown, first) = (*n < MAX_EVIDENCE, *n == 0);
+            *n += 1;
+            if shown {
+                by_flow.entry(fe.id).or_default().push(refusals.len());
+            }
+            refusals.push(Refusal {
+                at,
+                refused,
+                shown,
+                first,
             });
-            let id = fe.id;
-            let Some(flow) = ctx.flow(id) else {
-                continue;
-            };
-            let f = &flow;
-            let Some(h) = f.app.http.get(e.index as usize) else {
-                continue;
-            };
-            let proxy = f.server.to_string();
-            let schemes = h.challenge_schemes().join(", ");
-            let sent: Vec<_> = h
-                .credentials
-                .iter()
-                .filter(|c| c.header == AuthHeader::ProxyAuthorization)
-                .collect();
-            let sent_scheme = sent.first().map(|c| c.scheme.clone());
-            let user = sent.iter().find_map(|c| c.user.clone());
-            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
-            frames.extend(h.response_frame.map(|f| f.0));
-            // Where Wireshark lists the 407: the frame that completes it.
-            frames.extend(h.response_end_frame.map(|f| f.0));
-            let seen = format!(
-                "{} ({}) → {}; Proxy-Authenticate: {}",
-                request_line(h),
-                match (&sent_scheme, &user) {
-                    (Some(s), Some(u)) => format!("Proxy-Authorization: {s}, user \"{u}\""),
-                    (Some(s), None) => format!("Proxy-Authorization: {s}"),
-                    _ => "no Proxy-Authorization".to_string(),
-                },
-                status_line(h),
-                if schemes.is_empty() {
-                    "(none)"
-                } else {
-                    &schemes
+        }
+        // Every flow with evidence shown, rebuilt once: the evidence of its 407s, and
+        // the finding itself from the first 407 of each.
+        let mut evidence: HashMap<usize, Evidence> = HashMap::new();
+        let mut made: HashMap<(FindingKind, String), Finding> = HashMap::new();
+        for (id, which) in by_flow {
+            let Some(f) = ctx.flow(id) else { continue };
+            for k in which {
+                let Some(r) = refusals.get(k) else { continue };
+                let Some(h) = ex.get(r.at).and_then(|e| f.app.http.get(e.index as usize)) else {
+                    continue;
+                };
+                let (ev, finding) = describe(ctx, id, &f, h, r.refused);
+                if r.first {
+                    made.insert((finding.kind, f.server.to_string()), finding);
                 }
-            );
-            let ev = ctx.ev(id, f, frames, seen, h.request_ts);
-            let vars = [
-                ("proxy", proxy.clone()),
-                ("schemes", schemes.clone()),
-                ("user", user.clone().unwrap_or_else(|| "USER".to_string())),
-            ];
-            if recovered {
-                // One 407 then success is how Basic/NTLM start: normal.
-                out.entry((FindingKind::ProxyAuthChallenge, proxy.clone()))
-                    .or_insert_with(|| {
-                        Finding::new(
-                            FindingKind::ProxyAuthChallenge,
-                            Severity::Info,
-                            format!(
-                                "Proxy {proxy} asked for authentication, then let the client in"
-                            ),
-                            "A 407 followed by a successful retry is the normal start of proxy \
-                         authentication."
-                                .to_string(),
-                            &vars,
-                        )
-                    })
-                    .push(ev);
-                continue;
+                evidence.insert(k, ev);
             }
-            let offered_basic = h
-                .challenges
-                .iter()
-                .any(|c| c.scheme.eq_ignore_ascii_case("basic"));
-            let only_multi_leg =
-                !h.challenges.is_empty() && h.challenges.iter().all(|c| is_multi_leg(&c.scheme));
-            let sent_multi_leg = sent_scheme.as_deref().is_some_and(is_multi_leg);
-            let (kind, title, explanation) = if only_multi_leg && !sent_multi_leg {
-                (
-                    FindingKind::ProxyAuthSchemeMismatch,
-                    format!(
-                        "Proxy {proxy} only accepts {schemes}; the client sent {}",
-                        sent_scheme.as_deref().unwrap_or("no credentials")
-                    ),
-                    format!(
-                        "The proxy offers only {schemes} (Windows domain authentication). \
+        }
+        let mut out: BTreeMap<FindingKind, PerTarget> = BTreeMap::new();
+        for (k, r) in refusals.iter().enumerate() {
+            let Some(fe) = ex.get(r.at).and_then(|e| flows.get(e.flow as usize)) else {
+                continue;
+            };
+            let ev = match evidence.remove(&k) {
+                Some(ev) => ev,
+                // Its flow could not be rebuilt.
+                None if r.shown => continue,
+                // Past the evidence its finding shows: counted, with its flow.
+                None => Evidence {
+                    flow: Some(fe.id),
+                    ..Evidence::default()
+                },
+            };
+            let proxy = proxies.get(fe.server as usize).cloned().unwrap_or_default();
+            let kind = kind_id(r.refused);
+            let per_proxy = out.entry(kind).or_default();
+            if let Some(finding) = per_proxy.finding(&proxy, || made.remove(&(kind, proxy.clone())))
+            {
+                finding.push(ev);
+            }
+        }
+        out.into_values()
+            .flat_map(PerTarget::into_findings)
+            .collect()
+    }
+}
+
+/// The finding a 407 makes: its client got through (`None`), or why not.
+fn kind_id(refused: Option<Refused>) -> FindingKind {
+    refused.map_or(FindingKind::ProxyAuthChallenge, Refused::kind)
+}
+
+/// The position in `ex` of every 407, in order, and whether the client got through
+/// after it. One pass from the end, so each exchange is looked at once whatever
+/// the number of 407s on a connection.
+///
+/// Connection-oriented schemes (NTLM, Negotiate) and clients that wait for the
+/// challenge retry on the same connection; a 407 that ends its connection is what the
+/// client was left with, even if another client later got through.
+///
+/// A client that answers the challenge on a fresh connection (the proxy closed the
+/// first, or NTLM starts over) is also a retry — told apart from another program
+/// starting later by opening that connection within RETRY_WINDOW of the refused one's
+/// end, now with credentials (not always for the same target: a client may move on to
+/// its next request).
+fn recovered(ex: &[Exchange], flows: &[FlowEnds]) -> Vec<(usize, bool)> {
+    // Successes after the current position: on which connection (client address and
+    // port, proxy), and for those that sent credentials, when their connection began
+    // (per client address and proxy).
+    let mut ok_on: HashSet<(u32, u16, u32)> = HashSet::new();
+    let mut retries: HashMap<(u32, u32), BTreeSet<Timestamp>> = HashMap::new();
+    let mut out = Vec::new();
+    for (i, e) in ex.iter().enumerate().rev() {
+        let Some(fe) = flows.get(e.flow as usize) else {
+            continue;
+        };
+        if e.status == 407 {
+            let same_conn = ok_on.contains(&(fe.client_ip, fe.client_port, fe.server));
+            // The earliest retry that started no sooner than this connection: if it
+            // is not within the window, none is.
+            let quick_retry = retries
+                .get(&(fe.client_ip, fe.server))
+                .and_then(|starts| starts.range(fe.first_ts..).next())
+                .is_some_and(|&start| start.secs_since(fe.last_ts) <= RETRY_WINDOW_SECS);
+            out.push((i, same_conn || quick_retry));
+        }
+        if e.ok {
+            ok_on.insert((fe.client_ip, fe.client_port, fe.server));
+            if e.sent_proxy_authorization {
+                retries
+                    .entry((fe.client_ip, fe.server))
+                    .or_default()
+                    .insert(fe.first_ts);
+            }
+        }
+    }
+    out.reverse();
+    out
+}
+
+/// The evidence of one 407, and the finding it makes when it is the first of its kind
+/// for its proxy.
+fn describe(
+    ctx: &Ctx<'_>,
+    id: usize,
+    f: &FlowSummary,
+    h: &HttpExchange,
+    refused: Option<Refused>,
+) -> (Evidence, Finding) {
+    let proxy = f.server.to_string();
+    let schemes = h.challenge_schemes().join(", ");
+    let sent = sent_to_proxy(h);
+    let sent_scheme = sent.first().map(|c| c.scheme.clone());
+    let user = sent.iter().find_map(|c| c.user.clone());
+    let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+    frames.extend(h.response_frame.map(|f| f.0));
+    // Where Wireshark lists the 407: the frame that completes it.
+    frames.extend(h.response_end_frame.map(|f| f.0));
+    let seen = format!(
+        "{} ({}) → {}; Proxy-Authenticate: {}",
+        request_line(h),
+        match (&sent_scheme, &user) {
+            (Some(s), Some(u)) => format!("Proxy-Authorization: {s}, user \"{u}\""),
+            (Some(s), None) => format!("Proxy-Authorization: {s}"),
+            _ => "no Proxy-Authorization".to_string(),
+        },
+        status_line(h),
+        if schemes.is_empty() {
+            "(none)"
+        } else {
+            &schemes
+        }
+    );
+    let ev = ctx.ev(id, f, frames, seen, h.request_ts);
+    let vars = [
+        ("proxy", proxy.clone()),
+        ("schemes", schemes.clone()),
+        ("user", user.clone().unwrap_or_else(|| "USER".to_string())),
+    ];
+    let Some(kind) = refused else {
+        // One 407 then success is how Basic/NTLM start: normal.
+        let finding = Finding::new(
+            FindingKind::ProxyAuthChallenge,
+            Severity::Info,
+            format!("Proxy {proxy} asked for authentication, then let the client in"),
+            "A 407 followed by a successful retry is the normal start of proxy \
+                         authentication."
+                .to_string(),
+            &vars,
+        );
+        return (ev, finding);
+    };
+    let offered_basic = h
+        .challenges
+        .iter()
+        .any(|c| c.scheme.eq_ignore_ascii_case("basic"));
+    let (title, explanation) = match kind {
+        Refused::SchemeMismatch => (
+            format!(
+                "Proxy {proxy} only accepts {schemes}; the client sent {}",
+                sent_scheme.as_deref().unwrap_or("no credentials")
+            ),
+            format!(
+                "The proxy offers only {schemes} (Windows domain authentication). \
                      Credentials in the proxy URL are sent as Basic, which this proxy never \
                      accepts, so every request ends in 407. A local helper such as cntlm \
                      speaks {schemes} to the proxy for you."
-                    ),
-                )
-            } else if sent_multi_leg {
-                (
-                    FindingKind::ProxyAuthNtlmFailed,
-                    format!(
-                        "{} authentication with proxy {proxy} ended in 407",
-                        sent_scheme.as_deref().unwrap_or("NTLM")
-                    ),
-                    "The client tried the proxy's domain authentication but the proxy still \
+            ),
+        ),
+        Refused::NtlmFailed => (
+            format!(
+                "{} authentication with proxy {proxy} ended in 407",
+                sent_scheme.as_deref().unwrap_or("NTLM")
+            ),
+            "The client tried the proxy's domain authentication but the proxy still \
                  refused: wrong domain, user or password, or the account is not allowed."
-                        .to_string(),
-                )
-            } else if sent.is_empty() {
-                (
-                    FindingKind::ProxyAuthMissing,
-                    format!("Proxy {proxy} requires authentication; no credentials were sent"),
-                    format!(
-                        "The proxy answered 407 and offered {schemes}, but the client sent no \
+                .to_string(),
+        ),
+        Refused::Missing => (
+            format!("Proxy {proxy} requires authentication; no credentials were sent"),
+            format!(
+                "The proxy answered 407 and offered {schemes}, but the client sent no \
                      Proxy-Authorization header: the proxy URL carries no user and password."
-                    ),
-                )
-            } else {
-                let mut why = format!(
-                    "The client sent {} credentials{} and the proxy still answered 407: the \
+            ),
+        ),
+        Refused::Rejected => {
+            let mut why = format!(
+                "The client sent {} credentials{} and the proxy still answered 407: the \
                  user name or password is wrong, or special characters in them were not \
                  URL-encoded (or were encoded twice).",
-                    sent_scheme.as_deref().unwrap_or("Basic"),
-                    user.as_deref()
-                        .map(|u| format!(" for user \"{u}\""))
-                        .unwrap_or_default()
-                );
-                if let Some(u) = &user {
-                    if u.contains('\\') {
-                        why.push_str(&format!(
-                            " The user \"{u}\" has the DOMAIN\\user shape: a Basic proxy usually \
+                sent_scheme.as_deref().unwrap_or("Basic"),
+                user.as_deref()
+                    .map(|u| format!(" for user \"{u}\""))
+                    .unwrap_or_default()
+            );
+            if let Some(u) = &user {
+                if u.contains('\\') {
+                    why.push_str(&format!(
+                        " The user \"{u}\" has the DOMAIN\\user shape: a Basic proxy usually \
                          wants the plain user name, or the backslash encoded as %5C in the URL."
-                        ));
-                    }
-                    if has_percent_sequence(u) {
-                        why.push_str(&format!(
-                            " The user \"{u}\" still contains %XX sequences: the client sent them \
+                    ));
+                }
+                if has_percent_sequence(u) {
+                    why.push_str(&format!(
+                        " The user \"{u}\" still contains %XX sequences: the client sent them \
                          literally instead of decoding them (encoded twice, or a tool that does \
                          not decode --proxy-user)."
-                        ));
-                    }
+                    ));
                 }
-                if !offered_basic && !h.challenges.is_empty() {
-                    why.push_str(&format!(" The proxy offered {schemes}."));
-                }
-                (
-                    FindingKind::ProxyAuthRejected,
-                    format!(
-                        "Proxy {proxy} rejected the credentials{}",
-                        user.as_deref()
-                            .map(|u| format!(" of user \"{u}\""))
-                            .unwrap_or_default()
-                    ),
-                    why,
-                )
-            };
-            out.entry((kind, proxy.clone()))
-                .or_insert_with(|| Finding::new(kind, Severity::Error, title, explanation, &vars))
-                .push(ev);
+            }
+            if !offered_basic && !h.challenges.is_empty() {
+                why.push_str(&format!(" The proxy offered {schemes}."));
+            }
+            (
+                format!(
+                    "Proxy {proxy} rejected the credentials{}",
+                    user.as_deref()
+                        .map(|u| format!(" of user \"{u}\""))
+                        .unwrap_or_default()
+                ),
+                why,
+            )
         }
-        out.into_values().collect()
-    }
+    };
+    let finding = Finding::new(kind.kind(), Severity::Error, title, explanation, &vars);
+    (ev, finding)
 }
 
 /// `%` followed by two hex digits.

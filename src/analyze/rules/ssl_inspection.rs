@@ -6,6 +6,7 @@ use crate::analyze::issuers::{chains_to_public_root, cn, inspecting_cert};
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use crate::protocols::tls::HandshakeOutcome;
+use std::collections::HashMap;
 
 /// A name on the public internet: dotted, not an address, no internal suffix.
 pub fn is_public_name(sni: &str, cfg: &crate::analyze::Config) -> bool {
@@ -34,14 +35,8 @@ pub fn outcome_text(o: HandshakeOutcome) -> &'static str {
 /// The chain presented on flow `id`, or (TLS 1.3 hides it) one presented for the
 /// same name on another flow.
 pub fn chain_for<'c>(ctx: &'c Ctx<'_>, id: usize, sni: Option<&str>) -> Option<&'c Chain> {
-    ctx.chains
-        .iter()
-        .find(|c| c.flows.contains(&id))
-        .or_else(|| {
-            ctx.chains
-                .iter()
-                .find(|c| sni.is_some() && c.sni.as_deref() == sni)
-        })
+    ctx.chain_of_flow(id)
+        .or_else(|| sni.and_then(|s| ctx.chain_of_name(s)))
 }
 
 /// One line: which stores would accept the chain.
@@ -259,18 +254,23 @@ impl Rule for Check {
                     f,
                     frames,
                     format!(
-                        "client alert fatal {d} in frame {} after {}{}{}",
-                        a.frame,
-                        a.after.unwrap_or("?"),
-                        issuer
-                            .as_deref()
-                            .map(|i| format!("; issuer \"{i}\""))
-                            .unwrap_or_default(),
-                        chain
-                            .filter(|ch| !ch.trusted_by.is_empty() && ch.flows.contains(&id))
-                            .map(|ch| format!("; {}", trust_line(ch)))
-                            .unwrap_or_default()
-                    ),
+                            "client alert fatal {d} in frame {} after {}{}{}",
+                            a.frame,
+                            a.after.unwrap_or("?"),
+                            issuer
+                                .as_deref()
+                                .map(|i| format!("; issuer \"{i}\""))
+                                .unwrap_or_default(),
+                            chain
+                                .filter(|ch| {
+                                    !ch.trusted_by.is_empty()
+                                        && ctx
+                                            .chain_of_flow(id)
+                                            .is_some_and(|own| std::ptr::eq(own, *ch))
+                                })
+                                .map(|ch| format!("; {}", trust_line(ch)))
+                                .unwrap_or_default()
+                        ),
                     None,
                 ));
             handled = true;
@@ -395,15 +395,22 @@ pub const MANY_HOSTS: usize = 3;
 fn many_hosts(ctx: &Ctx<'_>) -> Option<Finding> {
     // issuer -> (hosts, chains)
     let mut by_issuer: Vec<(String, Vec<&Chain>)> = Vec::new();
+    let mut where_issuer: HashMap<&str, usize> = HashMap::new();
     for ch in &ctx.chains {
         let public_issuer = chains_to_public_root(&ch.certs) == Some(true)
             || ch.verdict("mozilla").is_some_and(|v| v.trusted);
         if public_issuer || ch.sni.is_none() || !is_public_name(&ch.host, ctx.cfg) {
             continue;
         }
-        match by_issuer.iter_mut().find(|(i, _)| *i == ch.issuer) {
+        match where_issuer
+            .get(ch.issuer.as_str())
+            .and_then(|&i| by_issuer.get_mut(i))
+        {
             Some((_, v)) => v.push(ch),
-            None => by_issuer.push((ch.issuer.clone(), vec![ch])),
+            None => {
+                where_issuer.insert(ch.issuer.as_str(), by_issuer.len());
+                by_issuer.push((ch.issuer.clone(), vec![ch]));
+            }
         }
     }
     let (issuer, chains) = by_issuer.into_iter().find(|(_, v)| {

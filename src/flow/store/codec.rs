@@ -816,12 +816,14 @@ impl Enc for AppFacts {
             socks,
             tls_in_tunnel,
             notes,
+            notes_omitted,
         } = self;
         protocol.enc(w);
         http.enc(w);
         dns.enc(w);
         tls_in_tunnel.enc(w);
         notes.enc(w);
+        notes_omitted.enc(w);
         enc_opts!(w; tls, socks);
     }
 }
@@ -833,6 +835,7 @@ impl Dec for AppFacts {
         let dns = Dec::dec(r)?;
         let tls_in_tunnel = Dec::dec(r)?;
         let notes = Dec::dec(r)?;
+        let notes_omitted = Dec::dec(r)?;
         dec_opts!(r; tls, socks);
         Some(AppFacts {
             protocol,
@@ -842,6 +845,7 @@ impl Dec for AppFacts {
             socks,
             tls_in_tunnel,
             notes,
+            notes_omitted,
         })
     }
 }

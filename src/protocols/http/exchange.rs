@@ -130,7 +130,7 @@ pub struct HttpDecoder {
     exchanges: Vec<HttpExchange>,
     /// Requests awaiting a response, oldest first (indices into `exchanges`).
     pending: VecDeque<usize>,
-    notes: Vec<String>,
+    notes: crate::protocols::Notes,
     tunnel: bool,
     tunnel_out: Vec<TunnelChunk>,
     /// The note that the facts budget is spent was made.
@@ -149,7 +149,7 @@ impl HttpDecoder {
             sides: [Side::new(), Side::new()],
             exchanges: Vec::new(),
             pending: VecDeque::new(),
-            notes: Vec::new(),
+            notes: crate::protocols::Notes::default(),
             tunnel: false,
             tunnel_out: Vec::new(),
             budget_noted: false,
@@ -254,7 +254,7 @@ impl HttpDecoder {
     }
 
     /// Facts so far: exchanges in request order, and decode notes.
-    pub fn finish(mut self) -> (Vec<HttpExchange>, Vec<String>) {
+    pub fn finish(mut self) -> (Vec<HttpExchange>, crate::protocols::Notes) {
         for d in 0..2 {
             self.finish_body(d);
             if let Some(side) = self.sides.get(d)
@@ -512,6 +512,7 @@ impl HttpDecoder {
             self.body_state(&head, Dir::ToServer, frame)
         };
         if self.exchanges.len() >= MAX_EXCHANGES {
+            budget::refuse();
             if self.exchanges.len() == MAX_EXCHANGES {
                 self.notes.push(format!(
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
@@ -577,7 +578,7 @@ impl HttpDecoder {
         let idx = match self.pending.pop_front() {
             Some(i) => i,
             None => {
-                if self.exchanges.len() >= MAX_EXCHANGES || !budget::take() {
+                if !budget::take_below(self.exchanges.len(), MAX_EXCHANGES) {
                     return;
                 }
                 // Response without a request we saw (capture started mid-connection).

@@ -31,7 +31,7 @@ const MAX_ENCRYPTED_RECORDS: u32 = 8;
 pub struct TlsDecoder {
     sides: [Side; 2],
     facts: TlsFacts,
-    notes: Vec<String>,
+    notes: crate::protocols::Notes,
     tls13: bool,
     seen_client_hello: bool,
     seen_server_hello: bool,
@@ -56,7 +56,7 @@ impl TlsDecoder {
         TlsDecoder {
             sides: [Side::new(), Side::new()],
             facts: TlsFacts::default(),
-            notes: Vec::new(),
+            notes: crate::protocols::Notes::default(),
             tls13: false,
             seen_client_hello: false,
             seen_server_hello: false,
@@ -113,7 +113,7 @@ impl TlsDecoder {
         }
     }
 
-    pub fn finish(mut self) -> (TlsFacts, Vec<String>) {
+    pub fn finish(mut self) -> (TlsFacts, crate::protocols::Notes) {
         let f = &mut self.facts;
         f.outcome = if f.established {
             HandshakeOutcome::Established
@@ -235,7 +235,7 @@ pub(crate) mod tests {
         hs(2, &b)
     }
 
-    pub(crate) fn run(chunks: &[(Dir, Vec<u8>)]) -> (TlsFacts, Vec<String>) {
+    pub(crate) fn run(chunks: &[(Dir, Vec<u8>)]) -> (TlsFacts, crate::protocols::Notes) {
         let mut d = TlsDecoder::new();
         for (i, (dir, bytes)) in chunks.iter().enumerate() {
             d.on_data(*dir, bytes, FrameNo(i as u64 + 1), Timestamp(0));

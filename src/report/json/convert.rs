@@ -90,6 +90,8 @@ impl<'a> From<&'a pipeline::InputFile> for InputFile<'a> {
                 CaptureFormat::Live => "live",
             },
             link_types: &f.link_types,
+            link_types_omitted: f.link_types_omitted,
+            interfaces_not_kept: f.interfaces_not_kept,
             packets: f.packets,
             bytes: f.bytes,
             file_bytes: f.file_bytes,
@@ -187,6 +189,7 @@ impl<'a> From<&'a AppFacts> for App<'a> {
             socks: a.socks.as_deref().map(Socks::from),
             tls_in_tunnel: a.tls_in_tunnel,
             notes: &a.notes,
+            notes_omitted: a.notes_omitted,
         }
     }
 }
@@ -502,6 +505,7 @@ impl<'a> From<&'a findings::Finding> for Finding<'a> {
             flows: &f.flows,
             evidence: f.evidence.iter().map(Evidence::from).collect(),
             evidence_omitted: f.evidence_omitted,
+            more_targets: f.more_targets,
             remedy: &f.remedy,
         }
     }

@@ -65,16 +65,23 @@ impl Serialize for OwnedFlow<'_> {
 
 /// The whole document of report `r`.
 pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a, Flows<'a>> {
-    let mut link_types: Vec<&str> = Vec::new();
+    let mut link_types: Vec<String> = Vec::new();
+    let mut link_types_omitted = 0;
+    let mut names_seen = std::collections::HashSet::new();
     let (mut packets, mut bytes) = (0, 0);
     let mut start: Option<Timestamp> = None;
     let mut end: Option<Timestamp> = None;
     for c in r.captures {
         packets += c.input.packets;
         bytes += c.input.bytes;
-        for l in &c.input.link_types {
-            if !link_types.contains(&l.as_str()) {
-                link_types.push(l);
+        for l in &c.input.all_link_types {
+            let name = l.to_string();
+            if names_seen.insert(name.clone()) {
+                if link_types.len() < crate::pipeline::MAX_LINK_TYPES_LISTED {
+                    link_types.push(name);
+                } else {
+                    link_types_omitted += 1;
+                }
             }
         }
         if let Some(t) = c.input.first_ts {
@@ -95,6 +102,7 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a, Flows<'a>> {
             packets,
             bytes,
             link_types,
+            link_types_omitted,
             time_span: match (start, end) {
                 (Some(s), Some(e)) => Some(TimeSpan {
                     start: s.as_secs_f64(),
@@ -104,7 +112,7 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a, Flows<'a>> {
                 _ => None,
             },
             truncated: r.captures.iter().any(|c| c.input.truncated.is_some()),
-            partial: r.captures.iter().any(|c| c.input.limits.any()),
+            partial: r.captures.iter().any(|c| c.input.partial()),
         },
         summary: r.summary.into(),
         findings: r.findings.iter().map(Into::into).collect(),

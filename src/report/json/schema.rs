@@ -36,12 +36,18 @@ pub struct Input<'a> {
     pub files: Vec<InputFile<'a>>,
     pub packets: u64,
     pub bytes: u64,
-    pub link_types: Vec<&'a str>,
+    /// The distinct link type names over all files, in order seen: the first
+    /// `pipeline::MAX_LINK_TYPES_LISTED`.
+    pub link_types: Vec<String>,
+    /// Distinct link type names past those listed: counted, not named.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub link_types_omitted: u64,
     pub time_span: Option<TimeSpan>,
     /// True when any file ended inside a record.
     pub truncated: bool,
     /// True when a memory cap changed what was analysed in any file (see each file's
-    /// `limits`: flows evicted, partial or only summarized).
+    /// `limits`: flows evicted, partial or only summarized; and its
+    /// `interfaces_not_kept`).
     pub partial: bool,
 }
 
@@ -59,6 +65,13 @@ pub struct InputFile<'a> {
     /// `pcap`, `pcapng` or `live`.
     pub format: &'static str,
     pub link_types: &'a [String],
+    /// Link types past the first `pipeline::MAX_LINK_TYPES_LISTED`: counted, not named.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub link_types_omitted: u64,
+    /// pcapng interfaces past the first `capture::file::MAX_INTERFACES` of their
+    /// section: not kept, their packets counted as `decode.undecodable`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub interfaces_not_kept: u64,
     pub packets: u64,
     /// Sum of the frames' lengths on the wire.
     pub bytes: u64,
@@ -260,9 +273,13 @@ pub struct App<'a> {
     /// The TLS facts came from inside an HTTP CONNECT or SOCKS tunnel.
     #[serde(skip_serializing_if = "is_false")]
     pub tls_in_tunnel: bool,
-    /// Decode problems (malformed or truncated messages), in order seen.
+    /// Decode problems (malformed or truncated messages), in order seen: the first
+    /// distinct ones, a repeated one once with `(N times)`.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub notes: &'a [String],
+    /// Decode notes past those kept: counted, not kept.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub notes_omitted: u64,
 }
 
 /// One HTTP request and its response (either may be missing).
@@ -716,6 +733,10 @@ pub struct Finding<'a> {
     /// Evidence past those listed, counted.
     #[serde(skip_serializing_if = "is_zero_usize")]
     pub evidence_omitted: usize,
+    /// Other targets (proxies, names) with this same finding, folded into it: their
+    /// flows are in `flows`, their evidence in `evidence` and `evidence_omitted`.
+    #[serde(skip_serializing_if = "is_zero_usize")]
+    pub more_targets: usize,
     /// Steps adapted to what was seen.
     pub remedy: &'a [String],
 }
