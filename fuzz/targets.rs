@@ -11,7 +11,7 @@
 mod synth;
 
 use trafficdoc::capture::{FileReader, LinkType};
-use trafficdoc::decode::tcp::{Limits, Reassembler, StreamSink};
+use trafficdoc::decode::tcp::{Limits, Reassembler, SeqNo, StreamSink};
 use trafficdoc::decode::{ip, link};
 use trafficdoc::flow::table::TableConfig;
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
@@ -132,7 +132,7 @@ pub fn tcp_reassembler(data: &[u8]) {
     if data.len() < 6 {
         return;
     }
-    let isn = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+    let isn = SeqNo(u32::from_le_bytes([data[0], data[1], data[2], data[3]]));
     let limits = Limits {
         max_buffered_bytes: 1 + usize::from(data[4]) * 16,
         max_buffered_segments: 1 + usize::from(data[5] % 16),
@@ -149,7 +149,7 @@ pub fn tcp_reassembler(data: &[u8]) {
         let frame = FrameNo(i as u64 + 1);
         let ts = Timestamp(i as i64);
         let off = u64::from(u16::from_le_bytes([op[1], op[2]]));
-        let seq = isn.wrapping_add(1).wrapping_add(off as u32);
+        let seq = isn + 1 + off as usize;
         match op[0] % 8 {
             // A retransmitted SYN.
             0 => r.on_syn(isn),

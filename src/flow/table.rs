@@ -657,13 +657,14 @@ impl FlowTable {
 mod tests {
     use super::*;
     use crate::decode::ip::TcpFlags;
+    use crate::decode::tcp::SeqNo;
 
     fn seg(sport: u16, seq: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
         TcpSegment {
             src_port: sport,
             dst_port: 8080,
-            seq,
-            ack: 1,
+            seq: SeqNo(seq),
+            ack: SeqNo(1),
             flags: TcpFlags(flags),
             window: 1000,
             payload,

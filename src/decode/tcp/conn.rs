@@ -5,6 +5,7 @@
 //! (`TCPSessionAdapter::UpdateStateMachine` and `scripts/base/protocols/conn/main.zeek`)
 //! so that "REJ" here means exactly what it means in a `conn.log`.
 
+use super::SeqNo;
 use super::reassembly::{DirStats, Limits, Reassembler, StreamSink};
 use crate::decode::ip::TcpSegment;
 use crate::model::{Dir, FrameNo, Timestamp};
@@ -96,7 +97,7 @@ pub struct Endpoint {
     /// SYNs sent (more than one means the SYN was retransmitted).
     pub syns: u32,
     /// Sequence number of the first SYN.
-    pub isn: Option<u32>,
+    pub isn: Option<SeqNo>,
     pub zero_windows: u64,
     pub stream: Reassembler,
 }
