@@ -340,7 +340,7 @@ fn reports(captures: &[pipeline::CaptureAnalysis]) -> (String, String) {
 
 /// Basic password (the user name before the ':' is printed on purpose, not this).
 const LEAK_BASIC_PW: &str = "CANARYpw-Basic-5d2e81a7";
-/// Bearer token: `mask_key` shows its first 7 and last 4 characters on purpose.
+/// Bearer token: `mask_key` shows its type prefix and last 4 characters on purpose.
 const LEAK_BEARER: (&str, &str, &str) =
     ("sk-ant-oat01-", "CANARYbearerMIDDLE7f3a9c1e", "-tail9x2Q");
 /// API key (x-api-key header and quoted in a JSON error message), masked likewise.

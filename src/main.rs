@@ -8,7 +8,7 @@ use trafficdoc::cli::{self, Cli};
 fn main() -> ExitCode {
     let parsed = match Cli::try_parse() {
         Ok(mut c) => {
-            c.color = cli::use_color();
+            c.color = cli::use_color(c.color_choice);
             c
         }
         Err(e) => {

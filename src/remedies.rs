@@ -1,8 +1,10 @@
 //! The remedy catalog: the steps of the corporate proxy troubleshooting guide
 //! (`../shared/guide/corporate-proxy-troubleshooting.md`, "Issue 1" to "Issue 7"), in
-//! our own words, keyed by guide section and step, and which finding kinds use which
-//! steps. Placeholders (`{proxy}`, `{user}`, `{schemes}`, `{issuer}`, `{host}`,
-//! `{gateway}`, `{port}`) are filled from a finding's evidence.
+//! our own words, keyed by guide section and step, and which steps each
+//! [`FindingKind`] uses. Placeholders (`{proxy}`, `{user}`, `{schemes}`, `{issuer}`,
+//! `{host}`, `{gateway}`, `{port}`) are filled from a finding's evidence.
+
+use crate::analyze::FindingKind;
 
 /// One step of a guide section.
 pub struct Step {
@@ -11,9 +13,10 @@ pub struct Step {
     pub text: &'static str,
 }
 
-/// A finding kind: its guide section, the steps that fix it, a one-line description.
-pub struct Kind {
-    pub id: &'static str,
+/// What the catalog holds for a finding kind: its guide section, the steps that fix
+/// it (guide section, step; section 0 is beyond the guide), a one-line description.
+#[derive(Clone, Copy, Debug)]
+pub struct Entry {
     pub section: Option<u8>,
     pub steps: &'static [(u8, u8)],
     pub about: &'static str,
@@ -200,177 +203,152 @@ pub const STEPS: &[Step] = &[
     },
 ];
 
-pub const KINDS: &[Kind] = &[
-    Kind {
-        id: "proxy_connection_refused",
-        section: Some(1),
-        steps: &[(1, 1), (1, 2), (1, 4)],
-        about: "A RST answered the SYN to the proxy: nothing listens there (proxy down, wrong port).",
-    },
-    Kind {
-        id: "proxy_connection_filtered",
-        section: Some(1),
-        steps: &[(1, 3), (1, 1), (1, 4), (1, 2)],
-        about: "SYNs to the proxy were never answered: a firewall drops them or the VPN is not connected.",
-    },
-    Kind {
-        id: "proxy_unreachable_icmp",
-        section: Some(1),
-        steps: &[(1, 3), (1, 1), (1, 4)],
-        about: "ICMP destination unreachable answered the connection to the proxy.",
-    },
-    Kind {
-        id: "proxy_name_not_resolved",
-        section: Some(1),
-        steps: &[(1, 3), (1, 2), (2, 2)],
-        about: "DNS gave no address for the proxy's name (NXDOMAIN, SERVFAIL or no answer).",
-    },
-    Kind {
-        id: "proxy_auth_missing",
-        section: Some(2),
-        steps: &[(2, 1), (2, 2), (2, 3)],
-        about: "The proxy answered 407 and the client sent no credentials.",
-    },
-    Kind {
-        id: "proxy_auth_rejected",
-        section: Some(2),
-        steps: &[(2, 2), (2, 3), (2, 1), (2, 4)],
-        about: "The proxy answered 407 to the credentials sent: wrong user/password or bad encoding.",
-    },
-    Kind {
-        id: "proxy_auth_scheme_mismatch",
-        section: Some(2),
-        steps: &[(2, 4), (2, 3)],
-        about: "The proxy only offers NTLM/Negotiate/Kerberos; the client sends Basic or nothing.",
-    },
-    Kind {
-        id: "proxy_auth_ntlm_failed",
-        section: Some(2),
-        steps: &[(2, 3), (2, 4)],
-        about: "An NTLM/Negotiate exchange with the proxy ended in 407.",
-    },
-    Kind {
-        id: "proxy_auth_challenge",
-        section: Some(2),
-        steps: &[],
-        about: "A single 407 followed by a successful retry: normal proxy authentication.",
-    },
-    Kind {
-        id: "tls_certificate_rejected",
-        section: Some(3),
-        steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
-        about: "The client sent a fatal certificate alert right after the server's certificate.",
-    },
-    Kind {
-        id: "tls_handshake_abandoned",
-        section: Some(3),
-        steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
-        about: "TLS 1.3: the client gave up after the server's first flight (certificate refused).",
-    },
-    Kind {
-        id: "tls_inspection_detected",
-        section: Some(3),
-        steps: &[(3, 1), (3, 3), (3, 4)],
-        about: "A public host's certificate was issued by an inspection product or corporate CA.",
-    },
-    Kind {
-        id: "tls_inspection_many_hosts",
-        section: Some(3),
-        steps: &[(3, 1), (3, 2), (3, 3), (3, 4)],
-        about: "Certificates for many public hosts were all issued by one private CA: SSL inspection.",
-    },
-    Kind {
-        id: "gateway_not_listening",
-        section: Some(4),
-        steps: &[(4, 1), (4, 2), (4, 3), (4, 4)],
-        about: "Connections to the local gateway port were refused or never answered.",
-    },
-    Kind {
-        id: "gateway_unhealthy",
-        section: Some(4),
-        steps: &[(4, 3), (4, 4), (4, 1)],
-        about: "The gateway answered its health check or requests with an error.",
-    },
-    Kind {
-        id: "request_unanswered",
-        section: Some(5),
-        steps: &[(5, 1), (5, 2), (5, 3)],
-        about: "A CONNECT or HTTP request got no response.",
-    },
-    Kind {
-        id: "slow_response",
-        section: Some(5),
-        steps: &[(5, 1), (5, 2), (5, 3)],
-        about: "A response (or the proxy's answer to CONNECT) took longer than --slow-ms to start.",
-    },
-    Kind {
-        id: "rate_limited",
-        section: Some(5),
-        steps: &[(5, 4), (5, 2)],
-        about: "429 Too Many Requests, with its Retry-After.",
-    },
-    Kind {
-        id: "high_retransmissions",
-        section: Some(5),
-        steps: &[(5, 1), (5, 2)],
-        about: "Many TCP retransmissions: a lossy or congested path.",
-    },
-    Kind {
-        id: "no_proxy_not_matching",
-        section: Some(6),
-        steps: &[(6, 1), (6, 2), (6, 3), (6, 4)],
-        about: "A local or internal host was requested through the proxy: NO_PROXY does not match.",
-    },
-    Kind {
-        id: "direct_connection_failed",
-        section: Some(6),
-        steps: &[(6, 1), (1, 2), (6, 3)],
-        about: "A web connection made directly instead of through the proxy failed: the tool ignored the proxy variables (upper/lower case) or NO_PROXY listed the host.",
-    },
-    Kind {
-        id: "tls_to_plain_proxy",
-        section: Some(1),
-        steps: &[(1, 2), (1, 1)],
-        about: "TLS ClientHello sent straight to a plain HTTP proxy: the proxy URL says https:// where http:// is meant.",
-    },
-    Kind {
-        id: "proxy_error_response",
-        section: None,
-        steps: &[(0, 1), (0, 2)],
-        about: "The proxy answered a CONNECT or request with its own 403 (policy block) or 502/503 (upstream failure).",
-    },
-    Kind {
-        id: "proxy_reset_after_request",
-        section: None,
-        steps: &[(0, 1), (0, 2)],
-        about: "The proxy answered a CONNECT or request with a TCP reset (silent policy block).",
-    },
-    Kind {
-        id: "reset_during_tls_handshake",
-        section: None,
-        steps: &[(0, 1), (0, 2)],
-        about: "A reset from the proxy's side right after the ClientHello (SNI filtering, inspection failure).",
-    },
-    Kind {
-        id: "proxy_reset_mid_stream",
-        section: None,
-        steps: &[(0, 3), (5, 2)],
-        about: "The proxy side reset an established connection (idle timeout, connection limit).",
-    },
-    Kind {
-        id: "api_key_rejected",
-        section: Some(7),
-        steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
-        about: "401/403 from the gateway or provider.",
-    },
-];
-
-pub fn kind(id: &str) -> Option<&'static Kind> {
-    KINDS.iter().find(|k| k.id == id)
+/// The catalog's entry for a finding kind. Exhaustive: a new [`FindingKind`] does
+/// not build until it has its entry here.
+pub fn entry(kind: FindingKind) -> Entry {
+    use FindingKind as K;
+    match kind {
+        K::ProxyConnectionRefused => Entry {
+            section: Some(1),
+            steps: &[(1, 1), (1, 2), (1, 4)],
+            about: "A RST answered the SYN to the proxy: nothing listens there (proxy down, wrong port).",
+        },
+        K::ProxyConnectionFiltered => Entry {
+            section: Some(1),
+            steps: &[(1, 3), (1, 1), (1, 4), (1, 2)],
+            about: "SYNs to the proxy were never answered: a firewall drops them or the VPN is not connected.",
+        },
+        K::ProxyUnreachableIcmp => Entry {
+            section: Some(1),
+            steps: &[(1, 3), (1, 1), (1, 4)],
+            about: "ICMP destination unreachable answered the connection to the proxy.",
+        },
+        K::ProxyNameNotResolved => Entry {
+            section: Some(1),
+            steps: &[(1, 3), (1, 2), (2, 2)],
+            about: "DNS gave no address for the proxy's name (NXDOMAIN, SERVFAIL or no answer).",
+        },
+        K::ProxyAuthMissing => Entry {
+            section: Some(2),
+            steps: &[(2, 1), (2, 2), (2, 3)],
+            about: "The proxy answered 407 and the client sent no credentials.",
+        },
+        K::ProxyAuthRejected => Entry {
+            section: Some(2),
+            steps: &[(2, 2), (2, 3), (2, 1), (2, 4)],
+            about: "The proxy answered 407 to the credentials sent: wrong user/password or bad encoding.",
+        },
+        K::ProxyAuthSchemeMismatch => Entry {
+            section: Some(2),
+            steps: &[(2, 4), (2, 3)],
+            about: "The proxy only offers NTLM/Negotiate/Kerberos; the client sends Basic or nothing.",
+        },
+        K::ProxyAuthNtlmFailed => Entry {
+            section: Some(2),
+            steps: &[(2, 3), (2, 4)],
+            about: "An NTLM/Negotiate exchange with the proxy ended in 407.",
+        },
+        K::ProxyAuthChallenge => Entry {
+            section: Some(2),
+            steps: &[],
+            about: "A single 407 followed by a successful retry: normal proxy authentication.",
+        },
+        K::TlsCertificateRejected => Entry {
+            section: Some(3),
+            steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
+            about: "The client sent a fatal certificate alert right after the server's certificate.",
+        },
+        K::TlsHandshakeAbandoned => Entry {
+            section: Some(3),
+            steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
+            about: "TLS 1.3: the client gave up after the server's first flight (certificate refused).",
+        },
+        K::TlsInspectionDetected => Entry {
+            section: Some(3),
+            steps: &[(3, 1), (3, 3), (3, 4)],
+            about: "A public host's certificate was issued by an inspection product or corporate CA.",
+        },
+        K::TlsInspectionManyHosts => Entry {
+            section: Some(3),
+            steps: &[(3, 1), (3, 2), (3, 3), (3, 4)],
+            about: "Certificates for many public hosts were all issued by one private CA: SSL inspection.",
+        },
+        K::GatewayNotListening => Entry {
+            section: Some(4),
+            steps: &[(4, 1), (4, 2), (4, 3), (4, 4)],
+            about: "Connections to the local gateway port were refused or never answered.",
+        },
+        K::GatewayUnhealthy => Entry {
+            section: Some(4),
+            steps: &[(4, 3), (4, 4), (4, 1)],
+            about: "The gateway answered its health check or requests with an error.",
+        },
+        K::RequestUnanswered => Entry {
+            section: Some(5),
+            steps: &[(5, 1), (5, 2), (5, 3)],
+            about: "A CONNECT or HTTP request got no response.",
+        },
+        K::SlowResponse => Entry {
+            section: Some(5),
+            steps: &[(5, 1), (5, 2), (5, 3)],
+            about: "A response (or the proxy's answer to CONNECT) took longer than --slow-ms to start.",
+        },
+        K::RateLimited => Entry {
+            section: Some(5),
+            steps: &[(5, 4), (5, 2)],
+            about: "429 Too Many Requests, with its Retry-After.",
+        },
+        K::HighRetransmissions => Entry {
+            section: Some(5),
+            steps: &[(5, 1), (5, 2)],
+            about: "Many TCP retransmissions: a lossy or congested path.",
+        },
+        K::NoProxyNotMatching => Entry {
+            section: Some(6),
+            steps: &[(6, 1), (6, 2), (6, 3), (6, 4)],
+            about: "A local or internal host was requested through the proxy: NO_PROXY does not match.",
+        },
+        K::DirectConnectionFailed => Entry {
+            section: Some(6),
+            steps: &[(6, 1), (1, 2), (6, 3)],
+            about: "A web connection made directly instead of through the proxy failed: the tool ignored the proxy variables (upper/lower case) or NO_PROXY listed the host.",
+        },
+        K::TlsToPlainProxy => Entry {
+            section: Some(1),
+            steps: &[(1, 2), (1, 1)],
+            about: "TLS ClientHello sent straight to a plain HTTP proxy: the proxy URL says https:// where http:// is meant.",
+        },
+        K::ProxyErrorResponse => Entry {
+            section: None,
+            steps: &[(0, 1), (0, 2)],
+            about: "The proxy answered a CONNECT or request with its own 403 (policy block) or 502/503 (upstream failure).",
+        },
+        K::ProxyResetAfterRequest => Entry {
+            section: None,
+            steps: &[(0, 1), (0, 2)],
+            about: "The proxy answered a CONNECT or request with a TCP reset (silent policy block).",
+        },
+        K::ResetDuringTlsHandshake => Entry {
+            section: None,
+            steps: &[(0, 1), (0, 2)],
+            about: "A reset from the proxy's side right after the ClientHello (SNI filtering, inspection failure).",
+        },
+        K::ProxyResetMidStream => Entry {
+            section: None,
+            steps: &[(0, 3), (5, 2)],
+            about: "The proxy side reset an established connection (idle timeout, connection limit).",
+        },
+        K::ApiKeyRejected => Entry {
+            section: Some(7),
+            steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
+            about: "401/403 from the gateway or provider.",
+        },
+    }
 }
 
-pub fn section(id: &str) -> Option<u8> {
-    kind(id).and_then(|k| k.section)
+/// The guide section a finding kind falls under, if any.
+pub fn section(kind: FindingKind) -> Option<u8> {
+    entry(kind).section
 }
 
 fn step(section: u8, n: u8) -> Option<&'static Step> {
@@ -436,24 +414,21 @@ pub fn url_encode_user(u: &str) -> String {
 }
 
 /// The remedy steps of a finding kind, filled with what was seen.
-pub fn remedy(id: &str, vars: &[(&str, String)]) -> Vec<String> {
-    kind(id)
-        .map(|k| {
-            k.steps
-                .iter()
-                .filter_map(|&(s, n)| {
-                    step(s, n).map(|st| {
-                        let text = fill(st.text, vars);
-                        if s == 0 {
-                            format!("(beyond the guide) {text}")
-                        } else {
-                            format!("§{s}.{n}: {text}")
-                        }
-                    })
-                })
-                .collect()
+pub fn remedy(kind: FindingKind, vars: &[(&str, String)]) -> Vec<String> {
+    entry(kind)
+        .steps
+        .iter()
+        .filter_map(|&(s, n)| {
+            step(s, n).map(|st| {
+                let text = fill(st.text, vars);
+                if s == 0 {
+                    format!("(beyond the guide) {text}")
+                } else {
+                    format!("§{s}.{n}: {text}")
+                }
+            })
         })
-        .unwrap_or_default()
+        .collect()
 }
 
 #[cfg(test)]
@@ -461,41 +436,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_rule_kind_is_in_the_catalog() {
-        let src = [
-            include_str!("analyze/rules/proxy_reach.rs"),
-            include_str!("analyze/rules/proxy_auth.rs"),
-            include_str!("analyze/rules/ssl_inspection.rs"),
-            include_str!("analyze/rules/gateway.rs"),
-            include_str!("analyze/rules/timeouts.rs"),
-            include_str!("analyze/rules/no_proxy.rs"),
-            include_str!("analyze/rules/proxy_bypass.rs"),
-            include_str!("analyze/rules/proxy_misuse.rs"),
-            include_str!("analyze/rules/resets.rs"),
-        ]
-        .concat();
-        for k in KINDS {
-            assert!(
-                src.contains(&format!("\"{}\"", k.id)),
-                "{} has no rule",
-                k.id
-            );
-        }
-        // Every quoted snake_case id passed to Finding::new is in the catalog.
-        for part in src.split("Finding::new(").skip(1) {
-            let id = part.trim_start().trim_start_matches('"');
-            let id = id.split('"').next().unwrap_or("");
-            if id.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !id.is_empty() {
-                assert!(kind(id).is_some(), "{id} missing from KINDS");
-            }
-        }
-    }
-
-    #[test]
     fn every_kind_step_exists() {
-        for k in KINDS {
-            for &(s, n) in k.steps {
-                assert!(step(s, n).is_some(), "{} names missing step {s}.{n}", k.id);
+        for &k in FindingKind::ALL {
+            let e = entry(k);
+            assert!(
+                k == FindingKind::ProxyAuthChallenge || !e.steps.is_empty(),
+                "{k}"
+            );
+            for &(s, n) in e.steps {
+                assert!(step(s, n).is_some(), "{k} names missing step {s}.{n}");
+            }
+            if let Some(n) = e.section {
+                assert!(SECTION_TITLES.iter().any(|(t, _)| *t == n), "{k}: §{n}");
             }
         }
     }
@@ -503,7 +455,7 @@ mod tests {
     #[test]
     fn fills_proxy_host_and_port() {
         let r = remedy(
-            "proxy_connection_refused",
+            FindingKind::ProxyConnectionRefused,
             &[("proxy", "10.0.0.1:3127".to_string())],
         );
         assert!(r[0].contains("nc -zv 10.0.0.1 3127"), "{}", r[0]);
@@ -511,10 +463,13 @@ mod tests {
 
     #[test]
     fn user_is_url_encoded_in_the_proxy_url() {
-        let r = remedy("proxy_auth_missing", &[("user", "CORP\\alice".to_string())]);
+        let r = remedy(
+            FindingKind::ProxyAuthMissing,
+            &[("user", "CORP\\alice".to_string())],
+        );
         assert!(r[0].contains("http://CORP%5Calice:PASSWORD@"), "{}", r[0]);
         assert_eq!(url_encode_user("bob%40x"), "bob%40x");
-        assert!(remedy("proxy_auth_missing", &[])[0].contains("http://USER:PASSWORD@"));
+        assert!(remedy(FindingKind::ProxyAuthMissing, &[])[0].contains("http://USER:PASSWORD@"));
     }
 
     #[test]

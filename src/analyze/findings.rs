@@ -1,5 +1,6 @@
 //! What a rule concluded: a finding with its evidence and the remedy adapted to it.
 
+use super::FindingKind;
 use serde::Serialize;
 
 /// How bad a finding is. `Error` makes `analyze` exit with code 1.
@@ -43,8 +44,10 @@ pub struct Evidence {
 /// A problem (or notable fact) found in a capture.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
-    /// Stable snake_case kind (see `trafficdoc explain ID`).
-    pub id: &'static str,
+    /// What the finding is about; serialized as its stable snake_case id (see
+    /// `trafficdoc explain ID`).
+    #[serde(rename = "id")]
+    pub kind: FindingKind,
     pub severity: Severity,
     /// Section 1-7 of the corporate proxy troubleshooting guide, if it covers this.
     pub guide_section: Option<u8>,
@@ -71,24 +74,24 @@ fn is_zero(n: &usize) -> bool {
 }
 
 impl Finding {
-    /// A finding of `id`, with section and remedy from the catalog filled with `vars`.
+    /// A finding of `kind`, with section and remedy from the catalog filled with `vars`.
     pub fn new(
-        id: &'static str,
+        kind: FindingKind,
         severity: Severity,
         title: String,
         explanation: String,
         vars: &[(&str, String)],
     ) -> Finding {
         Finding {
-            id,
+            kind,
             severity,
-            guide_section: crate::remedies::section(id),
+            guide_section: crate::remedies::section(kind),
             title,
             explanation,
             flows: Vec::new(),
             evidence: Vec::new(),
             evidence_omitted: 0,
-            remedy: crate::remedies::remedy(id, vars),
+            remedy: crate::remedies::remedy(kind, vars),
         }
     }
 

@@ -12,12 +12,14 @@ pub mod chains;
 pub mod findings;
 pub mod http_lines;
 pub mod issuers;
+pub mod kind;
 pub mod latency;
 pub mod rules;
 pub mod summary;
 pub mod trust;
 
 pub use findings::{Evidence, Finding, Severity};
+pub use kind::FindingKind;
 
 use crate::pipeline::CaptureAnalysis;
 

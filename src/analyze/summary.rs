@@ -4,7 +4,7 @@
 use super::chains::Chain;
 use super::latency::Latency;
 use super::rules::{Ctx, is_proxy_request};
-use super::{Finding, Severity};
+use super::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use serde::Serialize;
 
@@ -30,14 +30,15 @@ impl LayerStatus {
 pub struct Layer {
     pub name: &'static str,
     pub status: LayerStatus,
-    /// Ids of the error findings that fail this layer.
-    pub findings: Vec<&'static str>,
+    /// Kinds of the error findings that fail this layer (serialized as their ids).
+    pub findings: Vec<FindingKind>,
 }
 
 #[derive(Clone, Debug, Serialize)]
 pub struct FirstFailure {
     pub guide_section: Option<u8>,
-    pub id: &'static str,
+    #[serde(rename = "id")]
+    pub kind: FindingKind,
     pub title: String,
 }
 
@@ -119,21 +120,21 @@ pub fn build(
         .iter()
         .enumerate()
         .map(|(i, name)| {
-            let ids: Vec<&'static str> = errors
+            let kinds: Vec<FindingKind> = errors
                 .iter()
                 .filter(|f| layer_of(f.guide_section) == i)
-                .map(|f| f.id)
+                .map(|f| f.kind)
                 .collect();
             Layer {
                 name,
-                status: if !ids.is_empty() {
+                status: if !kinds.is_empty() {
                     LayerStatus::Failed
                 } else if seen[i] {
                     LayerStatus::Ok
                 } else {
                     LayerStatus::NotSeen
                 },
-                findings: ids,
+                findings: kinds,
             }
         })
         .collect();
@@ -142,7 +143,7 @@ pub fn build(
         .min_by_key(|f| flow_rank(f.guide_section))
         .map(|f| FirstFailure {
             guide_section: f.guide_section,
-            id: f.id,
+            kind: f.kind,
             title: f.title.clone(),
         });
     Summary {

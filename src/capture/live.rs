@@ -7,7 +7,7 @@
 
 use super::{LinkType, Packet};
 use crate::model::{FrameNo, Timestamp};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// What to capture.
 #[derive(Clone, Debug)]
@@ -116,6 +116,45 @@ pub fn drop_privileges(user: &str) -> Result<Option<String>, LiveError> {
     Ok(Some(u.name))
 }
 
+/// Makes the `-w` file 0600 and, when started as root, the `-Z` user's, before libpcap
+/// opens it: it holds everything captured, cleartext proxy passwords included (dumpcap
+/// makes its files 0600; tcpdump creates them as the `-Z` user). libpcap's `fopen` then
+/// truncates the file and keeps its mode and owner. `-` (standard output) and a path
+/// that is not a regular file of its own (a device such as `/dev/null`, a FIFO, a
+/// symbolic or hard link) are left as they are. A file that cannot be opened is left to
+/// libpcap, which reports why.
+fn make_private(path: &Path, user: &str) -> std::io::Result<()> {
+    use nix::unistd::{Uid, User};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+    if path == Path::new("-") {
+        return Ok(());
+    }
+    let Ok(file) = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false) // libpcap truncates it
+        .mode(0o600)
+        .open(path)
+    else {
+        return Ok(());
+    };
+    let (opened, named) = (file.metadata()?, std::fs::symlink_metadata(path)?);
+    let own = named.is_file()
+        && (named.dev(), named.ino()) == (opened.dev(), opened.ino())
+        && opened.nlink() == 1;
+    if !own {
+        return Ok(());
+    }
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    if Uid::effective().is_root()
+        && user != "root"
+        && let Ok(Some(u)) = User::from_name(user)
+    {
+        std::os::unix::fs::fchown(&file, Some(u.uid.as_raw()), Some(u.gid.as_raw()))?;
+    }
+    Ok(())
+}
+
 /// An open live capture, read asynchronously on a tokio runtime.
 pub struct LiveCapture {
     stream: pcap::PacketStream<pcap::Active, OwnedCodec>,
@@ -208,10 +247,14 @@ impl LiveCapture {
             })?;
         }
         let save = match &opts.write {
-            Some(p) => Some(cap.savefile(p).map_err(|e| LiveError::Write {
-                path: p.display().to_string(),
-                message: message(&e),
-            })?),
+            Some(p) => {
+                let fail = |message: String| LiveError::Write {
+                    path: p.display().to_string(),
+                    message,
+                };
+                make_private(p, &opts.user).map_err(|e| fail(e.to_string()))?;
+                Some(cap.savefile(p).map_err(|e| fail(message(&e)))?)
+            }
             None => None,
         };
         let link = LinkType(u16::try_from(cap.get_datalink().0).unwrap_or(u16::MAX));

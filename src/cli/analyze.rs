@@ -100,31 +100,66 @@ pub(super) fn explain(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
+    use crate::analyze::FindingKind;
     use crate::remedies;
     let Some(id) = id else {
-        for k in remedies::KINDS {
-            let s = k.section.map(|n| format!("§{n}")).unwrap_or_default();
-            writeln!(out, "{:<28} {s:<3} {}", k.id, k.about)?;
+        for &k in FindingKind::ALL {
+            let e = remedies::entry(k);
+            let s = e.section.map(|n| format!("§{n}")).unwrap_or_default();
+            writeln!(out, "{:<28} {s:<3} {}", k.id(), e.about)?;
         }
         return Ok(EXIT_OK);
     };
-    let Some(k) = remedies::kind(id) else {
-        writeln!(
-            err,
-            "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
-        )?;
+    // Ids are snake_case; accept them as people type them (`Proxy-Auth-Rejected`).
+    let wanted = id.trim().to_ascii_lowercase().replace('-', "_");
+    let Some(k) = FindingKind::from_id(&wanted) else {
+        let near = similar_kinds(&wanted);
+        if near.is_empty() {
+            writeln!(
+                err,
+                "trafficdoc: unknown finding id {id:?}; `trafficdoc explain` lists them"
+            )?;
+        } else {
+            writeln!(
+                err,
+                "trafficdoc: unknown finding id {id:?}; did you mean {}? (`trafficdoc explain` lists them)",
+                near.join(" or ")
+            )?;
+        }
         return Ok(EXIT_ERROR);
     };
-    writeln!(out, "{}: {}", k.id, k.about)?;
-    if let Some(n) = k.section
+    let e = remedies::entry(k);
+    writeln!(out, "{}: {}", k.id(), e.about)?;
+    if let Some(n) = e.section
         && let Some((_, title)) = remedies::SECTION_TITLES.iter().find(|(s, _)| *s == n)
     {
         writeln!(out, "Guide section {n}: {title}")?;
     }
-    for line in remedies::remedy(k.id, &[]) {
+    for line in remedies::remedy(k, &[]) {
         writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
     }
     Ok(EXIT_OK)
+}
+
+/// Finding ids close to `wanted`: those containing it (`auth` → the proxy_auth_* kinds),
+/// else the ones a few edits away (`proxy_auth_rejeted`), at most three.
+fn similar_kinds(wanted: &str) -> Vec<&'static str> {
+    use crate::analyze::FindingKind;
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let ids = FindingKind::ALL.iter().map(|k| k.id());
+    let mut near: Vec<&str> = ids.clone().filter(|id| id.contains(wanted)).collect();
+    if near.is_empty() {
+        let mut scored: Vec<(usize, &str)> = ids
+            .map(|id| (strsim::levenshtein(wanted, id), id))
+            .filter(|&(d, id)| d <= 3.max(id.len() / 5))
+            .collect();
+        scored.sort();
+        near = scored.into_iter().map(|(_, id)| id).collect();
+    }
+    near.truncate(3);
+    near
 }
 
 pub(super) fn analyze(

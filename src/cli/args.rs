@@ -7,20 +7,41 @@ use crate::report;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// Exit codes, shown at the end of `--help` (README: "Exit codes").
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  analysis done, nothing wrong found
+  1  analysis done, an error-level problem was found
+  2  usage error, or a capture could not be read at all (one line on stderr says why)
+  3  analysis done on damaged input: a capture was cut short; everything readable was analysed";
+
 /// MITM-aware traffic analyzer: finds why traffic fails behind a corporate proxy.
 #[derive(Parser, Debug)]
-#[command(name = "trafficdoc", version, about, long_about = None)]
+#[command(name = "trafficdoc", version, about, long_about = None, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// When to colour the human report: `auto` colours on a terminal unless `NO_COLOR`
+    /// is set or `TERM=dumb`.
+    #[arg(long = "color", value_name = "WHEN", value_enum, global = true, default_value_t = ColorChoice::Auto)]
+    pub color_choice: ColorChoice,
     /// Colour the human report; set by `main` from [`super::use_color`] (tests leave it off).
     #[arg(skip)]
     pub color: bool,
 }
 
+/// `--color` (as in ripgrep, ls and git).
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Analyse capture files (pcap or pcapng, from tcpdump, Wireshark or dumpcap).
+    #[command(after_help = EXIT_CODES_HELP)]
     Analyze(AnalyzeArgs),
     /// Print a finding kind's full remedy from the guide (without ID: list the kinds).
     Explain {
@@ -30,6 +51,7 @@ pub enum Command {
     /// Capture live from an interface (libpcap), report as it happens and at the end.
     ///
     /// Examples: `trafficdoc capture -i any port 8080`, `trafficdoc capture -i lo -w out.pcap tcp port 3128`.
+    #[command(after_help = EXIT_CODES_HELP)]
     Capture(CaptureArgs),
     /// List the interfaces that can be captured on.
     Interfaces,
@@ -50,7 +72,7 @@ pub enum LiveFormatArg {
 #[derive(clap::Args, Debug, Clone)]
 pub struct DiagnoseArgs {
     /// Port of the local LLM gateway (LiteLLM).
-    #[arg(long, value_name = "PORT", default_value_t = 4000)]
+    #[arg(long, value_name = "PORT", default_value_t = 4000, value_parser = clap::value_parser!(u16).range(1..))]
     pub gateway_port: u16,
     /// More internal name suffixes that should bypass the proxy, comma-separated
     /// (`.acme.net,.intra`); always matched: .internal .local .corp .lan .home.arpa
@@ -59,11 +81,11 @@ pub struct DiagnoseArgs {
     pub internal_suffix: Vec<String>,
     /// Time to first byte (or CONNECT → 200) in milliseconds above which a response
     /// is reported as slow.
-    #[arg(long, value_name = "MS", default_value_t = crate::analyze::DEFAULT_SLOW_MS)]
+    #[arg(long, value_name = "MS", default_value_t = crate::analyze::DEFAULT_SLOW_MS, value_parser = clap::value_parser!(u64).range(1..))]
     pub slow_ms: u64,
     /// Seconds a request may wait on a still-open connection before it is reported
     /// as unanswered (a request whose connection ended unanswered is reported at once).
-    #[arg(long, value_name = "SECS", default_value_t = 10.0)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = positive_secs)]
     pub stall_secs: f64,
     /// Write each certificate chain servers presented, and each issuing CA certificate
     /// sent on the wire, as PEM files into this directory.
@@ -79,20 +101,26 @@ pub struct DiagnoseArgs {
 }
 
 impl DiagnoseArgs {
-    /// The rules' configuration; `Err` when a CA bundle cannot be read.
-    pub fn config(&self) -> Result<crate::analyze::Config, crate::analyze::trust::BundleError> {
+    /// The rules' configuration, after checking every option that names a file or a
+    /// directory, so a bad one fails at once (exit code 2) instead of after the report.
+    /// The error names the option (`--ca-file X: ...`).
+    pub fn config(&self) -> Result<crate::analyze::Config, OptionError> {
         use crate::analyze::trust::Bundle;
+        if let Some(dir) = &self.export_certs {
+            check_export_dir(dir)?;
+        }
         Ok(crate::analyze::Config {
             system_store: if self.system_store {
-                Some(Bundle::system()?)
+                Some(Bundle::system().map_err(|e| OptionError::new("--system-store", e))?)
             } else {
                 None
             },
-            ca_file: self
-                .ca_file
-                .as_deref()
-                .map(Bundle::from_pem_file)
-                .transpose()?,
+            ca_file: match self.ca_file.as_deref() {
+                Some(p) => {
+                    Some(Bundle::from_pem_file(p).map_err(|e| OptionError::new("--ca-file", e))?)
+                }
+                None => None,
+            },
             ..self.clone().into_config_without_stores()
         })
     }
@@ -175,12 +203,12 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "BYTES", default_value_t = 64 << 20)]
     pub total_buffer: usize,
     /// Seconds without packets after which a TCP connection is considered over.
-    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    #[arg(long, value_name = "SECS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(1..))]
     pub idle_timeout: u64,
     #[command(flatten)]
     pub diagnose: DiagnoseArgs,
     /// Flows open at once; past it the least recently active are finished early.
-    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows)]
+    #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_flows, value_parser = at_least_one)]
     pub max_flows: usize,
     /// Finished flows listed one by one; later ones are only counted in the summary.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
@@ -209,4 +237,52 @@ pub struct AnalyzeArgs {
     /// (tests: 0 sends nearly all of them through the file).
     #[arg(long, value_name = "BYTES", hide = true)]
     pub flow_memory: Option<usize>,
+}
+
+/// A number of seconds that is more than zero and finite.
+fn positive_secs(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
+        Ok(_) => Err("must be a number of seconds above 0".into()),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A count of at least 1.
+fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("must be at least 1".into()),
+        Ok(v) => Ok(v),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// A diagnosis option that cannot be used, named as the user typed it.
+#[derive(Debug, thiserror::Error)]
+#[error("{option} {reason}")]
+pub struct OptionError {
+    option: &'static str,
+    reason: String,
+}
+
+impl OptionError {
+    fn new(option: &'static str, reason: impl std::fmt::Display) -> Self {
+        OptionError {
+            option,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// `--export-certs DIR` must be a directory we may write in; it is made if missing.
+fn check_export_dir(dir: &std::path::Path) -> Result<(), OptionError> {
+    let fail =
+        |why: String| OptionError::new("--export-certs", format!("{}: {why}", dir.display()));
+    if dir.exists() && !dir.is_dir() {
+        return Err(fail("not a directory".into()));
+    }
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    tempfile::tempfile_in(dir)
+        .map(drop)
+        .map_err(|e| fail(format!("cannot write in it: {e}")))
 }

@@ -175,7 +175,7 @@ type FlowKey = (SocketAddr, SocketAddr, u64);
 /// the moment the rules first reach them.
 struct EventPrinter {
     seen: HashMap<FlowKey, String>,
-    findings_seen: std::collections::HashSet<(&'static str, String)>,
+    findings_seen: std::collections::HashSet<(crate::analyze::FindingKind, String)>,
     events: u64,
     findings: u64,
 }
@@ -199,7 +199,7 @@ impl EventPrinter {
     ) -> io::Result<()> {
         let findings = crate::analyze::analyze(std::slice::from_ref(snap), cfg);
         for f in findings {
-            if !self.findings_seen.insert((f.id, f.title.clone())) {
+            if !self.findings_seen.insert((f.kind, f.title.clone())) {
                 continue;
             }
             self.findings += 1;

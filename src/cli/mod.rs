@@ -15,7 +15,9 @@ mod analyze;
 mod args;
 mod capture;
 
-pub use args::{AnalyzeArgs, CaptureArgs, Cli, Command, DiagnoseArgs, Format, LiveFormatArg};
+pub use args::{
+    AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, Format, LiveFormatArg,
+};
 
 use std::io::{self, Write};
 
@@ -35,13 +37,20 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
     }
 }
 
-/// Colour only for people: stdout is a terminal, `NO_COLOR` is not set (any value
-/// turns colour off, see no-color.org) and the terminal is not `dumb`.
-pub fn use_color() -> bool {
+/// Whether to colour, from `--color`: `auto` colours only for people — stdout is a
+/// terminal, `NO_COLOR` is not set (any value turns colour off, see no-color.org) and
+/// the terminal is not `dumb`.
+pub fn use_color(choice: ColorChoice) -> bool {
     use std::io::IsTerminal;
-    std::env::var_os("NO_COLOR").is_none()
-        && std::env::var("TERM").map_or(true, |t| t != "dumb")
-        && io::stdout().is_terminal()
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none()
+                && std::env::var("TERM").map_or(true, |t| t != "dumb")
+                && io::stdout().is_terminal()
+        }
+    }
 }
 
 /// Width from `COLUMNS` when set (the table wraps to it), else the terminal's.

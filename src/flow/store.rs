@@ -215,7 +215,14 @@ impl FlowStore {
             return;
         }
         if self.spill.is_none() {
-            self.spill = tempfile::tempfile().ok().map(Arc::new);
+            // tempfile's O_TMPFILE path opens with mode 0666: the umask alone decides.
+            self.spill = tempfile::tempfile()
+                .and_then(|f| {
+                    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+                    Ok(f)
+                })
+                .ok()
+                .map(Arc::new);
         }
         let Some(file) = &self.spill else {
             self.keep_all = true;

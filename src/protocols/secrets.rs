@@ -1,87 +1,553 @@
 //! Masking of credentials that decoders come across.
 //!
 //! Secrets never leave the process: decoders keep a scheme and a user name, never a
-//! password, token or response. API keys and bearer tokens that are worth naming are
-//! kept only masked (`sk-ant-…3f9a`), and free text we keep (JSON error messages) is
-//! passed through [`redact_text`] so a key quoted inside it is masked too.
+//! password, token or response. What they keep of the rest is masked here, when it is
+//! stored, so every report format and `Debug` inherit it:
+//! - API keys and bearer tokens ([`mask_key`]): the public prefix that names the key's
+//!   type and, for keys of 24 characters or more, the last 4 (`sk-ant-api03-…3f9a`);
+//! - request targets ([`mask_target`]): the password of `user:password@`, the values of
+//!   query parameters with secret names ([`is_secret_name`]), prefixed keys in the path;
+//! - free text such as JSON error messages ([`redact_text`]): the value after every
+//!   secret name, whatever its length, and every word that looks like a key.
 
-/// Masks an API key or bearer token: up to the first 7 characters, `…`, the last 4.
-///
-/// Short values (under 16 characters) are masked entirely, since prefix and suffix
-/// together would reveal too much of them.
+use std::borrow::Cow;
+
+/// Masks an API key or bearer token: the prefix that names its type (`sk-ant-api03-`,
+/// `sk-proj-`, `sk-`, `AKIA`, `ghp_`, `eyJ`…, none when unknown), `…`, and the last 4
+/// characters only when the key has at least [`LONG_KEY`] characters.
 pub fn mask_key(key: &str) -> String {
-    let chars: Vec<char> = key.trim().chars().collect();
-    if chars.len() < 16 {
-        return "…".to_string();
+    let key = key.trim();
+    let mut out = key_type(key).unwrap_or_default().to_string();
+    out.push('…');
+    let n = key.chars().count();
+    if n >= LONG_KEY {
+        out.extend(key.chars().skip(n - 4));
     }
-    let prefix: String = chars.iter().take(7).collect();
-    let suffix: String = chars.iter().skip(chars.len() - 4).collect();
-    format!("{prefix}…{suffix}")
+    out
 }
 
-/// Known prefixes of API keys and tokens (OpenAI/Anthropic `sk-`, GitHub, Slack,
-/// Google, AWS access key ids, Stripe, JWTs).
-const KEY_PREFIXES: &[&str] = &[
+/// Keys this long show their last 4 characters: enough to tell two keys apart, and
+/// still 20 or more characters (most of them after the type prefix) never shown.
+pub const LONG_KEY: usize = 24;
+
+/// Public prefixes that name a key's type (Anthropic, OpenAI, OpenRouter, Stripe,
+/// GitHub, GitLab, Slack, Hugging Face, Groq, Google, AWS access key ids, JWTs). The
+/// longest match is shown by [`mask_key`]; any of them makes a word of 16 characters or
+/// more a key.
+const KEY_TYPES: &[&str] = &[
+    "sk-ant-api03-",
+    "sk-ant-oat01-",
+    "sk-ant-admin01-",
+    "sk-ant-",
+    "sk-proj-",
+    "sk-svcacct-",
+    "sk-admin-",
+    "sk-or-v1-",
     "sk-",
+    "sk_live_",
+    "sk_test_",
+    "rk_live_",
+    "rk_test_",
+    "pk_live_",
+    "pk_test_",
     "sk_",
     "pk-",
     "pk_",
     "rk_",
+    "github_pat_",
     "ghp_",
     "gho_",
     "ghu_",
     "ghs_",
-    "github_pat_",
+    "ghr_",
+    "glpat-",
     "xoxb-",
     "xoxp-",
+    "xapp-",
+    "hf_",
+    "gsk_",
     "AIza",
     "AKIA",
     "ASIA",
     "eyJ",
-    "glpat-",
-    "hf_",
 ];
 
-/// True for a word that looks like a key or token.
-pub(crate) fn looks_like_key(word: &str) -> bool {
-    if word.len() < 16 {
-        return false;
-    }
-    if KEY_PREFIXES.iter().any(|p| word.starts_with(p)) {
-        return true;
-    }
-    // Long random-looking strings: letters and digits mixed, 32+ characters.
+/// The longest known type prefix `key` starts with.
+fn key_type(key: &str) -> Option<&'static str> {
+    KEY_TYPES
+        .iter()
+        .copied()
+        .filter(|p| key.starts_with(p))
+        .max_by_key(|p| p.len())
+}
+
+/// True for a word that looks like a key or token: 16 characters or more with a known
+/// type prefix, or 32 or more mixing letters and digits.
+fn looks_like_key(word: &str) -> bool {
+    looks_like_prefixed_key(word) || looks_like_random_key(word)
+}
+
+/// A key by its type: 16 characters or more with a known type prefix.
+fn looks_like_prefixed_key(word: &str) -> bool {
+    word.len() >= 16 && key_type(word).is_some()
+}
+
+/// A key by its look: 32 characters or more mixing letters and digits.
+fn looks_like_random_key(word: &str) -> bool {
     word.len() >= 32
         && word.chars().any(|c| c.is_ascii_digit())
         && word.chars().any(|c| c.is_ascii_alphabetic())
 }
 
+/// Characters of a key (base64 and base64url, without the `=` padding: `name=key` is
+/// two words).
 fn is_key_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/' | '=')
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '+' | '/')
 }
 
-/// Masks every word of `text` that looks like an API key or token.
+/// Names whose value is a secret, compared case-insensitively with `-` read as `_`.
+const SECRET_NAMES: &[&str] = &[
+    "key",
+    "apikey",
+    "token",
+    "auth",
+    "authorization",
+    "proxy_authorization",
+    "password",
+    "passwd",
+    "pwd",
+    "pass",
+    "passphrase",
+    "secret",
+    "sig",
+    "signature",
+    "cookie",
+    "set_cookie",
+    "session",
+    "sessionid",
+    "session_id",
+    "sid",
+    "jwt",
+    "credential",
+    "credentials",
+];
+
+/// Name endings whose value is a secret: `api_key`, `x_api_key`, `access_token`,
+/// `client_secret`, `new_password`, `x_amz_signature`, `x_amz_credential`...
+const SECRET_SUFFIXES: &[&str] = &[
+    "_key",
+    "apikey",
+    "_token",
+    "_secret",
+    "password",
+    "passwd",
+    "_signature",
+    "_credential",
+    "_session",
+    "_session_id",
+    "_sessionid",
+];
+
+/// True when the value of a parameter, header or field called `name` is a secret:
+/// [`SECRET_NAMES`] (`key`, `token`, `password`, `secret`, `sig`, `auth`, `cookie`…)
+/// or a name ending in one of [`SECRET_SUFFIXES`] (`api_key`, `access_token`…),
+/// case-insensitively, `-` read as `_`. Some are not secrets everywhere
+/// (`sort_key`): masking them costs little.
+pub fn is_secret_name(name: &str) -> bool {
+    if name.is_empty() || name.len() > 64 {
+        return false;
+    }
+    let n: String = name
+        .chars()
+        .map(|c| match c {
+            '-' => '_',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect();
+    SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s))
+}
+
+/// Header names whose value runs to the end of the line (it holds spaces and `;`).
+fn value_to_end_of_line(name: &str) -> bool {
+    [
+        "authorization",
+        "proxy_authorization",
+        "cookie",
+        "set_cookie",
+    ]
+    .iter()
+    .any(|n| name.replace('-', "_").eq_ignore_ascii_case(n))
+}
+
+/// Authentication schemes kept in front of a masked credential (`Bearer …`).
+const AUTH_SCHEMES: &[&str] = &[
+    "Basic",
+    "Bearer",
+    "Digest",
+    "NTLM",
+    "Negotiate",
+    "Kerberos",
+    "Token",
+    "ApiKey",
+    "DPoP",
+    "AWS4-HMAC-SHA256",
+];
+
+/// Masks the secrets in free text (error messages a server returned):
+/// - the value after a secret name ([`is_secret_name`]) in `name=value`,
+///   `name: value` and JSON `"name": "value"` forms, whatever its length. A quoted
+///   value ends at its closing quote, an `Authorization` or `Cookie` value at the end
+///   of the line (an auth scheme in front stays: `Bearer …`), any other at a space or
+///   one of `&,;"'()[]{}<>`;
+/// - every word (run of letters, digits and `-_+/`) that looks like a key, masked with
+///   [`mask_key`] up to the next space or quoting character, so that a damaged byte
+///   inside a key cannot free its tail. A key is found across a damaged byte too: a
+///   word with a type prefix joined with what follows a non-ASCII or control
+///   character, or a single punctuation character before a word of 12 or more letters
+///   and digits; a random-looking run joined across non-ASCII or control characters.
 pub fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        if looks_like_key(word) {
-            out.push_str(&mask_key(word));
-        } else {
-            out.push_str(word);
+    mask_words(&mask_named_values(text), Words::Text)
+}
+
+/// Masks the secrets of an HTTP request target (absolute URI, authority of CONNECT,
+/// or origin path): the password of `user:password@` becomes `…` (the user name stays,
+/// unless it looks like a key itself: `https://ghp_…@github.com/`), the value of
+/// every query or fragment parameter with a secret name ([`is_secret_name`]) becomes
+/// `…`, and words with a key type prefix in the path and other values are masked with
+/// [`mask_key`]. Random-looking path segments (hashes, ids) stay.
+pub fn mask_target(target: &str) -> Cow<'_, str> {
+    let mut out = String::with_capacity(target.len() + 8);
+    let mut rest = target;
+    if let Some(a) = authority_start(target) {
+        let (before, after) = target.split_at_checked(a).unwrap_or(("", target));
+        out.push_str(before);
+        let region = after.find(['/', ' ']).unwrap_or(after.len());
+        rest = after;
+        if let Some(at) = after.get(..region).and_then(|r| r.rfind('@')) {
+            out.push_str(&mask_userinfo(after.get(..at).unwrap_or_default()));
+            rest = after.get(at..).unwrap_or_default();
         }
-        word.clear();
+        let host = rest.find(['/', ' ', '?', '#']).unwrap_or(rest.len());
+        out.push_str(rest.get(..host).unwrap_or_default());
+        rest = rest.get(host..).unwrap_or_default();
+    }
+    let (rest, fragment) = match rest.split_once('#') {
+        Some((r, f)) => (r, Some(f)),
+        None => (rest, None),
     };
-    for c in text.chars() {
-        if is_key_char(c) {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
+    let (path, query) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    out.push_str(&mask_words(path, Words::Path));
+    for (mark, params) in [('?', query), ('#', fragment)] {
+        if let Some(p) = params {
+            out.push(mark);
+            out.push_str(&mask_params(p));
         }
     }
-    flush(&mut word, &mut out);
+    if out == target {
+        Cow::Borrowed(target)
+    } else {
+        Cow::Owned(out)
+    }
+}
+
+/// Where the authority starts: after `scheme://` in an absolute URI, at 0 in the
+/// authority form of CONNECT; `None` for an origin path (`/...`) or `*`.
+fn authority_start(target: &str) -> Option<usize> {
+    if let Some(p) = target.find("://") {
+        let scheme = target.get(..p).unwrap_or_default();
+        if !scheme.is_empty()
+            && scheme
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+        {
+            return Some(p + 3);
+        }
+    }
+    (!target.starts_with('/') && target != "*").then_some(0)
+}
+
+/// `user:password` → `user:…`; a user name that looks like a key is masked too.
+fn mask_userinfo(userinfo: &str) -> String {
+    let user = |u: &str| {
+        if looks_like_key(u) {
+            mask_key(u)
+        } else {
+            u.to_string()
+        }
+    };
+    match userinfo.split_once(':') {
+        Some((u, pw)) if !pw.is_empty() => format!("{}:…", user(u)),
+        _ => user(userinfo),
+    }
+}
+
+/// A query string or fragment: `name=value` pairs split at `&` or `;`.
+fn mask_params(params: &str) -> String {
+    let mut out = String::with_capacity(params.len());
+    let mut rest = params;
+    loop {
+        let end = rest.find(['&', ';']).unwrap_or(rest.len());
+        let (param, tail) = rest.split_at_checked(end).unwrap_or((rest, ""));
+        match param.split_once('=') {
+            Some((name, value)) if !value.is_empty() && is_secret_name(&percent_decode(name)) => {
+                out.push_str(name);
+                out.push_str("=…");
+            }
+            Some((name, value)) => {
+                out.push_str(name);
+                out.push('=');
+                out.push_str(&mask_words(value, Words::Path));
+            }
+            None => out.push_str(&mask_words(param, Words::Path)),
+        }
+        let mut tail = tail.chars();
+        match tail.next() {
+            Some(sep) => out.push(sep),
+            None => return out,
+        }
+        rest = tail.as_str();
+    }
+}
+
+/// `%XX` escapes decoded, for comparing names (`api%5Fkey`).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(&c) = b.get(i) {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (c, hex) {
+            (b'%', Some(v)) => {
+                out.push(v);
+                i += 3;
+            }
+            _ => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'-'
+}
+
+/// Bytes that end an unquoted value.
+fn ends_value(b: u8) -> bool {
+    b.is_ascii_whitespace() || b"&,;\"'()[]{}<>".contains(&b)
+}
+
+/// First pass of [`redact_text`]: the values after secret names.
+fn mask_named_values(text: &str) -> String {
+    let b = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < b.len() {
+        let starts_name = b.get(i).is_some_and(|&c| is_name_byte(c))
+            && (i == 0 || b.get(i - 1).is_some_and(|&c| !is_name_byte(c)));
+        if !starts_name {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while b.get(i).is_some_and(|&c| is_name_byte(c)) {
+            i += 1;
+        }
+        let name = text.get(start..i).unwrap_or_default();
+        if !is_secret_name(name) {
+            continue;
+        }
+        let Some(v) = value_start(b, i) else {
+            continue;
+        };
+        let (from, to) = value_extent(text, v, value_to_end_of_line(name));
+        if from < to
+            && let (Some(kept), Some(_)) = (text.get(copied..from), text.get(from..to))
+        {
+            out.push_str(kept);
+            out.push('…');
+            copied = to;
+        }
+        i = i.max(to);
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
     out
+}
+
+/// After a name ending at `i`: an optional closing quote (`"name": `), blanks, `=` or
+/// `:`, blanks; where the value starts.
+fn value_start(b: &[u8], mut i: usize) -> Option<usize> {
+    if matches!(b.get(i), Some(b'"' | b'\'')) {
+        i += 1;
+    }
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    if !matches!(b.get(i), Some(b'=' | b':')) {
+        return None;
+    }
+    i += 1;
+    while matches!(b.get(i), Some(b' ' | b'\t')) {
+        i += 1;
+    }
+    Some(i)
+}
+
+/// The byte range to mask of a value starting at `v`.
+fn value_extent(text: &str, v: usize, to_end_of_line: bool) -> (usize, usize) {
+    let b = text.as_bytes();
+    if let Some(&q) = b.get(v).filter(|&&q| q == b'"' || q == b'\'') {
+        let mut k = v + 1;
+        while let Some(&c) = b.get(k) {
+            if c == b'\\' {
+                k += 2;
+                continue;
+            }
+            if c == q {
+                break;
+            }
+            k += 1;
+        }
+        return (v + 1, k.min(b.len()));
+    }
+    let mut from = v;
+    let word_end = (v..b.len())
+        .find(|&k| b.get(k).is_some_and(|&c| ends_value(c)))
+        .unwrap_or(b.len());
+    let word = text.get(v..word_end).unwrap_or_default();
+    if b.get(word_end) == Some(&b' ') && AUTH_SCHEMES.iter().any(|s| s.eq_ignore_ascii_case(word)) {
+        from = word_end;
+        while b.get(from) == Some(&b' ') {
+            from += 1;
+        }
+    }
+    let to = if to_end_of_line {
+        (from..b.len())
+            .find(|&k| matches!(b.get(k), Some(b'\r' | b'\n')))
+            .unwrap_or(b.len())
+    } else {
+        (from..b.len())
+            .find(|&k| b.get(k).is_some_and(|&c| ends_value(c)))
+            .unwrap_or(b.len())
+    };
+    (from, to)
+}
+
+/// Where [`mask_words`] runs: free text (random-looking keys too) or a URL path or
+/// parameter (`/` separates, only prefixed keys: hashes and ids in paths stay).
+#[derive(Clone, Copy, PartialEq)]
+enum Words {
+    Text,
+    Path,
+}
+
+/// Characters that end a key: a key never holds them, a damaged one included.
+fn ends_key(c: char, words: Words) -> bool {
+    c.is_whitespace() || "\"'`,;()[]{}<>&|…".contains(c) || (words == Words::Path && c == '/')
+}
+
+/// Second pass of [`redact_text`] (and the path and parameters of [`mask_target`]):
+/// key-shaped words masked, each to the end of its chunk (up to the next character
+/// that [`ends_key`]).
+fn mask_words(text: &str, words: Words) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut start = 0;
+    for (i, c) in text.char_indices() {
+        if ends_key(c, words) {
+            mask_chunk(text.get(start..i).unwrap_or_default(), words, &mut out);
+            out.push(c);
+            start = i + c.len_utf8();
+        }
+    }
+    mask_chunk(text.get(start..).unwrap_or_default(), words, &mut out);
+    out
+}
+
+/// Longest run of key characters looked at when deciding whether a damaged key
+/// starts at a word.
+const JOIN_LIMIT: usize = 64;
+
+/// Writes `chunk` (no character in it [`ends_key`]) to `out`, masked from the first
+/// word where a key starts to its last word.
+fn mask_chunk(chunk: &str, words: Words, out: &mut String) {
+    // Too short to hold a key of 16 characters or more (most path segments).
+    if chunk.len() < 16 {
+        out.push_str(chunk);
+        return;
+    }
+    // Words: (start, end) byte ranges of runs of key characters.
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut run: Option<usize> = None;
+    for (i, c) in chunk.char_indices() {
+        match (is_key_char(c), run) {
+            (true, None) => run = Some(i),
+            (false, Some(s)) => {
+                runs.push((s, i));
+                run = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = run {
+        runs.push((s, chunk.len()));
+    }
+    let random = words == Words::Text;
+    let word = |r: &(usize, usize)| chunk.get(r.0..r.1).unwrap_or_default();
+    // The words from `i` on, joined while `gap_ok` accepts what lies between two of
+    // them and the next word.
+    let joined = |i: usize, gap_ok: &dyn Fn(&str, &str) -> bool| {
+        let mut s = String::new();
+        for (k, r) in runs.iter().enumerate().skip(i) {
+            if k > i {
+                let prev = runs.get(k - 1).map_or(r.0, |p| p.1);
+                let gap = chunk.get(prev..r.0).unwrap_or_default();
+                if !gap_ok(gap, word(r)) {
+                    break;
+                }
+            }
+            s.push_str(word(r));
+            if s.len() >= JOIN_LIMIT {
+                break;
+            }
+        }
+        s
+    };
+    // A damaged byte: non-ASCII or control characters only.
+    let odd = |gap: &str, _: &str| gap.chars().all(|c| !c.is_ascii() || c.is_ascii_control());
+    // After a type prefix, a punctuation byte too when the next word is key-shaped
+    // itself (letters and digits, 12 or more): `sk-ant-ap!i03-AAAA…`, but not
+    // `sk-proxy.corp.example`.
+    let damaged = |gap: &str, next: &str| {
+        odd(gap, next)
+            || (gap.chars().count() == 1
+                && next.len() >= 12
+                && next.chars().any(|c| c.is_ascii_digit())
+                && next.chars().any(|c| c.is_ascii_alphabetic()))
+    };
+    for (i, r) in runs.iter().enumerate() {
+        let w = word(r);
+        let key = looks_like_prefixed_key(w)
+            || (random && looks_like_random_key(w))
+            || (key_type(w).is_some() && looks_like_prefixed_key(&joined(i, &damaged)))
+            || (random && looks_like_random_key(&joined(i, &odd)));
+        if key {
+            let end = runs.last().map_or(r.1, |l| l.1);
+            out.push_str(chunk.get(..r.0).unwrap_or_default());
+            out.push_str(&mask_key(chunk.get(r.0..end).unwrap_or_default()));
+            out.push_str(chunk.get(end..).unwrap_or_default());
+            return;
+        }
+    }
+    out.push_str(chunk);
 }
 
 #[cfg(test)]
@@ -90,29 +556,307 @@ mod tests {
     use super::*;
 
     #[test]
-    fn anthropic_key_masked() {
+    fn anthropic_key_shows_its_type_and_last_4() {
         assert_eq!(
             mask_key("sk-ant-api03-AAAABBBBCCCCDDDD3f9a"),
-            "sk-ant-…3f9a"
+            "sk-ant-api03-…3f9a"
         );
+        assert_eq!(
+            mask_key("sk-ant-oat01-AAAABBBBCCCCDDDD3f9a"),
+            "sk-ant-oat01-…3f9a"
+        );
+        assert_eq!(mask_key("sk-proj-ZZZZYYYYXXXX1234abcd"), "sk-proj-…abcd");
     }
 
     #[test]
-    fn short_key_fully_masked() {
+    fn short_key_shows_its_type_only() {
+        // 20 characters: the old mask showed 11 of them.
+        assert_eq!(mask_key("sk-ant-api03-Sh0rtK3"), "sk-ant-api03-…");
+        assert_eq!(mask_key("AKIAIOSFODNN7EXAMPLE"), "AKIA…");
+        assert_eq!(mask_key("Zq8RwT4uVb6XyN2mKp3L"), "…");
         assert_eq!(mask_key("abc123"), "…");
+        assert_eq!(mask_key(""), "…");
+    }
+
+    #[test]
+    fn long_key_without_known_type_shows_last_4_only() {
+        assert_eq!(mask_key("0123456789abcdef0123456789abcdef"), "…cdef");
+        assert_eq!(
+            mask_key("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig"),
+            "eyJ….sig"
+        );
     }
 
     #[test]
     fn key_inside_message_masked() {
         let t = redact_text("Incorrect API key provided: sk-proj-ZZZZYYYYXXXX1234abcd. See docs.");
         assert!(!t.contains("ZZZZYYYYXXXX"));
-        assert!(t.contains("sk-proj…abcd"));
-        assert!(t.starts_with("Incorrect API key provided: "));
+        assert_eq!(t, "Incorrect API key provided: sk-proj-…abcd. See docs.");
+        // After `=` too, and short: the type prefix is all that shows.
+        assert_eq!(
+            redact_text("given x=sk-ant-api03-Sh0rtK3yZZ"),
+            "given x=sk-ant-api03-…"
+        );
     }
 
     #[test]
     fn plain_text_untouched() {
-        let t = "model: claude-3 is not available, retry later";
-        assert_eq!(redact_text(t), t);
+        for t in [
+            "model: claude-3 is not available, retry later",
+            "litellm.InternalServerError: AnthropicException - Cannot connect to host api.anthropic.com:443 ssl:True",
+            "Authentication Error, Invalid proxy server token passed. key not issued by this gateway",
+            "No deployments available for selected model. Passed model=claude-sonnet-4. pre-call-checks=False",
+            "see https://docs.anthropic.com/en/api/errors, or retry=30",
+            "Cannot connect to host sk-proxy.corp.example:443 (pk-test.example.com/abcdefgh)",
+            "Number of request tokens has exceeded your per-minute rate limit",
+        ] {
+            assert_eq!(redact_text(t), t);
+        }
+    }
+
+    #[test]
+    fn values_after_secret_names_masked_whatever_their_length() {
+        for (text, want) in [
+            (
+                "login failed: password=hunter2 for bob",
+                "login failed: password=… for bob",
+            ),
+            (
+                r#"{"api_key": "short", "model": "x"}"#,
+                r#"{"api_key": "…", "model": "x"}"#,
+            ),
+            (r#"{'token': 'ab'}"#, r#"{'token': '…'}"#),
+            (
+                "passwd=p; pwd: q, secret=s&key=k",
+                "passwd=…; pwd: …, secret=…&key=…",
+            ),
+            ("X-Api-Key: kk55kk rejected", "X-Api-Key: … rejected"),
+            (
+                "Authorization: Bearer abc123 is not valid",
+                "Authorization: Bearer …",
+            ),
+            (
+                "authorization: sk-zz\nnext line",
+                "authorization: …\nnext line",
+            ),
+            ("Cookie: sid=a1; pref=b2\r\nHost: x", "Cookie: …\r\nHost: x"),
+            ("token: Bearer abc, more", "token: Bearer …, more"),
+            (
+                r#""client_secret":"s\"q\"x" next"#,
+                r#""client_secret":"…" next"#,
+            ),
+            ("ACCESS_TOKEN=x1", "ACCESS_TOKEN=…"),
+            ("password=", "password="),
+            (r#""password": """#, r#""password": """#),
+            (
+                r#""credentials": {"password": "pw"}"#,
+                r#""credentials": {"password": "…"}"#,
+            ),
+            ("password=\"unterminated", "password=\"…"),
+        ] {
+            assert_eq!(redact_text(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn names_inside_words_are_not_names() {
+        for t in ["mykey=1 is fine", "tokens: 5", "passage: a", "keyboard=us"] {
+            // `mykey` is no secret name; `tokens`, `passage`, `keyboard` neither.
+            assert_eq!(redact_text(t), t);
+        }
+    }
+
+    #[test]
+    fn damaged_byte_inside_a_key_does_not_free_its_tail() {
+        for (text, tail) in [
+            (
+                "key sk-ant-api03-CORR\u{fffd}TAILcanary0123456789ab refused",
+                "TAILcanary",
+            ),
+            (
+                "key sk-ant-api03-PUNC!TAILpunct0123456789cd refused",
+                "TAILpunct",
+            ),
+            (
+                "key sk-ant-ap\u{fffd}i03-AAAABBBBCCCCDDDD3f9a refused",
+                "AAAABBBB",
+            ),
+            ("key sk-ant-ap!i03-AAAABBBBCCCCDDDD3f9a refused", "AAAABBBB"),
+            ("key sk-ant-api03-AAAA.BBBB.CCCC.DDDD refused", "BBBB"),
+            (
+                "tok RANDa1b2c3d4e5f6g7h8éRANDi9j0k1l2m3n4o5p6 refused",
+                "RANDi9j0",
+            ),
+            (
+                "tok RANDa1b2c3d4e5f6g7h8\u{7}RANDi9j0k1l2m3n4o5p6 refused",
+                "RANDa1b2",
+            ),
+        ] {
+            let t = redact_text(text);
+            assert!(!t.contains(tail), "{text} → {t}");
+            assert!(t.ends_with(" refused"), "{text} → {t}");
+        }
+        // The key keeps its type; the sentence around it stays.
+        assert_eq!(
+            redact_text("key sk-ant-api03-PUNC!TAILpunct0123456789cd."),
+            "key sk-ant-api03-…89cd."
+        );
+    }
+
+    #[test]
+    fn masking_twice_changes_nothing() {
+        for t in [
+            "password=hunter2 and sk-ant-api03-AAAABBBBCCCCDDDD3f9a",
+            r#"{"api_key": "short"} Authorization: Bearer x"#,
+        ] {
+            let once = redact_text(t);
+            assert_eq!(redact_text(&once), once);
+        }
+    }
+
+    #[test]
+    fn target_userinfo_password_masked_user_kept() {
+        for (target, want) in [
+            ("http://user:pass@host/", "http://user:…@host/"),
+            (
+                "http://bob:p%40ss%3Aw@proxy.corp:8080/x?y=1",
+                "http://bob:…@proxy.corp:8080/x?y=1",
+            ),
+            ("HTTP://bob:pw@bro.org/", "HTTP://bob:…@bro.org/"),
+            ("user:pass@host:443", "user:…@host:443"),
+            ("http://a:b@c@host/", "http://a:…@host/"),
+            ("http://alice@host/", "http://alice@host/"),
+            ("http://alice:@host/", "http://alice:@host/"),
+            (
+                "https://ghp_0123456789abcdefABCDEF0123@github.com/",
+                "https://ghp_…0123@github.com/",
+            ),
+            ("http://host?api_key=abc", "http://host?api_key=…"),
+            ("http://host/a@b", "http://host/a@b"),
+        ] {
+            assert_eq!(mask_target(target), want, "{target}");
+        }
+    }
+
+    #[test]
+    fn target_secret_parameters_masked() {
+        for (target, want) in [
+            (
+                "/v1/x?key=K1&API_KEY=k2&apikey=k3&access_token=t1&token=t2&page=2",
+                "/v1/x?key=…&API_KEY=…&apikey=…&access_token=…&token=…&page=2",
+            ),
+            (
+                "/s?Password=p;secret=s&sig=g&auth=a&X-Amz-Signature=z&q=cats",
+                "/s?Password=…;secret=…&sig=…&auth=…&X-Amz-Signature=…&q=cats",
+            ),
+            ("/cb#access_token=t&state=ok", "/cb#access_token=…&state=ok"),
+            ("/x?api%5Fkey=k", "/x?api%5Fkey=…"),
+            ("/x?token=&a", "/x?token=&a"),
+            (
+                "/x?q=sk-ant-api03-AAAABBBBCCCCDDDD3f9a",
+                "/x?q=sk-ant-api03-…3f9a",
+            ),
+            ("/x?&&key=1", "/x?&&key=…"),
+        ] {
+            assert_eq!(mask_target(target), want, "{target}");
+        }
+    }
+
+    #[test]
+    fn target_keys_in_the_path_masked_ids_kept() {
+        assert_eq!(
+            mask_target("/v1/keys/sk-ant-api03-AAAABBBBCCCCDDDD3f9a/usage"),
+            "/v1/keys/sk-ant-api03-…3f9a/usage"
+        );
+        for t in [
+            "/wikipedia/commons/thumb/7/75/Wikimedia_Community_Logo.svg/35px-Wikimedia_Community_Logo.svg.png",
+            "/objects/0123456789abcdef0123456789abcdef01234567",
+            "api.anthropic.com:443",
+            "mailin03.sul.t-online.de:25 /",
+            "*",
+            "/",
+            "",
+        ] {
+            assert!(matches!(mask_target(t), Cow::Borrowed(_)), "{t}");
+        }
+    }
+
+    #[test]
+    fn secret_names() {
+        for n in [
+            "key",
+            "KEY",
+            "api_key",
+            "Api-Key",
+            "x-api-key",
+            "apikey",
+            "X-APIKEY",
+            "token",
+            "access_token",
+            "refresh_token",
+            "password",
+            "Password",
+            "new_password",
+            "passwd",
+            "pwd",
+            "secret",
+            "client_secret",
+            "sig",
+            "signature",
+            "X-Amz-Signature",
+            "X-Amz-Credential",
+            "auth",
+            "authorization",
+            "Proxy-Authorization",
+            "cookie",
+            "Set-Cookie",
+            "session_id",
+            "sessionid",
+            "jwt",
+        ] {
+            assert!(is_secret_name(n), "{n}");
+        }
+        for n in [
+            "page",
+            "model",
+            "q",
+            "keyboard",
+            "tokens",
+            "max_tokens",
+            "author",
+            "",
+            "monkey",
+        ] {
+            assert!(!is_secret_name(n), "{n}");
+        }
+    }
+
+    #[test]
+    fn never_panics_on_odd_text() {
+        for t in [
+            "=",
+            ":",
+            "\"",
+            "password",
+            "password=\"",
+            "password:\\",
+            "a=\u{fffd}",
+            "…=…",
+            "key=\"\\",
+            "sk-",
+            "http://",
+            "://@",
+            "@",
+            "?",
+            "#",
+            "%",
+            "%4",
+            "?a=%zz",
+            "http://[::1]:80/?key=1",
+            "ü:ö@ä/?ß=1#key=é",
+        ] {
+            let _ = redact_text(t);
+            let _ = mask_target(t);
+        }
     }
 }

@@ -102,7 +102,8 @@ pub fn export_certs(
             Ok(true)
         }
         Err(e) => {
-            writeln!(to, "trafficdoc: --export-certs {}: {e}", dir.display())?;
+            // An error, never part of the report: stderr whatever the format.
+            writeln!(err, "trafficdoc: --export-certs {}: {e}", dir.display())?;
             Ok(false)
         }
     }

@@ -259,7 +259,7 @@ pub fn write_diagnosis_styled(
                 writeln!(
                     out,
                     "{}",
-                    style.dim(&format!("  (more: trafficdoc explain {})", f.id))
+                    style.dim(&format!("  (more: trafficdoc explain {})", f.kind.id()))
                 )?;
             }
         }

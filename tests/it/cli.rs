@@ -174,3 +174,132 @@ fn table_lists_the_flows_the_diagnosis_names_first_and_says_how_many_are_left() 
     let head = |s: &str| s.split("┌").next().unwrap_or("").to_string();
     assert_eq!(head(&capped.stdout), head(&all.stdout));
 }
+
+#[test]
+fn export_certs_to_a_file_fails_before_the_analysis_naming_the_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("certs.pem");
+    std::fs::write(&file, "not a directory\n").unwrap();
+    let cap = fixture_file("s3-ssl-inspection-untrusted-curl-tls12.pcap");
+    for format in ["table", "json"] {
+        let o = bin()
+            .args(["analyze", "--format", format, "--export-certs"])
+            .arg(&file)
+            .arg(&cap)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{format}");
+        assert!(
+            o.stdout.is_empty(),
+            "{format}: no report after a usage error"
+        );
+        let err = String::from_utf8(o.stderr).unwrap();
+        let line = one_line(&err);
+        assert!(line.starts_with("trafficdoc: --export-certs "), "{line}");
+        assert!(line.ends_with("not a directory"), "{line}");
+    }
+    // A directory that does not exist yet is made, and the findings keep their exit code.
+    let fresh = dir.path().join("new/certs");
+    let o = bin()
+        .arg("analyze")
+        .arg("--export-certs")
+        .arg(&fresh)
+        .arg(&cap)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(std::fs::read_dir(&fresh).unwrap().count() > 0);
+}
+
+#[test]
+fn unreadable_ca_file_names_the_option() {
+    let o = bin()
+        .args(["analyze", "--ca-file", "/nonexistent/ca.pem"])
+        .arg(fixture_file("healthy-control.pcap"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        one_line(&err).starts_with("trafficdoc: --ca-file /nonexistent/ca.pem: "),
+        "{err}"
+    );
+}
+
+#[test]
+fn explain_takes_ids_as_people_type_them_and_suggests_near_ones() {
+    let o = bin()
+        .args(["explain", "Proxy-Auth-Rejected"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        String::from_utf8(o.stdout)
+            .unwrap()
+            .starts_with("proxy_auth_rejected: ")
+    );
+    let o = bin()
+        .args(["explain", "proxy_auth_rejeted"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        one_line(&err).contains("did you mean proxy_auth_rejected?"),
+        "{err}"
+    );
+    let o = bin().args(["explain", "qqqq"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        !String::from_utf8(o.stderr)
+            .unwrap()
+            .contains("did you mean")
+    );
+}
+
+#[test]
+fn impossible_option_values_are_usage_errors() {
+    let cap = fixture_file("healthy-control.pcap");
+    for bad in [
+        &["--gateway-port", "0"][..],
+        &["--stall-secs", "0"],
+        &["--stall-secs=-1"],
+        &["--slow-ms", "0"],
+        &["--idle-timeout", "0"],
+        &["--max-flows", "0"],
+    ] {
+        let o = bin().arg("analyze").args(bad).arg(&cap).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{bad:?}");
+        assert!(o.stdout.is_empty(), "{bad:?}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        let flag = bad[0].split('=').next().unwrap();
+        assert!(
+            err.contains(flag),
+            "{bad:?}: the error names the option: {err}"
+        );
+    }
+}
+
+#[test]
+fn help_lists_the_exit_codes_and_color_is_chosen_by_flag() {
+    let o = bin().args(["analyze", "--help"]).output().unwrap();
+    let help = String::from_utf8(o.stdout).unwrap();
+    assert!(help.contains("Exit codes:"), "{help}");
+    assert!(help.contains("3  analysis done on damaged input"), "{help}");
+    let cap = fixture_file("s2-407-no-credentials.pcap");
+    // Piped: no colour unless asked for; `--color never` wins over a terminal.
+    let plain = bin().arg("analyze").arg(&cap).output().unwrap();
+    assert!(!plain.stdout.contains(&0x1b));
+    let always = bin()
+        .args(["--color", "always", "analyze"])
+        .arg(&cap)
+        .output()
+        .unwrap();
+    assert!(always.stdout.contains(&0x1b));
+    let never = bin()
+        .args(["analyze", "--color=never"])
+        .arg(&cap)
+        .output()
+        .unwrap();
+    assert_eq!(never.stdout, plain.stdout);
+}

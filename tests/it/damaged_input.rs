@@ -192,9 +192,7 @@ fn check_cuts(src: &Path) {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/captures")
-        .join(name)
+    crate::common::fixture_file(name)
 }
 
 #[test]

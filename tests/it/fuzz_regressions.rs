@@ -53,12 +53,12 @@ fn secrets_leak_seeds_carry_credentials_the_decoder_sees() {
     let f = facts("post-bearer-apikey-cookie-401");
     let ex = &f.http[0];
     assert_eq!(&*ex.credentials[0].scheme, "Bearer", "{f:?}");
-    assert_eq!(ex.api_key.as_deref(), Some("sk-proj…7Kp1"), "{f:?}");
+    assert_eq!(ex.api_key.as_deref(), Some("sk-proj-…7Kp1"), "{f:?}");
     assert!(ex.has_cookie, "{f:?}");
     assert!(
         ex.error_message
             .as_deref()
-            .is_some_and(|m| m.contains("sk-proj…7Kp1")),
+            .is_some_and(|m| m.contains("sk-proj-…7Kp1")),
         "{f:?}"
     );
     let f = facts("get-ntlm-type3-200");
@@ -78,7 +78,7 @@ fn secrets_leak_seeds_carry_credentials_the_decoder_sees() {
     // The whole pipeline sees them too: the reports the target checks hold the facts.
     for (seed, shown) in [
         ("connect-basic-407", "\"bob\""),
-        ("post-bearer-apikey-cookie-401", "sk-proj…7Kp1"),
+        ("post-bearer-apikey-cookie-401", "sk-proj-…7Kp1"),
         ("get-ntlm-type3-200", "\"alice\""),
     ] {
         let reports = crate::targets::secrets_leak_reports(&std::fs::read(dir.join(seed)).unwrap());
@@ -108,5 +108,7 @@ fn secrets_leak_check_catches_a_printed_canary() {
         assert!(r.is_err(), "not caught: {text}");
     }
     // What the project prints on purpose is no leak.
-    crate::targets::secrets_leak_check("Bearer sk-ant-…9x2Q, api key sk-proj…7Kp1, user bob");
+    crate::targets::secrets_leak_check(
+        "Bearer sk-ant-oat01-…9x2Q, api key sk-proj-…7Kp1, user bob",
+    );
 }

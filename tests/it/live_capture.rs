@@ -402,3 +402,151 @@ fn a_hanging_connect_is_flagged_while_it_hangs() {
     assert!(report.contains("got no answer"), "{report}");
     assert_eq!(out.status.code(), Some(1), "an error-level finding exits 1");
 }
+
+#[test]
+fn the_w_file_is_private_and_belongs_to_the_capture_user() {
+    use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+    if !nix::unistd::Uid::effective().is_root() {
+        skip("needs root to drop privileges to another user");
+        return;
+    }
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let capture = |w: &std::path::Path, user: &[&str]| {
+        let o = Command::new(bin)
+            .args(["capture", "-i", "lo", "--duration", "0.5"])
+            .args(user)
+            .arg("-w")
+            .arg(w)
+            .args(["tcp", "port", "9"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let nobody = nix::unistd::User::from_name("nobody").unwrap().unwrap();
+    // A new file, the default user (nobody): 0600 and nobody's, still a pcap.
+    let new = dir.path().join("new.pcap");
+    capture(&new, &[]);
+    let m = std::fs::metadata(&new).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o600, "{m:?}");
+    assert_eq!(
+        (m.uid(), m.gid()),
+        (nobody.uid.as_raw(), nobody.gid.as_raw())
+    );
+    let magic = std::fs::read(&new).unwrap();
+    assert_eq!(magic.get(..4), Some(&0xa1b2_c3d4u32.to_le_bytes()[..]));
+    // An existing world-readable file, -Z root: made 0600, root's.
+    let old = dir.path().join("old.pcap");
+    std::fs::write(&old, b"an earlier capture").unwrap();
+    std::fs::set_permissions(&old, std::fs::Permissions::from_mode(0o644)).unwrap();
+    capture(&old, &["-Z", "root"]);
+    let m = std::fs::metadata(&old).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o600, "{m:?}");
+    assert_eq!((m.uid(), m.gid()), (0, 0));
+    // A symbolic link is followed by libpcap but its target never given away.
+    let link = dir.path().join("link.pcap");
+    std::os::unix::fs::symlink(&old, &link).unwrap();
+    capture(&link, &[]);
+    let m = std::fs::metadata(&old).unwrap();
+    assert_eq!((m.uid(), m.gid()), (0, 0));
+    assert!(
+        std::fs::read(&old).unwrap().len() >= 24,
+        "not written through the link"
+    );
+    // A device is written as it is: /dev/null keeps its mode and owner.
+    let null = std::path::Path::new("/dev/null");
+    let facts = |m: std::fs::Metadata| (m.file_type().is_char_device(), m.mode(), m.uid(), m.gid());
+    let before = facts(std::fs::metadata(null).unwrap());
+    capture(null, &[]);
+    assert_eq!(facts(std::fs::metadata(null).unwrap()), before);
+    assert!(before.0);
+}
+
+#[test]
+fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
+    // A "proxy" on loopback that answers every request with a 401 and a JSON error
+    // quoting a short password.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let body = r#"{"error":{"message":"denied: password=hunt3r, \"api_key\": \"sh0rt1\""}}"#;
+    std::thread::spawn(move || {
+        for s in server.incoming().flatten() {
+            let mut s: TcpStream = s;
+            let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+            let mut b = [0u8; 4096];
+            let _ = s.read(&mut b);
+            let _ = write!(
+                s,
+                "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let cap = Command::new(bin)
+        .args([
+            "capture",
+            "-i",
+            "lo",
+            "--format",
+            "ndjson",
+            "--duration",
+            "5",
+        ])
+        .args(["tcp", "port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    for req in [
+        "GET http://carol:url-pw-CANARY@intranet.example/?page=2&api_key=QAPI-CANARY-b2 HTTP/1.1\r\nHost: intranet.example\r\n\r\n",
+        "CONNECT dave:CONNECT-pw-CANARY@api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n",
+    ] {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(req.as_bytes()).unwrap();
+        let mut b = Vec::new();
+        let _ = c.read_to_end(&mut b);
+    }
+    let out = cap.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if stderr.contains("no permission") {
+        skip(&stderr);
+        return;
+    }
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .take_while(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    let live = lines
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for shown in [
+        "http://carol:…@intranet.example/?page=2&api_key=…",
+        "dave:…@api.example.com:443",
+        "denied: password=…",
+    ] {
+        assert!(
+            live.contains(shown),
+            "{shown:?} not in the live lines:\n{live}"
+        );
+    }
+    for secret in [
+        "url-pw-CANARY",
+        "QAPI-CANARY-b2",
+        "CONNECT-pw-CANARY",
+        "hunt3r",
+        "sh0rt1",
+    ] {
+        assert!(!stdout.contains(secret), "{secret} printed:\n{stdout}");
+    }
+}

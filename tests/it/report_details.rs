@@ -4,13 +4,10 @@
 
 use clap::Parser;
 use serde_json::Value;
-use std::path::Path;
 use trafficdoc::cli::{self, Cli};
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/captures")
-        .join(name)
+    crate::common::fixture_file(name)
         .to_string_lossy()
         .into_owned()
 }

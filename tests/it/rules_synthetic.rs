@@ -2,7 +2,7 @@
 //! proxy's own 403, a 407 answered on the same connection, CONNECT to localhost, a 429
 //! with Retry-After, a gateway 401 whose error text carries a key.
 
-use trafficdoc::analyze::{self, Config, Finding, Severity};
+use trafficdoc::analyze::{self, Config, Finding, FindingKind, Severity};
 use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline;
 
@@ -36,20 +36,23 @@ fn proxy_reset_after_connect_is_named_not_a_timeout() {
     p.tcp(c, s, 1001, 5001, PSH | ACK, req);
     p.tcp(s, c, 5001, 1001 + req.len() as u32, RST | ACK, b"");
     let f = p.findings();
-    let e = one(&f, "proxy_reset_after_request");
+    let e = one(&f, FindingKind::ProxyResetAfterRequest);
     assert_eq!(e.severity, Severity::Error);
     assert_eq!(e.evidence[0].frames, vec![4, 5]);
-    assert!(f.iter().all(|x| x.id != "request_unanswered"), "{f:#?}");
+    assert!(
+        f.iter().all(|x| x.kind != FindingKind::RequestUnanswered),
+        "{f:#?}"
+    );
 }
 
 const CLIENT: [u8; 4] = [10, 0, 0, 2];
 const PROXY: [u8; 4] = [10, 0, 0, 1];
 
-fn one<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
-    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
+fn one(f: &[Finding], kind: FindingKind) -> &Finding {
+    f.iter().find(|x| x.kind == kind).unwrap_or_else(|| {
         panic!(
-            "no {id} in {:#?}",
-            f.iter().map(|x| x.id).collect::<Vec<_>>()
+            "no {kind} in {:#?}",
+            f.iter().map(|x| x.kind).collect::<Vec<_>>()
         )
     })
 }
@@ -66,7 +69,7 @@ fn proxy_policy_block_is_the_proxys_own_error() {
         )],
     );
     let f = p.findings();
-    let e = one(&f, "proxy_error_response");
+    let e = one(&f, FindingKind::ProxyErrorResponse);
     assert_eq!(e.severity, Severity::Error);
     assert_eq!(e.guide_section, None);
     assert!(
@@ -95,7 +98,10 @@ fn a_407_answered_on_the_same_connection_is_info() {
         ],
     );
     let f = p.findings();
-    assert_eq!(one(&f, "proxy_auth_challenge").severity, Severity::Info);
+    assert_eq!(
+        one(&f, FindingKind::ProxyAuthChallenge).severity,
+        Severity::Info
+    );
     assert!(!analyze::has_error(&f), "{f:#?}");
     let text = format!("{f:?}");
     assert!(!text.contains("secret"), "password leaked: {text}");
@@ -113,10 +119,13 @@ fn connect_to_localhost_through_the_proxy_is_section_6() {
         )],
     );
     let f = p.findings();
-    let e = one(&f, "no_proxy_not_matching");
+    let e = one(&f, FindingKind::NoProxyNotMatching);
     assert_eq!(e.guide_section, Some(6));
     assert!(e.title.contains("localhost"));
-    assert!(f.iter().all(|x| x.id != "proxy_error_response"), "{f:#?}");
+    assert!(
+        f.iter().all(|x| x.kind != FindingKind::ProxyErrorResponse),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -131,7 +140,7 @@ fn rate_limit_names_retry_after() {
         )],
     );
     let f = p.findings();
-    let e = one(&f, "rate_limited");
+    let e = one(&f, FindingKind::RateLimited);
     assert_eq!(e.guide_section, Some(5));
     assert!(
         e.evidence[0].seen.contains("Retry-After: 30"),
@@ -159,10 +168,13 @@ fn gateway_401_masks_the_key_in_the_error_text() {
         )],
     );
     let f = p.findings();
-    let e = one(&f, "api_key_rejected");
+    let e = one(&f, FindingKind::ApiKeyRejected);
     assert_eq!(e.guide_section, Some(7));
+    // The key's type and last 4, as in the JSON facts: masked once, not twice.
     assert!(
-        e.evidence[0].seen.contains("Invalid API key sk-ant-"),
+        e.evidence[0]
+            .seen
+            .contains("Invalid API key sk-ant-api03-…6789 given"),
         "{:?}",
         e.evidence
     );
@@ -182,14 +194,18 @@ fn internal_suffix_flag_adds_names_that_must_bypass_the_proxy() {
         )],
     );
     // Not internal by default: a public-looking name.
-    assert!(p.findings().iter().all(|f| f.id != "no_proxy_not_matching"));
+    assert!(
+        p.findings()
+            .iter()
+            .all(|f| f.kind != FindingKind::NoProxyNotMatching)
+    );
     for suffix in [".acme.net", "acme.net", "*.acme.net"] {
         let cfg = Config {
             internal_suffixes: vec![suffix.to_string()],
             ..Config::default()
         };
         let f = p.findings_with(&cfg);
-        let e = one(&f, "no_proxy_not_matching");
+        let e = one(&f, FindingKind::NoProxyNotMatching);
         assert_eq!(e.guide_section, Some(6));
         assert!(e.explanation.contains("internal name"), "{}", e.explanation);
     }
@@ -222,10 +238,10 @@ fn slow_first_byte_is_a_section_5_warning_past_the_threshold() {
     assert!(
         p.findings_with(&cfg(10_000))
             .iter()
-            .all(|f| f.id != "slow_response")
+            .all(|f| f.kind != FindingKind::SlowResponse)
     );
     let f = p.findings_with(&cfg(0));
-    let e = one(&f, "slow_response");
+    let e = one(&f, FindingKind::SlowResponse);
     assert_eq!((e.severity, e.guide_section), (Severity::Warning, Some(5)));
     assert!(
         e.evidence[0].seen.contains("request → first byte"),
@@ -250,8 +266,14 @@ fn a_407_answered_at_once_on_a_new_connection_is_info() {
     p.conversation((CLIENT, 40010), (PROXY, 3128), &[CONNECT_NO_CREDS]);
     p.conversation((CLIENT, 40011), (PROXY, 3128), &[CONNECT_WITH_CREDS]);
     let f = p.findings();
-    assert_eq!(one(&f, "proxy_auth_challenge").severity, Severity::Info);
-    assert!(f.iter().all(|x| x.id != "proxy_auth_missing"), "{f:#?}");
+    assert_eq!(
+        one(&f, FindingKind::ProxyAuthChallenge).severity,
+        Severity::Info
+    );
+    assert!(
+        f.iter().all(|x| x.kind != FindingKind::ProxyAuthMissing),
+        "{f:#?}"
+    );
 }
 
 #[test]
@@ -262,5 +284,8 @@ fn a_407_and_a_success_by_another_program_later_is_still_an_error() {
     p.usec += 200_000;
     p.conversation((CLIENT, 40021), (PROXY, 3128), &[CONNECT_WITH_CREDS]);
     let f = p.findings();
-    assert_eq!(one(&f, "proxy_auth_missing").severity, Severity::Error);
+    assert_eq!(
+        one(&f, FindingKind::ProxyAuthMissing).severity,
+        Severity::Error
+    );
 }

@@ -61,8 +61,9 @@ fn in_capture(bytes: &[u8], secret: &[u8]) -> bool {
 }
 
 /// Runs every output format on the capture, on copies cut short inside records, and
-/// on corrupted copies; returns everything printed.
-fn all_outputs(cap: &Path) -> String {
+/// on corrupted copies; returns everything printed: (complete and cut copies, corrupted
+/// copies).
+fn all_outputs(cap: &Path) -> (String, String) {
     let bytes = std::fs::read(cap).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut variants: Vec<PathBuf> = vec![cap.to_path_buf()];
@@ -93,13 +94,14 @@ fn all_outputs(cap: &Path) -> String {
         std::fs::write(&p, &b).unwrap();
         variants.push(p);
     }
-    let mut out = String::new();
-    for v in &variants {
+    let (mut out, mut corrupted) = (String::new(), String::new());
+    for (i, v) in variants.iter().enumerate() {
         let p = v.to_str().unwrap();
+        let to = if i < 9 { &mut out } else { &mut corrupted };
         for fmt in ["table", "json"] {
             let r = run(&["analyze", "--format", fmt, p]);
-            out.push_str(&r.stdout);
-            out.push_str(&r.stderr);
+            to.push_str(&r.stdout);
+            to.push_str(&r.stderr);
         }
     }
     // Several files at once, one of them missing (exit 2 path).
@@ -114,12 +116,21 @@ fn all_outputs(cap: &Path) -> String {
     assert_eq!(r.code, 2);
     out.push_str(&r.stdout);
     out.push_str(&r.stderr);
-    out
+    (out, corrupted)
 }
 
 fn check_capture(cap: &Path, secrets: &[&[u8]]) {
+    check_capture_labelled(cap, secrets, &[]);
+}
+
+/// [`check_capture`] with a second kind of canary: `labelled` ones are masked because
+/// of what surrounds them (a URL's `user:…@`, a query parameter's or `name=value`'s
+/// name, the type prefix of a key whose middle is damaged). A corrupted copy may break
+/// that label, and then nothing tells them from other text, so they are checked on the
+/// complete and cut copies only; `secrets` on every copy.
+fn check_capture_labelled(cap: &Path, secrets: &[&[u8]], labelled: &[&[u8]]) {
     let bytes = std::fs::read(cap).unwrap();
-    for s in secrets {
+    for s in secrets.iter().chain(labelled) {
         assert!(
             in_capture(&bytes, s),
             "{}: canary {:?} is not in the capture: the test would prove nothing",
@@ -127,9 +138,13 @@ fn check_capture(cap: &Path, secrets: &[&[u8]]) {
             String::from_utf8_lossy(s)
         );
     }
-    let out = all_outputs(cap);
+    let (out, corrupted) = all_outputs(cap);
     assert!(out.len() > 1000, "{}: little output", cap.display());
     for s in secrets {
+        assert_no_leak(&out, s, &cap.display().to_string());
+        assert_no_leak(&corrupted, s, &format!("{} (corrupted)", cap.display()));
+    }
+    for s in labelled {
         assert_no_leak(&out, s, &cap.display().to_string());
     }
 }
@@ -264,12 +279,192 @@ fn dialogues() -> Vec<Dialogue> {
             COOKIE_VALUE.as_bytes().to_vec(),
         ],
     ));
+    // A short token without a type prefix, and keys quoted in an error message with a
+    // damaged byte in their middle: a 0xff inside a prefixed key, a non-ASCII letter
+    // between the halves of a long random one. Neither half may print.
+    let req = format!(
+        "POST http://api.example.com/v1/messages HTTP/1.1\r\nHost: api.example.com\r\nAuthorization: Bearer {SHORT_TOKEN}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let mut body = b"{\"error\":{\"message\":\"keys ".to_vec();
+    for part in [
+        DAMAGED_KEY.0,
+        b"\xff",
+        DAMAGED_KEY.1,
+        b" and ",
+        RANDOM_HALVES.0,
+    ] {
+        body.extend_from_slice(part);
+    }
+    body.extend_from_slice("é".as_bytes());
+    body.extend_from_slice(RANDOM_HALVES.1);
+    body.extend_from_slice(b" refused\"}}");
+    v.push((
+        req.into_bytes(),
+        json_response("401 Unauthorized", &body),
+        vec![
+            SHORT_TOKEN.as_bytes().to_vec(),
+            // What the old `mask_key` showed of it: its first 7 characters.
+            SHORT_TOKEN.as_bytes()[..7].to_vec(),
+            DAMAGED_KEY.1.to_vec(),
+            RANDOM_HALVES.0.to_vec(),
+            RANDOM_HALVES.1.to_vec(),
+        ],
+    ));
+    v
+}
+
+/// A 20-character bearer token without a known type prefix.
+const SHORT_TOKEN: &str = "Zq8RwT4uVb6XyN2mKp3L";
+/// `sk-ant-api03-CORR`, a damaged byte, then the rest of the key.
+const DAMAGED_KEY: (&[u8], &[u8]) = (b"sk-ant-api03-CORR", b"TAILcanary0123456789ab");
+/// A 41-character random token whose middle byte became a non-ASCII letter.
+const RANDOM_HALVES: (&[u8], &[u8]) = (b"RANDa1b2c3d4e5f6g7h8", b"RANDi9j0k1l2m3n4o5p6");
+
+/// An HTTP response with a JSON body and its real length.
+fn json_response(status: &str, body: &[u8]) -> Vec<u8> {
+    let mut r = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    r.extend_from_slice(body);
+    r
+}
+
+/// Query parameters with secret values: (name as sent, value).
+const QUERY_SECRETS: [(&str, &str); 10] = [
+    ("key", "QKEY-CANARY-a1"),
+    ("api_key", "QAPI-CANARY-b2"),
+    ("access_token", "QACC-CANARY-c3"),
+    ("Token", "QTOK-CANARY-d4"),
+    ("APIKEY", "QAPIKEY-CANARY-e5"),
+    ("Password", "QPW-CANARY-f6"),
+    ("secret", "QSEC-CANARY-g7"),
+    ("sig", "QSIG-CANARY-h8"),
+    ("auth", "QAUTH-CANARY-i9"),
+    ("X-Amz-Security-Token", "QAMZ-CANARY-j0"),
+];
+/// Password in a request URL (sent percent-encoded) and in a CONNECT authority.
+const URL_PASSWORD: &str = "url-pw:CANARY@7";
+const CONNECT_PASSWORD: &str = "CONNECT-pw-CANARY-9";
+const FRAGMENT_TOKEN: &str = "QFRAG-CANARY-k1";
+/// An API key as a path segment: its `sk-ant-api03-` prefix names it.
+const PATH_KEY: (&str, &str, &str) = ("sk-ant-api03-", "PATHcanaryKEY0123456789", "abcdef");
+/// Error texts with `name=value`, `name: value` and JSON `"name": "value"` secrets,
+/// short ones included: (JSON body, canaries).
+const ERROR_TEXTS: [(&str, &[&str]); 5] = [
+    (
+        r#"{"error":{"message":"login failed: password=hunt3r for bob"}}"#,
+        &["hunt3r"],
+    ),
+    (
+        r#"{"message":"bad request {\"api_key\": \"sh0rt1\", \"model\": \"x\"}"}"#,
+        &["sh0rt1"],
+    ),
+    (
+        r#"{"detail":"Authorization: Bearer abc123def456 is not valid"}"#,
+        &["abc123def456"],
+    ),
+    (
+        r#"{"message":"cookie: sid=ck77aa; pref=ck88bb"}"#,
+        &["ck77aa", "ck88bb"],
+    ),
+    (
+        r#"{"error":"X-Api-Key: kk55kk rejected; passwd=pp66pp; secret: ss77ss; token=tt88tt"}"#,
+        &["kk55kk", "pp66pp", "ss77ss", "tt88tt"],
+    ),
+];
+/// A prefixed key with a punctuation byte in its middle, quoted in an error.
+const PUNCT_KEY: (&str, &str) = ("sk-ant-api03-PUNC", "TAILpunct0123456789cd");
+/// A random token that starts at the 187th character of a long error message. Cut at
+/// 200 characters before masking, its first 14 characters were no key and printed.
+const LATE_TOKEN: &str = "TRUNCa1b2c3d4e5f6g7h8i9j0k1l2m3n4o5p6q7";
+
+/// GENERATED dialogues whose canaries are masked because of what labels them (see
+/// [`check_capture_labelled`]): passwords in request targets, secret query
+/// parameters, a key in the path, `name=value` secrets in error texts, a key split by
+/// punctuation, a key cut off with its message.
+fn labelled_dialogues() -> Vec<Dialogue> {
+    let mut v = Vec::new();
+    let query: Vec<String> = QUERY_SECRETS
+        .iter()
+        .map(|(n, val)| format!("{n}={val}"))
+        .collect();
+    let pw: String = URL_PASSWORD
+        .bytes()
+        .map(|b| match b {
+            b':' | b'@' => format!("%{b:02X}"),
+            b => (b as char).to_string(),
+        })
+        .collect();
+    let req = format!(
+        "GET http://carol:{pw}@intranet.example/list?page=2&{}#access_token={FRAGMENT_TOKEN} HTTP/1.1\r\nHost: intranet.example\r\n\r\n",
+        query.join("&")
+    );
+    let mut canaries: Vec<Vec<u8>> = QUERY_SECRETS
+        .iter()
+        .map(|(_, val)| val.as_bytes().to_vec())
+        .collect();
+    canaries.push(URL_PASSWORD.into());
+    canaries.push(FRAGMENT_TOKEN.into());
+    v.push((
+        req.into_bytes(),
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok".to_vec(),
+        canaries,
+    ));
+    let req = format!(
+        "CONNECT dave:{CONNECT_PASSWORD}@api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n"
+    );
+    v.push((
+        req.into_bytes(),
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        vec![CONNECT_PASSWORD.into()],
+    ));
+    let req = format!(
+        "GET http://api.example.com/v1/keys/{}{}{}?alt=json HTTP/1.1\r\nHost: api.example.com\r\n\r\n",
+        PATH_KEY.0, PATH_KEY.1, PATH_KEY.2
+    );
+    v.push((
+        req.into_bytes(),
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        vec![PATH_KEY.1.into()],
+    ));
+    let post = b"POST http://api.example.com/v1/messages HTTP/1.1\r\nHost: api.example.com\r\nContent-Length: 0\r\n\r\n";
+    for (body, secrets) in ERROR_TEXTS {
+        v.push((
+            post.to_vec(),
+            json_response("401 Unauthorized", body.as_bytes()),
+            secrets.iter().map(|s| s.as_bytes().to_vec()).collect(),
+        ));
+    }
+    let body = format!(
+        r#"{{"error":{{"message":"keys {}!{} refused"}}}}"#,
+        PUNCT_KEY.0, PUNCT_KEY.1
+    );
+    v.push((
+        post.to_vec(),
+        json_response("403 Forbidden", body.as_bytes()),
+        vec![PUNCT_KEY.1.into()],
+    ));
+    let body = format!(
+        r#"{{"error":{{"message":"{} {LATE_TOKEN}"}}}}"#,
+        "x".repeat(185)
+    );
+    v.push((
+        post.to_vec(),
+        json_response("401 Unauthorized", body.as_bytes()),
+        vec![LATE_TOKEN[..14].into()],
+    ));
     v
 }
 
 #[test]
 fn generated_streams_decoded_facts_never_hold_secrets() {
-    for (i, (req, resp, canaries)) in dialogues().into_iter().enumerate() {
+    for (i, (req, resp, canaries)) in dialogues()
+        .into_iter()
+        .chain(labelled_dialogues())
+        .enumerate()
+    {
         for c in &canaries {
             let both = [req.as_slice(), resp.as_slice()].concat();
             assert!(
@@ -304,9 +499,9 @@ fn generated_streams_decoded_facts_never_hold_secrets() {
 }
 
 /// A GENERATED pcap: each dialogue on its own TCP connection to the proxy.
-fn dialogues_pcap() -> Vec<u8> {
+fn dialogues_pcap(dialogues: Vec<Dialogue>) -> Vec<u8> {
     let mut p = crate::common::synth::Pcap::new();
-    for (i, (req, resp, _)) in dialogues().into_iter().enumerate() {
+    for (i, (req, resp, _)) in dialogues.into_iter().enumerate() {
         p.conversation(
             ([10, 0, 0, 2], 40000 + i as u16),
             ([10, 0, 0, 1], 3128),
@@ -320,7 +515,7 @@ fn dialogues_pcap() -> Vec<u8> {
 fn generated_capture_secrets_never_printed() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("generated-secrets.pcap");
-    std::fs::write(&p, dialogues_pcap()).unwrap();
+    std::fs::write(&p, dialogues_pcap(dialogues())).unwrap();
     // The capture decodes: every dialogue is an HTTP flow.
     let v = analyze_json(&p);
     let http = flows(&v).iter().filter(|f| f["protocol"] == "http").count();
@@ -328,6 +523,30 @@ fn generated_capture_secrets_never_printed() {
     let canaries: Vec<Vec<u8>> = dialogues().into_iter().flat_map(|d| d.2).collect();
     let refs: Vec<&[u8]> = canaries.iter().map(|c| c.as_slice()).collect();
     check_capture(&p, &refs);
+}
+
+#[test]
+fn generated_capture_labelled_secrets_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("generated-labelled-secrets.pcap");
+    std::fs::write(&p, dialogues_pcap(labelled_dialogues())).unwrap();
+    let v = analyze_json(&p);
+    let http = flows(&v).iter().filter(|f| f["protocol"] == "http").count();
+    assert_eq!(http, labelled_dialogues().len(), "{v:#}");
+    // What is shown on purpose: the user names, the other parameters, the key type.
+    let json = v.to_string();
+    for shown in [
+        "http://carol:…@intranet.example/list?page=2&key=…&api_key=…",
+        "#access_token=…",
+        "dave:…@api.example.com:443",
+        "/v1/keys/sk-ant-api03-…cdef?alt=json",
+        "login failed: password=… for bob",
+    ] {
+        assert!(json.contains(shown), "{shown:?} not in {json}");
+    }
+    let canaries: Vec<Vec<u8>> = labelled_dialogues().into_iter().flat_map(|d| d.2).collect();
+    let refs: Vec<&[u8]> = canaries.iter().map(|c| c.as_slice()).collect();
+    check_capture_labelled(&p, &[], &refs);
 }
 
 #[test]

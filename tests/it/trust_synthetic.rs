@@ -11,7 +11,7 @@ use rcgen::{
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use trafficdoc::analyze::trust::Bundle;
-use trafficdoc::analyze::{self, Config, Finding, Severity};
+use trafficdoc::analyze::{self, Config, Finding, FindingKind, Severity};
 use trafficdoc::cli::{self, Cli};
 use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline;
@@ -170,11 +170,11 @@ fn findings(bytes: &[u8], cfg: &Config) -> Vec<Finding> {
     analyze::analyze(&[c], cfg)
 }
 
-fn one<'a>(f: &'a [Finding], id: &str) -> &'a Finding {
-    f.iter().find(|x| x.id == id).unwrap_or_else(|| {
+fn one(f: &[Finding], kind: FindingKind) -> &Finding {
+    f.iter().find(|x| x.kind == kind).unwrap_or_else(|| {
         panic!(
-            "no {id} in {:#?}",
-            f.iter().map(|x| x.id).collect::<Vec<_>>()
+            "no {kind} in {:#?}",
+            f.iter().map(|x| x.kind).collect::<Vec<_>>()
         )
     })
 }
@@ -203,7 +203,7 @@ fn many_hosts_minted_by_one_private_issuer_is_inspection() {
     let pki = pki("Globex Gateway Root");
     // Leaf only on the wire: nothing but the pattern across hosts says "inspection".
     let f = findings(&capture(&pki, false), &Config::default());
-    let m = one(&f, "tls_inspection_many_hosts");
+    let m = one(&f, FindingKind::TlsInspectionManyHosts);
     assert_eq!(m.severity, Severity::Warning, "handshakes completed");
     assert_eq!(m.guide_section, Some(3));
     assert_eq!(m.evidence.len(), 3);
@@ -224,7 +224,8 @@ fn many_hosts_minted_by_one_private_issuer_is_inspection() {
     }
     let f = findings(&p.bytes, &Config::default());
     assert!(
-        f.iter().all(|x| x.id != "tls_inspection_many_hosts"),
+        f.iter()
+            .all(|x| x.kind != FindingKind::TlsInspectionManyHosts),
         "{f:#?}"
     );
 }
@@ -315,7 +316,7 @@ fn system_store_trusts_but_mozilla_does_not() {
         ..Config::default()
     };
     let f = findings(&capture(&pki, true), &cfg);
-    let insp = one(&f, "tls_inspection_detected");
+    let insp = one(&f, FindingKind::TlsInspectionDetected);
     assert!(
         insp.explanation.contains(
             "This machine's system store (/etc/ssl/certs/ca-certificates.crt) trusts the \
@@ -393,9 +394,7 @@ fn acme_ca() -> PathBuf {
 }
 
 fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/captures")
-        .join(name)
+    crate::common::fixture_file(name)
         .to_string_lossy()
         .into_owned()
 }

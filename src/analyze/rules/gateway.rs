@@ -3,26 +3,16 @@
 
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;
-use crate::protocols::mask_key;
+use crate::protocols::secrets::redact_text;
 
-/// Masks anything in a provider's error text that looks like a key.
+/// Masks the secrets in a provider's error text. The decoder masked it already; this
+/// guards evidence text built from it, and leaves masked keys (`sk-ant-api03-…3f9a`)
+/// as they are.
 pub fn mask_secrets(text: &str) -> String {
-    text.split(' ')
-        .map(|w| {
-            let t = w.trim_matches(|c: char| !c.is_ascii_alphanumeric() && c != '-' && c != '_');
-            if t.len() >= 16
-                && (t.starts_with("sk-") || t.starts_with("AKIA") || t.starts_with("AIza"))
-            {
-                w.replace(t, &mask_key(t))
-            } else {
-                w.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    redact_text(text)
 }
 
 fn short(text: &str) -> String {
@@ -68,7 +58,7 @@ impl Rule for Check {
                 let refused = f.state == ConnState::REJ;
                 down.get_or_insert_with(|| {
                     Finding::new(
-                        "gateway_not_listening",
+                        FindingKind::GatewayNotListening,
                         Severity::Error,
                         format!("Nothing answers on the gateway port {gw}"),
                         format!(
@@ -123,7 +113,7 @@ impl Rule for Check {
                 unhealthy
                     .get_or_insert_with(|| {
                         Finding::new(
-                            "gateway_unhealthy",
+                            FindingKind::GatewayUnhealthy,
                             Severity::Error,
                             format!("Gateway {gw} answers with errors"),
                             "The gateway is running but fails requests (5xx, or a failing \
@@ -138,7 +128,7 @@ impl Rule for Check {
                 let who = if gateway { "gateway" } else { "server" };
                 key.get_or_insert_with(|| {
                     Finding::new(
-                        "api_key_rejected",
+                        FindingKind::ApiKeyRejected,
                         Severity::Error,
                         format!("The {who} {gw} refused the API key ({status})"),
                         "The request reached the gateway or provider and was refused as \

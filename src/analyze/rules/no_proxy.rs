@@ -2,7 +2,7 @@
 
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::request_line;
-use crate::analyze::{Config, Finding, Severity};
+use crate::analyze::{Config, Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use std::net::IpAddr;
 
@@ -68,7 +68,7 @@ impl Rule for Check {
             found
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "no_proxy_not_matching",
+                        FindingKind::NoProxyNotMatching,
                         Severity::Error,
                         format!("Request for {host} went through proxy {proxy}"),
                         format!(

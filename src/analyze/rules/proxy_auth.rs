@@ -2,7 +2,7 @@
 
 use super::{Ctx, Rule};
 use crate::analyze::http_lines::{request_line, status_line};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use crate::model::{FrameNo, Timestamp};
 use crate::protocols::http::{AuthHeader, HttpExchange};
@@ -110,7 +110,8 @@ impl Rule for Check {
         // In time order; ties in the order the exchanges were seen (flow, then index).
         ex.sort_unstable_by_key(|e| (e.order, e.flow, e.index));
         let ends = |e: &Exchange| flows.get(e.flow as usize);
-        let mut out: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
+        // One finding per kind and proxy, listed by kind id, then proxy.
+        let mut out: BTreeMap<(FindingKind, String), Finding> = BTreeMap::new();
         for (i, e) in ex.iter().enumerate() {
             if e.status != 407 {
                 continue;
@@ -181,10 +182,10 @@ impl Rule for Check {
             ];
             if recovered {
                 // One 407 then success is how Basic/NTLM start: normal.
-                out.entry(("proxy_auth_challenge", proxy.clone()))
+                out.entry((FindingKind::ProxyAuthChallenge, proxy.clone()))
                     .or_insert_with(|| {
                         Finding::new(
-                            "proxy_auth_challenge",
+                            FindingKind::ProxyAuthChallenge,
                             Severity::Info,
                             format!(
                                 "Proxy {proxy} asked for authentication, then let the client in"
@@ -207,7 +208,7 @@ impl Rule for Check {
             let sent_multi_leg = sent_scheme.as_deref().is_some_and(is_multi_leg);
             let (kind, title, explanation) = if only_multi_leg && !sent_multi_leg {
                 (
-                    "proxy_auth_scheme_mismatch",
+                    FindingKind::ProxyAuthSchemeMismatch,
                     format!(
                         "Proxy {proxy} only accepts {schemes}; the client sent {}",
                         sent_scheme.as_deref().unwrap_or("no credentials")
@@ -221,7 +222,7 @@ impl Rule for Check {
                 )
             } else if sent_multi_leg {
                 (
-                    "proxy_auth_ntlm_failed",
+                    FindingKind::ProxyAuthNtlmFailed,
                     format!(
                         "{} authentication with proxy {proxy} ended in 407",
                         sent_scheme.as_deref().unwrap_or("NTLM")
@@ -232,7 +233,7 @@ impl Rule for Check {
                 )
             } else if sent.is_empty() {
                 (
-                    "proxy_auth_missing",
+                    FindingKind::ProxyAuthMissing,
                     format!("Proxy {proxy} requires authentication; no credentials were sent"),
                     format!(
                         "The proxy answered 407 and offered {schemes}, but the client sent no \
@@ -268,7 +269,7 @@ impl Rule for Check {
                     why.push_str(&format!(" The proxy offered {schemes}."));
                 }
                 (
-                    "proxy_auth_rejected",
+                    FindingKind::ProxyAuthRejected,
                     format!(
                         "Proxy {proxy} rejected the credentials{}",
                         user.as_deref()

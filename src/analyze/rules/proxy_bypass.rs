@@ -3,7 +3,7 @@
 //! only lowercase `http_proxy` for http:// URLs) or NO_PROXY listed the host.
 
 use super::{Ctx, Rule};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;
 use crate::flow::record::Transport;
@@ -37,7 +37,7 @@ impl Check {
         found
             .get_or_insert_with(|| {
                 Finding::new(
-                    "direct_connection_failed",
+                    FindingKind::DirectConnectionFailed,
                     Severity::Warning,
                     if uses_proxy {
                         format!(

@@ -5,7 +5,7 @@
 use super::no_proxy::{local_reason, target_host};
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 
 #[derive(Default)]
@@ -35,7 +35,7 @@ impl Rule for Check {
             tls_to_proxy
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "tls_to_plain_proxy",
+                        FindingKind::TlsToPlainProxy,
                         Severity::Error,
                         format!("TLS sent straight to proxy {proxy}, which speaks plain HTTP"),
                         "The client opened the connection to the proxy with a TLS \
@@ -82,7 +82,7 @@ impl Rule for Check {
             proxy_error
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "proxy_error_response",
+                        FindingKind::ProxyErrorResponse,
                         Severity::Error,
                         format!("Proxy {proxy} refused {} ({status})", request_line(h)),
                         if status == 403 {

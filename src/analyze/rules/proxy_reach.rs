@@ -2,7 +2,7 @@
 //! name does not resolve).
 
 use super::{Ctx, Rule, looks_like_proxy_name};
-use crate::analyze::{Evidence, Finding, Severity};
+use crate::analyze::{Evidence, Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;
 use crate::flow::record::Transport;
@@ -32,7 +32,7 @@ impl Rule for Check {
             icmp.entry(proxy.clone())
                 .or_insert_with(|| {
                     Finding::new(
-                        "proxy_unreachable_icmp",
+                        FindingKind::ProxyUnreachableIcmp,
                         Severity::Error,
                         format!("Proxy {proxy} is unreachable (ICMP)"),
                         "A router or the proxy host answered the connection attempt with ICMP \
@@ -62,7 +62,7 @@ impl Rule for Check {
                     .entry(proxy.clone())
                     .or_insert_with(|| {
                         Finding::new(
-                            "proxy_connection_refused",
+                            FindingKind::ProxyConnectionRefused,
                             Severity::Error,
                             format!("Connection to proxy {proxy} refused"),
                             format!(
@@ -87,7 +87,7 @@ impl Rule for Check {
                     .entry(proxy.clone())
                     .or_insert_with(|| {
                         Finding::new(
-                            "proxy_connection_filtered",
+                            FindingKind::ProxyConnectionFiltered,
                             Severity::Error,
                             format!("Proxy {proxy} never answers (SYNs dropped)"),
                             "The client's SYNs got no answer at all: a firewall drops the \
@@ -194,7 +194,7 @@ impl Rule for Dns {
                 Severity::Info
             };
             let mut f = Finding::new(
-                "proxy_name_not_resolved",
+                FindingKind::ProxyNameNotResolved,
                 severity,
                 format!("Name {name} does not resolve"),
                 format!(

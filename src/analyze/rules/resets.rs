@@ -4,7 +4,7 @@
 
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::request_line;
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use crate::model::Dir;
 
@@ -42,7 +42,7 @@ impl Rule for Check {
             after_connect
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "proxy_reset_after_request",
+                        FindingKind::ProxyResetAfterRequest,
                         Severity::Error,
                         format!(
                             "Proxy {proxy} reset the connection after {}",
@@ -76,7 +76,7 @@ impl Rule for Check {
             in_handshake
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "reset_during_tls_handshake",
+                        FindingKind::ResetDuringTlsHandshake,
                         Severity::Error,
                         format!("Connection reset right after the ClientHello for {sni}"),
                         "The ClientHello got a TCP reset from the proxy's side instead of a \
@@ -105,7 +105,7 @@ impl Rule for Check {
             mid_stream
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "proxy_reset_mid_stream",
+                        FindingKind::ProxyResetMidStream,
                         Severity::Warning,
                         format!("Proxy {proxy} reset an established connection"),
                         "After data had flowed both ways the proxy side reset the \

@@ -3,7 +3,7 @@
 use super::{Ctx, Rule};
 use crate::analyze::chains::Chain;
 use crate::analyze::issuers::cn;
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use crate::protocols::tls::HandshakeOutcome;
 
@@ -242,7 +242,7 @@ impl Rule for Check {
             refused
                 .get_or_insert_with(|| {
                     with_step(Finding::new(
-                        "tls_certificate_rejected",
+                        FindingKind::TlsCertificateRejected,
                         Severity::Error,
                         format!("Client refused the certificate for {sni} ({d})"),
                         format!(
@@ -286,7 +286,7 @@ impl Rule for Check {
                 abandoned
                     .get_or_insert_with(|| {
                         with_step(Finding::new(
-                            "tls_handshake_abandoned",
+                            FindingKind::TlsHandshakeAbandoned,
                             Severity::Error,
                             format!("Client abandoned the TLS handshake with {sni} after the server's first flight"),
                             format!(
@@ -330,7 +330,7 @@ impl Rule for Check {
             };
             let finding = inspected.get_or_insert_with(|| {
                 with_step(Finding::new(
-                    "tls_inspection_detected",
+                    FindingKind::TlsInspectionDetected,
                     severity,
                     format!("TLS to {sni} is intercepted by {product}"),
                     format!(
@@ -419,7 +419,7 @@ fn many_hosts(ctx: &Ctx<'_>) -> Option<Finding> {
     let first = chains.first()?;
     let (trust_note, trust_step) = trust_advice(first);
     let mut f = Finding::new(
-        "tls_inspection_many_hosts",
+        FindingKind::TlsInspectionManyHosts,
         if all_ok {
             Severity::Warning
         } else {

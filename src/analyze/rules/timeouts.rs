@@ -3,7 +3,7 @@
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::latency::{self, Stage};
-use crate::analyze::{Finding, Severity};
+use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::ConnState;
 use crate::flow::record::FlowSummary;
 use crate::flow::record::Transport;
@@ -61,7 +61,7 @@ impl Rule for Check {
                 unanswered
                     .get_or_insert_with(|| {
                         Finding::new(
-                            "request_unanswered",
+                            FindingKind::RequestUnanswered,
                             Severity::Error,
                             format!("{} to {server} got no answer", request_line(h)),
                             "A request was sent and no response came back before the \
@@ -91,7 +91,7 @@ impl Rule for Check {
                 limited
                     .get_or_insert_with(|| {
                         Finding::new(
-                            "rate_limited",
+                            FindingKind::RateLimited,
                             Severity::Warning,
                             format!("Rate limited by {server} (429)"),
                             "The server answered 429 Too Many Requests: requests are being \
@@ -130,7 +130,7 @@ impl Rule for Check {
             lossy
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "high_retransmissions",
+                        FindingKind::HighRetransmissions,
                         Severity::Warning,
                         format!("Many retransmissions on the path to {server}"),
                         "TCP segments had to be sent again: packets are lost on the way \
@@ -178,7 +178,7 @@ impl Rule for Slow {
             found
                 .get_or_insert_with(|| {
                     Finding::new(
-                        "slow_response",
+                        FindingKind::SlowResponse,
                         Severity::Warning,
                         format!(
                             "Slow answer from {server}: {} took {:.1} s",

@@ -667,3 +667,15 @@ fn a_chunk_that_cannot_be_read_back_is_counted() {
     assert_eq!(store.iter().count(), flows.len() - in_first);
     assert_eq!(store.unreadable(), in_first);
 }
+
+#[test]
+fn the_spill_file_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut store = FlowStore::with_memory_limit(0);
+    for f in &numbered(200) {
+        store.push(f);
+    }
+    let file = store.spill.as_ref().expect("a spill file");
+    let mode = file.metadata().unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "spill file mode {mode:o}");
+}

@@ -52,7 +52,7 @@ pub struct Credentials {
     /// NTLM type 3: the user.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    /// Bearer tokens and similar, masked (`sk-ant-…3f9a`).
+    /// Bearer tokens and similar, masked (`sk-ant-api03-…3f9a`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub token_masked: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -525,7 +525,10 @@ impl HttpDecoder {
         let mut intern = |s: &str| cx.intern.text(s);
         let mut ex = HttpExchange {
             method: head.method.as_deref().map(&mut intern),
-            target: head.target.as_deref().map(&mut intern),
+            target: head
+                .target
+                .as_deref()
+                .map(|t| intern(&crate::protocols::secrets::mask_target(t))),
             version: version_str(head.version).as_deref().map(&mut intern),
             host: head.first("host").as_deref().map(&mut intern),
             user_agent: head.first("user-agent").as_deref().map(&mut intern),
@@ -754,8 +757,7 @@ fn error_message(body: &[u8]) -> Option<String> {
             .iter()
             .find_map(|k| string_after_key(trimmed, k))?,
     };
-    let short: String = msg.chars().take(200).collect();
-    Some(redact_text(&short))
+    Some(redact_text(&msg).chars().take(200).collect())
 }
 
 fn string_after_key(s: &str, key: &str) -> Option<String> {
@@ -879,11 +881,11 @@ pub(crate) mod tests {
         assert_eq!(ex.len(), 2);
         assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
         assert_eq!(&*ex[0].credentials[1].scheme, "Bearer");
-        assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-…3f9a"));
+        assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…3f9a"));
         assert!(ex[0].has_cookie);
         assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
         let msg = ex[0].error_message.as_deref().unwrap();
-        assert!(msg.starts_with("invalid x-api-key sk-ant-…"), "{msg}");
+        assert_eq!(msg, "invalid x-api-key sk-ant-api03-…1234");
         let dbg = format!("{ex:?}");
         let json = serde_json::to_string(&ex).unwrap();
         for out in [&dbg, &json] {
@@ -1040,7 +1042,7 @@ pub(crate) mod tests {
         assert_eq!(ex[0].retry_after.as_deref(), Some("30"));
         assert_eq!(
             ex[0].error_message.as_deref(),
-            Some("Rate limit exceeded for key sk-1234…XYZW")
+            Some("Rate limit exceeded for key sk-…")
         );
     }
 }

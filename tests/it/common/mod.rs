@@ -11,6 +11,15 @@ pub fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
 }
 
+/// A capture in `fixtures/captures`.
+pub fn fixture_file(name: &str) -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/captures")
+        .join(name);
+    assert!(p.exists(), "fixture missing: {}", p.display());
+    p
+}
+
 pub fn corpus_file(rel: &str) -> PathBuf {
     let p = corpus().join(rel);
     assert!(p.exists(), "corpus capture missing: {}", p.display());
