@@ -942,7 +942,7 @@ pub fn secrets_leak(data: &[u8]) {
     let facts = leak_decode(&s, ports, piece);
     let text = format!(
         "{facts:?}\n{}\n{}",
-        serde_json::to_string(&facts).unwrap(),
+        serde_json::to_string(&report::json::schema::App::from(&facts)).unwrap(),
         trafficdoc::report::prose::summary(&facts)
     );
     assert_no_leak(&text, "stream decoder's facts");

@@ -9,6 +9,7 @@ fn main() -> ExitCode {
     let parsed = match Cli::try_parse() {
         Ok(mut c) => {
             c.color = cli::use_color(c.color_choice);
+            c.width = cli::terminal_columns();
             c
         }
         Err(e) => {

@@ -3,13 +3,11 @@
 //! Every layer (capture → decode → reassembly → protocols → report) speaks in these
 //! types so that a frame number printed in a report is the one Wireshark shows.
 
-use serde::Serialize;
 use std::fmt;
 
 /// A frame number exactly as Wireshark numbers them: 1-based, in file order,
 /// counting every record in the capture (including ones we could not decode).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FrameNo(pub u64);
 
 impl fmt::Display for FrameNo {
@@ -36,16 +34,9 @@ impl Timestamp {
     }
 }
 
-impl Serialize for Timestamp {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_f64(self.as_secs_f64())
-    }
-}
-
 /// Which way bytes travel on a connection. The client is the side that sent the
 /// first SYN (or, for connections picked up mid-stream, the side we guessed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Dir {
     /// Client → server ("originator" in Zeek's words).
     ToServer,

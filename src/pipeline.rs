@@ -15,12 +15,11 @@ use crate::decode::link::{self, NetProto};
 use crate::flow::store::FlowStore;
 use crate::flow::table::{FlowTable, TableConfig, TableLimits};
 use crate::model::{FrameNo, Timestamp};
-use serde::Serialize;
 use std::io::Read;
 use std::net::SocketAddr;
 
 /// Counts of what the decoder saw, for the input summary.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct DecodeCounts {
     pub tcp_packets: u64,
     pub udp_packets: u64,
@@ -282,7 +281,7 @@ impl PacketProcessor {
 }
 
 /// What was read from one capture file.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 pub struct InputFile {
     pub path: String,
     pub format: CaptureFormat,
@@ -299,12 +298,11 @@ pub struct InputFile {
     /// Memory caps hit while reading this file (flows evicted, summarized, partial).
     pub limits: TableLimits,
     /// libpcap's counters, for a live capture.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_stats: Option<CaptureStats>,
 }
 
 /// libpcap / kernel counters of a live capture.
-#[derive(Clone, Copy, Debug, Serialize)]
+#[derive(Clone, Copy, Debug)]
 pub struct CaptureStats {
     /// Packets the filter accepted.
     pub received: u32,

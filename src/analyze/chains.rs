@@ -7,19 +7,16 @@ use super::Config;
 use super::trust::{self, Verdict};
 use crate::flow::record::FlowSummary;
 use crate::protocols::x509::CertInfo;
-use serde::Serialize;
 
 /// One presented chain.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Chain {
     /// The name the client asked for (SNI), else the server's address.
     pub host: String,
-    #[serde(skip)]
     pub sni: Option<String>,
     /// 1-based flow ids that presented it.
     pub flows: Vec<usize>,
     /// Frame of the first Certificate message.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub frame: Option<u64>,
     /// Leaf subject and the issuer of the top certificate sent.
     pub subject: String,
@@ -30,7 +27,6 @@ pub struct Chain {
     pub established: bool,
     /// Which stores would accept it, at capture time and for `host`.
     pub trusted_by: Vec<Verdict>,
-    #[serde(skip)]
     pub certs: Vec<CertInfo>,
 }
 

@@ -1,11 +1,9 @@
 //! What a rule concluded: a finding with its evidence and the remedy adapted to it.
 
 use super::FindingKind;
-use serde::Serialize;
 
 /// How bad a finding is. `Error` makes `analyze` exit with code 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
     Error,
     Warning,
@@ -23,30 +21,25 @@ impl Severity {
 }
 
 /// One fact from the wire that supports a finding.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Evidence {
     /// 1-based flow id, as in the report's `flows[].id`.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub flow: Option<usize>,
     /// 1-based frame numbers as Wireshark shows them.
     pub frames: Vec<u64>,
     /// Seconds from the capture's first packet to when the connection (or, for HTTP,
     /// the request) began.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub at: Option<f64>,
     /// What was seen: the status line, header, alert or certificate issuer.
     pub seen: String,
     /// Wireshark display filter selecting the packets.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub display_filter: Option<String>,
 }
 
 /// A problem (or notable fact) found in a capture.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Finding {
-    /// What the finding is about; serialized as its stable snake_case id (see
-    /// `trafficdoc explain ID`).
-    #[serde(rename = "id")]
+    /// What the finding is about (its stable snake_case id: `trafficdoc explain ID`).
     pub kind: FindingKind,
     pub severity: Severity,
     /// Section 1-7 of the corporate proxy troubleshooting guide, if it covers this.
@@ -60,7 +53,6 @@ pub struct Finding {
     /// Evidence past the first [`MAX_EVIDENCE`], counted: a problem repeated on
     /// thousands of connections needs examples, not thousands of lines (and memory
     /// stays bounded on big captures).
-    #[serde(skip_serializing_if = "is_zero")]
     pub evidence_omitted: usize,
     /// Steps adapted to what was seen.
     pub remedy: Vec<String>,
@@ -68,10 +60,6 @@ pub struct Finding {
 
 /// Pieces of evidence kept per finding.
 pub const MAX_EVIDENCE: usize = 50;
-
-fn is_zero(n: &usize) -> bool {
-    *n == 0
-}
 
 impl Finding {
     /// A finding of `kind`, with section and remedy from the catalog filled with `vars`.

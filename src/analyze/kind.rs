@@ -5,14 +5,13 @@
 //! section, description and steps; the match there is exhaustive, so the crate does
 //! not build without it), then the rule that reports it.
 
-use serde::{Serialize, Serializer};
 use std::cmp::Ordering;
 
 /// Declares [`FindingKind`] with its `ALL` list and `id()` from one list, so the three
 /// cannot drift apart.
 macro_rules! finding_kinds {
     ($($(#[$doc:meta])* $variant:ident => $id:literal,)+) => {
-        /// What a finding is about. Serialized (and printed) as its [`id`](Self::id).
+        /// What a finding is about. Printed (and in JSON) as its [`id`](Self::id).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum FindingKind {
             $($(#[$doc])* $variant,)+
@@ -116,12 +115,6 @@ impl std::fmt::Display for FindingKind {
     }
 }
 
-impl Serialize for FindingKind {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.id())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,11 +140,5 @@ mod tests {
         assert!(FindingKind::ProxyAuthChallenge < FindingKind::ProxyAuthMissing);
         assert!(FindingKind::ProxyAuthRejected < FindingKind::ProxyAuthSchemeMismatch);
         assert!(FindingKind::ApiKeyRejected < FindingKind::ProxyConnectionRefused);
-    }
-
-    #[test]
-    fn serializes_as_its_id() {
-        let v = serde_json::to_value(FindingKind::SlowResponse).unwrap_or_default();
-        assert_eq!(v, "slow_response");
     }
 }

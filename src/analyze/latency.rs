@@ -6,11 +6,9 @@
 
 use super::http_lines::request_line;
 use crate::flow::record::FlowSummary;
-use serde::Serialize;
 
 /// The stages, in the order a proxied request goes through them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
     /// SYN → SYN/ACK on a connection to the proxy.
     TcpToProxy,
@@ -139,13 +137,13 @@ pub fn flow_samples(
 }
 
 /// The slowest sample of a stage.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Slowest {
     pub flow: usize,
     pub frames: Vec<u64>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct StageStats {
     pub samples: usize,
     pub median_s: f64,
@@ -154,7 +152,7 @@ pub struct StageStats {
 }
 
 /// The flow with the longest single stage.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct SlowestFlow {
     pub flow: usize,
     pub stage: Stage,
@@ -162,17 +160,12 @@ pub struct SlowestFlow {
 }
 
 /// `summary.latency`: per stage (absent when never seen) and the slowest flow.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct Latency {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tcp_to_proxy: Option<StageStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub connect: Option<StageStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_hello: Option<StageStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub first_byte: Option<StageStats>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub slowest_flow: Option<SlowestFlow>,
 }
 

@@ -6,10 +6,8 @@ use super::latency::Latency;
 use super::rules::{Ctx, is_proxy_request};
 use super::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
-use serde::Serialize;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LayerStatus {
     Ok,
     Failed,
@@ -26,23 +24,22 @@ impl LayerStatus {
     }
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Layer {
     pub name: &'static str,
     pub status: LayerStatus,
-    /// Kinds of the error findings that fail this layer (serialized as their ids).
+    /// Kinds of the error findings that fail this layer.
     pub findings: Vec<FindingKind>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct FirstFailure {
     pub guide_section: Option<u8>,
-    #[serde(rename = "id")]
     pub kind: FindingKind,
     pub title: String,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug)]
 pub struct Summary {
     pub layers: Vec<Layer>,
     pub first_failure: Option<FirstFailure>,

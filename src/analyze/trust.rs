@@ -10,7 +10,6 @@
 use crate::protocols::x509::CertInfo;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, ServerName, TrustAnchor, UnixTime};
-use serde::Serialize;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -117,16 +116,14 @@ impl Bundle {
 }
 
 /// One store's answer for one chain.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Verdict {
     /// Which store: `mozilla`, `system` or `ca_file`.
     pub store: &'static str,
     /// The file the store was read from (absent for Mozilla's built-in roots).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<String>,
     pub trusted: bool,
     /// Why not, in words (absent when trusted).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
 }
 

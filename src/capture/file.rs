@@ -11,7 +11,6 @@
 
 use super::{CaptureError, LinkType, Packet};
 use crate::model::{FrameNo, Timestamp};
-use serde::Serialize;
 use std::io::Read;
 
 /// Largest record we accept. libpcap's own limit for a packet is 256 KiB; pcapng blocks
@@ -29,8 +28,7 @@ const MAGICS: [[u8; 4]; 5] = [
     [0x0a, 0x0d, 0x0d, 0x0a],
 ];
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CaptureFormat {
     Pcap,
     Pcapng,
@@ -39,7 +37,7 @@ pub enum CaptureFormat {
 }
 
 /// Where and how a damaged capture stops. Every packet before it was analysed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Truncation {
     /// The frame number the incomplete record would have had.
     pub frame: FrameNo,

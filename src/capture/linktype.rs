@@ -3,11 +3,9 @@
 //! Kept as an integer newtype so values we do not decode survive into the report
 //! ("unknown link type 147") instead of being lost.
 
-use serde::Serialize;
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct LinkType(pub u16);
 
 impl LinkType {

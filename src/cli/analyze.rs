@@ -1,9 +1,7 @@
 //! `trafficdoc analyze` (capture files → report) and `trafficdoc explain` (a finding
 //! kind's remedy from the guide).
 
-use super::{
-    AnalyzeArgs, EXIT_DAMAGED, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Format, terminal_columns,
-};
+use super::{AnalyzeArgs, EXIT_DAMAGED, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, Format};
 use crate::decode::tcp::Limits;
 use crate::flow::table::TableConfig;
 use crate::pipeline::{self, CaptureAnalysis};
@@ -137,6 +135,9 @@ pub(super) fn explain(
     }
     for line in remedies::remedy(k, &[]) {
         writeln!(out, "{}", report::table::wrap(&line, 80, "  ", "    "))?;
+        for c in report::table::commands(&line) {
+            writeln!(out, "{}{c}", report::table::COMMAND_INDENT)?;
+        }
     }
     Ok(EXIT_OK)
 }
@@ -165,6 +166,7 @@ fn similar_kinds(wanted: &str) -> Vec<&'static str> {
 pub(super) fn analyze(
     args: &AnalyzeArgs,
     color: bool,
+    width: Option<u16>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
@@ -247,7 +249,7 @@ pub(super) fn analyze(
     };
     let format = match args.format {
         Format::Table => report::Format::Table(report::TableStyle {
-            width: terminal_columns(),
+            width,
             color,
             max_flows: args.list_flows,
         }),

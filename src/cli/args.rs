@@ -28,6 +28,10 @@ pub struct Cli {
     /// Colour the human report; set by `main` from [`super::use_color`] (tests leave it off).
     #[arg(skip)]
     pub color: bool,
+    /// Columns of the terminal the human report goes to; set by `main` from
+    /// [`super::terminal_columns`]. `None` (a pipe, and tests): nothing is wrapped.
+    #[arg(skip)]
+    pub width: Option<u16>,
 }
 
 /// `--color` (as in ripgrep, ls and git).

@@ -8,7 +8,7 @@
 //! end it prints the same report `analyze` gives for the saved file. Ctrl-C never loses
 //! the `-w` file or the report: both are finished before exit.
 
-use super::{CaptureArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LiveFormatArg, terminal_columns};
+use super::{CaptureArgs, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, LiveFormatArg};
 use crate::capture::CaptureFormat;
 use crate::capture::live::{LiveCapture, LiveError, LiveOptions};
 use crate::flow::table::TableConfig;
@@ -63,6 +63,7 @@ pub(super) fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result
 pub(super) fn capture(
     args: &CaptureArgs,
     color: bool,
+    width: Option<u16>,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
@@ -122,7 +123,7 @@ pub(super) fn capture(
             // A blank line between the events and the report.
             writeln!(out)?;
             report::Format::Table(report::TableStyle {
-                width: terminal_columns(),
+                width,
                 color,
                 max_flows: report::table::DEFAULT_LISTED_FLOWS,
             })
@@ -223,10 +224,7 @@ impl EventPrinter {
                     };
                     writeln!(out, "{}{section} {}{at}", f.severity.as_str(), f.title)?;
                 }
-                LiveFormatArg::Ndjson => {
-                    let v = serde_json::json!({"type": "finding", "finding": f});
-                    writeln!(out, "{v}")?;
-                }
+                LiveFormatArg::Ndjson => json::write_finding_event(&f, out)?,
                 LiveFormatArg::Json => {}
             }
         }
@@ -264,11 +262,7 @@ impl EventPrinter {
                     "frame {:>6}  {} → {}  {}",
                     f.last_frame, f.client, f.server, line
                 )?,
-                LiveFormatArg::Ndjson => {
-                    let j = json::flow(i + 1, &snap.input.path, f);
-                    let v = serde_json::json!({"type": "flow", "flow": j});
-                    writeln!(out, "{v}")?;
-                }
+                LiveFormatArg::Ndjson => json::write_flow_event(i + 1, &snap.input.path, f, out)?,
                 LiveFormatArg::Json => {}
             }
         }

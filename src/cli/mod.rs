@@ -30,9 +30,9 @@ pub const EXIT_DAMAGED: u8 = 3;
 /// Returns the process exit code.
 pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     match cli.command {
-        Command::Analyze(args) => analyze::analyze(&args, cli.color, out, err),
+        Command::Analyze(args) => analyze::analyze(&args, cli.color, cli.width, out, err),
         Command::Explain { id } => analyze::explain(id.as_deref(), out, err),
-        Command::Capture(args) => capture::capture(&args, cli.color, out, err),
+        Command::Capture(args) => capture::capture(&args, cli.color, cli.width, out, err),
         Command::Interfaces => capture::interfaces(out, err),
     }
 }
@@ -53,10 +53,17 @@ pub fn use_color(choice: ColorChoice) -> bool {
     }
 }
 
-/// Width from `COLUMNS` when set (the table wraps to it), else the terminal's.
+/// Columns to lay the human report out in, decided as ripgrep does: `COLUMNS` when
+/// set, else the terminal's own width when stdout is one (at least 40). `None` when
+/// stdout is a pipe or a file: prose is then never wrapped and the table has one line
+/// per flow, so `grep` sees whole findings. Set by `main`; tests leave it `None`.
 pub fn terminal_columns() -> Option<u16> {
-    std::env::var("COLUMNS")
+    if let Some(c) = std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.trim().parse::<u16>().ok())
-        .filter(|c| *c >= 40)
+    {
+        return Some(c.max(40));
+    }
+    // comfy-table asks the terminal only when stdout is one.
+    comfy_table::Table::new().width().map(|w| w.max(40))
 }

@@ -7,12 +7,10 @@ use crate::decode::ip::Unreachable;
 use crate::decode::tcp::conn::ConnState;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::AppFacts;
-use serde::Serialize;
 use std::net::SocketAddr;
 
 /// TCP or UDP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Transport {
     Tcp,
     Udp,

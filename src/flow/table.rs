@@ -22,7 +22,6 @@ use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::dns::DnsTracker;
 use crate::protocols::{AppFacts, AppProtocol, DecodeCtx, DecodeOptions, DecoderFactory};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -124,7 +123,7 @@ fn is_dns_port(p: u16) -> bool {
 }
 
 /// Finished flows past `max_records`, added up instead of kept one by one.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct FlowAggregate {
     pub flows: u64,
     pub tcp: u64,
@@ -158,7 +157,7 @@ impl FlowAggregate {
 }
 
 /// Every time a memory cap changed what was analysed, for the input summary.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct TableLimits {
     /// Flows finished early because more than `max_flows` were open.
     pub flows_evicted: u64,
@@ -171,7 +170,6 @@ pub struct TableLimits {
     /// Decoded facts (HTTP exchanges, DNS transactions) past `max_facts`: counted, not
     /// kept.
     pub facts_not_kept: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub summarized: Option<FlowAggregate>,
 }
 

@@ -9,7 +9,6 @@
 use super::DecodeCtx;
 use super::stream_buf::StreamBuf;
 use crate::model::{Dir, FrameNo, Timestamp};
-use serde::Serialize;
 use std::collections::HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use thiserror::Error;
@@ -33,8 +32,7 @@ pub enum DnsError {
 }
 
 /// Response code (RFC 1035 4.1.1, RFC 6895), unknown values kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rcode(pub u8);
 
 impl Rcode {
@@ -82,23 +80,22 @@ pub fn type_name(t: u16) -> String {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsQuestion {
     pub name: String,
     pub qtype: u16,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsAnswer {
     pub name: String,
     pub rtype: u16,
     pub ttl: u32,
     /// Address for A/AAAA, target name for CNAME; absent for other types.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DnsMessage {
     pub id: u16,
     pub is_response: bool,
@@ -230,37 +227,26 @@ pub fn parse(b: &[u8]) -> Result<DnsMessage, DnsError> {
 }
 
 /// One query and its response (either may be missing).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct DnsTransaction {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client: Option<SocketAddr>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<SocketAddr>,
     /// `udp` or `tcp`.
     pub transport: &'static str,
     pub id: u16,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub query: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub qtype: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub query_frame: Option<FrameNo>,
-    #[serde(skip)]
     pub query_ts: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_frame: Option<FrameNo>,
     /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ...
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rcode: Option<std::sync::Arc<str>>,
     /// A/AAAA addresses and CNAME targets, in answer order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub answers: Vec<std::sync::Arc<str>>,
     /// Seconds from query to response.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<f64>,
     /// True when a response was seen.
     pub answered: bool,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
 }
 

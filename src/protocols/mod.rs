@@ -39,11 +39,9 @@ pub use context::{DecodeCtx, DecodeOptions, DecoderFactory};
 pub use secrets::mask_key;
 
 use crate::model::{Dir, FrameNo, Timestamp};
-use serde::Serialize;
 
 /// Which application protocol a connection carried.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AppProtocol {
     /// Not (yet) recognised: no payload, or too little to tell.
     #[default]
@@ -57,26 +55,20 @@ pub enum AppProtocol {
 }
 
 /// Facts decoded from one TCP connection's payload.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct AppFacts {
     pub protocol: AppProtocol,
     /// HTTP exchanges in request order (including the CONNECT that opened a tunnel).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub http: Vec<http::HttpExchange>,
     /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub tls: Option<Box<tls::TlsFacts>>,
     /// DNS over TCP (UDP DNS comes from [`dns::DnsTracker`] instead).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub dns: Vec<dns::DnsTransaction>,
     /// SOCKS handshake, when the connection went through a SOCKS proxy.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub socks: Option<Box<socks::SocksFacts>>,
     /// The TLS facts came from inside an HTTP CONNECT or SOCKS tunnel.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tls_in_tunnel: bool,
     /// Decode problems (malformed or truncated messages), in order seen.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 

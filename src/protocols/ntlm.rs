@@ -6,7 +6,6 @@
 //! name) and deliberately drops the LM/NT responses, session key and MIC: they are
 //! credentials (MS-NLMP 2.2.1.3). Layout per MS-NLMP section 2.2.1.
 
-use serde::Serialize;
 use thiserror::Error;
 
 const SIGNATURE: &[u8; 8] = b"NTLMSSP\0";
@@ -27,8 +26,7 @@ pub enum NtlmError {
 }
 
 /// NTLMSSP message type (1 negotiate, 2 challenge, 3 authenticate).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NtlmMessageType {
     Negotiate,
     Challenge,
@@ -36,7 +34,7 @@ pub enum NtlmMessageType {
 }
 
 /// How the client answered in a type 3 message (kind only, never the bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NtResponseKind {
     /// Empty NT response: anonymous authentication.
     Anonymous,
@@ -47,28 +45,21 @@ pub enum NtResponseKind {
 }
 
 /// The facts of one NTLMSSP message. Holds no credential material.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NtlmMessage {
     pub message_type: NtlmMessageType,
     /// Negotiate flags as in MS-NLMP (`NEGOTIATE_UNICODE`, ...).
     pub flags: Vec<&'static str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub workstation: Option<String>,
     /// Type 2: the server's target name (domain or server).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target_name: Option<String>,
     /// Type 2: names from the target info AV pairs (NetBIOS / DNS domain and computer).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub target_info: Vec<(String, String)>,
     /// Type 3: NTLMv1, NTLMv2 or anonymous.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub nt_response: Option<NtResponseKind>,
     /// OS version field when present (`major.minor.build`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub os_version: Option<String>,
 }
 
@@ -294,6 +285,7 @@ pub fn spnego_mentions_kerberos(token: &[u8]) -> bool {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub(crate) mod tests {
     use super::*;
+    use crate::report::json::schema::Ntlm as Shown;
 
     fn sec(len: u16, off: u32) -> Vec<u8> {
         let mut v = len.to_le_bytes().to_vec();
@@ -404,7 +396,7 @@ pub(crate) mod tests {
         assert_eq!(m.workstation.as_deref(), Some("WS01"));
         assert_eq!(m.nt_response, Some(NtResponseKind::NTLMv2));
         let dbg = format!("{m:?}");
-        let json = serde_json::to_string(&m).unwrap();
+        let json = serde_json::to_string(&Shown::from(&m)).unwrap();
         assert!(!dbg.contains("CANARY") && !json.contains("CANARY"));
     }
 

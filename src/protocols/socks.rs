@@ -8,29 +8,22 @@
 use super::http::TunnelChunk;
 use super::stream_buf::StreamBuf;
 use crate::model::{Dir, FrameNo, Timestamp};
-use serde::Serialize;
 
 const MAX_SOCKS_BYTES: usize = 1024;
 
 /// Facts of a SOCKS handshake.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SocksFacts {
     pub version: u8,
     /// `host:port` the client asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     /// SOCKS5 method chosen by the proxy (0 none, 2 user/password, 0xff refused).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Proxy's reply code (SOCKS5 REP, SOCKS4 CD: 90 granted).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply: Option<u8>,
     pub granted: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_frame: Option<FrameNo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reply_frame: Option<FrameNo>,
 }
 

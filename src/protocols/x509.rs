@@ -7,7 +7,6 @@
 //! rule's decision, not this module's. The DER is kept (bounded, not serialized) so
 //! the CLI can export PEM.
 
-use serde::Serialize;
 use sha2::{Digest, Sha256};
 use x509_parser::extensions::GeneralName;
 use x509_parser::x509::X509Name;
@@ -18,8 +17,7 @@ pub const MAX_DER_BYTES: usize = 16 * 1024;
 /// One certificate's facts, shared: the same chain is presented on every connection
 /// to a server (or by an inspecting proxy to every host), so every flow that saw it
 /// holds the one copy [`CertCache::parse`] hands out, and cloning is a reference count.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(transparent)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CertInfo(std::sync::Arc<CertData>);
 
 impl CertInfo {
@@ -42,11 +40,10 @@ impl std::ops::Deref for CertInfo {
 }
 
 /// Facts of one certificate.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CertData {
     pub subject: String,
     pub issuer: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub san: Vec<String>,
     /// RFC 3339 UTC, e.g. `2014-03-04T23:59:59Z`.
     pub not_before: String,
@@ -63,7 +60,6 @@ pub struct CertData {
     /// basicConstraints cA is true.
     pub is_ca: bool,
     /// The DER, if not larger than [`MAX_DER_BYTES`]; for `--export-certs`.
-    #[serde(skip)]
     pub der: Option<Der>,
 }
 

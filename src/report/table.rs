@@ -16,19 +16,30 @@ use std::io::{self, Write};
 
 fn duration(secs: f64) -> String {
     if secs < 1.0 {
-        format!("{:.1} ms", secs * 1000.0)
+        short(secs)
     } else {
         format!("{secs:.2} s")
     }
 }
 
+/// Below a second: milliseconds, or microseconds below 0.05 ms, where "0.0 ms" would
+/// say nothing (loopback and LAN round trips).
+fn short(secs: f64) -> String {
+    if secs < 0.000_05 {
+        format!("{:.0} µs", secs * 1e6)
+    } else {
+        format!("{:.1} ms", secs * 1000.0)
+    }
+}
+
 /// Wraps `text` at `width` columns, every line starting with `indent` (and `first` on
-/// the first line).
+/// the first line). A span in backticks (a command) is never broken, and `usize::MAX`
+/// keeps the text on one line.
 pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
     let mut out = String::new();
     let mut line = first.to_string();
     let mut empty = true;
-    for word in text.split_whitespace() {
+    for word in words(text) {
         if !empty && line.chars().count() + 1 + word.chars().count() > width {
             out.push_str(line.trim_end());
             out.push('\n');
@@ -38,12 +49,46 @@ pub fn wrap(text: &str, width: usize, first: &str, indent: &str) -> String {
         if !empty {
             line.push(' ');
         }
-        line.push_str(word);
+        line.push_str(&word);
         empty = false;
     }
     out.push_str(line.trim_end());
     out
 }
+
+/// The words of `text`, a backtick span with its spaces counting as one word.
+fn words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut open = false;
+    for w in text.split_whitespace() {
+        match out.last_mut() {
+            Some(last) if open => {
+                last.push(' ');
+                last.push_str(w);
+            }
+            _ => out.push(w.to_string()),
+        }
+        if w.matches('`').count() % 2 == 1 {
+            open = !open;
+        }
+    }
+    out
+}
+
+/// The commands a remedy step suggests: its backtick spans that hold a space
+/// (`export HTTPS_PROXY=...`, not a lone `*.`), printed on lines of their own so a
+/// triple-click copies one whole.
+pub fn commands(text: &str) -> Vec<&str> {
+    text.split('`')
+        .skip(1)
+        .step_by(2)
+        .filter(|c| c.trim().contains(' '))
+        .map(str::trim)
+        .collect()
+}
+
+/// Indent of a suggested command under its step.
+pub const COMMAND_INDENT: &str = "        ";
 
 /// ANSI styles for the human report on a terminal; all empty when colour is off.
 #[derive(Clone, Copy)]
@@ -80,7 +125,7 @@ impl Style {
 
 fn secs(s: f64) -> String {
     if s < 1.0 {
-        format!("{:.1} ms", s * 1000.0)
+        short(s)
     } else {
         format!("{s:.1} s")
     }
@@ -150,7 +195,9 @@ pub fn write_diagnosis_styled(
         .iter()
         .filter_map(|st| {
             lat.stage(*st).map(|x| {
-                let pair = if x.max_s < 1.0 {
+                let pair = if x.max_s < 0.000_05 {
+                    format!("{:.0}/{:.0} µs", x.median_s * 1e6, x.max_s * 1e6)
+                } else if x.max_s < 1.0 {
                     format!("{:.1}/{:.1} ms", x.median_s * 1000.0, x.max_s * 1000.0)
                 } else {
                     format!("{:.1}/{:.1} s", x.median_s, x.max_s)
@@ -255,6 +302,9 @@ pub fn write_diagnosis_styled(
         }
         if let Some(first) = f.remedy.first() {
             writeln!(out, "{}", wrap(first, width, "  next: ", "        "))?;
+            for c in commands(first) {
+                writeln!(out, "{COMMAND_INDENT}{c}")?;
+            }
             if f.remedy.len() > 1 {
                 writeln!(
                     out,
@@ -315,7 +365,8 @@ pub fn write_styled(
     color: bool,
     max_flows: usize,
 ) -> io::Result<()> {
-    let text_width = width.map_or(80, |w| usize::from(w).clamp(40, 100));
+    // On a terminal prose wraps at its width; in a pipe it is never wrapped.
+    let text_width = width.map_or(usize::MAX, usize::from);
     write_diagnosis_styled(r, out, text_width, Style::new(color))?;
     let listed = listed_flows(r, max_flows);
     let mut base = 0;
@@ -395,14 +446,28 @@ pub fn write_styled(
             continue;
         }
         let mut t = Table::new();
-        t.load_style(presets::UTF8_FULL_CONDENSED)
-            .set_content_arrangement(ContentArrangement::Dynamic);
-        if let Some(w) = width {
-            t.set_width(w);
+        t.load_style(presets::UTF8_FULL_CONDENSED);
+        match width {
+            Some(w) => {
+                t.set_content_arrangement(ContentArrangement::Dynamic)
+                    .set_width(w);
+            }
+            // In a pipe: one line per flow, whatever its length.
+            None => {
+                t.set_content_arrangement(ContentArrangement::Disabled)
+                    .force_no_tty();
+            }
         }
+        let one_line = |s: String| {
+            if width.is_none() {
+                s.replace('\n', " ")
+            } else {
+                s
+            }
+        };
         // Below 120 columns nine columns leave the notes a few letters wide: show
         // client and server in one cell and leave the counters to `--format json`.
-        let compact = width.or_else(|| t.width()).is_some_and(|w| w < 120);
+        let compact = width.is_some_and(|w| w < 120);
         if compact {
             t.set_header(vec!["#", "Client → Server", "State", "Frames", "Notes"]);
         } else {
@@ -446,7 +511,7 @@ pub fn write_styled(
                     format!("{}\n→ {proto}{}", f.client, f.server),
                     f.state.as_str().to_string(),
                     format!("{}-{}", f.first_frame, f.last_frame),
-                    notes(f),
+                    one_line(notes(f)),
                 ]);
                 continue;
             }
@@ -459,7 +524,7 @@ pub fn write_styled(
                 format!("{}/{}", human_bytes(f.bytes[0]), human_bytes(f.bytes[1])),
                 f.rtt.map(duration).unwrap_or_default(),
                 format!("{}-{}", f.first_frame, f.last_frame),
-                notes(f),
+                one_line(notes(f)),
             ]);
         }
         writeln!(out, "{t}")?;

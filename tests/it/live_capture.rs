@@ -487,49 +487,63 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
             );
         }
     });
-    let bin = env!("CARGO_BIN_EXE_trafficdoc");
-    let cap = Command::new(bin)
-        .args([
-            "capture",
-            "-i",
-            "lo",
-            "--format",
-            "ndjson",
-            "--duration",
-            "5",
-        ])
-        .args(["tcp", "port", &port.to_string()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
-    for req in [
-        "GET http://carol:url-pw-CANARY@intranet.example/?page=2&api_key=QAPI-CANARY-b2 HTTP/1.1\r\nHost: intranet.example\r\n\r\n",
-        "CONNECT dave:CONNECT-pw-CANARY@api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n",
-    ] {
-        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        c.write_all(req.as_bytes()).unwrap();
-        let mut b = Vec::new();
-        let _ = c.read_to_end(&mut b);
+    // Loopback capture occasionally misses a segment of a connection this short on a
+    // loaded machine (the flow then shows a gap and no request); that is not what
+    // this test is about, so a run that lost a request is repeated (at most 3 runs).
+    let mut live = String::new();
+    let mut printed = String::new();
+    for attempt in 1..=3 {
+        let bin = env!("CARGO_BIN_EXE_trafficdoc");
+        let cap = Command::new(bin)
+            .args([
+                "capture",
+                "-i",
+                "lo",
+                "--format",
+                "ndjson",
+                "--duration",
+                "5",
+            ])
+            .args(["tcp", "port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1500));
+        for req in [
+            "GET http://carol:url-pw-CANARY@intranet.example/?page=2&api_key=QAPI-CANARY-b2 HTTP/1.1\r\nHost: intranet.example\r\n\r\n",
+            "CONNECT dave:CONNECT-pw-CANARY@api.example.com:443 HTTP/1.1\r\nHost: api.example.com:443\r\n\r\n",
+        ] {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            c.write_all(req.as_bytes()).unwrap();
+            let mut b = Vec::new();
+            let _ = c.read_to_end(&mut b);
+        }
+        let out = cap.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("no permission") {
+            skip(&stderr);
+            return;
+        }
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        printed.push_str(&stdout);
+        printed.push_str(&stderr);
+        let lines: Vec<serde_json::Value> = stdout
+            .lines()
+            .take_while(|l| !l.is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect();
+        live = lines
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join("\n");
+        let whole = ["carol:", "dave:"].iter().all(|u| live.contains(u));
+        if whole || attempt == 3 {
+            break;
+        }
+        eprintln!("live capture lost a request (run {attempt}); capturing again");
     }
-    let out = cap.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("no permission") {
-        skip(&stderr);
-        return;
-    }
-    let stdout = String::from_utf8(out.stdout).unwrap();
-    let lines: Vec<serde_json::Value> = stdout
-        .lines()
-        .take_while(|l| !l.is_empty())
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-        .collect();
-    let live = lines
-        .iter()
-        .map(|v| v.to_string())
-        .collect::<Vec<_>>()
-        .join("\n");
     for shown in [
         "http://carol:…@intranet.example/?page=2&api_key=…",
         "dave:…@api.example.com:443",
@@ -547,6 +561,6 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
         "hunt3r",
         "sh0rt1",
     ] {
-        assert!(!stdout.contains(secret), "{secret} printed:\n{stdout}");
+        assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
     }
 }

@@ -23,6 +23,7 @@ mod protocol_captures;
 mod reassembly_props;
 mod report_details;
 mod rules_synthetic;
+mod schema;
 mod secrets;
 mod spill;
 mod store_roundtrip;

@@ -12,6 +12,7 @@ use trafficdoc::model::FrameNo;
 use trafficdoc::protocols::AppFacts;
 use trafficdoc::protocols::dns::DnsTransaction;
 use trafficdoc::protocols::tls::TlsFacts;
+use trafficdoc::report::json::schema::App;
 
 /// The flows of a corpus capture, in order of their first frame.
 fn flows(rel: &str) -> Vec<FlowSummary> {
@@ -181,7 +182,7 @@ fn zeek_basic_auth_with_colon_keeps_only_the_user() {
     let ex = &f.http[0];
     assert_eq!(ex.credentials[0].user.as_deref(), Some("test"));
     assert_eq!(ex.status, Some(200));
-    let json = serde_json::to_string(&f).unwrap();
+    let json = serde_json::to_string(&App::from(&f)).unwrap();
     let dbg = format!("{f:?}");
     for out in [json, dbg] {
         assert!(
@@ -196,7 +197,7 @@ fn cookies_never_leak() {
     let all = facts("ja4/http1-with-cookies.pcapng");
     assert!(all.iter().any(|f| !f.http.is_empty()), "no HTTP connection");
     for f in all {
-        let out = format!("{f:?}{}", serde_json::to_string(&f).unwrap());
+        let out = format!("{f:?}{}", serde_json::to_string(&App::from(&f)).unwrap());
         assert!(!out.contains("choco") && !out.contains("strawberry"));
         if let Some(ex) = f.http.first() {
             assert!(ex.has_cookie);

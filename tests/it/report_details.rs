@@ -250,3 +250,62 @@ fn first_screen_says_which_stores_trust_each_intercepted_chain() {
         "{out}"
     );
 }
+
+/// The human report of `path` from the binary, with `COLUMNS` set or (None) piped.
+fn table_of(path: &std::path::Path, columns: Option<&str>) -> String {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_trafficdoc"));
+    c.arg("analyze").arg(path).env_remove("COLUMNS");
+    if let Some(w) = columns {
+        c.env("COLUMNS", w);
+    }
+    String::from_utf8(c.output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn piped_report_greps_whole_findings_and_commands_paste_whole() {
+    let mut findings = 0;
+    let mut commands = 0;
+    for path in crate::common::fixture_captures() {
+        let v = crate::common::analyze_json(&path);
+        let piped = table_of(&path, None);
+        let narrow = table_of(&path, Some("80"));
+        for f in v["findings"].as_array().unwrap() {
+            findings += 1;
+            let title = f["title"].as_str().unwrap();
+            // `trafficdoc analyze X | grep 'a finding title'` finds every finding.
+            assert!(
+                piped.lines().any(|l| l.contains(title)),
+                "{}: title not on one line when piped: {title}",
+                path.display()
+            );
+            // Every suggested command stands whole on a line of its own, even at 80
+            // columns, so a triple-click copies it.
+            let Some(step) = f["remedy"][0].as_str() else {
+                continue;
+            };
+            for cmd in step
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .filter(|c| c.contains(' '))
+            {
+                commands += 1;
+                for out in [&piped, &narrow] {
+                    assert!(
+                        out.lines().any(|l| l.trim() == cmd.trim()),
+                        "{}: command not whole on its own line: {cmd}\n{out}",
+                        path.display()
+                    );
+                }
+            }
+        }
+        // Piped, each flow of the table is one line.
+        for line in piped.lines().filter(|l| l.starts_with('│')) {
+            assert!(line.ends_with('│'), "{}: {line}", path.display());
+        }
+    }
+    assert!(
+        findings > 30 && commands > 10,
+        "{findings} findings, {commands} commands"
+    );
+}

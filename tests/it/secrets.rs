@@ -488,7 +488,8 @@ fn generated_streams_decoded_facts_never_hold_secrets() {
             let text = format!(
                 "{facts:?}\n{:#?}\n{}\n{}",
                 facts,
-                serde_json::to_string(&facts).unwrap(),
+                serde_json::to_string(&trafficdoc::report::json::schema::App::from(&facts))
+                    .unwrap(),
                 trafficdoc::report::prose::summary(&facts)
             );
             for c in &canaries {

@@ -10,7 +10,6 @@ use super::reassembly::{DirStats, Limits, Reassembler, StreamSink};
 use crate::decode::ip::TcpSegment;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::{DecodeCtx, StreamDecoder};
-use serde::Serialize;
 use std::net::SocketAddr;
 
 /// Zeek's per-endpoint TCP states.
@@ -27,7 +26,7 @@ pub enum EndpointState {
 }
 
 /// Zeek's `conn_state` vocabulary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ConnState {
     S0,
     S1,

@@ -413,7 +413,7 @@ fn flows_differ_where_expected() {
     if let Some(t) = c.app.tls.as_mut() {
         t.server_hello_ts = Some(Timestamp(1));
     }
-    assert_ne!(dbg(&a), dbg(&c), "serde-skipped fields show in Debug");
+    assert_ne!(dbg(&a), dbg(&c), "fields the JSON leaves out show in Debug");
 }
 
 #[test]

@@ -8,59 +8,45 @@
 use crate::protocols::ntlm::{self, NtlmMessage};
 use crate::protocols::secrets::mask_key;
 use base64::Engine as _;
-use serde::Serialize;
 use std::sync::Arc;
 
 /// Which header a challenge or credential came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AuthHeader {
-    #[serde(rename = "Proxy-Authenticate")]
     ProxyAuthenticate,
-    #[serde(rename = "WWW-Authenticate")]
     WwwAuthenticate,
-    #[serde(rename = "Proxy-Authorization")]
     ProxyAuthorization,
-    #[serde(rename = "Authorization")]
     Authorization,
 }
 
 /// One authentication challenge offered by a proxy or server (RFC 9110 11.6.1).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Challenge {
     pub header: AuthHeader,
     /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
     pub scheme: std::sync::Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub realm: Option<String>,
     /// Other auth-params (Digest `algorithm`, `qop`, `stale`...), nonces left out.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub params: Vec<(String, String)>,
     /// NTLM type 2 message carried in the challenge, if any.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ntlm: Option<Box<NtlmMessage>>,
     /// The Negotiate token names the Kerberos mechanism.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub kerberos: bool,
 }
 
 /// Credentials a client sent: scheme and identity only, never the secret part.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Credentials {
     pub header: AuthHeader,
     pub scheme: std::sync::Arc<str>,
     /// Basic: the user-id (text before the first ':'); Digest: `username`;
     /// NTLM type 3: the user.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
     /// Bearer tokens and similar, masked (`sk-ant-api03-…3f9a`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub token_masked: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ntlm: Option<Box<NtlmMessage>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub kerberos: bool,
     /// Basic credentials that did not decode as base64 / had no ':'.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub malformed: bool,
 }
 
@@ -305,6 +291,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::report::json::schema::Credentials as Shown;
 
     #[test]
     fn comma_list_with_digest_params() {
@@ -360,7 +347,7 @@ mod tests {
             let c = parse_credentials(AuthHeader::Authorization, v);
             assert_eq!(&*c.scheme, "unknown", "{v}");
             assert!(c.malformed);
-            let shown = format!("{c:?} {}", serde_json::to_string(&c).unwrap());
+            let shown = format!("{c:?} {}", serde_json::to_string(&Shown::from(&c)).unwrap());
             assert!(!shown.contains("sk-lab-master-0000"), "{shown}");
         }
         let c = parse_credentials(AuthHeader::Authorization, "bearer sk-lab-master-0000");

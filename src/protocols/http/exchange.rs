@@ -8,7 +8,6 @@ use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 use crate::protocols::secrets::{mask_key, redact_text};
 use crate::protocols::stream_buf::StreamBuf;
-use serde::Serialize;
 use std::collections::VecDeque;
 
 /// How much of a 4xx/5xx body is kept to find a JSON error message.
@@ -18,74 +17,47 @@ const MAX_LINE: usize = 4096;
 const MAX_EXCHANGES: usize = 10_000;
 
 /// One request and its response (either may be missing).
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct HttpExchange {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub method: Option<std::sync::Arc<str>>,
     /// Request target as sent: authority (CONNECT), absolute URI or origin path.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub host: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub request_frame: Option<FrameNo>,
-    #[serde(skip)]
     pub request_ts: Option<Timestamp>,
     /// `Proxy-Authorization` / `Authorization` sent with the request.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credentials: Vec<Credentials>,
     /// `x-api-key` / `api-key` request header, masked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub api_key: Option<String>,
     /// A Cookie header was sent (its value is never kept).
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub has_cookie: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy_connection: Option<std::sync::Arc<str>>,
 
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_version: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_frame: Option<FrameNo>,
     /// Frame carrying the response's last byte, when that is a later frame than its
     /// status line: where Wireshark lists the response (it shows a message in the
     /// frame that completes it).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_end_frame: Option<FrameNo>,
     /// Seconds from the request's first byte to the response's first byte.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub response_time: Option<f64>,
     /// Interim 1xx statuses received before the final response.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub interim: Vec<u16>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub challenges: Vec<Challenge>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<String>,
     /// `Via` headers of request and response, in order.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub via: Vec<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub x_squid_error: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_type: Option<std::sync::Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub content_length: Option<u64>,
     /// Start (≤ 200 chars) of a 4xx/5xx JSON error message, keys masked.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_message: Option<String>,
     /// The 2xx answer to CONNECT turned the connection into a tunnel.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub tunnel: bool,
 }
 
@@ -789,6 +761,7 @@ fn string_after_key(s: &str, key: &str) -> Option<String> {
 pub(crate) mod tests {
     use super::*;
     use crate::protocols::ntlm;
+    use crate::report::json::schema::HttpExchange as Shown;
     use base64::Engine as _;
 
     pub(crate) fn feed(d: &mut HttpDecoder, dir: Dir, bytes: &[u8], frame: u64) {
@@ -887,7 +860,7 @@ pub(crate) mod tests {
         let msg = ex[0].error_message.as_deref().unwrap();
         assert_eq!(msg, "invalid x-api-key sk-ant-api03-…1234");
         let dbg = format!("{ex:?}");
-        let json = serde_json::to_string(&ex).unwrap();
+        let json = serde_json::to_string(&ex.iter().map(Shown::from).collect::<Vec<_>>()).unwrap();
         for out in [&dbg, &json] {
             assert!(!out.contains("CANARY"), "secret leaked: {out}");
             assert!(!out.contains(&basic));

@@ -2,12 +2,11 @@
 //! say, as [`TlsFacts`], and how the handshake ended.
 
 use super::TlsDecoder;
-use super::fingerprint::{HelloFingerprint, hex4, is_grease, ja3s};
+use super::fingerprint::{HelloFingerprint, is_grease, ja3s};
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 use crate::protocols::x509::CertInfo;
-use serde::Serialize;
 use std::sync::Arc;
 use tls_parser::{
     SNIType, TlsExtension, parse_tls_extension_alpn_content,
@@ -107,29 +106,23 @@ pub(super) fn handshake_name(t: u8) -> (&'static str, char) {
 }
 
 /// A TLS alert seen on the connection.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct TlsAlert {
     /// `client` or `server`.
     pub from: &'static str,
     /// `warning`, `fatal`, or `unknown_N`; absent when the alert was encrypted.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub level: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<u8>,
     /// Sent after the sender's ChangeCipherSpec: content unreadable.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub encrypted: bool,
     pub frame: FrameNo,
     /// The last handshake message seen (either side) before the alert.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub after: Option<&'static str>,
 }
 
 /// How the handshake ended, as far as the TLS bytes tell.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum HandshakeOutcome {
     /// Both sides moved on to encrypted traffic (see `established`).
     Established,
@@ -152,80 +145,42 @@ pub enum HandshakeOutcome {
     Incomplete,
 }
 
-/// Serializes registry numbers as 4-digit lower-case hex strings (`"c02f"`).
-fn hex_list<S: serde::Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeSeq;
-    let mut seq = s.serialize_seq(Some(v.len()))?;
-    // Written from a stack buffer: a ClientHello lists dozens, a busy capture has
-    // thousands of ClientHellos.
-    for &x in v.iter() {
-        seq.serialize_element(std::str::from_utf8(&hex4(x)).unwrap_or(""))?;
-    }
-    seq.end()
-}
-
-fn no_numbers(v: &Arc<[u16]>) -> bool {
-    v.is_empty()
-}
-
 /// Facts of one TLS connection.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default)]
 pub struct TlsFacts {
     /// Negotiated version (`TLSv1.3`...), from supported_versions when present.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub version: Option<Arc<str>>,
     /// ClientHello legacy_version.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_version: Option<Arc<str>>,
     /// supported_versions offered by the client (GREASE left out).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub supported_versions: Vec<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub sni: Option<Arc<str>>,
     /// ALPN protocols offered by the client.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alpn: Vec<Arc<str>>,
     /// ALPN protocol chosen by the server.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_alpn: Option<Arc<str>>,
     /// Cipher suites offered, in order (GREASE included, as sent); JSON: 4-digit hex.
     /// Kept as numbers: a browser offers dozens, and every finished flow keeps them.
-    #[serde(skip_serializing_if = "no_numbers", serialize_with = "hex_list")]
     pub cipher_suites: Arc<[u16]>,
     /// Extension types offered, in order; JSON: 4-digit hex.
-    #[serde(skip_serializing_if = "no_numbers", serialize_with = "hex_list")]
     pub extensions: Arc<[u16]>,
     /// Negotiated cipher suite (IANA name, or hex).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub cipher: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ja4: Option<Arc<str>>,
     /// JA4 before hashing (`t13d1516h2_002f,..._0005,...`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ja4_r: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ja3: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub ja3s: Option<Arc<str>>,
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub hello_retry_request: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_hello_frame: Option<FrameNo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub server_hello_frame: Option<FrameNo>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_frame: Option<FrameNo>,
     /// When the record completing the ClientHello / ServerHello arrived (latency).
-    #[serde(skip)]
     pub client_hello_ts: Option<Timestamp>,
-    #[serde(skip)]
     pub server_hello_ts: Option<Timestamp>,
     /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<CertInfo>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub client_certificates: Vec<CertInfo>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alerts: Vec<TlsAlert>,
     /// Zeek `ssl_history`: client letters upper case, server lower case.
     pub history: String,
@@ -233,7 +188,6 @@ pub struct TlsFacts {
     pub established: bool,
     pub outcome: HandshakeOutcome,
     /// Size of the client's first encrypted record after the server's TLS 1.3 flight.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub client_first_encrypted_len: Option<u16>,
 }
 
