@@ -21,7 +21,7 @@ use trafficdoc::decode::ip::{self, TcpSegment, Transport};
 use trafficdoc::decode::link;
 use trafficdoc::flow::table::{FlowTable, TableConfig};
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
-use trafficdoc::protocols::StreamDecoder;
+use trafficdoc::protocols::DecodeCtx;
 
 /// An 8 MiB GENERATED capture, seed 1.
 fn capture() -> Vec<u8> {
@@ -138,11 +138,21 @@ fn stream_decoder(c: &mut Criterion) {
     let bytes: usize = chunks.iter().map(|c| c.1.len()).sum();
     let mut g = c.benchmark_group("protocols");
     g.throughput(Throughput::Bytes(bytes as u64));
+    // One context for all rounds, as for all flows of an analysis: the chain is parsed
+    // once, then shared.
+    let mut cx = DecodeCtx::default();
+    let decoders = cx.decoders();
     g.bench_function("StreamDecoder CONNECT + TLS 1.2 handshake", |b| {
         b.iter(|| {
-            let mut d = StreamDecoder::new(40000, 8080);
+            let mut d = decoders.stream(40000, 8080);
             for (i, (dir, data)) in chunks.iter().enumerate() {
-                d.on_data(*dir, data, FrameNo(i as u64 + 4), Timestamp(i as i64));
+                d.on_data(
+                    &mut cx,
+                    *dir,
+                    data,
+                    FrameNo(i as u64 + 4),
+                    Timestamp(i as i64),
+                );
             }
             let facts = d.finish();
             assert_eq!(facts.tls.as_ref().map(|t| t.certificates.len()), Some(3));

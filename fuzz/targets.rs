@@ -11,15 +11,15 @@
 mod synth;
 
 use trafficdoc::capture::{FileReader, LinkType};
-use trafficdoc::decode::tcp::{Limits, Reassembler, StreamSink};
+use trafficdoc::decode::tcp::{Limits, Reassembler, SeqNo, StreamSink};
 use trafficdoc::decode::{ip, link};
 use trafficdoc::flow::table::TableConfig;
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
 use trafficdoc::pipeline;
-use trafficdoc::protocols::dns::{self, DnsTracker};
+use trafficdoc::protocols::dns;
 use trafficdoc::protocols::http::{AuthHeader, parse_challenges, parse_credentials};
 use trafficdoc::protocols::tls::TlsDecoder;
-use trafficdoc::protocols::{StreamDecoder, ntlm, x509};
+use trafficdoc::protocols::{DecodeCtx, ntlm, x509};
 use trafficdoc::report::{self, Report};
 
 /// Target names, as folders under tests/regressions/ and fuzz/corpus/.
@@ -132,7 +132,7 @@ pub fn tcp_reassembler(data: &[u8]) {
     if data.len() < 6 {
         return;
     }
-    let isn = u32::from_le_bytes([data[0], data[1], data[2], data[3]]);
+    let isn = SeqNo(u32::from_le_bytes([data[0], data[1], data[2], data[3]]));
     let limits = Limits {
         max_buffered_bytes: 1 + usize::from(data[4]) * 16,
         max_buffered_segments: 1 + usize::from(data[5] % 16),
@@ -149,7 +149,7 @@ pub fn tcp_reassembler(data: &[u8]) {
         let frame = FrameNo(i as u64 + 1);
         let ts = Timestamp(i as i64);
         let off = u64::from(u16::from_le_bytes([op[1], op[2]]));
-        let seq = isn.wrapping_add(1).wrapping_add(off as u32);
+        let seq = isn + 1 + off as usize;
         match op[0] % 8 {
             // A retransmitted SYN.
             0 => r.on_syn(isn),
@@ -183,7 +183,8 @@ pub fn http_dialogue(data: &[u8]) {
         return;
     };
     let server_port = [8080u16, 3128, 443, 1080, 53, 80, 8443, 9999][usize::from(ports % 8)];
-    let mut d = StreamDecoder::new(40000, server_port);
+    let cx = &mut DecodeCtx::default();
+    let mut d = cx.decoders().stream(40000, server_port);
     let mut frame = 0u64;
     // Chunks: one control byte (direction, gap flag, length), then the bytes.
     while let Some((&ctl, tail)) = rest.split_first() {
@@ -194,14 +195,20 @@ pub fn http_dialogue(data: &[u8]) {
         };
         let len = usize::from(ctl >> 2) * 4 + 1;
         if ctl & 2 != 0 && ctl & 0x40 != 0 {
-            d.on_gap(dir, len as u64);
+            d.on_gap(cx, dir, len as u64);
             rest = tail;
             continue;
         }
         let (chunk, next) = tail.split_at(len.min(tail.len()));
         frame += 1;
         if d.wants_data(dir) {
-            d.on_data(dir, chunk, FrameNo(frame), Timestamp(frame as i64 * 1000));
+            d.on_data(
+                cx,
+                dir,
+                chunk,
+                FrameNo(frame),
+                Timestamp(frame as i64 * 1000),
+            );
         }
         rest = next;
     }
@@ -239,6 +246,7 @@ pub fn auth_headers(data: &[u8]) {
 /// TLS records (handshake, alerts, certificates) fed in both directions in arbitrary
 /// chunks to the TLS decoder.
 pub fn tls_records(data: &[u8]) {
+    let cx = &mut DecodeCtx::default();
     let mut d = TlsDecoder::new();
     let mut rest = data;
     let mut frame = 0u64;
@@ -252,7 +260,7 @@ pub fn tls_records(data: &[u8]) {
         let (chunk, next) = tail.split_at(len.min(tail.len()));
         frame += 1;
         if d.wants_data(dir) {
-            d.on_data(dir, chunk, FrameNo(frame), Timestamp(frame as i64));
+            d.on_data(cx, dir, chunk, FrameNo(frame), Timestamp(frame as i64));
         }
         rest = next;
     }
@@ -270,14 +278,15 @@ pub fn x509_der(data: &[u8]) {
 /// DNS messages: the parser, and the UDP tracker pairing queries and answers.
 pub fn dns_message(data: &[u8]) {
     let _ = dns::parse(data);
-    let mut t = DnsTracker::new();
+    let cx = &mut DecodeCtx::default();
+    let mut t = cx.decoders().dns_udp();
     let c = "10.0.0.2:40000".parse().unwrap();
     let s = "10.0.0.1:53".parse().unwrap();
     // The same bytes as a query, then halves as answer and query.
-    t.on_datagram(c, s, Dir::ToServer, data, FrameNo(1), Timestamp(1));
+    t.on_datagram(cx, c, s, Dir::ToServer, data, FrameNo(1), Timestamp(1));
     let (a, b) = data.split_at(data.len() / 2);
-    t.on_datagram(c, s, Dir::ToClient, a, FrameNo(2), Timestamp(2));
-    t.on_datagram(c, s, Dir::ToClient, b, FrameNo(3), Timestamp(3));
+    t.on_datagram(cx, c, s, Dir::ToClient, a, FrameNo(2), Timestamp(2));
+    t.on_datagram(cx, c, s, Dir::ToClient, b, FrameNo(3), Timestamp(3));
     let _ = format!("{:?}", t.finish());
 }
 
@@ -857,13 +866,20 @@ fn leak_pcap(s: &LeakStreams, mss: usize) -> Vec<u8> {
 /// The stream decoder on both directions, in pieces of `piece` bytes.
 fn leak_decode(s: &LeakStreams, ports: u8, piece: usize) -> trafficdoc::protocols::AppFacts {
     let server_port = [3128u16, 8080, 80, 443][usize::from(ports & 3)];
-    let mut d = StreamDecoder::new(40000, server_port);
+    let cx = &mut DecodeCtx::default();
+    let mut d = cx.decoders().stream(40000, server_port);
     let mut frame = 0u64;
     for (dir, bytes) in &s.segments {
         for chunk in bytes.chunks(piece) {
             frame += 1;
             if d.wants_data(*dir) {
-                d.on_data(*dir, chunk, FrameNo(frame), Timestamp(frame as i64 * 1000));
+                d.on_data(
+                    cx,
+                    *dir,
+                    chunk,
+                    FrameNo(frame),
+                    Timestamp(frame as i64 * 1000),
+                );
             }
         }
     }

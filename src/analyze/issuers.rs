@@ -4,6 +4,7 @@
 
 use crate::protocols::tls::TlsFacts;
 use crate::protocols::x509::CertInfo;
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 /// Words in a certificate issuer that name an inspection product or a private CA.
@@ -119,33 +120,53 @@ const PUBLIC_CA_ORGS: &[&str] = &[
     "firmaprofesional",
 ];
 
-/// Whether the presented chain ends at one of Mozilla's public roots (what Node's
-/// bundled store and Python's certifi carry): its top certificate is issued by a root's
-/// subject. `None` when it cannot be told: no DER kept, or only a leaf was sent (its
-/// issuer is then an intermediate we do not ship).
-pub fn chains_to_public_root(certs: &[CertInfo]) -> Option<bool> {
-    let top = certs.last()?;
-    if certs.len() < 2 && !top.self_signed {
-        return None;
-    }
-    // Asked for every TLS flow, twice, and a capture presents few distinct chains:
-    // the answer for each top certificate is kept (by fingerprint, per thread).
-    thread_local! {
-        static KNOWN: std::cell::RefCell<HashMap<String, Option<bool>>> =
-            std::cell::RefCell::new(HashMap::new());
-    }
-    if let Some(known) = KNOWN.with(|k| k.borrow().get(&top.sha256).copied()) {
-        return known;
-    }
-    let answer = top_is_public(top);
-    KNOWN.with(|k| {
-        let mut k = k.borrow_mut();
+/// Which chains end at a public root, remembered: asked for every TLS flow, twice, and
+/// a capture presents few distinct chains, so the answer for each top certificate is
+/// kept (by fingerprint). One per analysed capture, in the rules' context.
+#[derive(Debug, Default)]
+pub struct PublicRoots {
+    known: RefCell<HashMap<String, Option<bool>>>,
+}
+
+impl PublicRoots {
+    /// Whether the presented chain ends at one of Mozilla's public roots (what Node's
+    /// bundled store and Python's certifi carry): its top certificate is issued by a
+    /// root's subject. `None` when it cannot be told: no DER kept, or only a leaf was
+    /// sent (its issuer is then an intermediate we do not ship).
+    pub fn chains_to_public_root(&self, certs: &[CertInfo]) -> Option<bool> {
+        let top = certs.last()?;
+        if certs.len() < 2 && !top.self_signed {
+            return None;
+        }
+        if let Some(known) = self.known.borrow().get(&top.sha256).copied() {
+            return known;
+        }
+        let answer = top_is_public(top);
+        let mut k = self.known.borrow_mut();
         if k.len() >= 4_096 {
             k.clear();
         }
         k.insert(top.sha256.clone(), answer);
-    });
-    answer
+        answer
+    }
+
+    /// The certificate that names the interceptor, if the chain has one: an issuer
+    /// from the catalog of inspection products, or a chain that does not end at a
+    /// public root.
+    pub fn inspecting_cert<'t>(&self, t: &'t TlsFacts) -> Option<(&'t CertInfo, &'static str)> {
+        t.certificates
+            .iter()
+            .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
+            .or_else(|| {
+                (self.chains_to_public_root(&t.certificates) == Some(false))
+                    .then(|| {
+                        t.certificates
+                            .last()
+                            .map(|c| (c, "a private CA (not a public root)"))
+                    })
+                    .flatten()
+            })
+    }
 }
 
 /// Whether the top certificate of a chain was issued by a public CA.
@@ -170,23 +191,6 @@ fn top_is_public(top: &CertInfo) -> Option<bool> {
         // webpki keeps the Name's contents, without the outer SEQUENCE header.
         issuer == subject || (issuer.ends_with(subject) && issuer.len() - subject.len() <= 4)
     }))
-}
-
-/// The certificate that names the interceptor, if the chain has one: an issuer from
-/// the catalog of inspection products, or a chain that does not end at a public root.
-pub fn inspecting_cert(t: &TlsFacts) -> Option<(&CertInfo, &'static str)> {
-    t.certificates
-        .iter()
-        .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
-        .or_else(|| {
-            (chains_to_public_root(&t.certificates) == Some(false))
-                .then(|| {
-                    t.certificates
-                        .last()
-                        .map(|c| (c, "a private CA (not a public root)"))
-                })
-                .flatten()
-        })
 }
 
 #[cfg(test)]
@@ -214,6 +218,6 @@ mod tests {
     #[test]
     fn public_roots_are_known() {
         assert!(!webpki_roots::TLS_SERVER_ROOTS.is_empty());
-        assert_eq!(chains_to_public_root(&[]), None);
+        assert_eq!(PublicRoots::default().chains_to_public_root(&[]), None);
     }
 }

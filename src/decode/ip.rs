@@ -5,6 +5,7 @@
 //! are detected and counted but not reassembled (proxy traffic is TCP with path MTU
 //! discovery; fragments are rare and worth a note, not a reassembler).
 
+use crate::decode::tcp::SeqNo;
 use etherparse::{IpNumber, LaxIpSlice, TcpSlice, UdpSlice};
 use std::net::{IpAddr, SocketAddr};
 
@@ -37,8 +38,8 @@ impl TcpFlags {
 pub struct TcpSegment<'a> {
     pub src_port: u16,
     pub dst_port: u16,
-    pub seq: u32,
-    pub ack: u32,
+    pub seq: SeqNo,
+    pub ack: SeqNo,
     pub flags: TcpFlags,
     pub window: u16,
     /// Captured payload bytes.
@@ -144,8 +145,8 @@ fn transport(proto: IpNumber, payload: &[u8], wire_len: usize) -> Transport<'_> 
                 Transport::Tcp(TcpSegment {
                     src_port: tcp.source_port(),
                     dst_port: tcp.destination_port(),
-                    seq: tcp.sequence_number(),
-                    ack: tcp.acknowledgment_number(),
+                    seq: SeqNo(tcp.sequence_number()),
+                    ack: SeqNo(tcp.acknowledgment_number()),
                     flags: TcpFlags(payload.get(13).copied().unwrap_or(0)),
                     window: tcp.window_size(),
                     payload: data,
@@ -220,7 +221,7 @@ mod tests {
         let Transport::Tcp(t) = p.transport else {
             panic!("not tcp")
         };
-        assert_eq!((t.src_port, t.dst_port, t.seq), (1234, 8080, 1));
+        assert_eq!((t.src_port, t.dst_port, t.seq), (1234, 8080, SeqNo(1)));
         assert!(t.flags.ack() && !t.flags.syn());
         assert_eq!(t.payload, b"GET");
         assert_eq!(t.wire_len, 3);

@@ -19,12 +19,12 @@ use crate::decode::tcp::{Limits, TcpConn};
 use crate::flow::record::{FlowSummary, Transport};
 use crate::flow::store::FlowStore;
 use crate::model::{Dir, FrameNo, Timestamp};
-use crate::protocols::budget;
 use crate::protocols::dns::DnsTracker;
-use crate::protocols::{AppFacts, AppProtocol};
+use crate::protocols::{AppFacts, AppProtocol, DecodeCtx, DecodeOptions, DecoderFactory};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Tunables for the table (all have sensible defaults).
 #[derive(Clone, Copy, Debug)]
@@ -115,8 +115,6 @@ pub struct UdpFlow {
     pub unreachable: Option<(FrameNo, Unreachable)>,
     /// DNS (and mDNS / LLMNR) queries and answers, on those ports.
     pub dns: Option<Box<DnsTracker>>,
-    /// DNS transactions counted but not kept (facts budget spent).
-    pub facts_not_kept: u64,
 }
 
 /// UDP ports whose datagrams are DNS messages.
@@ -189,8 +187,8 @@ impl TableLimits {
 
 /// Retiring: the record of a flow that leaves the table.
 impl FlowSummary {
-    pub(crate) fn from_tcp(mut c: TcpConn) -> FlowSummary {
-        c.conclude();
+    pub(crate) fn from_tcp(mut c: TcpConn, cx: &mut DecodeCtx) -> FlowSummary {
+        c.conclude(cx);
         let app = c.facts.take().unwrap_or_default();
         let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
         let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
@@ -204,7 +202,7 @@ impl FlowSummary {
             client: c.client,
             server: c.server,
             state: c.state(),
-            history: crate::protocols::intern::text(c.history.as_str()),
+            history: cx.intern.text(c.history.as_str()),
             first_frame: c.first_frame,
             last_frame: c.last_frame,
             first_ts: c.first_ts,
@@ -230,7 +228,7 @@ impl FlowSummary {
         }
     }
 
-    fn from_udp(u: UdpFlow) -> FlowSummary {
+    fn from_udp(u: UdpFlow, cx: &mut DecodeCtx) -> FlowSummary {
         // Zeek's UDP states: both sides active SF, only the client S0, only the server SHR.
         let state = match (u.packets[0] > 0, u.packets[1] > 0) {
             (true, true) => ConnState::SF,
@@ -239,6 +237,7 @@ impl FlowSummary {
             (false, false) => ConnState::OTH,
         };
         let mut app = AppFacts::default();
+        let facts_not_kept = u.dns.as_ref().map_or(0, |d| d.facts_not_kept());
         if let Some(dns) = u.dns {
             app.protocol = AppProtocol::Dns;
             app.dns = dns.finish();
@@ -256,7 +255,7 @@ impl FlowSummary {
             client: u.client,
             server: u.server,
             state,
-            history: crate::protocols::intern::text(history),
+            history: cx.intern.text(history),
             first_frame: u.first_frame,
             last_frame: u.last_frame,
             first_ts: u.first_ts,
@@ -278,7 +277,7 @@ impl FlowSummary {
             unreachable: u.unreachable,
             app,
             evicted: false,
-            facts_not_kept: u.facts_not_kept,
+            facts_not_kept,
         }
     }
 }
@@ -300,12 +299,24 @@ pub struct FlowTable {
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
     limits: TableLimits,
+    /// What every decoder call of this table's flows shares (budget, shared copies).
+    cx: DecodeCtx,
+    /// Builds the decoders of new flows.
+    decoders: DecoderFactory,
 }
 
 impl FlowTable {
+    /// A table whose decoders have the default options.
     pub fn new(cfg: TableConfig) -> Self {
-        budget::reset(cfg.max_facts);
+        FlowTable::with_options(cfg, Arc::default())
+    }
+
+    /// A table whose decoders have `options`.
+    pub fn with_options(cfg: TableConfig, options: Arc<DecodeOptions>) -> Self {
+        let cx = DecodeCtx::new(options, cfg.max_facts);
         FlowTable {
+            decoders: cx.decoders(),
+            cx,
             cfg,
             tcp: FxHashMap::default(),
             udp: FxHashMap::default(),
@@ -327,9 +338,12 @@ impl FlowTable {
             Transport::Tcp => {
                 let c = self.tcp.remove(key)?;
                 self.buffered = self.buffered.saturating_sub(c.buffered());
-                Some(FlowSummary::from_tcp(*c))
+                Some(FlowSummary::from_tcp(*c, &mut self.cx))
             }
-            Transport::Udp => self.udp.remove(key).map(FlowSummary::from_udp),
+            Transport::Udp => {
+                let u = self.udp.remove(key)?;
+                Some(FlowSummary::from_udp(u, &mut self.cx))
+            }
         }
     }
 
@@ -354,7 +368,7 @@ impl FlowTable {
             self.done.push(&f);
         } else {
             // Its decoded facts are dropped with it: others may keep as many.
-            budget::give_back(f.app.http.len() + f.app.dns.len());
+            self.cx.budget.give_back(f.app.http.len() + f.app.dns.len());
             l.flows_summarized += 1;
             l.summarized.get_or_insert_with(Default::default).add(&f);
         }
@@ -439,6 +453,7 @@ impl FlowTable {
             self.make_room();
         }
         let limits = self.cfg.limits;
+        let decoders = &self.decoders;
         let conn = self.tcp.entry(key).or_insert_with(|| {
             let client_is_src = if flags.syn() {
                 !flags.ack()
@@ -450,7 +465,8 @@ impl FlowTable {
             } else {
                 (dst, src)
             };
-            Box::new(TcpConn::new(c, s, frame, ts))
+            let decoder = decoders.stream(c.port(), s.port());
+            Box::new(TcpConn::new(c, s, frame, ts, decoder))
         });
         let dir = if conn.client == src {
             Dir::ToServer
@@ -458,13 +474,11 @@ impl FlowTable {
             Dir::ToClient
         };
         let before = conn.buffered();
-        let denied = budget::denied();
-        conn.packet(dir, seg, frame, ts, wire_len, &limits);
-        conn.facts_not_kept += budget::denied() - denied;
+        conn.packet(&mut self.cx, dir, seg, frame, ts, wire_len, &limits);
         let after = conn.buffered();
         self.buffered = (self.buffered + after).saturating_sub(before);
         if self.buffered > self.cfg.max_total_buffered {
-            conn.shed_buffers();
+            conn.shed_buffers(&mut self.cx);
             self.buffered = self.buffered.saturating_sub(after);
         }
     }
@@ -489,6 +503,7 @@ impl FlowTable {
         if self.full() && !self.udp.contains_key(&key) {
             self.make_room();
         }
+        let decoders = &self.decoders;
         let flow = self.udp.entry(key).or_insert_with(|| {
             let (c, s) = if src_is_client(src, dst) {
                 (src, dst)
@@ -507,8 +522,7 @@ impl FlowTable {
                 wire_bytes: [0; 2],
                 unreachable: None,
                 dns: (is_dns_port(c.port()) || is_dns_port(s.port()))
-                    .then(|| Box::new(DnsTracker::new())),
-                facts_not_kept: 0,
+                    .then(|| Box::new(decoders.dns_udp())),
             }
         });
         let dir = if flow.client == src {
@@ -523,9 +537,8 @@ impl FlowTable {
         flow.bytes[i] += payload.len() as u64;
         flow.wire_bytes[i] += u64::from(wire_len);
         if let Some(dns) = &mut flow.dns {
-            let denied = budget::denied();
-            dns.on_datagram(flow.client, flow.server, dir, payload, frame, ts);
-            flow.facts_not_kept += budget::denied() - denied;
+            let (c, s) = (flow.client, flow.server);
+            dns.on_datagram(&mut self.cx, c, s, dir, payload, frame, ts);
         }
         dir
     }
@@ -590,14 +603,16 @@ impl FlowTable {
     }
 
     /// What `finish` would return now, without disturbing the table (live capture
-    /// reports while it goes). Costs a copy of every open flow.
+    /// reports while it goes). Costs a copy of every open flow, and of the decode
+    /// context they finish in.
     pub fn snapshot(&self) -> FlowStore {
         let mut v = self.done.clone();
+        let mut cx = self.cx.clone();
         for c in self.tcp.values() {
-            v.push(&FlowSummary::from_tcp((**c).clone()));
+            v.push(&FlowSummary::from_tcp((**c).clone(), &mut cx));
         }
         for u in self.udp.values() {
-            v.push(&FlowSummary::from_udp(u.clone()));
+            v.push(&FlowSummary::from_udp(u.clone(), &mut cx));
         }
         v.sort();
         v
@@ -618,13 +633,14 @@ impl FlowTable {
         let tcp = std::mem::take(&mut self.tcp);
         let udp = std::mem::take(&mut self.udp);
         let mut open: Vec<Box<FlowSummary>> = Vec::with_capacity(tcp.len() + udp.len());
+        let cx = &mut self.cx;
         open.extend(
             tcp.into_values()
-                .map(|c| Box::new(FlowSummary::from_tcp(*c))),
+                .map(|c| Box::new(FlowSummary::from_tcp(*c, cx))),
         );
         open.extend(
             udp.into_values()
-                .map(|f| Box::new(FlowSummary::from_udp(f))),
+                .map(|f| Box::new(FlowSummary::from_udp(f, cx))),
         );
         open.sort_by_key(|f| f.report_key());
         for f in open {
@@ -639,13 +655,14 @@ impl FlowTable {
 mod tests {
     use super::*;
     use crate::decode::ip::TcpFlags;
+    use crate::decode::tcp::SeqNo;
 
     fn seg(sport: u16, seq: u32, flags: u8, payload: &[u8]) -> TcpSegment<'_> {
         TcpSegment {
             src_port: sport,
             dst_port: 8080,
-            seq,
-            ack: 1,
+            seq: SeqNo(seq),
+            ack: SeqNo(1),
             flags: TcpFlags(flags),
             window: 1000,
             payload,

@@ -6,6 +6,7 @@
 //! answers, response time, or that no answer came. Name decompression is bounded
 //! (pointer hops, name length), so no message can loop or panic the parser.
 
+use super::DecodeCtx;
 use super::stream_buf::StreamBuf;
 use crate::model::{Dir, FrameNo, Timestamp};
 use std::collections::HashMap;
@@ -259,6 +260,8 @@ pub struct DnsTracker {
     /// Queries not kept (per-flow bound or facts budget spent) whose response has not
     /// come yet: their responses are not counted a second time.
     refused_queries: u64,
+    /// Transactions counted but not kept: the facts budget was spent.
+    not_kept: u64,
 }
 
 impl DnsTracker {
@@ -270,8 +273,10 @@ impl DnsTracker {
     }
 
     /// One UDP datagram between `client` and `server`; `dir` says who sent it.
+    #[allow(clippy::too_many_arguments)]
     pub fn on_datagram(
         &mut self,
+        cx: &mut DecodeCtx,
         client: SocketAddr,
         server: SocketAddr,
         dir: Dir,
@@ -279,11 +284,13 @@ impl DnsTracker {
         frame: FrameNo,
         ts: Timestamp,
     ) {
-        self.on_message(Some(client), Some(server), dir, payload, frame, ts);
+        self.on_message(cx, Some(client), Some(server), dir, payload, frame, ts);
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn on_message(
         &mut self,
+        cx: &mut DecodeCtx,
         client: Option<SocketAddr>,
         server: Option<SocketAddr>,
         dir: Dir,
@@ -302,13 +309,13 @@ impl DnsTracker {
         let q = msg.questions.first();
         let transport = self.transport;
         // A transaction for this message, opened by its query (if that was seen).
-        let opened = |by_query: bool| DnsTransaction {
+        let opened = |cx: &mut DecodeCtx, by_query: bool| DnsTransaction {
             client,
             server,
             transport,
             id: msg.id,
-            query: q.map(|q| crate::protocols::intern::text(&q.name)),
-            qtype: q.map(|q| crate::protocols::intern::text(&type_name(q.qtype))),
+            query: q.map(|q| cx.intern.text(&q.name)),
+            qtype: q.map(|q| cx.intern.text(&type_name(q.qtype))),
             query_frame: by_query.then_some(frame),
             query_ts: by_query.then_some(ts),
             response_frame: None,
@@ -319,12 +326,12 @@ impl DnsTracker {
             truncated: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
-            if !super::budget::take_below(self.txs.len(), MAX_TRANSACTIONS) {
+            if !self.take_below(cx, self.txs.len(), MAX_TRANSACTIONS) {
                 self.refused_queries += 1;
                 return;
             }
             self.open.insert(key, self.txs.len());
-            self.txs.push(opened(true));
+            self.txs.push(opened(cx, true));
             return;
         }
         let idx = match self.open.remove(&key) {
@@ -335,26 +342,48 @@ impl DnsTracker {
                     self.refused_queries -= 1;
                     return;
                 }
-                if !super::budget::take_below(self.txs.len(), MAX_TRANSACTIONS) {
+                if !self.take_below(cx, self.txs.len(), MAX_TRANSACTIONS) {
                     return;
                 }
                 // Response whose query we did not see.
-                self.txs.push(opened(false));
+                self.txs.push(opened(cx, false));
                 self.txs.len() - 1
             }
         };
         if let Some(tx) = self.txs.get_mut(idx) {
             tx.answered = true;
             tx.response_frame = Some(frame);
-            tx.rcode = Some(crate::protocols::intern::text(&msg.rcode.name()));
+            tx.rcode = Some(cx.intern.text(&msg.rcode.name()));
             tx.truncated = msg.truncated;
             tx.response_time = tx.query_ts.map(|q| ts.secs_since(q));
             tx.answers = msg
                 .answers
                 .iter()
-                .filter_map(|a| a.data.as_deref().map(crate::protocols::intern::text))
+                .filter_map(|a| a.data.as_deref().map(|d| cx.intern.text(d)))
                 .collect();
         }
+    }
+
+    /// Asks the budget to keep one more transaction; refused, counts it.
+    fn take(&mut self, cx: &mut DecodeCtx) -> bool {
+        let kept = cx.budget.take();
+        self.not_kept += u64::from(!kept);
+        kept
+    }
+
+    /// Like `take`, where `kept` are kept and this decoder's own per-flow bound allows
+    /// `max`: a fact past that bound is counted as not kept too.
+    fn take_below(&mut self, cx: &mut DecodeCtx, kept: usize, max: usize) -> bool {
+        if kept >= max {
+            self.not_kept += 1;
+            return false;
+        }
+        self.take(cx)
+    }
+
+    /// Transactions counted but not kept (the facts budget was spent).
+    pub fn facts_not_kept(&self) -> u64 {
+        self.not_kept
     }
 
     /// All transactions in query order; unanswered ones have `answered: false`.
@@ -400,7 +429,14 @@ impl DnsTcp {
         }
     }
 
-    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+    pub fn on_data(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         let d = dir.index();
         let mut input = data;
         while !input.is_empty() && self.wants_data(dir) {
@@ -421,12 +457,17 @@ impl DnsTcp {
                 let msg = msg.to_vec();
                 let (f, t) = buf.at(1 + usize::from(len));
                 buf.consume(2 + usize::from(len));
-                self.tracker.on_message(None, None, dir, &msg, f, t);
+                self.tracker.on_message(cx, None, None, dir, &msg, f, t);
             }
             if took == 0 {
                 return;
             }
         }
+    }
+
+    /// Transactions counted but not kept (the facts budget was spent).
+    pub fn facts_not_kept(&self) -> u64 {
+        self.tracker.not_kept
     }
 
     pub fn finish(self) -> (Vec<DnsTransaction>, super::Notes) {
@@ -484,8 +525,10 @@ mod tests {
     #[test]
     fn tracker_pairs_and_reports_unanswered() {
         let (c, s) = (addr("10.0.0.1:5353"), addr("10.0.0.53:53"));
+        let cx = &mut DecodeCtx::default();
         let mut t = DnsTracker::new();
         t.on_datagram(
+            cx,
             c,
             s,
             Dir::ToServer,
@@ -494,6 +537,7 @@ mod tests {
             Timestamp(0),
         );
         t.on_datagram(
+            cx,
             c,
             s,
             Dir::ToServer,
@@ -502,6 +546,7 @@ mod tests {
             Timestamp(0),
         );
         t.on_datagram(
+            cx,
             c,
             s,
             Dir::ToClient,
@@ -542,10 +587,11 @@ mod tests {
         let r = response(5, "example.com", 5);
         let mut rb = (r.len() as u16).to_be_bytes().to_vec();
         rb.extend(r);
+        let cx = &mut DecodeCtx::default();
         let mut d = DnsTcp::default();
-        d.on_data(Dir::ToServer, &bytes[..1], FrameNo(1), Timestamp(0));
-        d.on_data(Dir::ToServer, &bytes[1..], FrameNo(2), Timestamp(0));
-        d.on_data(Dir::ToClient, &rb, FrameNo(3), Timestamp(0));
+        d.on_data(cx, Dir::ToServer, &bytes[..1], FrameNo(1), Timestamp(0));
+        d.on_data(cx, Dir::ToServer, &bytes[1..], FrameNo(2), Timestamp(0));
+        d.on_data(cx, Dir::ToClient, &rb, FrameNo(3), Timestamp(0));
         let (txs, _) = d.finish();
         assert_eq!(txs[0].rcode.as_deref(), Some("REFUSED"));
         assert_eq!(txs[0].query_frame, Some(FrameNo(2)));

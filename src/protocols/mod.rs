@@ -5,12 +5,18 @@
 //! Decoders state facts only; they never decide what is wrong.
 //!
 //! Contract with reassembly, per TCP connection:
-//! - `StreamDecoder::new(client_port, server_port)` when the connection is created;
-//! - `on_data(dir, bytes, frame, ts)` for each in-order chunk (a chunk never spans frames);
-//! - `on_gap(dir, len)` where bytes were lost (the stream continues after the hole);
+//! - [`DecoderFactory::stream`]`(client_port, server_port)` when the connection is
+//!   created;
+//! - `on_data(cx, dir, bytes, frame, ts)` for each in-order chunk (a chunk never spans
+//!   frames);
+//! - `on_gap(cx, dir, len)` where bytes were lost (the stream continues after the hole);
 //! - `wants_data()` lets reassembly stop buffering once nothing more will be decoded
 //!   (e.g. TLS application data after a completed handshake);
 //! - `finish()` once, at the end, yields the flow's `AppFacts`.
+//!
+//! `cx` is the analysis's [`DecodeCtx`]: the facts budget, the shared copies of
+//! repeated strings and certificates, and the decoder options. Decoders keep no other
+//! shared state.
 //!
 //! The protocol is recognised by content, not port: HTTP/1.x by its start line, TLS
 //! by its record header, DNS over TCP (port 53 only) by its length prefix. After a
@@ -18,6 +24,7 @@
 //! UDP DNS does not come through here: see [`dns::DnsTracker`].
 
 pub mod budget;
+pub mod context;
 pub mod dns;
 pub mod http;
 pub mod intern;
@@ -29,6 +36,7 @@ mod stream_buf;
 pub mod tls;
 pub mod x509;
 
+pub use context::{DecodeCtx, DecodeOptions, DecoderFactory};
 pub use notes::Notes;
 pub use secrets::mask_key;
 
@@ -119,14 +127,9 @@ pub struct StreamDecoder {
     notes: Notes,
 }
 
-impl Default for StreamDecoder {
-    fn default() -> Self {
-        StreamDecoder::new(0, 0)
-    }
-}
-
 impl StreamDecoder {
-    pub fn new(client_port: u16, server_port: u16) -> Self {
+    /// Built by a [`DecoderFactory`].
+    pub(crate) fn new(client_port: u16, server_port: u16) -> Self {
         StreamDecoder {
             client_port,
             server_port,
@@ -138,33 +141,44 @@ impl StreamDecoder {
         }
     }
 
-    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+    /// One in-order chunk of the bytes `dir`'s sender sent, all from `frame`.
+    pub fn on_data(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         if data.is_empty() {
             return;
         }
         if let Some(t) = self.tunnel.as_mut() {
-            t.on_data(dir, data, frame, ts);
+            t.on_data(cx, dir, data, frame, ts);
             return;
         }
         match &mut self.mode {
-            Mode::Sniff => self.sniff_data(dir, data, frame, ts),
+            Mode::Sniff => self.sniff_data(cx, dir, data, frame, ts),
             Mode::Http(h) => {
-                h.on_data(dir, data, frame, ts);
-                self.check_tunnel();
+                h.on_data(cx, dir, data, frame, ts);
+                self.check_tunnel(cx);
             }
-            Mode::Tls(t) => t.on_data(dir, data, frame, ts),
+            Mode::Tls(t) => t.on_data(cx, dir, data, frame, ts),
             Mode::Socks(s) => {
                 s.on_data(dir, data, frame, ts);
-                self.check_tunnel();
+                self.check_tunnel(cx);
             }
-            Mode::Dns(d) => d.on_data(dir, data, frame, ts),
+            Mode::Dns(d) => d.on_data(cx, dir, data, frame, ts),
             Mode::Other => {}
         }
     }
 
-    pub fn on_gap(&mut self, dir: Dir, len: u64) {
+    /// `len` bytes from `dir`'s sender were lost; the stream goes on after them.
+    // The context is part of the contract even though no decoder needs it for a gap yet.
+    #[allow(clippy::only_used_in_recursion)]
+    pub fn on_gap(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64) {
         if let Some(t) = self.tunnel.as_mut() {
-            t.on_gap(dir, len);
+            t.on_gap(cx, dir, len);
             return;
         }
         match &mut self.mode {
@@ -196,6 +210,17 @@ impl StreamDecoder {
             Mode::Dns(d) => d.wants_data(dir),
             Mode::Other => false,
         }
+    }
+
+    /// Decoded facts (HTTP exchanges, DNS transactions) refused by the facts budget:
+    /// counted, not kept.
+    pub fn facts_not_kept(&self) -> u64 {
+        let own = match &self.mode {
+            Mode::Http(h) => h.facts_not_kept(),
+            Mode::Dns(d) => d.facts_not_kept(),
+            Mode::Sniff | Mode::Tls(_) | Mode::Socks(_) | Mode::Other => 0,
+        };
+        own + self.tunnel.as_ref().map_or(0, |t| t.facts_not_kept())
     }
 
     /// The flow's facts, its notes bounded as [`Notes`] says.
@@ -250,7 +275,14 @@ impl StreamDecoder {
         (facts, notes)
     }
 
-    fn sniff_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+    fn sniff_data(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         let Some(kept) = self.sniff.get_mut(dir.index()) else {
             return;
         };
@@ -286,11 +318,11 @@ impl StreamDecoder {
             })
             .collect();
         for (d, (bytes, f, t)) in kept {
-            self.on_data(d, &bytes, f, t);
+            self.on_data(cx, d, &bytes, f, t);
         }
     }
 
-    fn check_tunnel(&mut self) {
+    fn check_tunnel(&mut self, cx: &mut DecodeCtx) {
         let chunks = match &mut self.mode {
             Mode::Http(h) if h.tunnel_open() => h.take_tunnel_bytes(),
             Mode::Socks(s) if s.tunnel_open() => s.take_tunnel_bytes(),
@@ -306,7 +338,7 @@ impl StreamDecoder {
         }
         if let Some(t) = self.tunnel.as_mut() {
             for (d, bytes, f, ts) in chunks {
-                t.on_data(d, &bytes, f, ts);
+                t.on_data(cx, d, &bytes, f, ts);
             }
         }
     }
@@ -340,12 +372,18 @@ mod tests {
     use super::*;
 
     fn feed(d: &mut StreamDecoder, dir: Dir, bytes: &[u8], frame: u64) {
-        d.on_data(dir, bytes, FrameNo(frame), Timestamp(frame as i64));
+        d.on_data(
+            &mut DecodeCtx::default(),
+            dir,
+            bytes,
+            FrameNo(frame),
+            Timestamp(frame as i64),
+        );
     }
 
     #[test]
     fn http_recognised_on_any_port_even_split() {
-        let mut d = StreamDecoder::new(50000, 3128);
+        let mut d = DecoderFactory::default().stream(50000, 3128);
         feed(&mut d, Dir::ToServer, b"CON", 1);
         feed(&mut d, Dir::ToServer, b"NECT h:443 HTTP/1.1\r\n\r\n", 2);
         feed(&mut d, Dir::ToClient, b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"p\"\r\nProxy-Authenticate: NTLM\r\nContent-Length: 0\r\n\r\n", 3);
@@ -356,7 +394,7 @@ mod tests {
 
     #[test]
     fn connect_tunnel_carries_tls() {
-        let mut d = StreamDecoder::new(50000, 8080);
+        let mut d = DecoderFactory::default().stream(50000, 8080);
         feed(
             &mut d,
             Dir::ToServer,
@@ -382,7 +420,7 @@ mod tests {
 
     #[test]
     fn unknown_payload_stops_buffering() {
-        let mut d = StreamDecoder::new(50000, 22);
+        let mut d = DecoderFactory::default().stream(50000, 22);
         feed(&mut d, Dir::ToClient, b"SSH-2.0-OpenSSH_9.6\r\n", 1);
         assert!(!d.wants_data(Dir::ToServer));
         assert_eq!(d.finish().protocol, AppProtocol::Other);

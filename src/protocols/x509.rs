@@ -16,7 +16,7 @@ pub const MAX_DER_BYTES: usize = 16 * 1024;
 
 /// One certificate's facts, shared: the same chain is presented on every connection
 /// to a server (or by an inspecting proxy to every host), so every flow that saw it
-/// holds the one copy `parse_der` hands out, and cloning is a reference count.
+/// holds the one copy [`CertCache::parse`] hands out, and cloning is a reference count.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CertInfo(std::sync::Arc<CertData>);
 
@@ -73,43 +73,43 @@ impl std::fmt::Debug for Der {
     }
 }
 
-/// Distinct certificates remembered per thread, so a chain presented again (on every
-/// connection to a server, or by an inspecting proxy) is parsed and hashed once.
+/// Distinct certificates a [`CertCache`] remembers.
 const MAX_REMEMBERED: usize = 16 * 1024;
 
-thread_local! {
-    static REMEMBERED: std::cell::RefCell<rustc_hash::FxHashMap<u64, CertInfo>> =
-        std::cell::RefCell::new(rustc_hash::FxHashMap::default());
+/// Certificates parsed so far in one analysis (part of its
+/// [`DecodeCtx`](super::DecodeCtx)), so a chain presented again (on every connection
+/// to a server, or by an inspecting proxy) is parsed and hashed once.
+#[derive(Clone, Debug, Default)]
+pub struct CertCache {
+    seen: rustc_hash::FxHashMap<u64, CertInfo>,
+}
+
+impl CertCache {
+    /// Parses one DER certificate, like [`parse_der`].
+    ///
+    /// The facts are a function of the bytes alone: a certificate seen before (same
+    /// DER, compared byte for byte) comes back as the same shared copy without being
+    /// parsed again, which also makes every flow that saw it share one copy.
+    pub fn parse(&mut self, der: &[u8]) -> Result<CertInfo, String> {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let key = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(der);
+        let seen = self
+            .seen
+            .get(&key)
+            .filter(|c| c.der.as_ref().is_some_and(|d| d.0 == der));
+        if let Some(c) = seen {
+            return Ok(c.clone());
+        }
+        let c = parse_der(der)?;
+        if c.der.is_some() && self.seen.len() < MAX_REMEMBERED {
+            self.seen.insert(key, c.clone());
+        }
+        Ok(c)
+    }
 }
 
 /// Parses one DER certificate. `Err` carries a short reason for a decode note.
-///
-/// The facts are a function of the bytes alone: a certificate seen before (same DER,
-/// compared byte for byte) comes back as the same shared copy without being parsed
-/// again, which also makes every flow that saw it share one copy.
 pub fn parse_der(der: &[u8]) -> Result<CertInfo, String> {
-    use std::hash::{BuildHasher, BuildHasherDefault};
-    let key = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(der);
-    let seen = REMEMBERED.with_borrow(|m| {
-        m.get(&key)
-            .filter(|c| c.der.as_ref().is_some_and(|d| d.0 == der))
-            .cloned()
-    });
-    if let Some(c) = seen {
-        return Ok(c);
-    }
-    let c = parse_der_uncached(der)?;
-    if c.der.is_some() {
-        REMEMBERED.with_borrow_mut(|m| {
-            if m.len() < MAX_REMEMBERED {
-                m.insert(key, c.clone());
-            }
-        });
-    }
-    Ok(c)
-}
-
-fn parse_der_uncached(der: &[u8]) -> Result<CertInfo, String> {
     let (_, cert) =
         x509_parser::parse_x509_certificate(der).map_err(|e| format!("bad certificate: {e}"))?;
     let mut san = Vec::new();
@@ -267,8 +267,9 @@ mod tests {
         let cert = rcgen::generate_simple_self_signed(vec!["a.example".to_string()])
             .unwrap_or_else(|e| panic!("{e}"));
         let der = cert.cert.der().to_vec();
-        let a = parse_der(&der).unwrap_or_else(|e| panic!("{e}"));
-        let b = parse_der(&der).unwrap_or_else(|e| panic!("{e}"));
+        let mut cache = CertCache::default();
+        let a = cache.parse(&der).unwrap_or_else(|e| panic!("{e}"));
+        let b = cache.parse(&der).unwrap_or_else(|e| panic!("{e}"));
         assert!(std::sync::Arc::ptr_eq(&a.0, &b.0));
         assert_eq!(a.subject, "CN=rcgen self signed cert");
         // One byte different (the signature's last byte): parsed on its own.
@@ -276,7 +277,7 @@ mod tests {
         if let Some(last) = other.last_mut() {
             *last ^= 1;
         }
-        let c = parse_der(&other).unwrap_or_else(|e| panic!("{e}"));
+        let c = cache.parse(&other).unwrap_or_else(|e| panic!("{e}"));
         assert!(!std::sync::Arc::ptr_eq(&a.0, &c.0));
         assert_ne!(a.sha256, c.sha256);
     }

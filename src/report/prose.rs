@@ -192,14 +192,15 @@ fn tls_summary(t: &TlsFacts) -> String {
 mod tests {
     use super::*;
     use crate::model::{Dir, FrameNo, Timestamp};
-    use crate::protocols::StreamDecoder;
     use crate::protocols::tls::TlsAlert;
+    use crate::protocols::{DecodeCtx, DecoderFactory};
 
     /// The facts a decoder gives for these chunks, each in its own frame.
     fn decoded(chunks: &[(Dir, &[u8])]) -> AppFacts {
-        let mut d = StreamDecoder::new(50000, 3128);
+        let cx = &mut DecodeCtx::default();
+        let mut d = DecoderFactory::default().stream(50000, 3128);
         for (n, (dir, bytes)) in (1..).zip(chunks) {
-            d.on_data(*dir, bytes, FrameNo(n), Timestamp(n as i64));
+            d.on_data(cx, *dir, bytes, FrameNo(n), Timestamp(n as i64));
         }
         d.finish()
     }

@@ -4,7 +4,7 @@
 //! the stream with one gap of its exact length.
 
 use proptest::prelude::*;
-use trafficdoc::decode::tcp::{Limits, Reassembler, StreamSink};
+use trafficdoc::decode::tcp::{Limits, Reassembler, SeqNo, StreamSink};
 use trafficdoc::model::{FrameNo, Timestamp};
 
 #[derive(Default)]
@@ -37,7 +37,7 @@ fn segments(len: usize, cuts: &[usize]) -> Vec<(usize, usize)> {
 
 fn feed(r: &mut Reassembler, m: &mut Model, isn: u32, data: &[u8], segs: &[(usize, usize)]) {
     for (i, &(a, b)) in segs.iter().enumerate() {
-        let seq = isn.wrapping_add(1).wrapping_add(a as u32);
+        let seq = SeqNo(isn) + 1 + a;
         r.segment(
             seq,
             &data[a..b],
@@ -69,7 +69,7 @@ proptest! {
         keyed.sort();
         let shuffled: Vec<(usize, usize)> = keyed.into_iter().map(|(_, s)| s).collect();
         let (mut r, mut m) = (Reassembler::default(), Model::default());
-        r.on_syn(isn);
+        r.on_syn(SeqNo(isn));
         feed(&mut r, &mut m, isn, &data, &shuffled);
         prop_assert_eq!(&m.bytes, &data);
         prop_assert_eq!(m.gap_bytes, 0);
@@ -96,7 +96,7 @@ proptest! {
             kept.reverse();
         }
         let (mut r, mut m) = (Reassembler::default(), Model::default());
-        r.on_syn(isn);
+        r.on_syn(SeqNo(isn));
         feed(&mut r, &mut m, isn, &data, &kept);
         let mut expect = data[..la].to_vec();
         expect.extend_from_slice(&data[lb..]);

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use trafficdoc::model::{Dir, FrameNo, Timestamp};
-use trafficdoc::protocols::StreamDecoder;
+use trafficdoc::protocols::DecodeCtx;
 
 /// The same leak forms the `secrets_leak` fuzz target looks for.
 use crate::targets::leak_forms;
@@ -474,12 +474,13 @@ fn generated_streams_decoded_facts_never_hold_secrets() {
         }
         // Whole, and in 7-byte pieces (headers split across segments).
         for piece in [usize::MAX, 7] {
-            let mut d = StreamDecoder::new(40000, 3128);
+            let cx = &mut DecodeCtx::default();
+            let mut d = cx.decoders().stream(40000, 3128);
             let mut frame = 0;
             for (dir, bytes) in [(Dir::ToServer, &req), (Dir::ToClient, &resp)] {
                 for chunk in bytes.chunks(piece.min(bytes.len()).max(1)) {
                     frame += 1;
-                    d.on_data(dir, chunk, FrameNo(frame), Timestamp(frame as i64));
+                    d.on_data(cx, dir, chunk, FrameNo(frame), Timestamp(frame as i64));
                 }
             }
             let facts = d.finish();

@@ -13,7 +13,7 @@ pub mod ssl_inspection;
 pub mod timeouts;
 
 use super::chains::Chain;
-use super::issuers::inspecting_cert;
+use super::issuers::PublicRoots;
 use super::{Config, Evidence, Finding};
 use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
@@ -49,6 +49,8 @@ pub struct Ctx<'a> {
     chain_of_name: HashMap<String, usize>,
     /// Per SNI, the first inspecting CA's issuer and the flow that showed it.
     pub issuer_by_name: HashMap<String, (String, usize)>,
+    /// Which chains end at a public root (remembered per top certificate).
+    pub public_roots: PublicRoots,
 }
 
 /// The flow ids of each capture start after the flows of the ones before it.
@@ -72,10 +74,11 @@ impl<'a> Ctx<'a> {
         let mut chains = Vec::new();
         let mut chain_index = crate::analyze::chains::ChainIndex::new();
         let mut issuer_by_name = HashMap::new();
+        let public_roots = PublicRoots::default();
         for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
             crate::analyze::chains::add(&mut chains, &mut chain_index, id, &f, cfg);
-            note_issuer(&mut issuer_by_name, id, &f);
+            note_issuer(&public_roots, &mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
                 proxies.insert(f.server);
             }
@@ -115,6 +118,7 @@ impl<'a> Ctx<'a> {
             chain_of_flow,
             chain_of_name,
             issuer_by_name,
+            public_roots,
         }
     }
 
@@ -195,10 +199,15 @@ impl<'a> Ctx<'a> {
 /// connection (TLS 1.2) names the CA the client most likely refused (the
 /// SSL-inspection rule says so). Gathered with the rest of the context: the first
 /// inspecting issuer per SNI, and its flow.
-fn note_issuer(by_name: &mut HashMap<String, (String, usize)>, id: usize, f: &FlowSummary) {
+fn note_issuer(
+    roots: &PublicRoots,
+    by_name: &mut HashMap<String, (String, usize)>,
+    id: usize,
+    f: &FlowSummary,
+) {
     if let Some(t) = &f.app.tls
         && let Some(sni) = &t.sni
-        && let Some((c, _)) = inspecting_cert(t)
+        && let Some((c, _)) = roots.inspecting_cert(t)
         && !by_name.contains_key(&**sni)
     {
         by_name.insert(sni.to_string(), (c.issuer.clone(), id));

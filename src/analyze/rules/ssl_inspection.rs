@@ -2,7 +2,7 @@
 
 use super::{Ctx, Rule};
 use crate::analyze::chains::Chain;
-use crate::analyze::issuers::{chains_to_public_root, cn, inspecting_cert};
+use crate::analyze::issuers::cn;
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 use crate::protocols::tls::HandshakeOutcome;
@@ -161,7 +161,7 @@ impl Rule for Check {
             .as_deref()
             .map(str::to_string)
             .unwrap_or_else(|| f.server.to_string());
-        let interceptor = inspecting_cert(t);
+        let interceptor = ctx.public_roots.inspecting_cert(t);
         // Most handshakes are none of the cases below: skip the wording for them.
         let may_refuse = t.alerts.iter().any(|a| a.from == "client");
         let may_abandon = matches!(
@@ -397,7 +397,7 @@ fn many_hosts(ctx: &Ctx<'_>) -> Option<Finding> {
     let mut by_issuer: Vec<(String, Vec<&Chain>)> = Vec::new();
     let mut where_issuer: HashMap<&str, usize> = HashMap::new();
     for ch in &ctx.chains {
-        let public_issuer = chains_to_public_root(&ch.certs) == Some(true)
+        let public_issuer = ctx.public_roots.chains_to_public_root(&ch.certs) == Some(true)
             || ch.verdict("mozilla").is_some_and(|v| v.trusted);
         if public_issuer || ch.sni.is_none() || !is_public_name(&ch.host, ctx.cfg) {
             continue;

@@ -5,10 +5,11 @@
 //! (`TCPSessionAdapter::UpdateStateMachine` and `scripts/base/protocols/conn/main.zeek`)
 //! so that "REJ" here means exactly what it means in a `conn.log`.
 
+use super::SeqNo;
 use super::reassembly::{DirStats, Limits, Reassembler, StreamSink};
 use crate::decode::ip::TcpSegment;
 use crate::model::{Dir, FrameNo, Timestamp};
-use crate::protocols::StreamDecoder;
+use crate::protocols::{DecodeCtx, StreamDecoder};
 use std::net::SocketAddr;
 
 /// Zeek's per-endpoint TCP states.
@@ -95,7 +96,7 @@ pub struct Endpoint {
     /// SYNs sent (more than one means the SYN was retransmitted).
     pub syns: u32,
     /// Sequence number of the first SYN.
-    pub isn: Option<u32>,
+    pub isn: Option<SeqNo>,
     pub zero_windows: u64,
     pub stream: Reassembler,
 }
@@ -142,7 +143,8 @@ pub struct TcpConn {
     /// Time of the first SYN and of the first SYN-ACK.
     pub syn_ts: Option<Timestamp>,
     pub synack_ts: Option<Timestamp>,
-    pub decoder: StreamDecoder,
+    /// The payload's decoder, until the connection is concluded.
+    pub decoder: Option<StreamDecoder>,
     /// The decoder's facts, concluded as soon as the connection closed: its buffers are
     /// released then rather than when the connection leaves the table (closed
     /// connections linger for stray packets, and there can be many).
@@ -157,6 +159,7 @@ pub struct TcpConn {
 /// Feeds one direction's ordered bytes to the connection's decoder.
 /// `None` once the connection's facts are concluded: bytes then go nowhere.
 struct DirSink<'a> {
+    cx: &'a mut DecodeCtx,
     dec: Option<&'a mut StreamDecoder>,
     dir: Dir,
 }
@@ -164,12 +167,12 @@ struct DirSink<'a> {
 impl StreamSink for DirSink<'_> {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) {
         if let Some(d) = self.dec.as_mut() {
-            d.on_data(self.dir, bytes, frame, ts);
+            d.on_data(self.cx, self.dir, bytes, frame, ts);
         }
     }
     fn gap(&mut self, len: u64) {
         if let Some(d) = self.dec.as_mut() {
-            d.on_gap(self.dir, len);
+            d.on_gap(self.cx, self.dir, len);
         }
     }
     fn wants_data(&self) -> bool {
@@ -178,7 +181,14 @@ impl StreamSink for DirSink<'_> {
 }
 
 impl TcpConn {
-    pub fn new(client: SocketAddr, server: SocketAddr, frame: FrameNo, ts: Timestamp) -> Self {
+    /// A connection first seen at `frame`, its payload going to `decoder`.
+    pub fn new(
+        client: SocketAddr,
+        server: SocketAddr,
+        frame: FrameNo,
+        ts: Timestamp,
+        decoder: StreamDecoder,
+    ) -> Self {
         TcpConn {
             client,
             server,
@@ -190,7 +200,7 @@ impl TcpConn {
             history: History::default(),
             syn_ts: None,
             synack_ts: None,
-            decoder: StreamDecoder::new(client.port(), server.port()),
+            decoder: Some(decoder),
             facts: None,
             unreachable: None,
             facts_not_kept: 0,
@@ -215,8 +225,10 @@ impl TcpConn {
     }
 
     /// Handles one segment travelling in `dir`.
+    #[allow(clippy::too_many_arguments)]
     pub fn packet(
         &mut self,
+        cx: &mut DecodeCtx,
         dir: Dir,
         seg: &TcpSegment<'_>,
         frame: FrameNo,
@@ -297,7 +309,8 @@ impl TcpConn {
         // Payload to reassembly. RST segments may carry diagnostic text; not stream data.
         let (this, other) = split_pair(&mut self.ep, i);
         let mut sink = DirSink {
-            dec: self.facts.is_none().then_some(&mut self.decoder),
+            cx: &mut *cx,
+            dec: self.decoder.as_mut(),
             dir,
         };
         if len == 0 && !flags.syn() && !flags.rst() {
@@ -322,7 +335,8 @@ impl TcpConn {
         }
         if flags.ack() {
             let mut peer_sink = DirSink {
-                dec: self.facts.is_none().then_some(&mut self.decoder),
+                cx: &mut *cx,
+                dec: self.decoder.as_mut(),
                 dir: dir.flip(),
             };
             let gaps_before = other.stream.stats.gaps;
@@ -338,19 +352,21 @@ impl TcpConn {
                 .add(if is_orig { c.to_ascii_uppercase() } else { c });
         }
         if self.facts.is_none() && self.is_closed() {
-            self.conclude();
+            self.conclude(cx);
         }
     }
 
     /// Delivers what is held, then turns the decoder into its facts and drops its
     /// buffers. Later stray packets are still counted, but decode nothing.
-    pub fn conclude(&mut self) {
+    pub fn conclude(&mut self, cx: &mut DecodeCtx) {
         if self.facts.is_some() {
             return;
         }
-        self.finish_streams();
-        let dec = std::mem::replace(&mut self.decoder, StreamDecoder::new(0, 0));
-        self.facts = Some(dec.finish());
+        self.finish_streams(cx);
+        if let Some(dec) = self.decoder.take() {
+            self.facts_not_kept += dec.facts_not_kept();
+            self.facts = Some(dec.finish());
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -428,10 +444,11 @@ impl TcpConn {
     }
 
     /// Flushes held stream data (every remaining hole becomes a gap).
-    pub fn finish_streams(&mut self) {
+    pub fn finish_streams(&mut self, cx: &mut DecodeCtx) {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let mut sink = DirSink {
-                dec: self.facts.is_none().then_some(&mut self.decoder),
+                cx: &mut *cx,
+                dec: self.decoder.as_mut(),
                 dir,
             };
             self.ep[dir.index()].stream.finish(&mut sink);
@@ -445,13 +462,14 @@ impl TcpConn {
 
     /// Gives up every hole now (the global buffer cap was reached): held data is
     /// delivered after gaps and the hit is counted as a cap hit.
-    pub fn shed_buffers(&mut self) {
+    pub fn shed_buffers(&mut self, cx: &mut DecodeCtx) {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let ep = &mut self.ep[dir.index()];
             if ep.stream.buffered() > 0 {
                 ep.stream.stats.cap_hits += 1;
                 let mut sink = DirSink {
-                    dec: self.facts.is_none().then_some(&mut self.decoder),
+                    cx: &mut *cx,
+                    dec: self.decoder.as_mut(),
                     dir,
                 };
                 ep.stream.finish(&mut sink);

@@ -12,6 +12,7 @@
 //! - held data is bounded per direction (bytes and segments); a consumer that wants no
 //!   more bytes gets none buffered at all, only the sequence bookkeeping.
 
+use super::SeqNo;
 use crate::model::{FrameNo, Timestamp};
 use std::collections::BTreeMap;
 
@@ -73,7 +74,7 @@ pub struct DirStats {
 #[derive(Clone, Debug, Default)]
 pub struct Reassembler {
     /// Absolute sequence number of relative offset 0.
-    base: Option<u32>,
+    base: Option<SeqNo>,
     /// Next relative offset to deliver.
     next: u64,
     /// Highest relative end offset seen (Zeek's endpoint "size").
@@ -87,30 +88,31 @@ pub struct Reassembler {
 
 impl Reassembler {
     /// Sets the stream start from a SYN (its sequence number + 1 is the first byte).
-    pub fn on_syn(&mut self, isn: u32) {
+    pub fn on_syn(&mut self, isn: SeqNo) {
         if self.base.is_none() {
-            self.base = Some(isn.wrapping_add(1));
+            self.base = Some(isn + 1);
         }
     }
 
     /// Sets the stream start from the first segment seen (connection picked up
     /// mid-stream).
-    fn ensure_base(&mut self, seq: u32) -> u32 {
+    fn ensure_base(&mut self, seq: SeqNo) -> SeqNo {
         *self.base.get_or_insert(seq)
     }
 
     /// Relative offset of an absolute sequence number, or None if it lies before the
     /// stream start.
-    fn rel(&self, seq: u32) -> Option<u64> {
+    fn rel(&self, seq: SeqNo) -> Option<u64> {
         let base = self.base?;
-        let next_abs = base.wrapping_add(self.next as u32);
-        let delta = i64::from(seq.wrapping_sub(next_abs) as i32);
+        // Modulo 2^32: only the low bits of the offset matter here.
+        let next_abs = base + self.next as usize;
+        let delta = i64::from(seq - next_abs);
         let off = self.next as i64 + delta;
         u64::try_from(off).ok()
     }
 
     /// Notes the sequence number of a segment without payload (a pure ACK, FIN...).
-    pub fn empty_segment(&mut self, seq: u32) {
+    pub fn empty_segment(&mut self, seq: SeqNo) {
         self.ensure_base(seq);
         if let Some(off) = self.rel(seq) {
             self.high_seq = self.high_seq.max(off);
@@ -123,7 +125,7 @@ impl Reassembler {
     }
 
     /// True if a segment at `seq` with `len` bytes carries nothing new.
-    pub fn is_old(&self, seq: u32, len: u64) -> bool {
+    pub fn is_old(&self, seq: SeqNo, len: u64) -> bool {
         match self.rel(seq) {
             Some(off) => off + len <= self.next,
             None => self.base.is_some(),
@@ -136,7 +138,7 @@ impl Reassembler {
     #[allow(clippy::too_many_arguments)]
     pub fn segment(
         &mut self,
-        seq: u32,
+        seq: SeqNo,
         payload: &[u8],
         wire_len: u32,
         frame: FrameNo,
@@ -293,7 +295,7 @@ impl Reassembler {
 
     /// The peer acknowledged up to `ack`: any hole below that was received by the peer
     /// but missed by the capture, so it will never fill.
-    pub fn acked(&mut self, ack: u32, sink: &mut dyn StreamSink) {
+    pub fn acked(&mut self, ack: SeqNo, sink: &mut dyn StreamSink) {
         let Some(rel) = self.rel(ack) else {
             return;
         };
@@ -345,11 +347,11 @@ mod tests {
         };
         let mut r = Reassembler::default();
         let mut sink = Count(0);
-        r.on_syn(0);
+        r.on_syn(SeqNo(0));
         let seg = |r: &mut Reassembler, sink: &mut Count, off: u32, len: usize| {
             let d = vec![1u8; len];
             r.segment(
-                1 + off,
+                SeqNo(1 + off),
                 &d,
                 len as u32,
                 FrameNo(1),
@@ -389,7 +391,7 @@ mod tests {
 
     fn seg(r: &mut Reassembler, c: &mut Collect, seq: u32, data: &[u8], frame: u64) -> bool {
         r.segment(
-            seq,
+            SeqNo(seq),
             data,
             data.len() as u32,
             FrameNo(frame),
@@ -402,7 +404,7 @@ mod tests {
     #[test]
     fn out_of_order_is_reordered() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(99);
+        r.on_syn(SeqNo(99));
         seg(&mut r, &mut c, 103, b"def", 2);
         assert!(c.bytes.is_empty());
         seg(&mut r, &mut c, 100, b"abc", 3);
@@ -413,7 +415,7 @@ mod tests {
     #[test]
     fn retransmission_and_overlap_first_copy_wins() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(0);
+        r.on_syn(SeqNo(0));
         seg(&mut r, &mut c, 1, b"abcd", 1);
         assert!(seg(&mut r, &mut c, 1, b"abcd", 2));
         assert!(seg(&mut r, &mut c, 3, b"XXef", 3));
@@ -424,7 +426,7 @@ mod tests {
     #[test]
     fn wraparound_is_seamless() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(u32::MAX - 2);
+        r.on_syn(SeqNo(u32::MAX - 2));
         seg(&mut r, &mut c, u32::MAX - 1, b"ab", 1);
         seg(&mut r, &mut c, 0, b"cd", 2);
         seg(&mut r, &mut c, 2, b"ef", 3);
@@ -435,10 +437,10 @@ mod tests {
     #[test]
     fn hole_acked_by_peer_becomes_gap_and_stream_continues() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(0);
+        r.on_syn(SeqNo(0));
         seg(&mut r, &mut c, 1, b"ab", 1);
         seg(&mut r, &mut c, 5, b"ef", 2);
-        r.acked(7, &mut c);
+        r.acked(SeqNo(7), &mut c);
         assert_eq!(c.bytes, b"abef");
         assert_eq!(c.gaps, vec![2]);
         assert_eq!(r.stats.gaps, 1);
@@ -447,13 +449,13 @@ mod tests {
     #[test]
     fn cap_forces_gap() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(0);
+        r.on_syn(SeqNo(0));
         let lim = Limits {
             max_buffered_bytes: 4,
             max_buffered_segments: 10,
         };
-        r.segment(11, b"xyz", 3, FrameNo(1), Timestamp(0), &lim, &mut c);
-        r.segment(21, b"xyz", 3, FrameNo(2), Timestamp(0), &lim, &mut c);
+        r.segment(SeqNo(11), b"xyz", 3, FrameNo(1), Timestamp(0), &lim, &mut c);
+        r.segment(SeqNo(21), b"xyz", 3, FrameNo(2), Timestamp(0), &lim, &mut c);
         assert_eq!(r.stats.cap_hits, 1);
         assert!(r.buffered() <= 4);
         assert_eq!(c.bytes, b"xyz");
@@ -462,9 +464,9 @@ mod tests {
     #[test]
     fn snaplen_cut_is_not_loss() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(0);
+        r.on_syn(SeqNo(0));
         r.segment(
-            1,
+            SeqNo(1),
             b"he",
             5,
             FrameNo(1),
@@ -481,7 +483,7 @@ mod tests {
     #[test]
     fn keepalive_is_not_a_retransmission() {
         let (mut r, mut c) = (Reassembler::default(), Collect::default());
-        r.on_syn(0);
+        r.on_syn(SeqNo(0));
         seg(&mut r, &mut c, 1, b"abc", 1);
         seg(&mut r, &mut c, 3, b"c", 2);
         assert_eq!(r.stats.retransmissions, 0);

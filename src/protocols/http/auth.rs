@@ -5,10 +5,10 @@
 //! Keeps schemes, realms, user names and masked tokens; passwords, Digest responses
 //! and NTLM responses are dropped here, before any type holds them.
 
-use crate::protocols::intern;
 use crate::protocols::ntlm::{self, NtlmMessage};
 use crate::protocols::secrets::mask_key;
 use base64::Engine as _;
+use std::sync::Arc;
 
 /// Which header a challenge or credential came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +168,7 @@ pub fn parse_challenges(header: AuthHeader, value: &str) -> Vec<Challenge> {
         };
         let mut c = Challenge {
             header,
-            scheme: intern::text(scheme),
+            scheme: Arc::from(scheme),
             realm: None,
             params: Vec::new(),
             ntlm: None,
@@ -237,7 +237,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
         // Not a scheme we know: the whole value is treated as a token.
         return Credentials {
             header,
-            scheme: intern::text("unknown"),
+            scheme: Arc::from("unknown"),
             user: None,
             token_masked: Some(mask_key(value)),
             ntlm: None,
@@ -247,7 +247,7 @@ pub fn parse_credentials(header: AuthHeader, value: &str) -> Credentials {
     }
     let mut c = Credentials {
         header,
-        scheme: intern::text(scheme),
+        scheme: Arc::from(scheme),
         user: None,
         token_masked: None,
         ntlm: None,

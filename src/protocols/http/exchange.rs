@@ -5,9 +5,9 @@
 use super::auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
 use super::head::{Head, MAX_HEADER_BYTES, Parsed, parse_head, text, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::DecodeCtx;
 use crate::protocols::secrets::{mask_key, redact_text};
 use crate::protocols::stream_buf::StreamBuf;
-use crate::protocols::{budget, intern};
 use std::collections::VecDeque;
 
 /// How much of a 4xx/5xx body is kept to find a JSON error message.
@@ -135,6 +135,8 @@ pub struct HttpDecoder {
     tunnel_out: Vec<TunnelChunk>,
     /// The note that the facts budget is spent was made.
     budget_noted: bool,
+    /// Exchanges counted but not kept: the facts budget was spent.
+    not_kept: u64,
 }
 
 impl Default for HttpDecoder {
@@ -153,6 +155,7 @@ impl HttpDecoder {
             tunnel: false,
             tunnel_out: Vec::new(),
             budget_noted: false,
+            not_kept: 0,
         }
     }
 
@@ -193,7 +196,14 @@ impl HttpDecoder {
         }
     }
 
-    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+    pub fn on_data(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         let d = dir.index();
         let mut input = data;
         loop {
@@ -234,7 +244,7 @@ impl HttpDecoder {
             };
             let took = side.buf.push(input, frame, ts);
             input = input.get(took..).unwrap_or_default();
-            let progressed = self.parse(dir);
+            let progressed = self.parse(cx, dir);
             if input.is_empty() {
                 return;
             }
@@ -251,6 +261,28 @@ impl HttpDecoder {
                 return;
             }
         }
+    }
+
+    /// Asks the budget to keep one more exchange; refused, counts it.
+    fn take(&mut self, cx: &mut DecodeCtx) -> bool {
+        let kept = cx.budget.take();
+        self.not_kept += u64::from(!kept);
+        kept
+    }
+
+    /// Like `take`, where `kept` are kept and this decoder's own per-flow bound allows
+    /// `max`: a fact past that bound is counted as not kept too.
+    fn take_below(&mut self, cx: &mut DecodeCtx, kept: usize, max: usize) -> bool {
+        if kept >= max {
+            self.not_kept += 1;
+            return false;
+        }
+        self.take(cx)
+    }
+
+    /// Exchanges counted but not kept (the facts budget was spent).
+    pub fn facts_not_kept(&self) -> u64 {
+        self.not_kept
     }
 
     /// Facts so far: exchanges in request order, and decode notes.
@@ -330,7 +362,7 @@ impl HttpDecoder {
     }
 
     /// Parses as much of the buffered bytes of `dir` as possible.
-    fn parse(&mut self, dir: Dir) -> bool {
+    fn parse(&mut self, cx: &mut DecodeCtx, dir: Dir) -> bool {
         let d = dir.index();
         let mut progressed = false;
         loop {
@@ -461,8 +493,8 @@ impl HttpDecoder {
                             side.buf.consume(n);
                             progressed = true;
                             match dir {
-                                Dir::ToServer => self.on_request(head, frame, ts),
-                                Dir::ToClient => self.on_response(head, frame, ts),
+                                Dir::ToServer => self.on_request(cx, head, frame, ts),
+                                Dir::ToClient => self.on_response(cx, head, frame, ts),
                             }
                         }
                     }
@@ -471,19 +503,20 @@ impl HttpDecoder {
         }
     }
 
-    fn on_request(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
+    fn on_request(&mut self, cx: &mut DecodeCtx, head: Head, frame: FrameNo, ts: Timestamp) {
+        let mut intern = |s: &str| cx.intern.text(s);
         let mut ex = HttpExchange {
-            method: head.method.as_deref().map(intern::text),
+            method: head.method.as_deref().map(&mut intern),
             target: head
                 .target
                 .as_deref()
-                .map(|t| intern::text(&crate::protocols::secrets::mask_target(t))),
-            version: version_str(head.version).as_deref().map(intern::text),
-            host: head.first("host").as_deref().map(intern::text),
-            user_agent: head.first("user-agent").as_deref().map(intern::text),
+                .map(|t| intern(&crate::protocols::secrets::mask_target(t))),
+            version: version_str(head.version).as_deref().map(&mut intern),
+            host: head.first("host").as_deref().map(&mut intern),
+            user_agent: head.first("user-agent").as_deref().map(&mut intern),
             request_frame: Some(frame),
             request_ts: Some(ts),
-            proxy_connection: head.first("proxy-connection").as_deref().map(intern::text),
+            proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
             has_cookie: head.all("cookie").next().is_some(),
             ..Default::default()
         };
@@ -492,7 +525,9 @@ impl HttpDecoder {
             ("authorization", AuthHeader::Authorization),
         ] {
             for v in head.all(name) {
-                ex.credentials.push(parse_credentials(header, &text(v)));
+                let mut c = parse_credentials(header, &text(v));
+                c.scheme = cx.intern.text(&c.scheme);
+                ex.credentials.push(c);
             }
         }
         ex.api_key = head
@@ -512,13 +547,13 @@ impl HttpDecoder {
             self.body_state(&head, Dir::ToServer, frame)
         };
         if self.exchanges.len() >= MAX_EXCHANGES {
-            budget::refuse();
+            self.not_kept += 1;
             if self.exchanges.len() == MAX_EXCHANGES {
                 self.notes.push(format!(
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
                 ));
             }
-        } else if !budget::take() {
+        } else if !self.take(cx) {
             if !self.budget_noted {
                 self.budget_noted = true;
                 self.notes.push(
@@ -556,7 +591,7 @@ impl HttpDecoder {
         }
     }
 
-    fn on_response(&mut self, head: Head, frame: FrameNo, ts: Timestamp) {
+    fn on_response(&mut self, cx: &mut DecodeCtx, head: Head, frame: FrameNo, ts: Timestamp) {
         let status = head.status.unwrap_or(0);
         if (100..200).contains(&status) {
             if let Some(ex) = self
@@ -578,7 +613,7 @@ impl HttpDecoder {
         let idx = match self.pending.pop_front() {
             Some(i) => i,
             None => {
-                if !budget::take_below(self.exchanges.len(), MAX_EXCHANGES) {
+                if !self.take_below(cx, self.exchanges.len(), MAX_EXCHANGES) {
                     return;
                 }
                 // Response without a request we saw (capture started mid-connection).
@@ -603,8 +638,9 @@ impl HttpDecoder {
             return;
         };
         ex.status = Some(status);
-        ex.reason = head.reason.as_deref().map(intern::text);
-        ex.response_version = version_str(head.version).as_deref().map(intern::text);
+        let mut intern = |s: &str| cx.intern.text(s);
+        ex.reason = head.reason.as_deref().map(&mut intern);
+        ex.response_version = version_str(head.version).as_deref().map(&mut intern);
         ex.response_frame = Some(frame);
         ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
         for (name, header) in [
@@ -612,14 +648,21 @@ impl HttpDecoder {
             ("www-authenticate", AuthHeader::WwwAuthenticate),
         ] {
             for v in head.all(name) {
-                ex.challenges.extend(parse_challenges(header, &text(v)));
+                let mut cs = parse_challenges(header, &text(v));
+                for c in &mut cs {
+                    c.scheme = cx.intern.text(&c.scheme);
+                }
+                ex.challenges.extend(cs);
             }
         }
         ex.retry_after = head.first("retry-after");
         ex.via.extend(head.all("via").map(text));
-        ex.server = head.first("server").as_deref().map(intern::text);
+        ex.server = head.first("server").as_deref().map(|s| cx.intern.text(s));
         ex.x_squid_error = head.first("x-squid-error");
-        ex.content_type = head.first("content-type").as_deref().map(intern::text);
+        ex.content_type = head
+            .first("content-type")
+            .as_deref()
+            .map(|s| cx.intern.text(s));
         ex.content_length = head.content_length().and_then(Result::ok);
         let is_connect = ex
             .method
@@ -649,7 +692,7 @@ impl HttpDecoder {
                 && side.state == State::AwaitConnectReply
             {
                 side.state = State::Headers;
-                self.parse(Dir::ToServer);
+                self.parse(cx, Dir::ToServer);
             }
         }
     }
@@ -734,6 +777,7 @@ pub(crate) mod tests {
 
     pub(crate) fn feed(d: &mut HttpDecoder, dir: Dir, bytes: &[u8], frame: u64) {
         d.on_data(
+            &mut DecodeCtx::default(),
             dir,
             bytes,
             FrameNo(frame),

@@ -5,8 +5,8 @@ use super::TlsDecoder;
 use super::fingerprint::{HelloFingerprint, is_grease, ja3s};
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
 use crate::model::{Dir, FrameNo, Timestamp};
-use crate::protocols::intern;
-use crate::protocols::x509::{self, CertInfo};
+use crate::protocols::DecodeCtx;
+use crate::protocols::x509::CertInfo;
 use std::sync::Arc;
 use tls_parser::{
     SNIType, TlsExtension, parse_tls_extension_alpn_content,
@@ -279,7 +279,14 @@ impl TlsDecoder {
         }
     }
 
-    pub(super) fn on_record(&mut self, dir: Dir, ct: u8, body: &[u8], frame: FrameNo) {
+    pub(super) fn on_record(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        ct: u8,
+        body: &[u8],
+        frame: FrameNo,
+    ) {
         let encrypted = self.sides.get(dir.index()).is_some_and(|s| s.encrypted);
         if dir == Dir::ToServer && self.server_flight_done && ct != CT_CCS {
             self.client_after_flight = true;
@@ -300,7 +307,7 @@ impl TlsDecoder {
             }
             CT_ALERT => self.on_alert(dir, body, frame, encrypted),
             CT_HANDSHAKE if encrypted => self.on_encrypted(dir, body.len()),
-            CT_HANDSHAKE => self.on_handshake_bytes(dir, body, frame),
+            CT_HANDSHAKE => self.on_handshake_bytes(cx, dir, body, frame),
             CT_APP_DATA => self.on_encrypted(dir, body.len()),
             _ => {}
         }
@@ -380,10 +387,17 @@ impl TlsDecoder {
         });
     }
 
-    pub(super) fn on_handshake(&mut self, dir: Dir, t: u8, msg: &[u8], frame: FrameNo) {
+    pub(super) fn on_handshake(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        t: u8,
+        msg: &[u8],
+        frame: FrameNo,
+    ) {
         let (mut name, letter) = handshake_name(t);
         match (t, dir) {
-            (1, Dir::ToServer) => self.on_client_hello(msg, frame),
+            (1, Dir::ToServer) => self.on_client_hello(cx, msg, frame),
             (2, Dir::ToClient) => {
                 if msg.get(2..34) == Some(HRR_RANDOM.as_slice()) {
                     self.facts.hello_retry_request = true;
@@ -391,9 +405,9 @@ impl TlsDecoder {
                     self.last_msg = Some("hello_retry_request");
                     return;
                 }
-                self.on_server_hello(msg, frame);
+                self.on_server_hello(cx, msg, frame);
             }
-            (11, _) => self.on_certificate(dir, msg, frame),
+            (11, _) => self.on_certificate(cx, dir, msg, frame),
             (14, Dir::ToClient) => self.server_flight_done = true,
             _ => {}
         }
@@ -410,7 +424,7 @@ impl TlsDecoder {
         self.last_msg = Some(name);
     }
 
-    fn on_client_hello(&mut self, msg: &[u8], frame: FrameNo) {
+    fn on_client_hello(&mut self, cx: &mut DecodeCtx, msg: &[u8], frame: FrameNo) {
         if self.seen_client_hello {
             return; // second ClientHello (after HRR): keep the first's fingerprint
         }
@@ -460,25 +474,25 @@ impl TlsDecoder {
         };
         let (ja4, ja4_r) = fp.ja4();
         let f = &mut self.facts;
-        f.ja4 = Some(intern::text(&ja4));
-        f.ja4_r = Some(intern::text(&ja4_r));
-        f.ja3 = Some(intern::text(&fp.ja3()));
-        f.client_version = Some(intern::text(&version_name(legacy)));
+        f.ja4 = Some(cx.intern.text(&ja4));
+        f.ja4_r = Some(cx.intern.text(&ja4_r));
+        f.ja3 = Some(cx.intern.text(&fp.ja3()));
+        f.client_version = Some(cx.intern.text(&version_name(legacy)));
         f.supported_versions = supported
             .iter()
             .filter(|v| !is_grease(**v))
-            .map(|v| intern::text(&version_name(*v)))
+            .map(|v| cx.intern.text(&version_name(*v)))
             .collect();
-        f.sni = sni.as_deref().map(intern::text);
+        f.sni = sni.as_deref().map(|s| cx.intern.text(s));
         f.alpn = alpn
             .iter()
-            .map(|p| intern::text(&String::from_utf8_lossy(p)))
+            .map(|p| cx.intern.text(&String::from_utf8_lossy(p)))
             .collect();
-        f.cipher_suites = intern::u16s(&ciphers);
-        f.extensions = intern::u16s(&ext_ids);
+        f.cipher_suites = cx.intern.u16s(&ciphers);
+        f.extensions = cx.intern.u16s(&ext_ids);
     }
 
-    fn on_server_hello(&mut self, msg: &[u8], frame: FrameNo) {
+    fn on_server_hello(&mut self, cx: &mut DecodeCtx, msg: &[u8], frame: FrameNo) {
         if self.seen_server_hello {
             return;
         }
@@ -509,23 +523,25 @@ impl TlsDecoder {
                 0x0010 => {
                     self.facts.server_alpn = alpn_list(data)
                         .first()
-                        .map(|p| intern::text(&String::from_utf8_lossy(p)))
+                        .map(|p| cx.intern.text(&String::from_utf8_lossy(p)))
                 }
                 _ => {}
             }
         }
         self.tls13 = version == 0x0304;
         let cipher = sh.cipher.0;
-        self.facts.version = Some(intern::text(&version_name(version)));
-        self.facts.cipher = Some(intern::text(
-            &tls_parser::TlsCipherSuite::from_id(cipher)
-                .map_or_else(|| format!("0x{cipher:04x}"), |c| c.name.to_string()),
-        ));
+        self.facts.version = Some(cx.intern.text(&version_name(version)));
+        self.facts.cipher = Some(
+            cx.intern.text(
+                &tls_parser::TlsCipherSuite::from_id(cipher)
+                    .map_or_else(|| format!("0x{cipher:04x}"), |c| c.name.to_string()),
+            ),
+        );
         let ext_ids: Vec<u16> = exts.iter().map(|(t, _)| *t).collect();
-        self.facts.ja3s = Some(intern::text(&ja3s(sh.version.0, cipher, &ext_ids)));
+        self.facts.ja3s = Some(cx.intern.text(&ja3s(sh.version.0, cipher, &ext_ids)));
     }
 
-    fn on_certificate(&mut self, dir: Dir, msg: &[u8], frame: FrameNo) {
+    fn on_certificate(&mut self, cx: &mut DecodeCtx, dir: Dir, msg: &[u8], frame: FrameNo) {
         if self.tls13 {
             return; // TLS 1.3 certificates are encrypted; a plaintext one is bogus
         }
@@ -547,7 +563,7 @@ impl TlsDecoder {
                 break;
             };
             if certs.len() < MAX_CERTS {
-                match x509::parse_der(der) {
+                match cx.certs.parse(der) {
                     Ok(c) => certs.push(c),
                     Err(e) => self.notes.push(format!("tls: frame {frame}: {e}")),
                 }
@@ -742,7 +758,8 @@ mod tests {
             f.ja4_r.as_deref(),
             Some("t12d0306h2_1301,1302,c02f_000a,000d,0017,002b_0403")
         );
-        let ja3 = x509::hex(&Md5::digest(b"771,4865-4866-49199,0-10-23-43-16-13,29,"));
+        let ja3 =
+            crate::protocols::x509::hex(&Md5::digest(b"771,4865-4866-49199,0-10-23-43-16-13,29,"));
         assert_eq!(f.ja3.as_deref(), Some(ja3.as_str()));
     }
 }

@@ -21,6 +21,7 @@ pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts, alert_name, version_na
 pub use record::{MAX_HANDSHAKE_MESSAGE, could_be_tls_prefix, looks_like_tls};
 
 use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::DecodeCtx;
 use record::Side;
 
 /// Encrypted records per side looked at before losing interest.
@@ -91,7 +92,14 @@ impl TlsDecoder {
         }
     }
 
-    pub fn on_data(&mut self, dir: Dir, data: &[u8], frame: FrameNo, ts: Timestamp) {
+    pub fn on_data(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
         let mut input = data;
         while !input.is_empty() {
             let Some(side) = self.sides.get_mut(dir.index()) else {
@@ -102,7 +110,7 @@ impl TlsDecoder {
             }
             let took = side.rec.push(input, frame, ts);
             input = input.get(took..).unwrap_or_default();
-            let progressed = self.parse_records(dir);
+            let progressed = self.parse_records(cx, dir);
             if took == 0 && !progressed {
                 // Cannot happen with a record cap above the largest record; be safe.
                 if let Some(side) = self.sides.get_mut(dir.index()) {
@@ -236,9 +244,10 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn run(chunks: &[(Dir, Vec<u8>)]) -> (TlsFacts, crate::protocols::Notes) {
+        let cx = &mut DecodeCtx::default();
         let mut d = TlsDecoder::new();
         for (i, (dir, bytes)) in chunks.iter().enumerate() {
-            d.on_data(*dir, bytes, FrameNo(i as u64 + 1), Timestamp(0));
+            d.on_data(cx, *dir, bytes, FrameNo(i as u64 + 1), Timestamp(0));
         }
         d.finish()
     }

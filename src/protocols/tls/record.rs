@@ -4,6 +4,7 @@
 use super::TlsDecoder;
 use super::handshake::handshake_name;
 use crate::model::{Dir, FrameNo};
+use crate::protocols::DecodeCtx;
 use crate::protocols::stream_buf::StreamBuf;
 
 /// Largest handshake message reassembled; larger ones are skipped with a note.
@@ -74,7 +75,7 @@ pub(super) fn be24(b: &[u8], at: usize) -> Option<usize> {
 }
 
 impl TlsDecoder {
-    pub(super) fn parse_records(&mut self, dir: Dir) -> bool {
+    pub(super) fn parse_records(&mut self, cx: &mut DecodeCtx, dir: Dir) -> bool {
         let d = dir.index();
         let mut progressed = false;
         loop {
@@ -105,11 +106,17 @@ impl TlsDecoder {
             self.record_ts = Some(ts);
             side.rec.consume(5 + len);
             progressed = true;
-            self.on_record(dir, ct, &body, frame);
+            self.on_record(cx, dir, ct, &body, frame);
         }
     }
 
-    pub(super) fn on_handshake_bytes(&mut self, dir: Dir, body: &[u8], frame: FrameNo) {
+    pub(super) fn on_handshake_bytes(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        body: &[u8],
+        frame: FrameNo,
+    ) {
         let mut body = body;
         let Some(side) = self.sides.get_mut(dir.index()) else {
             return;
@@ -146,7 +153,7 @@ impl TlsDecoder {
             };
             let msg = msg.to_vec();
             side.hs.drain(..4 + len);
-            self.on_handshake(dir, t, &msg, frame);
+            self.on_handshake(cx, dir, t, &msg, frame);
         }
     }
 }

@@ -1,0 +1,82 @@
+//! The decode context: what the decoders of one analysis share, passed explicitly.
+//!
+//! One [`DecodeCtx`] per flow table (so per analysis thread); the table hands it, `&mut`,
+//! to every decoder call alongside the data. It owns the facts budget, the shared copies
+//! of repeated strings, the certificates parsed so far, and the [`DecodeOptions`].
+//! Decoders are built by a [`DecoderFactory`], which carries the same options.
+
+use super::StreamDecoder;
+use super::budget::FactBudget;
+use super::dns::DnsTracker;
+use super::intern::Interner;
+use super::x509::CertCache;
+use std::sync::Arc;
+
+/// Settings of the decoders, fixed for an analysis. The place for decoder options
+/// (none yet).
+#[derive(Clone, Debug, Default)]
+pub struct DecodeOptions {}
+
+/// Mutable state the decoders of one analysis share.
+#[derive(Clone, Debug, Default)]
+pub struct DecodeCtx {
+    /// Decoded facts that may still be kept (`--max-facts`).
+    pub budget: FactBudget,
+    /// Shared copies of repeated strings and number lists.
+    pub intern: Interner,
+    /// Certificates parsed so far, shared by DER.
+    pub certs: CertCache,
+    options: Arc<DecodeOptions>,
+}
+
+impl DecodeCtx {
+    /// A context for an analysis with these options, keeping at most `max_facts` facts.
+    pub fn new(options: Arc<DecodeOptions>, max_facts: usize) -> Self {
+        DecodeCtx {
+            budget: FactBudget::new(max_facts),
+            intern: Interner::default(),
+            certs: CertCache::default(),
+            options,
+        }
+    }
+
+    /// The decoder options.
+    pub fn options(&self) -> &DecodeOptions {
+        &self.options
+    }
+
+    /// Builds decoders with this context's options.
+    pub fn decoders(&self) -> DecoderFactory {
+        DecoderFactory {
+            options: Arc::clone(&self.options),
+        }
+    }
+}
+
+/// Builds the decoders of new flows, configured with the analysis's options.
+#[derive(Clone, Debug, Default)]
+pub struct DecoderFactory {
+    options: Arc<DecodeOptions>,
+}
+
+impl DecoderFactory {
+    /// A factory for decoders with `options`.
+    pub fn new(options: Arc<DecodeOptions>) -> Self {
+        DecoderFactory { options }
+    }
+
+    /// The decoder options.
+    pub fn options(&self) -> &DecodeOptions {
+        &self.options
+    }
+
+    /// The decoder of a new TCP connection between these ports.
+    pub fn stream(&self, client_port: u16, server_port: u16) -> StreamDecoder {
+        StreamDecoder::new(client_port, server_port)
+    }
+
+    /// The DNS decoder of a new UDP conversation.
+    pub fn dns_udp(&self) -> DnsTracker {
+        DnsTracker::new()
+    }
+}
