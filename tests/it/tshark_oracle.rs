@@ -2,6 +2,10 @@
 //! and our own fixtures), the TCP conversations we report must be the ones
 //! `tshark -q -z conv,tcp` reports, with the same frame counts.
 //!
+//! Every HTTP message and TLS server name tshark decodes must be decoded too; on a
+//! fixture whose expected file has `known_decoder_gap` the differences are reported
+//! instead of failing.
+//!
 //! tshark's table is per address/port pair (a conversation); we report connections
 //! the way Zeek does, so refused attempts retried on the same port are separate
 //! connections. Connections are therefore summed per pair before comparing.
@@ -104,9 +108,11 @@ fn tshark_app_facts(path: &Path) -> (Vec<(String, String)>, Vec<u64>, Vec<String
             "http.response.code",
         ])
         .args(["-e", "tls.handshake.extensions_server_name"])
+        // An ICMP error quotes the start of the segment it answers, and tshark
+        // dissects that quote as HTTP or TLS too: only messages on the wire count.
         .args([
             "-Y",
-            "http.request || http.response || tls.handshake.type == 1",
+            "(http.request || http.response || tls.handshake.type == 1) && !icmp && !icmpv6",
             "-r",
         ])
         .arg(path)
@@ -164,6 +170,7 @@ fn decoded_http_and_tls_facts_include_everything_tshark_decodes() {
             .iter()
             .filter_map(|f| f["tls"]["sni"].as_str().map(str::to_string))
             .collect();
+        let mut missed = Vec::new();
         // tshark only dissects HTTP on its registered ports, we on any port: every
         // message tshark decodes must be one of ours (as a multiset).
         for r in &reqs {
@@ -174,7 +181,7 @@ fn decoded_http_and_tls_facts_include_everything_tshark_decodes() {
                 Some(p) => {
                     ours_reqs.swap_remove(p);
                 }
-                None => panic!("{name}: tshark decodes request {r:?}, we do not"),
+                None => missed.push(format!("tshark decodes request {r:?}, we do not")),
             }
         }
         for c in &codes {
@@ -182,14 +189,19 @@ fn decoded_http_and_tls_facts_include_everything_tshark_decodes() {
                 Some(p) => {
                     ours_codes.swap_remove(p);
                 }
-                None => panic!("{name}: tshark decodes status {c}, we do not"),
+                None => missed.push(format!("tshark decodes status {c}, we do not")),
             }
         }
         for s in &snis {
-            assert!(
-                ours_snis.contains(s),
-                "{name}: tshark decodes SNI {s}, we do not ({ours_snis:?})"
-            );
+            if !ours_snis.contains(s) {
+                missed.push(format!("tshark decodes SNI {s}, we do not ({ours_snis:?})"));
+            }
+        }
+        if !missed.is_empty() {
+            match known_decoder_gap(&cap) {
+                Some(why) => eprintln!("known decoder gap {name} ({why}): {missed:?}"),
+                None => panic!("{name}: {}", missed.join("; ")),
+            }
         }
         checked += 1;
     }
