@@ -39,6 +39,13 @@ impl FactBudget {
         }
     }
 
+    /// Asks to keep one more fact for a decoder that keeps `kept` and allows `max` per
+    /// flow: false when either bound is spent. Only the budget's own refusals count in
+    /// `denied`; the decoder counts every fact it does not keep.
+    pub fn take_below(&mut self, kept: usize, max: usize) -> bool {
+        kept < max && self.take()
+    }
+
     /// Returns `n` facts that are no longer kept.
     pub fn give_back(&mut self, n: usize) {
         self.left = self.left.saturating_add(n);

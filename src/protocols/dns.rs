@@ -326,7 +326,7 @@ impl DnsTracker {
             truncated: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
-            if !self.take_below(cx, self.txs.len(), MAX_TRANSACTIONS) {
+            if !self.keep(cx) {
                 self.refused_queries += 1;
                 return;
             }
@@ -342,7 +342,7 @@ impl DnsTracker {
                     self.refused_queries -= 1;
                     return;
                 }
-                if !self.take_below(cx, self.txs.len(), MAX_TRANSACTIONS) {
+                if !self.keep(cx) {
                     return;
                 }
                 // Response whose query we did not see.
@@ -364,21 +364,12 @@ impl DnsTracker {
         }
     }
 
-    /// Asks the budget to keep one more transaction; refused, counts it.
-    fn take(&mut self, cx: &mut DecodeCtx) -> bool {
-        let kept = cx.budget.take();
-        self.not_kept += u64::from(!kept);
-        kept
-    }
-
-    /// Like `take`, where `kept` are kept and this decoder's own per-flow bound allows
-    /// `max`: a fact past that bound is counted as not kept too.
-    fn take_below(&mut self, cx: &mut DecodeCtx, kept: usize, max: usize) -> bool {
-        if kept >= max {
-            self.not_kept += 1;
-            return false;
-        }
-        self.take(cx)
+    /// Asks to keep one more transaction: a flow keeps at most `MAX_TRANSACTIONS` and
+    /// the facts budget has the last word; refused, it is counted.
+    fn keep(&mut self, cx: &mut DecodeCtx) -> bool {
+        let ok = cx.budget.take_below(self.txs.len(), MAX_TRANSACTIONS);
+        self.not_kept += u64::from(!ok);
+        ok
     }
 
     /// Transactions counted but not kept (the facts budget was spent).

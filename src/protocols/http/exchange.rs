@@ -263,21 +263,12 @@ impl HttpDecoder {
         }
     }
 
-    /// Asks the budget to keep one more exchange; refused, counts it.
-    fn take(&mut self, cx: &mut DecodeCtx) -> bool {
-        let kept = cx.budget.take();
-        self.not_kept += u64::from(!kept);
-        kept
-    }
-
-    /// Like `take`, where `kept` are kept and this decoder's own per-flow bound allows
-    /// `max`: a fact past that bound is counted as not kept too.
-    fn take_below(&mut self, cx: &mut DecodeCtx, kept: usize, max: usize) -> bool {
-        if kept >= max {
-            self.not_kept += 1;
-            return false;
-        }
-        self.take(cx)
+    /// Asks to keep one more exchange: a flow keeps at most `MAX_EXCHANGES` and the
+    /// facts budget has the last word; refused, it is counted.
+    fn keep(&mut self, cx: &mut DecodeCtx) -> bool {
+        let ok = cx.budget.take_below(self.exchanges.len(), MAX_EXCHANGES);
+        self.not_kept += u64::from(!ok);
+        ok
     }
 
     /// Exchanges counted but not kept (the facts budget was spent).
@@ -553,7 +544,7 @@ impl HttpDecoder {
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
                 ));
             }
-        } else if !self.take(cx) {
+        } else if !self.keep(cx) {
             if !self.budget_noted {
                 self.budget_noted = true;
                 self.notes.push(
@@ -613,7 +604,7 @@ impl HttpDecoder {
         let idx = match self.pending.pop_front() {
             Some(i) => i,
             None => {
-                if !self.take_below(cx, self.exchanges.len(), MAX_EXCHANGES) {
+                if !self.keep(cx) {
                     return;
                 }
                 // Response without a request we saw (capture started mid-connection).
