@@ -1,5 +1,6 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
+use super::proxy_misuse::{client_gave_up_first, squid_error_detail};
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::latency::{self, Stage};
@@ -55,15 +56,48 @@ impl Rule for Check {
                 f.last_ts.secs_since(asked).max(0.0)
             };
             let stalled = !still_open || waited >= ctx.cfg.stall_secs;
-            if h.method.is_some() && h.status.is_none() && !h.tunnel && !reset_by_server && stalled
-            {
-                let frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+            // The client closed before the answer started: its own time-out fired first.
+            let gave_up = if h.method.is_some() && h.status.is_some() {
+                client_gave_up_first(f, h)
+            } else {
+                None
+            };
+            let no_answer = h.method.is_some()
+                && h.status.is_none()
+                && !h.tunnel
+                && !reset_by_server
+                && stalled;
+            if no_answer || gave_up.is_some() {
+                let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+                let seen = match gave_up {
+                    Some(secs) => {
+                        frames.extend(f.client_fin.map(|(n, _)| n.0));
+                        frames.extend(h.response_frame.map(|n| n.0));
+                        format!(
+                            "{}: the client closed after {secs:.1} s without an answer; {} \
+                             came later, {:.1} s after the request{}",
+                            request_line(h),
+                            status_line(h),
+                            h.response_time.unwrap_or_default(),
+                            squid_error_detail(h.x_squid_error.as_deref())
+                        )
+                    }
+                    None => format!("{} unanswered after {waited:.1} s", request_line(h)),
+                };
                 unanswered
                     .get_or_insert_with(|| {
+                        let title = match gave_up {
+                            Some(secs) => format!(
+                                "{} to {server}: the client gave up after {secs:.1} s, \
+                                 before the answer",
+                                request_line(h)
+                            ),
+                            None => format!("{} to {server} got no answer", request_line(h)),
+                        };
                         Finding::new(
                             FindingKind::RequestUnanswered,
                             Severity::Error,
-                            format!("{} to {server} got no answer", request_line(h)),
+                            title,
                             "A request was sent and no response came back before the \
                              connection ended or the capture stopped: the proxy, gateway or \
                              provider is too slow or the path is stalled."
@@ -71,13 +105,7 @@ impl Rule for Check {
                             &vars,
                         )
                     })
-                    .push(ctx.ev(
-                        id,
-                        f,
-                        frames,
-                        format!("{} unanswered after {waited:.1} s", request_line(h)),
-                        h.request_ts,
-                    ));
+                    .push(ctx.ev(id, f, frames, seen, h.request_ts));
             }
             if h.status == Some(429) {
                 // Through a proxy, name the host that answered, not the proxy.
