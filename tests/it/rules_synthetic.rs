@@ -376,3 +376,48 @@ fn a_proxy_answer_after_the_client_gave_up_is_the_clients_timeout() {
         "{f:#?}"
     );
 }
+
+const POST_VIA_PROXY: &str = "POST http://api.anthropic.com/v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nContent-Length: 0\r\n\r\n";
+const TOO_MANY: &str =
+    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n";
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+#[test]
+fn a_429_never_followed_by_success_is_an_error() {
+    let mut p = Pcap::new();
+    p.conversation((CLIENT, 40020), (PROXY, 8888), &[(POST_VIA_PROXY, OK)]);
+    p.conversation(
+        (CLIENT, 40021),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY)],
+    );
+    p.conversation(
+        (CLIENT, 40022),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY)],
+    );
+    let f = p.findings();
+    let e = one(&f, FindingKind::RateLimited);
+    assert_eq!(e.severity, Severity::Error);
+    assert!(e.explanation.contains("never got its answer"), "{e:?}");
+    assert!(analyze::has_error(&f));
+}
+
+#[test]
+fn a_429_then_success_stays_a_warning() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40023),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY)],
+    );
+    p.conversation(
+        (CLIENT, 40024),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY), (POST_VIA_PROXY, OK)],
+    );
+    let f = p.findings();
+    let e = one(&f, FindingKind::RateLimited);
+    assert_eq!(e.severity, Severity::Warning);
+    assert!(!analyze::has_error(&f), "{f:#?}");
+}
