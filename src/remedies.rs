@@ -321,7 +321,12 @@ pub fn entry(kind: FindingKind) -> Entry {
         K::ProxyErrorResponse => Entry {
             section: None,
             steps: &[(0, 1), (0, 2)],
-            about: "The proxy answered a CONNECT or request with its own 403 (policy block) or 502/503 (upstream failure).",
+            about: "The proxy answered a CONNECT or request with its own 403 (policy block).",
+        },
+        K::ProxyUpstreamFailed => Entry {
+            section: Some(5),
+            steps: &[(5, 1), (0, 1)],
+            about: "The proxy answered a CONNECT or request with its own 500/502/503/504: it could not resolve or reach the destination (X-Squid-Error explained).",
         },
         K::ProxyResetAfterRequest => Entry {
             section: None,

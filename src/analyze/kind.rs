@@ -76,8 +76,10 @@ finding_kinds! {
     DirectConnectionFailed => "direct_connection_failed",
     /// TLS sent straight to a plain HTTP proxy.
     TlsToPlainProxy => "tls_to_plain_proxy",
-    /// The proxy's own 403 or 502/503.
+    /// The proxy's own 403 (policy block).
     ProxyErrorResponse => "proxy_error_response",
+    /// The proxy's own 5xx: it could not resolve or reach the destination.
+    ProxyUpstreamFailed => "proxy_upstream_failed",
     /// The proxy answered a CONNECT or request with a reset.
     ProxyResetAfterRequest => "proxy_reset_after_request",
     /// A reset from the proxy's side right after the ClientHello.

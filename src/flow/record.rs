@@ -44,6 +44,8 @@ pub struct FlowSummary {
     pub synack_frame: Option<FrameNo>,
     /// First RST and who sent it.
     pub rst: Option<(Dir, FrameNo)>,
+    /// The client's first FIN: when it closed its side.
+    pub client_fin: Option<(FrameNo, Timestamp)>,
     pub rtt: Option<f64>,
     pub unreachable: Option<(FrameNo, Unreachable)>,
     pub app: AppFacts,

@@ -6,7 +6,7 @@ use trafficdoc::analyze::{self, Config, Finding, FindingKind, Severity};
 use trafficdoc::flow::table::TableConfig;
 use trafficdoc::pipeline;
 
-use crate::common::synth::{ACK, PSH, Pcap, RST, SYN};
+use crate::common::synth::{ACK, FIN, PSH, Pcap, RST, SYN};
 
 impl Pcap {
     fn findings(&self) -> Vec<Finding> {
@@ -288,4 +288,136 @@ fn a_407_and_a_success_by_another_program_later_is_still_an_error() {
         one(&f, FindingKind::ProxyAuthMissing).severity,
         Severity::Error
     );
+}
+
+#[test]
+fn proxy_upstream_failure_is_section_5_with_the_squid_error_in_words() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40010),
+        (PROXY, 3128),
+        &[(
+            "CONNECT api.anthropic.com:4000 HTTP/1.1\r\nHost: api.anthropic.com:4000\r\n\r\n",
+            "HTTP/1.1 503 Service Unavailable\r\nX-Squid-Error: ERR_CONNECT_FAIL 111\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    let f = p.findings();
+    let e = one(&f, FindingKind::ProxyUpstreamFailed);
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.guide_section, Some(5));
+    assert!(
+        e.evidence[0].seen.contains("ERR_CONNECT_FAIL 111")
+            && e.evidence[0].seen.contains("refused"),
+        "{:?}",
+        e.evidence
+    );
+    assert!(
+        f.iter().all(|x| x.kind != FindingKind::ProxyErrorResponse),
+        "{f:#?}"
+    );
+}
+
+#[test]
+fn proxy_cannot_forward_500_is_an_upstream_failure() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40011),
+        (PROXY, 3128),
+        &[(
+            "CONNECT api.antropic.com:443 HTTP/1.1\r\nHost: api.antropic.com:443\r\n\r\n",
+            "HTTP/1.1 500 Internal Server Error\r\nX-Squid-Error: ERR_CANNOT_FORWARD 0\r\nContent-Length: 0\r\n\r\n",
+        )],
+    );
+    let f = p.findings();
+    let e = one(&f, FindingKind::ProxyUpstreamFailed);
+    assert_eq!(e.guide_section, Some(5));
+    assert!(e.title.contains("(500)"), "{}", e.title);
+    assert!(
+        e.evidence[0].seen.contains("cannot resolve or reach"),
+        "{:?}",
+        e.evidence
+    );
+}
+
+#[test]
+fn a_proxy_answer_after_the_client_gave_up_is_the_clients_timeout() {
+    let mut p = Pcap::new();
+    let (c, s) = ((CLIENT, 40012), (PROXY, 3128));
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    p.tcp(s, c, 5000, 1001, SYN | ACK, b"");
+    p.tcp(c, s, 1001, 5001, ACK, b"");
+    let req = b"CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n";
+    p.tcp(c, s, 1001, 5001, PSH | ACK, req);
+    let after = 1001 + req.len() as u32;
+    // The client's own time-out: it closes 5 s after the CONNECT.
+    p.usec += 5_000_000;
+    p.tcp(c, s, after, 5001, FIN | ACK, b"");
+    // The proxy's 503 comes 3 s later; the closed socket answers with a reset.
+    p.usec += 3_000_000;
+    let resp = b"HTTP/1.1 503 Service Unavailable\r\nX-Squid-Error: ERR_CONNECT_FAIL 110\r\nContent-Length: 0\r\n\r\n";
+    p.tcp(s, c, 5001, after + 1, PSH | ACK, resp);
+    p.tcp(c, s, after + 1, 0, RST, b"");
+    let f = p.findings();
+    let e = one(&f, FindingKind::RequestUnanswered);
+    assert_eq!(e.severity, Severity::Error);
+    assert_eq!(e.guide_section, Some(5));
+    assert!(e.title.contains("gave up after 5.0 s"), "{}", e.title);
+    let seen = &e.evidence[0].seen;
+    assert!(
+        seen.contains("503") && seen.contains("8.0 s after") && seen.contains("timed out"),
+        "{seen}"
+    );
+    assert_eq!(e.evidence[0].frames, vec![4, 5, 6]);
+    assert!(
+        f.iter().all(|x| !matches!(
+            x.kind,
+            FindingKind::ProxyUpstreamFailed | FindingKind::ProxyErrorResponse
+        )),
+        "{f:#?}"
+    );
+}
+
+const POST_VIA_PROXY: &str = "POST http://api.anthropic.com/v1/messages HTTP/1.1\r\nHost: api.anthropic.com\r\nContent-Length: 0\r\n\r\n";
+const TOO_MANY: &str =
+    "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n";
+const OK: &str = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
+
+#[test]
+fn a_429_never_followed_by_success_is_an_error() {
+    let mut p = Pcap::new();
+    p.conversation((CLIENT, 40020), (PROXY, 8888), &[(POST_VIA_PROXY, OK)]);
+    p.conversation(
+        (CLIENT, 40021),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY)],
+    );
+    p.conversation(
+        (CLIENT, 40022),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY)],
+    );
+    let f = p.findings();
+    let e = one(&f, FindingKind::RateLimited);
+    assert_eq!(e.severity, Severity::Error);
+    assert!(e.explanation.contains("never got its answer"), "{e:?}");
+    assert!(analyze::has_error(&f));
+}
+
+#[test]
+fn a_429_then_success_stays_a_warning() {
+    let mut p = Pcap::new();
+    p.conversation(
+        (CLIENT, 40023),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY)],
+    );
+    p.conversation(
+        (CLIENT, 40024),
+        (PROXY, 8888),
+        &[(POST_VIA_PROXY, TOO_MANY), (POST_VIA_PROXY, OK)],
+    );
+    let f = p.findings();
+    let e = one(&f, FindingKind::RateLimited);
+    assert_eq!(e.severity, Severity::Warning);
+    assert!(!analyze::has_error(&f), "{f:#?}");
 }

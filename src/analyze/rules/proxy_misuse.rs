@@ -12,6 +12,56 @@ use crate::flow::record::FlowSummary;
 pub struct Check {
     tls_to_proxy: Option<Finding>,
     proxy_error: Option<Finding>,
+    upstream_failed: Option<Finding>,
+}
+
+/// What a Squid `X-Squid-Error` value (`ERR_CONNECT_FAIL 110`) means, in words.
+pub(super) fn squid_error_words(e: &str) -> Option<&'static str> {
+    let mut it = e.split_whitespace();
+    let code = it.next()?;
+    let errno = it.next();
+    Some(match (code, errno) {
+        ("ERR_CONNECT_FAIL", Some("110")) => {
+            "the proxy's connection to the destination timed out (errno 110)"
+        }
+        ("ERR_CONNECT_FAIL", Some("111")) => {
+            "the destination refused the proxy's connection (errno 111: nothing listens there)"
+        }
+        ("ERR_CONNECT_FAIL", Some("113")) => {
+            "the proxy has no route to the destination (errno 113)"
+        }
+        ("ERR_CONNECT_FAIL", _) => "the proxy could not connect to the destination",
+        ("ERR_DNS_FAIL", _) => "the proxy could not resolve the destination's name",
+        ("ERR_CANNOT_FORWARD", _) => {
+            "the proxy cannot resolve or reach the destination (no usable address or route)"
+        }
+        ("ERR_READ_TIMEOUT", _) => "the destination stopped answering the proxy (read timeout)",
+        ("ERR_GATEWAY_FAILURE", _) => "the proxy's upstream gateway failed",
+        ("ERR_ACCESS_DENIED", _) => "the proxy's access rules (ACL) deny this request",
+        _ => return None,
+    })
+}
+
+/// `; X-Squid-Error: E (meaning)` for an evidence line, or nothing.
+pub(super) fn squid_error_detail(e: Option<&str>) -> String {
+    e.map(|e| match squid_error_words(e) {
+        Some(w) => format!("; X-Squid-Error: {e} — {w}"),
+        None => format!("; X-Squid-Error: {e}"),
+    })
+    .unwrap_or_default()
+}
+
+/// The client closed its side before this exchange's response started: it gave up
+/// waiting (its own time-out), so the response came too late to matter.
+pub(super) fn client_gave_up_first(
+    f: &FlowSummary,
+    h: &crate::protocols::http::HttpExchange,
+) -> Option<f64> {
+    let (_, fin_ts) = f.client_fin?;
+    let asked = h.request_ts?;
+    let gave_up = fin_ts.secs_since(asked);
+    let answered = h.response_time?;
+    (gave_up >= 0.0 && gave_up < answered).then_some(gave_up)
 }
 
 impl Rule for Check {
@@ -19,6 +69,7 @@ impl Rule for Check {
         let Check {
             tls_to_proxy,
             proxy_error,
+            upstream_failed,
         } = self;
         if !ctx.is_proxy(f) {
             return;
@@ -62,7 +113,8 @@ impl Rule for Check {
         }
         for h in &f.app.http {
             let Some(status) = h.status else { continue };
-            if !is_proxy_request(h) || !matches!(status, 403 | 502 | 503) {
+            let upstream = matches!(status, 500 | 502 | 503 | 504);
+            if !is_proxy_request(h) || !(status == 403 || upstream) {
                 continue;
             }
             // Local targets through the proxy are section 6's finding.
@@ -72,41 +124,62 @@ impl Rule for Check {
             {
                 continue;
             }
+            // An answer after the client gave up is the client's time-out (`timeouts`).
+            if upstream && client_gave_up_first(f, h).is_some() {
+                continue;
+            }
             let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
             frames.extend(h.response_frame.map(|f| f.0));
-            let detail = h
-                .x_squid_error
-                .as_deref()
-                .map(|e| format!("; X-Squid-Error: {e}"))
-                .unwrap_or_default();
-            proxy_error
-                .get_or_insert_with(|| {
+            let detail = squid_error_detail(h.x_squid_error.as_deref());
+            let slot = if upstream {
+                &mut *upstream_failed
+            } else {
+                &mut *proxy_error
+            };
+            slot.get_or_insert_with(|| {
+                if upstream {
+                    let why = h
+                        .x_squid_error
+                        .as_deref()
+                        .and_then(squid_error_words)
+                        .map(|w| format!(" Here {w}."))
+                        .unwrap_or_default();
+                    Finding::new(
+                        FindingKind::ProxyUpstreamFailed,
+                        Severity::Error,
+                        format!(
+                            "Proxy {proxy} could not reach the destination of {} ({status})",
+                            request_line(h)
+                        ),
+                        format!(
+                            "The proxy itself answered {status}: it is reachable and accepted \
+                             the request, but it could not resolve or connect to the next hop \
+                             (the destination, or a parent proxy it forwards to): DNS failure \
+                             at the proxy, destination down or filtered, wrong host or port.\
+                             {why}"
+                        ),
+                        &vars,
+                    )
+                } else {
                     Finding::new(
                         FindingKind::ProxyErrorResponse,
                         Severity::Error,
                         format!("Proxy {proxy} refused {} ({status})", request_line(h)),
-                        if status == 403 {
-                            "The proxy itself answered 403 Forbidden: its policy blocks this \
-                             destination (category filter, allow list). Ask IT to allow the \
-                             host; no client setting fixes this."
-                                .to_string()
-                        } else {
-                            format!(
-                                "The proxy answered {status}: it could not reach or use the \
-                                 destination (upstream down, DNS failure at the proxy, or the \
-                                 proxy overloaded)."
-                            )
-                        },
+                        "The proxy itself answered 403 Forbidden: its policy blocks this \
+                         destination (category filter, allow list). Ask IT to allow the \
+                         host; no client setting fixes this."
+                            .to_string(),
                         &vars,
                     )
-                })
-                .push(ctx.ev(
-                    id,
-                    f,
-                    frames,
-                    format!("{} → {}{detail}", request_line(h), status_line(h)),
-                    h.request_ts,
-                ));
+                }
+            })
+            .push(ctx.ev(
+                id,
+                f,
+                frames,
+                format!("{} → {}{detail}", request_line(h), status_line(h)),
+                h.request_ts,
+            ));
         }
     }
 
@@ -114,7 +187,11 @@ impl Rule for Check {
         let Check {
             tls_to_proxy,
             proxy_error,
+            upstream_failed,
         } = *self;
-        [tls_to_proxy, proxy_error].into_iter().flatten().collect()
+        [tls_to_proxy, proxy_error, upstream_failed]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }

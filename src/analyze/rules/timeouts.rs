@@ -1,5 +1,6 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
+use super::proxy_misuse::{client_gave_up_first, squid_error_detail};
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::latency::{self, Stage};
@@ -7,6 +8,8 @@ use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::ConnState;
 use crate::flow::record::FlowSummary;
 use crate::flow::record::Transport;
+use crate::model::Timestamp;
+use crate::protocols::http::HttpExchange;
 
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;
@@ -23,6 +26,19 @@ pub struct Check {
     unanswered: Option<Finding>,
     limited: Option<Finding>,
     lossy: Option<Finding>,
+    /// Per answering host: when its first 429 was asked for, and when its latest 2xx.
+    outcomes: std::collections::HashMap<String, (Option<Timestamp>, Option<Timestamp>)>,
+}
+
+/// The host a request was answered by: through a proxy the origin named in the
+/// request, not the proxy.
+fn answering_host(h: &HttpExchange, server: &str) -> String {
+    match h.target.as_deref() {
+        Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
+            super::no_proxy::target_host(t)
+        }
+        _ => server.to_string(),
+    }
 }
 
 impl Rule for Check {
@@ -31,6 +47,7 @@ impl Rule for Check {
             unanswered,
             limited,
             lossy,
+            outcomes,
         } = self;
         if f.transport != Transport::Tcp {
             return;
@@ -55,15 +72,48 @@ impl Rule for Check {
                 f.last_ts.secs_since(asked).max(0.0)
             };
             let stalled = !still_open || waited >= ctx.cfg.stall_secs;
-            if h.method.is_some() && h.status.is_none() && !h.tunnel && !reset_by_server && stalled
-            {
-                let frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+            // The client closed before the answer started: its own time-out fired first.
+            let gave_up = if h.method.is_some() && h.status.is_some() {
+                client_gave_up_first(f, h)
+            } else {
+                None
+            };
+            let no_answer = h.method.is_some()
+                && h.status.is_none()
+                && !h.tunnel
+                && !reset_by_server
+                && stalled;
+            if no_answer || gave_up.is_some() {
+                let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+                let seen = match gave_up {
+                    Some(secs) => {
+                        frames.extend(f.client_fin.map(|(n, _)| n.0));
+                        frames.extend(h.response_frame.map(|n| n.0));
+                        format!(
+                            "{}: the client closed after {secs:.1} s without an answer; {} \
+                             came later, {:.1} s after the request{}",
+                            request_line(h),
+                            status_line(h),
+                            h.response_time.unwrap_or_default(),
+                            squid_error_detail(h.x_squid_error.as_deref())
+                        )
+                    }
+                    None => format!("{} unanswered after {waited:.1} s", request_line(h)),
+                };
                 unanswered
                     .get_or_insert_with(|| {
+                        let title = match gave_up {
+                            Some(secs) => format!(
+                                "{} to {server}: the client gave up after {secs:.1} s, \
+                                 before the answer",
+                                request_line(h)
+                            ),
+                            None => format!("{} to {server} got no answer", request_line(h)),
+                        };
                         Finding::new(
                             FindingKind::RequestUnanswered,
                             Severity::Error,
-                            format!("{} to {server} got no answer", request_line(h)),
+                            title,
                             "A request was sent and no response came back before the \
                              connection ended or the capture stopped: the proxy, gateway or \
                              provider is too slow or the path is stalled."
@@ -71,22 +121,23 @@ impl Rule for Check {
                             &vars,
                         )
                     })
-                    .push(ctx.ev(
-                        id,
-                        f,
-                        frames,
-                        format!("{} unanswered after {waited:.1} s", request_line(h)),
-                        h.request_ts,
-                    ));
+                    .push(ctx.ev(id, f, frames, seen, h.request_ts));
+            }
+            let asked_at = h.request_ts.unwrap_or(f.first_ts);
+            if let Some(st) = h.status
+                && (st == 429
+                    || ((200..300).contains(&st) && h.method.as_deref() != Some("CONNECT")))
+            {
+                let (first_429, last_ok) = outcomes.entry(answering_host(h, &server)).or_default();
+                if st == 429 {
+                    *first_429 = Some(first_429.map_or(asked_at, |t| t.min(asked_at)));
+                } else {
+                    *last_ok = Some(last_ok.map_or(asked_at, |t| t.max(asked_at)));
+                }
             }
             if h.status == Some(429) {
                 // Through a proxy, name the host that answered, not the proxy.
-                let server = match h.target.as_deref() {
-                    Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
-                        super::no_proxy::target_host(t)
-                    }
-                    _ => server.clone(),
-                };
+                let server = answering_host(h, &server);
                 let frames: Vec<u64> = h.response_frame.iter().map(|f| f.0).collect();
                 limited
                     .get_or_insert_with(|| {
@@ -153,9 +204,32 @@ impl Rule for Check {
     fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
             unanswered,
-            limited,
+            mut limited,
             lossy,
+            outcomes,
         } = *self;
+        // Throttled and never through afterwards: the client ended without its answer.
+        if let Some(l) = limited.as_mut() {
+            // A host that answered 429 and never 2xx to a request asked later.
+            let stuck = outcomes
+                .values()
+                .any(|(first_429, last_ok)| match first_429 {
+                    Some(a) => !last_ok.is_some_and(|b| b > *a),
+                    None => false,
+                });
+            if stuck {
+                l.severity = Severity::Error;
+                l.explanation.push_str(
+                    " No request to the throttled host succeeded after its first 429 in this \
+                     capture: the client never got its answer.",
+                );
+            } else {
+                l.explanation.push_str(
+                    " A later request to the throttled host succeeded: the client got \
+                     through after waiting.",
+                );
+            }
+        }
         [unanswered, limited, lossy].into_iter().flatten().collect()
     }
 }

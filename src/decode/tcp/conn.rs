@@ -92,6 +92,8 @@ pub struct Endpoint {
     pub wire_bytes: u64,
     pub syn_frame: Option<FrameNo>,
     pub fin_frame: Option<FrameNo>,
+    /// Time of the first FIN this side sent.
+    pub fin_ts: Option<Timestamp>,
     pub rst_frame: Option<FrameNo>,
     /// SYNs sent (more than one means the SYN was retransmitted).
     pub syns: u32,
@@ -253,6 +255,7 @@ impl TcpConn {
             }
             if flags.fin() {
                 ep.fin_frame.get_or_insert(frame);
+                ep.fin_ts.get_or_insert(ts);
             }
             if flags.rst() {
                 ep.rst_frame.get_or_insert(frame);

@@ -684,6 +684,7 @@ impl Enc for FlowSummary {
             syn_frame,
             synack_frame,
             rst,
+            client_fin,
             rtt,
             unreachable,
             app,
@@ -714,7 +715,7 @@ impl Enc for FlowSummary {
         app.enc(w);
         evicted.enc(w);
         facts_not_kept.enc(w);
-        enc_opts!(w; syn_frame, synack_frame, rst, rtt, unreachable);
+        enc_opts!(w; syn_frame, synack_frame, rst, client_fin, rtt, unreachable);
     }
 }
 
@@ -744,7 +745,7 @@ impl Dec for FlowSummary {
         let app = Dec::dec(r)?;
         let evicted = Dec::dec(r)?;
         let facts_not_kept = Dec::dec(r)?;
-        dec_opts!(r; syn_frame, synack_frame, rst, rtt, unreachable);
+        dec_opts!(r; syn_frame, synack_frame, rst, client_fin, rtt, unreachable);
         Some(FlowSummary {
             transport,
             client,
@@ -768,6 +769,7 @@ impl Dec for FlowSummary {
             syn_frame,
             synack_frame,
             rst,
+            client_fin,
             rtt,
             unreachable,
             app,

@@ -291,6 +291,7 @@ fn full(i: usize) -> FlowSummary {
         syn_frame: Some(FrameNo(1000)),
         synack_frame: Some(FrameNo(0)),
         rst: Some((pick(Dir::ALL, i), FrameNo(1003))),
+        client_fin: Some((FrameNo(1004), Timestamp(i64::MAX))),
         rtt: Some(-1.5e-300),
         unreachable: Some((
             FrameNo(7),
@@ -351,6 +352,7 @@ fn empty(i: usize) -> FlowSummary {
         syn_frame: None,
         synack_frame: None,
         rst: None,
+        client_fin: None,
         rtt: None,
         unreachable: None,
         app: AppFacts {
