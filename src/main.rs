@@ -10,6 +10,7 @@ fn main() -> ExitCode {
         Ok(mut c) => {
             c.color = cli::use_color(c.color_choice);
             c.width = cli::terminal_columns();
+            cli::read_proxy_env(&mut c, |k| std::env::var(k).ok());
             c
         }
         Err(e) => {

@@ -49,6 +49,16 @@ pub const STEPS: &[Step] = &[
         step: 3,
         text: "Ask IT for {proxy}'s idle and connection timeouts; keep long requests alive (streaming) or retry them, and compare the reset's timing with those limits.",
     },
+    Step {
+        section: 0,
+        step: 4,
+        text: "Let the service on {endpoint} listen on both loopback addresses (127.0.0.1 and ::1, e.g. LiteLLM `--host ::` where IPv6 sockets accept IPv4 too), or point clients at {answered} instead of `localhost`; until then every client pays a refused connection and a retry.",
+    },
+    Step {
+        section: 0,
+        step: 5,
+        text: "Find what should listen on {endpoint}: start that service, or correct the host and port the client was given. If it is meant to be the proxy or the gateway, say so (`--proxy {endpoint}` or `--gateway {endpoint}`) for their diagnosis.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -348,6 +358,16 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(7, 1), (7, 2), (7, 3), (7, 4)],
             about: "401/403 from the gateway or provider.",
         },
+        K::ListensOnOneFamily => Entry {
+            section: None,
+            steps: &[(0, 4)],
+            about: "A refused connection the client made good at once on the same host's other address (happy eyeballs): the service listens on IPv4 or IPv6 only. Information, not a failure.",
+        },
+        K::ConnectionRefused => Entry {
+            section: None,
+            steps: &[(0, 5)],
+            about: "A server that is neither the proxy nor the gateway refused a connection (RST to the SYN): nothing listens there.",
+        },
     }
 }
 
@@ -384,6 +404,8 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "host",
         "gateway",
         "port",
+        "endpoint",
+        "answered",
     ] {
         let val = match name {
             "proxy_host" => ph.clone(),

@@ -88,6 +88,11 @@ finding_kinds! {
     ProxyResetMidStream => "proxy_reset_mid_stream",
     /// 401/403 from the gateway or provider.
     ApiKeyRejected => "api_key_rejected",
+    /// A refused connection the client made good at once on the same host's address
+    /// of the other family: the service listens on IPv4 (or IPv6) only.
+    ListensOnOneFamily => "listens_on_one_family",
+    /// A refused connection to a server that is neither the proxy nor the gateway.
+    ConnectionRefused => "connection_refused",
 }
 
 impl FindingKind {

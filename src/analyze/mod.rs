@@ -9,6 +9,7 @@
 //! and the latency together.
 
 pub mod chains;
+pub mod endpoint;
 pub mod findings;
 pub mod http_lines;
 pub mod issuers;
@@ -61,6 +62,10 @@ pub struct Config {
     /// unanswered (LLM answers can take a while; a request whose connection ended
     /// without an answer counts at once).
     pub stall_secs: f64,
+    /// Endpoints the user named as the proxy (`--proxy`, the proxy variables).
+    pub proxy_hints: Vec<endpoint::Endpoint>,
+    /// Endpoints the user named as the gateway (`--gateway`).
+    pub gateway_hints: Vec<endpoint::Endpoint>,
 }
 
 impl Default for Config {
@@ -73,6 +78,8 @@ impl Default for Config {
             ca_file: None,
             now: None,
             stall_secs: 10.0,
+            proxy_hints: Vec::new(),
+            gateway_hints: Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! diagnosis options `analyze` and `capture` share. Every flag's doc line is its
 //! `--help` text.
 
+use crate::analyze::endpoint::Endpoint;
 use crate::flow::table::TableConfig;
 use crate::report;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -78,6 +79,21 @@ pub struct DiagnoseArgs {
     /// Port of the local LLM gateway (LiteLLM).
     #[arg(long, value_name = "PORT", default_value_t = 4000, value_parser = clap::value_parser!(u16).range(1..))]
     pub gateway_port: u16,
+    /// The LLM gateway's address (`127.0.0.1:4000`, `[::1]:4000`, `gw.corp:4000`), when
+    /// it is not on `--gateway-port`; repeatable. A name matches through the capture's
+    /// DNS answers (`localhost` is both loopback addresses).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_endpoint)]
+    pub gateway: Vec<Endpoint>,
+    /// The proxy's address (`127.0.0.1:3128`, `proxy.corp:8080`); repeatable. Without
+    /// it the proxy is guessed, and the proxy variables (`HTTPS_PROXY` ...) of the
+    /// environment give hints. A name matches through the capture's DNS answers
+    /// (`localhost` is both loopback addresses).
+    #[arg(long, value_name = "HOST:PORT", value_parser = parse_endpoint)]
+    pub proxy: Vec<Endpoint>,
+    /// Proxy URLs from the environment (`HTTPS_PROXY`, `https_proxy`, `HTTP_PROXY`,
+    /// `http_proxy`), set by [`crate::cli::read_proxy_env`].
+    #[arg(skip)]
+    pub env_proxy: Vec<String>,
     /// More internal name suffixes that should bypass the proxy, comma-separated
     /// (`.acme.net,.intra`); always matched: .internal .local .corp .lan .home.arpa
     /// .localhost.
@@ -145,8 +161,31 @@ impl DiagnoseArgs {
             ca_file: None,
             now: None,
             stall_secs: self.stall_secs,
+            proxy_hints: dedup(
+                self.proxy.iter().cloned().chain(
+                    self.env_proxy
+                        .iter()
+                        .filter_map(|u| Endpoint::from_proxy_url(u)),
+                ),
+            ),
+            gateway_hints: dedup(self.gateway.iter().cloned()),
         }
     }
+}
+
+fn parse_endpoint(s: &str) -> Result<Endpoint, String> {
+    Endpoint::parse(s)
+}
+
+/// The endpoints in order, each once.
+fn dedup(all: impl Iterator<Item = Endpoint>) -> Vec<Endpoint> {
+    let mut out: Vec<Endpoint> = Vec::new();
+    for e in all {
+        if !out.contains(&e) {
+            out.push(e);
+        }
+    }
+    out
 }
 
 #[derive(clap::Args, Debug)]

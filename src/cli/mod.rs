@@ -37,6 +37,25 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
     }
 }
 
+/// The proxy variables read as hints of which endpoint is the proxy, in the order
+/// curl prefers them.
+pub const PROXY_ENV_VARS: &[&str] = &["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+
+/// Hands the proxy variables to the diagnosis of `analyze` and `capture` (`var` reads
+/// one; `main` passes the process environment, tests pass what they need).
+pub fn read_proxy_env(cli: &mut Cli, var: impl Fn(&str) -> Option<String>) {
+    let d = match &mut cli.command {
+        Command::Analyze(a) => &mut a.diagnose,
+        Command::Capture(a) => &mut a.diagnose,
+        _ => return,
+    };
+    d.env_proxy = PROXY_ENV_VARS
+        .iter()
+        .filter_map(|k| var(k))
+        .filter(|v| !v.trim().is_empty())
+        .collect();
+}
+
 /// Whether to colour, from `--color`: `auto` colours only for people — stdout is a
 /// terminal, `NO_COLOR` is not set (any value turns colour off, see no-color.org) and
 /// the terminal is not `dumb`.

@@ -303,3 +303,96 @@ fn help_lists_the_exit_codes_and_color_is_chosen_by_flag() {
         .unwrap();
     assert_eq!(never.stdout, plain.stdout);
 }
+
+#[test]
+fn proxy_and_gateway_hints_reach_the_config() {
+    use clap::Parser;
+    use trafficdoc::analyze::endpoint::Endpoint;
+    use trafficdoc::cli::{Cli, Command as Cmd};
+    let mut c = Cli::try_parse_from([
+        "trafficdoc",
+        "analyze",
+        "--proxy",
+        "127.0.0.1:3128",
+        "--proxy",
+        "proxy.corp:8080",
+        "--gateway",
+        "[::1]:4000",
+        "x.pcap",
+    ])
+    .unwrap();
+    trafficdoc::cli::read_proxy_env(&mut c, |k| match k {
+        "HTTPS_PROXY" => Some("http://alice:secret@localhost:3128/".to_string()),
+        "http_proxy" => Some("http://127.0.0.1:3128".to_string()),
+        "HTTP_PROXY" => Some("  ".to_string()),
+        _ => None,
+    });
+    let Cmd::Analyze(a) = c.command else {
+        panic!("not analyze")
+    };
+    let cfg = a.diagnose.config().unwrap();
+    let ep = |h: &str, port| Endpoint {
+        host: h.to_string(),
+        port,
+    };
+    assert_eq!(
+        cfg.proxy_hints,
+        vec![
+            ep("127.0.0.1", 3128),
+            ep("proxy.corp", 8080),
+            ep("localhost", 3128)
+        ]
+    );
+    assert_eq!(cfg.gateway_hints, vec![ep("::1", 4000)]);
+    // Without a port, or not HOST:PORT at all: a usage error.
+    for bad in ["proxy.corp", "[::1]", "h:0"] {
+        assert!(Cli::try_parse_from(["trafficdoc", "analyze", "--proxy", bad, "x.pcap"]).is_err());
+        assert!(
+            Cli::try_parse_from(["trafficdoc", "capture", "--gateway", bad]).is_err(),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn https_proxy_of_the_environment_names_the_proxy() {
+    let cap = fixture_file("w-cntlm-parent-refused.pcap");
+    let run = |proxy: Option<&str>| {
+        let mut cmd = bin();
+        cmd.args(["analyze", "--format", "json"]).arg(&cap);
+        for k in trafficdoc::cli::PROXY_ENV_VARS {
+            cmd.env_remove(k);
+        }
+        if let Some(p) = proxy {
+            cmd.env("HTTPS_PROXY", p);
+        }
+        let out = cmd.output().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect::<Vec<String>>()
+    };
+    // cntlm's parent on 10.200.1.1:3127 (no proxy port): a refused connection.
+    let plain = run(None);
+    assert!(
+        plain.contains(&"connection_refused".to_string()),
+        "{plain:?}"
+    );
+    assert!(
+        !plain.contains(&"proxy_connection_refused".to_string()),
+        "{plain:?}"
+    );
+    // Named as the proxy: section 1.
+    let hinted = run(Some("http://10.200.1.1:3127"));
+    assert!(
+        hinted.contains(&"proxy_connection_refused".to_string()),
+        "{hinted:?}"
+    );
+    assert!(
+        !hinted.contains(&"connection_refused".to_string()),
+        "{hinted:?}"
+    );
+}

@@ -23,6 +23,7 @@ mod mutation;
 mod protocol_captures;
 mod reassembly_props;
 mod report_details;
+mod rules_reach;
 mod rules_synthetic;
 mod schema;
 mod secrets;

@@ -54,7 +54,12 @@ impl Rule for Check {
             let gw = f.server.to_string();
             let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
             let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
-            if f.state == ConnState::REJ || (f.state == ConnState::S0 && f.packets[1] == 0) {
+            // A refused address the client made good on at once (happy eyeballs) is
+            // `proxy_reach::Refused`'s: information, not a dead gateway.
+            let fell_back = ctx.fallback_of(id).is_some();
+            if (f.state == ConnState::REJ && !fell_back)
+                || (f.state == ConnState::S0 && f.packets[1] == 0)
+            {
                 let refused = f.state == ConnState::REJ;
                 down.get_or_insert_with(|| {
                     Finding::new(

@@ -13,19 +13,33 @@ pub mod ssl_inspection;
 pub mod timeouts;
 
 use super::chains::Chain;
+use super::endpoint::Endpoint;
 use super::issuers::PublicRoots;
 use super::{Config, Evidence, Finding};
+use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
 use crate::protocols::http::HttpExchange;
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 /// Ports proxies commonly listen on (guide section 1, step 2). Port 80 counts only
 /// when the server received proxy requests: it is every web server's port too.
 pub const PROXY_PORTS: &[u16] = &[3128, 8080, 8888, 80, 3129, 8000, 8118];
+
+/// How soon after a refused connection a connection to the same host's other address
+/// counts as the client's fallback (happy eyeballs tries the next address at once).
+pub const FALLBACK_SECS: f64 = 1.0;
+
+/// A TCP connection attempt, as the fallback check needs it.
+struct Attempt {
+    id: usize,
+    client: IpAddr,
+    server: SocketAddr,
+    ts: Timestamp,
+}
 
 /// What rules share: the capture and which servers play which role.
 pub struct Ctx<'a> {
@@ -37,6 +51,13 @@ pub struct Ctx<'a> {
     pub proxies: HashSet<SocketAddr>,
     /// Addresses answered for names that look like a proxy's (`proxy.corp...`).
     pub proxy_name_addrs: HashSet<IpAddr>,
+    /// The endpoints the user named as the proxy, as addresses of this capture.
+    pub hinted_proxies: HashSet<SocketAddr>,
+    /// The endpoints the user named as the gateway, as addresses of this capture.
+    pub hinted_gateways: HashSet<SocketAddr>,
+    /// Refused connections (flow id) the client made good within [`FALLBACK_SECS`] on
+    /// the same host's other address (happy eyeballs), with the flow that succeeded.
+    fallbacks: HashMap<usize, usize>,
     /// Each address DNS answered with, and the name of the first query whose answer
     /// it was (none if that query's name was not seen).
     dns_names: HashMap<Arc<str>, Option<Arc<str>>>,
@@ -75,8 +96,17 @@ impl<'a> Ctx<'a> {
         let mut chain_index = crate::analyze::chains::ChainIndex::new();
         let mut issuer_by_name = HashMap::new();
         let public_roots = PublicRoots::default();
+        let hint_names: HashSet<String> = cfg
+            .proxy_hints
+            .iter()
+            .chain(&cfg.gateway_hints)
+            .filter_map(Endpoint::name)
+            .collect();
+        let mut hint_addrs: HashMap<String, HashSet<IpAddr>> = HashMap::new();
+        let mut fallbacks = Fallbacks::default();
         for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
+            fallbacks.add(id, &f, &dns_names);
             crate::analyze::chains::add(&mut chains, &mut chain_index, id, &f, cfg);
             note_issuer(&public_roots, &mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
@@ -88,6 +118,13 @@ impl<'a> Ctx<'a> {
                         if let Ok(ip) = a.parse::<IpAddr>() {
                             proxy_name_addrs.insert(ip);
                         }
+                    }
+                }
+                if let Some(name) = q.query.as_deref() {
+                    let name = name.trim_end_matches('.').to_ascii_lowercase();
+                    if hint_names.contains(&name) {
+                        let set = hint_addrs.entry(name).or_default();
+                        set.extend(q.answers.iter().filter_map(|a| a.parse::<IpAddr>().ok()));
                     }
                 }
                 for a in &q.answers {
@@ -107,12 +144,29 @@ impl<'a> Ctx<'a> {
                 chain_of_name.entry(sni.clone()).or_insert(i);
             }
         }
+        let resolve = |hints: &[Endpoint]| -> HashSet<SocketAddr> {
+            let mut out = HashSet::new();
+            for h in hints {
+                let mut ips = h.literal_addrs();
+                if let Some(set) = h.name().and_then(|n| hint_addrs.get(&n)) {
+                    ips.extend(set.iter().copied());
+                }
+                out.extend(ips.into_iter().map(|ip| SocketAddr::new(ip, h.port)));
+            }
+            out
+        };
+        let hinted_proxies = resolve(&cfg.proxy_hints);
+        let hinted_gateways = resolve(&cfg.gateway_hints);
+        let fallbacks = fallbacks.matched;
         Ctx {
             capture,
             base,
             cfg,
             proxies,
             proxy_name_addrs,
+            hinted_proxies,
+            hinted_gateways,
+            fallbacks,
             dns_names,
             chains,
             chain_of_flow,
@@ -176,22 +230,113 @@ impl<'a> Ctx<'a> {
         self.capture.flows.get(id.checked_sub(self.base + 1)?)
     }
 
+    /// A server on the gateway port, or one the user named as the gateway, that is not
+    /// a proxy.
     pub fn is_gateway(&self, f: &FlowSummary) -> bool {
         f.transport == Transport::Tcp
-            && f.server.port() == self.cfg.gateway_port
+            && (f.server.port() == self.cfg.gateway_port
+                || self.hinted_gateways.contains(&f.server))
             && !self.proxies.contains(&f.server)
+            && !self.hinted_proxies.contains(&f.server)
     }
 
-    /// A server that is, or was meant to be, a proxy.
+    /// A server that is, or was meant to be, a proxy: it received proxy requests, the
+    /// user named it, its name looks like a proxy's, or it listens on a proxy port
+    /// (80 only by name or requests). On loopback a proxy port counts only when nothing
+    /// answered: a local helper (cntlm, px) that is down; one that answers shows its
+    /// proxy requests, and local web servers use those ports too.
     pub fn is_proxy(&self, f: &FlowSummary) -> bool {
         if f.transport != Transport::Tcp || self.is_gateway(f) {
             return false;
         }
         self.proxies.contains(&f.server)
+            || self.hinted_proxies.contains(&f.server)
             || self.proxy_name_addrs.contains(&f.server.ip())
             || (PROXY_PORTS.contains(&f.server.port())
                 && f.server.port() != 80
-                && !f.server.ip().is_loopback())
+                && (!f.server.ip().is_loopback()
+                    || matches!(f.state, ConnState::REJ | ConnState::S0)))
+    }
+
+    /// For a refused connection the client made good on the same host's other address
+    /// (happy eyeballs): the flow that succeeded.
+    pub fn fallback_of(&self, id: usize) -> Option<usize> {
+        self.fallbacks.get(&id).copied()
+    }
+}
+
+/// Refused connections awaiting a fallback, at most this many per port (a flood of
+/// refusals keeps the newest).
+const MAX_PENDING: usize = 64;
+
+/// Pairs refused connections with the connection that made them good: one that
+/// succeeded within [`FALLBACK_SECS`] after, from the same client, to the same port of
+/// the same host's address of the other family (both loopback, or both answered for
+/// one name). Fed the flows in capture order; keeps only the refusals of the last
+/// second.
+#[derive(Default)]
+struct Fallbacks {
+    pending: HashMap<u16, VecDeque<Attempt>>,
+    matched: HashMap<usize, usize>,
+}
+
+impl Fallbacks {
+    fn add(&mut self, id: usize, f: &FlowSummary, dns_names: &HashMap<Arc<str>, Option<Arc<str>>>) {
+        if f.transport != Transport::Tcp {
+            return;
+        }
+        let a = Attempt {
+            id,
+            client: f.client.ip(),
+            server: f.server,
+            ts: f.first_ts,
+        };
+        let connected = match f.state {
+            ConnState::REJ => false,
+            ConnState::S1
+            | ConnState::SF
+            | ConnState::S2
+            | ConnState::S3
+            | ConnState::RSTO
+            | ConnState::RSTR => true,
+            _ => return,
+        };
+        if !connected {
+            let q = self.pending.entry(f.server.port()).or_default();
+            if q.len() >= MAX_PENDING {
+                q.pop_front();
+            }
+            q.push_back(a);
+            return;
+        }
+        let Some(q) = self.pending.get_mut(&f.server.port()) else {
+            return;
+        };
+        q.retain(|r| a.ts.secs_since(r.ts) <= FALLBACK_SECS);
+        let name = |ip: IpAddr| {
+            dns_names.get(ip.to_string().as_str()).and_then(|n| {
+                n.as_deref()
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+            })
+        };
+        let same_host = |x: IpAddr, y: IpAddr| {
+            (x.is_loopback() && y.is_loopback()) || name(x).is_some_and(|n| name(y) == Some(n))
+        };
+        // A dual-stack client has one address of each family.
+        let same_client = |x: IpAddr, y: IpAddr| {
+            x == y || x.is_ipv4() != y.is_ipv4() || (x.is_loopback() && y.is_loopback())
+        };
+        let matched = &mut self.matched;
+        q.retain(|r| {
+            let fell_back = r.ts <= a.ts
+                && r.server.is_ipv4() != a.server.is_ipv4()
+                && same_client(r.client, a.client)
+                && same_host(r.server.ip(), a.server.ip());
+            if fell_back {
+                matched.insert(r.id, a.id);
+            }
+            !fell_back
+        });
     }
 }
 
@@ -257,6 +402,7 @@ pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec
     let mut rules: Vec<Box<dyn Rule>> = vec![
         Box::<proxy_reach::Check>::default(),
         Box::<proxy_reach::Dns>::default(),
+        Box::<proxy_reach::Refused>::default(),
         Box::<proxy_auth::Check>::default(),
         Box::<ssl_inspection::Check>::default(),
         Box::new(gateway::Check::new(ctx)),

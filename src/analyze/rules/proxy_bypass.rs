@@ -89,6 +89,7 @@ impl Rule for Check {
             || ctx.is_proxy(f)
             || f.server.ip().is_loopback()
             || !matches!(f.state, ConnState::S0 | ConnState::REJ)
+            || ctx.fallback_of(id).is_some()
         {
             return;
         }

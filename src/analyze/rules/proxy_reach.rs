@@ -57,6 +57,8 @@ impl Rule for Check {
             return;
         }
         match f.state {
+            // A refused address the client made good on at once is `Refused`'s.
+            ConnState::REJ if ctx.fallback_of(id).is_some() => {}
             ConnState::REJ => {
                 let rst = f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0);
                 let Some(found) = refused.finding(&proxy, || {
@@ -124,6 +126,112 @@ impl Rule for Check {
             .into_findings()
             .chain(filtered.into_findings())
             .chain(icmp.into_findings())
+            .collect()
+    }
+}
+
+/// Refused connections the other rules do not report: those the client made good on at
+/// once on the same host's other address (happy eyeballs; information), and those to a
+/// server that is neither the proxy, the gateway nor a direct web server (a warning:
+/// a refused connection is never silent).
+#[derive(Default)]
+pub struct Refused {
+    one_family: PerTarget,
+    other: PerTarget,
+}
+
+impl Rule for Refused {
+    fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
+        if f.transport != Transport::Tcp || f.state != ConnState::REJ {
+            return;
+        }
+        let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
+        let rst = f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0);
+        let endpoint = f.server.to_string();
+        let role = if ctx.is_gateway(f) {
+            "Gateway"
+        } else if ctx.is_proxy(f) {
+            "Proxy"
+        } else {
+            "Server"
+        };
+        if let Some(ok_id) = ctx.fallback_of(id) {
+            let Some(ok) = ctx.flow(ok_id) else {
+                return;
+            };
+            let answered = ok.server.to_string();
+            let only = if ok.server.is_ipv4() { "IPv4" } else { "IPv6" };
+            let vars = [
+                ("endpoint", endpoint.clone()),
+                ("answered", answered.clone()),
+            ];
+            let Some(found) = self.one_family.finding(&endpoint, || {
+                Some(Finding::new(
+                    FindingKind::ListensOnOneFamily,
+                    Severity::Info,
+                    format!(
+                        "{role} {endpoint} refused, {answered} answered: it listens on {only} only"
+                    ),
+                    format!(
+                        "The client tried {endpoint} first, was refused, and connected to                          {answered} (the same host, port {}) at once: the service listens on                          {only} only. Not a failure, but each client pays a refused                          connection and a retry.",
+                        f.server.port()
+                    ),
+                    &vars,
+                ))
+            }) else {
+                return;
+            };
+            let ok_syn = ok.syn_frame.map_or(ok.first_frame.0, |s| s.0);
+            found.push(ctx.ev(
+                id,
+                f,
+                vec![syn, rst, ok_syn],
+                format!(
+                    "SYN in frame {syn} answered by RST in frame {rst}; {answered} connected                      {:.0} ms later (frame {ok_syn})",
+                    (ok.first_ts.secs_since(f.first_ts).max(0.0) * 1000.0)
+                ),
+                None,
+            ));
+            return;
+        }
+        // The proxy and gateway rules report theirs, the bypass rule direct web ones.
+        let direct_web = matches!(f.server.port(), 80 | 443) && !f.server.ip().is_loopback();
+        if ctx.is_proxy(f) || ctx.is_gateway(f) || direct_web {
+            return;
+        }
+        let shown = match ctx.name_for(f.server.ip()) {
+            Some(name) => format!("{endpoint} ({name})"),
+            None => endpoint.clone(),
+        };
+        let vars = [("endpoint", endpoint.clone())];
+        let Some(found) = self.other.finding(&endpoint, || {
+            Some(Finding::new(
+                FindingKind::ConnectionRefused,
+                Severity::Warning,
+                format!("Connection to {shown} refused"),
+                format!(
+                    "The SYN to {shown} was answered by a RST: nothing listens on port {}.                      If this is the proxy (a local helper such as cntlm) or the gateway, it                      is not running or the client was given the wrong port.",
+                    f.server.port()
+                ),
+                &vars,
+            ))
+        }) else {
+            return;
+        };
+        found.push(ctx.ev(
+            id,
+            f,
+            vec![syn, rst],
+            format!("SYN in frame {syn} answered by RST in frame {rst}"),
+            None,
+        ));
+    }
+
+    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+        let Refused { one_family, other } = *self;
+        other
+            .into_findings()
+            .chain(one_family.into_findings())
             .collect()
     }
 }

@@ -1,5 +1,7 @@
-//! GENERATED captures for rule tests: Ethernet/IPv4/TCP frames written one by one,
-//! for the cases no recorded fixture covers.
+//! GENERATED captures for rule tests: Ethernet/IPv4/TCP frames written one by one
+//! (IPv6 too, with [`Pcap::tcp_ip`]), for the cases no recorded fixture covers.
+
+use std::net::IpAddr;
 
 /// TCP flags.
 pub const FIN: u8 = 0x01;
@@ -37,13 +39,46 @@ impl Pcap {
         flags: u8,
         data: &[u8],
     ) {
-        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00];
-        let total = (20 + 20 + data.len()) as u16;
-        f.extend_from_slice(&[0x45, 0]);
-        f.extend_from_slice(&total.to_be_bytes());
-        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
-        f.extend_from_slice(&src.0);
-        f.extend_from_slice(&dst.0);
+        self.tcp_ip(
+            (IpAddr::from(src.0), src.1),
+            (IpAddr::from(dst.0), dst.1),
+            seq,
+            ack,
+            flags,
+            data,
+        );
+    }
+
+    /// One TCP segment over IPv4 or IPv6 (both ends of the same family).
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_ip(
+        &mut self,
+        src: (IpAddr, u16),
+        dst: (IpAddr, u16),
+        seq: u32,
+        ack: u32,
+        flags: u8,
+        data: &[u8],
+    ) {
+        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11];
+        match (src.0, dst.0) {
+            (IpAddr::V6(s6), IpAddr::V6(d6)) => {
+                f.extend_from_slice(&[0x86, 0xdd, 0x60, 0, 0, 0]);
+                f.extend_from_slice(&((20 + data.len()) as u16).to_be_bytes());
+                f.extend_from_slice(&[6, 64]);
+                f.extend_from_slice(&s6.octets());
+                f.extend_from_slice(&d6.octets());
+            }
+            (IpAddr::V4(s4), IpAddr::V4(d4)) => {
+                let total = (20 + 20 + data.len()) as u16;
+                f.extend_from_slice(&[0x08, 0x00, 0x45, 0]);
+                f.extend_from_slice(&total.to_be_bytes());
+                f.extend_from_slice(&[0, 1, 0x40, 0, 64, 6, 0, 0]);
+                f.extend_from_slice(&s4.octets());
+                f.extend_from_slice(&d4.octets());
+            }
+            _ => panic!("mixed address families"),
+        }
         f.extend_from_slice(&src.1.to_be_bytes());
         f.extend_from_slice(&dst.1.to_be_bytes());
         f.extend_from_slice(&seq.to_be_bytes());
@@ -59,6 +94,19 @@ impl Pcap {
         self.bytes
             .extend_from_slice(&(f.len() as u32).to_le_bytes());
         self.bytes.extend_from_slice(&f);
+    }
+
+    /// A SYN answered by RST: a refused connection.
+    pub fn refused(&mut self, client: (IpAddr, u16), server: (IpAddr, u16)) {
+        self.tcp_ip(client, server, 1000, 0, SYN, b"");
+        self.tcp_ip(server, client, 0, 1001, RST | ACK, b"");
+    }
+
+    /// A handshake only: a connection that was accepted.
+    pub fn accepted(&mut self, client: (IpAddr, u16), server: (IpAddr, u16)) {
+        self.tcp_ip(client, server, 1000, 0, SYN, b"");
+        self.tcp_ip(server, client, 5000, 1001, SYN | ACK, b"");
+        self.tcp_ip(client, server, 1001, 5001, ACK, b"");
     }
 
     /// A whole connection: handshake, then `data` in order (true: client → server),
