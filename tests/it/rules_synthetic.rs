@@ -421,3 +421,29 @@ fn a_429_then_success_stays_a_warning() {
     assert_eq!(e.severity, Severity::Warning);
     assert!(!analyze::has_error(&f), "{f:#?}");
 }
+
+#[test]
+fn a_lone_syn_cut_by_the_end_of_the_capture_is_not_a_filtered_proxy() {
+    let (c, s) = ((CLIENT, 40100), (PROXY, 3128));
+    // The capture stops right after the SYN (tcpdump -c, Ctrl-C): no finding.
+    let mut p = Pcap::new();
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    let f = p.findings();
+    assert!(
+        f.iter()
+            .all(|x| x.kind != FindingKind::ProxyConnectionFiltered),
+        "{f:#?}"
+    );
+    // The same SYN with the capture going on for 3 s without an answer (another
+    // conversation's packet closes it): the proxy never answered.
+    p.usec += 3_000_000;
+    p.tcp((CLIENT, 40101), (PROXY, 53), 1, 0, RST, b"");
+    let f = p.findings();
+    one(&f, FindingKind::ProxyConnectionFiltered);
+    // A SYN retransmitted before the end is evidence even when the end is close.
+    let mut p = Pcap::new();
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    p.usec += 500_000;
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    one(&p.findings(), FindingKind::ProxyConnectionFiltered);
+}

@@ -85,6 +85,10 @@ impl Rule for Check {
                     None,
                 ));
             }
+            // One SYN in the last second of the capture: the capture stopped before
+            // the client could even retransmit (1 s is the shortest initial
+            // retransmission timeout, RFC 6298), so nothing says the proxy is silent.
+            ConnState::S0 if f.packets[1] == 0 && cut_by_capture_end(ctx, f) => {}
             ConnState::S0 if f.packets[1] == 0 => {
                 let Some(found) = filtered.finding(&proxy, || {
                     Some(Finding::new(
@@ -354,4 +358,15 @@ impl Rule for Dns {
         }
         out.into_findings().collect()
     }
+}
+
+/// A lone SYN that the end of the capture cut off: sent less than a second before the
+/// capture's last packet, never retransmitted.
+fn cut_by_capture_end(ctx: &Ctx<'_>, f: &FlowSummary) -> bool {
+    f.client_syns <= 1
+        && ctx
+            .capture
+            .input
+            .last_ts
+            .is_some_and(|end| end.secs_since(f.first_ts) < 1.0)
 }
