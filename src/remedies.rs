@@ -124,6 +124,11 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         section: 3,
+        step: 6,
+        text: "The server side refused the ClientHello ({alert}): find what caps the client's TLS ({offered} offered) — an old OpenSSL or runtime, curl's --tls-max, a minVersion/maxVersion or cipher setting, a TLS library pinned by the tool — and let it offer TLS 1.2 and 1.3 with current ciphers; when only the corporate path fails, ask IT which versions and ciphers the proxy or inspection device accepts: `openssl s_client -connect {host}:443 -tls1_3` tells (add -proxy HOST:PORT to go through the proxy).",
+    },
+    Step {
+        section: 3,
         step: 5,
         text: "Only to confirm the diagnosis, never to keep: disabling verification (curl -k, NODE_TLS_REJECT_UNAUTHORIZED=0) makes the error go away and exposes you to interception.",
     },
@@ -273,6 +278,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
             about: "TLS 1.3: the client gave up after the server's first flight (certificate refused).",
         },
+        K::TlsHandshakeRefused => Entry {
+            section: Some(3),
+            steps: &[(3, 6)],
+            about: "The server side ended the TLS handshake right after the ClientHello (protocol_version, handshake_failure): no version or cipher in common.",
+        },
         K::TlsInspectionDetected => Entry {
             section: Some(3),
             steps: &[(3, 1), (3, 3), (3, 4)],
@@ -406,6 +416,8 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "port",
         "endpoint",
         "answered",
+        "alert",
+        "offered",
     ] {
         let val = match name {
             "proxy_host" => ph.clone(),

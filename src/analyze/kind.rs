@@ -54,6 +54,9 @@ finding_kinds! {
     TlsCertificateRejected => "tls_certificate_rejected",
     /// TLS 1.3: the client gave up after the server's first flight.
     TlsHandshakeAbandoned => "tls_handshake_abandoned",
+    /// The server (or a device in its place) ended the handshake with a fatal alert
+    /// right after the ClientHello: no TLS version or cipher in common.
+    TlsHandshakeRefused => "tls_handshake_refused",
     /// A public host's certificate issued by an inspection product or private CA.
     TlsInspectionDetected => "tls_inspection_detected",
     /// Many public hosts' certificates issued by one private CA.

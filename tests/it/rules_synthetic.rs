@@ -447,3 +447,23 @@ fn a_lone_syn_cut_by_the_end_of_the_capture_is_not_a_filtered_proxy() {
     p.tcp(c, s, 1000, 0, SYN, b"");
     one(&p.findings(), FindingKind::ProxyConnectionFiltered);
 }
+
+#[test]
+fn a_fatal_server_alert_right_after_the_client_hello_is_section_3() {
+    let mut p = Pcap::new();
+    let (c, s) = ((CLIENT, 40200), ([10, 0, 0, 9], 443));
+    p.tcp(c, s, 1000, 0, SYN, b"");
+    p.tcp(s, c, 5000, 1001, SYN | ACK, b"");
+    p.tcp(c, s, 1001, 5001, ACK, b"");
+    let hello = crate::trust_synthetic::client_hello("api.example.com");
+    p.tcp(c, s, 1001, 5001, PSH | ACK, &hello);
+    // Alert record: fatal (2) protocol_version (70).
+    let alert = [0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 70];
+    p.tcp(s, c, 5001, 1001 + hello.len() as u32, PSH | ACK, &alert);
+    let f = p.findings();
+    let e = one(&f, FindingKind::TlsHandshakeRefused);
+    assert_eq!((e.severity, e.guide_section), (Severity::Error, Some(3)));
+    assert!(e.title.contains("api.example.com") && e.title.contains("protocol_version"));
+    assert_eq!(e.evidence[0].frames, vec![4, 5]);
+    assert!(e.remedy[0].contains("openssl s_client -connect api.example.com:443"));
+}

@@ -44,7 +44,7 @@ fn ext(t: u16, data: &[u8]) -> Vec<u8> {
 }
 
 /// A TLS 1.2 ClientHello with SNI `name`.
-fn client_hello(name: &str) -> Vec<u8> {
+pub(crate) fn client_hello(name: &str) -> Vec<u8> {
     let mut b = vec![3, 3];
     b.extend([7; 32]);
     b.push(0);

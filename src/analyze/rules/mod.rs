@@ -11,6 +11,7 @@ pub mod proxy_reach;
 pub mod resets;
 pub mod ssl_inspection;
 pub mod timeouts;
+pub mod tls_refused;
 
 use super::chains::Chain;
 use super::endpoint::Endpoint;
@@ -405,6 +406,7 @@ pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec
         Box::<proxy_reach::Refused>::default(),
         Box::<proxy_auth::Check>::default(),
         Box::<ssl_inspection::Check>::default(),
+        Box::<tls_refused::Check>::default(),
         Box::new(gateway::Check::new(ctx)),
         Box::<timeouts::Check>::default(),
         Box::<timeouts::Slow>::default(),
