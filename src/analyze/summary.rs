@@ -84,10 +84,13 @@ pub struct LayersSeen([bool; 3]);
 impl LayersSeen {
     pub fn add(&mut self, ctx: &Ctx<'_>, f: &FlowSummary) {
         let seen = &mut self.0;
-        if ctx.is_gateway(f) {
+        // A hop is seen when its server said something: a SYN the capture cut off
+        // before any answer shows nothing about it.
+        let answered = f.packets[1] > 0;
+        if answered && ctx.is_gateway(f) {
             seen[0] = true;
         }
-        if ctx.is_proxy(f) {
+        if answered && ctx.is_proxy(f) {
             seen[1] = true;
         }
         if f.app.tls.is_some()

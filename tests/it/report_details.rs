@@ -309,3 +309,15 @@ fn piped_report_greps_whole_findings_and_commands_paste_whole() {
         "{findings} findings, {commands} commands"
     );
 }
+
+#[test]
+fn a_hop_whose_only_packet_is_an_unanswered_syn_cut_by_the_capture_is_not_seen() {
+    let v = json("w-capture-ends-after-syn.pcap");
+    let layers = v["summary"]["layers"].as_array().unwrap();
+    let proxy = layers
+        .iter()
+        .find(|l| l["name"] == "gateway→proxy")
+        .unwrap();
+    assert_eq!(proxy["status"], "not_seen", "{layers:?}");
+    assert!(v["findings"].as_array().unwrap().is_empty());
+}
