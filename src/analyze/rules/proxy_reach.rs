@@ -177,7 +177,7 @@ impl Rule for Refused {
                         "{role} {endpoint} refused, {answered} answered: it listens on {only} only"
                     ),
                     format!(
-                        "The client tried {endpoint} first, was refused, and connected to                          {answered} (the same host, port {}) at once: the service listens on                          {only} only. Not a failure, but each client pays a refused                          connection and a retry.",
+                        "The client tried {endpoint} first, was refused, and connected to {answered} (the same host, port {}) at once: the service listens on {only} only. Not a failure, but each client pays a refused connection and a retry.",
                         f.server.port()
                     ),
                     &vars,
@@ -191,7 +191,7 @@ impl Rule for Refused {
                 f,
                 vec![syn, rst, ok_syn],
                 format!(
-                    "SYN in frame {syn} answered by RST in frame {rst}; {answered} connected                      {:.0} ms later (frame {ok_syn})",
+                    "SYN in frame {syn} answered by RST in frame {rst}; {answered} connected {:.0} ms later (frame {ok_syn})",
                     (ok.first_ts.secs_since(f.first_ts).max(0.0) * 1000.0)
                 ),
                 None,
@@ -214,7 +214,7 @@ impl Rule for Refused {
                 Severity::Warning,
                 format!("Connection to {shown} refused"),
                 format!(
-                    "The SYN to {shown} was answered by a RST: nothing listens on port {}.                      If this is the proxy (a local helper such as cntlm) or the gateway, it                      is not running or the client was given the wrong port.",
+                    "The SYN to {shown} was answered by a RST: nothing listens on port {}. If this is the proxy (a local helper such as cntlm) or the gateway, it is not running or the client was given the wrong port.",
                     f.server.port()
                 ),
                 &vars,
