@@ -170,12 +170,8 @@ pub(super) fn analyze(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
-    let acfg = match args.diagnose.config() {
-        Ok(c) => c,
-        Err(e) => {
-            writeln!(err, "trafficdoc: {e}")?;
-            return Ok(EXIT_ERROR);
-        }
+    let Some(acfg) = super::diagnosis_config(&args.diagnose, err)? else {
+        return Ok(EXIT_ERROR);
     };
     let cfg = args.table_config();
     let started = std::time::Instant::now();

@@ -67,12 +67,8 @@ pub(super) fn capture(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> io::Result<u8> {
-    let acfg = match args.diagnose.config() {
-        Ok(c) => c,
-        Err(e) => {
-            writeln!(err, "trafficdoc: {e}")?;
-            return Ok(EXIT_ERROR);
-        }
+    let Some(acfg) = super::diagnosis_config(&args.diagnose, err)? else {
+        return Ok(EXIT_ERROR);
     };
     let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
     let duration = match args.duration {

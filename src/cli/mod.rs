@@ -56,6 +56,21 @@ pub fn read_proxy_env(cli: &mut Cli, var: impl Fn(&str) -> Option<String>) {
         .collect();
 }
 
+/// The diagnosis configuration, or `None` after saying on `err` which option is
+/// unusable (the caller exits with [`EXIT_ERROR`]).
+fn diagnosis_config(
+    args: &DiagnoseArgs,
+    err: &mut dyn Write,
+) -> io::Result<Option<crate::analyze::Config>> {
+    match args.config() {
+        Ok(c) => Ok(Some(c)),
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            Ok(None)
+        }
+    }
+}
+
 /// Whether to colour, from `--color`: `auto` colours only for people — stdout is a
 /// terminal, `NO_COLOR` is not set (any value turns colour off, see no-color.org) and
 /// the terminal is not `dumb`.

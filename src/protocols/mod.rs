@@ -346,22 +346,7 @@ impl StreamDecoder {
 
 /// True while `head` is still a prefix of something we could recognise.
 fn could_be_http_prefix(dir: Dir, head: &[u8]) -> bool {
-    let candidates: &[&[u8]] = match dir {
-        Dir::ToClient => &[b"HTTP/"],
-        Dir::ToServer => &[
-            b"GET ",
-            b"POST ",
-            b"PUT ",
-            b"HEAD ",
-            b"DELETE ",
-            b"OPTIONS ",
-            b"CONNECT ",
-            b"PATCH ",
-            b"TRACE ",
-            b"PROPFIND ",
-        ],
-    };
-    candidates
+    http::message_starts(dir)
         .iter()
         .any(|c| c.starts_with(head) || head.starts_with(c))
 }

@@ -77,13 +77,7 @@ impl Rule for Check {
                 }) else {
                     return;
                 };
-                found.push(ctx.ev(
-                    id,
-                    f,
-                    vec![syn, rst],
-                    format!("SYN in frame {syn} answered by RST in frame {rst}"),
-                    None,
-                ));
+                found.push(refused_ev(ctx, id, f, syn, rst));
             }
             // One SYN in the last second of the capture: the capture stopped before
             // the client could even retransmit (1 s is the shortest initial
@@ -222,13 +216,7 @@ impl Rule for Refused {
         }) else {
             return;
         };
-        found.push(ctx.ev(
-            id,
-            f,
-            vec![syn, rst],
-            format!("SYN in frame {syn} answered by RST in frame {rst}"),
-            None,
-        ));
+        found.push(refused_ev(ctx, id, f, syn, rst));
     }
 
     fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
@@ -369,4 +357,15 @@ fn cut_by_capture_end(ctx: &Ctx<'_>, f: &FlowSummary) -> bool {
             .input
             .last_ts
             .is_some_and(|end| end.secs_since(f.first_ts) < 1.0)
+}
+
+/// The evidence of a SYN answered by a RST.
+fn refused_ev(ctx: &Ctx<'_>, id: usize, f: &FlowSummary, syn: u64, rst: u64) -> Evidence {
+    ctx.ev(
+        id,
+        f,
+        vec![syn, rst],
+        format!("SYN in frame {syn} answered by RST in frame {rst}"),
+        None,
+    )
 }

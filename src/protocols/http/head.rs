@@ -248,26 +248,29 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
     }
 }
 
+/// How an HTTP/1.x message starts in `dir`: a request method and its space, or the
+/// response's version.
+pub fn message_starts(dir: Dir) -> &'static [&'static [u8]] {
+    match dir {
+        Dir::ToClient => &[b"HTTP/"],
+        Dir::ToServer => &[
+            b"GET ",
+            b"POST ",
+            b"PUT ",
+            b"HEAD ",
+            b"DELETE ",
+            b"OPTIONS ",
+            b"CONNECT ",
+            b"PATCH ",
+            b"TRACE ",
+            b"PROPFIND ",
+        ],
+    }
+}
+
 /// True if `bytes` starts like an HTTP/1.x request or response.
 pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
-    match dir {
-        Dir::ToClient => bytes.starts_with(b"HTTP/"),
-        Dir::ToServer => {
-            const METHODS: &[&[u8]] = &[
-                b"GET ",
-                b"POST ",
-                b"PUT ",
-                b"HEAD ",
-                b"DELETE ",
-                b"OPTIONS ",
-                b"CONNECT ",
-                b"PATCH ",
-                b"TRACE ",
-                b"PROPFIND ",
-            ];
-            METHODS.iter().any(|m| bytes.starts_with(m))
-        }
-    }
+    message_starts(dir).iter().any(|m| bytes.starts_with(m))
 }
 
 #[cfg(test)]
