@@ -19,6 +19,19 @@ use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// `--html FILE`: the report as one HTML page, written whole or not at all (a
+/// temporary file beside it, renamed).
+fn write_html(path: &std::path::Path, r: &Report<'_>) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    report::write(report::Format::Html, r, tmp.as_file_mut())?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
 pub(super) fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     match crate::capture::live::interfaces() {
         Ok(list) => {
@@ -128,6 +141,12 @@ pub(super) fn capture(
         LiveFormatArg::Ndjson => report::Format::Ndjson,
     };
     report::write(format, &report, out)?;
+    if let Some(path) = &args.html
+        && let Err(e) = write_html(path, &report)
+    {
+        writeln!(err, "trafficdoc: --html {}: {e}", path.display())?;
+        return Ok(EXIT_ERROR);
+    }
     if let Some(dir) = &args.diagnose.export_certs
         && !report::export_certs(format, &report, dir, out, err)?
     {
