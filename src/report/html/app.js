@@ -107,8 +107,9 @@
       if (ROW >= 14) {
         g.fillStyle = "#1d2327"; g.font = "11px system-ui,sans-serif";
         var label = "#" + r[ID] + " " + (D.targets[r[TARGET]] || D.servers[r[SERVER]]);
-        var lx = x + w + 4;
-        if (lx + g.measureText(label).width > s.w) lx = Math.max(2, x - g.measureText(label).width - 4);
+        var lw = g.measureText(label).width, lx = x + w + 4;
+        if (lx + lw > s.w) lx = x - lw - 4;
+        if (lx < 2) { lx = Math.max(x, 0) + 4; g.fillStyle = "#fff"; } // no room beside: inside the bar
         g.fillText(label, lx, y + ROW - 3);
       }
     }

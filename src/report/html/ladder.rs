@@ -22,7 +22,7 @@ const LABEL_CHARS: usize = 64;
 
 const ROW: u32 = 38;
 const GAP_ROW: u32 = 26;
-const HEAD: u32 = 46;
+const HEAD: u32 = 56;
 const WIDTH: u32 = 860;
 
 /// One arrow of the ladder.
@@ -43,7 +43,8 @@ struct Step {
 
 /// The lanes: client, then the server of the flow, then (through a proxy) the far end.
 struct Lanes {
-    names: Vec<(String, String)>,
+    /// Role, address, and the name asked for when known.
+    names: Vec<(&'static str, String, Option<String>)>,
 }
 
 impl Lanes {
@@ -51,7 +52,7 @@ impl Lanes {
         self.names.len() - 1
     }
     fn x(&self, lane: usize) -> u32 {
-        let (left, right) = (200, WIDTH - 90);
+        let (left, right) = (200, WIDTH - 140);
         let n = self.names.len().max(2) as u32 - 1;
         left + (right - left) * lane as u32 / n
     }
@@ -62,6 +63,18 @@ fn cut(s: &str) -> String {
         s.to_string()
     } else {
         let mut t: String = s.chars().take(LABEL_CHARS - 1).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A lane's name, short enough to stay inside its column.
+fn lane_cut(s: &str) -> String {
+    const LANE_CHARS: usize = 34;
+    if s.chars().count() <= LANE_CHARS {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(LANE_CHARS - 1).collect();
         t.push('…');
         t
     }
@@ -95,23 +108,22 @@ fn lanes(flow: &Flow<'_>) -> Lanes {
         .iter()
         .find_map(|h| h.target.and_then(uri_host));
     let socks = flow.app.socks.as_ref().map(|s| s.target.unwrap_or("?"));
-    let client = ("client".to_string(), flow.client.clone());
+    let client = ("client", flow.client.clone(), None);
     let sni = flow.app.tls.as_ref().and_then(|t| t.sni);
     match connect.or(socks).or(absolute) {
         Some(far) => Lanes {
             names: vec![
                 client,
-                ("proxy".to_string(), flow.server.clone()),
-                ("far end".to_string(), far.to_string()),
+                ("proxy", flow.server.clone(), None),
+                ("far end", far.to_string(), None),
             ],
         },
         None => {
             let host = sni
                 .or_else(|| flow.app.http.iter().find_map(|h| h.host))
-                .map(|h| format!("{} ({h})", flow.server))
-                .unwrap_or_else(|| flow.server.clone());
+                .map(String::from);
             Lanes {
-                names: vec![client, ("server".to_string(), host)],
+                names: vec![client, ("server", flow.server.clone(), host)],
             }
         }
     }
@@ -258,6 +270,20 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
                 h.x_squid_error.or(h.error_message).map(cut)
             };
             st.bad = status >= 400;
+        } else if let Some(fr) = h.request_frame {
+            // Drawn where the answer should have come; a FIN or RST later shows how
+            // long the client waited.
+            let st = add(
+                &mut out,
+                None,
+                None,
+                1,
+                0,
+                "no-response",
+                "no response".to_string(),
+            );
+            st.bad = true;
+            st.key = fr;
         }
     }
     if let Some(tls) = &flow.app.tls {
@@ -383,6 +409,7 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
                 "no DNS answer".to_string(),
             );
             st.bad = true;
+            st.key = d.query_frame.unwrap_or(u64::MAX);
         }
     }
     if let Some((fr, ts)) = f.client_fin {
@@ -414,7 +441,7 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
             let st = add(
                 &mut out,
                 None,
-                None,
+                Some(waited),
                 1,
                 0,
                 "no-answer",
@@ -485,9 +512,12 @@ pub fn diagram(flow: &Flow<'_>, f: &FlowSummary, by: &Finding<'_>, t0: f64) -> M
                 aria-label={ "Ladder diagram of flow " (flow.id) } {
                 text.colhead x="8" y="18" { "frame" }
                 text.colhead x="64" y="18" { "time" }
-                @for (i, (role, name)) in lanes.names.iter().enumerate() {
-                    text.lane-role x=(lanes.x(i)) y="16" text-anchor="middle" { (role) }
-                    text.lane-name x=(lanes.x(i)) y="32" text-anchor="middle" { (cut(name)) }
+                @for (i, (role, name, host)) in lanes.names.iter().enumerate() {
+                    text.lane-role x=(lanes.x(i)) y="14" text-anchor="middle" { (role) }
+                    text.lane-name x=(lanes.x(i)) y="30" text-anchor="middle" { (lane_cut(name)) }
+                    @if let Some(h) = host {
+                        text.lane-host x=(lanes.x(i)) y="44" text-anchor="middle" { (lane_cut(h)) }
+                    }
                     line.lane x1=(lanes.x(i)) y1=(HEAD - 6) x2=(lanes.x(i)) y2=(height - 6) {}
                 }
                 @for (y, gap, s) in &rows {
@@ -532,6 +562,10 @@ fn arrow(s: &Step, y: u32, lanes: &Lanes, cited: bool, first_bad: bool) -> Marku
     }
     if first_bad {
         class.push_str(" first-bad");
+    }
+    if matches!(s.kind, "no-response" | "no-answer" | "tls-outcome") {
+        // What should have come and did not.
+        class.push_str(" missing");
     }
     let frame = s.frame.map(|f| format!("#{f}")).unwrap_or_default();
     let time = s.t.map(|t| format!("+{}", secs(t))).unwrap_or_default();

@@ -93,7 +93,7 @@ fn page(
                     h1 { "trafficdoc report" }
                     p.meta { (input_line(input)) }
                 }
-                (layers(summary))
+                (layers(summary, findings))
                 section #findings {
                     h2 { "Findings" }
                     @if findings.is_empty() {
@@ -136,7 +136,12 @@ fn input_line(input: &schema::Input<'_>) -> String {
 
 /// The guide's layer strip (client → gateway → proxy → provider) and the first failing
 /// step.
-fn layers(s: &schema::Summary<'_>) -> Markup {
+fn layers(s: &schema::Summary<'_>, findings: &[schema::Finding<'_>]) -> Markup {
+    // The finding the first failing step names: the first one of its kind.
+    let first = s
+        .first_failure
+        .as_ref()
+        .and_then(|f| findings.iter().position(|x| x.id == f.id));
     html! {
         section #diagnosis {
             h2 { "Diagnosis" }
@@ -154,7 +159,7 @@ fn layers(s: &schema::Summary<'_>) -> Markup {
                 Some(f) => p.first-failure {
                     "First failing step: "
                     @if let Some(n) = f.guide_section { span.section { "guide §" (n) } " " }
-                    a href={ "#finding-" (f.id) } { (f.title) }
+                    a href={ "#finding-" (first.unwrap_or(0)) } { (f.title) }
                 },
                 None => p.first-failure.ok { "No error found." },
             }
@@ -243,7 +248,7 @@ fn finding(i: usize, f: &schema::Finding<'_>, flows: &FlowIndex<'_>, t0: f64) ->
         }
     }
     html! {
-        article class={ "finding " (f.severity) } id={ "finding-" (f.id) } data-finding=(f.id) data-index=(i) {
+        article class={ "finding " (f.severity) } id={ "finding-" (i) } data-finding=(f.id) data-index=(i) {
             h3 {
                 span class={ "sev " (f.severity) } { (f.severity) }
                 @if let Some(n) = f.guide_section { span.section { "guide §" (n) } }
