@@ -208,7 +208,8 @@ pub struct CaptureArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
     pub format: LiveFormatArg,
-    /// At the end, also write the report as one self-contained HTML page to FILE.
+    /// At the end, also write the report as one self-contained HTML page to FILE
+    /// (created when the capture starts).
     #[arg(long, value_name = "FILE")]
     pub html: Option<PathBuf>,
     /// When started as root, become this user once the capture is open (like tcpdump's

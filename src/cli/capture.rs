@@ -19,19 +19,6 @@ use std::io::{self, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::time::Duration;
 
-/// `--html FILE`: the report as one HTML page, written whole or not at all (a
-/// temporary file beside it, renamed).
-fn write_html(path: &std::path::Path, r: &Report<'_>) -> io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    report::write(report::Format::Html, r, tmp.as_file_mut())?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
-
 pub(super) fn interfaces(out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
     match crate::capture::live::interfaces() {
         Ok(list) => {
@@ -95,6 +82,18 @@ pub(super) fn capture(
         Some(d) => Some(std::time::Duration::from_secs_f64(d)),
         None => None,
     };
+    // Opened now, while we may still be root: the capture gives up its privileges
+    // (-Z) before the page is written at the end.
+    let mut html = match &args.html {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some((path, io::BufWriter::new(f))),
+            Err(e) => {
+                writeln!(err, "trafficdoc: --html {}: {e}", path.display())?;
+                return Ok(EXIT_ERROR);
+            }
+        },
+        None => None,
+    };
     let run = LiveRun {
         opts: LiveOptions {
             interface: args.interface.clone(),
@@ -141,8 +140,9 @@ pub(super) fn capture(
         LiveFormatArg::Ndjson => report::Format::Ndjson,
     };
     report::write(format, &report, out)?;
-    if let Some(path) = &args.html
-        && let Err(e) = write_html(path, &report)
+    if let Some((path, file)) = &mut html
+        && let Err(e) =
+            report::write(report::Format::Html, &report, file).and_then(|()| file.flush())
     {
         writeln!(err, "trafficdoc: --html {}: {e}", path.display())?;
         return Ok(EXIT_ERROR);
