@@ -10,6 +10,7 @@
 
 mod cdp;
 
+use crate::common::synth::Pcap;
 use crate::common::*;
 use crate::targets::leak_forms;
 use serde_json::Value;
@@ -465,6 +466,61 @@ fn no_fixture_page_holds_a_canary_or_fetches_anything() {
         with_secrets >= 5,
         "only {with_secrets} fixtures carry canaries"
     );
+}
+
+/// Markup in a capture stays text: a CONNECT target, realm and Host header that
+/// carry `<script>`, an event handler and a closing `</script>` never run in the page
+/// IT opens, and are shown as written.
+#[test]
+fn markup_from_the_wire_is_shown_never_run() {
+    const EVIL: &str =
+        "</script><script>window.pwned=1</script><img src=x onerror=\"window.pwned=2\">";
+    let mut p = Pcap::new();
+    let connect = format!("CONNECT {EVIL}:443 HTTP/1.1\r\nHost: {EVIL}:443\r\n\r\n");
+    let answer = format!(
+        "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"{EVIL}\"\r\nContent-Length: 0\r\n\r\n"
+    );
+    p.conversation(
+        ([10, 0, 0, 2], 40000),
+        ([10, 0, 0, 1], 3128),
+        &[(connect, answer)],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("evil.pcap");
+    std::fs::write(&cap, &p.bytes).unwrap();
+    let html = html_of(&cap);
+    assert!(
+        html.contains("data-finding="),
+        "no finding: the test would prove nothing"
+    );
+    for raw in ["<script>window.pwned", "<img src=x", "</script><script>"] {
+        assert!(!html.contains(raw), "{raw:?} in the page unescaped");
+    }
+    let file = dir.path().join("evil.html");
+    std::fs::write(&file, &html).unwrap();
+    with_browser(|b| {
+        let page = b.open(1280, 900);
+        let load = b.load(&page, &file);
+        assert!(load.errors.is_empty(), "{:?}", load.errors);
+        assert_eq!(b.eval(&page, "String(window.pwned)"), "undefined");
+        assert_eq!(
+            b.eval(&page, "document.body.getAttribute('data-ready')"),
+            "1"
+        );
+        // Shown as text: in the evidence and in the connections table.
+        let text = b.eval(&page, "document.body.textContent");
+        assert!(
+            text.as_str()
+                .unwrap()
+                .contains("<script>window.pwned=1</script>")
+        );
+        let cell = b.eval(
+            &page,
+            "document.querySelector('#conn-table tbody tr td:nth-child(6)').textContent",
+        );
+        assert!(cell.as_str().unwrap().contains("<img src=x"), "{cell}");
+        b.close(page);
+    });
 }
 
 /// Benchmark, not a check (`scripts/bench-html` runs it): the page of the capture in

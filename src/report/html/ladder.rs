@@ -15,8 +15,9 @@ use maud::{Markup, html};
 
 /// Steps drawn per ladder; the rest are counted.
 const MAX_STEPS: usize = 40;
-/// A wait at least this long (seconds) between two steps is drawn as a gap.
-const GAP_SECS: f64 = 1.0;
+/// A wait at least this long (seconds) between two steps is drawn as a gap: far
+/// above a LAN or loopback round trip, where a server thinking or a timeout shows.
+const GAP_SECS: f64 = 0.25;
 /// Characters of a label kept.
 const LABEL_CHARS: usize = 64;
 
