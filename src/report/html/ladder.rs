@@ -456,8 +456,8 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
     out
 }
 
-/// The ladder of `flow` (whose record is `f`) as cited by finding `by`; `t0` is the
-/// capture's first packet (seconds since the epoch).
+/// The ladder of `flow` (whose record is `f`) as cited by finding `by`; `t0` is its
+/// capture's first packet (seconds since the epoch), as for the evidence's times.
 pub fn diagram(flow: &Flow<'_>, f: &FlowSummary, by: &Finding<'_>, t0: f64) -> Markup {
     let lanes = lanes(flow);
     let mut all = steps(flow, f, &lanes);

@@ -57,10 +57,17 @@ impl<'a> FlowIndex<'a> {
 
     /// Flow `id` and the path of its capture.
     fn get(&self, id: usize) -> Option<(FlowSummary, &'a str)> {
+        self.with_start(id).map(|(f, p, _)| (f, p))
+    }
+
+    /// [`get`](Self::get), and when its capture's first packet was (seconds since the
+    /// epoch), from which the evidence's times count.
+    fn with_start(&self, id: usize) -> Option<(FlowSummary, &'a str, f64)> {
         let k = self.bases.iter().rposition(|b| *b <= id)?;
         let c = self.r.captures.get(k)?;
         let f = c.flows.get(id - self.bases.get(k)?)?;
-        Some((f, &c.input.path))
+        let t0 = c.input.first_ts.map_or(0.0, |t| t.as_secs_f64());
+        Some((f, &c.input.path, t0))
     }
 }
 
@@ -100,7 +107,7 @@ fn page(
                         p.none { "Nothing wrong found." }
                     }
                     @for (i, f) in findings.iter().enumerate() {
-                        (finding(i, f, flows, t0))
+                        (finding(i, f, flows))
                     }
                 }
                 (timeline::section(r, findings, t0))
@@ -230,7 +237,7 @@ fn inline_code(text: &str) -> Markup {
     }
 }
 
-fn finding(i: usize, f: &schema::Finding<'_>, flows: &FlowIndex<'_>, t0: f64) -> Markup {
+fn finding(i: usize, f: &schema::Finding<'_>, flows: &FlowIndex<'_>) -> Markup {
     let more = f.evidence.len().saturating_sub(EVIDENCE_SHOWN) + f.evidence_omitted;
     // The connection stories: the evidence's flows first, then the others named.
     let mut story: Vec<usize> = Vec::new();
@@ -285,7 +292,7 @@ fn finding(i: usize, f: &schema::Finding<'_>, flows: &FlowIndex<'_>, t0: f64) ->
             @if !story.is_empty() {
                 div.ladders {
                     @for id in &story {
-                        @if let Some((fs, path)) = flows.get(*id) {
+                        @if let Some((fs, path, t0)) = flows.with_start(*id) {
                             (ladder::diagram(&schema::Flow::new(*id, path, &fs), &fs, f, t0))
                         }
                     }
