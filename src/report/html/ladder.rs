@@ -383,7 +383,9 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
     }
     for d in &flow.app.dns {
         let q = format!("{}? {}", d.qtype.unwrap_or("query"), d.query.unwrap_or(""));
-        add(&mut out, d.query_frame, None, 0, 1, "dns-query", q);
+        // Only the flow's first query has a known time; its answer counts from it.
+        let t = (d.query_frame == Some(f.first_frame.0)).then_some(0.0);
+        add(&mut out, d.query_frame, t, 0, 1, "dns-query", q);
         if d.answered {
             let mut label = d.rcode.unwrap_or("answer").to_string();
             if let Some(a) = d.answers.first() {
@@ -392,7 +394,7 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
             let st = add(
                 &mut out,
                 d.response_frame,
-                None,
+                t.zip(d.response_time).map(|(a, b)| a + b),
                 1,
                 0,
                 "dns-response",
@@ -404,8 +406,8 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
                 &mut out,
                 None,
                 None,
-                0,
                 1,
+                0,
                 "no-answer",
                 "no DNS answer".to_string(),
             );
