@@ -12,6 +12,7 @@ pub mod resets;
 pub mod ssl_inspection;
 pub mod timeouts;
 pub mod tls_refused;
+pub mod tls_wait;
 
 use super::chains::Chain;
 use super::endpoint::Endpoint;

@@ -167,6 +167,59 @@ impl Rule for Check {
                     ));
             }
         }
+        if let Some(s) = super::tls_wait::silence(ctx, f) {
+            let name = f
+                .app
+                .tls
+                .as_deref()
+                .and_then(|t| t.sni.as_deref())
+                .map_or_else(|| server.clone(), str::to_string);
+            let via = if name == server {
+                String::new()
+            } else {
+                format!(" (via {server})")
+            };
+            let seen = if s.client_closed {
+                format!(
+                    "TLS to {name}: no answer to the client's last application data; the \
+                     client closed {:.1} s after it",
+                    s.secs
+                )
+            } else {
+                format!(
+                    "TLS to {name}: no answer to the client's last application data for \
+                     {:.1} s, until the capture ended",
+                    s.secs
+                )
+            };
+            let ts = f.app.tls.as_deref().and_then(|t| t.client_last_app_ts);
+            unanswered
+                .get_or_insert_with(|| {
+                    let title = if s.client_closed {
+                        format!(
+                            "Request inside TLS to {name}{via} got no answer: the client gave \
+                             up after {:.1} s",
+                            s.secs
+                        )
+                    } else {
+                        format!("Request inside TLS to {name}{via} got no answer")
+                    };
+                    Finding::new(
+                        FindingKind::RequestUnanswered,
+                        Severity::Error,
+                        title,
+                        "A request was sent and no response came back before the \
+                         connection ended or the capture stopped: the proxy, gateway or \
+                         provider is too slow or the path is stalled. Inside TLS the \
+                         request cannot be read: the silence is timed from the client's \
+                         last encrypted application record (session tickets and alerts \
+                         are not answers)."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(id, f, s.frames, seen, ts));
+        }
         let packets = f.packets[0] + f.packets[1];
         let retx = f.retransmissions[0] + f.retransmissions[1];
         // On the short path to a proxy any repeated loss is abnormal; elsewhere only a

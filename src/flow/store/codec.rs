@@ -1121,6 +1121,10 @@ impl Enc for TlsFacts {
             established,
             outcome,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         } = self;
         supported_versions.enc(w);
         alpn.enc(w);
@@ -1149,6 +1153,10 @@ impl Enc for TlsFacts {
             client_hello_ts,
             server_hello_ts,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         );
     }
 }
@@ -1182,6 +1190,10 @@ impl Dec for TlsFacts {
             client_hello_ts,
             server_hello_ts,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         );
         Some(TlsFacts {
             version,
@@ -1210,6 +1222,10 @@ impl Dec for TlsFacts {
             established,
             outcome,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         })
     }
 }

@@ -225,6 +225,10 @@ fn tls_full(i: usize) -> TlsFacts {
         established: true,
         outcome: pick(HandshakeOutcome::ALL, i),
         client_first_encrypted_len: Some(u16::MAX),
+        client_last_app_frame: Some(FrameNo(7)),
+        client_last_app_ts: Some(Timestamp(i as i64)),
+        server_last_app_frame: None,
+        server_last_app_ts: Some(Timestamp(-1)),
     }
 }
 
