@@ -271,7 +271,7 @@ pub fn entry(kind: FindingKind) -> Entry {
         K::TlsCertificateRejected => Entry {
             section: Some(3),
             steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
-            about: "The client sent a fatal certificate alert right after the server's certificate.",
+            about: "The client refused the server's certificate: a fatal certificate alert right after it, or a close without any request right after a completed handshake (Node checks the certificate only then).",
         },
         K::TlsHandshakeAbandoned => Entry {
             section: Some(3),

@@ -50,7 +50,8 @@ finding_kinds! {
     ProxyAuthNtlmFailed => "proxy_auth_ntlm_failed",
     /// A 407 then a successful retry: normal proxy authentication.
     ProxyAuthChallenge => "proxy_auth_challenge",
-    /// A fatal client alert right after the server's certificate.
+    /// A fatal client alert right after the server's certificate, or the client closing
+    /// without a request right after a completed handshake with an untrusted chain.
     TlsCertificateRejected => "tls_certificate_rejected",
     /// TLS 1.3: the client gave up after the server's first flight.
     TlsHandshakeAbandoned => "tls_handshake_abandoned",
