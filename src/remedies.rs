@@ -59,6 +59,11 @@ pub const STEPS: &[Step] = &[
         step: 5,
         text: "Find what should listen on {endpoint}: start that service, or correct the host and port the client was given. If it is meant to be the proxy or the gateway, say so (`--proxy {endpoint}` or `--gateway {endpoint}`) for their diagnosis.",
     },
+    Step {
+        section: 0,
+        step: 6,
+        text: "Let ICMP \"fragmentation needed\" (IPv4 type 3 code 4) and ICMPv6 \"packet too big\" (type 2) reach this machine: a firewall that drops them (the host's own, a VPN client, a router) breaks path MTU discovery. Until IT fixes it, lower this machine's MTU to {mtu} (`sudo ip link set dev IFACE mtu {mtu}`) or have the router clamp the TCP MSS. Check: `ping -M do -s {payload} {host}` passes, one byte more does not.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -323,6 +328,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(5, 1), (5, 2)],
             about: "Many TCP retransmissions: a lossy or congested path.",
         },
+        K::PathMtuBlackHole => Entry {
+            section: Some(5),
+            steps: &[(0, 6), (5, 1)],
+            about: "ICMP fragmentation needed / packet too big (with the MTU) came back for a connection's large packets and the sender kept sending them unchanged: a path MTU black hole; the requests stall until the client times out.",
+        },
         K::NoProxyNotMatching => Entry {
             section: Some(6),
             steps: &[(6, 1), (6, 2), (6, 3), (6, 4)],
@@ -418,6 +428,8 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "answered",
         "alert",
         "offered",
+        "mtu",
+        "payload",
     ] {
         let val = match name {
             "proxy_host" => ph.clone(),

@@ -74,6 +74,9 @@ finding_kinds! {
     RateLimited => "rate_limited",
     /// Many TCP retransmissions.
     HighRetransmissions => "high_retransmissions",
+    /// ICMP fragmentation needed / packet too big on a connection that then stalled:
+    /// the sender never lowered its packet size.
+    PathMtuBlackHole => "path_mtu_black_hole",
     /// A local or internal host requested through the proxy.
     NoProxyNotMatching => "no_proxy_not_matching",
     /// A direct (proxy-less) web connection failed.

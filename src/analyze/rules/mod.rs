@@ -4,6 +4,7 @@
 
 pub mod gateway;
 pub mod no_proxy;
+pub mod path_mtu;
 pub mod proxy_auth;
 pub mod proxy_bypass;
 pub mod proxy_misuse;
@@ -409,6 +410,7 @@ pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec
         Box::<ssl_inspection::Check>::default(),
         Box::<tls_refused::Check>::default(),
         Box::new(gateway::Check::new(ctx)),
+        Box::<path_mtu::Check>::default(),
         Box::<timeouts::Check>::default(),
         Box::<timeouts::Slow>::default(),
         Box::<no_proxy::Check>::default(),

@@ -28,7 +28,10 @@ impl Rule for Check {
         let proxy = f.server.to_string();
         let vars = [("proxy", proxy.clone())];
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
-        if let Some((frame, u)) = f.unreachable {
+        // Packet too big is a path-MTU matter, not an unreachable proxy.
+        if let Some((frame, u)) = f.unreachable
+            && u.mtu.is_none()
+        {
             let Some(found) = icmp.finding(&proxy, || {
                 Some(Finding::new(
                     FindingKind::ProxyUnreachableIcmp,

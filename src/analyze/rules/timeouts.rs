@@ -230,7 +230,9 @@ impl Rule for Check {
         } else {
             packets >= RETRANSMIT_MIN_PACKETS && retx as f64 / packets as f64 > RETRANSMIT_RATE
         };
-        if lossy_path {
+        // Retransmissions of packets a router refused as too big are the path-MTU
+        // finding's.
+        if lossy_path && super::path_mtu::black_hole(f).is_none() {
             lossy
                 .get_or_insert_with(|| {
                     Finding::new(

@@ -784,12 +784,14 @@ impl Enc for Unreachable {
         let Unreachable {
             v6,
             code,
+            mtu,
             inner_proto,
             inner_src,
             inner_dst,
         } = self;
         v6.enc(w);
         code.enc(w);
+        enc_opts!(w; mtu);
         inner_proto.enc(w);
         inner_src.enc(w);
         inner_dst.enc(w);
@@ -798,9 +800,13 @@ impl Enc for Unreachable {
 
 impl Dec for Unreachable {
     fn dec(r: &mut R<'_>) -> Option<Self> {
+        let v6 = Dec::dec(r)?;
+        let code = Dec::dec(r)?;
+        dec_opts!(r; mtu);
         Some(Unreachable {
-            v6: Dec::dec(r)?,
-            code: Dec::dec(r)?,
+            v6,
+            code,
+            mtu,
             inner_proto: Dec::dec(r)?,
             inner_src: Dec::dec(r)?,
             inner_dst: Dec::dec(r)?,

@@ -302,6 +302,7 @@ fn full(i: usize) -> FlowSummary {
             Unreachable {
                 v6: true,
                 code: 255,
+                mtu: Some(u32::MAX),
                 inner_proto: 17,
                 inner_src: client(i + 1),
                 inner_dst: addr("192.0.2.1:0"),
