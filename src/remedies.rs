@@ -64,6 +64,16 @@ pub const STEPS: &[Step] = &[
         step: 6,
         text: "Let ICMP \"fragmentation needed\" (IPv4 type 3 code 4) and ICMPv6 \"packet too big\" (type 2) reach this machine: a firewall that drops them (the host's own, a VPN client, a router) breaks path MTU discovery. Until IT fixes it, lower this machine's MTU to {mtu} (`sudo ip link set dev IFACE mtu {mtu}`) or have the router clamp the TCP MSS. Check: `ping -M do -s {payload} {host}` passes, one byte more does not.",
     },
+    Step {
+        section: 0,
+        step: 7,
+        text: "The parent proxy {parent} rejected the credentials of the local helper {proxy}, not the client's: fix them in the helper's configuration (cntlm.conf: Username, Domain and Password, or the PassNTLMv2 hash from `cntlm -H`; `cntlm -M http://example.com` tests them and says which Auth the parent accepts), restart it. The client's proxy URL (the helper) needs no credentials.",
+    },
+    Step {
+        section: 0,
+        step: 8,
+        text: "The local helper {helper} forwards to the parent proxy {proxy}: check the parent it is configured with (the Proxy line of cntlm.conf) against the host and port IT gave you, then restart the helper. The clients' own proxy setting (the helper) is right.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -268,6 +278,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(2, 3), (2, 4)],
             about: "An NTLM/Negotiate exchange with the proxy ended in 407.",
         },
+        K::ProxyHelperAuthRejected => Entry {
+            section: Some(2),
+            steps: &[(0, 7), (2, 4)],
+            about: "A local proxy helper (cntlm) got 407 from its parent proxy, or relayed it to the client: the parent rejected the helper's credentials, which live in the helper's configuration (cntlm.conf), not in the client's proxy URL.",
+        },
         K::ProxyAuthChallenge => Entry {
             section: Some(2),
             steps: &[],
@@ -361,7 +376,7 @@ pub fn entry(kind: FindingKind) -> Entry {
         K::ProxyResetAfterRequest => Entry {
             section: None,
             steps: &[(0, 1), (0, 2)],
-            about: "The proxy answered a CONNECT or request with a TCP reset (silent policy block).",
+            about: "The proxy answered a CONNECT or request with a TCP reset, or closed the connection at once without a response (silent policy block; a local helper whose parent failed it).",
         },
         K::ResetDuringTlsHandshake => Entry {
             section: None,
@@ -430,6 +445,8 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "offered",
         "mtu",
         "payload",
+        "parent",
+        "helper",
     ] {
         let val = match name {
             "proxy_host" => ph.clone(),
@@ -466,9 +483,13 @@ pub fn url_encode_user(u: &str) -> String {
 
 /// The remedy steps of a finding kind, filled with what was seen.
 pub fn remedy(kind: FindingKind, vars: &[(&str, String)]) -> Vec<String> {
-    entry(kind)
-        .steps
-        .iter()
+    steps(entry(kind).steps, vars)
+}
+
+/// These steps (guide section, step), filled with what was seen, for a finding whose
+/// case calls for other steps than its kind's.
+pub fn steps(list: &[(u8, u8)], vars: &[(&str, String)]) -> Vec<String> {
+    list.iter()
         .filter_map(|&(s, n)| {
             step(s, n).map(|st| {
                 let text = fill(st.text, vars);

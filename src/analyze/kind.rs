@@ -48,6 +48,9 @@ finding_kinds! {
     ProxyAuthSchemeMismatch => "proxy_auth_scheme_mismatch",
     /// An NTLM / Negotiate exchange ended in 407.
     ProxyAuthNtlmFailed => "proxy_auth_ntlm_failed",
+    /// A local helper's parent proxy refused the helper's credentials (407 on the
+    /// helper's leg, or relayed by the helper to its client).
+    ProxyHelperAuthRejected => "proxy_helper_auth_rejected",
     /// A 407 then a successful retry: normal proxy authentication.
     ProxyAuthChallenge => "proxy_auth_challenge",
     /// A fatal client alert right after the server's certificate, or the client closing
@@ -87,7 +90,8 @@ finding_kinds! {
     ProxyErrorResponse => "proxy_error_response",
     /// The proxy's own 5xx: it could not resolve or reach the destination.
     ProxyUpstreamFailed => "proxy_upstream_failed",
-    /// The proxy answered a CONNECT or request with a reset.
+    /// The proxy answered a CONNECT or request with a reset, or closed the connection
+    /// at once without a response.
     ProxyResetAfterRequest => "proxy_reset_after_request",
     /// A reset from the proxy's side right after the ClientHello.
     ResetDuringTlsHandshake => "reset_during_tls_handshake",

@@ -64,7 +64,30 @@ impl Rule for Check {
             ConnState::REJ if ctx.fallback_of(id).is_some() => {}
             ConnState::REJ => {
                 let rst = f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0);
+                let helper = ctx.helper_of(&f.server);
                 let Some(found) = refused.finding(&proxy, || {
+                    if let Some(helper) = helper {
+                        let vars = [("proxy", proxy.clone()), ("helper", helper.to_string())];
+                        let mut found = Finding::new(
+                            FindingKind::ProxyConnectionRefused,
+                            Severity::Error,
+                            format!(
+                                "Connection to parent proxy {proxy} refused (the local \
+                                 helper {helper} forwards to it)"
+                            ),
+                            format!(
+                                "The local proxy helper {helper} (cntlm or the like) \
+                                 forwards each request to its parent proxy {proxy}, and the \
+                                 SYN to it was answered by a RST: the host is up but nothing \
+                                 listens on port {}. The helper is configured with the wrong \
+                                 parent host or port, or that proxy is down.",
+                                f.server.port()
+                            ),
+                            &vars,
+                        );
+                        found.remedy = crate::remedies::steps(&[(0, 8), (1, 1), (1, 4)], &vars);
+                        return Some(found);
+                    }
                     Some(Finding::new(
                         FindingKind::ProxyConnectionRefused,
                         Severity::Error,

@@ -78,10 +78,13 @@ impl Rule for Check {
             } else {
                 None
             };
+            // A proxy that closed the connection at once refused it: `resets`'.
+            let refused = ctx.is_proxy(f) && super::resets::closed_unanswered(f, h);
             let no_answer = h.method.is_some()
                 && h.status.is_none()
                 && !h.tunnel
                 && !reset_by_server
+                && !refused
                 && stalled;
             if no_answer || gave_up.is_some() {
                 let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
