@@ -74,6 +74,11 @@ pub const STEPS: &[Step] = &[
         step: 8,
         text: "The local helper {helper} forwards to the parent proxy {proxy}: check the parent it is configured with (the Proxy line of cntlm.conf) against the host and port IT gave you, then restart the helper. The clients' own proxy setting (the helper) is right.",
     },
+    Step {
+        section: 0,
+        step: 9,
+        text: "Capture whole packets and analyse again: `tcpdump -s 0 -w FILE ...` (0 is the full length; dumpcap and Wireshark: no packet size limit), so status lines, DNS answers and TLS records are complete.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -397,6 +402,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             section: None,
             steps: &[(0, 4)],
             about: "A refused connection the client made good at once on the same host's other address (happy eyeballs): the service listens on IPv4 or IPv6 only. Information, not a failure.",
+        },
+        K::CaptureSnaplenCut => Entry {
+            section: None,
+            steps: &[(0, 9)],
+            about: "Packets were cut by the capture's snap length (tcpdump -s): what they held past the cut is unknown, and nothing is concluded from its absence.",
         },
         K::ConnectionRefused => Entry {
             section: None,

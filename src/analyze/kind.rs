@@ -102,6 +102,8 @@ finding_kinds! {
     /// A refused connection the client made good at once on the same host's address
     /// of the other family: the service listens on IPv4 (or IPv6) only.
     ListensOnOneFamily => "listens_on_one_family",
+    /// Packets cut by the capture's snap length: what they held is unknown.
+    CaptureSnaplenCut => "capture_snaplen_cut",
     /// A refused connection to a server that is neither the proxy nor the gateway.
     ConnectionRefused => "connection_refused",
 }

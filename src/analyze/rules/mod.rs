@@ -10,6 +10,7 @@ pub mod proxy_bypass;
 pub mod proxy_misuse;
 pub mod proxy_reach;
 pub mod resets;
+pub mod snaplen;
 pub mod ssl_inspection;
 pub mod timeouts;
 pub mod tls_refused;
@@ -539,6 +540,7 @@ pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec
         Box::<proxy_bypass::Check>::default(),
         Box::<proxy_misuse::Check>::default(),
         Box::<resets::Check>::default(),
+        Box::<snaplen::Check>::default(),
     ];
     for (id, f) in ctx.flows() {
         for r in &mut rules {

@@ -282,6 +282,12 @@ impl Rule for Dns {
         if f.server.port() != 53 {
             return;
         }
+        // An answer in a packet cut by the snap length is unread, not missing.
+        let answered = f.app.dns.iter().filter(|q| q.rcode.is_some()).count();
+        let cut = match f.transport {
+            Transport::Tcp => super::snaplen::unseen(f, 1),
+            _ => super::snaplen::udp_answers_cut(ctx, f, answered),
+        };
         for q in &f.app.dns {
             let Some(name) = q.query.as_deref() else {
                 continue;
@@ -291,6 +297,9 @@ impl Rule for Dns {
                 .or_default();
             if !q.answers.is_empty() {
                 e.resolved = true;
+                continue;
+            }
+            if q.rcode.is_none() && cut {
                 continue;
             }
             let rcode = q.rcode.as_deref().unwrap_or("no response");

@@ -28,7 +28,8 @@ pub struct Silence {
 /// client's, if the client waited long enough for it to count.
 pub fn silence(ctx: &Ctx<'_>, f: &FlowSummary) -> Option<Silence> {
     let t = f.app.tls.as_deref()?;
-    if !t.established {
+    // Records cut or lost: their boundaries, and so the last ones, are unknown.
+    if !t.established || super::snaplen::unseen(f, 0) || super::snaplen::unseen(f, 1) {
         return None;
     }
     let asked = t.client_last_app_ts?;
