@@ -79,6 +79,11 @@ pub const STEPS: &[Step] = &[
         step: 9,
         text: "Capture whole packets and analyse again: `tcpdump -s 0 -w FILE ...` (0 is the full length; dumpcap and Wireshark: no packet size limit), so status lines, DNS answers and TLS records are complete.",
     },
+    Step {
+        section: 0,
+        step: 10,
+        text: "This is a provider key sent to the gateway: the client must send the gateway's key (its master key, or a virtual key made with the gateway's /key/generate) to {gateway}, e.g. `export ANTHROPIC_API_KEY=<the gateway's key>` in the client's environment; the sk-ant- key belongs in the gateway's configuration (`api_key: os.environ/ANTHROPIC_API_KEY`).",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
