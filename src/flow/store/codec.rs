@@ -784,12 +784,14 @@ impl Enc for Unreachable {
         let Unreachable {
             v6,
             code,
+            mtu,
             inner_proto,
             inner_src,
             inner_dst,
         } = self;
         v6.enc(w);
         code.enc(w);
+        enc_opts!(w; mtu);
         inner_proto.enc(w);
         inner_src.enc(w);
         inner_dst.enc(w);
@@ -798,9 +800,13 @@ impl Enc for Unreachable {
 
 impl Dec for Unreachable {
     fn dec(r: &mut R<'_>) -> Option<Self> {
+        let v6 = Dec::dec(r)?;
+        let code = Dec::dec(r)?;
+        dec_opts!(r; mtu);
         Some(Unreachable {
-            v6: Dec::dec(r)?,
-            code: Dec::dec(r)?,
+            v6,
+            code,
+            mtu,
             inner_proto: Dec::dec(r)?,
             inner_src: Dec::dec(r)?,
             inner_dst: Dec::dec(r)?,
@@ -1121,6 +1127,10 @@ impl Enc for TlsFacts {
             established,
             outcome,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         } = self;
         supported_versions.enc(w);
         alpn.enc(w);
@@ -1149,6 +1159,10 @@ impl Enc for TlsFacts {
             client_hello_ts,
             server_hello_ts,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         );
     }
 }
@@ -1182,6 +1196,10 @@ impl Dec for TlsFacts {
             client_hello_ts,
             server_hello_ts,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         );
         Some(TlsFacts {
             version,
@@ -1210,6 +1228,10 @@ impl Dec for TlsFacts {
             established,
             outcome,
             client_first_encrypted_len,
+            client_last_app_frame,
+            client_last_app_ts,
+            server_last_app_frame,
+            server_last_app_ts,
         })
     }
 }
