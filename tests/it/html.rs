@@ -115,6 +115,19 @@ const LADDERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "s3-ssl-inspection-untrusted-node-tls12.pcapng",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "certificate",
+            "!fin",
+        ],
+    ),
+    (
         "s3-ssl-inspection-untrusted-node-tls13.pcap",
         &[
             "syn",
@@ -198,33 +211,53 @@ const LADDERS: &[(&str, &[&str])] = &[
     ),
     (
         "w-cntlm-parent-basic-407.pcap",
-        &["syn", "syn-ack", "connect", "!status", "connect", "status"],
+        &["syn", "syn-ack", "connect", "!status", "fin"],
     ),
     (
         "w-cntlm-parent-ntlm-refused.pcap",
         &["syn", "syn-ack", "connect", "!status"],
     ),
-    (
-        "w-cntlm-parent-refused.pcap",
-        &["syn", "syn-ack", "connect", "!status", "rst"],
-    ),
+    ("w-cntlm-parent-refused.pcap", &["syn", "!rst"]),
     (
         "w-connect-timeout-before-proxy-503.pcap",
         &["syn", "syn-ack", "connect", "fin", "!status", "rst"],
     ),
+    (
+        "w-icmp-frag-needed.pcap",
+        &["syn", "syn-ack", "request", "!no-response", "icmp"],
+    ),
     ("w-local-proxy-helper-down.pcap", &["syn", "!rst"]),
+    (
+        "w-node-tls12-untrusted-close.pcap",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "certificate",
+            "!fin",
+        ],
+    ),
     (
         "w-proxy-own-5xx.pcap",
         &["syn", "syn-ack", "connect", "!status", "rst"],
     ),
     ("w-proxy-refuses-some.pcap", &["syn", "!rst"]),
     (
-        "w-snaplen-200.pcap",
-        &["syn", "syn-ack", "request", "!no-response", "fin"],
-    ),
-    (
-        "w-snaplen-96.pcap",
-        &["dns-query", "!no-answer", "dns-query", "dns-response"],
+        "w-tunnel-origin-silent.pcap",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "app-data",
+            "!no-response",
+            "fin",
+        ],
     ),
     (
         "w-tls-version-refused.pcap",

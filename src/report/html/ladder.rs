@@ -155,7 +155,7 @@ fn add<'a>(
     &mut out[last]
 }
 
-fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
+fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes, by: &str) -> Vec<Step> {
     let far = lanes.far();
     let mut out = Vec::new();
     if f.transport == Transport::Tcp {
@@ -189,7 +189,10 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
             1,
             0,
             "icmp",
-            format!("ICMP unreachable (code {})", u.code),
+            match u.mtu {
+                Some(mtu) => format!("ICMP fragmentation needed, MTU {mtu}"),
+                None => format!("ICMP unreachable (code {})", u.code),
+            },
         );
         st.bad = true;
     }
@@ -358,6 +361,48 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
             st.bad = a.level != Some("warning");
             st.detail = a.after.map(|x| format!("after {x}"));
         }
+        if let Some(raw) = raw
+            && let Some(fr) = raw.client_last_app_frame
+        {
+            // Encrypted application data: only the client's last record is kept, and
+            // the server's last one; enough to show who spoke last.
+            add(
+                &mut out,
+                Some(fr.0),
+                rel(raw.client_last_app_ts, f),
+                0,
+                peer,
+                "app-data",
+                "Application Data (client's last)".to_string(),
+            );
+            match raw.server_last_app_frame {
+                Some(sf) if sf > fr => {
+                    add(
+                        &mut out,
+                        Some(sf.0),
+                        rel(raw.server_last_app_ts, f),
+                        peer,
+                        0,
+                        "app-data",
+                        "Application Data (server's last)".to_string(),
+                    );
+                }
+                _ if by == "request_unanswered" => {
+                    let st = add(
+                        &mut out,
+                        None,
+                        None,
+                        peer,
+                        0,
+                        "no-response",
+                        "no application data back".to_string(),
+                    );
+                    st.bad = true;
+                    st.key = fr.0;
+                }
+                _ => {}
+            }
+        }
         if !tls.established && tls.alerts.is_empty() && tls.client_hello_frame.is_some() {
             let st = add(
                 &mut out,
@@ -416,7 +461,9 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
         }
     }
     if let Some((fr, ts)) = f.client_fin {
-        add(
+        // A client closing right after the certificate is how it rejects it.
+        let rejecting = by == "tls_certificate_rejected";
+        let st = add(
             &mut out,
             Some(fr.0),
             rel(Some(ts), f),
@@ -425,6 +472,7 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
             "fin",
             "FIN".to_string(),
         );
+        st.bad = rejecting;
     }
     if let Some((dir, fr)) = f.rst {
         let (from, to) = match dir {
@@ -462,7 +510,7 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes) -> Vec<Step> {
 /// capture's first packet (seconds since the epoch), as for the evidence's times.
 pub fn diagram(flow: &Flow<'_>, f: &FlowSummary, by: &Finding<'_>, t0: f64) -> Markup {
     let lanes = lanes(flow);
-    let mut all = steps(flow, f, &lanes);
+    let mut all = steps(flow, f, &lanes, by.id);
     let cited: Vec<u64> = by
         .evidence
         .iter()
