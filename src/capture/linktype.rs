@@ -20,6 +20,8 @@ impl LinkType {
     pub const LOOP: LinkType = LinkType(108);
     /// Linux cooked capture v1, written by `tcpdump -i any` before libpcap 1.10.
     pub const LINUX_SLL: LinkType = LinkType(113);
+    /// Linux netfilter log messages (`iptables -j NFLOG`, `tcpdump -i nflog:N`).
+    pub const NFLOG: LinkType = LinkType(239);
     pub const IPV4: LinkType = LinkType(228);
     pub const IPV6: LinkType = LinkType(229);
     /// Linux cooked capture v2, written by `tcpdump -i any` with libpcap ≥ 1.10.
@@ -39,6 +41,7 @@ impl LinkType {
                 | LinkType::RAW
                 | LinkType::LOOP
                 | LinkType::LINUX_SLL
+                | LinkType::NFLOG
                 | LinkType::IPV4
                 | LinkType::IPV6
                 | LinkType::LINUX_SLL2
@@ -53,6 +56,7 @@ impl LinkType {
             LinkType::RAW_12 | LinkType::RAW_14 | LinkType::RAW => "RAW",
             LinkType::LOOP => "LOOP",
             LinkType::LINUX_SLL => "LINUX_SLL",
+            LinkType::NFLOG => "NFLOG",
             LinkType::IPV4 => "IPV4",
             LinkType::IPV6 => "IPV6",
             LinkType::LINUX_SLL2 => "LINUX_SLL2",

@@ -305,7 +305,17 @@ pub struct FlowTable {
     cx: DecodeCtx,
     /// Builds the decoders of new flows.
     decoders: DecoderFactory,
+    /// The flow holding the latest copy of each recent DNS query (client address,
+    /// server, id, question): a resolver that re-sends from a new port (dig, many
+    /// stubs) continues the same transaction there. Bounded by [`MAX_DNS_RESENDS`].
+    dns_queries: FxHashMap<DnsQueryKey, Key>,
 }
+
+/// (client address, server, id, question name, question type) of a DNS query.
+type DnsQueryKey = (std::net::IpAddr, SocketAddr, u16, String, u16);
+/// Recent DNS queries remembered for re-sends from another port; the memory is
+/// cleared when full (a re-send comes within seconds, not after thousands of queries).
+const MAX_DNS_RESENDS: usize = 4096;
 
 impl FlowTable {
     /// A table whose decoders have the default options.
@@ -331,6 +341,7 @@ impl FlowTable {
             last_sweep_frame: FrameNo(0),
             orphan_unreachables: 0,
             limits: TableLimits::default(),
+            dns_queries: FxHashMap::default(),
         }
     }
 
@@ -505,6 +516,7 @@ impl FlowTable {
         if self.full() && !self.udp.contains_key(&key) {
             self.make_room();
         }
+        let resent = self.dns_resent_from_another_port(src, dst, key, payload);
         let decoders = &self.decoders;
         let flow = self.udp.entry(key).or_insert_with(|| {
             let (c, s) = if src_is_client(src, dst) {
@@ -540,9 +552,46 @@ impl FlowTable {
         flow.wire_bytes[i] += u64::from(wire_len);
         if let Some(dns) = &mut flow.dns {
             let (c, s) = (flow.client, flow.server);
-            dns.on_datagram(&mut self.cx, c, s, dir, payload, frame, ts);
+            match resent {
+                Some(tx) if dir == Dir::ToServer => dns.adopt(tx, c, s),
+                _ => dns.on_datagram(&mut self.cx, c, s, dir, payload, frame, ts),
+            }
         }
         dir
+    }
+
+    /// For a DNS query from `src` that repeats (same client address, server, id and
+    /// question) an unanswered query sent earlier from another port: that query's
+    /// transaction, taken from its flow to continue in this one.
+    fn dns_resent_from_another_port(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        key: Key,
+        payload: &[u8],
+    ) -> Option<crate::protocols::dns::DnsTransaction> {
+        if !is_dns_port(dst.port()) {
+            return None;
+        }
+        let msg = crate::protocols::dns::parse(payload).ok()?;
+        let q = msg.questions.first()?;
+        if msg.is_response {
+            return None;
+        }
+        if self.dns_queries.len() >= MAX_DNS_RESENDS {
+            self.dns_queries.clear();
+        }
+        let qkey = (src.ip(), dst, msg.id, q.name.clone(), q.qtype);
+        let earlier = self.dns_queries.insert(qkey, key)?;
+        if earlier == key {
+            return None;
+        }
+        let (name, qtype) = (q.name.as_str(), q.qtype);
+        self.udp
+            .get_mut(&earlier)?
+            .dns
+            .as_mut()?
+            .take_unanswered(msg.id, name, qtype)
     }
 
     /// Ties an ICMP destination-unreachable to the flow of the packet it returns.

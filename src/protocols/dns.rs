@@ -262,6 +262,8 @@ pub struct DnsTracker {
     refused_queries: u64,
     /// Transactions counted but not kept: the facts budget was spent.
     not_kept: u64,
+    /// Transactions taken over by the flow of a later copy of their query.
+    moved: Vec<usize>,
 }
 
 impl DnsTracker {
@@ -326,6 +328,16 @@ impl DnsTracker {
             truncated: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
+            // The same query again, unanswered so far: the client re-sent it (a
+            // resolver's retry keeps id and question). One transaction, timed from
+            // the first copy, as the client waited from then.
+            if let Some(tx) = self.open.get(&key).and_then(|&i| self.txs.get(i))
+                && !tx.answered
+                && tx.query.as_deref() == q.map(|q| q.name.as_str())
+                && tx.qtype.as_deref() == q.map(|q| type_name(q.qtype)).as_deref()
+            {
+                return;
+            }
             if !self.keep(cx) {
                 self.refused_queries += 1;
                 return;
@@ -377,9 +389,43 @@ impl DnsTracker {
         self.not_kept
     }
 
+    /// Takes out the open, unanswered transaction of query `id` for (`name`, `qtype`):
+    /// the client sent the query again from another port, where it continues.
+    pub fn take_unanswered(&mut self, id: u16, name: &str, qtype: u16) -> Option<DnsTransaction> {
+        let tname = type_name(qtype);
+        let (&key, &i) = self.open.iter().find(|(k, i)| {
+            k.2 == id
+                && self.txs.get(**i).is_some_and(|t| {
+                    !t.answered
+                        && t.query.as_deref() == Some(name)
+                        && t.qtype.as_deref() == Some(tname.as_str())
+                })
+        })?;
+        self.open.remove(&key);
+        let tx = self.txs.get(i)?.clone();
+        self.moved.push(i);
+        Some(tx)
+    }
+
+    /// Continues `tx`, a query first sent from another port, as this flow's: its
+    /// answer will come here. Timed from the first copy, as the client waited from then.
+    pub fn adopt(&mut self, mut tx: DnsTransaction, client: SocketAddr, server: SocketAddr) {
+        tx.client = Some(client);
+        tx.server = Some(server);
+        self.open
+            .insert((Some(client), Some(server), tx.id), self.txs.len());
+        self.txs.push(tx);
+    }
+
     /// All transactions in query order; unanswered ones have `answered: false`.
     pub fn finish(self) -> Vec<DnsTransaction> {
+        let moved = self.moved;
         self.txs
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !moved.contains(i))
+            .map(|(_, t)| t)
+            .collect()
     }
 
     /// Decode notes (malformed messages).
@@ -551,6 +597,45 @@ mod tests {
         assert_eq!(txs[0].response_time, Some(0.25));
         assert!(!txs[1].answered);
         assert_eq!(txs[1].qtype.as_deref(), Some("AAAA"));
+    }
+
+    #[test]
+    fn resent_query_is_one_transaction() {
+        let (c, s) = (addr("10.0.0.1:5353"), addr("10.0.0.53:53"));
+        let cx = &mut DecodeCtx::default();
+        let mut t = DnsTracker::new();
+        let send = |t: &mut DnsTracker, cx: &mut DecodeCtx, dir, b: &[u8], f: u64| {
+            t.on_datagram(
+                cx,
+                c,
+                s,
+                dir,
+                b,
+                FrameNo(f),
+                Timestamp(f as i64 * 1_000_000_000),
+            );
+        };
+        // Sent three times, answered once: one transaction, timed from the first copy.
+        for f in 1..=3 {
+            send(&mut t, cx, Dir::ToServer, &query(7, "api.example", 1), f);
+        }
+        send(&mut t, cx, Dir::ToClient, &response(7, "api.example", 0), 4);
+        // Sent twice, never answered: one unanswered transaction.
+        send(&mut t, cx, Dir::ToServer, &query(9, "never.example", 1), 5);
+        send(&mut t, cx, Dir::ToServer, &query(9, "never.example", 1), 6);
+        // The same id for another question is another transaction; so is a query
+        // sent again after its answer.
+        send(&mut t, cx, Dir::ToServer, &query(9, "other.example", 1), 7);
+        send(&mut t, cx, Dir::ToServer, &query(7, "api.example", 1), 8);
+        let txs = t.finish();
+        assert_eq!(txs.len(), 4);
+        assert!(txs[0].answered);
+        assert_eq!(txs[0].query_frame, Some(FrameNo(1)));
+        assert_eq!(txs[0].response_time, Some(3.0));
+        assert!(!txs[1].answered);
+        assert_eq!(txs[1].query_frame, Some(FrameNo(5)));
+        assert_eq!(txs[2].query.as_deref(), Some("other.example"));
+        assert_eq!(txs[3].query_frame, Some(FrameNo(8)));
     }
 
     #[test]

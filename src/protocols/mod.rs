@@ -81,6 +81,9 @@ pub struct AppFacts {
 const MAX_TUNNEL_DEPTH: u8 = 2;
 /// Bytes kept while the protocol is not yet recognisable.
 const SNIFF_BYTES: usize = 8;
+/// Empty-line bytes (CR, LF) skipped before a message when sniffing; more is not
+/// a robustness allowance any more but another protocol.
+const MAX_LEADING_BLANK: usize = 8;
 
 #[derive(Clone, Debug)]
 enum Mode {
@@ -287,21 +290,40 @@ impl StreamDecoder {
             return;
         };
         kept.push((data.to_vec(), frame, ts));
-        let head: Vec<u8> = kept
+        let all: Vec<u8> = kept
             .iter()
             .flat_map(|c| c.0.iter().copied())
-            .take(16)
+            .take(MAX_LEADING_BLANK + 16)
             .collect();
-        let mode = if http::looks_like_http(dir, &head) {
+        // Empty lines before a message are ignored (RFC 9112 2.2): a client may send
+        // CRLF after a request (or a CONNECT), so the next message, or the tunnel's
+        // TLS, starts after them.
+        let blank = all
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        let after = all.get(blank..).unwrap_or_default();
+        if blank > 0 && blank <= MAX_LEADING_BLANK && after.is_empty() {
+            return; // only empty lines so far
+        }
+        let head: Vec<u8> = all.iter().copied().take(16).collect();
+        let skip = if blank <= MAX_LEADING_BLANK { blank } else { 0 };
+        let after = all.get(skip..).unwrap_or_default();
+        let mode = if http::looks_like_http(dir, after) {
             Mode::Http(Box::default())
-        } else if tls::looks_like_tls(&head) {
+        } else if tls::looks_like_tls(after) {
+            // The TLS decoder reads records from the first byte: drop the empty lines
+            // (of both directions: the other may have sent some too).
+            for kept in &mut self.sniff {
+                drop_blank_lines(kept);
+            }
             Mode::Tls(Box::default())
         } else if dir == Dir::ToServer && socks::looks_like_socks(&head) {
             Mode::Socks(Box::default())
         } else if (self.client_port == 53 || self.server_port == 53) && self.depth == 0 {
             Mode::Dns(Box::default())
-        } else if head.len() < SNIFF_BYTES
-            && (could_be_http_prefix(dir, &head) || tls::could_be_tls_prefix(&head))
+        } else if after.len() < SNIFF_BYTES
+            && (could_be_http_prefix(dir, after) || tls::could_be_tls_prefix(after))
         {
             return; // wait for more bytes
         } else {
@@ -341,6 +363,30 @@ impl StreamDecoder {
                 t.on_data(cx, d, &bytes, f, ts);
             }
         }
+    }
+}
+
+/// Removes the empty lines (up to [`MAX_LEADING_BLANK`] CR/LF bytes) that start the
+/// kept chunks; their frames stay with the rest.
+fn drop_blank_lines(kept: &mut Vec<(Vec<u8>, FrameNo, Timestamp)>) {
+    let mut budget = MAX_LEADING_BLANK;
+    while let Some(first) = kept.first_mut() {
+        let n = first
+            .0
+            .iter()
+            .take(budget)
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
+        budget -= n;
+        if n == first.0.len() {
+            kept.remove(0);
+            if budget > 0 {
+                continue;
+            }
+        } else {
+            first.0.drain(..n);
+        }
+        return;
     }
 }
 
@@ -401,6 +447,54 @@ mod tests {
         assert!(f.tls_in_tunnel);
         let t = f.tls.as_ref().unwrap();
         assert_eq!(t.client_hello_frame, Some(FrameNo(4)));
+    }
+
+    #[test]
+    fn empty_lines_before_http_and_tls_are_skipped() {
+        // A connection starting with CRLF before its request.
+        let mut d = DecoderFactory::default().stream(50000, 3128);
+        feed(&mut d, Dir::ToServer, b"\r", 1);
+        feed(&mut d, Dir::ToServer, b"\n", 2);
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"GET http://h/ HTTP/1.1\r\nHost: h\r\n\r\n",
+            3,
+        );
+        feed(
+            &mut d,
+            Dir::ToClient,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+            4,
+        );
+        let f = d.finish();
+        assert_eq!(f.protocol, AppProtocol::Http);
+        assert_eq!(f.http[0].status, Some(200));
+
+        // A CONNECT tunnel whose client bytes start with CRLF before the ClientHello.
+        let mut d = DecoderFactory::default().stream(50000, 3128);
+        feed(&mut d, Dir::ToServer, b"CONNECT h:443 HTTP/1.1\r\n\r\n", 1);
+        feed(
+            &mut d,
+            Dir::ToClient,
+            b"HTTP/1.1 200 Connection established\r\n\r\n",
+            2,
+        );
+        let mut ch = b"\r\n".to_vec();
+        ch.extend(tls::tests::client_hello());
+        feed(&mut d, Dir::ToServer, &ch[..1], 3);
+        feed(&mut d, Dir::ToServer, &ch[1..], 4);
+        let f = d.finish();
+        assert!(f.tls_in_tunnel);
+        assert_eq!(f.tls.unwrap().sni.as_deref(), Some("example.com"));
+
+        // Empty lines without end are not a message, and are not kept without bound.
+        let mut d = DecoderFactory::default().stream(50000, 3128);
+        for i in 0..100 {
+            feed(&mut d, Dir::ToServer, b"\r\n", i);
+        }
+        assert!(!d.wants_data(Dir::ToServer));
+        assert_eq!(d.finish().protocol, AppProtocol::Other);
     }
 
     #[test]

@@ -24,9 +24,9 @@ fn strs<'a>(it: impl Iterator<Item = &'a Value>) -> Vec<String> {
     it.filter_map(|v| v.as_str().map(str::to_string)).collect()
 }
 
-/// "TLS 1.2" (tshark's words) → "TLSv1.2" (ours).
+/// "TLS 1.2", "SSL 3.0" (tshark's words) → "TLSv1.2", "SSLv3" (ours).
 fn tls_version(s: &str) -> String {
-    s.replace("TLS ", "TLSv")
+    s.replace("TLS ", "TLSv").replace("SSL 3.0", "SSLv3")
 }
 
 fn check(exp_path: &Path) -> Vec<String> {

@@ -32,4 +32,5 @@ mod spill;
 mod store_roundtrip;
 mod threads;
 mod trust_synthetic;
+mod tshark_decode_oracle;
 mod tshark_oracle;

@@ -16,7 +16,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
 use std::process::Command;
 
-fn tshark_available() -> bool {
+pub(crate) fn tshark_available() -> bool {
     let ok = Command::new("tshark")
         .arg("--version")
         .output()

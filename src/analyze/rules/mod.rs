@@ -485,12 +485,12 @@ fn note_issuer(
     }
 }
 
-/// CONNECT, or a request in absolute form (`GET http://host/...`).
+/// CONNECT, or a request in absolute form (`GET http://host/...`, any case).
 pub fn is_proxy_request(h: &HttpExchange) -> bool {
     h.method.as_deref() == Some("CONNECT")
         || h.target
             .as_deref()
-            .is_some_and(|t| t.starts_with("http://") || t.starts_with("https://"))
+            .is_some_and(crate::protocols::http::is_absolute_form)
 }
 
 pub fn looks_like_proxy_name(n: &str) -> bool {

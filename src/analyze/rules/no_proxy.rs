@@ -8,10 +8,7 @@ use std::net::IpAddr;
 
 /// The host part of `host:port`, `[v6]:port` or an absolute URL.
 pub fn target_host(target: &str) -> String {
-    let t = target
-        .strip_prefix("http://")
-        .or_else(|| target.strip_prefix("https://"))
-        .unwrap_or(target);
+    let t = crate::protocols::http::strip_http_scheme(target).unwrap_or(target);
     let auth = t.split('/').next().unwrap_or(t);
     let auth = auth.rsplit('@').next().unwrap_or(auth);
     if let Some(rest) = auth.strip_prefix('[') {

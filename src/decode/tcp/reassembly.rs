@@ -84,14 +84,27 @@ pub struct Reassembler {
     pending: BTreeMap<u64, Pending>,
     buffered: usize,
     pub stats: DirStats,
+    /// Stream start of a later SYN with another initial sequence number, until the
+    /// peer acknowledges one of the two.
+    other_start: Option<SeqNo>,
 }
 
 impl Reassembler {
     /// Sets the stream start from a SYN (its sequence number + 1 is the first byte).
+    /// A later SYN with another initial sequence number, before any data (two
+    /// load-balancer members answering one SYN), is kept as a candidate: the peer's
+    /// acknowledgement decides which one the stream follows (see [`Self::acked`]).
     pub fn on_syn(&mut self, isn: SeqNo) {
-        if self.base.is_none() {
-            self.base = Some(isn + 1);
+        match self.base {
+            None => self.base = Some(isn + 1),
+            Some(b) if b != isn + 1 && self.untouched() => self.other_start = Some(isn + 1),
+            Some(_) => {}
         }
+    }
+
+    /// No payload seen yet in this direction.
+    fn untouched(&self) -> bool {
+        self.next == 0 && self.high == 0 && self.pending.is_empty()
     }
 
     /// Sets the stream start from the first segment seen (connection picked up
@@ -296,6 +309,16 @@ impl Reassembler {
     /// The peer acknowledged up to `ack`: any hole below that was received by the peer
     /// but missed by the capture, so it will never fill.
     pub fn acked(&mut self, ack: SeqNo, sink: &mut dyn StreamSink) {
+        if let Some(start) = self.other_start {
+            if ack == start && self.untouched() {
+                // The peer acknowledged the other SYN: the stream starts there.
+                self.base = Some(start);
+                self.high_seq = 0;
+                self.other_start = None;
+            } else if Some(ack) == self.base || !self.untouched() {
+                self.other_start = None;
+            }
+        }
         let Some(rel) = self.rel(ack) else {
             return;
         };
@@ -324,6 +347,44 @@ impl Reassembler {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn second_syn_with_new_isn_is_followed_when_acknowledged() {
+        let lim = Limits::default();
+        let (f, t) = (FrameNo(1), Timestamp(0));
+        // SYN-ACK with ISN 3e9, again with ISN 7; the peer acknowledges 8.
+        let mut r = Reassembler::default();
+        let mut out = Collect::default();
+        r.on_syn(SeqNo(3_000_000_000));
+        r.on_syn(SeqNo(7));
+        r.acked(SeqNo(8), &mut out);
+        assert!(!r.segment(SeqNo(8), b"HTTP/1.1 200", 12, f, t, &lim, &mut out));
+        assert_eq!(
+            (out.bytes.as_slice(), out.gaps.len()),
+            (&b"HTTP/1.1 200"[..], 0)
+        );
+        assert_eq!(r.size(), 12);
+
+        // The peer acknowledges the first: the second SYN changes nothing.
+        let mut r = Reassembler::default();
+        let mut out = Collect::default();
+        r.on_syn(SeqNo(100));
+        r.on_syn(SeqNo(5000));
+        r.acked(SeqNo(101), &mut out);
+        r.acked(SeqNo(5001), &mut out);
+        r.segment(SeqNo(101), b"abc", 3, f, t, &lim, &mut out);
+        assert_eq!((out.bytes.as_slice(), out.gaps.len()), (&b"abc"[..], 0));
+
+        // Once data flowed, a SYN with another ISN does not move the stream.
+        let mut r = Reassembler::default();
+        let mut out = Collect::default();
+        r.on_syn(SeqNo(100));
+        r.segment(SeqNo(101), b"abc", 3, f, t, &lim, &mut out);
+        r.on_syn(SeqNo(9000));
+        r.acked(SeqNo(9001), &mut out);
+        r.segment(SeqNo(104), b"de", 2, f, t, &lim, &mut out);
+        assert_eq!(out.bytes, b"abcde");
+    }
 
     #[test]
     fn byte_cap_holds_with_several_holes() {

@@ -268,6 +268,20 @@ pub fn message_starts(dir: Dir) -> &'static [&'static [u8]] {
     }
 }
 
+/// The rest of an absolute-form request target after its `http://` or `https://`
+/// scheme, which is case-insensitive (RFC 9110 4.2.3: `GET HTTP://host/` is a proxy
+/// request too); `None` for other targets.
+pub fn strip_http_scheme(target: &str) -> Option<&str> {
+    let (scheme, rest) = target.split_once("://")?;
+    (scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")).then_some(rest)
+}
+
+/// True if `target` is in absolute form with an HTTP(S) scheme: a request meant for
+/// a proxy.
+pub fn is_absolute_form(target: &str) -> bool {
+    strip_http_scheme(target).is_some()
+}
+
 /// True if `bytes` starts like an HTTP/1.x request or response.
 pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
     message_starts(dir).iter().any(|m| bytes.starts_with(m))
@@ -279,6 +293,17 @@ mod tests {
     use super::*;
     use crate::protocols::http::HttpDecoder;
     use crate::protocols::http::exchange::tests::feed;
+
+    #[test]
+    fn absolute_form_scheme_is_case_insensitive() {
+        assert!(is_absolute_form("http://h/"));
+        assert!(is_absolute_form("HTTP://h/"));
+        assert!(is_absolute_form("HttpS://h:443/x"));
+        assert_eq!(strip_http_scheme("HTTP://h/a"), Some("h/a"));
+        assert!(!is_absolute_form("/path?u=http://x"));
+        assert!(!is_absolute_form("ftp://h/"));
+        assert!(!is_absolute_form("h:443"));
+    }
 
     #[test]
     fn header_value_stops_at_a_damaged_line_end() {

@@ -20,4 +20,6 @@ mod head;
 
 pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
 pub use exchange::{HttpDecoder, HttpExchange, TunnelChunk};
-pub use head::{MAX_HEADER_BYTES, looks_like_http, message_starts};
+pub use head::{
+    MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
+};

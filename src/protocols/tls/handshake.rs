@@ -23,7 +23,8 @@ const HRR_RANDOM: [u8; 32] = [
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
 
-/// Version name as Wireshark/OpenSSL write it.
+/// Version name as Wireshark/OpenSSL write it; TLS 1.3 drafts as Wireshark names
+/// them (`TLSv1.3 (draft 23)`, `TLSv1.3 (Facebook draft 26)`).
 pub fn version_name(v: u16) -> String {
     match v {
         0x0304 => "TLSv1.3".into(),
@@ -32,9 +33,52 @@ pub fn version_name(v: u16) -> String {
         0x0301 => "TLSv1.0".into(),
         0x0300 => "SSLv3".into(),
         0x0002 => "SSLv2".into(),
+        0x7f0e..=0x7f1c => format!("TLSv1.3 (draft {})", v & 0xff),
+        0xfb17 | 0xfb1a => format!("TLSv1.3 (Facebook draft {})", v & 0xff),
         v if is_grease(v) => format!("GREASE(0x{v:04x})"),
         v => format!("0x{v:04x}"),
     }
+}
+
+/// A TLS 1.3 version, final or draft: the handshake is encrypted after ServerHello.
+fn is_tls13(v: u16) -> bool {
+    matches!(v, 0x0304 | 0x7f0e..=0x7f1c | 0xfb17 | 0xfb1a)
+}
+
+/// What JA3S and the facts need of a ServerHello.
+struct ServerHelloFields<'a> {
+    version: u16,
+    cipher: u16,
+    /// The extensions block (without its length), when present.
+    ext: Option<&'a [u8]>,
+}
+
+/// Reads a ServerHello body. TLS 1.3 drafts up to 21 (0x7f0e..=0x7f15) have no
+/// session id and no compression method; every other version has the TLS layout,
+/// SSLv3 included: extensions may follow its compression method (RFC 6101 5.6.1.3
+/// allows extra data there, and SSLv3 servers send renegotiation_info in it), and
+/// they count in JA3S as tshark counts them.
+fn parse_server_hello(msg: &[u8]) -> Option<ServerHelloFields<'_>> {
+    let version = be16(msg, 0)?;
+    msg.get(2..34)?; // random
+    let (cipher, ext_at) = if (0x7f0e..=0x7f15).contains(&version) {
+        (be16(msg, 34)?, 36)
+    } else {
+        let sid = usize::from(*msg.get(34)?);
+        if sid > 32 {
+            return None;
+        }
+        let cipher = be16(msg, 35 + sid)?;
+        msg.get(37 + sid)?; // compression method
+        (cipher, 38 + sid)
+    };
+    // Like tls-parser: an extensions block cut short counts as none.
+    let ext = be16(msg, ext_at).and_then(|n| msg.get(ext_at + 2..ext_at + 2 + usize::from(n)));
+    Some(ServerHelloFields {
+        version,
+        cipher,
+        ext,
+    })
 }
 
 /// Alert description name (RFC 8446 6, IANA TLS Alerts registry), Zeek's spelling.
@@ -513,17 +557,13 @@ impl TlsDecoder {
         self.seen_server_hello = true;
         self.facts.server_hello_frame = Some(frame);
         self.facts.server_hello_ts = self.record_ts;
-        let sh = match tls_parser::parse_tls_handshake_server_hello(msg) {
-            Ok((_, sh)) => sh,
-            Err(e) => {
-                self.notes.push(format!(
-                    "tls: malformed server_hello at frame {frame}: {e:?}"
-                ));
-                return;
-            }
+        let Some(sh) = parse_server_hello(msg) else {
+            self.notes
+                .push(format!("tls: malformed server_hello at frame {frame}"));
+            return;
         };
         let exts = sh.ext.map(extensions).unwrap_or_default();
-        let mut version = sh.version.0;
+        let mut version = sh.version;
         for (t, data) in &exts {
             match t {
                 0x002b => {
@@ -542,8 +582,8 @@ impl TlsDecoder {
                 _ => {}
             }
         }
-        self.tls13 = version == 0x0304;
-        let cipher = sh.cipher.0;
+        self.tls13 = is_tls13(version);
+        let cipher = sh.cipher;
         self.facts.version = Some(cx.intern.text(&version_name(version)));
         self.facts.cipher = Some(
             cx.intern.text(
@@ -552,7 +592,7 @@ impl TlsDecoder {
             ),
         );
         let ext_ids: Vec<u16> = exts.iter().map(|(t, _)| *t).collect();
-        self.facts.ja3s = Some(cx.intern.text(&ja3s(sh.version.0, cipher, &ext_ids)));
+        self.facts.ja3s = Some(cx.intern.text(&ja3s(sh.version, cipher, &ext_ids)));
     }
 
     fn on_certificate(&mut self, cx: &mut DecodeCtx, dir: Dir, msg: &[u8], frame: FrameNo) {
@@ -729,6 +769,66 @@ mod tests {
             (Dir::ToClient, tls13_server_flight()),
         ]);
         assert_eq!(f.outcome, HandshakeOutcome::ClientSilentAfterServerFlight);
+    }
+
+    #[test]
+    fn sslv3_server_hello_extensions_count_in_ja3s() {
+        let mut b = vec![3, 0];
+        b.extend([5; 32]);
+        b.extend([0, 0x00, 0x2f, 0]);
+        let exts = [ext(0xff01, &[0]), ext(0x0023, &[])].concat();
+        b.extend((exts.len() as u16).to_be_bytes());
+        b.extend(exts);
+        let (f, _) = run(&[
+            (Dir::ToServer, client_hello()),
+            (Dir::ToClient, record(CT_HANDSHAKE, &hs(2, &b))),
+        ]);
+        assert_eq!(f.version.as_deref(), Some("SSLv3"));
+        assert_eq!(
+            f.ja3s.as_deref(),
+            Some(ja3s(768, 47, &[65281, 35]).as_str())
+        );
+    }
+
+    #[test]
+    fn tls13_draft_server_hellos() {
+        // Draft 18: version 0x7f12, no session id, no compression method.
+        let mut b = vec![0x7f, 0x12];
+        b.extend([5; 32]);
+        b.extend([0x13, 0x01]);
+        let exts = ext(0x0033, &[0, 0x1d, 0, 1, 9]);
+        b.extend((exts.len() as u16).to_be_bytes());
+        b.extend(&exts);
+        let (f, notes) = run(&[
+            (Dir::ToServer, client_hello()),
+            (Dir::ToClient, record(CT_HANDSHAKE, &hs(2, &b))),
+            (Dir::ToClient, record(CT_HANDSHAKE, &[1; 40])),
+        ]);
+        assert_eq!(f.version.as_deref(), Some("TLSv1.3 (draft 18)"));
+        assert_eq!(f.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+        assert_eq!(
+            f.ja3s.as_deref(),
+            Some(ja3s(0x7f12, 0x1301, &[0x33]).as_str())
+        );
+        // What follows the ServerHello is encrypted, as in TLS 1.3.
+        assert!(notes.into_report().0.is_empty());
+        // Draft 23: the final layout, supported_versions selecting 0x7f17.
+        let mut b = vec![3, 3];
+        b.extend([5; 32]);
+        b.extend([0, 0x13, 0x01, 0]);
+        let exts = ext(0x002b, &[0x7f, 0x17]);
+        b.extend((exts.len() as u16).to_be_bytes());
+        b.extend(&exts);
+        let (f, _) = run(&[
+            (Dir::ToServer, client_hello()),
+            (Dir::ToClient, record(CT_HANDSHAKE, &hs(2, &b))),
+        ]);
+        assert_eq!(f.version.as_deref(), Some("TLSv1.3 (draft 23)"));
+        assert_eq!(version_name(0xfb1a), "TLSv1.3 (Facebook draft 26)");
+        // Every cut of a ServerHello is read or refused, never a panic.
+        for n in 0..b.len() {
+            let _ = parse_server_hello(&b[..n]);
+        }
     }
 
     #[test]

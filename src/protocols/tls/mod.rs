@@ -10,11 +10,13 @@
 //! the server's encrypted flight or gave up on it.
 //!
 //! `record` reassembles records and handshake messages, `handshake` turns them into
-//! [`TlsFacts`], and `fingerprint` computes JA4 / JA3 / JA3S.
+//! [`TlsFacts`], `sslv2` reads an SSLv2-format ClientHello offering TLS, and
+//! `fingerprint` computes JA4 / JA3 / JA3S.
 
 mod fingerprint;
 mod handshake;
 mod record;
+mod sslv2;
 mod walk;
 
 pub use fingerprint::is_grease;

@@ -3,6 +3,7 @@
 
 use super::TlsDecoder;
 use super::handshake::handshake_name;
+use super::sslv2;
 use crate::model::{Dir, FrameNo};
 use crate::protocols::DecodeCtx;
 use crate::protocols::stream_buf::StreamBuf;
@@ -47,18 +48,20 @@ impl Side {
     }
 }
 
-/// True if `b` starts like a TLS record (handshake or alert, version 3.x).
+/// True if `b` starts like a TLS record (handshake or alert, version 3.x), or like
+/// an SSLv2-format ClientHello offering TLS.
 pub fn looks_like_tls(b: &[u8]) -> bool {
     matches!(b, [CT_HANDSHAKE | CT_ALERT, 3, minor, ..] if *minor <= 4)
+        || sslv2::looks_like_v2_hello(b)
 }
 
 /// True while `b` is too short to tell but could still become a TLS record.
 pub fn could_be_tls_prefix(b: &[u8]) -> bool {
     match b {
         [] => true,
-        [t] => matches!(*t, CT_HANDSHAKE | CT_ALERT),
+        [t] => matches!(*t, CT_HANDSHAKE | CT_ALERT) || sslv2::could_be_v2_hello_prefix(b),
         [t, 3] => matches!(*t, CT_HANDSHAKE | CT_ALERT),
-        _ => false,
+        _ => sslv2::could_be_v2_hello_prefix(b),
     }
 }
 
@@ -83,6 +86,21 @@ impl TlsDecoder {
                 return progressed;
             };
             let b = side.rec.bytes();
+            if dir == Dir::ToServer
+                && !self.seen_client_hello
+                && let Some(len) = sslv2::client_hello_record_len(b)
+            {
+                let Some(body) = b.get(2..2 + len) else {
+                    return progressed;
+                };
+                let body = body.to_vec();
+                let (frame, ts) = side.rec.at(1 + len);
+                self.record_ts = Some(ts);
+                side.rec.consume(2 + len);
+                progressed = true;
+                self.on_v2_client_hello(cx, &body, frame);
+                continue;
+            }
             let (Some(&ct), Some(version), Some(len)) = (b.first(), be16(b, 1), be16(b, 3)) else {
                 return progressed;
             };
