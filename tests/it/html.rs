@@ -38,6 +38,7 @@ fn name(cap: &Path) -> &str {
 /// ladder of the first failing step's finding; `!` marks the step drawn as the first
 /// failure. Each is what the scenario does on the wire (fixtures/lab/scenarios).
 const LADDERS: &[(&str, &[&str])] = &[
+    ("d-dns-retransmission.pcap", &["dns-query", "!no-answer"]),
     (
         "busy-day.pcapng",
         &["syn", "syn-ack", "connect", "!status", "fin"],
