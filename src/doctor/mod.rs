@@ -635,7 +635,9 @@ fn judge_chain(
     let (sev, title) = if failing.is_empty() {
         (
             Severity::Info,
-            format!("{host} is intercepted by \"{cn}\", trusted by every client"),
+            format!(
+                "{host}'s certificate is issued by the private CA \"{cn}\", which every client trusts"
+            ),
         )
     } else {
         let names: Vec<&str> = failing.iter().map(|t| t.client).collect();

@@ -100,13 +100,14 @@ pub fn proxy_var(client: Client, env: &Env, scheme: &str) -> Option<(&'static st
     let https = scheme == "https";
     let found = match client {
         Client::Curl => {
-            // The upper-case HTTP_PROXY is never read (CGI safety).
+            // The upper-case HTTP_PROXY is never read (CGI safety); an empty
+            // variable counts as unset.
             let own = if https {
-                first_set(env, &["https_proxy", "HTTPS_PROXY"])
+                first_nonempty(env, &["https_proxy", "HTTPS_PROXY"])
             } else {
-                first_set(env, &["http_proxy"])
+                first_nonempty(env, &["http_proxy"])
             };
-            own.or_else(|| first_set(env, &["all_proxy", "ALL_PROXY"]))
+            own.or_else(|| first_nonempty(env, &["all_proxy", "ALL_PROXY"]))
         }
         Client::Requests | Client::Urllib => {
             let own = if https {
@@ -155,7 +156,8 @@ pub fn proxy_var(client: Client, env: &Env, scheme: &str) -> Option<(&'static st
 /// The NO_PROXY variable (and value) `client` reads.
 pub fn no_proxy_var(client: Client, env: &Env) -> Option<(&'static str, String)> {
     let found = match client {
-        Client::Curl | Client::Undici => first_set(env, &["no_proxy", "NO_PROXY"]),
+        Client::Curl => first_nonempty(env, &["no_proxy", "NO_PROXY"]),
+        Client::Undici => first_set(env, &["no_proxy", "NO_PROXY"]),
         Client::Requests => first_nonempty(env, &["no_proxy", "NO_PROXY"]),
         Client::Urllib => python_env(env, "no_proxy", "NO_PROXY"),
         Client::GlobalAgent => env.get("NO_PROXY").map(|v| ("NO_PROXY", v)),
@@ -212,49 +214,27 @@ pub fn bypass(client: Client, value: &str, t: &Target, env: &Env) -> Option<Stri
     }
 }
 
-/// curl's `Curl_check_noproxy` (7.86+): `*` alone matches all; entries end at a
-/// comma or blank (a blank not followed by a comma ends the list); leading and
-/// trailing dots are ignored and a name matches itself and its subdomains; IP
-/// addresses match only IP entries, with an optional /bits.
+/// curl's `Curl_check_noproxy` (7.88): `*` alone matches all; entries are
+/// separated by commas and blanks; leading and trailing dots are ignored and a name
+/// matches itself and its subdomains; IP addresses match only IP entries, with an
+/// optional /bits.
 fn curl(value: &str, host: &str) -> Option<String> {
     if value == "*" {
         return Some("*".into());
     }
     let name = host.to_ascii_lowercase();
     let ip: Option<IpAddr> = name.parse().ok();
-    let b = value.as_bytes();
-    let mut i = 0;
-    let blank = |c: u8| c == b' ' || c == b'\t';
-    while i < b.len() {
-        while b.get(i).is_some_and(|&c| blank(c)) {
-            i += 1;
-        }
-        let start = i;
-        while b.get(i).is_some_and(|&c| !blank(c) && c != b',') {
-            i += 1;
-        }
-        let token = value.get(start..i).unwrap_or_default();
-        if !token.is_empty() {
-            let matched = match ip {
-                Some(addr) => cidr_match(token, addr),
-                None => {
-                    let t = token.strip_suffix('.').unwrap_or(token);
-                    let t = t.strip_prefix('.').unwrap_or(t).to_ascii_lowercase();
-                    !t.is_empty() && (name == t || name.ends_with(&format!(".{t}")))
-                }
-            };
-            if matched {
-                return Some(token.to_string());
+    for token in value.split([',', ' ', '\t']).filter(|t| !t.is_empty()) {
+        let matched = match ip {
+            Some(addr) => cidr_match(token, addr),
+            None => {
+                let t = token.strip_suffix('.').unwrap_or(token);
+                let t = t.strip_prefix('.').unwrap_or(t).to_ascii_lowercase();
+                !t.is_empty() && (name == t || name.ends_with(&format!(".{t}")))
             }
-        }
-        while b.get(i).is_some_and(|&c| blank(c)) {
-            i += 1;
-        }
-        if b.get(i) != Some(&b',') {
-            break;
-        }
-        while b.get(i) == Some(&b',') {
-            i += 1;
+        };
+        if matched {
+            return Some(token.to_string());
         }
     }
     None
@@ -289,9 +269,9 @@ fn prefix_eq(a: u128, n: u128, width: u32, bits: Option<u32>) -> bool {
     a.checked_shr(shift).unwrap_or(0) == n.checked_shr(shift).unwrap_or(0)
 }
 
-/// requests' `should_bypass_proxies`: spaces removed, split at commas; an IPv4 host
-/// matches IPv4 CIDR entries or the same address; any other host matches an entry
-/// it (or `host:port`) merely ends with — no dot boundary.
+/// requests' `should_bypass_proxies` (2.34): spaces removed, split at commas; an
+/// IPv4 host matches IPv4 CIDR entries or the same address; any other host (or
+/// `host:port`) matches an entry, leading dots ignored, as itself or a subdomain.
 fn requests(value: &str, t: &Target) -> Option<String> {
     let squeezed = value.replace(' ', "");
     let entries = squeezed.split(',').filter(|e| !e.is_empty());
@@ -318,7 +298,14 @@ fn requests(value: &str, t: &Target) -> Option<String> {
     };
     entries
         .into_iter()
-        .find(|e| t.host.ends_with(e) || with_port.ends_with(e))
+        .find(|e| {
+            let h = e.trim_start_matches('.');
+            let dotted = format!(".{h}");
+            t.host == h
+                || with_port == h
+                || t.host.ends_with(&dotted)
+                || with_port.ends_with(&dotted)
+        })
         .map(str::to_string)
 }
 
@@ -352,10 +339,10 @@ fn urllib(value: &str, host: &str) -> Option<String> {
     None
 }
 
-/// undici's `EnvHttpProxyAgent`: `*` alone matches all; entries split at commas and
-/// blanks, `name:port` only for that port; an entry starting with `.` or `*` matches
-/// the names ending with it (minus the `*`), any other only the same name. IPv6
-/// hosts are compared with their brackets.
+/// undici's `EnvHttpProxyAgent` (7.x): `*` alone matches all; entries split at
+/// commas and blanks, `name:port` only for that port, a leading `.` or `*.`
+/// dropped; a name matches itself and its subdomains. IPv6 hosts are compared with
+/// their brackets; no CIDR.
 fn undici(value: &str, t: &Target) -> Option<String> {
     let entries: Vec<&str> = value
         .split([',', ' ', '\t', '\n', '\r'])
@@ -384,13 +371,12 @@ fn undici(value: &str, t: &Target) -> Option<String> {
         if port != 0 && port != u32::from(t.port) {
             continue;
         }
-        let name = name.to_ascii_lowercase();
-        let hit = if name.starts_with(['.', '*']) {
-            host.ends_with(name.strip_prefix('*').unwrap_or(&name))
-        } else {
-            host == name
-        };
-        if hit {
+        let name = name
+            .strip_prefix("*.")
+            .or_else(|| name.strip_prefix('.'))
+            .unwrap_or(name)
+            .to_ascii_lowercase();
+        if host == name || host.ends_with(&format!(".{name}")) {
             return Some(e.to_string());
         }
     }
@@ -568,34 +554,38 @@ mod tests {
         assert!(!direct(Requests, "*.internal", u));
         assert!(!direct(Urllib, "*.internal", u));
         assert!(direct(Undici, "*.internal", u));
+        assert!(direct(Undici, "*.internal", "http://internal"));
         assert!(direct(GlobalAgent, "*.internal", u));
         assert!(direct(Go, "*.internal", u));
-        // `*` alone: everyone; `*` inside a list: undici and Go only.
+        // `*` alone: everyone.
         for c in Client::ALL {
             assert!(direct(c, "*", "http://example.com"), "{c:?}");
         }
+        // `*` inside a list: Go only.
         assert!(!direct(Curl, "localhost,*", "http://example.com"));
-        assert!(direct(Undici, "localhost,*", "http://example.com"));
+        assert!(!direct(Undici, "localhost,*", "http://example.com"));
         assert!(direct(Go, "localhost,*", "http://example.com"));
     }
 
     #[test]
     fn leading_dots_and_bare_domains() {
-        // A bare domain covers subdomains for curl, Python and Go, not for Node.
+        // A bare domain covers subdomains, except for global-agent's globs.
         assert!(direct(Curl, "internal", "http://api.internal"));
         assert!(direct(Urllib, "internal", "http://api.internal"));
-        assert!(!direct(Undici, "internal", "http://api.internal"));
+        assert!(direct(Undici, "internal", "http://api.internal"));
         assert!(!direct(GlobalAgent, "internal", "http://api.internal"));
         assert!(direct(Go, "internal", "http://api.internal"));
-        // `.internal`: the domain itself only for curl and Python.
+        // `.internal` covers the domain itself, except for Go.
         assert!(direct(Curl, ".internal", "http://internal"));
         assert!(direct(Urllib, ".internal", "http://internal"));
-        assert!(!direct(Undici, ".internal", "http://internal"));
+        assert!(direct(Undici, ".internal", "http://internal"));
+        // global-agent reads `.internal` as the glob `*internal`.
+        assert!(direct(GlobalAgent, ".internal", "http://internal"));
         assert!(!direct(Go, ".internal", "http://internal"));
-        // requests matches any suffix, no dot boundary.
-        assert!(direct(Requests, "example.com", "http://notexample.com"));
-        assert!(!direct(Curl, "example.com", "http://notexample.com"));
-        assert!(!direct(Urllib, "example.com", "http://notexample.com"));
+        // Suffixes end at a dot.
+        for c in Client::ALL {
+            assert!(!direct(c, "example.com", "http://notexample.com"), "{c:?}");
+        }
     }
 
     #[test]
@@ -616,10 +606,15 @@ mod tests {
         for c in Client::ALL {
             assert!(direct(c, "LOCALHOST", "http://localhost:4000"), "{c:?}");
         }
-        // "localhost .internal": curl stops at the blank, Python sees one odd name.
-        assert!(!direct(Curl, "localhost .internal", "http://api.internal"));
+        // "localhost .internal": curl and Node split at blanks, Python sees one odd name.
+        assert!(direct(Curl, "localhost .internal", "http://api.internal"));
         assert!(!direct(
             Urllib,
+            "localhost .internal",
+            "http://api.internal"
+        ));
+        assert!(!direct(
+            Requests,
             "localhost .internal",
             "http://api.internal"
         ));
