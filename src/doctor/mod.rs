@@ -649,22 +649,61 @@ fn judge_chain(
             ),
         )
     };
-    findings.push(
-        Finding::new(
-            FindingKind::TlsInspectionDetected,
-            sev,
-            title,
-            format!(
-                "The chain presented for {host} does not lead to a public root (Mozilla: {reason}): something between here and {host} re-signs TLS. {}.",
-                who.join("; ")
-            ),
-            &vars,
-        )
-        .with(Evidence {
-            seen: format!("issuer \"{cn}\", leaf \"{}\", {}", crate::analyze::issuers::cn(&leaf.subject), tls.version),
-            ..Evidence::default()
-        }),
+    // The CA is already in a file some client uses: the fix is pointing the others
+    // at it.
+    let have = file_verdicts
+        .iter()
+        .find(|(_, ok)| *ok)
+        .map(|(p, _)| p.clone());
+    let fix: Vec<String> = match &have {
+        Some(p) => failing
+            .iter()
+            .map(|t| {
+                let var = match t.client {
+                    "curl" => "CURL_CA_BUNDLE",
+                    "python-requests" => "REQUESTS_CA_BUNDLE",
+                    "node" => "NODE_EXTRA_CA_CERTS",
+                    _ => "SSL_CERT_FILE",
+                };
+                format!("{}: `export {var}={p}`", t.client)
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let mut explanation = format!(
+        "The chain presented for {host} does not lead to a public root (Mozilla: {reason}): \
+         something between here and {host} re-signs TLS. {}. `trafficdoc doctor \
+         --export-certs DIR` writes the chain presented.",
+        who.join("; ")
     );
+    if !fix.is_empty() {
+        explanation.push_str(&format!(
+            " The CA is already in {}; point the failing clients at it: {}.",
+            have.as_deref().unwrap_or_default(),
+            fix.join("; ")
+        ));
+    }
+    let mut finding = Finding::new(
+        FindingKind::TlsInspectionDetected,
+        sev,
+        title,
+        explanation,
+        &vars,
+    );
+    if !fix.is_empty()
+        && let Some(i) = finding.remedy.iter().position(|r| r.starts_with("§3.3"))
+    {
+        let step = finding.remedy.remove(i);
+        finding.remedy.insert(0, step);
+    }
+    findings.push(finding.with(Evidence {
+        seen: format!(
+            "issuer \"{cn}\", leaf \"{}\", {}",
+            crate::analyze::issuers::cn(&leaf.subject),
+            tls.version
+        ),
+        ..Evidence::default()
+    }));
 }
 
 fn check_key(

@@ -670,9 +670,11 @@ pub fn api_request(
     steps: &mut Vec<Step>,
 ) -> Result<Response, NetError> {
     let t0 = Instant::now();
+    // Under the provider URL's own path, if it has one (a gateway's /anthropic).
+    let path = format!("{}/v1/messages", provider.path.trim_end_matches('/'));
     let body = r#"{"model":"claude-haiku-4-5","max_tokens":1,"messages":[{"role":"user","content":"Hi"}]}"#;
     let req = format!(
-        "POST /v1/messages HTTP/1.1\r\nHost: {}\r\nUser-Agent: trafficdoc-doctor\r\nContent-Type: application/json\r\nx-api-key: {key}\r\nanthropic-version: 2023-06-01\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: trafficdoc-doctor\r\nContent-Type: application/json\r\nx-api-key: {key}\r\nanthropic-version: 2023-06-01\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         provider.host,
         body.len()
     );
@@ -680,14 +682,14 @@ pub fn api_request(
     match &res {
         Ok(r) => steps.push(step(
             2,
-            "POST /v1/messages with ANTHROPIC_API_KEY".into(),
+            format!("POST {path} with ANTHROPIC_API_KEY"),
             !matches!(r.status, 401 | 403 | 429) && r.status < 500,
             format!("{} {}", r.status, r.reason),
             t0,
         )),
         Err(e) => steps.push(step(
             2,
-            "POST /v1/messages with ANTHROPIC_API_KEY".into(),
+            format!("POST {path} with ANTHROPIC_API_KEY"),
             false,
             e.to_string(),
             t0,

@@ -167,6 +167,40 @@ impl Drop for Ns {
     }
 }
 
+/// Starts a squid (the fixture lab's configuration style) on `port` with `auth`.
+fn squid(ns: &mut Ns, name: &str, port: u16, auth: &str) {
+    let sq = ns.dir.path().join(format!("squid-{name}"));
+    std::fs::create_dir_all(&sq).unwrap();
+    let d = sq.display();
+    let hosts = format!("/etc/netns/{}/hosts", ns.name);
+    std::fs::write(
+        sq.join("squid.conf"),
+        format!(
+            "http_port {PROXY_IP}:{port}\nvisible_hostname proxy.corp.example\npid_filename {d}/squid.pid\n\
+             cache_log {d}/cache.log\naccess_log none\ncache deny all\ncache_mem 8 MB\ncoredump_dir {d}\n\
+             hosts_file {hosts}\ndns_nameservers 127.0.0.1\nshutdown_lifetime 1 second\n{auth}\
+             acl SSL_ports port 443\nacl CONNECT method CONNECT\nacl authed proxy_auth REQUIRED\n\
+             http_access deny CONNECT !SSL_ports\nhttp_access allow authed\nhttp_access deny all\n"
+        ),
+    )
+    .unwrap();
+    let _ = Command::new("chown")
+        .args(["-R", "proxy:proxy", &d.to_string()])
+        .status();
+    let conf = sq.join("squid.conf").display().to_string();
+    ns.spawn(
+        &format!("squid-{name}.log"),
+        &[
+            "squid",
+            "-N",
+            "-n",
+            &format!("sq{name}{}", ns.name),
+            "-f",
+            &conf,
+        ],
+    );
+}
+
 /// The lab for the doctor cases: proxies on 10.203.1.1, the origin on 10.203.2.2.
 fn lab() -> Ns {
     let mut ns = Ns::new(
@@ -187,9 +221,13 @@ fn lab() -> Ns {
             ORIGIN_IP,
         ],
     );
+    let gw = here("tests/doctor/gateway.py");
+    let gw = gw.to_str().unwrap();
+    ns.spawn("gateway.log", &["python3", gw]);
+    // A gateway whose health routes answer 503.
     ns.spawn(
-        "gateway.log",
-        &["python3", here("tests/doctor/gateway.py").to_str().unwrap()],
+        "gateway-503.log",
+        &["python3", gw, "--port", "4001", "--status", "503"],
     );
     // tinyproxy, no authentication.
     let tp = ns.path("tinyproxy.conf");
@@ -221,32 +259,23 @@ fn lab() -> Ns {
             .unwrap()
             .success()
     );
-    let d = sq.display();
-    let hosts = format!("/etc/netns/{}/hosts", ns.name);
-    std::fs::write(
-        sq.join("squid.conf"),
-        format!(
-            "http_port {PROXY_IP}:3128\nvisible_hostname proxy.corp.example\npid_filename {d}/squid.pid\n\
-             cache_log {d}/cache.log\naccess_log none\ncache deny all\ncache_mem 8 MB\ncoredump_dir {d}\n\
-             hosts_file {hosts}\ndns_nameservers 127.0.0.1\nshutdown_lifetime 1 second\n\
-             auth_param basic program /usr/lib/squid/basic_ncsa_auth {htpasswd}\n\
-             auth_param basic realm Corporate Proxy\nauth_param basic children 2\n\
-             acl SSL_ports port 443\nacl CONNECT method CONNECT\nacl authed proxy_auth REQUIRED\n\
-             http_access deny CONNECT !SSL_ports\nhttp_access allow authed\nhttp_access deny all\n"
-        ),
-    )
-    .unwrap();
-    let _ = Command::new("chown")
-        .args(["-R", "proxy:proxy", &sq.display().to_string()])
-        .status();
     let _ = Command::new("chmod")
         .args(["755", &ns.dir.path().display().to_string()])
         .status();
-    let conf = sq.join("squid.conf").display().to_string();
-    ns.spawn(
-        "squid.log",
-        &["squid", "-N", "-n", &format!("sq{}", ns.name), "-f", &conf],
+    let basic = format!(
+        "auth_param basic program /usr/lib/squid/basic_ncsa_auth {htpasswd}\n\
+         auth_param basic realm Corporate Proxy\nauth_param basic children 2\n"
     );
+    // Only NTLM and Negotiate offered, by the fixture lab's helper that refuses all.
+    let helper = here("fixtures/lab/servers/refusing_auth_helper.py");
+    let py = lab_python();
+    let h = helper.display();
+    let ntlm = format!(
+        "auth_param negotiate program {py} {h} negotiate\nauth_param negotiate children 1\n\
+         auth_param ntlm program {py} {h} ntlm\nauth_param ntlm children 1\n"
+    );
+    squid(&mut ns, "basic", 3128, &basic);
+    squid(&mut ns, "ntlm", 3129, &ntlm);
     // mitmproxy re-signing with the Acme Corp inspection CA.
     ns.spawn(
         "mitm.log",
@@ -268,6 +297,8 @@ fn lab() -> Ns {
     ns.wait_port("127.0.0.1:4000", 20);
     ns.wait_port(&format!("{PROXY_IP}:8888"), 20);
     ns.wait_port(&format!("{PROXY_IP}:3128"), 20);
+    ns.wait_port(&format!("{PROXY_IP}:3129"), 20);
+    ns.wait_port("127.0.0.1:4001", 20);
     ns.wait_port(&format!("{PROXY_IP}:8080"), 60);
     ns
 }
@@ -321,9 +352,11 @@ fn doctor(ns: &Ns, env: &[(&str, &str)], args: &[&str]) -> Run {
         for (k, v) in env {
             c.arg(format!("{k}={v}"));
         }
-        c.args([bin, "doctor", "--timeout", "3", "--format", format])
-            .args(args)
-            .args(extra);
+        c.args([bin, "doctor", "--format", format]);
+        if !args.contains(&"--timeout") {
+            c.args(["--timeout", "3"]);
+        }
+        c.args(args).args(extra);
         let o = c.output().unwrap();
         (
             o.status.code().unwrap_or(-1),
@@ -450,6 +483,34 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
             &[2],
             Some("proxy_auth_rejected"),
         ),
+        case(
+            "proxy offers only NTLM and Negotiate",
+            &format!("http://alice:{ALICE_PW}@proxy.corp.example:3129"),
+            &[2],
+            Some("proxy_auth_scheme_mismatch"),
+        ),
+        {
+            let mut c = case("gateway health 503", &tiny, &[4], Some("gateway_unhealthy"));
+            c.args = vec!["--gateway", "http://localhost:4001"];
+            c
+        },
+        {
+            // The origin reads a request whose path holds "stall" and never answers.
+            let mut c = case(
+                "provider never answers, --check-key",
+                &tiny,
+                &[5],
+                Some("request_unanswered"),
+            );
+            c.args = vec![
+                "--provider",
+                "https://api.anthropic.com/stall",
+                "--check-key",
+                "--timeout",
+                "1",
+            ];
+            c
+        },
         case(
             "proxy 407 without credentials",
             "http://proxy.corp.example:3128",
