@@ -38,6 +38,11 @@ pub struct DoctorArgs {
     /// Write the certificate chain the provider side presented as PEM into this directory.
     #[arg(long, value_name = "DIR")]
     pub export_certs: Option<PathBuf>,
+    /// Record doctor's own probes into this pcap file (libpcap, needs CAP_NET_RAW;
+    /// skipped with a note otherwise). The file holds the packets as sent, proxy
+    /// credentials and key included, and is made 0600.
+    #[arg(long, value_name = "FILE")]
+    pub capture: Option<PathBuf>,
     /// The variables doctor reads, set by [`super::read_proxy_env`].
     #[arg(skip)]
     pub env: Env,
@@ -84,7 +89,40 @@ pub(super) fn doctor(
         now_unix: now,
         system_store: crate::analyze::trust::Bundle::system().ok(),
     };
-    let o = doctor::run(&settings);
+    let recorder = args.capture.as_deref().map(|path| {
+        let mut ports = vec![settings.gateway.port, settings.provider.port];
+        if let Some(p) = settings
+            .env
+            .value("HTTPS_PROXY")
+            .or(settings.env.value("https_proxy"))
+            .or(settings.env.value("HTTP_PROXY"))
+            .or(settings.env.value("http_proxy"))
+            .and_then(|u| crate::doctor::config::parse_proxy(u).ok())
+        {
+            ports.push(p.port.unwrap_or(80));
+        }
+        ports.sort_unstable();
+        ports.dedup();
+        let filter = ports
+            .iter()
+            .map(|p| format!("tcp port {p}"))
+            .chain(std::iter::once("udp port 53".to_string()))
+            .collect::<Vec<_>>()
+            .join(" or ");
+        (path, crate::doctor::capture::start(path, &filter))
+    });
+    let mut o = doctor::run(&settings);
+    o.capture = recorder.map(|(path, r)| {
+        let p = path.display();
+        match r.and_then(|r| r.finish()) {
+            Ok(n) => format!(
+                "Captured {n} packets of doctor's probes into {p} (mode 0600: it holds the credentials as sent); `trafficdoc analyze {p}` shows them frame by frame."
+            ),
+            Err(e) => format!(
+                "Capture skipped: {e} (recording needs CAP_NET_RAW: run as root, or `sudo setcap cap_net_raw+ep $(command -v trafficdoc)`)."
+            ),
+        }
+    });
     match args.format {
         super::Format::Table => output::write_table(&o, out, width, color)?,
         super::Format::Json => output::write_json(&o, out)?,

@@ -3,6 +3,7 @@
 //! three layers for real ([`probe`]) and answers with the same finding kinds,
 //! guide sections, remedies and layered summary as `analyze` ([`output`]).
 
+pub mod capture;
 pub mod config;
 pub mod no_proxy;
 pub mod output;
@@ -70,6 +71,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub summary: Summary,
     pub seconds: f64,
+    /// What became of `--capture`: the file written, or why it was skipped.
+    pub capture: Option<String>,
 }
 
 impl Outcome {
@@ -114,6 +117,7 @@ pub fn run(s: &Settings) -> Outcome {
         findings,
         summary,
         seconds: started.elapsed().as_secs_f64(),
+        capture: None,
     }
 }
 

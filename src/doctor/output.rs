@@ -110,6 +110,9 @@ pub fn write_table(
         summary: &o.summary,
     };
     write_diagnosis_styled(&report, out, width.map_or(usize::MAX, usize::from), style)?;
+    if let Some(c) = &o.capture {
+        writeln!(out, "{c}")?;
+    }
     writeln!(out, "doctor took {}", millis(o.seconds))?;
     Ok(())
 }
@@ -138,6 +141,9 @@ struct DoctorJson<'a> {
     summary: schema::Summary<'a>,
     findings: Vec<schema::Finding<'a>>,
     seconds: f64,
+    /// `--capture`: the file written, or why the capture was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    capture: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -233,6 +239,7 @@ pub fn write_json(o: &Outcome, out: &mut dyn Write) -> io::Result<()> {
         summary: (&o.summary).into(),
         findings: o.findings.iter().map(schema::Finding::from).collect(),
         seconds: o.seconds,
+        capture: o.capture.as_deref(),
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
     writeln!(out)

@@ -635,6 +635,32 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
             failures.push(format!("{}: {}\n{}", c.name, why.join("; "), r.table));
         }
     }
+    // --capture records the probes; analyze reads them without showing a secret.
+    let cap = ns.path("probes.pcap");
+    let squid_url = format!("http://alice:{ALICE_PW}@proxy.corp.example:3128");
+    let mut env: Vec<(&str, String)> = trusting();
+    env.push(("HTTPS_PROXY", squid_url));
+    env.push(("ANTHROPIC_API_KEY", GOOD_KEY.into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let r = doctor(&ns, &env, &["--check-key", "--capture", &cap]);
+    if !r.table.contains("Captured ") {
+        failures.push(format!("--capture: no capture note\n{}", r.table));
+    }
+    let a = Command::new(env!("CARGO_BIN_EXE_trafficdoc"))
+        .args(["analyze", "--format", "json", &cap])
+        .output()
+        .unwrap();
+    let text =
+        String::from_utf8_lossy(&a.stdout).into_owned() + &String::from_utf8_lossy(&a.stderr);
+    match serde_json::from_str::<Value>(&String::from_utf8_lossy(&a.stdout)) {
+        Ok(v) if v["flows"].as_array().is_some_and(|f| f.len() >= 3) => {}
+        _ => failures.push(format!("--capture: analyze did not see the probes: {text}")),
+    }
+    for s in secrets {
+        if text.contains(s) {
+            failures.push(format!("--capture: analyze shows the secret {s}"));
+        }
+    }
     eprintln!("doctor run times: {}", timings.join(", "));
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
