@@ -288,7 +288,27 @@ fn probe_all(
                 detail: "no proxy variable set: the provider is reached directly".into(),
                 seconds: 0.0,
             });
-            probe::direct(&s.provider, s.timeout, steps).ok()
+            match probe::direct(&s.provider, s.timeout, steps) {
+                Ok(sock) => Some(sock),
+                Err(e) => {
+                    let host = s.provider.authority();
+                    findings.push(
+                        Finding::new(
+                            FindingKind::DirectConnectionFailed,
+                            Severity::Error,
+                            format!("No proxy is set and {host} cannot be reached directly"),
+                            format!(
+                                "No proxy variable is set, so clients go straight to {host}, \
+                                 which failed: {e}. Behind a corporate proxy the internet is \
+                                 reached only through it: set HTTPS_PROXY (and https_proxy)."
+                            ),
+                            &[("host", s.provider.host.clone())],
+                        )
+                        .with(ev(format!("TCP {host} (direct): {e}"))),
+                    );
+                    None
+                }
+            }
         }
         Some((var, raw, p)) => proxy_probe(s, var, raw, p, steps, seen, findings),
     };

@@ -478,7 +478,7 @@ fn go(value: &str, t: &Target) -> Option<String> {
         } else {
             (format!(".{phost}"), true)
         };
-        if (t.host.ends_with(&suffix) || (match_host && t.host == suffix[1..]))
+        if (t.host.ends_with(&suffix) || (match_host && suffix.get(1..) == Some(t.host.as_str())))
             && (pport.is_empty() || pport == port)
         {
             return Some(raw.trim().to_string());

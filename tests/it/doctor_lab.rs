@@ -511,6 +511,18 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
             ];
             c
         },
+        {
+            // No proxy variable: the provider is tried directly, and refuses.
+            let mut c = case(
+                "no proxy set, provider not reachable directly",
+                &tiny,
+                &[6],
+                Some("direct_connection_failed"),
+            );
+            c.env.retain(|(k, _)| *k != "HTTPS_PROXY");
+            c.args = vec!["--provider", "https://api.anthropic.com:8443"];
+            c
+        },
         case(
             "proxy 407 without credentials",
             "http://proxy.corp.example:3128",
