@@ -10,9 +10,10 @@ use std::time::Duration;
 
 #[derive(clap::Args, Debug)]
 pub struct DoctorArgs {
-    /// The LLM gateway (LiteLLM) clients talk to.
-    #[arg(long, value_name = "URL", default_value = "http://localhost:4000")]
-    pub gateway: String,
+    /// The LLM gateway (LiteLLM) clients talk to. Default: ANTHROPIC_BASE_URL when it
+    /// names another host than the provider, else http://localhost:4000.
+    #[arg(long, value_name = "URL")]
+    pub gateway: Option<String>,
     /// The provider API reached through the proxy.
     #[arg(long, value_name = "URL", default_value = "https://api.anthropic.com")]
     pub provider: String,
@@ -48,6 +49,25 @@ pub struct DoctorArgs {
     pub env: Env,
 }
 
+/// The gateway clients are pointed at: ANTHROPIC_BASE_URL unless it is the
+/// provider itself (or unusable), else LiteLLM's default address.
+fn default_gateway(env: &Env, provider: &Target) -> Target {
+    env.value("ANTHROPIC_BASE_URL")
+        .and_then(|u| Target::parse(u).ok())
+        .filter(|t| t.host != provider.host)
+        .map(|mut t| {
+            t.path = "/".into();
+            t
+        })
+        .unwrap_or_else(|| Target {
+            scheme: "http".into(),
+            host: "localhost".into(),
+            port: 4000,
+            explicit_port: true,
+            path: "/".into(),
+        })
+}
+
 /// Runs `doctor`; exit codes as `analyze` (0 nothing wrong, 1 an error found, 2 usage).
 pub(super) fn doctor(
     args: &DoctorArgs,
@@ -58,8 +78,11 @@ pub(super) fn doctor(
 ) -> io::Result<u8> {
     let parse = |what: &str, u: &str| Target::parse(u).map_err(|e| format!("{what} {e}"));
     let targets = (|| {
-        let gateway = parse("--gateway", &args.gateway)?;
         let provider = parse("--provider", &args.provider)?;
+        let gateway = match &args.gateway {
+            Some(g) => parse("--gateway", g)?,
+            None => default_gateway(&args.env, &provider),
+        };
         let internal = args
             .internal
             .iter()

@@ -143,6 +143,18 @@ fn no_secret_in_table_json_or_report() {
 }
 
 #[test]
+fn the_gateway_defaults_to_anthropic_base_url() {
+    let env = [("ANTHROPIC_BASE_URL", "http://127.0.0.1:8000/anthropic")];
+    let (_, json, _) = doctor(&env, &["--format", "json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["configuration"]["gateway"], "http://127.0.0.1:8000");
+    let env = [("ANTHROPIC_BASE_URL", "https://api.anthropic.com")];
+    let (_, json, _) = doctor(&env, &["--format", "json"]);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["configuration"]["gateway"], "http://localhost:4000");
+}
+
+#[test]
 fn bad_urls_are_usage_errors() {
     let (code, _, err) = doctor(&[], &["--gateway", "ftp://x"]);
     assert_eq!(code, 2);
