@@ -224,6 +224,21 @@ fn lab() -> Ns {
     let gw = here("tests/doctor/gateway.py");
     let gw = gw.to_str().unwrap();
     ns.spawn("gateway.log", &["python3", gw]);
+    // A provider answering 429 on api.anthropic.com:8444, with the lab's chain.
+    ns.spawn(
+        "provider-429.log",
+        &[
+            "python3",
+            gw,
+            "--bind",
+            ORIGIN_IP,
+            "--port",
+            "8444",
+            "--tls",
+            &pki("origin-chain.pem"),
+            &pki("leaf.key"),
+        ],
+    );
     // A gateway whose health routes answer 503.
     ns.spawn(
         "gateway-503.log",
@@ -234,7 +249,7 @@ fn lab() -> Ns {
     std::fs::write(
         &tp,
         format!(
-            "Port 8888\nListen {PROXY_IP}\nTimeout 30\nLogLevel Warning\nMaxClients 20\nAllow 10.203.0.0/16\nAllow 127.0.0.1\nConnectPort 443\n"
+            "Port 8888\nListen {PROXY_IP}\nTimeout 30\nLogLevel Warning\nMaxClients 20\nAllow 10.203.0.0/16\nAllow 127.0.0.1\nConnectPort 443\nConnectPort 8444\n"
         ),
     )
     .unwrap();
@@ -299,6 +314,7 @@ fn lab() -> Ns {
     ns.wait_port(&format!("{PROXY_IP}:3128"), 20);
     ns.wait_port(&format!("{PROXY_IP}:3129"), 20);
     ns.wait_port("127.0.0.1:4001", 20);
+    ns.wait_port(&format!("{ORIGIN_IP}:8444"), 20);
     ns.wait_port(&format!("{PROXY_IP}:8080"), 60);
     ns
 }
@@ -508,6 +524,20 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
                 "--check-key",
                 "--timeout",
                 "1",
+            ];
+            c
+        },
+        {
+            let mut c = case(
+                "provider 429 with --check-key",
+                &tiny,
+                &[5],
+                Some("rate_limited"),
+            );
+            c.args = vec![
+                "--provider",
+                "https://api.anthropic.com:8444",
+                "--check-key",
             ];
             c
         },
