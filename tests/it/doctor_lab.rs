@@ -72,10 +72,11 @@ impl Ns {
             format!("127.0.0.1 localhost\n::1 localhost\n{hosts}"),
         )
         .unwrap();
-        // No DNS server: names outside the hosts file fail at once.
+        // The namespace's DNS server, when a test starts one (dnsmasq): NXDOMAIN for
+        // names outside the hosts file.
         std::fs::write(
             format!("{etc}/resolv.conf"),
-            "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n",
+            "nameserver 10.203.0.53\noptions timeout:1 attempts:1\n",
         )
         .unwrap();
         assert!(
@@ -224,6 +225,24 @@ fn lab() -> Ns {
     let gw = here("tests/doctor/gateway.py");
     let gw = gw.to_str().unwrap();
     ns.spawn("gateway.log", &["python3", gw]);
+    // dnsmasq as the corporate DNS: the hosts file's names, NXDOMAIN for the rest.
+    ns.sh("ip addr add 10.203.0.53/32 dev lo");
+    ns.spawn(
+        "dnsmasq.log",
+        &[
+            "dnsmasq",
+            "--keep-in-foreground",
+            "--no-daemon",
+            "--no-resolv",
+            "--no-poll",
+            "--listen-address=10.203.0.53",
+            "--bind-interfaces",
+            "--user=root",
+            "--local=/example/",
+            "--local=/com/",
+            "--pid-file=",
+        ],
+    );
     // A provider answering 429 on api.anthropic.com:8444, with the lab's chain.
     ns.spawn(
         "provider-429.log",
@@ -438,6 +457,7 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
         "/usr/sbin/squid".into(),
         "/usr/bin/tinyproxy".into(),
         "/usr/bin/htpasswd".into(),
+        "/usr/sbin/dnsmasq".into(),
     ];
     let need: Vec<&str> = need.iter().map(String::as_str).collect();
     if let Some(why) = unavailable(&need) {
