@@ -258,6 +258,19 @@ fn lab() -> Ns {
             &pki("leaf.key"),
         ],
     );
+    // A gateway serving HTTPS.
+    ns.spawn(
+        "gateway-tls.log",
+        &[
+            "python3",
+            gw,
+            "--port",
+            "4443",
+            "--tls",
+            &pki("origin-chain.pem"),
+            &pki("leaf.key"),
+        ],
+    );
     // A gateway whose health routes answer 503.
     ns.spawn(
         "gateway-503.log",
@@ -334,6 +347,7 @@ fn lab() -> Ns {
     ns.wait_port(&format!("{PROXY_IP}:3129"), 20);
     ns.wait_port("127.0.0.1:4001", 20);
     ns.wait_port(&format!("{ORIGIN_IP}:8444"), 20);
+    ns.wait_port("127.0.0.1:4443", 20);
     ns.wait_port(&format!("{PROXY_IP}:8080"), 60);
     ns
 }
@@ -494,6 +508,12 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
                 None,
             );
             c.shows = vec!["No error found."];
+            c
+        },
+        {
+            let mut c = case("healthy, gateway over HTTPS", &tiny, &[], None);
+            c.args = vec!["--gateway", "https://localhost:4443"];
+            c.shows = vec!["GET /health/liveliness: 200 OK"];
             c
         },
         {
