@@ -409,18 +409,19 @@ fn doctor(ns: &Ns, env: &[(&str, &str)], args: &[&str]) -> Run {
         let o = c.output().unwrap();
         (
             o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
             t0.elapsed().as_secs_f64(),
         )
     };
-    let (code, table, seconds) = run("table", &["--report", &report]);
-    let (jcode, json, _) = run("json", &[]);
+    let (code, table, table_err, seconds) = run("table", &["--report", &report]);
+    let (jcode, json, json_err, _) = run("json", &[]);
     assert_eq!(code, jcode, "exit codes of table and JSON differ");
-    let json: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let parsed: Value = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
     Run {
         code,
-        table,
-        json,
+        table: table + &table_err + &json_err,
+        json: parsed,
         report: std::fs::read_to_string(&report).unwrap_or_default(),
         seconds,
     }
@@ -724,9 +725,18 @@ fn doctor_names_the_guide_section_of_each_broken_setup() {
     env.push(("HTTPS_PROXY", squid_url));
     env.push(("ANTHROPIC_API_KEY", GOOD_KEY.into()));
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let r = doctor(&ns, &env, &["--check-key", "--capture", &cap]);
+    let certs = ns.path("certs");
+    let r = doctor(
+        &ns,
+        &env,
+        &["--check-key", "--capture", &cap, "--export-certs", &certs],
+    );
     if !r.table.contains("Captured ") {
         failures.push(format!("--capture: no capture note\n{}", r.table));
+    }
+    let pems = std::fs::read_dir(&certs).map_or(0, |d| d.count());
+    if pems == 0 || !r.table.contains("Wrote ") {
+        failures.push(format!("--export-certs wrote {pems} files\n{}", r.table));
     }
     let a = Command::new(env!("CARGO_BIN_EXE_trafficdoc"))
         .args(["analyze", "--format", "json", &cap])
