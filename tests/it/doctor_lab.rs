@@ -64,7 +64,11 @@ struct Ns {
 impl Ns {
     fn new(tag: &str, hosts: &str) -> Ns {
         let name = format!("tdd{}{tag}", std::process::id() % 100_000);
-        let _ = Command::new("ip").args(["netns", "del", &name]).status();
+        // Left over from an interrupted run, if any.
+        let _ = Command::new("ip")
+            .args(["netns", "del", &name])
+            .stderr(Stdio::null())
+            .status();
         let etc = format!("/etc/netns/{name}");
         std::fs::create_dir_all(&etc).unwrap();
         std::fs::write(
