@@ -16,6 +16,7 @@ pub mod analyze;
 pub mod capture;
 pub mod cli;
 pub mod decode;
+pub mod doctor;
 pub mod flow;
 pub mod model;
 pub mod pipeline;

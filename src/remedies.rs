@@ -418,6 +418,36 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(0, 5)],
             about: "A server that is neither the proxy nor the gateway refused a connection (RST to the SYN): nothing listens there.",
         },
+        K::ProxyUrlInvalid => Entry {
+            section: Some(1),
+            steps: &[(1, 2), (1, 1)],
+            about: "A proxy variable (HTTPS_PROXY ...) does not parse as http://[user:password@]host:port, or names no port.",
+        },
+        K::ProxyCredentialsEncoding => Entry {
+            section: Some(2),
+            steps: &[(2, 2), (2, 1), (2, 3)],
+            about: "The user or password in a proxy URL holds @ : / # ? & = + or space not percent-encoded, or is encoded twice.",
+        },
+        K::ProxyVariablesDisagree => Entry {
+            section: Some(6),
+            steps: &[(6, 1), (6, 3)],
+            about: "Lower- and upper-case proxy variables (no_proxy / NO_PROXY ...) hold different values: each tool reads another one.",
+        },
+        K::CaFileUnusable => Entry {
+            section: Some(3),
+            steps: &[(3, 1), (3, 3), (3, 2)],
+            about: "A CA file named by SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE or NODE_EXTRA_CA_CERTS is missing, unreadable, not PEM or expired.",
+        },
+        K::TlsVerificationDisabled => Entry {
+            section: Some(3),
+            steps: &[(3, 5), (3, 1), (3, 3)],
+            about: "Certificate verification is switched off (NODE_TLS_REJECT_UNAUTHORIZED=0, PYTHONHTTPSVERIFY=0): it hides SSL inspection and lets anyone intercept.",
+        },
+        K::ApiKeyMalformed => Entry {
+            section: Some(7),
+            steps: &[(7, 1), (7, 2), (7, 4)],
+            about: "The API key does not have its provider's prefix (Anthropic: sk-ant-): wrong variable, wrong provider or a pasted fragment.",
+        },
     }
 }
 

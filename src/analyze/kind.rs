@@ -106,6 +106,18 @@ finding_kinds! {
     CaptureSnaplenCut => "capture_snaplen_cut",
     /// A refused connection to a server that is neither the proxy nor the gateway.
     ConnectionRefused => "connection_refused",
+    /// A proxy variable that does not parse as a proxy URL, or names no port.
+    ProxyUrlInvalid => "proxy_url_invalid",
+    /// Proxy credentials with reserved characters not percent-encoded, or encoded twice.
+    ProxyCredentialsEncoding => "proxy_credentials_encoding",
+    /// Lower- and upper-case spellings of a proxy variable with different values.
+    ProxyVariablesDisagree => "proxy_variables_disagree",
+    /// A CA file a variable names is missing, unreadable, not PEM or expired.
+    CaFileUnusable => "ca_file_unusable",
+    /// Certificate verification switched off (NODE_TLS_REJECT_UNAUTHORIZED=0).
+    TlsVerificationDisabled => "tls_verification_disabled",
+    /// An API key without its provider's prefix.
+    ApiKeyMalformed => "api_key_malformed",
 }
 
 impl FindingKind {

@@ -82,6 +82,11 @@ fn flow_rank(section: Option<u8>) -> u8 {
 pub struct LayersSeen([bool; 3]);
 
 impl LayersSeen {
+    /// Layers known to be seen by other means (`doctor`'s probes), in guide order.
+    pub fn new(seen: [bool; 3]) -> LayersSeen {
+        LayersSeen(seen)
+    }
+
     pub fn add(&mut self, ctx: &Ctx<'_>, f: &FlowSummary) {
         let seen = &mut self.0;
         // A hop is seen when its server said something: a SYN the capture cut off

@@ -123,7 +123,7 @@ pub fn drop_privileges(user: &str) -> Result<Option<String>, LiveError> {
 /// that is not a regular file of its own (a device such as `/dev/null`, a FIFO, a
 /// symbolic or hard link) are left as they are. A file that cannot be opened is left to
 /// libpcap, which reports why.
-fn make_private(path: &Path, user: &str) -> std::io::Result<()> {
+pub(crate) fn make_private(path: &Path, user: &str) -> std::io::Result<()> {
     use nix::unistd::{Uid, User};
     use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
     if path == Path::new("-") {

@@ -60,6 +60,10 @@ pub enum Command {
     Capture(CaptureArgs),
     /// List the interfaces that can be captured on.
     Interfaces,
+    /// Diagnose this machine without a capture: variables, NO_PROXY per client, and
+    /// the gateway, proxy and provider probed for real.
+    #[command(after_help = EXIT_CODES_HELP)]
+    Doctor(super::doctor::DoctorArgs),
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,6 +299,11 @@ fn positive_secs(s: &str) -> Result<f64, String> {
         Ok(_) => Err("must be a number of seconds above 0".into()),
         Err(e) => Err(e.to_string()),
     }
+}
+
+/// [`positive_secs`] for the other commands' arguments.
+pub(super) fn positive_secs_pub(s: &str) -> Result<f64, String> {
+    positive_secs(s)
 }
 
 /// A count of at least 1.

@@ -14,10 +14,12 @@
 mod analyze;
 mod args;
 mod capture;
+mod doctor;
 
 pub use args::{
     AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, Format, LiveFormatArg,
 };
+pub use doctor::DoctorArgs;
 
 use std::io::{self, Write};
 
@@ -34,6 +36,7 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
         Command::Explain { id } => analyze::explain(id.as_deref(), out, err),
         Command::Capture(args) => capture::capture(&args, cli.color, cli.width, out, err),
         Command::Interfaces => capture::interfaces(out, err),
+        Command::Doctor(args) => doctor::doctor(&args, cli.color, cli.width, out, err),
     }
 }
 
@@ -47,6 +50,10 @@ pub fn read_proxy_env(cli: &mut Cli, var: impl Fn(&str) -> Option<String>) {
     let d = match &mut cli.command {
         Command::Analyze(a) => &mut a.diagnose,
         Command::Capture(a) => &mut a.diagnose,
+        Command::Doctor(a) => {
+            a.env = crate::doctor::config::Env::read(var);
+            return;
+        }
         _ => return,
     };
     d.env_proxy = PROXY_ENV_VARS

@@ -231,7 +231,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Unix seconds as RFC 3339 UTC (proleptic Gregorian, Howard Hinnant's algorithm).
-pub(crate) fn rfc3339(secs: i64) -> String {
+pub fn rfc3339(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let z = days + 719_468;

@@ -245,11 +245,16 @@ pub fn write_diagnosis_styled(
                 format!("{name} {}", if v.trusted { "yes" } else { "no" })
             })
             .collect();
+        // Doctor's chains come from its own handshake, not from a flow.
+        let flow = c
+            .flows
+            .first()
+            .map(|f| format!(", flow #{f}"))
+            .unwrap_or_default();
         let line = format!(
-            "Chain for {} (issuer \"{}\", flow #{}): trusted by {}",
+            "Chain for {} (issuer \"{}\"{flow}): trusted by {}",
             c.host,
             crate::analyze::issuers::cn(&c.issuer),
-            c.flows.first().copied().unwrap_or(0),
             stores.join(", ")
         );
         writeln!(out, "{}", wrap(&line, width, "", "  "))?;

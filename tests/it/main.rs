@@ -13,6 +13,8 @@ mod cli;
 mod corpus;
 mod damaged_input;
 mod decoded_facts;
+mod doctor_config;
+mod doctor_lab;
 mod fact_floods;
 mod fixture_facts;
 mod fixtures_diagnosis;
