@@ -238,17 +238,34 @@ pub(super) fn analyze(
         }
     }
     let (findings, summary) = crate::analyze::diagnose(&captures, &acfg);
+    let fail = findings
+        .iter()
+        .any(|f| args.fail_on.level().admits(f.severity));
+    // `--severity` leaves out what is below it; the default keeps every finding.
+    let shown: Vec<_>;
+    let reported = if args.severity == super::Level::Info {
+        &findings[..]
+    } else {
+        shown = findings
+            .iter()
+            .filter(|f| args.severity.admits(f.severity))
+            .cloned()
+            .collect();
+        &shown[..]
+    };
     let report = Report {
         captures: &captures,
-        findings: &findings,
+        findings: reported,
         summary: &summary,
     };
+    let style = report::TableStyle {
+        width,
+        color,
+        max_flows: args.list_flows,
+    };
     let format = match args.format {
-        Format::Table => report::Format::Table(report::TableStyle {
-            width,
-            color,
-            max_flows: args.list_flows,
-        }),
+        Format::Table if args.summary => report::Format::Summary(style),
+        Format::Table => report::Format::Table(style),
         Format::Json => report::Format::Json,
     };
     report::write(format, &report, out)?;
@@ -282,7 +299,7 @@ pub(super) fn analyze(
         EXIT_ERROR
     } else if damaged {
         EXIT_DAMAGED
-    } else if crate::analyze::has_error(&findings) {
+    } else if fail {
         EXIT_FINDINGS
     } else {
         EXIT_OK

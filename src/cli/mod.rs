@@ -3,7 +3,7 @@
 //!
 //! Exit codes (also in README.md):
 //! - 0: analysis done, nothing wrong found;
-//! - 1: analysis done, an error-level problem was found;
+//! - 1: analysis done, a finding at the `--fail-on` level (default: error) was found;
 //! - 2: usage error, or a capture could not be read at all;
 //! - 3: analysis done, but an input was damaged (cut short mid-record); what could be
 //!   read was analysed.
@@ -16,7 +16,8 @@ mod args;
 mod capture;
 
 pub use args::{
-    AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, Format, LiveFormatArg,
+    AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, FailOn, Format, Level,
+    LiveFormatArg,
 };
 
 use std::io::{self, Write};

@@ -20,6 +20,7 @@ mod floods;
 mod fuzz_regressions;
 mod live_capture;
 mod mutation;
+mod problems_only;
 mod protocol_captures;
 mod reassembly_props;
 mod report_details;
