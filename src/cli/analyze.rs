@@ -267,7 +267,11 @@ pub(super) fn analyze(
         Format::Table if args.summary => report::Format::Summary(style),
         Format::Table => report::Format::Table(style),
         Format::Json => report::Format::Json,
+        Format::Ndjson => report::Format::Ndjson,
     };
+    if format == report::Format::Ndjson {
+        report::json::write_events(&report, out)?;
+    }
     report::write(format, &report, out)?;
     if let Some(dir) = &args.diagnose.export_certs
         && !report::export_certs(format, &report, dir, out, err)?

@@ -230,6 +230,8 @@ pub enum Format {
     Table,
     /// The versioned JSON report (see README: "JSON output").
     Json,
+    /// JSON lines: one per finding, one per flow, then the report (README: "JSON output").
+    Ndjson,
 }
 
 /// `--severity`: the lowest severity reported.
