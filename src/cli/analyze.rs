@@ -93,6 +93,68 @@ fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
+/// Opens and analyses one input (`-`: standard input), decompressing it when its first
+/// bytes are a gzip, zstd or xz magic. A compressed stream cut short or damaged ends
+/// the capture there, reported as a truncation (exit code 3).
+fn read_input(
+    args: &AnalyzeArgs,
+    path: &std::path::Path,
+    cfg: TableConfig,
+) -> Result<CaptureAnalysis, crate::capture::CaptureError> {
+    use crate::capture::{CaptureError, Truncation, compressed};
+    let name = path.display().to_string();
+    let io_err = |e| CaptureError::Io {
+        path: name.clone(),
+        source: e,
+    };
+    let (src, size): (Box<dyn io::Read + Send>, Option<u64>) = if name == "-" {
+        // Not `stdin().lock()`: the reader thread needs a handle it can take along.
+        (Box::new(io::stdin()), None)
+    } else {
+        let f = std::fs::File::open(path).map_err(io_err)?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        (Box::new(f), Some(size))
+    };
+    let opened = compressed::open(src).map_err(io_err)?;
+    // The bar follows decompressed bytes: only for a file read as it is.
+    let bar = match (size, opened.compression) {
+        (Some(s), None) => progress_bar(&name, s),
+        _ => None,
+    };
+    // A compressed file costs more to read than its size says: two threads.
+    let opts = args.read_options(size.filter(|_| opened.compression.is_none()));
+    let r = pipeline::analyze_reader_with(&name, opened.reader, cfg, opts, &mut |done| {
+        if let Some(b) = &bar {
+            b.set_position(done);
+        }
+    });
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    let Some(why) = opened.damage.reason() else {
+        return r;
+    };
+    match r {
+        Ok(mut c) => {
+            let i = &mut c.input;
+            match &mut i.truncated {
+                Some(t) => t.reason = format!("{why}: {}", t.reason),
+                None => {
+                    i.truncated = Some(Truncation {
+                        frame: crate::model::FrameNo(i.packets + 1),
+                        offset: i.file_bytes,
+                        have: 0,
+                        need: 0,
+                        reason: why,
+                    })
+                }
+            }
+            Ok(c)
+        }
+        Err(_) => Err(io_err(io::Error::other(why))),
+    }
+}
+
 pub(super) fn explain(
     id: Option<&str>,
     out: &mut dyn Write,
@@ -178,39 +240,7 @@ pub(super) fn analyze(
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
     for path in &args.files {
-        let name = path.display().to_string();
-        let result = if name == "-" {
-            // Not `stdin().lock()`: the reader thread needs a handle it can take along.
-            pipeline::analyze_reader_with(
-                "-",
-                io::stdin(),
-                cfg,
-                args.read_options(None),
-                &mut |_| {},
-            )
-        } else {
-            match std::fs::File::open(path) {
-                Ok(f) => {
-                    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    let bar = progress_bar(&name, size);
-                    let opts = args.read_options(Some(size));
-                    let r = pipeline::analyze_reader_with(&name, f, cfg, opts, &mut |done| {
-                        if let Some(b) = &bar {
-                            b.set_position(done);
-                        }
-                    });
-                    if let Some(b) = bar {
-                        b.finish_and_clear();
-                    }
-                    r
-                }
-                Err(e) => Err(crate::capture::CaptureError::Io {
-                    path: name.clone(),
-                    source: e,
-                }),
-            }
-        };
-        match result {
+        match read_input(args, path, cfg) {
             Ok(c) => captures.push(c),
             Err(e) => {
                 writeln!(err, "trafficdoc: {e}")?;
@@ -221,10 +251,15 @@ pub(super) fn analyze(
     let damaged = captures.iter().any(|c| c.input.truncated.is_some());
     for c in &captures {
         if let Some(t) = &c.input.truncated {
+            let bytes = if t.need > 0 {
+                format!(", {} of {} bytes", t.have, t.need)
+            } else {
+                String::new()
+            };
             writeln!(
                 err,
-                "trafficdoc: warning: {}: capture is cut short in frame {} ({}, {} of {} bytes); analysed the {} complete packets before it",
-                c.input.path, t.frame, t.reason, t.have, t.need, c.input.packets
+                "trafficdoc: warning: {}: capture is cut short in frame {} ({}{bytes}); analysed the {} complete packets before it",
+                c.input.path, t.frame, t.reason, c.input.packets
             )?;
         }
     }

@@ -557,10 +557,15 @@ pub fn write_styled(
             }
         }
         if let Some(t) = &i.truncated {
+            let bytes = if t.need > 0 {
+                format!(": {} of {} bytes", t.have, t.need)
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "warning: {}: capture ends inside frame {} at byte {} ({}: {} of {} bytes); every complete packet before it was analysed",
-                i.path, t.frame, t.offset, t.reason, t.have, t.need
+                "warning: {}: capture ends inside frame {} at byte {} ({}{bytes}); every complete packet before it was analysed",
+                i.path, t.frame, t.offset, t.reason
             )?;
         }
         let d = &i.decode;

@@ -10,6 +10,7 @@ mod flood_gen;
 mod targets;
 
 mod cli;
+mod compressed;
 mod corpus;
 mod damaged_input;
 mod decoded_facts;
