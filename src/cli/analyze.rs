@@ -27,7 +27,7 @@ impl AnalyzeArgs {
     }
 
     /// How to read one input of `size` bytes (`None`: standard input, size unknown).
-    fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
+    pub(super) fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
         let auto = pipeline::ReadOptions::default();
         let small = size.is_some_and(|s| s < TWO_THREADS_FROM);
         pipeline::ReadOptions {
@@ -73,7 +73,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// A progress bar on stderr for long reads, only when stderr is a terminal (never in
 /// pipes, CI logs or tests) and the file is big enough to take a moment.
-fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
+pub(super) fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     const WORTH_SHOWING: u64 = 64 << 20;
     if size < WORTH_SHOWING || !io::stderr().is_terminal() {
@@ -91,68 +91,6 @@ fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
     bar.set_style(style);
     bar.set_message(name.to_string());
     Some(bar)
-}
-
-/// Opens and analyses one input (`-`: standard input), decompressing it when its first
-/// bytes are a gzip, zstd or xz magic. A compressed stream cut short or damaged ends
-/// the capture there, reported as a truncation (exit code 3).
-fn read_input(
-    args: &AnalyzeArgs,
-    path: &std::path::Path,
-    cfg: TableConfig,
-) -> Result<CaptureAnalysis, crate::capture::CaptureError> {
-    use crate::capture::{CaptureError, Truncation, compressed};
-    let name = path.display().to_string();
-    let io_err = |e| CaptureError::Io {
-        path: name.clone(),
-        source: e,
-    };
-    let (src, size): (Box<dyn io::Read + Send>, Option<u64>) = if name == "-" {
-        // Not `stdin().lock()`: the reader thread needs a handle it can take along.
-        (Box::new(io::stdin()), None)
-    } else {
-        let f = std::fs::File::open(path).map_err(io_err)?;
-        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-        (Box::new(f), Some(size))
-    };
-    let opened = compressed::open(src).map_err(io_err)?;
-    // The bar follows decompressed bytes: only for a file read as it is.
-    let bar = match (size, opened.compression) {
-        (Some(s), None) => progress_bar(&name, s),
-        _ => None,
-    };
-    // A compressed file costs more to read than its size says: two threads.
-    let opts = args.read_options(size.filter(|_| opened.compression.is_none()));
-    let r = pipeline::analyze_reader_with(&name, opened.reader, cfg, opts, &mut |done| {
-        if let Some(b) = &bar {
-            b.set_position(done);
-        }
-    });
-    if let Some(b) = bar {
-        b.finish_and_clear();
-    }
-    let Some(why) = opened.damage.reason() else {
-        return r;
-    };
-    match r {
-        Ok(mut c) => {
-            let i = &mut c.input;
-            match &mut i.truncated {
-                Some(t) => t.reason = format!("{why}: {}", t.reason),
-                None => {
-                    i.truncated = Some(Truncation {
-                        frame: crate::model::FrameNo(i.packets + 1),
-                        offset: i.file_bytes,
-                        have: 0,
-                        need: 0,
-                        reason: why,
-                    })
-                }
-            }
-            Ok(c)
-        }
-        Err(_) => Err(io_err(io::Error::other(why))),
-    }
 }
 
 pub(super) fn explain(
@@ -239,8 +177,8 @@ pub(super) fn analyze(
     let started = std::time::Instant::now();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
-    for path in &args.files {
-        match read_input(args, path, cfg) {
+    for r in super::inputs::read_all(args, cfg) {
+        match r {
             Ok(c) => captures.push(c),
             Err(e) => {
                 writeln!(err, "trafficdoc: {e}")?;

@@ -9,11 +9,13 @@
 //!   read was analysed.
 //!
 //! `args` holds the clap types, `analyze` the `analyze` and `explain` commands,
-//! `capture` the `capture` and `interfaces` commands.
+//! `capture` the `capture` and `interfaces` commands, `inputs` how `analyze` opens its
+//! files (compressed ones, rotated sets).
 
 mod analyze;
 mod args;
 mod capture;
+mod inputs;
 
 pub use args::{
     AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, FailOn, Format, Level,

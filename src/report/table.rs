@@ -332,7 +332,21 @@ pub fn write_diagnosis_styled(
         // The first screen shows a few examples; JSON carries up to MAX_EVIDENCE.
         const SHOWN: usize = 5;
         for e in f.evidence.iter().take(SHOWN) {
-            writeln!(out, "{}", wrap(&evidence_line(e), width, "  - ", "    "))?;
+            writeln!(
+                out,
+                "{}",
+                wrap(
+                    &evidence_line(
+                        e,
+                        &FrameNames {
+                            captures: r.captures
+                        }
+                    ),
+                    width,
+                    "  - ",
+                    "    "
+                )
+            )?;
         }
         let more = f.evidence.len().saturating_sub(SHOWN) + f.evidence_omitted;
         if more > 0 {
@@ -360,17 +374,62 @@ pub fn write_diagnosis_styled(
     Ok(())
 }
 
+/// Names frames as a person finds them in Wireshark: the number alone for one capture
+/// file; `file#N` (N counted in that file) with several inputs or a rotated set.
+struct FrameNames<'a> {
+    captures: &'a [crate::pipeline::CaptureAnalysis],
+}
+
+impl FrameNames<'_> {
+    /// The file (when it must be named) and number in it of frame `frame` of flow
+    /// `flow` (a flow id of the report).
+    fn locate(&self, flow: Option<usize>, frame: u64) -> (Option<&str>, u64) {
+        let c = match (self.captures, flow) {
+            ([one], _) if one.input.parts.is_empty() => return (None, frame),
+            (_, None) => return (None, frame),
+            (all, Some(id)) => {
+                let mut base = 0;
+                all.iter().find(|c| {
+                    base += c.flows.len();
+                    id <= base
+                })
+            }
+        };
+        match c {
+            Some(c) if c.input.parts.is_empty() => {
+                (Some(crate::pipeline::base_name(&c.input.path)), frame)
+            }
+            Some(c) => c.input.locate(frame),
+            None => (None, frame),
+        }
+    }
+
+    /// `87, 89`, `a.pcap#87, 89` when they are in one file, else `a.pcap0#9, a.pcap1#2`.
+    fn list(&self, flow: Option<usize>, frames: &[u64]) -> String {
+        let at: Vec<(Option<&str>, u64)> = frames.iter().map(|&n| self.locate(flow, n)).collect();
+        let one_file = at.windows(2).all(|w| w[0].0 == w[1].0);
+        at.iter()
+            .enumerate()
+            .map(|(k, (file, n))| match file {
+                Some(f) if k == 0 || !one_file => format!("{f}#{n}"),
+                _ => n.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// `flow #9, frame 87, 89 (2.005 s): what was seen`.
-fn evidence_line(e: &crate::analyze::Evidence) -> String {
-    let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
+fn evidence_line(e: &crate::analyze::Evidence, names: &FrameNames<'_>) -> String {
+    let frames = names.list(e.flow, &e.frames);
     format!(
         "{}{}{}",
         e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
         match (frames.is_empty(), e.at) {
             (true, None) => String::new(),
             (true, Some(t)) => format!("at {t:.3} s: "),
-            (false, None) => format!("frame {}: ", frames.join(", ")),
-            (false, Some(t)) => format!("frame {} ({t:.3} s): ", frames.join(", ")),
+            (false, None) => format!("frame {frames}: "),
+            (false, Some(t)) => format!("frame {frames} ({t:.3} s): "),
         },
         e.seen
     )
@@ -386,9 +445,28 @@ fn capture_line(c: &crate::pipeline::CaptureAnalysis) -> String {
         (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
         _ => String::new(),
     };
+    let name = match i.parts.as_slice() {
+        [] => i.path.clone(),
+        parts => format!(
+            "{} (one capture: a rotated set of {} files, {}; frames as file#N)",
+            i.path,
+            parts.len(),
+            match parts {
+                [first, .., last] if parts.len() > 3 => format!(
+                    "{} … {}",
+                    crate::pipeline::base_name(&first.path),
+                    crate::pipeline::base_name(&last.path)
+                ),
+                _ => parts
+                    .iter()
+                    .map(|p| crate::pipeline::base_name(&p.path))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        ),
+    };
     let head = format!(
-        "{}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
-        i.path,
+        "{name}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
         match i.format {
             crate::capture::CaptureFormat::Pcap => "pcap",
             crate::capture::CaptureFormat::Pcapng => "pcapng",
@@ -457,7 +535,18 @@ pub fn write_summary(
             writeln!(
                 out,
                 "{}",
-                cut(&format!("  - {}{more}", evidence_line(e)), width)
+                cut(
+                    &format!(
+                        "  - {}{more}",
+                        evidence_line(
+                            e,
+                            &FrameNames {
+                                captures: r.captures
+                            }
+                        )
+                    ),
+                    width
+                )
             )?;
         }
         writeln!(
@@ -648,6 +737,12 @@ pub fn write_styled(
         }
         let mut states: Vec<ConnState> = Vec::new();
         let mut hidden = 0;
+        // A rotated set names each end's file: `a.pcap0#5-a.pcap1#11`.
+        let frame_range = |a: u64, b: u64| match (i.locate(a), i.locate(b)) {
+            ((Some(fa), na), (Some(fb), nb)) if fa == fb => format!("{fa}#{na}-{nb}"),
+            ((Some(fa), na), (Some(fb), nb)) => format!("{fa}#{na}-{fb}#{nb}"),
+            _ => format!("{a}-{b}"),
+        };
         for n in 0..c.flows.len() {
             if listed
                 .as_ref()
@@ -673,7 +768,7 @@ pub fn write_styled(
                     (base + n + 1).to_string(),
                     format!("{}\n→ {proto}{}", f.client, f.server),
                     f.state.as_str().to_string(),
-                    format!("{}-{}", f.first_frame, f.last_frame),
+                    frame_range(f.first_frame.0, f.last_frame.0),
                     one_line(notes(f)),
                 ]);
                 continue;
@@ -686,7 +781,7 @@ pub fn write_styled(
                 format!("{}/{}", f.packets[0], f.packets[1]),
                 format!("{}/{}", human_bytes(f.bytes[0]), human_bytes(f.bytes[1])),
                 f.rtt.map(duration).unwrap_or_default(),
-                format!("{}-{}", f.first_frame, f.last_frame),
+                frame_range(f.first_frame.0, f.last_frame.0),
                 one_line(notes(f)),
             ]);
         }

@@ -25,6 +25,7 @@ mod problems_only;
 mod protocol_captures;
 mod reassembly_props;
 mod report_details;
+mod rotated;
 mod rules_reach;
 mod rules_synthetic;
 mod schema;

@@ -41,6 +41,7 @@ const FILE: &[&str] = &[
     "decode",
     "limits",
     "?capture_stats",
+    "?parts",
 ];
 const LIMITS: &[&str] = &[
     "flows_evicted",
