@@ -61,6 +61,16 @@ pub enum Command {
     Capture(CaptureArgs),
     /// List the interfaces that can be captured on.
     Interfaces,
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(hide = true)]
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): `trafficdoc man > trafficdoc.1`; with `--dir`, write
+    /// trafficdoc.1 and a page per command (trafficdoc-analyze.1 ...) there.
+    #[command(hide = true)]
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -37,6 +37,30 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
         Command::Explain { id } => analyze::explain(id.as_deref(), out, err),
         Command::Capture(args) => capture::capture(&args, cli.color, cli.width, out, err),
         Command::Interfaces => capture::interfaces(out, err),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "trafficdoc", out);
+            Ok(EXIT_OK)
+        }
+        Command::Man { dir } => man(dir.as_deref(), out, err),
+    }
+}
+
+/// The man pages, generated from the clap definitions (they say what `--help` says):
+/// `trafficdoc(1)` on `out`, or with `dir` it and one page per command written there.
+fn man(dir: Option<&std::path::Path>, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    use clap::CommandFactory;
+    let cmd = Cli::command().name("trafficdoc");
+    let Some(dir) = dir else {
+        clap_mangen::Man::new(cmd).render(out)?;
+        return Ok(EXIT_OK);
+    };
+    match clap_mangen::generate_to(cmd, dir) {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) => {
+            writeln!(err, "trafficdoc: man --dir {}: {e}", dir.display())?;
+            Ok(EXIT_ERROR)
+        }
     }
 }
 

@@ -19,6 +19,7 @@ mod fixture_facts;
 mod fixtures_diagnosis;
 mod floods;
 mod fuzz_regressions;
+mod install;
 mod live_capture;
 mod mutation;
 mod problems_only;
