@@ -485,6 +485,17 @@ fn capture_line(c: &crate::pipeline::CaptureAnalysis) -> String {
     head
 }
 
+/// The link types of `i` that are not decoded (a pcapng interface on USB, Bluetooth...).
+pub fn unsupported_links(i: &crate::pipeline::InputFile) -> String {
+    let names: Vec<String> = i
+        .all_link_types
+        .iter()
+        .filter(|l| !l.is_supported() && **l != crate::capture::LinkType::INTERFACE_NOT_KEPT)
+        .map(|l| l.to_string())
+        .collect();
+    names.join(", ")
+}
+
 /// Findings listed by `--summary`; the rest are counted.
 const SUMMARY_FINDINGS: usize = 8;
 
@@ -663,6 +674,14 @@ pub fn write_styled(
                 out,
                 "note: {} frame(s) too short or malformed to decode",
                 d.undecodable
+            )?;
+        }
+        if d.unsupported_link > 0 {
+            writeln!(
+                out,
+                "note: {} frame(s) on a link type trafficdoc does not decode ({}) were not analysed",
+                d.unsupported_link,
+                unsupported_links(i)
             )?;
         }
         if i.interfaces_not_kept > 0 {
