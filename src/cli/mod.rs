@@ -15,6 +15,7 @@
 mod analyze;
 mod args;
 mod capture;
+mod clock;
 mod inputs;
 
 pub use args::{
