@@ -201,18 +201,6 @@ pub(super) fn analyze(
             )?;
         }
     }
-    for c in captures
-        .iter()
-        .filter(|c| c.input.decode.unsupported_link > 0)
-    {
-        writeln!(
-            err,
-            "trafficdoc: warning: {}: {} frame(s) on a link type trafficdoc does not decode ({}) were not analysed",
-            c.input.path,
-            c.input.decode.unsupported_link,
-            report::table::unsupported_links(&c.input)
-        )?;
-    }
     for c in captures.iter().filter(|c| c.input.packets == 0) {
         if c.input.truncated.is_none() {
             writeln!(

@@ -485,7 +485,8 @@ fn capture_line(c: &crate::pipeline::CaptureAnalysis) -> String {
     head
 }
 
-/// The link types of `i` that are not decoded (a pcapng interface on USB, Bluetooth...).
+/// The link types of `i` that are not decoded (a pcapng interface on USB, Bluetooth...),
+/// or what else a frame on no decodable link type was on.
 pub fn unsupported_links(i: &crate::pipeline::InputFile) -> String {
     let names: Vec<String> = i
         .all_link_types
@@ -493,7 +494,11 @@ pub fn unsupported_links(i: &crate::pipeline::InputFile) -> String {
         .filter(|l| !l.is_supported() && **l != crate::capture::LinkType::INTERFACE_NOT_KEPT)
         .map(|l| l.to_string())
         .collect();
-    names.join(", ")
+    if names.is_empty() {
+        "an interface the file never declared".to_string()
+    } else {
+        names.join(", ")
+    }
 }
 
 /// Findings listed by `--summary`; the rest are counted.
