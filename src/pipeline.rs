@@ -252,6 +252,7 @@ impl PacketProcessor {
                 decode: self.counts.clone(),
                 capture_stats: None,
                 limits: self.table.limits(),
+                parts: Vec::new(),
             },
             flows: self.table.snapshot(),
         }
@@ -287,6 +288,7 @@ impl PacketProcessor {
                 decode,
                 capture_stats: None,
                 limits,
+                parts: Vec::new(),
             },
             flows,
         }
@@ -335,6 +337,32 @@ pub struct InputFile {
     pub limits: TableLimits,
     /// libpcap's counters, for a live capture.
     pub capture_stats: Option<CaptureStats>,
+    /// The files of a rotated set read as this one capture, in time order (`path` is
+    /// the first); empty for a single file. Frames are numbered across the set.
+    pub parts: Vec<Part>,
+}
+
+impl InputFile {
+    /// `frame` as a person finds it in Wireshark: in a rotated set, the file's name
+    /// and the frame's number in that file; else the number alone.
+    pub fn locate(&self, frame: u64) -> (Option<&str>, u64) {
+        match self
+            .parts
+            .iter()
+            .find(|p| frame > p.first_frame && frame <= p.first_frame + p.frames)
+        {
+            Some(p) => (Some(base_name(&p.path)), frame - p.first_frame),
+            None => (None, frame),
+        }
+    }
+}
+
+/// The file name of `path`, without its directories.
+pub fn base_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
 }
 
 impl InputFile {
@@ -393,26 +421,9 @@ pub fn analyze_reader<R: Read>(
     cfg: TableConfig,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureAnalysis, CaptureError> {
-    let mut reader = FileReader::new(path, src)?;
     let mut proc = PacketProcessor::new(cfg);
-    while let Some(p) = reader.next_packet()? {
-        proc.packet(&p);
-        if proc.packets.is_multiple_of(65536) {
-            progress(reader.bytes_read());
-        }
-    }
-    progress(reader.bytes_read());
-    conclude(
-        path,
-        proc,
-        reader.format(),
-        Ending {
-            link_types: reader.link_types(),
-            interfaces_not_kept: reader.interfaces_not_kept(),
-            truncation: reader.truncation().cloned(),
-            bytes_read: reader.bytes_read(),
-        },
-    )
+    let (format, ending) = feed_here(path, src, &mut proc, 0, progress)?;
+    conclude(path, proc, format, ending)
 }
 
 /// Reads a whole capture and analyses it as `opts` says: the same analysis, the same
@@ -425,15 +436,30 @@ pub fn analyze_reader_with<R: Read + Send>(
     opts: ReadOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureAnalysis, CaptureError> {
+    let mut proc = PacketProcessor::new(cfg);
+    let (format, ending) = feed(path, src, &mut proc, 0, opts, progress)?;
+    conclude(path, proc, format, ending)
+}
+
+/// Feeds every packet of capture `src` to `proc`, frames numbered from
+/// `frame_offset + 1` (the frames of the files before it in a rotated set), as `opts`
+/// says: on the calling thread, or read on a second thread meanwhile.
+pub fn feed<R: Read + Send>(
+    path: &str,
+    src: R,
+    proc: &mut PacketProcessor,
+    frame_offset: u64,
+    opts: ReadOptions,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(CaptureFormat, Ending), CaptureError> {
     if opts.threads <= 1 {
-        return analyze_reader(path, src, cfg, progress);
+        return feed_here(path, src, proc, frame_offset, progress);
     }
     use crate::capture::batch::{self, Msg};
     // The header is read here, so a file that is no capture fails before any thread.
     let reader = FileReader::new(path, src)?;
     let format = reader.format();
     let (tx, batches) = batch::channel(opts.batch_bytes);
-    let mut proc = PacketProcessor::new(cfg);
     let ending = std::thread::scope(|s| {
         // Link and IP headers are decoded on the reader thread as well: it has time to
         // spare, the analysing thread has not.
@@ -441,7 +467,8 @@ pub fn analyze_reader_with<R: Read + Send>(
         let ending = loop {
             match batches.recv() {
                 Some(Msg::Packets(b)) => {
-                    for (p, d, bytes_read) in b.packets() {
+                    for (mut p, d, bytes_read) in b.packets() {
+                        p.frame = FrameNo(p.frame.0 + frame_offset);
                         proc.decoded(&p, d);
                         if proc.packets.is_multiple_of(65536) {
                             progress(bytes_read);
@@ -464,7 +491,87 @@ pub fn analyze_reader_with<R: Read + Send>(
         }
     })?;
     progress(ending.bytes_read);
-    conclude(path, proc, format, ending)
+    Ok((format, ending))
+}
+
+/// [`feed`] on the calling thread.
+fn feed_here<R: Read>(
+    path: &str,
+    src: R,
+    proc: &mut PacketProcessor,
+    frame_offset: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<(CaptureFormat, Ending), CaptureError> {
+    let mut reader = FileReader::new(path, src)?;
+    while let Some(mut p) = reader.next_packet()? {
+        p.frame = FrameNo(p.frame.0 + frame_offset);
+        proc.packet(&p);
+        if proc.packets.is_multiple_of(65536) {
+            progress(reader.bytes_read());
+        }
+    }
+    progress(reader.bytes_read());
+    Ok((
+        reader.format(),
+        Ending {
+            link_types: reader.link_types(),
+            interfaces_not_kept: reader.interfaces_not_kept(),
+            truncation: reader.truncation().cloned(),
+            bytes_read: reader.bytes_read(),
+        },
+    ))
+}
+
+/// One file of a rotated set, as the report names it: its frames are the set's
+/// frames `first_frame + 1 ..= first_frame + frames` (Wireshark's 1.. in the file).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Part {
+    pub path: String,
+    /// Frames of the files before this one in the set.
+    pub first_frame: u64,
+    pub frames: u64,
+}
+
+/// The analysis of a rotated set once every file went through `proc`: `parts` says
+/// where each file's frames are, `endings` how each file ended (in set order). The
+/// first damaged file's truncation is the set's, its frame counted in the set.
+pub fn conclude_set(
+    path: &str,
+    proc: PacketProcessor,
+    format: CaptureFormat,
+    parts: Vec<Part>,
+    endings: Vec<Ending>,
+) -> Result<CaptureAnalysis, CaptureError> {
+    let mut link_types: Vec<LinkType> = Vec::new();
+    let mut ending = Ending {
+        link_types: Vec::new(),
+        interfaces_not_kept: 0,
+        truncation: None,
+        bytes_read: 0,
+    };
+    for (i, e) in endings.into_iter().enumerate() {
+        for l in e.link_types {
+            if !link_types.contains(&l) {
+                link_types.push(l);
+            }
+        }
+        ending.interfaces_not_kept += e.interfaces_not_kept;
+        ending.bytes_read += e.bytes_read;
+        if ending.truncation.is_none()
+            && let Some(mut t) = e.truncation
+        {
+            if let Some(part) = parts.get(i) {
+                t.frame = FrameNo(t.frame.0 + part.first_frame);
+                t.reason = format!("{}: {}", base_name(&part.path), t.reason);
+            }
+            ending.truncation = Some(t);
+        }
+    }
+    link_types.sort();
+    ending.link_types = link_types;
+    let mut c = conclude(path, proc, format, ending)?;
+    c.input.parts = parts;
+    Ok(c)
 }
 
 /// The analysis once every packet has been through `proc`; an error when the file

@@ -105,7 +105,11 @@ impl Finding {
         self
     }
 
-    pub fn push(&mut self, ev: Evidence) {
+    /// Adds one piece of evidence, its frames in ascending order (as Wireshark lists
+    /// them), recording its flow.
+    pub fn push(&mut self, mut ev: Evidence) {
+        ev.frames.sort_unstable();
+        ev.frames.dedup();
         if let Some(f) = ev.flow {
             // Flows mostly come in order: only look back when this one does not.
             let new = match self.flows.last() {
@@ -177,5 +181,22 @@ impl PerTarget {
             f
         });
         self.kept.into_values().chain(rest)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_frames_are_listed_in_ascending_order_once_each() {
+        let kind = *FindingKind::ALL.first().unwrap();
+        let f = Finding::new(kind, Severity::Error, "t".into(), "e".into(), &[]).with(Evidence {
+            flow: Some(1),
+            frames: vec![93, 87, 89, 87],
+            ..Evidence::default()
+        });
+        assert_eq!(f.evidence[0].frames, vec![87, 89, 93]);
     }
 }

@@ -1,7 +1,7 @@
 //! Link-layer types as numbered by tcpdump.org's LINKTYPE registry.
 //!
-//! Kept as an integer newtype so values we do not decode survive into the report
-//! ("unknown link type 147") instead of being lost.
+//! Kept as an integer newtype so values we do not decode survive into the report,
+//! named when the registry has a common name for them (`USB_LINUX_MMAPPED (220)`).
 
 use std::fmt;
 
@@ -65,11 +65,53 @@ impl LinkType {
     }
 }
 
+impl LinkType {
+    /// The registry name of a link type we do not decode, for messages that say what
+    /// it is (`USB_LINUX_MMAPPED`): the common ones tcpdump and dumpcap write.
+    fn other_name(self) -> Option<&'static str> {
+        Some(match self.0 {
+            6 => "IEEE802_5",
+            8 => "SLIP",
+            9 => "PPP",
+            10 => "FDDI",
+            50 => "PPP_HDLC",
+            51 => "PPP_ETHER",
+            104 => "C_HDLC",
+            105 => "IEEE802_11",
+            107 => "FRELAY",
+            127 => "IEEE802_11_RADIOTAP",
+            143 => "DOCSIS",
+            187 => "BLUETOOTH_HCI_H4",
+            189 => "USB_LINUX",
+            192 => "PPI",
+            195 => "IEEE802_15_4_WITHFCS",
+            197 => "ERF",
+            201 => "BLUETOOTH_HCI_H4_WITH_PHDR",
+            220 => "USB_LINUX_MMAPPED",
+            226 => "IPNET",
+            227 => "CAN_SOCKETCAN",
+            231 => "DBUS",
+            239 => "NFLOG",
+            243 => "MPEG_2_TS",
+            249 => "USBPCAP",
+            252 => "WIRESHARK_UPPER_PDU",
+            253 => "NETLINK",
+            254 => "BLUETOOTH_LINUX_MONITOR",
+            258 => "PKTAP",
+            _ => return None,
+        })
+    }
+}
+
+/// The name for a link type we decode (`EN10MB`); for another, its registry name and
+/// number (`USB_LINUX_MMAPPED (220)`, `USER0 (147)`), or `unknown (N)`.
 impl fmt::Display for LinkType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(n) => f.write_str(n),
-            None => write!(f, "linktype {}", self.0),
+        match (self.name(), self.other_name()) {
+            (Some(n), _) => f.write_str(n),
+            (None, Some(n)) => write!(f, "{n} ({})", self.0),
+            _ if (147..=162).contains(&self.0) => write!(f, "USER{} ({})", self.0 - 147, self.0),
+            _ => write!(f, "unknown ({})", self.0),
         }
     }
 }

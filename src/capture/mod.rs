@@ -3,9 +3,11 @@
 //! First layer of the pipeline. `file` streams classic pcap and pcapng with a fixed
 //! buffer (memory does not grow with the file), on the calling thread or, through `batch`,
 //! on a reader thread of its own; live capture through libpcap plugs in
-//! behind the same `Packet` view. Link-layer decoding starts in `decode::link`.
+//! behind the same `Packet` view. `compressed` recognises gzip, zstd and xz by their
+//! magic bytes and decompresses them as a stream in front of `file`. Link-layer decoding starts in `decode::link`.
 
 pub mod batch;
+pub mod compressed;
 pub mod file;
 pub mod linktype;
 pub mod live;

@@ -27,7 +27,7 @@ impl AnalyzeArgs {
     }
 
     /// How to read one input of `size` bytes (`None`: standard input, size unknown).
-    fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
+    pub(super) fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
         let auto = pipeline::ReadOptions::default();
         let small = size.is_some_and(|s| s < TWO_THREADS_FROM);
         pipeline::ReadOptions {
@@ -73,7 +73,7 @@ fn peak_rss_kib() -> Option<u64> {
 
 /// A progress bar on stderr for long reads, only when stderr is a terminal (never in
 /// pipes, CI logs or tests) and the file is big enough to take a moment.
-fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
+pub(super) fn progress_bar(name: &str, size: u64) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
     const WORTH_SHOWING: u64 = 64 << 20;
     if size < WORTH_SHOWING || !io::stderr().is_terminal() {
@@ -177,40 +177,8 @@ pub(super) fn analyze(
     let started = std::time::Instant::now();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
-    for path in &args.files {
-        let name = path.display().to_string();
-        let result = if name == "-" {
-            // Not `stdin().lock()`: the reader thread needs a handle it can take along.
-            pipeline::analyze_reader_with(
-                "-",
-                io::stdin(),
-                cfg,
-                args.read_options(None),
-                &mut |_| {},
-            )
-        } else {
-            match std::fs::File::open(path) {
-                Ok(f) => {
-                    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    let bar = progress_bar(&name, size);
-                    let opts = args.read_options(Some(size));
-                    let r = pipeline::analyze_reader_with(&name, f, cfg, opts, &mut |done| {
-                        if let Some(b) = &bar {
-                            b.set_position(done);
-                        }
-                    });
-                    if let Some(b) = bar {
-                        b.finish_and_clear();
-                    }
-                    r
-                }
-                Err(e) => Err(crate::capture::CaptureError::Io {
-                    path: name.clone(),
-                    source: e,
-                }),
-            }
-        };
-        match result {
+    for r in super::inputs::read_all(args, cfg) {
+        match r {
             Ok(c) => captures.push(c),
             Err(e) => {
                 writeln!(err, "trafficdoc: {e}")?;
@@ -221,10 +189,15 @@ pub(super) fn analyze(
     let damaged = captures.iter().any(|c| c.input.truncated.is_some());
     for c in &captures {
         if let Some(t) = &c.input.truncated {
+            let bytes = if t.need > 0 {
+                format!(", {} of {} bytes", t.have, t.need)
+            } else {
+                String::new()
+            };
             writeln!(
                 err,
-                "trafficdoc: warning: {}: capture is cut short in frame {} ({}, {} of {} bytes); analysed the {} complete packets before it",
-                c.input.path, t.frame, t.reason, t.have, t.need, c.input.packets
+                "trafficdoc: warning: {}: capture is cut short in frame {} ({}{bytes}); analysed the {} complete packets before it",
+                c.input.path, t.frame, t.reason, c.input.packets
             )?;
         }
     }
@@ -238,20 +211,41 @@ pub(super) fn analyze(
         }
     }
     let (findings, summary) = crate::analyze::diagnose(&captures, &acfg);
+    let fail = findings
+        .iter()
+        .any(|f| args.fail_on.level().admits(f.severity));
+    // `--severity` leaves out what is below it; the default keeps every finding.
+    let shown: Vec<_>;
+    let reported = if args.severity == super::Level::Info {
+        &findings[..]
+    } else {
+        shown = findings
+            .iter()
+            .filter(|f| args.severity.admits(f.severity))
+            .cloned()
+            .collect();
+        &shown[..]
+    };
     let report = Report {
         captures: &captures,
-        findings: &findings,
+        findings: reported,
         summary: &summary,
     };
+    let style = report::TableStyle {
+        width,
+        color,
+        max_flows: args.list_flows,
+    };
     let format = match args.format {
-        Format::Table => report::Format::Table(report::TableStyle {
-            width,
-            color,
-            max_flows: args.list_flows,
-        }),
+        Format::Table if args.summary => report::Format::Summary(style),
+        Format::Table => report::Format::Table(style),
         Format::Json => report::Format::Json,
+        Format::Ndjson => report::Format::Ndjson,
         Format::Html => report::Format::Html,
     };
+    if format == report::Format::Ndjson {
+        report::json::write_events(&report, out)?;
+    }
     report::write(format, &report, out)?;
     if let Some(dir) = &args.diagnose.export_certs
         && !report::export_certs(format, &report, dir, out, err)?
@@ -283,7 +277,7 @@ pub(super) fn analyze(
         EXIT_ERROR
     } else if damaged {
         EXIT_DAMAGED
-    } else if crate::analyze::has_error(&findings) {
+    } else if fail {
         EXIT_FINDINGS
     } else {
         EXIT_OK

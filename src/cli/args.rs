@@ -11,10 +11,11 @@ use std::path::PathBuf;
 /// Exit codes, shown at the end of `--help` (README: "Exit codes").
 const EXIT_CODES_HELP: &str = "\
 Exit codes:
-  0  analysis done, nothing wrong found
-  1  analysis done, an error-level problem was found
+  0  analysis done, nothing wrong found (nothing at the --fail-on level, default error)
+  1  analysis done, a finding at the --fail-on level or above was found
   2  usage error, or a capture could not be read at all (one line on stderr says why)
-  3  analysis done on damaged input: a capture was cut short; everything readable was analysed";
+  3  analysis done on damaged input: a capture was cut short; everything readable was analysed
+     (3 wins over 1; 2 wins over both)";
 
 /// MITM-aware traffic analyzer: finds why traffic fails behind a corporate proxy.
 #[derive(Parser, Debug)]
@@ -64,6 +65,16 @@ pub enum Command {
     /// the gateway, proxy and provider probed for real.
     #[command(after_help = EXIT_CODES_HELP)]
     Doctor(super::doctor::DoctorArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(hide = true)]
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page (roff): `trafficdoc man > trafficdoc.1`; with `--dir`, write
+    /// trafficdoc.1 and a page per command (trafficdoc-analyze.1 ...) there.
+    #[command(hide = true)]
+    Man {
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -239,6 +250,46 @@ pub enum Format {
     Json,
     /// One self-contained HTML page: diagnosis, ladder diagrams, timeline (README: "HTML report").
     Html,
+    /// JSON lines: one per finding, one per flow, then the report (README: "JSON output").
+    Ndjson,
+}
+
+/// `--severity`: the lowest severity reported.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+    Info,
+}
+
+/// `--fail-on`: the lowest severity that makes `analyze` exit with code 1.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    Error,
+    Warning,
+}
+
+impl Level {
+    /// Whether a finding of severity `s` is at or above this level.
+    pub fn admits(self, s: crate::analyze::Severity) -> bool {
+        use crate::analyze::Severity;
+        let floor = match self {
+            Level::Error => Severity::Error,
+            Level::Warning => Severity::Warning,
+            Level::Info => Severity::Info,
+        };
+        s <= floor
+    }
+}
+
+impl FailOn {
+    /// As a [`Level`].
+    pub fn level(self) -> Level {
+        match self {
+            FailOn::Error => Level::Error,
+            FailOn::Warning => Level::Warning,
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -249,6 +300,17 @@ pub struct AnalyzeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Only the diagnosis: the layers, the first failing step and one short entry per
+    /// finding; no flow table (`--format table` only).
+    #[arg(long)]
+    pub summary: bool,
+    /// Report findings at or above this severity (every format); the exit code
+    /// still weighs every finding.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = Level::Info)]
+    pub severity: Level,
+    /// Exit with code 1 when a finding at or above this severity was found (CI).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
     /// Bytes held per connection direction while waiting for a missing segment.
     #[arg(long, value_name = "BYTES", default_value_t = 1 << 20)]
     pub stream_buffer: usize,

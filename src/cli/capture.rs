@@ -70,6 +70,7 @@ pub(super) fn capture(
     let Some(acfg) = super::diagnosis_config(&args.diagnose, err)? else {
         return Ok(EXIT_ERROR);
     };
+    super::clock::init();
     let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
     let duration = match args.duration {
         Some(d) if !(d > 0.0 && d.is_finite()) => {
@@ -237,7 +238,17 @@ impl EventPrinter {
                         let s = if frames.len() == 1 { "" } else { "s" };
                         format!(" (frame{s} {})", frames.join(", "))
                     };
-                    writeln!(out, "{}{section} {}{at}", f.severity.as_str(), f.title)?;
+                    let now = snap
+                        .input
+                        .last_ts
+                        .map(super::clock::hms)
+                        .unwrap_or_default();
+                    writeln!(
+                        out,
+                        "{now} {}{section} {}{at}",
+                        f.severity.as_str(),
+                        f.title
+                    )?;
                 }
                 LiveFormatArg::Ndjson => json::write_finding_event(&f, out)?,
                 LiveFormatArg::Json => {}
@@ -274,8 +285,12 @@ impl EventPrinter {
             match format {
                 LiveFormatArg::Table => writeln!(
                     out,
-                    "frame {:>6}  {} → {}  {}",
-                    f.last_frame, f.client, f.server, line
+                    "{} frame {:>6}  {} → {}  {}",
+                    super::clock::hms(f.last_ts),
+                    f.last_frame,
+                    f.client,
+                    f.server,
+                    line
                 )?,
                 LiveFormatArg::Ndjson => json::write_flow_event(i + 1, &snap.input.path, f, out)?,
                 LiveFormatArg::Json => {}

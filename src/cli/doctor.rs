@@ -90,12 +90,17 @@ pub(super) fn doctor(
             .collect::<Result<Vec<_>, _>>()?;
         Ok::<_, String>((gateway, provider, internal))
     })();
-    if args.format == super::Format::Html {
+    if matches!(args.format, super::Format::Html | super::Format::Ndjson) {
         // Checked before any probe: nothing is sent on the network for a report
         // that cannot be written.
         writeln!(
             err,
-            "trafficdoc: doctor --format html: not available; use --format table or json"
+            "trafficdoc: doctor --format {}: not available; use --format table or json",
+            if args.format == super::Format::Html {
+                "html"
+            } else {
+                "ndjson"
+            }
         )?;
         return Ok(EXIT_ERROR);
     }
@@ -157,12 +162,14 @@ pub(super) fn doctor(
     });
     match args.format {
         super::Format::Table => output::write_table(&o, out, width, color)?,
-        super::Format::Json | super::Format::Html => output::write_json(&o, out)?,
+        super::Format::Json | super::Format::Html | super::Format::Ndjson => {
+            output::write_json(&o, out)?
+        }
     }
     if let Some(dir) = &args.export_certs {
         let to: &mut dyn Write = match args.format {
             super::Format::Table => out,
-            super::Format::Json | super::Format::Html => err,
+            super::Format::Json | super::Format::Html | super::Format::Ndjson => err,
         };
         match crate::report::pem::export(&o.summary.chains, dir) {
             Ok(files) if files.is_empty() => writeln!(to, "No certificate chain to export.")?,

@@ -3,21 +3,25 @@
 //!
 //! Exit codes (also in README.md):
 //! - 0: analysis done, nothing wrong found;
-//! - 1: analysis done, an error-level problem was found;
+//! - 1: analysis done, a finding at the `--fail-on` level (default: error) was found;
 //! - 2: usage error, or a capture could not be read at all;
 //! - 3: analysis done, but an input was damaged (cut short mid-record); what could be
 //!   read was analysed.
 //!
 //! `args` holds the clap types, `analyze` the `analyze` and `explain` commands,
-//! `capture` the `capture` and `interfaces` commands.
+//! `capture` the `capture` and `interfaces` commands, `inputs` how `analyze` opens its
+//! files (compressed ones, rotated sets).
 
 mod analyze;
 mod args;
 mod capture;
+mod clock;
 mod doctor;
+mod inputs;
 
 pub use args::{
-    AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, Format, LiveFormatArg,
+    AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, FailOn, Format, Level,
+    LiveFormatArg,
 };
 pub use doctor::DoctorArgs;
 
@@ -37,6 +41,30 @@ pub fn run(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8>
         Command::Capture(args) => capture::capture(&args, cli.color, cli.width, out, err),
         Command::Interfaces => capture::interfaces(out, err),
         Command::Doctor(args) => doctor::doctor(&args, cli.color, cli.width, out, err),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "trafficdoc", out);
+            Ok(EXIT_OK)
+        }
+        Command::Man { dir } => man(dir.as_deref(), out, err),
+    }
+}
+
+/// The man pages, generated from the clap definitions (they say what `--help` says):
+/// `trafficdoc(1)` on `out`, or with `dir` it and one page per command written there.
+fn man(dir: Option<&std::path::Path>, out: &mut dyn Write, err: &mut dyn Write) -> io::Result<u8> {
+    use clap::CommandFactory;
+    let cmd = Cli::command().name("trafficdoc");
+    let Some(dir) = dir else {
+        clap_mangen::Man::new(cmd).render(out)?;
+        return Ok(EXIT_OK);
+    };
+    match clap_mangen::generate_to(cmd, dir) {
+        Ok(()) => Ok(EXIT_OK),
+        Err(e) => {
+            writeln!(err, "trafficdoc: man --dir {}: {e}", dir.display())?;
+            Ok(EXIT_ERROR)
+        }
     }
 }
 

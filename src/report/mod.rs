@@ -32,6 +32,9 @@ pub struct Report<'a> {
 pub enum Format {
     /// The human report ([`table`]).
     Table(TableStyle),
+    /// Only the diagnosis of the human report, short enough for one screen
+    /// ([`table::write_summary`]).
+    Summary(TableStyle),
     /// The versioned JSON document ([`json`]), pretty-printed.
     Json,
     /// The same document on one line with `"type": "report"` added: the last line of a
@@ -57,7 +60,8 @@ pub struct TableStyle {
 /// (the errors already did, on stderr), while JSON still gives a whole document.
 pub fn write(format: Format, r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     match format {
-        Format::Table(_) if r.captures.is_empty() => Ok(()),
+        Format::Table(_) | Format::Summary(_) if r.captures.is_empty() => Ok(()),
+        Format::Summary(s) => table::write_summary(r, out, s.width, s.color),
         Format::Table(s) => table::write_styled(r, out, s.width, s.color, s.max_flows),
         Format::Json => json::write_pretty(r, out),
         Format::Ndjson => json::write_line(r, out),
@@ -76,7 +80,7 @@ pub fn export_certs(
     err: &mut dyn Write,
 ) -> io::Result<bool> {
     let to: &mut dyn Write = match format {
-        Format::Table(_) => out,
+        Format::Table(_) | Format::Summary(_) => out,
         Format::Json | Format::Ndjson | Format::Html => err,
     };
     match pem::export(&r.summary.chains, dir) {

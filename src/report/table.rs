@@ -131,18 +131,11 @@ fn secs(s: f64) -> String {
     }
 }
 
-/// The diagnosis: the layers, then per finding its title, evidence and next steps.
-pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
-    write_diagnosis_styled(r, out, 80, Style::new(false))
-}
+/// Findings past which the report starts with an index of them, one line each.
+pub const INDEX_FROM: usize = 3;
 
-/// [`write_diagnosis`] wrapped at `width` columns, coloured by `style`.
-pub fn write_diagnosis_styled(
-    r: &Report<'_>,
-    out: &mut dyn Write,
-    width: usize,
-    style: Style,
-) -> io::Result<()> {
+/// `Diagnosis: client→gateway ok | ...`, wrapped by layer.
+fn write_layers(r: &Report<'_>, out: &mut dyn Write, width: usize, style: Style) -> io::Result<()> {
     let s = r.summary;
     let layers: Vec<String> = s
         .layers
@@ -170,8 +163,12 @@ pub fn write_diagnosis_styled(
             len += sep.len() + 1 + plain;
         }
     }
-    writeln!(out, "{line}")?;
-    match &s.first_failure {
+    writeln!(out, "{line}")
+}
+
+/// `First failing step: ...`, or `No error found.`
+fn write_first_failure(r: &Report<'_>, out: &mut dyn Write, width: usize) -> io::Result<()> {
+    match &r.summary.first_failure {
         Some(f) => writeln!(
             out,
             "{}",
@@ -189,6 +186,63 @@ pub fn write_diagnosis_styled(
             )
         )?,
         None => writeln!(out, "No error found.")?,
+    }
+    Ok(())
+}
+
+/// The findings' heads, one line each (unwrapped: `grep` finds every title), below a
+/// count by severity.
+fn write_index(r: &Report<'_>, out: &mut dyn Write, width: usize, style: Style) -> io::Result<()> {
+    let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
+    writeln!(
+        out,
+        "Findings: {} error(s), {} warning(s), {} info",
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info)
+    )?;
+    for f in r.findings {
+        let sev = format!("{:<7}", f.severity.as_str());
+        let section = f
+            .guide_section
+            .map_or_else(|| "    ".to_string(), |n| format!("§{n:<3}"));
+        let line = wrap(
+            &format!("{section}{}", f.title),
+            width.saturating_sub(10),
+            "",
+            "",
+        );
+        let mut lines = line.lines();
+        writeln!(
+            out,
+            "  {} {}",
+            style.severity(f.severity, &sev),
+            lines.next().unwrap_or("")
+        )?;
+        for l in lines {
+            writeln!(out, "          {l}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The diagnosis: the layers, then per finding its title, evidence and next steps.
+pub fn write_diagnosis(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    write_diagnosis_styled(r, out, 80, Style::new(false))
+}
+
+/// [`write_diagnosis`] wrapped at `width` columns, coloured by `style`.
+pub fn write_diagnosis_styled(
+    r: &Report<'_>,
+    out: &mut dyn Write,
+    width: usize,
+    style: Style,
+) -> io::Result<()> {
+    let s = r.summary;
+    write_layers(r, out, width, style)?;
+    write_first_failure(r, out, width)?;
+    if r.findings.len() > INDEX_FROM {
+        write_index(r, out, width, style)?;
     }
     let lat = &s.latency;
     let stages: Vec<String> = Stage::ALL
@@ -283,19 +337,21 @@ pub fn write_diagnosis_styled(
         // The first screen shows a few examples; JSON carries up to MAX_EVIDENCE.
         const SHOWN: usize = 5;
         for e in f.evidence.iter().take(SHOWN) {
-            let frames: Vec<String> = e.frames.iter().map(|n| n.to_string()).collect();
-            let line = format!(
-                "{}{}{}",
-                e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
-                match (frames.is_empty(), e.at) {
-                    (true, None) => String::new(),
-                    (true, Some(t)) => format!("at {t:.3} s: "),
-                    (false, None) => format!("frame {}: ", frames.join(", ")),
-                    (false, Some(t)) => format!("frame {} ({t:.3} s): ", frames.join(", ")),
-                },
-                e.seen
-            );
-            writeln!(out, "{}", wrap(&line, width, "  - ", "    "))?;
+            writeln!(
+                out,
+                "{}",
+                wrap(
+                    &evidence_line(
+                        e,
+                        &FrameNames {
+                            captures: r.captures
+                        }
+                    ),
+                    width,
+                    "  - ",
+                    "    "
+                )
+            )?;
         }
         let more = f.evidence.len().saturating_sub(SHOWN) + f.evidence_omitted;
         if more > 0 {
@@ -321,6 +377,224 @@ pub fn write_diagnosis_styled(
         writeln!(out)?;
     }
     Ok(())
+}
+
+/// Names frames as a person finds them in Wireshark: the number alone for one capture
+/// file; `file#N` (N counted in that file) with several inputs or a rotated set.
+struct FrameNames<'a> {
+    captures: &'a [crate::pipeline::CaptureAnalysis],
+}
+
+impl FrameNames<'_> {
+    /// The file (when it must be named) and number in it of frame `frame` of flow
+    /// `flow` (a flow id of the report).
+    fn locate(&self, flow: Option<usize>, frame: u64) -> (Option<&str>, u64) {
+        let c = match (self.captures, flow) {
+            ([one], _) if one.input.parts.is_empty() => return (None, frame),
+            (_, None) => return (None, frame),
+            (all, Some(id)) => {
+                let mut base = 0;
+                all.iter().find(|c| {
+                    base += c.flows.len();
+                    id <= base
+                })
+            }
+        };
+        match c {
+            Some(c) if c.input.parts.is_empty() => {
+                (Some(crate::pipeline::base_name(&c.input.path)), frame)
+            }
+            Some(c) => c.input.locate(frame),
+            None => (None, frame),
+        }
+    }
+
+    /// `87, 89`, `a.pcap#87, 89` when they are in one file, else `a.pcap0#9, a.pcap1#2`.
+    fn list(&self, flow: Option<usize>, frames: &[u64]) -> String {
+        let at: Vec<(Option<&str>, u64)> = frames.iter().map(|&n| self.locate(flow, n)).collect();
+        let one_file = at.windows(2).all(|w| w[0].0 == w[1].0);
+        at.iter()
+            .enumerate()
+            .map(|(k, (file, n))| match file {
+                Some(f) if k == 0 || !one_file => format!("{f}#{n}"),
+                _ => n.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// `flow #9, frame 87, 89 (2.005 s): what was seen`.
+fn evidence_line(e: &crate::analyze::Evidence, names: &FrameNames<'_>) -> String {
+    let frames = names.list(e.flow, &e.frames);
+    format!(
+        "{}{}{}",
+        e.flow.map(|n| format!("flow #{n}, ")).unwrap_or_default(),
+        match (frames.is_empty(), e.at) {
+            (true, None) => String::new(),
+            (true, Some(t)) => format!("at {t:.3} s: "),
+            (false, None) => format!("frame {frames}: "),
+            (false, Some(t)) => format!("frame {frames} ({t:.3} s): "),
+        },
+        e.seen
+    )
+}
+
+/// The line that introduces a capture: path, format, link types, packets, bytes,
+/// duration and connections.
+fn capture_line(c: &crate::pipeline::CaptureAnalysis) -> String {
+    let i = &c.input;
+    let udp = c.flows.udp_count();
+    let tcp = c.flows.len() - udp;
+    let span = match (i.first_ts, i.last_ts) {
+        (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
+        _ => String::new(),
+    };
+    let name = match i.parts.as_slice() {
+        [] => i.path.clone(),
+        parts => format!(
+            "{} (one capture: a rotated set of {} files, {}; frames as file#N)",
+            i.path,
+            parts.len(),
+            match parts {
+                [first, .., last] if parts.len() > 3 => format!(
+                    "{} … {}",
+                    crate::pipeline::base_name(&first.path),
+                    crate::pipeline::base_name(&last.path)
+                ),
+                _ => parts
+                    .iter()
+                    .map(|p| crate::pipeline::base_name(&p.path))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }
+        ),
+    };
+    let head = format!(
+        "{name}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
+        match i.format {
+            crate::capture::CaptureFormat::Pcap => "pcap",
+            crate::capture::CaptureFormat::Pcapng => "pcapng",
+            crate::capture::CaptureFormat::Live => "live capture,",
+        },
+        if i.link_types_omitted > 0 {
+            format!("{}+{} more", i.link_types.join("+"), i.link_types_omitted)
+        } else {
+            i.link_types.join("+")
+        },
+        i.packets,
+        human_bytes(i.bytes),
+        if tcp == 1 { "" } else { "s" },
+        if udp == 1 { "" } else { "s" },
+    );
+    head
+}
+
+/// The link types of `i` that are not decoded (a pcapng interface on USB, Bluetooth...),
+/// or what else a frame on no decodable link type was on.
+pub fn unsupported_links(i: &crate::pipeline::InputFile) -> String {
+    let names: Vec<String> = i
+        .all_link_types
+        .iter()
+        .filter(|l| !l.is_supported() && **l != crate::capture::LinkType::INTERFACE_NOT_KEPT)
+        .map(|l| l.to_string())
+        .collect();
+    if names.is_empty() {
+        "an interface the file never declared".to_string()
+    } else {
+        names.join(", ")
+    }
+}
+
+/// Findings listed by `--summary`; the rest are counted.
+const SUMMARY_FINDINGS: usize = 8;
+
+/// `--summary`: the captures in a line each, the layers, the first failing step and,
+/// per finding, its head, its first piece of evidence (cut to the width on a terminal)
+/// and where to read more. On the busy fixture it fits one 80×24 screen.
+pub fn write_summary(
+    r: &Report<'_>,
+    out: &mut dyn Write,
+    width: Option<u16>,
+    color: bool,
+) -> io::Result<()> {
+    let width = width.map_or(usize::MAX, usize::from);
+    let style = Style::new(color);
+    const CAPTURES_SHOWN: usize = 3;
+    for c in r.captures.iter().take(CAPTURES_SHOWN) {
+        writeln!(out, "{}", wrap(&capture_line(c), width, "", "  "))?;
+    }
+    if r.captures.len() > CAPTURES_SHOWN {
+        writeln!(
+            out,
+            "... and {} more captures",
+            r.captures.len() - CAPTURES_SHOWN
+        )?;
+    }
+    write_layers(r, out, width, style)?;
+    write_first_failure(r, out, width)?;
+    for f in r.findings.iter().take(SUMMARY_FINDINGS) {
+        writeln!(out)?;
+        let section = f
+            .guide_section
+            .map(|n| format!(" [guide §{n}]"))
+            .unwrap_or_default();
+        let head = wrap(
+            &format!("{}{section} {}", f.severity.as_str(), f.title),
+            width,
+            "",
+            "  ",
+        );
+        writeln!(out, "{}", style.severity(f.severity, &head))?;
+        if let Some(e) = f.evidence.first() {
+            let more = f.evidence.len() - 1 + f.evidence_omitted;
+            let more = if more > 0 {
+                format!(" (+{more} more)")
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "{}",
+                cut(
+                    &format!(
+                        "  - {}{more}",
+                        evidence_line(
+                            e,
+                            &FrameNames {
+                                captures: r.captures
+                            }
+                        )
+                    ),
+                    width
+                )
+            )?;
+        }
+        writeln!(
+            out,
+            "{}",
+            style.dim(&format!("  more: trafficdoc explain {}", f.kind.id()))
+        )?;
+    }
+    if r.findings.len() > SUMMARY_FINDINGS {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "... and {} more findings (without --summary: every finding; --severity error: errors only)",
+            r.findings.len() - SUMMARY_FINDINGS
+        )?;
+    }
+    Ok(())
+}
+
+/// `text` cut to `width` columns with `…` when longer.
+fn cut(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut s: String = text.chars().take(width.saturating_sub(1)).collect();
+    s.push('…');
+    s
 }
 
 /// Flows listed in the table unless `--flows` says otherwise: the ones the diagnosis
@@ -377,30 +651,7 @@ pub fn write_styled(
     let mut base = 0;
     for c in r.captures {
         let i = &c.input;
-        let udp = c.flows.udp_count();
-        let tcp = c.flows.len() - udp;
-        let span = match (i.first_ts, i.last_ts) {
-            (Some(a), Some(b)) => format!(", {}", duration(b.secs_since(a))),
-            _ => String::new(),
-        };
-        let head = format!(
-            "{}: {} {}, {} packets, {}{span}; {tcp} TCP connection{}, {udp} UDP flow{}",
-            i.path,
-            match i.format {
-                crate::capture::CaptureFormat::Pcap => "pcap",
-                crate::capture::CaptureFormat::Pcapng => "pcapng",
-                crate::capture::CaptureFormat::Live => "live capture,",
-            },
-            if i.link_types_omitted > 0 {
-                format!("{}+{} more", i.link_types.join("+"), i.link_types_omitted)
-            } else {
-                i.link_types.join("+")
-            },
-            i.packets,
-            human_bytes(i.bytes),
-            if tcp == 1 { "" } else { "s" },
-            if udp == 1 { "" } else { "s" },
-        );
+        let head = capture_line(c);
         writeln!(out, "{}", wrap(&head, text_width, "", "  "))?;
         if let Some(s) = &i.capture_stats {
             writeln!(
@@ -416,10 +667,15 @@ pub fn write_styled(
             }
         }
         if let Some(t) = &i.truncated {
+            let bytes = if t.need > 0 {
+                format!(": {} of {} bytes", t.have, t.need)
+            } else {
+                String::new()
+            };
             writeln!(
                 out,
-                "warning: {}: capture ends inside frame {} at byte {} ({}: {} of {} bytes); every complete packet before it was analysed",
-                i.path, t.frame, t.offset, t.reason, t.have, t.need
+                "warning: {}: capture ends inside frame {} at byte {} ({}{bytes}); every complete packet before it was analysed",
+                i.path, t.frame, t.offset, t.reason
             )?;
         }
         let d = &i.decode;
@@ -428,6 +684,14 @@ pub fn write_styled(
                 out,
                 "note: {} frame(s) too short or malformed to decode",
                 d.undecodable
+            )?;
+        }
+        if d.unsupported_link > 0 {
+            writeln!(
+                out,
+                "note: {} frame(s) on a link type trafficdoc does not decode ({}) were not analysed",
+                d.unsupported_link,
+                unsupported_links(i)
             )?;
         }
         if i.interfaces_not_kept > 0 {
@@ -502,6 +766,12 @@ pub fn write_styled(
         }
         let mut states: Vec<ConnState> = Vec::new();
         let mut hidden = 0;
+        // A rotated set names each end's file: `a.pcap0#5-a.pcap1#11`.
+        let frame_range = |a: u64, b: u64| match (i.locate(a), i.locate(b)) {
+            ((Some(fa), na), (Some(fb), nb)) if fa == fb => format!("{fa}#{na}-{nb}"),
+            ((Some(fa), na), (Some(fb), nb)) => format!("{fa}#{na}-{fb}#{nb}"),
+            _ => format!("{a}-{b}"),
+        };
         for n in 0..c.flows.len() {
             if listed
                 .as_ref()
@@ -527,7 +797,7 @@ pub fn write_styled(
                     (base + n + 1).to_string(),
                     format!("{}\n→ {proto}{}", f.client, f.server),
                     f.state.as_str().to_string(),
-                    format!("{}-{}", f.first_frame, f.last_frame),
+                    frame_range(f.first_frame.0, f.last_frame.0),
                     one_line(notes(f)),
                 ]);
                 continue;
@@ -540,7 +810,7 @@ pub fn write_styled(
                 format!("{}/{}", f.packets[0], f.packets[1]),
                 format!("{}/{}", human_bytes(f.bytes[0]), human_bytes(f.bytes[1])),
                 f.rtt.map(duration).unwrap_or_default(),
-                format!("{}-{}", f.first_frame, f.last_frame),
+                frame_range(f.first_frame.0, f.last_frame.0),
                 one_line(notes(f)),
             ]);
         }

@@ -65,7 +65,7 @@ fn unknown_link_type_is_named() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8(o.stderr).unwrap();
     assert!(
-        one_line(&err).contains("link type linktype 147 is not supported"),
+        one_line(&err).contains("link type USER0 (147) is not supported"),
         "{err}"
     );
 }
@@ -394,5 +394,28 @@ fn https_proxy_of_the_environment_names_the_proxy() {
     assert!(
         !hinted.contains(&"connection_refused".to_string()),
         "{hinted:?}"
+    );
+}
+
+#[test]
+fn a_pcapng_interface_we_cannot_decode_is_reported_by_name() {
+    // A recorded capture, then a GENERATED second section whose one interface is USB
+    // (USB_LINUX_MMAPPED, 220) with one packet.
+    let mut bytes = std::fs::read(fixture_file("busy-day.pcapng")).unwrap();
+    bytes.extend_from_slice(&pcapng_with_link(220));
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("with-usb.pcapng");
+    std::fs::write(&p, &bytes).unwrap();
+    let o = bin().arg("analyze").arg(&p).output().unwrap();
+    // The network traffic is analysed as before; the report says what was left out.
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stderr.is_empty());
+    let out = String::from_utf8(o.stdout).unwrap();
+    assert!(out.contains("LINUX_SLL+USB_LINUX_MMAPPED (220)"), "{out}");
+    assert!(
+        out.contains(
+            "note: 1 frame(s) on a link type trafficdoc does not decode (USB_LINUX_MMAPPED (220)) were not analysed"
+        ),
+        "{out}"
     );
 }

@@ -281,7 +281,7 @@ fn unknown_link_type_is_one_line_exit_2() {
             let r = run(&["analyze", "--format", fmt, &p]);
             assert_eq!(r.code, 2, "{p}");
             let line = one_line(&r.stderr);
-            assert!(line.contains("linktype 147 is not supported"), "{line}");
+            assert!(line.contains("USER0 (147) is not supported"), "{line}");
         }
     }
 }

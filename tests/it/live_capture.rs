@@ -176,6 +176,13 @@ fn capture_shows_407_then_connect_as_they_happen_and_matches_analyze() {
         i407 < i200,
         "407 should be reported before the 200:\n{events}"
     );
+    // Each event line starts with its time of day, as tcpdump's do: HH:MM:SS.micro.
+    let line407 = events[..i407].rsplit('\n').next().unwrap_or_default();
+    let b = line407.as_bytes();
+    assert!(
+        b.len() > 16 && b[2] == b':' && b[5] == b':' && b[8] == b'.' && b[15] == b' ',
+        "no time of day at the start of {line407:?}"
+    );
     assert!(!stdout.contains("lab-pass-7"), "password printed");
     // --html: the same diagnosis as a page, written at the end.
     let html = std::fs::read_to_string(&page).expect("--html file written");

@@ -41,6 +41,7 @@ const FILE: &[&str] = &[
     "decode",
     "limits",
     "?capture_stats",
+    "?parts",
 ];
 const LIMITS: &[&str] = &[
     "flows_evicted",
@@ -346,4 +347,48 @@ fn capture_lines_are_the_schema_tagged_with_their_type() {
         let want = serde_json::json!({"type": "finding", "finding": Finding::from(f)});
         assert_eq!(String::from_utf8(line).unwrap(), format!("{want}\n"));
     }
+}
+
+#[test]
+fn analyze_ndjson_is_findings_then_flows_then_the_report_each_with_its_keys() {
+    let path = common::fixture_file("busy-day.pcapng");
+    let r = common::run(&["analyze", "--format", "ndjson", path.to_str().unwrap()]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<Value> = r
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kinds: Vec<&str> = lines.iter().map(|l| l["type"].as_str().unwrap()).collect();
+    // The order: every finding, every flow, the report last and once.
+    let findings = kinds.iter().take_while(|k| **k == "finding").count();
+    let flows = kinds[findings..]
+        .iter()
+        .take_while(|k| **k == "flow")
+        .count();
+    assert_eq!(&kinds[findings + flows..], &["report"]);
+    let report = lines.last().unwrap();
+    assert_eq!(findings, items(report, "findings").len());
+    assert_eq!(flows, items(report, "flows").len());
+    assert!(findings > 0 && flows > 0);
+    for (l, kind) in lines.iter().zip(&kinds) {
+        match *kind {
+            "finding" => {
+                keys("finding line", l, &["type", "finding"]);
+                keys("finding line: finding", &l["finding"], FINDING);
+            }
+            "flow" => {
+                keys("flow line", l, &["type", "flow"]);
+                keys("flow line: flow", &l["flow"], FLOW);
+            }
+            _ => {
+                let mut top = TOP.to_vec();
+                top.push("type");
+                keys("report line", l, &top);
+            }
+        }
+    }
+    // Each line is the document's own object.
+    assert_eq!(lines[0]["finding"], report["findings"][0]);
+    assert_eq!(lines[findings]["flow"], report["flows"][0]);
 }

@@ -89,7 +89,7 @@ fn unsupported_link_only_pcapng_fails_the_same_way() {
     let (code, out, err) = assert_same_whatever_the_threads(&p);
     assert_eq!(code, 2);
     assert!(
-        err.contains("link type linktype 147 is not supported"),
+        err.contains("link type USER0 (147) is not supported"),
         "{err}"
     );
     assert!(out.contains("\"flows\": []"), "{out}");

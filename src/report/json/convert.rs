@@ -102,6 +102,7 @@ impl<'a> From<&'a pipeline::InputFile> for InputFile<'a> {
             decode: (&f.decode).into(),
             limits: (&f.limits).into(),
             capture_stats: f.capture_stats.as_ref().map(CaptureStats::from),
+            parts: &f.parts,
         }
     }
 }

@@ -147,6 +147,23 @@ pub fn write_line(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)
 }
 
+/// The lines of `analyze --format ndjson` before the report line: one per finding,
+/// then one per flow (numbered as in the report).
+pub fn write_events(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
+    let mut buf = io::BufWriter::with_capacity(64 << 10, &mut *out);
+    for f in r.findings {
+        write_finding_event(f, &mut buf)?;
+    }
+    let mut base = 0;
+    for c in r.captures {
+        for (i, f) in c.flows.indexed() {
+            write_flow_event(base + i + 1, &c.input.path, &f, &mut buf)?;
+        }
+        base += c.flows.len();
+    }
+    buf.flush()
+}
+
 /// Writes one line of `capture --format ndjson`: `{"type": "finding", "finding": …}`.
 pub fn write_finding_event(f: &Finding, out: &mut dyn Write) -> io::Result<()> {
     write_event(&Event::Finding { finding: f.into() }, out)

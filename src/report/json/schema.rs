@@ -86,6 +86,11 @@ pub struct InputFile<'a> {
     /// libpcap's counters, for a live capture.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub capture_stats: Option<CaptureStats>,
+    /// The files of a rotated set read as this one capture, in time order (absent for
+    /// a single file). Frame numbers in the report count across the set: frame
+    /// `first_frame + N` is frame N of file `path`.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub parts: &'a [crate::pipeline::Part],
 }
 
 /// Where and how a damaged capture stops.
