@@ -28,6 +28,7 @@ use rustc_hash::FxHashMap;
 use std::hash::Hash;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 use std::sync::Arc;
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsCipherSuiteID, TlsVersion};
 
 /// Distinct values in the order first seen, and the index of each.
 #[derive(Clone, Debug)]
@@ -338,6 +339,29 @@ macro_rules! byte_enum {
 }
 
 // --- Plain values ---
+
+/// tls-parser's number types, as their number.
+macro_rules! number_newtype {
+    ($($t:ty),+) => {$(
+        impl Enc for $t {
+            fn enc(&self, w: &mut W<'_>) {
+                self.0.enc(w);
+            }
+        }
+        impl Dec for $t {
+            fn dec(r: &mut R<'_>) -> Option<Self> {
+                Some(Self(Dec::dec(r)?))
+            }
+        }
+    )+};
+}
+
+number_newtype!(
+    TlsVersion,
+    TlsCipherSuiteID,
+    TlsAlertSeverity,
+    TlsAlertDescription
+);
 
 impl Enc for u8 {
     fn enc(&self, w: &mut W<'_>) {
@@ -1220,7 +1244,6 @@ impl Enc for TlsAlert {
             from,
             level,
             description,
-            code,
             encrypted,
             frame,
             after,
@@ -1228,7 +1251,7 @@ impl Enc for TlsAlert {
         from.enc(w);
         encrypted.enc(w);
         frame.enc(w);
-        enc_opts!(w; level, description, code, after);
+        enc_opts!(w; level, description, after);
     }
 }
 
@@ -1237,12 +1260,11 @@ impl Dec for TlsAlert {
         let from = Dec::dec(r)?;
         let encrypted = Dec::dec(r)?;
         let frame = Dec::dec(r)?;
-        dec_opts!(r; level, description, code, after);
+        dec_opts!(r; level, description, after);
         Some(TlsAlert {
             from,
             level,
             description,
-            code,
             encrypted,
             frame,
             after,

@@ -15,6 +15,7 @@ use crate::protocols::tls::{HandshakeOutcome, TlsAlert, TlsFacts};
 use crate::protocols::x509::{CertData, CertInfo, Der};
 use crate::protocols::{AppFacts, AppProtocol};
 use std::sync::Arc;
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsCipherSuiteID, TlsVersion};
 
 /// Enough flows of each kind that every variant of the longest enum comes up.
 fn variants() -> usize {
@@ -180,15 +181,15 @@ fn http_full(i: usize) -> HttpExchange {
 
 fn tls_full(i: usize) -> TlsFacts {
     TlsFacts {
-        version: Some(text("TLSv1.3")),
-        client_version: Some(text("TLSv1.2")),
-        supported_versions: vec![text("TLSv1.3"), text("TLSv1.2")],
+        version: Some(TlsVersion::Tls13),
+        client_version: Some(TlsVersion(0x7f17)),
+        supported_versions: vec![TlsVersion::Tls13, TlsVersion(0x0a0a)],
         sni: Some(text("api.anthropic.com")),
         alpn: vec![text("h2"), text("http/1.1")],
         server_alpn: Some(text("h2")),
         cipher_suites: Arc::from(&[0x1301u16, 0x1302, 0x0a0a, u16::MAX, 0][..]),
         extensions: Arc::from(&[0u16, 10, 11, 0xff01][..]),
-        cipher: Some(text("TLS_AES_128_GCM_SHA256")),
+        cipher: Some(TlsCipherSuiteID(u16::MAX)),
         ja4: Some(text("t13d1516h2_8daaf6152771_02713d6af862")),
         ja4_r: Some(text("t13d1516h2_002f,0035_0005,000a")),
         ja3: Some(text("771,4865-4866,0-10,29-23,0")),
@@ -203,19 +204,17 @@ fn tls_full(i: usize) -> TlsFacts {
         client_certificates: vec![cert("client")],
         alerts: vec![
             TlsAlert {
-                from: "client",
-                level: Some("fatal".into()),
-                description: Some("unknown_ca".into()),
-                code: Some(48),
+                from: Dir::ToServer,
+                level: Some(TlsAlertSeverity(200)),
+                description: Some(TlsAlertDescription::UnknownCa),
                 encrypted: false,
                 frame: FrameNo(9),
                 after: Some("certificate"),
             },
             TlsAlert {
-                from: "server",
+                from: Dir::ToClient,
                 level: None,
                 description: None,
-                code: None,
                 encrypted: true,
                 frame: FrameNo(0),
                 after: None,
@@ -439,8 +438,8 @@ fn shared_values_are_kept_once_and_handed_back_shared() {
         ty.certificates[0].shared_id()
     );
     // The decoders' static names come back as the very same strings.
-    let from = a.app.tls.as_ref().unwrap().alerts[0].from;
-    assert!(std::ptr::eq(tx.alerts[0].from, from));
+    let after = a.app.tls.as_ref().unwrap().alerts[0].after.unwrap();
+    assert!(std::ptr::eq(tx.alerts[0].after.unwrap(), after));
     let strs = store.tables.heap_bytes();
     store.push(&a);
     assert_eq!(store.tables.heap_bytes(), strs, "nothing new to share");
