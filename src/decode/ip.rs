@@ -50,13 +50,15 @@ pub struct TcpSegment<'a> {
 }
 
 /// An ICMP / ICMPv6 "destination unreachable" and the flow it refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unreachable {
     pub v6: bool,
     pub code: u8,
     /// Protocol, source and destination of the packet that could not be delivered.
     pub inner_proto: u8,
+    #[serde(with = "crate::model::stored_addr")]
     pub inner_src: SocketAddr,
+    #[serde(with = "crate::model::stored_addr")]
     pub inner_dst: SocketAddr,
 }
 

@@ -10,17 +10,19 @@ use crate::protocols::AppFacts;
 use std::net::SocketAddr;
 
 /// TCP or UDP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Transport {
     Tcp,
     Udp,
 }
 
 /// Everything the report and the rules need about one finished flow.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FlowSummary {
     pub transport: Transport,
+    #[serde(with = "crate::model::stored_addr")]
     pub client: SocketAddr,
+    #[serde(with = "crate::model::stored_addr")]
     pub server: SocketAddr,
     pub state: ConnState,
     pub history: std::sync::Arc<str>,

@@ -227,12 +227,15 @@ pub fn parse(b: &[u8]) -> Result<DnsMessage, DnsError> {
 }
 
 /// One query and its response (either may be missing).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DnsTransaction {
+    #[serde(with = "crate::model::stored_addr::opt")]
     pub client: Option<SocketAddr>,
+    #[serde(with = "crate::model::stored_addr::opt")]
     pub server: Option<SocketAddr>,
     /// `udp` or `tcp`.
-    pub transport: &'static str,
+    #[serde(deserialize_with = "super::stored::dns_transport")]
+    pub transport: super::stored::Name,
     pub id: u16,
     pub query: Option<std::sync::Arc<str>>,
     pub qtype: Option<std::sync::Arc<str>>,

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use std::sync::Arc;
 
 /// Which header a challenge or credential came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthHeader {
     ProxyAuthenticate,
     WwwAuthenticate,
@@ -20,7 +20,7 @@ pub enum AuthHeader {
 }
 
 /// One authentication challenge offered by a proxy or server (RFC 9110 11.6.1).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Challenge {
     pub header: AuthHeader,
     /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
@@ -35,7 +35,7 @@ pub struct Challenge {
 }
 
 /// Credentials a client sent: scheme and identity only, never the secret part.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Credentials {
     pub header: AuthHeader,
     pub scheme: std::sync::Arc<str>,

@@ -4,6 +4,7 @@
 use super::TlsDecoder;
 use super::fingerprint::{HelloFingerprint, is_grease, ja3s};
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
+use super::stored;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 use crate::protocols::x509::CertInfo;
@@ -51,23 +52,26 @@ pub(super) fn handshake_name(t: u8) -> (&'static str, char) {
 }
 
 /// A TLS alert seen on the connection.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TlsAlert {
     /// Who sent it.
     pub from: Dir,
     /// Absent when the alert was encrypted.
+    #[serde(with = "stored::opt")]
     pub level: Option<TlsAlertSeverity>,
     /// Absent when the alert was encrypted.
+    #[serde(with = "stored::opt")]
     pub description: Option<TlsAlertDescription>,
     /// Sent after the sender's ChangeCipherSpec: content unreadable.
     pub encrypted: bool,
     pub frame: FrameNo,
     /// The last handshake message seen (either side) before the alert.
-    pub after: Option<&'static str>,
+    #[serde(deserialize_with = "stored::after")]
+    pub after: Option<crate::protocols::stored::Name>,
 }
 
 /// How the handshake ended, as far as the TLS bytes tell.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HandshakeOutcome {
     /// Both sides moved on to encrypted traffic (see `established`).
     Established,
@@ -91,13 +95,16 @@ pub enum HandshakeOutcome {
 }
 
 /// Facts of one TLS connection.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TlsFacts {
     /// Negotiated version, from supported_versions when present.
+    #[serde(with = "stored::opt")]
     pub version: Option<TlsVersion>,
     /// ClientHello legacy_version.
+    #[serde(with = "stored::opt")]
     pub client_version: Option<TlsVersion>,
     /// supported_versions offered by the client (GREASE left out).
+    #[serde(with = "stored::list")]
     pub supported_versions: Vec<TlsVersion>,
     pub sni: Option<Arc<str>>,
     /// ALPN protocols offered by the client.
@@ -110,6 +117,7 @@ pub struct TlsFacts {
     /// Extension types offered, in order; JSON: 4-digit hex.
     pub extensions: Arc<[u16]>,
     /// Negotiated cipher suite.
+    #[serde(with = "stored::opt")]
     pub cipher: Option<TlsCipherSuiteID>,
     pub ja4: Option<Arc<str>>,
     /// JA4 before hashing (`t13d1516h2_002f,..._0005,...`).
@@ -123,8 +131,11 @@ pub struct TlsFacts {
     /// When the record completing the ClientHello / ServerHello arrived (latency).
     pub client_hello_ts: Option<Timestamp>,
     pub server_hello_ts: Option<Timestamp>,
-    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it).
+    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it). The flow
+    /// store keeps certificates in a table of its own and writes their ids.
+    #[serde(skip)]
     pub certificates: Vec<CertInfo>,
+    #[serde(skip)]
     pub client_certificates: Vec<CertInfo>,
     pub alerts: Vec<TlsAlert>,
     /// Zeek `ssl_history`: client letters upper case, server lower case.

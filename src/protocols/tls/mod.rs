@@ -16,6 +16,7 @@ mod fingerprint;
 mod handshake;
 mod names;
 mod record;
+mod stored;
 
 pub use fingerprint::is_grease;
 pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts};
