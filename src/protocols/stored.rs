@@ -27,6 +27,25 @@ pub(crate) fn static_name<'de, D: Deserializer<'de>>(
         .ok_or_else(|| D::Error::custom("not a name a decoder gives"))
 }
 
+/// Shared text (`Arc<str>`) read straight from the input's bytes: one allocation,
+/// where serde's own goes through a `String` and a `Box<str>`.
+pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    <&'de str>::deserialize(d).map(Arc::from)
+}
+
+/// Optional [`text`].
+pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<str>>, D::Error> {
+    Ok(Option::<&'de str>::deserialize(d)?.map(Arc::from))
+}
+
+/// A list of [`text`].
+pub(crate) fn text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {
+    Ok(<Vec<&'de str>>::deserialize(d)?
+        .into_iter()
+        .map(Arc::from)
+        .collect())
+}
+
 /// [`DnsTransaction::transport`](super::dns::DnsTransaction::transport).
 pub(crate) fn dns_transport<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
     static_name(d, ["udp", "tcp"].into_iter())
@@ -75,19 +94,27 @@ pub(crate) mod exchanges {
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "HttpExchange")]
 struct Exchange {
+    #[serde(deserialize_with = "opt_text")]
     method: Option<Arc<str>>,
+    #[serde(deserialize_with = "opt_text")]
     target: Option<Arc<str>>,
+    #[serde(deserialize_with = "opt_text")]
     version: Option<Arc<str>>,
+    #[serde(deserialize_with = "opt_text")]
     host: Option<Arc<str>>,
+    #[serde(deserialize_with = "opt_text")]
     user_agent: Option<Arc<str>>,
     request_frame: Option<FrameNo>,
     request_ts: Option<Timestamp>,
     credentials: Vec<Credentials>,
     api_key: Option<String>,
     has_cookie: bool,
+    #[serde(deserialize_with = "opt_text")]
     proxy_connection: Option<Arc<str>>,
     status: Option<u16>,
+    #[serde(deserialize_with = "opt_text")]
     reason: Option<Arc<str>>,
+    #[serde(deserialize_with = "opt_text")]
     response_version: Option<Arc<str>>,
     response_frame: Option<FrameNo>,
     response_end_frame: Option<FrameNo>,
@@ -96,8 +123,10 @@ struct Exchange {
     challenges: Vec<Challenge>,
     retry_after: Option<String>,
     via: Vec<String>,
+    #[serde(deserialize_with = "opt_text")]
     server: Option<Arc<str>>,
     x_squid_error: Option<String>,
+    #[serde(deserialize_with = "opt_text")]
     content_type: Option<Arc<str>>,
     content_length: Option<u64>,
     error_message: Option<String>,
