@@ -59,6 +59,31 @@ pub const STEPS: &[Step] = &[
         step: 5,
         text: "Find what should listen on {endpoint}: start that service, or correct the host and port the client was given. If it is meant to be the proxy or the gateway, say so (`--proxy {endpoint}` or `--gateway {endpoint}`) for their diagnosis.",
     },
+    Step {
+        section: 0,
+        step: 6,
+        text: "Let ICMP \"fragmentation needed\" (IPv4 type 3 code 4) and ICMPv6 \"packet too big\" (type 2) reach this machine: a firewall that drops them (the host's own, a VPN client, a router) breaks path MTU discovery. Until IT fixes it, lower this machine's MTU to {mtu} (`sudo ip link set dev IFACE mtu {mtu}`) or have the router clamp the TCP MSS. Check: `ping -M do -s {payload} {host}` passes, one byte more does not.",
+    },
+    Step {
+        section: 0,
+        step: 7,
+        text: "The parent proxy {parent} rejected the credentials of the local helper {proxy}, not the client's: fix them in the helper's configuration (cntlm.conf: Username, Domain and Password, or the PassNTLMv2 hash from `cntlm -H`; `cntlm -M http://example.com` tests them and says which Auth the parent accepts), restart it. The client's proxy URL (the helper) needs no credentials.",
+    },
+    Step {
+        section: 0,
+        step: 8,
+        text: "The local helper {helper} forwards to the parent proxy {proxy}: check the parent it is configured with (the Proxy line of cntlm.conf) against the host and port IT gave you, then restart the helper. The clients' own proxy setting (the helper) is right.",
+    },
+    Step {
+        section: 0,
+        step: 9,
+        text: "Capture whole packets and analyse again: `tcpdump -s 0 -w FILE ...` (0 is the full length; dumpcap and Wireshark: no packet size limit), so status lines, DNS answers and TLS records are complete.",
+    },
+    Step {
+        section: 0,
+        step: 10,
+        text: "This is a provider key sent to the gateway: the client must send the gateway's key (its master key, or a virtual key made with the gateway's /key/generate) to {gateway}, e.g. `export ANTHROPIC_API_KEY=<the gateway's key>` in the client's environment; the sk-ant- key belongs in the gateway's configuration (`api_key: os.environ/ANTHROPIC_API_KEY`).",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -263,6 +288,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(2, 3), (2, 4)],
             about: "An NTLM/Negotiate exchange with the proxy ended in 407.",
         },
+        K::ProxyHelperAuthRejected => Entry {
+            section: Some(2),
+            steps: &[(0, 7), (2, 4)],
+            about: "A local proxy helper (cntlm) got 407 from its parent proxy, or relayed it to the client: the parent rejected the helper's credentials, which live in the helper's configuration (cntlm.conf), not in the client's proxy URL.",
+        },
         K::ProxyAuthChallenge => Entry {
             section: Some(2),
             steps: &[],
@@ -271,7 +301,7 @@ pub fn entry(kind: FindingKind) -> Entry {
         K::TlsCertificateRejected => Entry {
             section: Some(3),
             steps: &[(3, 1), (3, 2), (3, 3), (3, 4), (3, 5)],
-            about: "The client sent a fatal certificate alert right after the server's certificate.",
+            about: "The client refused the server's certificate: a fatal certificate alert right after it, or a close without any request right after a completed handshake (Node checks the certificate only then).",
         },
         K::TlsHandshakeAbandoned => Entry {
             section: Some(3),
@@ -323,6 +353,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             steps: &[(5, 1), (5, 2)],
             about: "Many TCP retransmissions: a lossy or congested path.",
         },
+        K::PathMtuBlackHole => Entry {
+            section: Some(5),
+            steps: &[(0, 6), (5, 1)],
+            about: "ICMP fragmentation needed / packet too big (with the MTU) came back for a connection's large packets and the sender kept sending them unchanged: a path MTU black hole; the requests stall until the client times out.",
+        },
         K::NoProxyNotMatching => Entry {
             section: Some(6),
             steps: &[(6, 1), (6, 2), (6, 3), (6, 4)],
@@ -351,7 +386,7 @@ pub fn entry(kind: FindingKind) -> Entry {
         K::ProxyResetAfterRequest => Entry {
             section: None,
             steps: &[(0, 1), (0, 2)],
-            about: "The proxy answered a CONNECT or request with a TCP reset (silent policy block).",
+            about: "The proxy answered a CONNECT or request with a TCP reset, or closed the connection at once without a response (silent policy block; a local helper whose parent failed it).",
         },
         K::ResetDuringTlsHandshake => Entry {
             section: None,
@@ -372,6 +407,11 @@ pub fn entry(kind: FindingKind) -> Entry {
             section: None,
             steps: &[(0, 4)],
             about: "A refused connection the client made good at once on the same host's other address (happy eyeballs): the service listens on IPv4 or IPv6 only. Information, not a failure.",
+        },
+        K::CaptureSnaplenCut => Entry {
+            section: None,
+            steps: &[(0, 9)],
+            about: "Packets were cut by the capture's snap length (tcpdump -s): what they held past the cut is unknown, and nothing is concluded from its absence.",
         },
         K::ConnectionRefused => Entry {
             section: None,
@@ -418,6 +458,10 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "answered",
         "alert",
         "offered",
+        "mtu",
+        "payload",
+        "parent",
+        "helper",
     ] {
         let val = match name {
             "proxy_host" => ph.clone(),
@@ -454,9 +498,13 @@ pub fn url_encode_user(u: &str) -> String {
 
 /// The remedy steps of a finding kind, filled with what was seen.
 pub fn remedy(kind: FindingKind, vars: &[(&str, String)]) -> Vec<String> {
-    entry(kind)
-        .steps
-        .iter()
+    steps(entry(kind).steps, vars)
+}
+
+/// These steps (guide section, step), filled with what was seen, for a finding whose
+/// case calls for other steps than its kind's.
+pub fn steps(list: &[(u8, u8)], vars: &[(&str, String)]) -> Vec<String> {
+    list.iter()
         .filter_map(|&(s, n)| {
             step(s, n).map(|st| {
                 let text = fill(st.text, vars);

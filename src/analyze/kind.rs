@@ -48,9 +48,13 @@ finding_kinds! {
     ProxyAuthSchemeMismatch => "proxy_auth_scheme_mismatch",
     /// An NTLM / Negotiate exchange ended in 407.
     ProxyAuthNtlmFailed => "proxy_auth_ntlm_failed",
+    /// A local helper's parent proxy refused the helper's credentials (407 on the
+    /// helper's leg, or relayed by the helper to its client).
+    ProxyHelperAuthRejected => "proxy_helper_auth_rejected",
     /// A 407 then a successful retry: normal proxy authentication.
     ProxyAuthChallenge => "proxy_auth_challenge",
-    /// A fatal client alert right after the server's certificate.
+    /// A fatal client alert right after the server's certificate, or the client closing
+    /// without a request right after a completed handshake with an untrusted chain.
     TlsCertificateRejected => "tls_certificate_rejected",
     /// TLS 1.3: the client gave up after the server's first flight.
     TlsHandshakeAbandoned => "tls_handshake_abandoned",
@@ -73,6 +77,9 @@ finding_kinds! {
     RateLimited => "rate_limited",
     /// Many TCP retransmissions.
     HighRetransmissions => "high_retransmissions",
+    /// ICMP fragmentation needed / packet too big on a connection that then stalled:
+    /// the sender never lowered its packet size.
+    PathMtuBlackHole => "path_mtu_black_hole",
     /// A local or internal host requested through the proxy.
     NoProxyNotMatching => "no_proxy_not_matching",
     /// A direct (proxy-less) web connection failed.
@@ -83,7 +90,8 @@ finding_kinds! {
     ProxyErrorResponse => "proxy_error_response",
     /// The proxy's own 5xx: it could not resolve or reach the destination.
     ProxyUpstreamFailed => "proxy_upstream_failed",
-    /// The proxy answered a CONNECT or request with a reset.
+    /// The proxy answered a CONNECT or request with a reset, or closed the connection
+    /// at once without a response.
     ProxyResetAfterRequest => "proxy_reset_after_request",
     /// A reset from the proxy's side right after the ClientHello.
     ResetDuringTlsHandshake => "reset_during_tls_handshake",
@@ -94,6 +102,8 @@ finding_kinds! {
     /// A refused connection the client made good at once on the same host's address
     /// of the other family: the service listens on IPv4 (or IPv6) only.
     ListensOnOneFamily => "listens_on_one_family",
+    /// Packets cut by the capture's snap length: what they held is unknown.
+    CaptureSnaplenCut => "capture_snaplen_cut",
     /// A refused connection to a server that is neither the proxy nor the gateway.
     ConnectionRefused => "connection_refused",
 }

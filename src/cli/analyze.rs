@@ -250,6 +250,7 @@ pub(super) fn analyze(
             max_flows: args.list_flows,
         }),
         Format::Json => report::Format::Json,
+        Format::Html => report::Format::Html,
     };
     report::write(format, &report, out)?;
     if let Some(dir) = &args.diagnose.export_certs

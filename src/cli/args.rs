@@ -208,6 +208,10 @@ pub struct CaptureArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
     pub format: LiveFormatArg,
+    /// At the end, also write the report as one self-contained HTML page to FILE
+    /// (created when the capture starts).
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
     /// When started as root, become this user once the capture is open (like tcpdump's
     /// -Z); `-Z root` keeps root.
     #[arg(short = 'Z', value_name = "USER", default_value = "nobody")]
@@ -229,6 +233,8 @@ pub enum Format {
     Table,
     /// The versioned JSON report (see README: "JSON output").
     Json,
+    /// One self-contained HTML page: diagnosis, ladder diagrams, timeline (README: "HTML report").
+    Html,
 }
 
 #[derive(clap::Args, Debug)]

@@ -82,6 +82,18 @@ pub(super) fn capture(
         Some(d) => Some(std::time::Duration::from_secs_f64(d)),
         None => None,
     };
+    // Opened now, while we may still be root: the capture gives up its privileges
+    // (-Z) before the page is written at the end.
+    let mut html = match &args.html {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(f) => Some((path, io::BufWriter::new(f))),
+            Err(e) => {
+                writeln!(err, "trafficdoc: --html {}: {e}", path.display())?;
+                return Ok(EXIT_ERROR);
+            }
+        },
+        None => None,
+    };
     let run = LiveRun {
         opts: LiveOptions {
             interface: args.interface.clone(),
@@ -128,6 +140,13 @@ pub(super) fn capture(
         LiveFormatArg::Ndjson => report::Format::Ndjson,
     };
     report::write(format, &report, out)?;
+    if let Some((path, file)) = &mut html
+        && let Err(e) =
+            report::write(report::Format::Html, &report, file).and_then(|()| file.flush())
+    {
+        writeln!(err, "trafficdoc: --html {}: {e}", path.display())?;
+        return Ok(EXIT_ERROR);
+    }
     if let Some(dir) = &args.diagnose.export_certs
         && !report::export_certs(format, &report, dir, out, err)?
     {

@@ -49,11 +49,15 @@ pub struct TcpSegment<'a> {
     pub wire_len: u32,
 }
 
-/// An ICMP / ICMPv6 "destination unreachable" and the flow it refers to.
+/// An ICMP / ICMPv6 "destination unreachable" (or ICMPv6 "packet too big") and the
+/// flow it refers to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unreachable {
     pub v6: bool,
     pub code: u8,
+    /// Path MTU messages: IPv4 "fragmentation needed" (code 4) and ICMPv6 "packet too
+    /// big" (type 2, code 0), with the MTU they announce (0: not given).
+    pub mtu: Option<u32>,
     /// Protocol, source and destination of the packet that could not be delivered.
     pub inner_proto: u8,
     #[serde(with = "crate::model::stored_addr")]
@@ -175,14 +179,23 @@ fn transport(proto: IpNumber, payload: &[u8], wire_len: usize) -> Transport<'_> 
     }
 }
 
-/// ICMP type 3 (RFC 792) / ICMPv6 type 1 (RFC 4443): the original datagram's IP
-/// header and first 8 bytes follow the 8-byte ICMP header.
+/// ICMP type 3 (RFC 792) / ICMPv6 types 1 and 2 (RFC 4443): the original datagram's
+/// IP header and first 8 bytes follow the 8-byte ICMP header. The MTU of a
+/// fragmentation-needed message is in bytes 6-7 (RFC 1191), of a packet-too-big in
+/// bytes 4-7.
 fn unreachable_of(icmp: &[u8], v6: bool) -> Option<Unreachable> {
-    let want_type = if v6 { 1 } else { 3 };
-    if *icmp.first()? != want_type {
-        return None;
-    }
+    let ty = *icmp.first()?;
     let code = *icmp.get(1)?;
+    let be = |r: std::ops::Range<usize>| {
+        icmp.get(r)
+            .map(|b| b.iter().fold(0u32, |n, &x| n << 8 | u32::from(x)))
+    };
+    let mtu = match (v6, ty) {
+        (false, 3) if code == 4 => Some(be(6..8)?),
+        (false, 3) | (true, 1) => None,
+        (true, 2) => Some(be(4..8)?),
+        _ => return None,
+    };
     let inner = icmp.get(8..)?;
     let (ip, _) = LaxIpSlice::from_slice(inner).ok()?;
     let p = ip.payload();
@@ -192,6 +205,7 @@ fn unreachable_of(icmp: &[u8], v6: bool) -> Option<Unreachable> {
     Some(Unreachable {
         v6,
         code,
+        mtu,
         inner_proto: p.ip_number.0,
         inner_src: SocketAddr::new(ip.source_addr(), sport),
         inner_dst: SocketAddr::new(ip.destination_addr(), dport),
@@ -239,6 +253,30 @@ mod tests {
         };
         assert_eq!(t.payload.len(), 3);
         assert_eq!(t.wire_len, 100);
+    }
+
+    #[test]
+    fn fragmentation_needed_and_packet_too_big_carry_the_mtu() {
+        let inner = ipv4_tcp(1500, &[]);
+        let mut icmp = vec![3, 4, 0, 0, 0, 0, 0x05, 0x78];
+        icmp.extend_from_slice(&inner);
+        let u = unreachable_of(&icmp, false).unwrap();
+        assert_eq!((u.code, u.mtu), (4, Some(1400)));
+        assert_eq!(u.inner_dst, "10.0.0.2:8080".parse().unwrap());
+        icmp[1] = 1;
+        assert_eq!(unreachable_of(&icmp, false).unwrap().mtu, None);
+        // ICMPv6 packet too big (type 2): a 32-bit MTU; echo requests are not ours.
+        let mut v6 = vec![2, 0, 0, 0, 0, 0, 0x05, 0x00];
+        v6.extend_from_slice(&[0x60, 0, 0, 0, 0, 20, 6, 64]);
+        v6.extend_from_slice(&[0; 15]);
+        v6.push(1);
+        v6.extend_from_slice(&[0; 15]);
+        v6.push(2);
+        v6.extend_from_slice(&[0x04, 0xd2, 0x01, 0xbb, 0, 0, 0, 0]);
+        let u = unreachable_of(&v6, true).unwrap();
+        assert_eq!((u.mtu, u.inner_dst.port()), (Some(1280), 443));
+        v6[0] = 128;
+        assert!(unreachable_of(&v6, true).is_none());
     }
 
     #[test]

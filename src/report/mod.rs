@@ -1,10 +1,13 @@
-//! Reports: the table people read and the versioned JSON machines read.
+//! Reports: the table people read, the versioned JSON machines read, and the HTML
+//! page people attach to a ticket.
 //!
 //! Last layer of the pipeline. Internal types never leak into JSON directly:
 //! `json` holds the serialization-only contract (`SCHEMA_VERSION`, its types in
-//! `json/schema.rs`), `table` the human rendering. [`write()`] is the one entry point the commands use: a new output format
+//! `json/schema.rs`), `table` the human rendering, `html` the page built from the
+//! JSON document's values. [`write()`] is the one entry point the commands use: a new output format
 //! is one more [`Format`] variant and its arm there.
 
+pub mod html;
 pub mod json;
 pub mod pem;
 pub mod prose;
@@ -34,6 +37,8 @@ pub enum Format {
     /// The same document on one line with `"type": "report"` added: the last line of a
     /// stream of JSON events (`capture --format ndjson`).
     Ndjson,
+    /// One self-contained HTML page ([`html`]), built from the JSON document's values.
+    Html,
 }
 
 /// How the human report is laid out.
@@ -56,6 +61,7 @@ pub fn write(format: Format, r: &Report<'_>, out: &mut dyn Write) -> io::Result<
         Format::Table(s) => table::write_styled(r, out, s.width, s.color, s.max_flows),
         Format::Json => json::write_pretty(r, out),
         Format::Ndjson => json::write_line(r, out),
+        Format::Html => html::write(r, out),
     }
 }
 
@@ -71,7 +77,7 @@ pub fn export_certs(
 ) -> io::Result<bool> {
     let to: &mut dyn Write = match format {
         Format::Table(_) => out,
-        Format::Json | Format::Ndjson => err,
+        Format::Json | Format::Ndjson | Format::Html => err,
     };
     match pem::export(&r.summary.chains, dir) {
         Ok(files) if files.is_empty() => {

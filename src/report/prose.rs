@@ -51,7 +51,10 @@ pub fn notes(f: &FlowSummary) -> String {
         ));
     }
     if let Some((frame, u)) = f.unreachable {
-        n.push(format!("ICMP unreachable code {} (frame {frame})", u.code));
+        n.push(match u.mtu {
+            Some(mtu) => format!("ICMP packet too big, MTU {mtu} (frame {frame})"),
+            None => format!("ICMP unreachable code {} (frame {frame})", u.code),
+        });
     }
     if f.cap_hits.iter().any(|c| *c > 0) {
         n.push("analysis partial (buffer cap)".into());

@@ -356,7 +356,7 @@ fn proxy_and_gateway_hints_reach_the_config() {
 
 #[test]
 fn https_proxy_of_the_environment_names_the_proxy() {
-    let cap = fixture_file("w-cntlm-parent-refused.pcap");
+    let cap = fixture_file("s4-gateway-health-failing.pcap");
     let run = |proxy: Option<&str>| {
         let mut cmd = bin();
         cmd.args(["analyze", "--format", "json"]).arg(&cap);
@@ -375,7 +375,7 @@ fn https_proxy_of_the_environment_names_the_proxy() {
             .map(|f| f["id"].as_str().unwrap().to_string())
             .collect::<Vec<String>>()
     };
-    // cntlm's parent on 10.200.1.1:3127 (no proxy port): a refused connection.
+    // The gateway's dead api_base on 127.0.0.1:9 (no proxy port): a refused connection.
     let plain = run(None);
     assert!(
         plain.contains(&"connection_refused".to_string()),
@@ -386,7 +386,7 @@ fn https_proxy_of_the_environment_names_the_proxy() {
         "{plain:?}"
     );
     // Named as the proxy: section 1.
-    let hinted = run(Some("http://10.200.1.1:3127"));
+    let hinted = run(Some("http://127.0.0.1:9"));
     assert!(
         hinted.contains(&"proxy_connection_refused".to_string()),
         "{hinted:?}"

@@ -94,9 +94,12 @@ fn capture_shows_407_then_connect_as_they_happen_and_matches_analyze() {
     }
 
     let saved = dir.path().join("live.pcap");
+    let page = dir.path().join("live.html");
     let mut cap = Command::new(bin)
         .args(["capture", "-i", "lo", "--duration", "6", "-w"])
         .arg(&saved)
+        .arg("--html")
+        .arg(&page)
         .args(["tcp", "port", &proxy_port.to_string()])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -174,6 +177,14 @@ fn capture_shows_407_then_connect_as_they_happen_and_matches_analyze() {
         "407 should be reported before the 200:\n{events}"
     );
     assert!(!stdout.contains("lab-pass-7"), "password printed");
+    // --html: the same diagnosis as a page, written at the end.
+    let html = std::fs::read_to_string(&page).expect("--html file written");
+    assert!(html.starts_with("<!DOCTYPE html>"), "{html:.200}");
+    assert!(
+        html.contains("data-finding=\"proxy_auth_missing\""),
+        "no 407 finding in the page"
+    );
+    assert!(!html.contains("lab-pass-7"), "password in the page");
 
     // The saved file: tshark reads it, and analyze gives the same flows table.
     let t = Command::new("tshark").arg("-r").arg(&saved).output();

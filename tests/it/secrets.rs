@@ -98,7 +98,7 @@ fn all_outputs(cap: &Path) -> (String, String) {
     for (i, v) in variants.iter().enumerate() {
         let p = v.to_str().unwrap();
         let to = if i < 9 { &mut out } else { &mut corrupted };
-        for fmt in ["table", "json"] {
+        for fmt in ["table", "json", "html"] {
             let r = run(&["analyze", "--format", fmt, p]);
             to.push_str(&r.stdout);
             to.push_str(&r.stderr);

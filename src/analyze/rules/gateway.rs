@@ -6,6 +6,7 @@ use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::FlowSummary;
+use crate::protocols::http::{AuthHeader, HttpExchange};
 use crate::protocols::secrets::redact_text;
 
 /// Masks the secrets in a provider's error text. The decoder masked it already; this
@@ -24,10 +25,61 @@ fn short(text: &str) -> String {
     }
 }
 
+/// Whose refusal a 401 / 403 is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refuser {
+    /// The gateway refused the client's key.
+    Gateway,
+    /// The gateway relays its provider's refusal of the gateway's own provider key.
+    ProviderViaGateway,
+    /// Any other server (a provider reached directly or through the proxy).
+    Server,
+}
+
+/// The provider's refusal as a gateway relays it: LiteLLM wraps the provider's error
+/// in `litellm.AuthenticationError: AnthropicException - {...}` (OpenAIException,
+/// BedrockException...).
+fn relayed_provider_error(text: &str) -> bool {
+    text.contains("litellm.AuthenticationError")
+        || text
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| w.len() > "Exception".len() && w.ends_with("Exception"))
+}
+
+/// The key the client sent, masked (`sk-ant-…1111`): `x-api-key` / `api-key`, or a
+/// Bearer token.
+fn sent_key(h: &HttpExchange) -> Option<&str> {
+    h.api_key.as_deref().or_else(|| {
+        h.credentials
+            .iter()
+            .filter(|c| c.header == AuthHeader::Authorization)
+            .find(|c| c.scheme.eq_ignore_ascii_case("bearer"))
+            .and_then(|c| c.token_masked.as_deref())
+    })
+}
+
+/// A 401 whose WWW-Authenticate challenge the client answered on the same connection
+/// and got through (NTLM / Negotiate take a 401 by design; Basic and Digest start so):
+/// authentication at work, not a refused key.
+fn challenge_then_success(f: &FlowSummary, i: usize, h: &HttpExchange) -> bool {
+    h.status == Some(401)
+        && h.challenges
+            .iter()
+            .any(|c| c.header == AuthHeader::WwwAuthenticate)
+        && f.app
+            .http
+            .iter()
+            .skip(i + 1)
+            .any(|l| l.status.is_some_and(|s| (200..400).contains(&s)))
+}
+
 pub struct Check {
     down: Option<Finding>,
     unhealthy: Option<Finding>,
     key: Option<Finding>,
+    /// The gateway's own refusals, and the provider's relayed by it.
+    key_gateway: Option<Finding>,
+    key_provider: Option<Finding>,
     gw_port: String,
 }
 
@@ -37,6 +89,8 @@ impl Check {
             down: None,
             unhealthy: None,
             key: None,
+            key_gateway: None,
+            key_provider: None,
             gw_port: ctx.cfg.gateway_port.to_string(),
         }
     }
@@ -48,6 +102,8 @@ impl Rule for Check {
             down,
             unhealthy,
             key,
+            key_gateway,
+            key_provider,
             gw_port,
         } = self;
         if ctx.is_gateway(f) {
@@ -92,7 +148,7 @@ impl Rule for Check {
             }
         }
         let gateway = ctx.is_gateway(f);
-        for h in &f.app.http {
+        for (i, h) in f.app.http.iter().enumerate() {
             let Some(status) = h.status else { continue };
             if is_proxy_request(h) {
                 continue;
@@ -129,21 +185,82 @@ impl Rule for Check {
                         )
                     })
                     .push(ctx.ev(id, f, frames, seen, h.request_ts));
-            } else if status == 401 || status == 403 {
-                let who = if gateway { "gateway" } else { "server" };
-                key.get_or_insert_with(|| {
-                    Finding::new(
+            } else if (status == 401 || status == 403) && !challenge_then_success(f, i, h) {
+                let refuser = match (gateway, h.error_message.as_deref()) {
+                    (true, Some(t)) if relayed_provider_error(t) => Refuser::ProviderViaGateway,
+                    (true, _) => Refuser::Gateway,
+                    (false, _) => Refuser::Server,
+                };
+                let key_text = sent_key(h);
+                let provider_key = key_text.is_some_and(|k| k.starts_with("sk-ant-"));
+                let slot = match refuser {
+                    Refuser::Gateway => &mut *key_gateway,
+                    Refuser::ProviderViaGateway => &mut *key_provider,
+                    Refuser::Server => &mut *key,
+                };
+                let found = slot.get_or_insert_with(|| match refuser {
+                    Refuser::Gateway => {
+                        let mut found = Finding::new(
+                            FindingKind::ApiKeyRejected,
+                            Severity::Error,
+                            format!("The gateway {gw} refused the client's API key ({status})"),
+                            if provider_key {
+                                format!(
+                                    "The gateway itself refused the key: it accepts only the \
+                                     keys it issued, and the client sent a key starting with \
+                                     sk-ant- — a provider (Anthropic) key. The provider key \
+                                     belongs in the gateway's configuration; the client must \
+                                     send the gateway's key to {gw}."
+                                )
+                            } else {
+                                "The gateway itself refused the key the client sent: it is \
+                                 not one the gateway issued (its master key or a virtual \
+                                 key), or it is missing or expired."
+                                    .to_string()
+                            },
+                            &vars,
+                        );
+                        if provider_key {
+                            found.remedy =
+                                crate::remedies::steps(&[(0, 10), (7, 1), (7, 3)], &vars);
+                        }
+                        found
+                    }
+                    Refuser::ProviderViaGateway => {
+                        let mut found = Finding::new(
+                            FindingKind::ApiKeyRejected,
+                            Severity::Error,
+                            format!(
+                                "The provider refused the gateway's provider key ({status}, \
+                                 relayed by the gateway {gw})"
+                            ),
+                            "The gateway accepted the client's key and called the provider, \
+                             which refused the gateway's own provider key; the gateway \
+                             passed the provider's error on. The client's key is not the \
+                             problem: the provider key in the gateway's configuration is \
+                             wrong, revoked or not read from the environment."
+                                .to_string(),
+                            &vars,
+                        );
+                        found.remedy = crate::remedies::steps(&[(7, 3), (7, 2), (7, 4)], &vars);
+                        found
+                    }
+                    Refuser::Server => Finding::new(
                         FindingKind::ApiKeyRejected,
                         Severity::Error,
-                        format!("The {who} {gw} refused the API key ({status})"),
+                        format!("The server {gw} refused the API key ({status})"),
                         "The request reached the gateway or provider and was refused as \
                          unauthorised: the API key is missing, wrong, for another provider, \
                          or revoked."
                             .to_string(),
                         &vars,
-                    )
-                })
-                .push(ctx.ev(id, f, frames, seen, h.request_ts));
+                    ),
+                });
+                let seen = match key_text {
+                    Some(k) => format!("{seen} (key sent: {k})"),
+                    None => seen,
+                };
+                found.push(ctx.ev(id, f, frames, seen, h.request_ts));
             }
         }
     }
@@ -153,8 +270,13 @@ impl Rule for Check {
             down,
             unhealthy,
             key,
+            key_gateway,
+            key_provider,
             gw_port: _,
         } = *self;
-        [down, unhealthy, key].into_iter().flatten().collect()
+        [down, unhealthy, key_gateway, key_provider, key]
+            .into_iter()
+            .flatten()
+            .collect()
     }
 }

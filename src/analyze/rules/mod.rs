@@ -4,14 +4,17 @@
 
 pub mod gateway;
 pub mod no_proxy;
+pub mod path_mtu;
 pub mod proxy_auth;
 pub mod proxy_bypass;
 pub mod proxy_misuse;
 pub mod proxy_reach;
 pub mod resets;
+pub mod snaplen;
 pub mod ssl_inspection;
 pub mod timeouts;
 pub mod tls_refused;
+pub mod tls_wait;
 
 use super::chains::Chain;
 use super::endpoint::Endpoint;
@@ -73,6 +76,11 @@ pub struct Ctx<'a> {
     pub issuer_by_name: HashMap<String, (String, usize)>,
     /// Which chains end at a public root (remembered per top certificate).
     pub public_roots: PublicRoots,
+    /// Parent proxies of local helpers (cntlm, px): each parent, and the loopback
+    /// proxy whose request its connection served (see [`Chained`]).
+    parents: HashMap<SocketAddr, SocketAddr>,
+    /// Each local helper with a parent seen: the first parent.
+    helper_parent: HashMap<SocketAddr, SocketAddr>,
 }
 
 /// The flow ids of each capture start after the flows of the ones before it.
@@ -105,9 +113,11 @@ impl<'a> Ctx<'a> {
             .collect();
         let mut hint_addrs: HashMap<String, HashSet<IpAddr>> = HashMap::new();
         let mut fallbacks = Fallbacks::default();
+        let mut chained = Chained::default();
         for (i, f) in capture.flows.indexed() {
             let id = base + i + 1;
             fallbacks.add(id, &f, &dns_names);
+            chained.add(&f, &dns_names);
             crate::analyze::chains::add(&mut chains, &mut chain_index, id, &f, cfg);
             note_issuer(&public_roots, &mut issuer_by_name, id, &f);
             if f.app.http.iter().any(is_proxy_request) {
@@ -159,6 +169,11 @@ impl<'a> Ctx<'a> {
         let hinted_proxies = resolve(&cfg.proxy_hints);
         let hinted_gateways = resolve(&cfg.gateway_hints);
         let fallbacks = fallbacks.matched;
+        let Chained {
+            parents,
+            helper_parent,
+            ..
+        } = chained;
         Ctx {
             capture,
             base,
@@ -174,7 +189,20 @@ impl<'a> Ctx<'a> {
             chain_of_name,
             issuer_by_name,
             public_roots,
+            parents,
+            helper_parent,
         }
+    }
+
+    /// For a parent proxy seen serving a local helper's request: the helper.
+    pub fn helper_of(&self, parent: &SocketAddr) -> Option<SocketAddr> {
+        self.parents.get(parent).copied()
+    }
+
+    /// For a local helper (a loopback proxy) whose connection to its parent proxy was
+    /// seen: the parent.
+    pub fn parent_of(&self, helper: &SocketAddr) -> Option<SocketAddr> {
+        self.helper_parent.get(helper).copied()
     }
 
     /// The chain flow `id` presented (the first, if a tunnel showed another).
@@ -251,6 +279,7 @@ impl<'a> Ctx<'a> {
             return false;
         }
         self.proxies.contains(&f.server)
+            || self.parents.contains_key(&f.server)
             || self.hinted_proxies.contains(&f.server)
             || self.proxy_name_addrs.contains(&f.server.ip())
             || (PROXY_PORTS.contains(&f.server.port())
@@ -341,6 +370,102 @@ impl Fallbacks {
     }
 }
 
+/// Requests to local helpers awaiting their answer, at most this many (a flood keeps
+/// the newest).
+const MAX_WINDOWS: usize = 64;
+
+/// A proxy request to a loopback proxy, from when it was sent to its answer (or the
+/// end of its connection).
+struct Window {
+    helper: SocketAddr,
+    start: Timestamp,
+    end: Timestamp,
+    target_port: Option<u16>,
+    target_host: Option<String>,
+}
+
+/// Finds the parents of local proxy helpers (cntlm, px): a helper serves its client's
+/// request by connecting to its parent proxy, so a connection to a non-loopback
+/// server that starts while a request to a loopback proxy awaits its answer, to
+/// another port than the request's target (and not to the target's address by name),
+/// and that carried proxy requests or nothing at all (refused, unanswered), is that
+/// helper's leg to its parent. Fed the flows in capture order.
+#[derive(Default)]
+struct Chained {
+    open: VecDeque<Window>,
+    parents: HashMap<SocketAddr, SocketAddr>,
+    helper_parent: HashMap<SocketAddr, SocketAddr>,
+}
+
+impl Chained {
+    fn add(&mut self, f: &FlowSummary, dns_names: &HashMap<Arc<str>, Option<Arc<str>>>) {
+        if f.transport != Transport::Tcp {
+            return;
+        }
+        if f.server.ip().is_loopback() {
+            for h in f.app.http.iter().filter(|h| is_proxy_request(h)) {
+                let Some(start) = h.request_ts else { continue };
+                let end = h.response_time.map_or(f.last_ts, |s| {
+                    Timestamp(start.0.saturating_add((s * 1e9) as i64))
+                });
+                let target = h.target.as_deref().map(no_proxy::target_host);
+                let target_port = h.target.as_deref().and_then(target_port);
+                if self.open.len() >= MAX_WINDOWS {
+                    self.open.pop_front();
+                }
+                self.open.push_back(Window {
+                    helper: f.server,
+                    start,
+                    end,
+                    target_port,
+                    target_host: target.map(|t| t.to_ascii_lowercase()),
+                });
+            }
+            return;
+        }
+        let at = f.first_ts;
+        self.open.retain(|w| w.end >= at);
+        let leg = f.app.http.iter().any(is_proxy_request)
+            || (f.app.http.is_empty() && f.app.tls.is_none() && f.bytes[0] == 0);
+        if !leg {
+            return;
+        }
+        let name = dns_names
+            .get(f.server.ip().to_string().as_str())
+            .and_then(|n| {
+                n.as_deref()
+                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+            });
+        let Some(w) = self.open.iter().find(|w| {
+            w.start <= at
+                && w.target_port != Some(f.server.port())
+                && (name.is_none() || name != w.target_host)
+        }) else {
+            return;
+        };
+        self.parents.entry(f.server).or_insert(w.helper);
+        self.helper_parent.entry(w.helper).or_insert(f.server);
+    }
+}
+
+/// The port a proxy request's target names (`host:443`, `http://host/` → 80).
+fn target_port(target: &str) -> Option<u16> {
+    let (rest, default) = if let Some(r) = target.strip_prefix("http://") {
+        (r, Some(80))
+    } else if let Some(r) = target.strip_prefix("https://") {
+        (r, Some(443))
+    } else {
+        (target, None)
+    };
+    let auth = rest.split('/').next().unwrap_or(rest);
+    let auth = auth.rsplit('@').next().unwrap_or(auth);
+    let port = match auth.rsplit_once(']') {
+        Some((_, p)) => p.strip_prefix(':'),
+        None => auth.rsplit_once(':').map(|(_, p)| p),
+    };
+    port.and_then(|p| p.parse().ok()).or(default)
+}
+
 /// TLS 1.3 hides the certificate; an issuer seen for the same name on another
 /// connection (TLS 1.2) names the CA the client most likely refused (the
 /// SSL-inspection rule says so). Gathered with the rest of the context: the first
@@ -408,12 +533,14 @@ pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec
         Box::<ssl_inspection::Check>::default(),
         Box::<tls_refused::Check>::default(),
         Box::new(gateway::Check::new(ctx)),
+        Box::<path_mtu::Check>::default(),
         Box::<timeouts::Check>::default(),
         Box::<timeouts::Slow>::default(),
         Box::<no_proxy::Check>::default(),
         Box::<proxy_bypass::Check>::default(),
         Box::<proxy_misuse::Check>::default(),
         Box::<resets::Check>::default(),
+        Box::<snaplen::Check>::default(),
     ];
     for (id, f) in ctx.flows() {
         for r in &mut rules {
@@ -422,4 +549,18 @@ pub fn run_with(ctx: &Ctx<'_>, also: &mut dyn FnMut(usize, &FlowSummary)) -> Vec
         also(id, &f);
     }
     rules.into_iter().flat_map(|r| r.finish(ctx)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_port;
+
+    #[test]
+    fn target_ports() {
+        assert_eq!(target_port("api.anthropic.com:443"), Some(443));
+        assert_eq!(target_port("[2001:db8::1]:8443"), Some(8443));
+        assert_eq!(target_port("http://example.com/x:1"), Some(80));
+        assert_eq!(target_port("https://u:p@example.com:4000/"), Some(4000));
+        assert_eq!(target_port("example.com"), None);
+    }
 }

@@ -47,6 +47,8 @@ enum Refused {
     NtlmFailed,
     Missing,
     Rejected,
+    /// A local helper's parent refused the helper: on the helper's leg, or relayed.
+    Helper,
 }
 
 impl Refused {
@@ -56,6 +58,7 @@ impl Refused {
             Refused::NtlmFailed => FindingKind::ProxyAuthNtlmFailed,
             Refused::Missing => FindingKind::ProxyAuthMissing,
             Refused::Rejected => FindingKind::ProxyAuthRejected,
+            Refused::Helper => FindingKind::ProxyHelperAuthRejected,
         }
     }
 }
@@ -147,7 +150,11 @@ impl Rule for Check {
                 status: h.status.unwrap_or(0),
                 ok: ok(h),
                 sent_proxy_authorization: !sent_to_proxy(h).is_empty(),
-                refused: refused_kind(h),
+                refused: if helper_chain(ctx, f.server).is_some() || relayed_by_helper(h) {
+                    Refused::Helper
+                } else {
+                    refused_kind(h)
+                },
             });
         }
     }
@@ -213,7 +220,7 @@ impl Rule for Check {
                 };
                 let (ev, finding) = describe(ctx, id, &f, h, r.refused);
                 if r.first {
-                    made.insert((finding.kind, f.server.to_string()), finding);
+                    made.insert((finding.kind, target(ctx, finding.kind, f.server)), finding);
                 }
                 evidence.insert(k, ev);
             }
@@ -233,8 +240,12 @@ impl Rule for Check {
                     ..Evidence::default()
                 },
             };
-            let proxy = proxies.get(fe.server as usize).cloned().unwrap_or_default();
             let kind = kind_id(r.refused);
+            let proxy = proxies
+                .get(fe.server as usize)
+                .and_then(|p| p.parse::<SocketAddr>().ok())
+                .map(|p| target(ctx, kind, p))
+                .unwrap_or_default();
             let per_proxy = out.entry(kind).or_default();
             if let Some(finding) = per_proxy.finding(&proxy, || made.remove(&(kind, proxy.clone())))
             {
@@ -245,6 +256,35 @@ impl Rule for Check {
             .flat_map(PerTarget::into_findings)
             .collect()
     }
+}
+
+/// What a finding of `kind` about `proxy` is keyed by: a helper's 407s, on its leg to
+/// the parent or relayed to its client, make one finding per helper.
+fn target(ctx: &Ctx<'_>, kind: FindingKind, proxy: SocketAddr) -> String {
+    match helper_chain(ctx, proxy) {
+        Some((helper, _)) if kind == FindingKind::ProxyHelperAuthRejected => helper.to_string(),
+        _ => proxy.to_string(),
+    }
+}
+
+/// (helper, parent) when `proxy` is a local helper whose leg to its parent was seen,
+/// or such a parent.
+fn helper_chain(ctx: &Ctx<'_>, proxy: SocketAddr) -> Option<(SocketAddr, Option<SocketAddr>)> {
+    if proxy.ip().is_loopback() {
+        ctx.parent_of(&proxy).map(|p| (proxy, Some(p)))
+    } else {
+        ctx.helper_of(&proxy).map(|h| (h, Some(proxy)))
+    }
+}
+
+/// A 407 whose challenge names cntlm ("Cntlm for parent"): cntlm relays its parent's
+/// refusal with its own realm, even when its leg to the parent is not in the capture.
+fn relayed_by_helper(h: &HttpExchange) -> bool {
+    h.challenges.iter().any(|c| {
+        c.realm
+            .as_deref()
+            .is_some_and(|r| r.to_ascii_lowercase().contains("cntlm"))
+    })
 }
 
 /// The finding a 407 makes: its client got through (`None`), or why not.
@@ -357,6 +397,51 @@ fn describe(
         .iter()
         .any(|c| c.scheme.eq_ignore_ascii_case("basic"));
     let (title, explanation) = match kind {
+        Refused::Helper => {
+            let (helper, parent) = helper_chain(ctx, f.server).unwrap_or((f.server, None));
+            let parent_text = parent.map_or("its parent proxy".to_string(), |p| {
+                format!("its parent proxy {p}")
+            });
+            let vars = [
+                ("proxy", helper.to_string()),
+                (
+                    "parent",
+                    parent.map_or("PARENT".to_string(), |p| p.to_string()),
+                ),
+                ("schemes", schemes.clone()),
+            ];
+            let relayed = f.server == helper;
+            let finding = Finding::new(
+                FindingKind::ProxyHelperAuthRejected,
+                Severity::Error,
+                format!(
+                    "{} rejected the credentials of the local proxy helper {helper}",
+                    parent.map_or("The parent proxy".to_string(), |p| format!(
+                        "Parent proxy {p}"
+                    ))
+                ),
+                format!(
+                    "The client's proxy is the local helper {helper} (cntlm or the like), \
+                     which authenticates to {parent_text} with the credentials of its own \
+                     configuration. {} The user, domain or password in the helper's \
+                     configuration is wrong, or the helper offers a scheme the parent does \
+                     not accept{}: putting credentials in the client's proxy URL (the \
+                     helper) changes nothing.",
+                    if relayed {
+                        "Its 407 to the client relays the parent's refusal."
+                    } else {
+                        "The parent answered the helper with 407."
+                    },
+                    if !relayed && !schemes.is_empty() {
+                        format!(" (the parent offered {schemes})")
+                    } else {
+                        String::new()
+                    }
+                ),
+                &vars,
+            );
+            return (ev, finding);
+        }
         Refused::SchemeMismatch => (
             format!(
                 "Proxy {proxy} only accepts {schemes}; the client sent {}",

@@ -130,6 +130,13 @@ impl Rule for Check {
             }
             let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
             frames.extend(h.response_frame.map(|f| f.0));
+            let parent = ctx.parent_of(&f.server).filter(|_| upstream);
+            if parent.is_some()
+                && let Some((crate::model::Dir::ToServer, rst)) = f.rst
+            {
+                // The client hung up on the helper's error.
+                frames.push(rst.0);
+            }
             let detail = squid_error_detail(h.x_squid_error.as_deref());
             let slot = if upstream {
                 &mut *upstream_failed
@@ -144,6 +151,24 @@ impl Rule for Check {
                         .and_then(squid_error_words)
                         .map(|w| format!(" Here {w}."))
                         .unwrap_or_default();
+                    if let Some(p) = parent {
+                        return Finding::new(
+                            FindingKind::ProxyUpstreamFailed,
+                            Severity::Error,
+                            format!(
+                                "Local proxy helper {proxy} could not get {} through its \
+                                 parent proxy {p} ({status})",
+                                request_line(h)
+                            ),
+                            format!(
+                                "The local helper {proxy} (cntlm or the like) answered \
+                                 {status} itself: it forwards each request to its parent \
+                                 proxy {p}, and that failed (the findings about {p} say \
+                                 why).{why}"
+                            ),
+                            &vars,
+                        );
+                    }
                     Finding::new(
                         FindingKind::ProxyUpstreamFailed,
                         Severity::Error,

@@ -28,7 +28,10 @@ impl Rule for Check {
         let proxy = f.server.to_string();
         let vars = [("proxy", proxy.clone())];
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
-        if let Some((frame, u)) = f.unreachable {
+        // Packet too big is a path-MTU matter, not an unreachable proxy.
+        if let Some((frame, u)) = f.unreachable
+            && u.mtu.is_none()
+        {
             let Some(found) = icmp.finding(&proxy, || {
                 Some(Finding::new(
                     FindingKind::ProxyUnreachableIcmp,
@@ -61,7 +64,30 @@ impl Rule for Check {
             ConnState::REJ if ctx.fallback_of(id).is_some() => {}
             ConnState::REJ => {
                 let rst = f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0);
+                let helper = ctx.helper_of(&f.server);
                 let Some(found) = refused.finding(&proxy, || {
+                    if let Some(helper) = helper {
+                        let vars = [("proxy", proxy.clone()), ("helper", helper.to_string())];
+                        let mut found = Finding::new(
+                            FindingKind::ProxyConnectionRefused,
+                            Severity::Error,
+                            format!(
+                                "Connection to parent proxy {proxy} refused (the local \
+                                 helper {helper} forwards to it)"
+                            ),
+                            format!(
+                                "The local proxy helper {helper} (cntlm or the like) \
+                                 forwards each request to its parent proxy {proxy}, and the \
+                                 SYN to it was answered by a RST: the host is up but nothing \
+                                 listens on port {}. The helper is configured with the wrong \
+                                 parent host or port, or that proxy is down.",
+                                f.server.port()
+                            ),
+                            &vars,
+                        );
+                        found.remedy = crate::remedies::steps(&[(0, 8), (1, 1), (1, 4)], &vars);
+                        return Some(found);
+                    }
                     Some(Finding::new(
                         FindingKind::ProxyConnectionRefused,
                         Severity::Error,
@@ -256,6 +282,12 @@ impl Rule for Dns {
         if f.server.port() != 53 {
             return;
         }
+        // An answer in a packet cut by the snap length is unread, not missing.
+        let answered = f.app.dns.iter().filter(|q| q.rcode.is_some()).count();
+        let cut = match f.transport {
+            Transport::Tcp => super::snaplen::unseen(f, 1),
+            _ => super::snaplen::udp_answers_cut(ctx, f, answered),
+        };
         for q in &f.app.dns {
             let Some(name) = q.query.as_deref() else {
                 continue;
@@ -265,6 +297,9 @@ impl Rule for Dns {
                 .or_default();
             if !q.answers.is_empty() {
                 e.resolved = true;
+                continue;
+            }
+            if q.rcode.is_none() && cut {
                 continue;
             }
             let rcode = q.rcode.as_deref().unwrap_or("no response");

@@ -15,6 +15,25 @@ pub struct Check {
     mid_stream: Option<Finding>,
 }
 
+/// The server closed (FIN, before the client did, no reset) a connection whose request
+/// it never answered, within [`super::tls_wait::MIN_WAIT_SECS`] of the request: a
+/// refusal, not a wait (a proxy helper whose own upstream request failed does this).
+pub fn closed_unanswered(f: &FlowSummary, h: &crate::protocols::http::HttpExchange) -> bool {
+    let hist = &*f.history;
+    let server_first = match (hist.find('f'), hist.find('F')) {
+        (Some(s), Some(c)) => s < c,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    let asked = h.request_ts.unwrap_or(f.first_ts);
+    h.method.is_some()
+        && h.status.is_none()
+        && !h.tunnel
+        && f.rst.is_none()
+        && server_first
+        && f.last_ts.secs_since(asked) < super::tls_wait::MIN_WAIT_SECS
+}
+
 impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check {
@@ -22,14 +41,68 @@ impl Rule for Check {
             in_handshake,
             mid_stream,
         } = self;
-        let Some((Dir::ToClient, rst)) = f.rst else {
-            return;
-        };
         if !ctx.is_proxy(f) {
             return;
         }
         let proxy = f.server.to_string();
         let vars = [("proxy", proxy.clone())];
+        if let Some(h) = f
+            .app
+            .http
+            .iter()
+            .find(|h| is_proxy_request(h) && closed_unanswered(f, h))
+        {
+            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+            frames.push(f.last_frame.0);
+            let parent = ctx.parent_of(&f.server);
+            after_connect
+                .get_or_insert_with(|| {
+                    let mut found = Finding::new(
+                        FindingKind::ProxyResetAfterRequest,
+                        Severity::Error,
+                        format!(
+                            "Proxy {proxy} closed the connection after {} without answering",
+                            request_line(h)
+                        ),
+                        match parent {
+                            Some(p) => format!(
+                                "The local proxy helper {proxy} closed the client's \
+                                 connection without any response: its own request to its \
+                                 parent proxy {p} failed (the findings about {p} say why). \
+                                 A refusal, not a time-out: the client was not kept waiting."
+                            ),
+                            None => "The proxy closed the connection without any response: \
+                                     a refusal (a policy that silently blocks the \
+                                     destination, or the proxy failing to forward it), not a \
+                                     time-out."
+                                .to_string(),
+                        },
+                        &vars,
+                    );
+                    if parent.is_some() {
+                        // Its parent's findings carry the fix; this one only the test.
+                        found.remedy = crate::remedies::steps(&[(0, 2)], &vars);
+                    }
+                    found
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    frames,
+                    format!(
+                        "{} → the proxy closed the connection (FIN) {:.3} s later, no response",
+                        request_line(h),
+                        f.last_ts
+                            .secs_since(h.request_ts.unwrap_or(f.first_ts))
+                            .max(0.0)
+                    ),
+                    h.request_ts,
+                ));
+            return;
+        }
+        let Some((Dir::ToClient, rst)) = f.rst else {
+            return;
+        };
         let unanswered = f
             .app
             .http

@@ -230,7 +230,54 @@ impl Rule for Check {
                 && a.description.is_some_and(|d| CERT_ALERTS.contains(&d))
         });
         let mut handled = false;
-        if let Some(a) = fatal {
+        let untrusted = interceptor.is_some()
+            || elsewhere.is_some()
+            || chain.is_some_and(|ch| ch.verdict("mozilla").is_some_and(|v| !v.trusted));
+        let closed_at_once = if fatal.is_none() && untrusted {
+            closed_after_handshake(f)
+        } else {
+            None
+        };
+        if let Some((close_frame, secs)) = closed_at_once {
+            let mut frames: Vec<u64> = cert_frame.into_iter().collect();
+            frames.push(close_frame);
+            refused
+                .get_or_insert_with(|| {
+                    with_step(Finding::new(
+                        FindingKind::TlsCertificateRejected,
+                        Severity::Error,
+                        format!(
+                            "Client refused the certificate for {sni} (closed right after \
+                             the handshake)"
+                        ),
+                        format!(
+                            "The TLS handshake completed, then the client closed the \
+                             connection without sending a request and without an alert: \
+                             it checked the certificate only after the handshake (as Node \
+                             does) and refused it.{issuer_note} Behind a corporate proxy \
+                             this is SSL inspection by a CA that this client's trust store \
+                             lacks.{trust_note}"
+                        ),
+                        &vars,
+                    ))
+                })
+                .push(ctx.ev(
+                    id,
+                    f,
+                    frames,
+                    format!(
+                        "handshake completed; the client closed in frame {close_frame}, \
+                         {secs:.3} s after the ServerHello, having sent no application \
+                         data{}",
+                        issuer
+                            .as_deref()
+                            .map(|i| format!("; issuer \"{i}\""))
+                            .unwrap_or_default()
+                    ),
+                    None,
+                ));
+            handled = true;
+        } else if let Some(a) = fatal {
             let d = a.description.map_or("?".into(), alert_name);
             let mut frames: Vec<u64> = cert_frame.into_iter().collect();
             frames.push(a.frame.0);
@@ -384,6 +431,44 @@ impl Rule for Check {
             .flatten()
             .collect()
     }
+}
+
+/// A client that closes this soon after the ServerHello, having completed the
+/// handshake and sent nothing, decided on the certificate (Node verifies it after
+/// the handshake and closes at once); one that idles longer may simply be done.
+pub const CLOSE_AFTER_HANDSHAKE_SECS: f64 = 1.0;
+
+/// An established handshake the client ended (FIN or RST, before the server closed)
+/// within [`CLOSE_AFTER_HANDSHAKE_SECS`] of the ServerHello without sending any
+/// application data, with nothing lost from its direction: its closing frame and the
+/// seconds since the ServerHello.
+fn closed_after_handshake(f: &FlowSummary) -> Option<(u64, f64)> {
+    let t = f.app.tls.as_deref()?;
+    if !t.established
+        || t.client_last_app_frame.is_some()
+        || f.gaps[0] > 0
+        || f.snaplen_bytes[0] > 0
+        || f.partial()
+    {
+        return None;
+    }
+    let hello = t.server_hello_ts?;
+    let h = &*f.history;
+    let server_closed_first = match (h.find(['f', 'r']), h.find(['F', 'R'])) {
+        (Some(s), Some(c)) => s < c,
+        (Some(_), None) => true,
+        _ => false,
+    };
+    if server_closed_first {
+        return None;
+    }
+    let (frame, ts) = match (f.client_fin, f.rst) {
+        (Some((n, ts)), _) => (n.0, ts),
+        (None, Some((crate::model::Dir::ToServer, n))) => (n.0, f.last_ts),
+        _ => return None,
+    };
+    let secs = ts.secs_since(hello);
+    (secs <= CLOSE_AFTER_HANDSHAKE_SECS).then_some((frame, secs))
 }
 
 /// Distinct public names whose certificates one private issuer minted before the rule

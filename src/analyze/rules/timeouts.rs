@@ -78,10 +78,16 @@ impl Rule for Check {
             } else {
                 None
             };
+            // A proxy that closed the connection at once refused it: `resets`'.
+            let refused = ctx.is_proxy(f) && super::resets::closed_unanswered(f, h);
+            // Server bytes cut by the snap length may hold the response.
+            let cut = f.snaplen_bytes[1] > 0;
             let no_answer = h.method.is_some()
                 && h.status.is_none()
                 && !h.tunnel
                 && !reset_by_server
+                && !refused
+                && !cut
                 && stalled;
             if no_answer || gave_up.is_some() {
                 let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
@@ -167,6 +173,59 @@ impl Rule for Check {
                     ));
             }
         }
+        if let Some(s) = super::tls_wait::silence(ctx, f) {
+            let name = f
+                .app
+                .tls
+                .as_deref()
+                .and_then(|t| t.sni.as_deref())
+                .map_or_else(|| server.clone(), str::to_string);
+            let via = if name == server {
+                String::new()
+            } else {
+                format!(" (via {server})")
+            };
+            let seen = if s.client_closed {
+                format!(
+                    "TLS to {name}: no answer to the client's last application data; the \
+                     client closed {:.1} s after it",
+                    s.secs
+                )
+            } else {
+                format!(
+                    "TLS to {name}: no answer to the client's last application data for \
+                     {:.1} s, until the capture ended",
+                    s.secs
+                )
+            };
+            let ts = f.app.tls.as_deref().and_then(|t| t.client_last_app_ts);
+            unanswered
+                .get_or_insert_with(|| {
+                    let title = if s.client_closed {
+                        format!(
+                            "Request inside TLS to {name}{via} got no answer: the client gave \
+                             up after {:.1} s",
+                            s.secs
+                        )
+                    } else {
+                        format!("Request inside TLS to {name}{via} got no answer")
+                    };
+                    Finding::new(
+                        FindingKind::RequestUnanswered,
+                        Severity::Error,
+                        title,
+                        "A request was sent and no response came back before the \
+                         connection ended or the capture stopped: the proxy, gateway or \
+                         provider is too slow or the path is stalled. Inside TLS the \
+                         request cannot be read: the silence is timed from the client's \
+                         last encrypted application record (session tickets and alerts \
+                         are not answers)."
+                            .to_string(),
+                        &vars,
+                    )
+                })
+                .push(ctx.ev(id, f, s.frames, seen, ts));
+        }
         let packets = f.packets[0] + f.packets[1];
         let retx = f.retransmissions[0] + f.retransmissions[1];
         // On the short path to a proxy any repeated loss is abnormal; elsewhere only a
@@ -177,7 +236,9 @@ impl Rule for Check {
         } else {
             packets >= RETRANSMIT_MIN_PACKETS && retx as f64 / packets as f64 > RETRANSMIT_RATE
         };
-        if lossy_path {
+        // Retransmissions of packets a router refused as too big are the path-MTU
+        // finding's.
+        if lossy_path && super::path_mtu::black_hole(f).is_none() {
             lossy
                 .get_or_insert_with(|| {
                     Finding::new(

@@ -256,6 +256,10 @@ fn tls_full(i: usize) -> TlsFacts {
         established: true,
         outcome: pick(HandshakeOutcome::ALL, i),
         client_first_encrypted_len: Some(u16::MAX),
+        client_last_app_frame: Some(FrameNo(7)),
+        client_last_app_ts: Some(Timestamp(i as i64)),
+        server_last_app_frame: None,
+        server_last_app_ts: Some(Timestamp(-1)),
     }
 }
 
@@ -329,6 +333,7 @@ fn full(i: usize) -> FlowSummary {
             Unreachable {
                 v6: true,
                 code: 255,
+                mtu: Some(u32::MAX),
                 inner_proto: 17,
                 inner_src: client(i + 1),
                 inner_dst: addr("192.0.2.1:0"),

@@ -152,6 +152,14 @@ pub struct TlsFacts {
     pub outcome: HandshakeOutcome,
     /// Size of the client's first encrypted record after the server's TLS 1.3 flight.
     pub client_first_encrypted_len: Option<u16>,
+    /// After the handshake, the client's last application-data record (alerts left
+    /// out): frame and arrival.
+    pub client_last_app_frame: Option<FrameNo>,
+    pub client_last_app_ts: Option<Timestamp>,
+    /// After the handshake, the server's last application-data record (alerts and
+    /// TLS 1.3 session tickets left out): frame and arrival.
+    pub server_last_app_frame: Option<FrameNo>,
+    pub server_last_app_ts: Option<Timestamp>,
 }
 
 /// (type, data) of each extension in an extensions block, at most 256.
@@ -250,6 +258,12 @@ impl TlsDecoder {
         body: &[u8],
         frame: FrameNo,
     ) {
+        if self.facts.established {
+            // Past the handshake: the header walk's business too.
+            let len = u16::try_from(body.len()).unwrap_or(u16::MAX);
+            let ts = self.record_ts.unwrap_or_default();
+            self.walk.record(dir, self.tls13, ct, len, (frame, ts));
+        }
         let encrypted = self.sides.get(dir.index()).is_some_and(|s| s.encrypted);
         if dir == Dir::ToServer && self.server_flight_done && ct != CT_CCS {
             self.client_after_flight = true;

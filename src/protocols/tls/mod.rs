@@ -17,6 +17,7 @@ mod handshake;
 mod names;
 mod record;
 mod stored;
+mod walk;
 
 pub use fingerprint::is_grease;
 pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts};
@@ -47,6 +48,8 @@ pub struct TlsDecoder {
     last_msg: Option<&'static str>,
     /// Arrival of the record being decoded.
     record_ts: Option<Timestamp>,
+    /// Record headers after the handshake.
+    walk: walk::Walk,
 }
 
 impl Default for TlsDecoder {
@@ -69,13 +72,18 @@ impl TlsDecoder {
             fatal_alert: false,
             last_msg: None,
             record_ts: None,
+            walk: walk::Walk::default(),
         }
     }
 
-    /// False once the handshake is decided (established or failed) or the side stopped.
+    /// False once the handshake failed or the side stopped; after an established
+    /// handshake, while record headers are still walked.
     pub fn wants_data(&self, dir: Dir) -> bool {
-        if self.facts.established || self.fatal_alert {
+        if self.fatal_alert {
             return false;
+        }
+        if self.facts.established {
+            return self.walk.wants(dir) && self.sides.get(dir.index()).is_some_and(|s| !s.stopped);
         }
         self.sides
             .get(dir.index())
@@ -83,6 +91,7 @@ impl TlsDecoder {
     }
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        self.walk.stop(dir);
         if let Some(side) = self.sides.get_mut(dir.index())
             && !side.stopped
         {
@@ -103,6 +112,18 @@ impl TlsDecoder {
         frame: FrameNo,
         ts: Timestamp,
     ) {
+        if self.facts.established {
+            // The record layer keeps what it held of an unfinished record (its note
+            // at the end says so); the walk takes over from there.
+            let pending = self
+                .sides
+                .get(dir.index())
+                .filter(|s| !s.stopped)
+                .map(|s| s.rec.bytes())
+                .unwrap_or_default();
+            self.walk.feed(dir, self.tls13, pending, data, (frame, ts));
+            return;
+        }
         let mut input = data;
         while !input.is_empty() {
             let Some(side) = self.sides.get_mut(dir.index()) else {
@@ -126,6 +147,11 @@ impl TlsDecoder {
 
     pub fn finish(mut self) -> (TlsFacts, crate::protocols::Notes) {
         let f = &mut self.facts;
+        let [client, server] = std::mem::take(&mut self.walk).finish();
+        (f.client_last_app_frame, f.client_last_app_ts) =
+            (client.map(|a| a.0), client.map(|a| a.1));
+        (f.server_last_app_frame, f.server_last_app_ts) =
+            (server.map(|a| a.0), server.map(|a| a.1));
         f.outcome = if f.established {
             HandshakeOutcome::Established
         } else if let Some(a) = f

@@ -66,6 +66,7 @@ impl<'a> Flow<'a> {
                 frame: fr.0,
                 code: u.code,
                 icmpv6: u.v6,
+                mtu: u.mtu,
             }),
             display_filter: f.display_filter(),
             app: (&f.app).into(),

@@ -185,6 +185,10 @@ pub struct IcmpUnreachable {
     pub frame: u64,
     pub code: u8,
     pub icmpv6: bool,
+    /// IPv4 "fragmentation needed" (code 4) or ICMPv6 "packet too big" (code 0): the
+    /// MTU announced (0: not given).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<u32>,
 }
 
 /// One flow (a TCP connection or a UDP conversation) with its decoded facts.
