@@ -7,7 +7,19 @@ use std::fmt;
 
 /// A frame number exactly as Wireshark numbers them: 1-based, in file order,
 /// counting every record in the capture (including ones we could not decode).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct FrameNo(pub u64);
 
 impl fmt::Display for FrameNo {
@@ -17,7 +29,19 @@ impl fmt::Display for FrameNo {
 }
 
 /// A capture timestamp in nanoseconds since the Unix epoch.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct Timestamp(pub i64);
 
 impl Timestamp {
@@ -36,7 +60,7 @@ impl Timestamp {
 
 /// Which way bytes travel on a connection. The client is the side that sent the
 /// first SYN (or, for connections picked up mid-stream, the side we guessed).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Dir {
     /// Client → server ("originator" in Zeek's words).
     ToServer,
@@ -62,6 +86,57 @@ impl Dir {
         match self {
             Dir::ToServer => "client",
             Dir::ToClient => "server",
+        }
+    }
+}
+
+/// A socket address in the flow store's encoding (`flow::store`), in full: serde's
+/// own writes an IPv6 address without its flow label and scope id.
+pub mod stored_addr {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+
+    type Repr = (IpAddr, u16, u32, u32);
+
+    fn repr(a: &SocketAddr) -> Repr {
+        match a {
+            SocketAddr::V4(v4) => (IpAddr::V4(*v4.ip()), v4.port(), 0, 0),
+            SocketAddr::V6(v6) => (
+                IpAddr::V6(*v6.ip()),
+                v6.port(),
+                v6.flowinfo(),
+                v6.scope_id(),
+            ),
+        }
+    }
+
+    fn addr((ip, port, flowinfo, scope_id): Repr) -> SocketAddr {
+        match ip {
+            IpAddr::V4(_) => SocketAddr::new(ip, port),
+            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, flowinfo, scope_id)),
+        }
+    }
+
+    pub fn serialize<S: Serializer>(a: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {
+        repr(a).serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
+        Repr::deserialize(d).map(addr)
+    }
+
+    /// An optional address.
+    pub mod opt {
+        use super::*;
+
+        pub fn serialize<S: Serializer>(a: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
+            a.as_ref().map(repr).serialize(s)
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<Option<SocketAddr>, D::Error> {
+            Ok(Option::<Repr>::deserialize(d)?.map(addr))
         }
     }
 }

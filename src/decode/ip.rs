@@ -51,7 +51,7 @@ pub struct TcpSegment<'a> {
 
 /// An ICMP / ICMPv6 "destination unreachable" (or ICMPv6 "packet too big") and the
 /// flow it refers to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Unreachable {
     pub v6: bool,
     pub code: u8,
@@ -60,7 +60,9 @@ pub struct Unreachable {
     pub mtu: Option<u32>,
     /// Protocol, source and destination of the packet that could not be delivered.
     pub inner_proto: u8,
+    #[serde(with = "crate::model::stored_addr")]
     pub inner_src: SocketAddr,
+    #[serde(with = "crate::model::stored_addr")]
     pub inner_dst: SocketAddr,
 }
 

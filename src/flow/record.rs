@@ -10,19 +10,22 @@ use crate::protocols::AppFacts;
 use std::net::SocketAddr;
 
 /// TCP or UDP.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Transport {
     Tcp,
     Udp,
 }
 
 /// Everything the report and the rules need about one finished flow.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct FlowSummary {
     pub transport: Transport,
+    #[serde(with = "crate::model::stored_addr")]
     pub client: SocketAddr,
+    #[serde(with = "crate::model::stored_addr")]
     pub server: SocketAddr,
     pub state: ConnState,
+    #[serde(deserialize_with = "crate::protocols::stored::text")]
     pub history: std::sync::Arc<str>,
     pub first_frame: FrameNo,
     pub last_frame: FrameNo,

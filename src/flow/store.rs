@@ -2,20 +2,21 @@
 //!
 //! A decoded [`FlowSummary`] with its HTTP exchanges, TLS facts and DNS transactions
 //! takes about 2 KiB, and a capture keeps up to `max_records` of them. Kept as bytes
-//! (the encoding is described in `store/codec.rs`) a flow takes 100 to 200, and is
-//! rebuilt when a rule or the report asks for it. Encodings sit back to back in chunks
-//! of 64 KiB (one growing buffer would hold up to twice what it needs, and briefly
-//! three times while it moves); an index gives each one's place and its report-order
-//! key, so sorting moves index entries, not bytes. Values that repeat across flows (shared strings,
-//! cipher suite lists, certificates) are stored once per store, and the flows hold
-//! their index.
+//! a flow takes a few hundred, and is rebuilt when a rule or the report asks for it.
+//! The bytes are the records' serde derive written by `postcard` (varints, lengths
+//! before contents, no field names); the format lives only as long as the process.
+//! Encodings sit back to back in chunks of 64 KiB (one growing buffer would hold up
+//! to twice what it needs, and briefly three times while it moves); an index gives
+//! each one's place and its report-order key, so sorting moves index entries, not
+//! bytes. Certificates, large and repeated from flow to flow, are kept once per store
+//! (one table per capture) and a flow holds their ids.
 
-mod codec;
 #[cfg(test)]
 mod tests;
 
 use crate::flow::record::{FlowSummary, Transport};
-use codec::{Dec, Enc, R, Tables, W};
+use crate::protocols::x509::{CertData, CertInfo};
+use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -106,13 +107,75 @@ impl Entry {
     }
 }
 
+/// Each certificate of the flows pushed, once (told apart by its shared copy,
+/// [`CertInfo::shared_id`]: the table holds a clone, so an id cannot be reused by
+/// another certificate while it is there).
+#[derive(Clone, Debug, Default)]
+struct Certs {
+    items: Vec<CertInfo>,
+    ids: FxHashMap<usize, usize>,
+}
+
+impl Certs {
+    fn id(&mut self, c: &CertInfo) -> usize {
+        let items = &mut self.items;
+        *self.ids.entry(c.shared_id()).or_insert_with(|| {
+            items.push(c.clone());
+            items.len() - 1
+        })
+    }
+
+    /// The certificates of these ids; `None` if one is not in the table.
+    fn get(&self, ids: &[usize]) -> Option<Vec<CertInfo>> {
+        ids.iter().map(|&i| self.items.get(i).cloned()).collect()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        // An Arc's allocation: two counts, then the value.
+        let arc = 2 * size_of::<usize>();
+        self.items.capacity() * size_of::<CertInfo>()
+            + self.ids.capacity() * (2 * size_of::<usize>() + 1)
+            + self.items.iter().map(|c| arc + cert_heap(c)).sum::<usize>()
+    }
+}
+
+/// Heap held by one certificate's facts (approximate: string lengths, not capacities).
+fn cert_heap(c: &CertData) -> usize {
+    let CertData {
+        subject,
+        issuer,
+        san,
+        not_before,
+        not_after,
+        not_before_unix: _,
+        not_after_unix: _,
+        serial,
+        sha256,
+        self_signed: _,
+        is_ca: _,
+        der,
+    } = c;
+    size_of::<CertData>()
+        + subject.len()
+        + issuer.len()
+        + san
+            .iter()
+            .map(|s| size_of::<String>() + s.len())
+            .sum::<usize>()
+        + not_before.len()
+        + not_after.len()
+        + serial.len()
+        + sha256.len()
+        + der.as_ref().map_or(0, |d| d.0.len())
+}
+
 /// Finished flows in the order they were pushed, until [`FlowStore::sort`] puts them in
 /// report order (first frame, TCP before UDP, client address).
 #[derive(Debug, Default)]
 pub struct FlowStore {
     chunks: Vec<Chunk>,
     index: Vec<Entry>,
-    tables: Tables,
+    certs: Certs,
     /// Where a flow is encoded before it is copied into a chunk.
     scratch: Vec<u8>,
     /// Bytes of chunks in memory.
@@ -139,7 +202,7 @@ impl Clone for FlowStore {
         FlowStore {
             chunks: self.chunks.clone(),
             index: self.index.clone(),
-            tables: self.tables.clone(),
+            certs: self.certs.clone(),
             scratch: Vec::new(),
             in_memory: self.in_memory,
             limit: self.limit,
@@ -169,10 +232,27 @@ impl FlowStore {
     }
 
     /// Keeps a finished flow. (One whose encoding passed 4 GiB would not be kept; the
-    /// decoders' caps on what they keep make that impossible.)
+    /// decoders' caps on what they keep make that impossible. One that postcard
+    /// refused, which these types cannot make, would be counted as unreadable.)
     pub fn push(&mut self, f: &FlowSummary) {
-        self.scratch.clear();
-        f.enc(&mut W::new(&mut self.scratch, &mut self.tables));
+        let (mut server, mut client) = (Vec::new(), Vec::new());
+        if let Some(t) = &f.app.tls {
+            server = t.certificates.iter().map(|c| self.certs.id(c)).collect();
+            client = t
+                .client_certificates
+                .iter()
+                .map(|c| self.certs.id(c))
+                .collect();
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        match postcard::to_extend(&(f, server, client), scratch) {
+            Ok(bytes) => self.scratch = bytes,
+            Err(_) => {
+                self.unreadable.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
         let fits = match self.chunks.last() {
             Some(Chunk::Mem(c)) => c.capacity() - c.len() >= self.scratch.len(),
             _ => false,
@@ -295,16 +375,15 @@ impl FlowStore {
         self.index.iter().filter(|e| e.udp).count()
     }
 
-    /// Heap bytes held, the shared values included (the size figures of
-    /// `tests/store_roundtrip.rs`).
+    /// Heap bytes held, the certificate table included.
     pub fn heap_bytes(&self) -> usize {
         self.in_memory
             + self.scratch.capacity()
             + self.index.capacity() * std::mem::size_of::<Entry>()
-            + self.tables.heap_bytes()
+            + self.certs.heap_bytes()
     }
 
-    /// Bytes of the flows' encodings alone (not the index, not the shared values).
+    /// Bytes of the flows' encodings alone (not the index, not the certificates).
     pub fn encoded_bytes(&self) -> usize {
         self.chunks
             .iter()
@@ -345,9 +424,20 @@ impl FlowStore {
     }
 
     fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
-        let mut r = R::new(bytes, &self.tables);
-        let f = FlowSummary::dec(&mut r)?;
-        r.done().then_some(f)
+        type Stored = (FlowSummary, Vec<usize>, Vec<usize>);
+        let ((mut f, server, client), rest) = postcard::take_from_bytes::<Stored>(bytes).ok()?;
+        if !rest.is_empty() {
+            return None;
+        }
+        match f.app.tls.as_deref_mut() {
+            Some(t) => {
+                t.certificates = self.certs.get(&server)?;
+                t.client_certificates = self.certs.get(&client)?;
+            }
+            None if server.is_empty() && client.is_empty() => {}
+            None => return None,
+        }
+        Some(f)
     }
 
     /// Spilled chunk `i`, from the cache or read back into it.

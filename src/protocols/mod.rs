@@ -32,6 +32,7 @@ pub mod notes;
 pub mod ntlm;
 pub mod secrets;
 pub mod socks;
+pub(crate) mod stored;
 mod stream_buf;
 pub mod tls;
 pub mod x509;
@@ -43,7 +44,7 @@ pub use secrets::mask_key;
 use crate::model::{Dir, FrameNo, Timestamp};
 
 /// Which application protocol a connection carried.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AppProtocol {
     /// Not (yet) recognised: no payload, or too little to tell.
     #[default]
@@ -57,10 +58,11 @@ pub enum AppProtocol {
 }
 
 /// Facts decoded from one TCP connection's payload.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct AppFacts {
     pub protocol: AppProtocol,
     /// HTTP exchanges in request order (including the CONNECT that opened a tunnel).
+    #[serde(with = "stored::exchanges")]
     pub http: Vec<http::HttpExchange>,
     /// TLS handshake facts (of the connection itself, or of its CONNECT tunnel).
     pub tls: Option<Box<tls::TlsFacts>>,

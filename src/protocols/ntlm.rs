@@ -26,7 +26,7 @@ pub enum NtlmError {
 }
 
 /// NTLMSSP message type (1 negotiate, 2 challenge, 3 authenticate).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NtlmMessageType {
     Negotiate,
     Challenge,
@@ -34,7 +34,7 @@ pub enum NtlmMessageType {
 }
 
 /// How the client answered in a type 3 message (kind only, never the bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum NtResponseKind {
     /// Empty NT response: anonymous authentication.
     Anonymous,
@@ -45,10 +45,11 @@ pub enum NtResponseKind {
 }
 
 /// The facts of one NTLMSSP message. Holds no credential material.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NtlmMessage {
     pub message_type: NtlmMessageType,
     /// Negotiate flags as in MS-NLMP (`NEGOTIATE_UNICODE`, ...).
+    #[serde(deserialize_with = "super::stored::ntlm_flags")]
     pub flags: Vec<&'static str>,
     pub domain: Option<String>,
     pub user: Option<String>,

@@ -12,7 +12,7 @@ use crate::model::{Dir, FrameNo, Timestamp};
 const MAX_SOCKS_BYTES: usize = 1024;
 
 /// Facts of a SOCKS handshake.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SocksFacts {
     pub version: u8,
     /// `host:port` the client asked for.

@@ -4,8 +4,9 @@
 //! Decoders only state facts (`protocols`); this is where those facts become words.
 
 use crate::flow::record::FlowSummary;
-use crate::protocols::tls::{HandshakeOutcome, TlsFacts};
+use crate::protocols::tls::{HandshakeOutcome, TlsFacts, alert_name, version_name};
 use crate::protocols::{AppFacts, AppProtocol};
+use tls_parser::TlsAlertSeverity;
 
 /// Formats a byte count the way people read it (`912 B`, `4.2 kB`, `1.3 MB`).
 pub fn human_bytes(n: u64) -> String {
@@ -151,10 +152,9 @@ pub fn summary(facts: &AppFacts) -> String {
 fn tls_summary(t: &TlsFacts) -> String {
     let version = t
         .version
-        .as_deref()
-        .or(t.supported_versions.first().map(|v| &**v))
-        .or(t.client_version.as_deref())
-        .unwrap_or("TLS")
+        .or(t.supported_versions.first().copied())
+        .or(t.client_version)
+        .map_or("TLS".into(), version_name)
         .replace("TLSv", "TLS");
     let mut s = version;
     if let Some(sni) = &t.sni {
@@ -166,12 +166,12 @@ fn tls_summary(t: &TlsFacts) -> String {
     let end = if let Some(a) = t
         .alerts
         .iter()
-        .find(|a| a.level.as_deref() == Some("fatal"))
+        .find(|a| a.level == Some(TlsAlertSeverity::Fatal))
     {
         format!(
             "alert {} from {}",
-            a.description.as_deref().unwrap_or("?"),
-            a.from
+            a.description.map_or("?".into(), alert_name),
+            a.from.sender()
         )
     } else {
         match t.outcome {
@@ -227,13 +227,12 @@ mod tests {
             ),
         ]);
         f.tls = Some(Box::new(TlsFacts {
-            version: Some("TLSv1.3".into()),
+            version: Some(tls_parser::TlsVersion::Tls13),
             sni: Some("example.com".into()),
             alerts: vec![TlsAlert {
-                from: "server",
-                level: Some("fatal".into()),
-                description: Some("unknown_ca".into()),
-                code: Some(48),
+                from: Dir::ToClient,
+                level: Some(TlsAlertSeverity::Fatal),
+                description: Some(tls_parser::TlsAlertDescription::UnknownCa),
                 encrypted: false,
                 frame: FrameNo(5),
                 after: None,
@@ -251,7 +250,7 @@ mod tests {
         let tls = |outcome| AppFacts {
             protocol: AppProtocol::Tls,
             tls: Some(Box::new(TlsFacts {
-                client_version: Some("TLSv1.2".into()),
+                client_version: Some(tls_parser::TlsVersion::Tls12),
                 outcome,
                 ..TlsFacts::default()
             })),

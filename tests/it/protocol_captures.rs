@@ -11,7 +11,7 @@ use trafficdoc::flow::table::TableConfig;
 use trafficdoc::model::FrameNo;
 use trafficdoc::protocols::AppFacts;
 use trafficdoc::protocols::dns::DnsTransaction;
-use trafficdoc::protocols::tls::TlsFacts;
+use trafficdoc::protocols::tls::{TlsFacts, alert_name, cipher_name, version_name};
 use trafficdoc::report::json::schema::App;
 
 /// The flows of a corpus capture, in order of their first frame.
@@ -92,9 +92,9 @@ fn ja4_ipv6_tls12_cloudflare() {
         Some("t12d4605h2_85626a9a5f7f_aaf95bb78ec9")
     );
     assert_eq!(t.sni.as_deref(), Some("www.cloudflare.com"));
-    assert_eq!(t.version.as_deref(), Some("TLSv1.2"));
+    assert_eq!(t.version.map(version_name).as_deref(), Some("TLSv1.2"));
     assert_eq!(
-        t.cipher.as_deref(),
+        t.cipher.map(cipher_name).as_deref(),
         Some("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256")
     );
     assert_eq!(t.certificates.len(), 2);
@@ -133,7 +133,7 @@ fn https_connect_tunnel() {
     assert_eq!(t.client_hello_frame, Some(FrameNo(8)));
     assert_eq!(t.server_hello_frame, Some(FrameNo(10)));
     assert_eq!(t.certificate_frame, Some(FrameNo(13)));
-    assert_eq!(t.version.as_deref(), Some("TLSv1.2"));
+    assert_eq!(t.version.map(version_name).as_deref(), Some("TLSv1.2"));
 }
 
 #[test]
@@ -213,7 +213,7 @@ fn zeek_tls_handshake_failure() {
     assert_eq!(t.version, None);
     assert!(!t.established);
     assert_eq!(
-        t.alerts[0].description.as_deref(),
+        t.alerts[0].description.map(alert_name).as_deref(),
         Some("handshake_failure")
     );
     assert_eq!(t.alerts[0].frame, FrameNo(6));
@@ -224,9 +224,12 @@ fn zeek_tls13_kyber_established() {
     let flows = tls_flows("zeek/tls/chrome-1250-tls-x25519-kyber.pcap");
     let (_, t) = flows.first().expect("a TLS flow");
     assert_eq!(t.history, "CsiI");
-    assert_eq!(t.version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(t.version.map(version_name).as_deref(), Some("TLSv1.3"));
     assert_eq!(t.sni.as_deref(), Some("lh3.google.com"));
-    assert_eq!(t.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(
+        t.cipher.map(cipher_name).as_deref(),
+        Some("TLS_AES_128_GCM_SHA256")
+    );
     assert!(t.established);
 }
 
@@ -248,7 +251,7 @@ fn zeek_tls_expired_certificate() {
     );
     assert_eq!(spidh.not_after, "2014-03-04T23:59:59Z");
     for (_, t) in &flows {
-        assert_eq!(t.version.as_deref(), Some("TLSv1.0"));
+        assert_eq!(t.version.map(version_name).as_deref(), Some("TLSv1.0"));
         assert!(t.established, "{t:?}");
     }
 }
@@ -263,7 +266,7 @@ fn zeek_openjdk_tls13_alpn() {
         vec!["h2", "http/1.1"]
     );
     assert_eq!(t.server_hello_frame, Some(FrameNo(6)));
-    assert_eq!(t.version.as_deref(), Some("TLSv1.3"));
+    assert_eq!(t.version.map(version_name).as_deref(), Some("TLSv1.3"));
 }
 
 #[test]

@@ -58,7 +58,7 @@ fn sizes(what: &str, store: &FlowStore) {
     let n = store.len().max(1);
     println!(
         "{what}: {} flows, {} encoded bytes ({} per flow), {} heap bytes with index and \
-         shared values ({} per flow)",
+         certificates ({} per flow)",
         store.len(),
         store.encoded_bytes(),
         store.encoded_bytes() / n,

@@ -5,8 +5,10 @@ use crate::analyze::chains::Chain;
 use crate::analyze::issuers::cn;
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
-use crate::protocols::tls::HandshakeOutcome;
+use crate::model::Dir;
+use crate::protocols::tls::{HandshakeOutcome, alert_name};
 use std::collections::HashMap;
+use tls_parser::{TlsAlertDescription as Alert, TlsAlertSeverity};
 
 /// A name on the public internet: dotted, not an address, no internal suffix.
 pub fn is_public_name(sni: &str, cfg: &crate::analyze::Config) -> bool {
@@ -128,16 +130,16 @@ pub fn trust_advice(chain: &Chain) -> (String, Option<String>) {
     (note, step)
 }
 
-const CERT_ALERTS: &[&str] = &[
-    "unknown_ca",
-    "bad_certificate",
-    "certificate_unknown",
-    "unsupported_certificate",
-    "certificate_expired",
-    "certificate_revoked",
-    "access_denied",
-    "decrypt_error",
-    "handshake_failure",
+const CERT_ALERTS: &[Alert] = &[
+    Alert::UnknownCa,
+    Alert::BadCertificate,
+    Alert::CertificateUnknown,
+    Alert::UnsupportedCertificate,
+    Alert::CertificateExpired,
+    Alert::CertificateRevoked,
+    Alert::AccessDenied,
+    Alert::DecryptError,
+    Alert::HandshakeFailure,
 ];
 
 #[derive(Default)]
@@ -163,7 +165,7 @@ impl Rule for Check {
             .unwrap_or_else(|| f.server.to_string());
         let interceptor = ctx.public_roots.inspecting_cert(t);
         // Most handshakes are none of the cases below: skip the wording for them.
-        let may_refuse = t.alerts.iter().any(|a| a.from == "client");
+        let may_refuse = t.alerts.iter().any(|a| a.from == Dir::ToServer);
         let may_abandon = matches!(
             t.outcome,
             HandshakeOutcome::ClientEncryptedAlert
@@ -222,12 +224,10 @@ impl Rule for Check {
         };
         let cert_frame = t.certificate_frame.map(|f| f.0);
         let fatal = t.alerts.iter().find(|a| {
-            a.from == "client"
+            a.from == Dir::ToServer
                 && !a.encrypted
-                && a.level.as_deref() == Some("fatal")
-                && a.description
-                    .as_deref()
-                    .is_some_and(|d| CERT_ALERTS.contains(&d))
+                && a.level == Some(TlsAlertSeverity::Fatal)
+                && a.description.is_some_and(|d| CERT_ALERTS.contains(&d))
         });
         let mut handled = false;
         let untrusted = interceptor.is_some()
@@ -278,7 +278,7 @@ impl Rule for Check {
                 ));
             handled = true;
         } else if let Some(a) = fatal {
-            let d = a.description.as_deref().unwrap_or("?");
+            let d = a.description.map_or("?".into(), alert_name);
             let mut frames: Vec<u64> = cert_frame.into_iter().collect();
             frames.push(a.frame.0);
             refused

@@ -9,11 +9,17 @@
 use super::{Ctx, Rule};
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
+use crate::model::Dir;
+use crate::protocols::tls::{alert_name, version_name};
 use std::collections::BTreeMap;
+use tls_parser::{TlsAlertDescription as Alert, TlsAlertSeverity};
 
-/// Alerts that say "nothing in common" (RFC 8446 6.2): handshake_failure,
-/// protocol_version, insufficient_security.
-const NO_COMMON_GROUND: [u8; 3] = [40, 70, 71];
+/// Alerts that say "nothing in common" (RFC 8446 6.2).
+const NO_COMMON_GROUND: [Alert; 3] = [
+    Alert::HandshakeFailure,
+    Alert::ProtocolVersion,
+    Alert::InsufficientSecurity,
+];
 
 /// One finding per server name.
 #[derive(Default)]
@@ -28,10 +34,10 @@ impl Rule for Check {
             return;
         }
         let Some(alert) = t.alerts.iter().find(|a| {
-            a.from == "server"
+            a.from == Dir::ToClient
                 && !a.encrypted
-                && a.level.as_deref() == Some("fatal")
-                && a.code.is_some_and(|c| NO_COMMON_GROUND.contains(&c))
+                && a.level == Some(TlsAlertSeverity::Fatal)
+                && a.description.is_some_and(|d| NO_COMMON_GROUND.contains(&d))
         }) else {
             return;
         };
@@ -41,15 +47,18 @@ impl Rule for Check {
             .map_or_else(|| f.server.ip().to_string(), str::to_string);
         let description = alert
             .description
-            .clone()
-            .unwrap_or_else(|| "fatal alert".into());
+            .map_or_else(|| "fatal alert".into(), |d| alert_name(d).into_owned());
         let offered = if t.supported_versions.is_empty() {
-            t.client_version
-                .as_deref()
-                .unwrap_or("an unknown version")
-                .to_string()
+            t.client_version.map_or_else(
+                || "an unknown version".into(),
+                |v| version_name(v).into_owned(),
+            )
         } else {
-            t.supported_versions.join(", ")
+            t.supported_versions
+                .iter()
+                .map(|v| version_name(*v))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         let through = if ctx.is_proxy(f) || f.app.tls_in_tunnel {
             " through the proxy"

@@ -26,7 +26,7 @@ pub enum EndpointState {
 }
 
 /// Zeek's `conn_state` vocabulary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum ConnState {
     S0,
     S1,

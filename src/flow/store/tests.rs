@@ -2,7 +2,6 @@
 //! values: each must come back from the store exactly (compared by `Debug`, which
 //! shows every field, the ones JSON skips included).
 
-use super::codec::Variants;
 use super::*;
 use crate::decode::ip::Unreachable;
 use crate::decode::tcp::conn::ConnState;
@@ -15,6 +14,40 @@ use crate::protocols::tls::{HandshakeOutcome, TlsAlert, TlsFacts};
 use crate::protocols::x509::{CertData, CertInfo, Der};
 use crate::protocols::{AppFacts, AppProtocol};
 use std::sync::Arc;
+use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsCipherSuiteID, TlsVersion};
+
+/// Every variant of the enums a flow holds, for flows that use each.
+trait Variants: Sized + 'static {
+    const ALL: &'static [Self];
+}
+
+macro_rules! variants {
+    ($($t:ident: [$($v:ident),+ $(,)?]);+ $(;)?) => {$(
+        impl Variants for $t {
+            const ALL: &'static [Self] = &[$($t::$v),+];
+        }
+    )+};
+}
+
+variants! {
+    Transport: [Tcp, Udp];
+    Dir: [ToServer, ToClient];
+    ConnState: [S0, S1, SF, REJ, S2, S3, RSTO, RSTR, RSTOS0, RSTRH, SH, SHR, OTH];
+    AppProtocol: [Unknown, Http, Tls, Dns, Socks, Other];
+    HandshakeOutcome: [
+        Established,
+        ClientAlert,
+        ServerAlert,
+        ClientEncryptedAlert,
+        ClientSilentAfterServerFlight,
+        NoServerHello,
+        NoClientHello,
+        Incomplete,
+    ];
+    AuthHeader: [ProxyAuthenticate, WwwAuthenticate, ProxyAuthorization, Authorization];
+    NtlmMessageType: [Negotiate, Challenge, Authenticate];
+    NtResponseKind: [Anonymous, NTLMv1, NTLMv2];
+}
 
 /// Enough flows of each kind that every variant of the longest enum comes up.
 fn variants() -> usize {
@@ -180,15 +213,15 @@ fn http_full(i: usize) -> HttpExchange {
 
 fn tls_full(i: usize) -> TlsFacts {
     TlsFacts {
-        version: Some(text("TLSv1.3")),
-        client_version: Some(text("TLSv1.2")),
-        supported_versions: vec![text("TLSv1.3"), text("TLSv1.2")],
+        version: Some(TlsVersion::Tls13),
+        client_version: Some(TlsVersion(0x7f17)),
+        supported_versions: vec![TlsVersion::Tls13, TlsVersion(0x0a0a)],
         sni: Some(text("api.anthropic.com")),
         alpn: vec![text("h2"), text("http/1.1")],
         server_alpn: Some(text("h2")),
         cipher_suites: Arc::from(&[0x1301u16, 0x1302, 0x0a0a, u16::MAX, 0][..]),
         extensions: Arc::from(&[0u16, 10, 11, 0xff01][..]),
-        cipher: Some(text("TLS_AES_128_GCM_SHA256")),
+        cipher: Some(TlsCipherSuiteID(u16::MAX)),
         ja4: Some(text("t13d1516h2_8daaf6152771_02713d6af862")),
         ja4_r: Some(text("t13d1516h2_002f,0035_0005,000a")),
         ja3: Some(text("771,4865-4866,0-10,29-23,0")),
@@ -203,19 +236,17 @@ fn tls_full(i: usize) -> TlsFacts {
         client_certificates: vec![cert("client")],
         alerts: vec![
             TlsAlert {
-                from: "client",
-                level: Some("fatal".into()),
-                description: Some("unknown_ca".into()),
-                code: Some(48),
+                from: Dir::ToServer,
+                level: Some(TlsAlertSeverity(200)),
+                description: Some(TlsAlertDescription::UnknownCa),
                 encrypted: false,
                 frame: FrameNo(9),
                 after: Some("certificate"),
             },
             TlsAlert {
-                from: "server",
+                from: Dir::ToClient,
                 level: None,
                 description: None,
-                code: None,
                 encrypted: true,
                 frame: FrameNo(0),
                 after: None,
@@ -425,17 +456,14 @@ fn flows_differ_where_expected() {
 }
 
 #[test]
-fn shared_values_are_kept_once_and_handed_back_shared() {
+fn certificates_are_kept_once_and_handed_back_shared() {
     let mut store = FlowStore::new();
     let a = full(0);
     let b = full(3);
     store.push(&a);
     store.push(&b);
     let (x, y) = (store.get(0).unwrap(), store.get(1).unwrap());
-    // Equal strings from distinct allocations come back as one.
-    assert!(Arc::ptr_eq(&x.history, &y.history));
     let (tx, ty) = (x.app.tls.unwrap(), y.app.tls.unwrap());
-    assert!(Arc::ptr_eq(&tx.cipher_suites, &ty.cipher_suites));
     // A certificate comes back as the copy that was pushed, not a new one.
     let orig = &a.app.tls.as_ref().unwrap().certificates[0];
     assert_eq!(tx.certificates[0].shared_id(), orig.shared_id());
@@ -443,12 +471,39 @@ fn shared_values_are_kept_once_and_handed_back_shared() {
         tx.certificates[0].shared_id(),
         ty.certificates[0].shared_id()
     );
-    // The decoders' static names come back as the very same strings.
-    let from = a.app.tls.as_ref().unwrap().alerts[0].from;
-    assert!(std::ptr::eq(tx.alerts[0].from, from));
-    let strs = store.tables.heap_bytes();
+    let certs = store.certs.heap_bytes();
     store.push(&a);
-    assert_eq!(store.tables.heap_bytes(), strs, "nothing new to share");
+    assert_eq!(store.certs.heap_bytes(), certs, "nothing new to keep");
+    // The flows' bytes hold ids, not the certificates.
+    let Chunk::Mem(bytes) = &store.chunks[0] else {
+        panic!("spilled")
+    };
+    let subject = orig.subject.as_bytes();
+    assert!(!bytes.windows(subject.len()).any(|w| w == subject));
+    let alpn = b"http/1.1";
+    assert!(
+        bytes.windows(alpn.len()).any(|w| w == alpn),
+        "text is written as it is"
+    );
+}
+
+#[test]
+fn names_come_back_as_the_decoders_own() {
+    // A static name is read back as the decoder's copy of it: one that no decoder
+    // gives cannot come back, and the flow counts as unreadable.
+    let mut f = full(1);
+    if let Some(t) = f.app.tls.as_mut() {
+        t.alerts[0].after = Some("not_a_handshake_message");
+    }
+    let mut store = FlowStore::new();
+    store.push(&full(1));
+    store.push(&f);
+    assert_eq!(
+        store.get(0).unwrap().app.tls.unwrap().alerts[0].after,
+        Some("certificate")
+    );
+    assert!(store.get(1).is_none());
+    assert_eq!(store.unreadable(), 1);
 }
 
 #[test]

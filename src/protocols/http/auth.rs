@@ -11,7 +11,7 @@ use base64::Engine as _;
 use std::sync::Arc;
 
 /// Which header a challenge or credential came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthHeader {
     ProxyAuthenticate,
     WwwAuthenticate,
@@ -20,10 +20,11 @@ pub enum AuthHeader {
 }
 
 /// One authentication challenge offered by a proxy or server (RFC 9110 11.6.1).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Challenge {
     pub header: AuthHeader,
     /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
+    #[serde(deserialize_with = "crate::protocols::stored::text")]
     pub scheme: std::sync::Arc<str>,
     pub realm: Option<String>,
     /// Other auth-params (Digest `algorithm`, `qop`, `stale`...), nonces left out.
@@ -35,9 +36,10 @@ pub struct Challenge {
 }
 
 /// Credentials a client sent: scheme and identity only, never the secret part.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Credentials {
     pub header: AuthHeader,
+    #[serde(deserialize_with = "crate::protocols::stored::text")]
     pub scheme: std::sync::Arc<str>,
     /// Basic: the user-id (text before the first ':'); Digest: `username`;
     /// NTLM type 3: the user.

@@ -4,14 +4,16 @@
 use super::TlsDecoder;
 use super::fingerprint::{HelloFingerprint, is_grease, ja3s};
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
+use super::stored;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 use crate::protocols::x509::CertInfo;
 use std::sync::Arc;
 use tls_parser::{
-    SNIType, TlsExtension, parse_tls_extension_alpn_content,
-    parse_tls_extension_ec_point_formats_content, parse_tls_extension_signature_algorithms_content,
-    parse_tls_extension_sni_content, parse_tls_extension_unknown,
+    SNIType, TlsAlertDescription, TlsAlertSeverity, TlsCipherSuiteID, TlsExtension, TlsVersion,
+    parse_tls_extension_alpn_content, parse_tls_extension_ec_point_formats_content,
+    parse_tls_extension_signature_algorithms_content, parse_tls_extension_sni_content,
+    parse_tls_extension_unknown,
 };
 
 const MAX_CERTS: usize = 16;
@@ -22,23 +24,6 @@ const HRR_RANDOM: [u8; 32] = [
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
-
-/// Version name as Wireshark/OpenSSL write it; TLS 1.3 drafts as Wireshark names
-/// them (`TLSv1.3 (draft 23)`, `TLSv1.3 (Facebook draft 26)`).
-pub fn version_name(v: u16) -> String {
-    match v {
-        0x0304 => "TLSv1.3".into(),
-        0x0303 => "TLSv1.2".into(),
-        0x0302 => "TLSv1.1".into(),
-        0x0301 => "TLSv1.0".into(),
-        0x0300 => "SSLv3".into(),
-        0x0002 => "SSLv2".into(),
-        0x7f0e..=0x7f1c => format!("TLSv1.3 (draft {})", v & 0xff),
-        0xfb17 | 0xfb1a => format!("TLSv1.3 (Facebook draft {})", v & 0xff),
-        v if is_grease(v) => format!("GREASE(0x{v:04x})"),
-        v => format!("0x{v:04x}"),
-    }
-}
 
 /// A TLS 1.3 version, final or draft: the handshake is encrypted after ServerHello.
 fn is_tls13(v: u16) -> bool {
@@ -81,48 +66,6 @@ fn parse_server_hello(msg: &[u8]) -> Option<ServerHelloFields<'_>> {
     })
 }
 
-/// Alert description name (RFC 8446 6, IANA TLS Alerts registry), Zeek's spelling.
-pub fn alert_name(code: u8) -> String {
-    let s = match code {
-        0 => "close_notify",
-        10 => "unexpected_message",
-        20 => "bad_record_mac",
-        21 => "decryption_failed",
-        22 => "record_overflow",
-        30 => "decompression_failure",
-        40 => "handshake_failure",
-        41 => "no_certificate",
-        42 => "bad_certificate",
-        43 => "unsupported_certificate",
-        44 => "certificate_revoked",
-        45 => "certificate_expired",
-        46 => "certificate_unknown",
-        47 => "illegal_parameter",
-        48 => "unknown_ca",
-        49 => "access_denied",
-        50 => "decode_error",
-        51 => "decrypt_error",
-        60 => "export_restriction",
-        70 => "protocol_version",
-        71 => "insufficient_security",
-        80 => "internal_error",
-        86 => "inappropriate_fallback",
-        90 => "user_canceled",
-        100 => "no_renegotiation",
-        109 => "missing_extension",
-        110 => "unsupported_extension",
-        111 => "certificate_unobtainable",
-        112 => "unrecognized_name",
-        113 => "bad_certificate_status_response",
-        114 => "bad_certificate_hash_value",
-        115 => "unknown_psk_identity",
-        116 => "certificate_required",
-        120 => "no_application_protocol",
-        n => return format!("unknown_{n}"),
-    };
-    s.to_string()
-}
-
 /// Handshake message name and its Zeek `ssl_history` letter (upper case form).
 pub(super) fn handshake_name(t: u8) -> (&'static str, char) {
     match t {
@@ -150,23 +93,26 @@ pub(super) fn handshake_name(t: u8) -> (&'static str, char) {
 }
 
 /// A TLS alert seen on the connection.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TlsAlert {
-    /// `client` or `server`.
-    pub from: &'static str,
-    /// `warning`, `fatal`, or `unknown_N`; absent when the alert was encrypted.
-    pub level: Option<String>,
-    pub description: Option<String>,
-    pub code: Option<u8>,
+    /// Who sent it.
+    pub from: Dir,
+    /// Absent when the alert was encrypted.
+    #[serde(with = "stored::opt")]
+    pub level: Option<TlsAlertSeverity>,
+    /// Absent when the alert was encrypted.
+    #[serde(with = "stored::opt")]
+    pub description: Option<TlsAlertDescription>,
     /// Sent after the sender's ChangeCipherSpec: content unreadable.
     pub encrypted: bool,
     pub frame: FrameNo,
     /// The last handshake message seen (either side) before the alert.
-    pub after: Option<&'static str>,
+    #[serde(deserialize_with = "stored::after")]
+    pub after: Option<crate::protocols::stored::Name>,
 }
 
 /// How the handshake ended, as far as the TLS bytes tell.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum HandshakeOutcome {
     /// Both sides moved on to encrypted traffic (see `established`).
     Established,
@@ -190,30 +136,41 @@ pub enum HandshakeOutcome {
 }
 
 /// Facts of one TLS connection.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct TlsFacts {
-    /// Negotiated version (`TLSv1.3`...), from supported_versions when present.
-    pub version: Option<Arc<str>>,
+    /// Negotiated version, from supported_versions when present.
+    #[serde(with = "stored::opt")]
+    pub version: Option<TlsVersion>,
     /// ClientHello legacy_version.
-    pub client_version: Option<Arc<str>>,
+    #[serde(with = "stored::opt")]
+    pub client_version: Option<TlsVersion>,
     /// supported_versions offered by the client (GREASE left out).
-    pub supported_versions: Vec<Arc<str>>,
+    #[serde(with = "stored::list")]
+    pub supported_versions: Vec<TlsVersion>,
+    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
     pub sni: Option<Arc<str>>,
     /// ALPN protocols offered by the client.
+    #[serde(deserialize_with = "crate::protocols::stored::text_list")]
     pub alpn: Vec<Arc<str>>,
     /// ALPN protocol chosen by the server.
+    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
     pub server_alpn: Option<Arc<str>>,
     /// Cipher suites offered, in order (GREASE included, as sent); JSON: 4-digit hex.
     /// Kept as numbers: a browser offers dozens, and every finished flow keeps them.
     pub cipher_suites: Arc<[u16]>,
     /// Extension types offered, in order; JSON: 4-digit hex.
     pub extensions: Arc<[u16]>,
-    /// Negotiated cipher suite (IANA name, or hex).
-    pub cipher: Option<Arc<str>>,
+    /// Negotiated cipher suite.
+    #[serde(with = "stored::opt")]
+    pub cipher: Option<TlsCipherSuiteID>,
+    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
     pub ja4: Option<Arc<str>>,
     /// JA4 before hashing (`t13d1516h2_002f,..._0005,...`).
+    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
     pub ja4_r: Option<Arc<str>>,
+    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
     pub ja3: Option<Arc<str>>,
+    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
     pub ja3s: Option<Arc<str>>,
     pub hello_retry_request: bool,
     pub client_hello_frame: Option<FrameNo>,
@@ -222,8 +179,11 @@ pub struct TlsFacts {
     /// When the record completing the ClientHello / ServerHello arrived (latency).
     pub client_hello_ts: Option<Timestamp>,
     pub server_hello_ts: Option<Timestamp>,
-    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it).
+    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it). The flow
+    /// store keeps certificates in a table of its own and writes their ids.
+    #[serde(skip)]
     pub certificates: Vec<CertInfo>,
+    #[serde(skip)]
     pub client_certificates: Vec<CertInfo>,
     pub alerts: Vec<TlsAlert>,
     /// Zeek `ssl_history`: client letters upper case, server lower case.
@@ -411,10 +371,9 @@ impl TlsDecoder {
         }
         if encrypted || body.len() != 2 {
             self.facts.alerts.push(TlsAlert {
-                from: dir.sender(),
+                from: dir,
                 level: None,
                 description: None,
-                code: None,
                 encrypted: true,
                 frame,
                 after: self.last_msg,
@@ -425,20 +384,14 @@ impl TlsDecoder {
             body.first().copied().unwrap_or(0),
             body.get(1).copied().unwrap_or(0),
         );
-        let level_s = match level {
-            1 => "warning".to_string(),
-            2 => "fatal".to_string(),
-            n => format!("unknown_{n}"),
-        };
         if level == 2 {
             self.fatal_alert = true;
         }
         self.history(dir, 'L');
         self.facts.alerts.push(TlsAlert {
-            from: dir.sender(),
-            level: Some(level_s),
-            description: Some(alert_name(code)),
-            code: Some(code),
+            from: dir,
+            level: Some(TlsAlertSeverity(level)),
+            description: Some(TlsAlertDescription(code)),
             encrypted: false,
             frame,
             after: self.last_msg,
@@ -535,11 +488,11 @@ impl TlsDecoder {
         f.ja4 = Some(cx.intern.text(&ja4));
         f.ja4_r = Some(cx.intern.text(&ja4_r));
         f.ja3 = Some(cx.intern.text(&fp.ja3()));
-        f.client_version = Some(cx.intern.text(&version_name(legacy)));
+        f.client_version = Some(TlsVersion(legacy));
         f.supported_versions = supported
             .iter()
             .filter(|v| !is_grease(**v))
-            .map(|v| cx.intern.text(&version_name(*v)))
+            .map(|v| TlsVersion(*v))
             .collect();
         f.sni = sni.as_deref().map(|s| cx.intern.text(s));
         f.alpn = alpn
@@ -584,13 +537,8 @@ impl TlsDecoder {
         }
         self.tls13 = is_tls13(version);
         let cipher = sh.cipher;
-        self.facts.version = Some(cx.intern.text(&version_name(version)));
-        self.facts.cipher = Some(
-            cx.intern.text(
-                &tls_parser::TlsCipherSuite::from_id(cipher)
-                    .map_or_else(|| format!("0x{cipher:04x}"), |c| c.name.to_string()),
-            ),
-        );
+        self.facts.version = Some(TlsVersion(version));
+        self.facts.cipher = Some(TlsCipherSuiteID(cipher));
         let ext_ids: Vec<u16> = exts.iter().map(|(t, _)| *t).collect();
         self.facts.ja3s = Some(cx.intern.text(&ja3s(sh.version, cipher, &ext_ids)));
     }
@@ -649,14 +597,8 @@ mod tests {
         assert!(notes.is_empty(), "{notes:?}");
         assert_eq!(f.sni.as_deref(), Some("example.com"));
         assert_eq!(f.alpn.iter().map(|a| &**a).collect::<Vec<_>>(), vec!["h2"]);
-        assert_eq!(
-            f.supported_versions
-                .iter()
-                .map(|a| &**a)
-                .collect::<Vec<_>>(),
-            vec!["TLSv1.3", "TLSv1.2"]
-        );
-        assert_eq!(f.client_version.as_deref(), Some("TLSv1.2"));
+        assert_eq!(f.supported_versions, [TlsVersion::Tls13, TlsVersion::Tls12]);
+        assert_eq!(f.client_version, Some(TlsVersion::Tls12));
         // 3 ciphers and 6 extensions once GREASE is left out.
         assert!(
             f.ja4.as_deref().unwrap().starts_with("t13d0306h2_"),
@@ -685,25 +627,16 @@ mod tests {
             (Dir::ToClient, flight),
             (Dir::ToServer, record(CT_ALERT, &[2, 48])),
         ]);
-        assert_eq!(f.version.as_deref(), Some("TLSv1.2"));
-        assert_eq!(
-            f.cipher.as_deref(),
-            Some("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256")
-        );
+        assert_eq!(f.version, Some(TlsVersion::Tls12));
+        assert_eq!(f.cipher, Some(TlsCipherSuiteID(0xc02f)));
         assert_eq!(f.history, "CsxnL");
         let a = &f.alerts[0];
         assert_eq!(
+            (a.from, a.level, a.description, a.frame, a.after),
             (
-                a.from,
-                a.level.as_deref(),
-                a.description.as_deref(),
-                a.frame,
-                a.after
-            ),
-            (
-                "client",
-                Some("fatal"),
-                Some("unknown_ca"),
+                Dir::ToServer,
+                Some(TlsAlertSeverity::Fatal),
+                Some(TlsAlertDescription::UnknownCa),
                 FrameNo(3),
                 Some("server_hello_done")
             )
@@ -743,7 +676,7 @@ mod tests {
             (Dir::ToClient, tls13_server_flight()),
             (Dir::ToServer, client),
         ]);
-        assert_eq!(f.version.as_deref(), Some("TLSv1.3"));
+        assert_eq!(f.version, Some(TlsVersion::Tls13));
         assert_eq!(f.history, "CsiI");
         assert!(f.established);
         assert_eq!(f.outcome, HandshakeOutcome::Established);
@@ -783,7 +716,12 @@ mod tests {
             (Dir::ToServer, client_hello()),
             (Dir::ToClient, record(CT_HANDSHAKE, &hs(2, &b))),
         ]);
-        assert_eq!(f.version.as_deref(), Some("SSLv3"));
+        assert_eq!(
+            f.version
+                .map(crate::protocols::tls::version_name)
+                .as_deref(),
+            Some("SSLv3")
+        );
         assert_eq!(
             f.ja3s.as_deref(),
             Some(ja3s(768, 47, &[65281, 35]).as_str())
@@ -804,8 +742,16 @@ mod tests {
             (Dir::ToClient, record(CT_HANDSHAKE, &hs(2, &b))),
             (Dir::ToClient, record(CT_HANDSHAKE, &[1; 40])),
         ]);
-        assert_eq!(f.version.as_deref(), Some("TLSv1.3 (draft 18)"));
-        assert_eq!(f.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+        assert_eq!(
+            f.version
+                .map(crate::protocols::tls::version_name)
+                .as_deref(),
+            Some("TLSv1.3 (draft 18)")
+        );
+        assert_eq!(
+            f.cipher.map(crate::protocols::tls::cipher_name).as_deref(),
+            Some("TLS_AES_128_GCM_SHA256")
+        );
         assert_eq!(
             f.ja3s.as_deref(),
             Some(ja3s(0x7f12, 0x1301, &[0x33]).as_str())
@@ -823,8 +769,16 @@ mod tests {
             (Dir::ToServer, client_hello()),
             (Dir::ToClient, record(CT_HANDSHAKE, &hs(2, &b))),
         ]);
-        assert_eq!(f.version.as_deref(), Some("TLSv1.3 (draft 23)"));
-        assert_eq!(version_name(0xfb1a), "TLSv1.3 (Facebook draft 26)");
+        assert_eq!(
+            f.version
+                .map(crate::protocols::tls::version_name)
+                .as_deref(),
+            Some("TLSv1.3 (draft 23)")
+        );
+        assert_eq!(
+            crate::protocols::tls::version_name(TlsVersion(0xfb1a)),
+            "TLSv1.3 (Facebook draft 26)"
+        );
         // Every cut of a ServerHello is read or refused, never a panic.
         for n in 0..b.len() {
             let _ = parse_server_hello(&b[..n]);

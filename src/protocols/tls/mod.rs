@@ -15,12 +15,15 @@
 
 mod fingerprint;
 mod handshake;
+mod names;
 mod record;
 mod sslv2;
+mod stored;
 mod walk;
 
 pub use fingerprint::is_grease;
-pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts, alert_name, version_name};
+pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts};
+pub use names::{alert_name, cipher_name, severity_name, version_name};
 pub use record::{MAX_HANDSHAKE_MESSAGE, could_be_tls_prefix, looks_like_tls};
 
 use crate::model::{Dir, FrameNo, Timestamp};
@@ -156,9 +159,9 @@ impl TlsDecoder {
         } else if let Some(a) = f
             .alerts
             .iter()
-            .find(|a| a.level.as_deref() == Some("fatal"))
+            .find(|a| a.level == Some(tls_parser::TlsAlertSeverity::Fatal))
         {
-            if a.from == "client" {
+            if a.from == Dir::ToServer {
                 HandshakeOutcome::ClientAlert
             } else {
                 HandshakeOutcome::ServerAlert

@@ -68,7 +68,7 @@ impl TlsDecoder {
             return;
         };
         let f = &mut self.facts;
-        f.client_version = Some(cx.intern.text(&super::version_name(version)));
+        f.client_version = Some(tls_parser::TlsVersion(version));
         f.cipher_suites = cx.intern.u16s(&suites);
     }
 }
@@ -107,10 +107,20 @@ mod tests {
             (Dir::ToServer, hello[4..].to_vec()),
             (Dir::ToClient, sh),
         ]);
-        assert_eq!(f.client_version.as_deref(), Some("TLSv1.2"));
+        assert_eq!(
+            f.client_version
+                .map(crate::protocols::tls::version_name)
+                .as_deref(),
+            Some("TLSv1.2")
+        );
         assert_eq!(&*f.cipher_suites, &[0xc02f, 0x0035]);
         assert_eq!(f.ja3, None);
-        assert_eq!(f.version.as_deref(), Some("TLSv1.2"));
+        assert_eq!(
+            f.version
+                .map(crate::protocols::tls::version_name)
+                .as_deref(),
+            Some("TLSv1.2")
+        );
         assert_eq!(f.client_hello_frame, Some(FrameNo(2)));
         assert!(notes.into_report().0.is_empty());
     }

@@ -313,8 +313,11 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes, by: &str) -> Vec<Step>
         if let Some(fr) = tls.server_hello_frame {
             let label = format!(
                 "ServerHello {}{}",
-                tls.version.unwrap_or(""),
-                tls.cipher.map(|c| format!(" {c}")).unwrap_or_default()
+                tls.version.as_deref().unwrap_or(""),
+                tls.cipher
+                    .as_deref()
+                    .map(|c| format!(" {c}"))
+                    .unwrap_or_default()
             );
             add(
                 &mut out,
@@ -353,12 +356,12 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes, by: &str) -> Vec<Step>
             } else {
                 format!(
                     "Alert {} {}",
-                    a.level.unwrap_or(""),
-                    a.description.unwrap_or("")
+                    a.level.as_deref().unwrap_or(""),
+                    a.description.as_deref().unwrap_or("")
                 )
             };
             let st = add(&mut out, Some(a.frame), None, from, to, "alert", label);
-            st.bad = a.level != Some("warning");
+            st.bad = a.level.as_deref() != Some("warning");
             st.detail = a.after.map(|x| format!("after {x}"));
         }
         if let Some(raw) = raw

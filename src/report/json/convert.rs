@@ -292,15 +292,19 @@ impl<'a> From<&'a ntlm::NtlmMessage> for Ntlm<'a> {
 impl<'a> From<&'a tls::TlsFacts> for Tls<'a> {
     fn from(t: &'a tls::TlsFacts) -> Self {
         Tls {
-            version: t.version.as_deref(),
-            client_version: t.client_version.as_deref(),
-            supported_versions: &t.supported_versions,
+            version: t.version.map(tls::version_name),
+            client_version: t.client_version.map(tls::version_name),
+            supported_versions: t
+                .supported_versions
+                .iter()
+                .map(|v| tls::version_name(*v))
+                .collect(),
             sni: t.sni.as_deref(),
             alpn: &t.alpn,
             server_alpn: t.server_alpn.as_deref(),
             cipher_suites: HexList(&t.cipher_suites),
             extensions: HexList(&t.extensions),
-            cipher: t.cipher.as_deref(),
+            cipher: t.cipher.map(tls::cipher_name),
             ja4: t.ja4.as_deref(),
             ja4_r: t.ja4_r.as_deref(),
             ja3: t.ja3.as_deref(),
@@ -335,13 +339,13 @@ impl<'a> From<&'a tls::TlsFacts> for Tls<'a> {
     }
 }
 
-impl<'a> From<&'a tls::TlsAlert> for TlsAlert<'a> {
-    fn from(a: &'a tls::TlsAlert) -> Self {
+impl From<&tls::TlsAlert> for TlsAlert {
+    fn from(a: &tls::TlsAlert) -> Self {
         TlsAlert {
-            from: a.from,
-            level: a.level.as_deref(),
-            description: a.description.as_deref(),
-            code: a.code,
+            from: a.from.sender(),
+            level: a.level.map(tls::severity_name),
+            description: a.description.map(tls::alert_name),
+            code: a.description.map(|d| d.0),
             encrypted: a.encrypted,
             frame: a.frame.0,
             after: a.after,

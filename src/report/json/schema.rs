@@ -7,6 +7,7 @@
 //! frame numbers 1-based as Wireshark shows them.
 
 use serde::Serialize;
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
@@ -431,13 +432,13 @@ pub struct Ntlm<'a> {
 pub struct Tls<'a> {
     /// Negotiated version (`TLSv1.3`...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub version: Option<&'a str>,
+    pub version: Option<Cow<'static, str>>,
     /// ClientHello legacy_version.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_version: Option<&'a str>,
+    pub client_version: Option<Cow<'static, str>>,
     /// supported_versions offered by the client (GREASE left out).
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub supported_versions: &'a [std::sync::Arc<str>],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub supported_versions: Vec<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sni: Option<&'a str>,
     /// ALPN protocols offered by the client.
@@ -454,7 +455,7 @@ pub struct Tls<'a> {
     pub extensions: HexList<'a>,
     /// Negotiated cipher suite (IANA name, or hex).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub cipher: Option<&'a str>,
+    pub cipher: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ja4: Option<&'a str>,
     /// JA4 before hashing.
@@ -478,7 +479,7 @@ pub struct Tls<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub client_certificates: Vec<Certificate<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub alerts: Vec<TlsAlert<'a>>,
+    pub alerts: Vec<TlsAlert>,
     /// Zeek `ssl_history`: client letters upper case, server lower case.
     pub history: &'a str,
     /// Zeek's meaning: the handshake completed.
@@ -523,14 +524,14 @@ fn hex4(x: u16) -> [u8; 4] {
 
 /// A TLS alert seen on the connection.
 #[derive(Serialize)]
-pub struct TlsAlert<'a> {
+pub struct TlsAlert {
     /// `client` or `server`.
     pub from: &'static str,
     /// `warning`, `fatal`, or `unknown_N`; absent when the alert was encrypted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub level: Option<&'a str>,
+    pub level: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'a str>,
+    pub description: Option<Cow<'static, str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<u8>,
     /// Sent after the sender's ChangeCipherSpec: content unreadable.
