@@ -27,10 +27,15 @@ impl AnalyzeArgs {
     }
 
     /// How to read one input of `size` bytes (`None`: standard input, size unknown).
-    fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
+    fn read_options(
+        &self,
+        size: Option<u64>,
+        decode: &std::sync::Arc<crate::protocols::DecodeOptions>,
+    ) -> pipeline::ReadOptions {
         let auto = pipeline::ReadOptions::default();
         let small = size.is_some_and(|s| s < TWO_THREADS_FROM);
         pipeline::ReadOptions {
+            decode: std::sync::Arc::clone(decode),
             threads: match self.threads {
                 Some(n) => n as usize,
                 None if small => 1,
@@ -173,6 +178,9 @@ pub(super) fn analyze(
     let Some(acfg) = super::diagnosis_config(&args.diagnose, err)? else {
         return Ok(EXIT_ERROR);
     };
+    let Some(decode) = super::decode_options(&args.diagnose, err)? else {
+        return Ok(EXIT_ERROR);
+    };
     let cfg = args.table_config();
     let started = std::time::Instant::now();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
@@ -185,7 +193,7 @@ pub(super) fn analyze(
                 "-",
                 io::stdin(),
                 cfg,
-                args.read_options(None),
+                args.read_options(None, &decode),
                 &mut |_| {},
             )
         } else {
@@ -193,7 +201,7 @@ pub(super) fn analyze(
                 Ok(f) => {
                     let size = f.metadata().map(|m| m.len()).unwrap_or(0);
                     let bar = progress_bar(&name, size);
-                    let opts = args.read_options(Some(size));
+                    let opts = args.read_options(Some(size), &decode);
                     let r = pipeline::analyze_reader_with(&name, f, cfg, opts, &mut |done| {
                         if let Some(b) = &bar {
                             b.set_position(done);

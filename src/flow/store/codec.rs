@@ -21,7 +21,7 @@ use crate::protocols::dns::DnsTransaction;
 use crate::protocols::http::{AuthHeader, Challenge, Credentials, HttpExchange};
 use crate::protocols::ntlm::{NtResponseKind, NtlmMessage, NtlmMessageType};
 use crate::protocols::socks::SocksFacts;
-use crate::protocols::tls::{HandshakeOutcome, TlsAlert, TlsFacts};
+use crate::protocols::tls::{HandshakeOutcome, TlsAlert, TlsDecryption, TlsFacts};
 use crate::protocols::x509::{CertData, CertInfo};
 use crate::protocols::{AppFacts, AppProtocol};
 use rustc_hash::FxHashMap;
@@ -882,6 +882,7 @@ impl Enc for HttpExchange {
             content_length,
             error_message,
             tunnel,
+            decrypted,
         } = self;
         credentials.enc(w);
         has_cookie.enc(w);
@@ -889,6 +890,7 @@ impl Enc for HttpExchange {
         challenges.enc(w);
         via.enc(w);
         tunnel.enc(w);
+        decrypted.enc(w);
         enc_opts!(w;
             method,
             target,
@@ -923,6 +925,7 @@ impl Dec for HttpExchange {
         let challenges = Dec::dec(r)?;
         let via = Dec::dec(r)?;
         let tunnel = Dec::dec(r)?;
+        let decrypted = Dec::dec(r)?;
         dec_opts!(r;
             method,
             target,
@@ -974,6 +977,7 @@ impl Dec for HttpExchange {
             content_length,
             error_message,
             tunnel,
+            decrypted,
         })
     }
 }
@@ -1121,6 +1125,7 @@ impl Enc for TlsFacts {
             established,
             outcome,
             client_first_encrypted_len,
+            decryption,
         } = self;
         supported_versions.enc(w);
         alpn.enc(w);
@@ -1149,7 +1154,24 @@ impl Enc for TlsFacts {
             client_hello_ts,
             server_hello_ts,
             client_first_encrypted_len,
+            decryption,
         );
+    }
+}
+
+impl Enc for TlsDecryption {
+    fn enc(&self, w: &mut W<'_>) {
+        let TlsDecryption { records, problem } = self;
+        records.enc(w);
+        enc_opts!(w; problem);
+    }
+}
+
+impl Dec for TlsDecryption {
+    fn dec(r: &mut R<'_>) -> Option<Self> {
+        let records = Dec::dec(r)?;
+        dec_opts!(r; problem);
+        Some(TlsDecryption { records, problem })
     }
 }
 
@@ -1182,6 +1204,7 @@ impl Dec for TlsFacts {
             client_hello_ts,
             server_hello_ts,
             client_first_encrypted_len,
+            decryption,
         );
         Some(TlsFacts {
             version,
@@ -1210,6 +1233,7 @@ impl Dec for TlsFacts {
             established,
             outcome,
             client_first_encrypted_len,
+            decryption,
         })
     }
 }

@@ -175,6 +175,7 @@ fn http_full(i: usize) -> HttpExchange {
         content_length: Some(u64::MAX),
         error_message: Some("invalid x-api-key «sk-…»".into()),
         tunnel: true,
+        decrypted: true,
     }
 }
 
@@ -225,6 +226,10 @@ fn tls_full(i: usize) -> TlsFacts {
         established: true,
         outcome: pick(HandshakeOutcome::ALL, i),
         client_first_encrypted_len: Some(u16::MAX),
+        decryption: Some(crate::protocols::tls::TlsDecryption {
+            records: u64::MAX,
+            problem: Some("a record from the server was lost in a gap".into()),
+        }),
     }
 }
 

@@ -14,7 +14,7 @@ use tls_parser::{
     parse_tls_extension_sni_content, parse_tls_extension_unknown,
 };
 
-const MAX_CERTS: usize = 16;
+pub(super) const MAX_CERTS: usize = 16;
 const MAX_ALERTS: usize = 32;
 
 /// ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3).
@@ -189,6 +189,8 @@ pub struct TlsFacts {
     pub outcome: HandshakeOutcome,
     /// Size of the client's first encrypted record after the server's TLS 1.3 flight.
     pub client_first_encrypted_len: Option<u16>,
+    /// Whether key logs decrypted the connection (only when key logs were given).
+    pub decryption: Option<super::TlsDecryption>,
 }
 
 /// (type, data) of each extension in an extensions block, at most 256.
@@ -311,6 +313,7 @@ impl TlsDecoder {
             CT_APP_DATA => self.on_encrypted(dir, body.len()),
             _ => {}
         }
+        self.crypt_record(cx, dir, ct, body, frame);
     }
 
     fn on_encrypted(&mut self, dir: Dir, len: usize) {
@@ -347,7 +350,7 @@ impl TlsDecoder {
         }
     }
 
-    fn on_alert(&mut self, dir: Dir, body: &[u8], frame: FrameNo, encrypted: bool) {
+    pub(super) fn on_alert(&mut self, dir: Dir, body: &[u8], frame: FrameNo, encrypted: bool) {
         if self.facts.alerts.len() >= MAX_ALERTS {
             return;
         }
@@ -422,6 +425,7 @@ impl TlsDecoder {
         }
         self.history(dir, letter);
         self.last_msg = Some(name);
+        self.crypt_handshake(cx, dir, t, msg);
     }
 
     fn on_client_hello(&mut self, cx: &mut DecodeCtx, msg: &[u8], frame: FrameNo) {
@@ -543,7 +547,11 @@ impl TlsDecoder {
 
     fn on_certificate(&mut self, cx: &mut DecodeCtx, dir: Dir, msg: &[u8], frame: FrameNo) {
         if self.tls13 {
-            return; // TLS 1.3 certificates are encrypted; a plaintext one is bogus
+            // TLS 1.3 certificates are encrypted; a plaintext one is bogus.
+            if self.crypt.is_some() {
+                self.on_certificate13(cx, dir, msg, frame);
+            }
+            return;
         }
         let Some(total) = be24(msg, 0) else {
             self.notes.push(format!(

@@ -10,12 +10,15 @@
 //! the server's encrypted flight or gave up on it.
 //!
 //! `record` reassembles records and handshake messages, `handshake` turns them into
-//! [`TlsFacts`], and `fingerprint` computes JA4 / JA3 / JA3S.
+//! [`TlsFacts`], `fingerprint` computes JA4 / JA3 / JA3S, and `decrypt` opens the
+//! protected records when key logs were given.
 
+mod decrypt;
 mod fingerprint;
 mod handshake;
 mod record;
 
+pub use decrypt::TlsDecryption;
 pub use fingerprint::is_grease;
 pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts, alert_name, version_name};
 pub use record::{MAX_HANDSHAKE_MESSAGE, could_be_tls_prefix, looks_like_tls};
@@ -44,6 +47,8 @@ pub struct TlsDecoder {
     last_msg: Option<&'static str>,
     /// Arrival of the record being decoded.
     record_ts: Option<Timestamp>,
+    /// Decryption state, only when key logs were given.
+    crypt: Option<Box<decrypt::Decrypt>>,
 }
 
 impl Default for TlsDecoder {
@@ -66,12 +71,19 @@ impl TlsDecoder {
             fatal_alert: false,
             last_msg: None,
             record_ts: None,
+            crypt: None,
         }
     }
 
     /// False once the handshake is decided (established or failed) or the side stopped.
     pub fn wants_data(&self, dir: Dir) -> bool {
-        if self.facts.established || self.fatal_alert {
+        if self.fatal_alert {
+            return false;
+        }
+        if let Some(wants) = self.crypt_wants(dir) {
+            return wants && self.sides.get(dir.index()).is_some_and(|s| !s.stopped);
+        }
+        if self.facts.established {
             return false;
         }
         self.sides
@@ -80,6 +92,9 @@ impl TlsDecoder {
     }
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        if let Some(c) = self.crypt.as_mut() {
+            c.on_gap(dir);
+        }
         if let Some(side) = self.sides.get_mut(dir.index())
             && !side.stopped
         {
@@ -100,6 +115,7 @@ impl TlsDecoder {
         frame: FrameNo,
         ts: Timestamp,
     ) {
+        self.crypt_begin(cx);
         let mut input = data;
         while !input.is_empty() {
             let Some(side) = self.sides.get_mut(dir.index()) else {
@@ -122,6 +138,7 @@ impl TlsDecoder {
     }
 
     pub fn finish(mut self) -> (TlsFacts, crate::protocols::Notes) {
+        self.facts.decryption = self.crypt.take().map(|c| c.finish());
         let f = &mut self.facts;
         f.outcome = if f.established {
             HandshakeOutcome::Established
