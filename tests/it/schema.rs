@@ -148,6 +148,7 @@ const HTTP: &[&str] = &[
     "?content_length",
     "?error_message",
     "?tunnel",
+    "?decrypted",
 ];
 const TLS: &[&str] = &[
     "?version",
@@ -174,7 +175,9 @@ const TLS: &[&str] = &[
     "established",
     "outcome",
     "?client_first_encrypted_len",
+    "?decryption",
 ];
+const TLS_DECRYPTION: &[&str] = &["decrypted", "records", "?problem"];
 const CERTIFICATE: &[&str] = &[
     "subject",
     "issuer",
@@ -346,4 +349,36 @@ fn capture_lines_are_the_schema_tagged_with_their_type() {
         let want = serde_json::json!({"type": "finding", "finding": Finding::from(f)});
         assert_eq!(String::from_utf8(line).unwrap(), format!("{want}\n"));
     }
+}
+
+#[test]
+fn decryption_keys_are_the_listed_schema() {
+    let cap = common::fixture_file("kl-squid.pcapng");
+    let keylog = common::fixture_file("kl-squid.keys");
+    let r = common::run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--keylog",
+        keylog.to_str().unwrap(),
+        cap.to_str().unwrap(),
+    ]);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let (mut decrypted_http, mut decryption) = (0, 0);
+    for f in items(&doc, "flows") {
+        for h in f["http"].as_array().into_iter().flatten() {
+            keys("flows[].http[]", h, HTTP);
+            decrypted_http += usize::from(h["decrypted"] == true);
+        }
+        if !f["tls"].is_null() {
+            keys("flows[].tls", &f["tls"], TLS);
+            keys(
+                "flows[].tls.decryption",
+                &f["tls"]["decryption"],
+                TLS_DECRYPTION,
+            );
+            decryption += 1;
+        }
+    }
+    assert!(decrypted_http > 0 && decryption > 0);
 }
