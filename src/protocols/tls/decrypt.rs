@@ -486,6 +486,12 @@ impl TlsDecoder {
             }
             CT_APP_DATA => {
                 let ts = self.record_ts.unwrap_or_default();
+                let first = self.crypt.as_ref().is_some_and(|c| c.inner.is_none());
+                if first && plain.starts_with(b"PRI * HTTP/2.0") {
+                    self.notes.push(format!(
+                        "tls: the decrypted data from frame {frame} is HTTP/2, which is not decoded"
+                    ));
+                }
                 if let Some(c) = self.crypt.as_mut() {
                     let inner = c.inner.get_or_insert_with(|| {
                         let mut s = StreamDecoder::new(0, 0);
@@ -653,6 +659,141 @@ mod tests {
         let seed = unhex("a0ba9f936cda311827a6f796ffd5198c");
         let out = prf(false, &secret, b"test label", &[&seed], 100);
         assert_eq!(out[..16], unhex("e3f229ba727be17b8d122620557cd453")[..]);
+    }
+
+    use super::super::record::CT_CCS;
+    use super::super::tests::{client_hello, hs, record, server_hello};
+    use crate::model::Timestamp;
+    use crate::protocols::keylog::KeyLog;
+    use crate::protocols::{DecodeOptions, tls::TlsDecoder};
+    use std::sync::Arc;
+
+    const SUITE: Suite = Suite {
+        cipher: Cipher::Aes128Gcm,
+        sha384: false,
+    };
+
+    /// A TLS 1.3 record carrying `plain` of type `ct`, sealed with `secret`'s keys.
+    fn seal13(secret: &[u8], seq: u64, ct: u8, plain: &[u8]) -> Vec<u8> {
+        let k = keys13(SUITE, secret).unwrap();
+        let mut buf = plain.to_vec();
+        buf.push(ct);
+        buf.extend([0, 0]); // padding
+        let len = (buf.len() + 16) as u16;
+        let aad = [CT_APP_DATA, 3, 3, (len >> 8) as u8, len as u8];
+        k.key
+            .seal_in_place_append_tag(
+                aead::Nonce::assume_unique_for_key(xor_seq(&k.iv, seq)),
+                aead::Aad::from(&aad),
+                &mut buf,
+            )
+            .unwrap();
+        record(CT_APP_DATA, &buf)
+    }
+
+    fn hex(b: &[u8]) -> String {
+        b.iter().map(|x| format!("{x:02x}")).collect()
+    }
+
+    fn context(random: [u8; 32]) -> DecodeCtx {
+        let r = hex(&random);
+        let log = format!(
+            "CLIENT_HANDSHAKE_TRAFFIC_SECRET {r} {}\nSERVER_HANDSHAKE_TRAFFIC_SECRET {r} {}\n\
+             CLIENT_TRAFFIC_SECRET_0 {r} {}\nSERVER_TRAFFIC_SECRET_0 {r} {}\n",
+            hex(&[0x11; 32]),
+            hex(&[0x22; 32]),
+            hex(&[0x33; 32]),
+            hex(&[0x44; 32])
+        );
+        let options = DecodeOptions {
+            keylog: Some(Arc::new(KeyLog::parse(log.as_bytes()))),
+        };
+        DecodeCtx::new(Arc::new(options), 1000)
+    }
+
+    #[test]
+    fn tls13_after_hello_retry_request_with_key_update() {
+        let cx = &mut context([7; 32]);
+        let mut d = TlsDecoder::new();
+        let mut frame = 0;
+        let mut feed = |d: &mut TlsDecoder, cx: &mut DecodeCtx, dir: Dir, b: Vec<u8>| {
+            frame += 1;
+            d.on_data(cx, dir, &b, FrameNo(frame), Timestamp(frame as i64));
+        };
+        feed(&mut d, cx, Dir::ToServer, client_hello());
+        let hrr = super::super::handshake::HRR_RANDOM;
+        feed(
+            &mut d,
+            cx,
+            Dir::ToClient,
+            record(CT_HANDSHAKE, &server_hello(true, hrr)),
+        );
+        let mut second = record(CT_CCS, &[1]);
+        second.extend(client_hello());
+        feed(&mut d, cx, Dir::ToServer, second);
+        let mut flight = record(CT_HANDSHAKE, &server_hello(true, [2; 32]));
+        let mut msgs = hs(8, &[0, 0]);
+        msgs.extend(hs(20, &[0x5a; 32]));
+        flight.extend(seal13(&[0x22; 32], 0, CT_HANDSHAKE, &msgs));
+        feed(&mut d, cx, Dir::ToClient, flight);
+        let mut client = seal13(&[0x11; 32], 0, CT_HANDSHAKE, &hs(20, &[0x6b; 32]));
+        client.extend(seal13(
+            &[0x33; 32],
+            0,
+            CT_APP_DATA,
+            b"GET / HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        ));
+        feed(&mut d, cx, Dir::ToServer, client);
+        // The server updates its keys, then answers under the next secret.
+        let next = expand_label(false, &[0x44; 32], b"traffic upd", 32).unwrap();
+        let mut answer = seal13(&[0x44; 32], 0, CT_HANDSHAKE, &hs(24, &[0]));
+        answer.extend(seal13(
+            &next,
+            0,
+            CT_APP_DATA,
+            b"HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n",
+        ));
+        assert!(d.wants_data(Dir::ToClient));
+        feed(&mut d, cx, Dir::ToClient, answer);
+        let (inner, _) = d.take_decrypted().unwrap();
+        assert_eq!(inner.http.len(), 1);
+        assert_eq!(inner.http[0].status, Some(429));
+        assert_eq!(inner.http[0].response_frame, Some(FrameNo(6)));
+        let (f, notes) = d.finish();
+        assert!(f.hello_retry_request);
+        let dec = f.decryption.unwrap();
+        assert_eq!((dec.records, dec.problem), (5, None), "{notes:?}");
+        assert!(f.history.contains("of"), "{}", f.history);
+    }
+
+    #[test]
+    fn tls13_gap_and_wrong_key_are_said() {
+        let run = |random: [u8; 32], gap: bool| {
+            let cx = &mut context(random);
+            let mut d = TlsDecoder::new();
+            d.on_data(cx, Dir::ToServer, &client_hello(), FrameNo(1), Timestamp(1));
+            let hello = record(CT_HANDSHAKE, &server_hello(true, [2; 32]));
+            d.on_data(cx, Dir::ToClient, &hello, FrameNo(2), Timestamp(2));
+            if gap {
+                d.on_gap(Dir::ToClient, 10);
+            }
+            let ee = seal13(&[0x22; 32], 0, CT_HANDSHAKE, &hs(8, &[0, 0]));
+            d.on_data(cx, Dir::ToClient, &ee, FrameNo(3), Timestamp(3));
+            d.finish().0.decryption.unwrap()
+        };
+        let ok = run([7; 32], false);
+        assert_eq!((ok.records, ok.problem), (1, None));
+        let other = run([8; 32], false);
+        assert_eq!(
+            other.problem.as_deref(),
+            Some("no key for this client random in the key log")
+        );
+        let lost = run([7; 32], true);
+        assert_eq!(lost.records, 0);
+        assert!(
+            lost.problem.unwrap().contains("server was lost in a gap"),
+            "a gap is named"
+        );
     }
 
     #[test]
