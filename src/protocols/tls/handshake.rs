@@ -178,7 +178,7 @@ pub struct TlsFacts {
     /// When the record completing the ClientHello / ServerHello arrived (latency).
     pub client_hello_ts: Option<Timestamp>,
     pub server_hello_ts: Option<Timestamp>,
-    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it).
+    /// Server chain, leaf first (TLS 1.3 encrypts it: there only when decrypted).
     pub certificates: Vec<CertInfo>,
     pub client_certificates: Vec<CertInfo>,
     pub alerts: Vec<TlsAlert>,

@@ -75,7 +75,8 @@ impl TlsDecoder {
         }
     }
 
-    /// False once the handshake is decided (established or failed) or the side stopped.
+    /// False once the handshake is decided (established or failed) or the side stopped;
+    /// with key logs, true while the side's records can be decrypted and decoded.
     pub fn wants_data(&self, dir: Dir) -> bool {
         if self.fatal_alert {
             return false;
