@@ -16,8 +16,10 @@ use crate::decode::link::{self, NetProto};
 use crate::flow::store::FlowStore;
 use crate::flow::table::{FlowTable, TableConfig, TableLimits};
 use crate::model::{FrameNo, Timestamp};
+use crate::protocols::DecodeOptions;
 use std::io::Read;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Counts of what the decoder saw, for the input summary.
 #[derive(Clone, Debug, Default)]
@@ -150,8 +152,13 @@ pub struct PacketProcessor {
 
 impl PacketProcessor {
     pub fn new(cfg: TableConfig) -> Self {
+        Self::with_options(cfg, Arc::default())
+    }
+
+    /// A processor whose decoders have `options` (key logs...).
+    pub fn with_options(cfg: TableConfig, options: Arc<DecodeOptions>) -> Self {
         PacketProcessor {
-            table: FlowTable::new(cfg),
+            table: FlowTable::with_options(cfg, options),
             counts: DecodeCounts::default(),
             packets: 0,
             bytes: 0,
@@ -159,6 +166,12 @@ impl PacketProcessor {
             last_ts: None,
             first_undecodable: None,
         }
+    }
+
+    /// Adds TLS secrets (key log text, from a pcapng Decryption Secrets Block) for the
+    /// connections whose handshake comes after.
+    pub fn add_secrets(&mut self, text: &[u8]) {
+        self.table.add_secrets(text);
     }
 
     pub fn open_flows(&self) -> usize {
@@ -392,8 +405,10 @@ pub struct CaptureAnalysis {
 }
 
 /// How an offline capture is read.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ReadOptions {
+    /// The decoders' options (key logs...).
+    pub decode: Arc<DecodeOptions>,
     /// 1: read and analyse on the calling thread. 2 or more: a reader thread does the
     /// file I/O and record framing while the calling thread analyses (two stages, so
     /// more than 2 uses no more threads than 2). The result is the same either way.
@@ -407,6 +422,7 @@ impl Default for ReadOptions {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         ReadOptions {
+            decode: Arc::default(),
             threads: if cores > 1 { 2 } else { 1 },
             batch_bytes: crate::capture::batch::DEFAULT_BATCH_BYTES,
         }
@@ -421,7 +437,18 @@ pub fn analyze_reader<R: Read>(
     cfg: TableConfig,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureAnalysis, CaptureError> {
-    let mut proc = PacketProcessor::new(cfg);
+    analyze_reader_decoding(path, src, cfg, Arc::default(), progress)
+}
+
+/// [`analyze_reader`] with these decoder options.
+pub fn analyze_reader_decoding<R: Read>(
+    path: &str,
+    src: R,
+    cfg: TableConfig,
+    decode: Arc<DecodeOptions>,
+    progress: &mut dyn FnMut(u64),
+) -> Result<CaptureAnalysis, CaptureError> {
+    let mut proc = PacketProcessor::with_options(cfg, decode);
     let (format, ending) = feed_here(path, src, &mut proc, 0, progress)?;
     conclude(path, proc, format, ending)
 }
@@ -436,7 +463,7 @@ pub fn analyze_reader_with<R: Read + Send>(
     opts: ReadOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureAnalysis, CaptureError> {
-    let mut proc = PacketProcessor::new(cfg);
+    let mut proc = PacketProcessor::with_options(cfg, Arc::clone(&opts.decode));
     let (format, ending) = feed(path, src, &mut proc, 0, opts, progress)?;
     conclude(path, proc, format, ending)
 }
@@ -467,6 +494,9 @@ pub fn feed<R: Read + Send>(
         let ending = loop {
             match batches.recv() {
                 Some(Msg::Packets(b)) => {
+                    if !b.secrets().is_empty() {
+                        proc.add_secrets(b.secrets());
+                    }
                     for (mut p, d, bytes_read) in b.packets() {
                         p.frame = FrameNo(p.frame.0 + frame_offset);
                         proc.decoded(&p, d);
@@ -506,6 +536,10 @@ fn feed_here<R: Read>(
     while let Some(mut p) = reader.next_packet()? {
         p.frame = FrameNo(p.frame.0 + frame_offset);
         proc.packet(&p);
+        let secrets = reader.take_secrets();
+        if !secrets.is_empty() {
+            proc.add_secrets(&secrets);
+        }
         if proc.packets.is_multiple_of(65536) {
             progress(reader.bytes_read());
         }

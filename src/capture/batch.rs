@@ -60,6 +60,9 @@ struct Head<T> {
 pub struct Batch<T> {
     data: Vec<u8>,
     heads: Vec<Head<T>>,
+    /// TLS key log text from the file's Decryption Secrets Blocks, read with these
+    /// packets: to be used before them.
+    secrets: Vec<u8>,
 }
 
 impl<T> Batch<T> {
@@ -67,6 +70,7 @@ impl<T> Batch<T> {
         Batch {
             data: Vec::with_capacity(bytes + SLACK),
             heads: Vec::new(),
+            secrets: Vec::new(),
         }
     }
 
@@ -92,6 +96,7 @@ impl<T> Batch<T> {
     fn recycle(&mut self, batch_bytes: usize) {
         self.data.clear();
         self.heads.clear();
+        self.secrets = Vec::new();
         self.data.shrink_to(batch_bytes + SLACK);
     }
 
@@ -100,7 +105,12 @@ impl<T> Batch<T> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heads.is_empty()
+        self.heads.is_empty() && self.secrets.is_empty()
+    }
+
+    /// The TLS key log text read with these packets (empty when none).
+    pub fn secrets(&self) -> &[u8] {
+        &self.secrets
     }
 
     /// The packets in file order, each with what was worked out from it on the reader
@@ -228,6 +238,7 @@ impl<T> BatchSender<T> {
                     Ok(Some(p)) => {
                         let extra = work(&p);
                         batch.push(&p, extra);
+                        batch.secrets.extend(reader.take_secrets());
                     }
                     Ok(None) => {
                         break Some(Ok(Ending {

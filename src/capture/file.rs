@@ -125,7 +125,17 @@ pub struct FileReader<R: Read> {
     link_types: LinkSet,
     /// Interfaces past [`MAX_INTERFACES`] in their section, over all sections.
     interfaces_not_kept: u64,
+    /// TLS key log text of pcapng Decryption Secrets Blocks not yet taken.
+    secrets: Vec<u8>,
+    /// Key log bytes read from the file so far (bounded by [`MAX_SECRETS`]).
+    secrets_read: usize,
 }
+
+/// Key log bytes kept from a file's Decryption Secrets Blocks, all together.
+const MAX_SECRETS: usize = 64 << 20;
+/// Decryption Secrets Block type (pcapng §4.7) and its TLS key log secrets type.
+const DSB: u32 = 0x0000_000a;
+const DSB_TLS_KEY_LOG: u32 = 0x544c_534b;
 
 fn u16_at(b: &[u8], at: usize, be: bool) -> u16 {
     let x = [
@@ -181,6 +191,8 @@ impl<R: Read> FileReader<R> {
             truncation: None,
             link_types: LinkSet::new(),
             interfaces_not_kept: 0,
+            secrets: Vec::new(),
+            secrets_read: 0,
         };
         r.fill(24)?;
         let avail = r.end - r.start;
@@ -280,6 +292,12 @@ impl<R: Read> FileReader<R> {
             magic: hex_prefix(head),
             path: r.path,
         })
+    }
+
+    /// The TLS key log text of the Decryption Secrets Blocks read since the last call
+    /// (empty when none): they come before the packet the last `next_packet` returned.
+    pub fn take_secrets(&mut self) -> Vec<u8> {
+        std::mem::take(&mut self.secrets)
     }
 
     pub fn format(&self) -> CaptureFormat {
@@ -540,6 +558,20 @@ impl<R: Read> FileReader<R> {
                         Timestamp(0),
                         link,
                     )));
+                }
+                // Decryption Secrets Block: a TLS key log, as `editcap --inject-secrets`
+                // writes it.
+                DSB => {
+                    let b = &self.buf[body];
+                    let len = u32_at(b, 4, be) as usize;
+                    if u32_at(b, 0, be) == DSB_TLS_KEY_LOG
+                        && let Some(text) = b.get(8..8 + len)
+                        && self.secrets_read + text.len() <= MAX_SECRETS
+                    {
+                        self.secrets_read += text.len();
+                        self.secrets.extend_from_slice(text);
+                        self.secrets.push(b'\n');
+                    }
                 }
                 // Name resolution, statistics, custom blocks...: nothing we need.
                 _ => {}

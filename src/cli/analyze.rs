@@ -27,10 +27,15 @@ impl AnalyzeArgs {
     }
 
     /// How to read one input of `size` bytes (`None`: standard input, size unknown).
-    pub(super) fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
+    pub(super) fn read_options(
+        &self,
+        size: Option<u64>,
+        decode: &std::sync::Arc<crate::protocols::DecodeOptions>,
+    ) -> pipeline::ReadOptions {
         let auto = pipeline::ReadOptions::default();
         let small = size.is_some_and(|s| s < TWO_THREADS_FROM);
         pipeline::ReadOptions {
+            decode: std::sync::Arc::clone(decode),
             threads: match self.threads {
                 Some(n) => n as usize,
                 None if small => 1,
@@ -173,11 +178,14 @@ pub(super) fn analyze(
     let Some(acfg) = super::diagnosis_config(&args.diagnose, err)? else {
         return Ok(EXIT_ERROR);
     };
+    let Some(decode) = super::decode_options(&args.diagnose, err)? else {
+        return Ok(EXIT_ERROR);
+    };
     let cfg = args.table_config();
     let started = std::time::Instant::now();
     let mut captures: Vec<CaptureAnalysis> = Vec::new();
     let mut failed = false;
-    for r in super::inputs::read_all(args, cfg) {
+    for r in super::inputs::read_all(args, cfg, &decode) {
         match r {
             Ok(c) => captures.push(c),
             Err(e) => {

@@ -133,9 +133,41 @@ pub struct DiagnoseArgs {
     /// (/etc/ssl/certs/ca-certificates.crt or the like) trusts each chain.
     #[arg(long)]
     pub system_store: bool,
+    /// A TLS key log (the NSS format `SSLKEYLOGFILE` makes curl, Python, Node and
+    /// browsers write): decrypt the TLS connections it has secrets for (TLS 1.2 and
+    /// 1.3, AES-GCM and ChaCha20-Poly1305) and decode what they carry; repeatable.
+    #[arg(long, value_name = "FILE")]
+    pub keylog: Vec<PathBuf>,
 }
 
 impl DiagnoseArgs {
+    /// The decoder options: the key logs read (`--keylog`), each with the number of
+    /// lines that could not be read. An unreadable file is an error naming the option.
+    pub fn decode_options(
+        &self,
+    ) -> Result<(crate::protocols::DecodeOptions, Vec<KeyLogRead>), OptionError> {
+        use crate::protocols::keylog::KeyLog;
+        let mut opts = crate::protocols::DecodeOptions::default();
+        if self.keylog.is_empty() {
+            return Ok((opts, Vec::new()));
+        }
+        let mut all = KeyLog::default();
+        let mut read = Vec::new();
+        for path in &self.keylog {
+            let text = std::fs::read(path)
+                .map_err(|e| OptionError::new("--keylog", format!("{}: {e}", path.display())))?;
+            let one = KeyLog::parse(&text);
+            read.push(KeyLogRead {
+                path: path.clone(),
+                malformed: one.malformed(),
+                sessions: one.sessions(),
+            });
+            all.add(&text);
+        }
+        opts.keylog = Some(std::sync::Arc::new(all));
+        Ok((opts, read))
+    }
+
     /// The rules' configuration, after checking every option that names a file or a
     /// directory, so a bad one fails at once (exit code 2) instead of after the report.
     /// The error names the option (`--ca-file X: ...`).
@@ -186,6 +218,16 @@ impl DiagnoseArgs {
             gateway_hints: dedup(self.gateway.iter().cloned()),
         }
     }
+}
+
+/// What one `--keylog` file held.
+#[derive(Debug)]
+pub struct KeyLogRead {
+    pub path: PathBuf,
+    /// Lines not in the key log format.
+    pub malformed: u64,
+    /// Sessions with secrets.
+    pub sessions: usize,
 }
 
 fn parse_endpoint(s: &str) -> Result<Endpoint, String> {

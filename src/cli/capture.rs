@@ -71,6 +71,9 @@ pub(super) fn capture(
         return Ok(EXIT_ERROR);
     };
     super::clock::init();
+    let Some(decode) = super::decode_options(&args.diagnose, err)? else {
+        return Ok(EXIT_ERROR);
+    };
     let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
     let duration = match args.duration {
         Some(d) if !(d > 0.0 && d.is_finite()) => {
@@ -111,6 +114,7 @@ pub(super) fn capture(
         duration,
         format: args.format,
         table: TableConfig::default(),
+        decode,
         analysis: acfg.clone(),
     };
     let analysis = match run_live(&run, out, err) {
@@ -171,6 +175,8 @@ struct LiveRun {
     duration: Option<Duration>,
     format: LiveFormatArg,
     table: TableConfig,
+    /// The decoders' options (key logs).
+    decode: std::sync::Arc<crate::protocols::DecodeOptions>,
 }
 
 /// Completes on SIGTERM (never, where there is no such signal).
@@ -347,7 +353,7 @@ async fn run_async(
             .map(|u| format!(", running as {u}"))
             .unwrap_or_default(),
     );
-    let mut proc = PacketProcessor::new(run.table);
+    let mut proc = PacketProcessor::with_options(run.table, std::sync::Arc::clone(&run.decode));
     let mut printer = EventPrinter {
         seen: HashMap::new(),
         findings_seen: Default::default(),

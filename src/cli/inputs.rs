@@ -15,8 +15,10 @@ use crate::capture::{CaptureError, FileReader, LinkType, Truncation};
 use crate::flow::table::TableConfig;
 use crate::model::{FrameNo, Timestamp};
 use crate::pipeline::{self, CaptureAnalysis, PacketProcessor, Part};
+use crate::protocols::DecodeOptions;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// An input opened for reading, decompressing if need be.
 struct Input {
@@ -49,12 +51,13 @@ fn open_input(path: &Path) -> Result<Input, CaptureError> {
 pub(super) fn read_all(
     args: &AnalyzeArgs,
     cfg: TableConfig,
+    decode: &Arc<DecodeOptions>,
 ) -> Vec<Result<CaptureAnalysis, CaptureError>> {
     let mut out = Vec::new();
     for group in plan(&args.files) {
         match group.as_slice() {
-            [one] => out.push(read_one(args, one, cfg)),
-            set => out.extend(read_set(args, set, cfg)),
+            [one] => out.push(read_one(args, one, cfg, decode)),
+            set => out.extend(read_set(args, set, cfg, decode)),
         }
     }
     out
@@ -67,6 +70,7 @@ fn feed(
     input: Input,
     proc: &mut PacketProcessor,
     frame_offset: u64,
+    decode: &Arc<DecodeOptions>,
 ) -> Result<(crate::capture::CaptureFormat, crate::capture::batch::Ending), CaptureError> {
     let Input { name, opened, size } = input;
     // The bar follows decompressed bytes: only for a file read as it is.
@@ -75,7 +79,7 @@ fn feed(
         _ => None,
     };
     // A compressed file costs more to read than its size says: two threads.
-    let opts = args.read_options(size.filter(|_| opened.compression.is_none()));
+    let opts = args.read_options(size.filter(|_| opened.compression.is_none()), decode);
     let before = proc.packets;
     let r = pipeline::feed(
         &name,
@@ -134,11 +138,12 @@ fn read_one(
     args: &AnalyzeArgs,
     path: &Path,
     cfg: TableConfig,
+    decode: &Arc<DecodeOptions>,
 ) -> Result<CaptureAnalysis, CaptureError> {
     let input = open_input(path)?;
     let name = input.name.clone();
-    let mut proc = PacketProcessor::new(cfg);
-    let (format, ending) = feed(args, input, &mut proc, 0)?;
+    let mut proc = PacketProcessor::with_options(cfg, Arc::clone(decode));
+    let (format, ending) = feed(args, input, &mut proc, 0, decode)?;
     pipeline::conclude_set(&name, proc, format, Vec::new(), vec![ending])
 }
 
@@ -148,6 +153,7 @@ fn read_set(
     args: &AnalyzeArgs,
     set: &[PathBuf],
     cfg: TableConfig,
+    decode: &Arc<DecodeOptions>,
 ) -> Vec<Result<CaptureAnalysis, CaptureError>> {
     let mut out = Vec::new();
     let mut current: Option<Building> = None;
@@ -168,14 +174,14 @@ fn read_set(
             out.push(b.finish());
         }
         let b = current.get_or_insert_with(|| Building {
-            proc: PacketProcessor::new(cfg),
+            proc: PacketProcessor::with_options(cfg, Arc::clone(decode)),
             format: None,
             parts: Vec::new(),
             endings: Vec::new(),
         });
         let name = input.name.clone();
         let first_frame = b.proc.packets;
-        match feed(args, input, &mut b.proc, first_frame) {
+        match feed(args, input, &mut b.proc, first_frame, decode) {
             Ok((format, ending)) => {
                 b.format.get_or_insert(format);
                 b.parts.push(Part {

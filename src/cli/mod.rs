@@ -106,6 +106,44 @@ fn diagnosis_config(
     }
 }
 
+/// The decoder options of `args` (the key logs), with a warning per key log that has
+/// unreadable lines or no secrets; `None` after writing why they cannot be had.
+fn decode_options(
+    args: &DiagnoseArgs,
+    err: &mut dyn Write,
+) -> io::Result<Option<std::sync::Arc<crate::protocols::DecodeOptions>>> {
+    match args.decode_options() {
+        Ok((opts, read)) => {
+            for args::KeyLogRead {
+                path,
+                malformed,
+                sessions,
+            } in read
+            {
+                if malformed > 0 {
+                    writeln!(
+                        err,
+                        "trafficdoc: warning: --keylog {}: {malformed} line(s) not in the key log format, ignored",
+                        path.display()
+                    )?;
+                }
+                if sessions == 0 {
+                    writeln!(
+                        err,
+                        "trafficdoc: warning: --keylog {}: no TLS secrets in it",
+                        path.display()
+                    )?;
+                }
+            }
+            Ok(Some(std::sync::Arc::new(opts)))
+        }
+        Err(e) => {
+            writeln!(err, "trafficdoc: {e}")?;
+            Ok(None)
+        }
+    }
+}
+
 /// Whether to colour, from `--color`: `auto` colours only for people — stdout is a
 /// terminal, `NO_COLOR` is not set (any value turns colour off, see no-color.org) and
 /// the terminal is not `dumb`.

@@ -345,6 +345,13 @@ impl FlowTable {
         }
     }
 
+    /// Adds TLS secrets (key log text) to the decoders' options, for the handshakes
+    /// still to come.
+    pub fn add_secrets(&mut self, text: &[u8]) {
+        self.cx.add_secrets(text);
+        self.decoders = self.cx.decoders();
+    }
+
     /// Takes a flow out of the table, finished.
     fn take(&mut self, transport: Transport, key: &Key) -> Option<FlowSummary> {
         match transport {

@@ -9,13 +9,17 @@ use super::StreamDecoder;
 use super::budget::FactBudget;
 use super::dns::DnsTracker;
 use super::intern::Interner;
+use super::keylog::KeyLog;
 use super::x509::CertCache;
 use std::sync::Arc;
 
-/// Settings of the decoders, fixed for an analysis. The place for decoder options
-/// (none yet).
+/// Settings of the decoders, fixed for an analysis.
 #[derive(Clone, Debug, Default)]
-pub struct DecodeOptions {}
+pub struct DecodeOptions {
+    /// TLS secrets to decrypt with (`--keylog`, pcapng secrets blocks); its Debug
+    /// shows counts only.
+    pub keylog: Option<Arc<KeyLog>>,
+}
 
 /// Mutable state the decoders of one analysis share.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +47,16 @@ impl DecodeCtx {
     /// The decoder options.
     pub fn options(&self) -> &DecodeOptions {
         &self.options
+    }
+
+    /// Adds TLS secrets (key log text) to the options, for the handshakes still to
+    /// come (a pcapng Decryption Secrets Block met while reading).
+    pub fn add_secrets(&mut self, text: &[u8]) {
+        let mut options = (*self.options).clone();
+        let mut keylog = options.keylog.map(|k| (*k).clone()).unwrap_or_default();
+        keylog.add(text);
+        options.keylog = Some(Arc::new(keylog));
+        self.options = Arc::new(options);
     }
 
     /// Builds decoders with this context's options.

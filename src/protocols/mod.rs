@@ -28,6 +28,7 @@ pub mod context;
 pub mod dns;
 pub mod http;
 pub mod intern;
+pub mod keylog;
 pub mod notes;
 pub mod ntlm;
 pub mod secrets;
@@ -248,11 +249,19 @@ impl StreamDecoder {
                 facts.http = ex;
                 notes.merge(n, |t| t);
             }
-            Mode::Tls(t) => {
+            Mode::Tls(mut t) => {
                 facts.protocol = AppProtocol::Tls;
+                let decrypted = t.take_decrypted();
                 let (tls, n) = t.finish();
                 facts.tls = Some(Box::new(tls));
                 notes.merge(n, |t| t);
+                if let Some((inner, n)) = decrypted {
+                    facts.http.extend(inner.http.into_iter().map(|mut h| {
+                        h.decrypted = true;
+                        h
+                    }));
+                    notes.merge(n, |t| format!("decrypted: {t}"));
+                }
             }
             Mode::Socks(s) => {
                 facts.protocol = AppProtocol::Socks;

@@ -131,4 +131,5 @@ struct Exchange {
     content_length: Option<u64>,
     error_message: Option<String>,
     tunnel: bool,
+    decrypted: bool,
 }

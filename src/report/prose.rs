@@ -187,7 +187,16 @@ fn tls_summary(t: &TlsFacts) -> String {
             _ => "handshake incomplete".to_string(),
         }
     };
-    format!("{s} → {end}")
+    let decryption = match &t.decryption {
+        None => String::new(),
+        Some(d) => match (d.records, d.problem.as_deref()) {
+            (0, Some(why)) => format!("; not decrypted: {why}"),
+            (0, None) => "; not decrypted".to_string(),
+            (n, None) => format!("; decrypted ({n} records)"),
+            (n, Some(why)) => format!("; decrypted {n} records, then: {why}"),
+        },
+    };
+    format!("{s} → {end}{decryption}")
 }
 
 #[cfg(test)]

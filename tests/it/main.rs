@@ -23,6 +23,7 @@ mod floods;
 mod fuzz_regressions;
 mod html;
 mod install;
+mod keylog;
 mod live_capture;
 mod mutation;
 mod problems_only;

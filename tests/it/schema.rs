@@ -149,6 +149,7 @@ const HTTP: &[&str] = &[
     "?content_length",
     "?error_message",
     "?tunnel",
+    "?decrypted",
 ];
 const TLS: &[&str] = &[
     "?version",
@@ -175,7 +176,9 @@ const TLS: &[&str] = &[
     "established",
     "outcome",
     "?client_first_encrypted_len",
+    "?decryption",
 ];
+const TLS_DECRYPTION: &[&str] = &["decrypted", "records", "?problem"];
 const CERTIFICATE: &[&str] = &[
     "subject",
     "issuer",
@@ -391,4 +394,36 @@ fn analyze_ndjson_is_findings_then_flows_then_the_report_each_with_its_keys() {
     // Each line is the document's own object.
     assert_eq!(lines[0]["finding"], report["findings"][0]);
     assert_eq!(lines[findings]["flow"], report["flows"][0]);
+}
+
+#[test]
+fn decryption_keys_are_the_listed_schema() {
+    let cap = common::fixture_file("kl-squid.pcapng");
+    let keylog = common::fixture_file("kl-squid.keys");
+    let r = common::run(&[
+        "analyze",
+        "--format",
+        "json",
+        "--keylog",
+        keylog.to_str().unwrap(),
+        cap.to_str().unwrap(),
+    ]);
+    let doc: Value = serde_json::from_str(&r.stdout).unwrap();
+    let (mut decrypted_http, mut decryption) = (0, 0);
+    for f in items(&doc, "flows") {
+        for h in f["http"].as_array().into_iter().flatten() {
+            keys("flows[].http[]", h, HTTP);
+            decrypted_http += usize::from(h["decrypted"] == true);
+        }
+        if !f["tls"].is_null() {
+            keys("flows[].tls", &f["tls"], TLS);
+            keys(
+                "flows[].tls.decryption",
+                &f["tls"]["decryption"],
+                TLS_DECRYPTION,
+            );
+            decryption += 1;
+        }
+    }
+    assert!(decrypted_http > 0 && decryption > 0);
 }

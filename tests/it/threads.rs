@@ -187,6 +187,7 @@ fn analyse(src: impl Read + Send, threads: usize, batch_bytes: usize) -> Outcome
         ReadOptions {
             threads,
             batch_bytes,
+            ..ReadOptions::default()
         },
         &mut |n| progress.push(n),
     );

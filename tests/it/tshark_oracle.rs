@@ -4,7 +4,9 @@
 //!
 //! Every HTTP message and TLS server name tshark decodes must be decoded too; on a
 //! fixture whose expected file has `known_decoder_gap` the differences are reported
-//! instead of failing.
+//! instead of failing. On the fixtures recorded with their clients' key log
+//! (`NAME.keys`, or inside the pcapng), every certificate, alert and inner HTTP
+//! request and status tshark decrypts we decrypt too (`--keylog`).
 //!
 //! tshark's table is per address/port pair (a conversation); we report connections
 //! the way Zeek does, so refused attempts retried on the same port are separate
@@ -210,4 +212,156 @@ fn decoded_http_and_tls_facts_include_everything_tshark_decodes() {
         checked >= 20 && facts >= 50,
         "too little compared: {facts} facts in {checked} captures"
     );
+}
+
+/// The key log beside a fixture (`NAME.keys` for `NAME.pcap`), the TLS captures the
+/// lab recorded with their clients' secrets.
+fn key_log_of(cap: &Path) -> Option<std::path::PathBuf> {
+    let k = cap.with_extension("keys");
+    k.exists().then_some(k)
+}
+
+/// Facts tshark decodes once it decrypts TLS: certificates (SHA-256 of the DER),
+/// alerts (frame, code), HTTP requests (method, target) and statuses.
+type Decrypted = (
+    Vec<String>,
+    Vec<(u64, u64)>,
+    Vec<(String, String)>,
+    Vec<u64>,
+);
+
+fn tshark_decrypted(cap: &Path, keys: Option<&Path>) -> Decrypted {
+    use sha2::{Digest, Sha256};
+    let mut cmd = Command::new("tshark");
+    cmd.args(["-n", "-T", "fields", "-E", "separator=|"]);
+    if let Some(k) = keys {
+        cmd.arg("-o")
+            .arg(format!("tls.keylog_file:{}", k.display()));
+    }
+    cmd.args(["-e", "frame.number", "-e", "tls.handshake.certificate"])
+        .args(["-e", "tls.alert_message.desc", "-e", "http.request.method"])
+        .args(["-e", "http.request.uri", "-e", "http.response.code"])
+        .args([
+            "-Y",
+            "tls.handshake.certificate || tls.alert_message || http.request || http.response",
+            "-r",
+        ])
+        .arg(cap);
+    let out = cmd.output().expect("run tshark");
+    let mut d: Decrypted = Default::default();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let f: Vec<&str> = line.split('|').collect();
+        if f.len() < 6 {
+            continue;
+        }
+        let frame: u64 = f[0].parse().unwrap();
+        for der in f[1].split(',').filter(|s| !s.is_empty()) {
+            let bytes: Vec<u8> = (0..der.len())
+                .step_by(2)
+                .map(|i| u8::from_str_radix(&der[i..i + 2], 16).unwrap())
+                .collect();
+            let sha: String = Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            d.0.push(sha);
+        }
+        d.1.extend(
+            f[2].split(',')
+                .filter_map(|c| c.parse().ok())
+                .map(|c| (frame, c)),
+        );
+        let methods: Vec<&str> = f[3].split(',').filter(|s| !s.is_empty()).collect();
+        let uris: Vec<&str> = f[4].split(',').collect();
+        for (i, m) in methods.iter().enumerate() {
+            d.2.push((m.to_string(), uris.get(i).unwrap_or(&"").to_string()));
+        }
+        d.3.extend(f[5].split(',').filter_map(|c| c.parse::<u64>().ok()));
+    }
+    d
+}
+
+#[test]
+fn decrypted_tls_facts_include_everything_tshark_decrypts() {
+    if !tshark_available() {
+        return;
+    }
+    let mut checked = 0;
+    for cap in fixture_captures() {
+        let bytes = std::fs::read(&cap).unwrap();
+        let embedded = bytes.windows(4).any(|w| w == b"KSLT" || w == b"TLSK");
+        let keys = key_log_of(&cap);
+        if keys.is_none() && !embedded {
+            continue;
+        }
+        let name = cap.display().to_string();
+        let (certs, alerts, reqs, codes) = tshark_decrypted(&cap, keys.as_deref());
+        assert!(
+            !certs.is_empty() && !codes.is_empty(),
+            "{name}: tshark decrypted nothing"
+        );
+        let mut args = vec!["analyze", "--format", "json"];
+        let k = keys.as_ref().map(|k| k.to_str().unwrap().to_string());
+        if let Some(k) = &k {
+            args.extend(["--keylog", k.as_str()]);
+        }
+        args.push(cap.to_str().unwrap());
+        let v: serde_json::Value = serde_json::from_str(&run(&args).stdout).unwrap();
+        let tls: Vec<&serde_json::Value> = flows(&v).iter().map(|f| &f["tls"]).collect();
+        let our_certs: Vec<&str> = tls
+            .iter()
+            .filter_map(|t| t["certificates"].as_array())
+            .flatten()
+            .filter_map(|c| c["sha256"].as_str())
+            .collect();
+        let our_alerts: Vec<(u64, u64)> = tls
+            .iter()
+            .filter_map(|t| t["alerts"].as_array())
+            .flatten()
+            .filter_map(|a| Some((a["frame"].as_u64()?, a["code"].as_u64()?)))
+            .collect();
+        let http: Vec<&serde_json::Value> = flows(&v)
+            .iter()
+            .filter_map(|f| f["http"].as_array())
+            .flatten()
+            .collect();
+        let mut missed = Vec::new();
+        for c in &certs {
+            if !our_certs.contains(&c.as_str()) {
+                missed.push(format!("certificate sha256 {c}"));
+            }
+        }
+        for a in &alerts {
+            if !our_alerts.contains(a) {
+                missed.push(format!("alert {a:?} (frame, code)"));
+            }
+        }
+        let mut ours_reqs: Vec<(&str, &str)> = http
+            .iter()
+            .filter_map(|h| Some((h["method"].as_str()?, h["target"].as_str()?)))
+            .collect();
+        for (m, u) in &reqs {
+            match ours_reqs.iter().position(|o| o.0 == m && o.1 == u) {
+                Some(p) => {
+                    ours_reqs.swap_remove(p);
+                }
+                None => missed.push(format!("request {m} {u}")),
+            }
+        }
+        let mut ours_codes: Vec<u64> = http.iter().filter_map(|h| h["status"].as_u64()).collect();
+        for c in &codes {
+            match ours_codes.iter().position(|o| o == c) {
+                Some(p) => {
+                    ours_codes.swap_remove(p);
+                }
+                None => missed.push(format!("status {c}")),
+            }
+        }
+        assert!(
+            missed.is_empty(),
+            "{name}: tshark decrypts, we do not: {missed:?}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 3, "only {checked} captures with key logs");
 }

@@ -157,14 +157,15 @@ impl Rule for Check {
             frames.extend(h.response_frame.map(|f| f.0));
             let text = h.error_message.as_deref().map(|m| short(&mask_secrets(m)));
             let seen = format!(
-                "{} → {}{}",
+                "{} → {}{}{}",
                 request_line(h),
                 status_line(h),
                 text.as_deref()
                     .map(|t| format!(": {t}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                super::decrypted_note(h)
             );
-            let gw = f.server.to_string();
+            let gw = super::timeouts::answering_host(h, &f.server.to_string());
             let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
             let health = h
                 .target

@@ -485,6 +485,16 @@ fn note_issuer(
     }
 }
 
+/// Evidence suffix of an exchange read from TLS decrypted with a key log: the finding
+/// is seen, not inferred.
+pub fn decrypted_note(h: &HttpExchange) -> &'static str {
+    if h.decrypted {
+        " (inside TLS, decrypted with the key log)"
+    } else {
+        ""
+    }
+}
+
 /// CONNECT, or a request in absolute form (`GET http://host/...`, any case).
 pub fn is_proxy_request(h: &HttpExchange) -> bool {
     h.method.as_deref() == Some("CONNECT")

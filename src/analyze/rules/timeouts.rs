@@ -32,7 +32,13 @@ pub struct Check {
 
 /// The host a request was answered by: through a proxy the origin named in the
 /// request, not the proxy.
-fn answering_host(h: &HttpExchange, server: &str) -> String {
+/// Read from a decrypted tunnel: the host it was for (its Host header).
+pub(super) fn answering_host(h: &HttpExchange, server: &str) -> String {
+    if h.decrypted
+        && let Some(host) = h.host.as_deref()
+    {
+        return super::no_proxy::target_host(host);
+    }
     match h.target.as_deref() {
         Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
             super::no_proxy::target_host(t)
@@ -162,12 +168,13 @@ impl Rule for Check {
                         f,
                         frames,
                         format!(
-                            "{}{}",
+                            "{}{}{}",
                             status_line(h),
                             h.retry_after
                                 .as_deref()
                                 .map(|r| format!("; Retry-After: {r}"))
-                                .unwrap_or_default()
+                                .unwrap_or_default(),
+                            super::decrypted_note(h)
                         ),
                         h.request_ts,
                     ));

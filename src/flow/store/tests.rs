@@ -208,6 +208,7 @@ fn http_full(i: usize) -> HttpExchange {
         content_length: Some(u64::MAX),
         error_message: Some("invalid x-api-key «sk-…»".into()),
         tunnel: true,
+        decrypted: true,
     }
 }
 
@@ -260,6 +261,10 @@ fn tls_full(i: usize) -> TlsFacts {
         client_last_app_ts: Some(Timestamp(i as i64)),
         server_last_app_frame: None,
         server_last_app_ts: Some(Timestamp(-1)),
+        decryption: Some(crate::protocols::tls::TlsDecryption {
+            records: u64::MAX,
+            problem: Some("a record from the server was lost in a gap".into()),
+        }),
     }
 }
 

@@ -59,6 +59,8 @@ pub struct HttpExchange {
     pub error_message: Option<String>,
     /// The 2xx answer to CONNECT turned the connection into a tunnel.
     pub tunnel: bool,
+    /// Read from TLS records decrypted with a key log.
+    pub decrypted: bool,
 }
 
 impl HttpExchange {

@@ -16,11 +16,11 @@ use tls_parser::{
     parse_tls_extension_unknown,
 };
 
-const MAX_CERTS: usize = 16;
+pub(super) const MAX_CERTS: usize = 16;
 const MAX_ALERTS: usize = 32;
 
 /// ServerHello.random of a HelloRetryRequest (RFC 8446 4.1.3).
-const HRR_RANDOM: [u8; 32] = [
+pub(super) const HRR_RANDOM: [u8; 32] = [
     0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
     0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 ];
@@ -179,8 +179,8 @@ pub struct TlsFacts {
     /// When the record completing the ClientHello / ServerHello arrived (latency).
     pub client_hello_ts: Option<Timestamp>,
     pub server_hello_ts: Option<Timestamp>,
-    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it). The flow
-    /// store keeps certificates in a table of its own and writes their ids.
+    /// Server chain, leaf first (TLS 1.3 encrypts it: there only when decrypted). The
+    /// flow store keeps certificates in a table of its own and writes their ids.
     #[serde(skip)]
     pub certificates: Vec<CertInfo>,
     #[serde(skip)]
@@ -201,6 +201,8 @@ pub struct TlsFacts {
     /// TLS 1.3 session tickets left out): frame and arrival.
     pub server_last_app_frame: Option<FrameNo>,
     pub server_last_app_ts: Option<Timestamp>,
+    /// Whether key logs decrypted the connection (only when key logs were given).
+    pub decryption: Option<super::TlsDecryption>,
 }
 
 /// (type, data) of each extension in an extensions block, at most 256.
@@ -329,6 +331,7 @@ impl TlsDecoder {
             CT_APP_DATA => self.on_encrypted(dir, body.len()),
             _ => {}
         }
+        self.crypt_record(cx, dir, ct, body, frame);
     }
 
     fn on_encrypted(&mut self, dir: Dir, len: usize) {
@@ -365,7 +368,7 @@ impl TlsDecoder {
         }
     }
 
-    fn on_alert(&mut self, dir: Dir, body: &[u8], frame: FrameNo, encrypted: bool) {
+    pub(super) fn on_alert(&mut self, dir: Dir, body: &[u8], frame: FrameNo, encrypted: bool) {
         if self.facts.alerts.len() >= MAX_ALERTS {
             return;
         }
@@ -433,6 +436,7 @@ impl TlsDecoder {
         }
         self.history(dir, letter);
         self.last_msg = Some(name);
+        self.crypt_handshake(cx, dir, t, msg);
     }
 
     fn on_client_hello(&mut self, cx: &mut DecodeCtx, msg: &[u8], frame: FrameNo) {
@@ -545,7 +549,11 @@ impl TlsDecoder {
 
     fn on_certificate(&mut self, cx: &mut DecodeCtx, dir: Dir, msg: &[u8], frame: FrameNo) {
         if self.tls13 {
-            return; // TLS 1.3 certificates are encrypted; a plaintext one is bogus
+            // TLS 1.3 certificates are encrypted; a plaintext one is bogus.
+            if self.crypt.is_some() {
+                self.on_certificate13(cx, dir, msg, frame);
+            }
+            return;
         }
         let Some(total) = be24(msg, 0) else {
             self.notes.push(format!(

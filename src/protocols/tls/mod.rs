@@ -10,9 +10,12 @@
 //! the server's encrypted flight or gave up on it.
 //!
 //! `record` reassembles records and handshake messages, `handshake` turns them into
-//! [`TlsFacts`], `sslv2` reads an SSLv2-format ClientHello offering TLS, and
-//! `fingerprint` computes JA4 / JA3 / JA3S.
+//! [`TlsFacts`], `sslv2` reads an SSLv2-format ClientHello offering TLS,
+//! `fingerprint` computes JA4 / JA3 / JA3S, `decrypt` opens the protected records
+//! when key logs were given, and `walk` follows record headers after the handshake
+//! when they were not.
 
+mod decrypt;
 mod fingerprint;
 mod handshake;
 mod names;
@@ -21,6 +24,7 @@ mod sslv2;
 mod stored;
 mod walk;
 
+pub use decrypt::TlsDecryption;
 pub use fingerprint::is_grease;
 pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts};
 pub use names::{alert_name, cipher_name, severity_name, version_name};
@@ -52,6 +56,8 @@ pub struct TlsDecoder {
     record_ts: Option<Timestamp>,
     /// Record headers after the handshake.
     walk: walk::Walk,
+    /// Decryption state, only when key logs were given.
+    crypt: Option<Box<decrypt::Decrypt>>,
 }
 
 impl Default for TlsDecoder {
@@ -75,14 +81,19 @@ impl TlsDecoder {
             last_msg: None,
             record_ts: None,
             walk: walk::Walk::default(),
+            crypt: None,
         }
     }
 
-    /// False once the handshake failed or the side stopped; after an established
-    /// handshake, while record headers are still walked.
+    /// False once the handshake failed or the side stopped. After an established
+    /// handshake: with key logs, true while the side's records can be decrypted and
+    /// decoded; without, while record headers are still walked.
     pub fn wants_data(&self, dir: Dir) -> bool {
         if self.fatal_alert {
             return false;
+        }
+        if let Some(wants) = self.crypt_wants(dir) {
+            return wants && self.sides.get(dir.index()).is_some_and(|s| !s.stopped);
         }
         if self.facts.established {
             return self.walk.wants(dir) && self.sides.get(dir.index()).is_some_and(|s| !s.stopped);
@@ -94,6 +105,9 @@ impl TlsDecoder {
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
         self.walk.stop(dir);
+        if let Some(c) = self.crypt.as_mut() {
+            c.on_gap(dir);
+        }
         if let Some(side) = self.sides.get_mut(dir.index())
             && !side.stopped
         {
@@ -114,9 +128,11 @@ impl TlsDecoder {
         frame: FrameNo,
         ts: Timestamp,
     ) {
-        if self.facts.established {
-            // The record layer keeps what it held of an unfinished record (its note
-            // at the end says so); the walk takes over from there.
+        self.crypt_begin(cx);
+        if self.facts.established && self.crypt_wants(dir).is_none() {
+            // Not decrypting this side. The record layer keeps what it held of an
+            // unfinished record (its note at the end says so); the walk takes over
+            // from there.
             let pending = self
                 .sides
                 .get(dir.index())
@@ -148,6 +164,7 @@ impl TlsDecoder {
     }
 
     pub fn finish(mut self) -> (TlsFacts, crate::protocols::Notes) {
+        self.facts.decryption = self.crypt.take().map(|c| c.finish());
         let f = &mut self.facts;
         let [client, server] = std::mem::take(&mut self.walk).finish();
         (f.client_last_app_frame, f.client_last_app_ts) =

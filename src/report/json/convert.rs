@@ -225,6 +225,7 @@ impl<'a> From<&'a http::HttpExchange> for HttpExchange<'a> {
             content_length: e.content_length,
             error_message: e.error_message.as_deref(),
             tunnel: e.tunnel,
+            decrypted: e.decrypted,
         }
     }
 }
@@ -335,6 +336,11 @@ impl<'a> From<&'a tls::TlsFacts> for Tls<'a> {
                 HandshakeOutcome::Incomplete => "incomplete",
             },
             client_first_encrypted_len: t.client_first_encrypted_len,
+            decryption: t.decryption.as_ref().map(|d| TlsDecryption {
+                decrypted: d.records > 0,
+                records: d.records,
+                problem: d.problem.as_deref(),
+            }),
         }
     }
 }

@@ -358,6 +358,9 @@ pub struct HttpExchange<'a> {
     /// The 2xx answer to CONNECT turned the connection into a tunnel.
     #[serde(skip_serializing_if = "is_false")]
     pub tunnel: bool,
+    /// Read from TLS records decrypted with a key log (`--keylog`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub decrypted: bool,
 }
 
 /// One authentication challenge offered by a proxy or server.
@@ -473,7 +476,7 @@ pub struct Tls<'a> {
     pub server_hello_frame: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub certificate_frame: Option<u64>,
-    /// Server chain, leaf first (TLS ≤ 1.2 only: TLS 1.3 encrypts it).
+    /// Server chain, leaf first (TLS 1.3 encrypts it: there only when decrypted).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub certificates: Vec<Certificate<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -491,6 +494,23 @@ pub struct Tls<'a> {
     /// Size of the client's first encrypted record after the server's TLS 1.3 flight.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_first_encrypted_len: Option<u16>,
+    /// With `--keylog` only: whether the connection was decrypted, and if not why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decryption: Option<TlsDecryption<'a>>,
+}
+
+/// Whether key logs decrypted a TLS connection (never any key material).
+#[derive(Serialize)]
+pub struct TlsDecryption<'a> {
+    /// At least one record was decrypted.
+    pub decrypted: bool,
+    /// Records decrypted, both directions.
+    pub records: u64,
+    /// Why it was not decrypted, or where decryption stopped (`no key for this client
+    /// random in the key log`, `cipher suite ... is not one we decrypt`, a record lost
+    /// in a gap...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<&'a str>,
 }
 
 /// Registry numbers written as 4-digit lower-case hex strings (`"c02f"`).

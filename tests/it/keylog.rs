@@ -1,0 +1,346 @@
+//! `--keylog`: TLS decrypted with the key logs the lab's clients wrote
+//! (fixtures/lab/scenarios/keylog.sh), and what goes wrong with the wrong key log:
+//! the inspecting CA named on TLS 1.3, the provider's statuses inside the tunnel as
+//! the usual findings, a reason per flow when not decrypted, and no key material in
+//! any output.
+
+use crate::common::*;
+use serde_json::Value;
+use std::path::Path;
+
+fn path(name: &str) -> String {
+    fixture_file(name).to_str().unwrap().to_string()
+}
+
+fn json_with(args: &[&str]) -> (Value, Run) {
+    let mut a = vec!["analyze", "--format", "json"];
+    a.extend_from_slice(args);
+    let r = run(&a);
+    assert!(r.code <= 1, "exit {}: {}", r.code, r.stderr);
+    (serde_json::from_str(&r.stdout).unwrap(), r)
+}
+
+fn tls_flows(v: &Value) -> Vec<&Value> {
+    flows(v).iter().filter(|f| !f["tls"].is_null()).collect()
+}
+
+fn statuses(v: &Value) -> Vec<(String, u64, bool)> {
+    flows(v)
+        .iter()
+        .filter_map(|f| f["http"].as_array())
+        .flatten()
+        .filter(|h| h["method"] != "CONNECT")
+        .map(|h| {
+            (
+                h["target"].as_str().unwrap_or("").to_string(),
+                h["status"].as_u64().unwrap_or(0),
+                h["decrypted"] == true,
+            )
+        })
+        .collect()
+}
+
+fn kinds(v: &Value) -> Vec<(String, String)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().unwrap().to_string(),
+                f["title"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn inspected_tls13_tunnel_names_the_ca_and_shows_the_providers_answers() {
+    let cap = path("kl-mitm-tls13.pcap");
+    let keys = path("kl-mitm-tls13.keys");
+    let (v, _) = json_with(&["--keylog", &keys, &cap]);
+    let tls = tls_flows(&v);
+    assert_eq!(tls.len(), 5);
+    for f in &tls {
+        let t = &f["tls"];
+        assert_eq!(t["version"], "TLSv1.3");
+        assert_eq!(t["decryption"]["decrypted"], true, "{t}");
+        let leaf = &t["certificates"][0];
+        assert_eq!(leaf["subject"], "CN=api.anthropic.com");
+        assert!(
+            leaf["issuer"]
+                .as_str()
+                .unwrap()
+                .contains("Acme Corp SSL Inspection CA"),
+            "{leaf}"
+        );
+    }
+    // The clients without the corporate CA refused it; their alert was in clear, and
+    // their own records cannot be read (they logged only the server's secret).
+    let refused: Vec<&&Value> = tls
+        .iter()
+        .filter(|f| f["tls"]["outcome"] == "client_alert")
+        .collect();
+    assert_eq!(refused.len(), 2);
+    assert!(
+        refused
+            .iter()
+            .all(|f| f["tls"]["alerts"][0]["description"] == "unknown_ca")
+    );
+    // Inside the trusted tunnel: the provider's 401 (HTTP/1.1) and 429.
+    let st = statuses(&v);
+    assert!(st.contains(&("/v1/messages".into(), 401, true)), "{st:?}");
+    assert!(
+        st.contains(&("/v1/messages?ratelimit".into(), 429, true)),
+        "{st:?}"
+    );
+    let k = kinds(&v);
+    let has = |kind: &str, text: &str| k.iter().any(|(id, t)| id == kind && t.contains(text));
+    assert!(
+        has("api_key_rejected", "api.anthropic.com"),
+        "the 401 names the provider, not the proxy: {k:?}"
+    );
+    assert!(has("rate_limited", "api.anthropic.com"), "{k:?}");
+    assert!(has("tls_inspection_detected", "api.anthropic.com"), "{k:?}");
+    let text = serde_json::to_string(&v["findings"]).unwrap();
+    assert!(text.contains("Acme Corp SSL Inspection CA"));
+    assert!(text.contains("decrypted with the key log"));
+}
+
+#[test]
+fn tls12_and_tls13_with_each_cipher_through_squid() {
+    let cap = path("kl-squid.pcapng");
+    let keys = path("kl-squid.keys");
+    let (v, _) = json_with(&["--keylog", &keys, &cap]);
+    let mut ciphers = Vec::new();
+    for f in tls_flows(&v) {
+        let t = &f["tls"];
+        assert_eq!(t["decryption"]["decrypted"], true, "{t}");
+        assert!(t["decryption"]["problem"].is_null(), "{t}");
+        assert_eq!(t["certificates"].as_array().unwrap().len(), 3, "{t}");
+        ciphers.push(t["cipher"].as_str().unwrap().to_string());
+    }
+    ciphers.sort();
+    ciphers.dedup();
+    assert_eq!(
+        ciphers,
+        [
+            "TLS_AES_128_GCM_SHA256",
+            "TLS_AES_256_GCM_SHA384",
+            "TLS_CHACHA20_POLY1305_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
+            "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384",
+            "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256",
+        ]
+    );
+    let mut codes: Vec<u64> = statuses(&v).iter().map(|s| s.1).collect();
+    codes.sort();
+    assert_eq!(codes, [200, 200, 401, 401, 401, 429, 429]);
+    assert!(statuses(&v).iter().all(|s| s.2));
+}
+
+#[test]
+fn without_keylog_nothing_says_decrypted() {
+    for cap in ["kl-mitm-tls13.pcap", "kl-squid.pcapng"] {
+        let r = run(&["analyze", "--format", "json", &path(cap)]);
+        assert!(!r.stdout.contains("\"decryption\""), "{cap}");
+        assert!(!r.stdout.contains("\"decrypted\""), "{cap}");
+        assert!(statuses(&serde_json::from_str(&r.stdout).unwrap()).is_empty());
+    }
+}
+
+/// The findings and flows with the facts decryption adds taken out.
+fn without_decryption(mut v: Value) -> Value {
+    for f in v["flows"].as_array_mut().unwrap() {
+        if let Some(t) = f["tls"].as_object_mut() {
+            t.remove("decryption");
+        }
+    }
+    v.as_object_mut().unwrap().remove("input");
+    v
+}
+
+#[test]
+fn wrong_key_log_says_why_per_flow_and_changes_nothing_else() {
+    let cap = path("kl-squid.pcapng");
+    let (plain, _) = json_with(&[&cap]);
+    // The key log of another capture: no session matches.
+    let (v, r) = json_with(&["--keylog", &path("kl-mitm-tls13.keys"), &cap]);
+    for f in tls_flows(&v) {
+        let d = &f["tls"]["decryption"];
+        assert_eq!(d["decrypted"], false);
+        assert_eq!(d["problem"], "no key for this client random in the key log");
+    }
+    assert_eq!(without_decryption(v), without_decryption(plain.clone()));
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    // The table says it too.
+    let t = run(&[
+        "analyze",
+        "--flows",
+        "0",
+        "--keylog",
+        &path("kl-mitm-tls13.keys"),
+        &cap,
+    ]);
+    assert!(
+        t.stdout
+            .contains("not decrypted: no key for this client random in the key log"),
+        "{}",
+        t.stdout
+    );
+}
+
+#[test]
+fn damaged_key_logs_give_notes_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cap = path("kl-squid.pcapng");
+    let (plain, _) = json_with(&[&cap]);
+    let text = std::fs::read_to_string(fixture_file("kl-squid.keys")).unwrap();
+    // Truncated in the middle of a line: the sessions before the cut decrypt, the cut
+    // line is counted as malformed, the sessions after it have no key.
+    let third = text
+        .match_indices("SERVER_TRAFFIC_SECRET_0")
+        .nth(2)
+        .unwrap()
+        .0;
+    let cut = third + 100;
+    let truncated = dir.path().join("truncated.keys");
+    std::fs::write(&truncated, &text[..cut]).unwrap();
+    let (v, r) = json_with(&["--keylog", truncated.to_str().unwrap(), &cap]);
+    assert!(
+        r.stderr.contains("1 line(s) not in the key log format"),
+        "{}",
+        r.stderr
+    );
+    let states: Vec<bool> = tls_flows(&v)
+        .iter()
+        .map(|f| f["tls"]["decryption"]["decrypted"] == true)
+        .collect();
+    assert!(
+        states.contains(&true) && states.contains(&false),
+        "{states:?}"
+    );
+    // Right sessions, wrong secrets: the records do not open.
+    let flipped: String = text
+        .lines()
+        .map(|l| {
+            let mut parts: Vec<String> = l.split(' ').map(str::to_string).collect();
+            if let Some(s) = parts.get_mut(2) {
+                *s = s.chars().rev().collect();
+            }
+            parts.join(" ") + "\n"
+        })
+        .collect();
+    let wrong = dir.path().join("wrong.keys");
+    std::fs::write(&wrong, flipped).unwrap();
+    let (v, _) = json_with(&["--keylog", wrong.to_str().unwrap(), &cap]);
+    for f in tls_flows(&v) {
+        let d = &f["tls"]["decryption"];
+        assert_eq!(d["decrypted"], false, "{d}");
+        assert!(
+            d["problem"]
+                .as_str()
+                .unwrap()
+                .contains("secrets do not decrypt the"),
+            "{d}"
+        );
+    }
+    assert_eq!(
+        without_decryption(v)["findings"],
+        without_decryption(plain)["findings"]
+    );
+    // Garbage and an empty file.
+    let junk = dir.path().join("junk.keys");
+    std::fs::write(&junk, b"\xff\xfe not a key log\nCLIENT_RANDOM zz\n").unwrap();
+    let r = run(&["analyze", "--keylog", junk.to_str().unwrap(), &cap]);
+    assert!(r.stderr.contains("2 line(s) not in the key log format"));
+    assert!(r.stderr.contains("no TLS secrets in it"));
+    // A missing file is a usage error naming the option.
+    let r = run(&["analyze", "--keylog", "/nonexistent/k.keys", &cap]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--keylog /nonexistent/k.keys"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Every secret of a key log, as the hex it is written in.
+fn secrets_of(keys: &Path) -> Vec<String> {
+    std::fs::read_to_string(keys)
+        .unwrap()
+        .lines()
+        .filter_map(|l| l.split(' ').nth(2).map(str::to_lowercase))
+        .collect()
+}
+
+#[test]
+fn no_key_material_or_decrypted_credential_in_any_output() {
+    let dir = tempfile::tempdir().unwrap();
+    for (cap, keys) in [
+        ("kl-mitm-tls13.pcap", "kl-mitm-tls13.keys"),
+        ("kl-squid.pcapng", "kl-squid.keys"),
+    ] {
+        let (cap, keys) = (path(cap), path(keys));
+        let secrets = secrets_of(Path::new(&keys));
+        assert!(secrets.len() >= 10);
+        let export = dir.path().join("certs");
+        let export = export.to_str().unwrap();
+        let mut outputs = Vec::new();
+        for extra in [
+            &["--format", "json"][..],
+            &["--flows", "0", "--export-certs", export][..],
+            // Finished flows through the spill file.
+            &["--format", "json", "--flow-memory", "0"][..],
+        ] {
+            let mut args = vec!["analyze", "--keylog", &keys];
+            args.extend_from_slice(extra);
+            args.push(&cap);
+            let r = run(&args);
+            outputs.push(r.stdout.to_lowercase() + &r.stderr.to_lowercase());
+        }
+        assert_eq!(
+            outputs[0].replace(char::is_whitespace, ""),
+            outputs[2].replace(char::is_whitespace, ""),
+            "the spill file keeps what decryption found"
+        );
+        for out in &outputs {
+            for s in &secrets {
+                assert!(!out.contains(&s[..16]), "key material in the output");
+            }
+            // The API keys and proxy password sent inside the tunnels are masked.
+            for canary in [
+                "sk-ant-fake-lab-key-0000000000000000",
+                "sk-ant-fake-revoked-key-2222222222222222",
+                "corp-pass-2024",
+            ] {
+                assert!(!out.contains(canary), "{canary} in the output");
+            }
+        }
+    }
+}
+
+#[test]
+fn export_certs_writes_the_inspecting_ca_chain_of_tls13() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let cap = path("kl-mitm-tls13.pcap");
+    let r = run(&["analyze", "--export-certs", d, &cap]);
+    assert!(r.stdout.contains("No certificate chain to export"));
+    let r = run(&[
+        "analyze",
+        "--keylog",
+        &path("kl-mitm-tls13.keys"),
+        "--export-certs",
+        d,
+        &cap,
+    ]);
+    assert!(
+        r.stdout
+            .contains("issued by \"CN=Acme Corp SSL Inspection CA"),
+        "{}",
+        r.stdout
+    );
+    let pems: Vec<_> = std::fs::read_dir(d).unwrap().collect();
+    assert_eq!(pems.len(), 1);
+}
