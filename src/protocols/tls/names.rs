@@ -94,7 +94,8 @@ mod tests {
     fn names_and_fallbacks() {
         assert_eq!(version_name(TlsVersion::Tls13), "TLSv1.3");
         assert_eq!(version_name(TlsVersion(0x2a2a)), "GREASE(0x2a2a)");
-        assert_eq!(version_name(TlsVersion(0x7f17)), "0x7f17");
+        assert_eq!(version_name(TlsVersion(0x7f17)), "TLSv1.3 (draft 23)");
+        assert_eq!(version_name(TlsVersion(0x0305)), "0x0305");
         assert_eq!(
             cipher_name(TlsCipherSuiteID(0x1301)),
             "TLS_AES_128_GCM_SHA256"
