@@ -182,7 +182,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 5,
         step: 1,
-        text: "Measure where the time goes: `time curl -x \"$HTTPS_PROXY\" https://httpbin.org/ip` for the proxy, the same against the provider API, and `traceroute -n` to it.",
+        text: "Measure where the time goes: `time curl -x \"$HTTPS_PROXY\" https://httpbin.org/ip` for the proxy, the same against the provider API, and `traceroute -n api.anthropic.com` (or your provider's host).",
     },
     Step {
         section: 5,
