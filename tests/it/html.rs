@@ -38,6 +38,33 @@ fn name(cap: &Path) -> &str {
 /// ladder of the first failing step's finding; `!` marks the step drawn as the first
 /// failure. Each is what the scenario does on the wire (fixtures/lab/scenarios).
 const LADDERS: &[(&str, &[&str])] = &[
+    (
+        "kl-mitm-tls13.pcap",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "!alert",
+            "rst",
+        ],
+    ),
+    (
+        "kl-squid-dsb.pcapng",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "certificate",
+            "request",
+            "!response",
+        ],
+    ),
     ("d-dns-retransmission.pcap", &["dns-query", "!no-answer"]),
     (
         "busy-day.pcapng",
