@@ -278,7 +278,7 @@ pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::protocols::http::HttpDecoder;
-    use crate::protocols::http::exchange::tests::feed;
+    use crate::protocols::http::tests::feed;
 
     #[test]
     fn header_value_stops_at_a_damaged_line_end() {
