@@ -58,6 +58,11 @@ impl StreamBuf {
         take
     }
 
+    /// Stream offset of the first buffered byte (bytes consumed so far).
+    pub(crate) fn offset(&self) -> u64 {
+        self.start
+    }
+
     pub(crate) fn bytes(&self) -> &[u8] {
         &self.data
     }

@@ -18,6 +18,7 @@ mod fixture_facts;
 mod fixtures_diagnosis;
 mod floods;
 mod fuzz_regressions;
+mod held_floods;
 mod live_capture;
 mod mutation;
 mod protocol_captures;

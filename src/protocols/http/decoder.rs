@@ -51,6 +51,8 @@ pub(super) struct Side {
     pub(super) capture: Option<Vec<u8>>,
     /// Frame of the latest body byte consumed (where the message ends).
     pub(super) body_frame: Option<FrameNo>,
+    /// How far the head at the front of `buf` has been read.
+    pub(super) scan: HeadScan,
 }
 
 impl Side {
@@ -61,7 +63,59 @@ impl Side {
             body_of: None,
             capture: None,
             body_frame: None,
+            scan: HeadScan::default(),
         }
+    }
+}
+
+/// Progress on the head at the front of a side's buffer, so a head arriving in many
+/// small segments is read once, not again from its start on every segment: the
+/// search for its end resumes where it stopped, and the full parse runs when the end
+/// is there, the buffer is full, or the head has doubled since the last parse (which
+/// finds a malformed start line or header before the head is complete, in time
+/// linear in its length).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct HeadScan {
+    /// Stream offset of the head these figures are about.
+    at: u64,
+    /// Bytes searched for the end of the head without finding it.
+    searched: usize,
+    /// Bytes the last full parse saw.
+    parsed: usize,
+}
+
+impl HeadScan {
+    /// True when the head buffered in `buf` is worth a full parse now.
+    fn due(&mut self, buf: &StreamBuf) -> bool {
+        if self.at != buf.offset() {
+            *self = HeadScan {
+                at: buf.offset(),
+                ..HeadScan::default()
+            };
+        }
+        let bytes = buf.bytes();
+        // The end is a line feed followed by an empty line ("\n\n" or "\n\r\n"); a
+        // match may straddle the end of what was searched before.
+        let from = self.searched.saturating_sub(2);
+        let end = bytes
+            .get(from..)
+            .unwrap_or_default()
+            .windows(2)
+            .enumerate()
+            .any(|(i, w)| {
+                w == b"\n\n" || (w == b"\n\r" && bytes.get(from + i + 2) == Some(&b'\n'))
+            });
+        self.searched = bytes.len();
+        if end || buf.room() == 0 || bytes.len() >= self.parsed.saturating_mul(2) {
+            self.parsed = bytes.len();
+            return true;
+        }
+        false
+    }
+
+    /// True when bytes of the head at the front of `buf` were never fully parsed.
+    fn unparsed(&self, buf: &StreamBuf) -> bool {
+        !buf.is_empty() && (self.at != buf.offset() || self.parsed < buf.len())
     }
 }
 
@@ -124,6 +178,7 @@ impl HttpDecoder {
     }
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        self.settle_head(dir);
         if let Some(side) = self.sides.get_mut(dir.index()) {
             // A hole inside a body of known length is harmless; elsewhere we lose sync.
             match &mut side.state {
@@ -224,6 +279,7 @@ impl HttpDecoder {
     /// Facts so far: exchanges in request order, and decode notes.
     pub fn finish(mut self) -> (Vec<HttpExchange>, crate::protocols::Notes) {
         for d in 0..2 {
+            self.settle_head(if d == 0 { Dir::ToServer } else { Dir::ToClient });
             self.finish_body(d);
             if let Some(side) = self.sides.get(d)
                 && side.state == State::Headers
@@ -294,6 +350,36 @@ impl HttpDecoder {
             && let Some(ex) = self.exchanges.get_mut(idx)
         {
             ex.error_message = error_message(&cap);
+        }
+    }
+
+    /// Gives up a direction whose head does not parse.
+    fn malformed(&mut self, dir: Dir, frame: FrameNo, e: &str) {
+        if let Some(side) = self.sides.get_mut(dir.index()) {
+            side.state = State::Stopped;
+        }
+        self.notes.push(format!(
+            "http: malformed {} at frame {frame}: {e}",
+            if dir == Dir::ToServer {
+                "request"
+            } else {
+                "response"
+            }
+        ));
+    }
+
+    /// Runs the parse a waiting head has not had yet, so a malformed one is reported as
+    /// such (and not as cut short) when the stream ends or loses bytes.
+    fn settle_head(&mut self, dir: Dir) {
+        let Some(side) = self.sides.get(dir.index()) else {
+            return;
+        };
+        if side.state != State::Headers || !side.scan.unparsed(&side.buf) {
+            return;
+        }
+        if let Parsed::Error(e) = parse_head(dir, side.buf.bytes()) {
+            let frame = side.buf.at(0).0;
+            self.malformed(dir, frame, &e);
         }
     }
 
@@ -401,6 +487,9 @@ impl HttpDecoder {
                         continue;
                     }
                     let (frame, ts) = side.buf.at(0);
+                    if !side.scan.due(&side.buf) {
+                        return progressed;
+                    }
                     match parse_head(dir, bytes) {
                         Parsed::Partial => {
                             if side.buf.room() == 0 {
@@ -414,15 +503,7 @@ impl HttpDecoder {
                             return progressed;
                         }
                         Parsed::Error(e) => {
-                            side.state = State::Stopped;
-                            self.notes.push(format!(
-                                "http: malformed {} at frame {frame}: {e}",
-                                if dir == Dir::ToServer {
-                                    "request"
-                                } else {
-                                    "response"
-                                }
-                            ));
+                            self.malformed(dir, frame, &e);
                             return progressed;
                         }
                         Parsed::Complete(n, head) => {
