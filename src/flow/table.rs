@@ -30,8 +30,9 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug)]
 pub struct TableConfig {
     pub limits: Limits,
-    /// Bytes held above holes across all connections; past it, the connection that
-    /// just grew gives up its holes.
+    /// Bytes held above holes and by decoders (incomplete messages) across all
+    /// connections; past it, the connection that just grew gives up its holes and its
+    /// incomplete messages.
     pub max_total_buffered: usize,
     /// A TCP flow with no packet for this long is finished (Zeek: 5 min).
     pub tcp_idle_ns: i64,
@@ -296,7 +297,7 @@ pub struct FlowTable {
     latest: Timestamp,
     last_sweep: Timestamp,
     last_sweep_frame: FrameNo,
-    /// Bytes held above holes, all connections together.
+    /// Bytes held above holes and by decoders, all connections together.
     buffered: usize,
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
@@ -481,11 +482,11 @@ impl FlowTable {
         self.buffered = (self.buffered + after).saturating_sub(before);
         if self.buffered > self.cfg.max_total_buffered {
             conn.shed_buffers(&mut self.cx);
-            self.buffered = self.buffered.saturating_sub(after);
+            self.buffered = (self.buffered + conn.buffered()).saturating_sub(after);
         }
     }
 
-    /// Bytes held above holes across all connections.
+    /// Bytes held above holes and by decoders across all connections.
     pub fn buffered(&self) -> usize {
         self.buffered
     }

@@ -263,6 +263,30 @@ impl HttpDecoder {
         }
     }
 
+    /// Bytes held for `dir` while a head (or chunk line) is incomplete.
+    pub fn held(&self, dir: Dir) -> usize {
+        self.sides.get(dir.index()).map_or(0, |s| s.buf.held())
+    }
+
+    /// Gives up the incomplete message held for `dir` (a buffer cap was reached) and
+    /// stops decoding that direction; false when nothing was held.
+    pub fn shed(&mut self, dir: Dir) -> bool {
+        let Some(side) = self.sides.get_mut(dir.index()) else {
+            return false;
+        };
+        if side.buf.is_empty() {
+            return false;
+        }
+        let (len, frame) = (side.buf.len(), side.buf.at(0).0);
+        side.buf.consume(len);
+        side.state = State::Stopped;
+        self.notes.push(format!(
+            "http: {len} bytes of an incomplete message {} from frame {frame} given up: buffer cap (--stream-buffer/--total-buffer) reached; stopped decoding that direction",
+            dir_words(dir)
+        ));
+        true
+    }
+
     /// Asks to keep one more exchange: a flow keeps at most `MAX_EXCHANGES` and the
     /// facts budget has the last word; refused, it is counted.
     pub(super) fn keep(&mut self, cx: &mut DecodeCtx) -> bool {
