@@ -14,7 +14,7 @@ use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, 
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
 use crate::flow::store::FlowStore;
-use crate::flow::table::{FlowTable, TableConfig, TableLimits};
+use crate::flow::table::{Finished, FlowTable, TableConfig, TableLimits};
 use crate::model::{FrameNo, Timestamp};
 use std::io::Read;
 use std::net::SocketAddr;
@@ -222,7 +222,7 @@ impl PacketProcessor {
         }
     }
 
-    pub fn finish(self) -> (FlowStore, DecodeCounts, TableLimits) {
+    pub fn finish(self) -> (Finished, DecodeCounts, TableLimits) {
         let (flows, limits) = self.table.finish();
         (flows, self.counts, limits)
     }
@@ -235,6 +235,7 @@ impl PacketProcessor {
         link_types: &[LinkType],
     ) -> CaptureAnalysis {
         let (link_names, link_types_omitted) = link_names(link_types);
+        let finished = self.table.snapshot();
         CaptureAnalysis {
             input: InputFile {
                 path,
@@ -253,7 +254,8 @@ impl PacketProcessor {
                 capture_stats: None,
                 limits: self.table.limits(),
             },
-            flows: self.table.snapshot(),
+            flows: finished.listed,
+            unlisted: finished.unlisted,
         }
     }
 
@@ -288,7 +290,8 @@ impl PacketProcessor {
                 capture_stats: None,
                 limits,
             },
-            flows,
+            flows: flows.listed,
+            unlisted: flows.unlisted,
         }
     }
 }
@@ -360,7 +363,11 @@ pub struct CaptureStats {
 #[derive(Debug)]
 pub struct CaptureAnalysis {
     pub input: InputFile,
+    /// The flows the report lists (`--max-records`).
     pub flows: FlowStore,
+    /// Finished flows past `--max-records`: only added up in the report, but
+    /// diagnosed like the listed ones (their ids follow every listed flow's).
+    pub unlisted: FlowStore,
 }
 
 /// How an offline capture is read.
