@@ -357,6 +357,9 @@ pub struct CaptureStats {
     pub dropped: u32,
     /// Dropped by the interface or its driver.
     pub if_dropped: u32,
+    /// Taken off libpcap's ring (and written to the `-w` file) but not analysed: the
+    /// analysis queue was full.
+    pub queue_dropped: u64,
 }
 
 /// The analysis of one capture: input facts and flows.
