@@ -357,7 +357,11 @@ impl LiveCapture {
             .map_err(|e| classify(&name, &e))?
             .snaplen(opts.snaplen)
             .promisc(false)
-            .immediate_mode(true)
+            // Not immediate mode: libpcap then uses TPACKET_V2, whose ring has a slot of
+            // the snap length (256 KiB) per packet, so 8 MiB holds 32 packets. With
+            // TPACKET_V3 packets are packed into blocks the kernel hands over when full
+            // or after the timeout, so live events wait at most that long.
+            .immediate_mode(false)
             .timeout(READ_TIMEOUT_MS)
             .buffer_size(i32::try_from(opts.buffer_bytes).unwrap_or(i32::MAX))
             .open()
