@@ -15,8 +15,6 @@ use std::fmt;
 
 /// Frame marks kept at most.
 const MAX_MARKS: usize = 512;
-/// Capacity an empty buffer keeps for the next message.
-const KEPT_CAPACITY: usize = 4096;
 
 #[derive(Clone)]
 pub(crate) struct StreamBuf {
@@ -109,9 +107,11 @@ impl StreamBuf {
         &self.data
     }
 
-    /// Bytes this buffer holds for its caller: the data and its frame marks.
+    /// Bytes this buffer holds for its caller: what its data and frame marks take in
+    /// memory (their capacity, up to twice what they hold), none once empty.
     pub(crate) fn held(&self) -> usize {
-        self.data.len() + self.marks.len() * std::mem::size_of::<(u64, FrameNo, Timestamp)>()
+        self.data.capacity()
+            + self.marks.capacity() * std::mem::size_of::<(u64, FrameNo, Timestamp)>()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -128,13 +128,11 @@ impl StreamBuf {
         self.data.drain(..n);
         self.start += n as u64;
         if self.data.is_empty() {
-            // An idle connection keeps no large allocation (a record's 18 KiB, a
-            // head's 64 KiB) it is not using.
-            if self.data.capacity() > KEPT_CAPACITY {
-                self.data = Vec::new();
-                self.marks = VecDeque::new();
-            }
-            self.marks.clear();
+            // An idle connection keeps no allocation (a record's 18 KiB, a head's
+            // 64 KiB, or a few KiB) it is not using: with 100,000 open connections
+            // that adds up.
+            self.data = Vec::new();
+            self.marks = VecDeque::new();
             self.stride = 0;
             return;
         }
@@ -204,7 +202,12 @@ mod tests {
             b.push(b"x", FrameNo(i + 1), Timestamp(0));
         }
         assert_eq!(b.len(), 10_000);
-        assert!(b.held() <= 10_000 + MAX_MARKS * 24, "held {}", b.held());
+        // Capacity: at most twice what is held.
+        assert!(
+            b.held() <= 2 * (10_000 + MAX_MARKS * 24),
+            "held {}",
+            b.held()
+        );
         assert_eq!(b.at(0).0, FrameNo(1));
         // Later bytes: within a stride (here under 100 bytes) of their frame.
         let f = b.at(9_999).0;
@@ -212,6 +215,8 @@ mod tests {
         b.consume(5_000);
         let f = b.at(0).0;
         assert!(f <= FrameNo(5_001) && f > FrameNo(4_900), "{f:?}");
+        b.consume(5_000);
+        assert_eq!(b.held(), 0, "an empty buffer keeps no allocation");
     }
 
     #[test]
