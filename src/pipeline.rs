@@ -14,7 +14,7 @@ use crate::capture::{CaptureError, CaptureFormat, FileReader, LinkType, Packet, 
 use crate::decode::ip::{self, Transport};
 use crate::decode::link::{self, NetProto};
 use crate::flow::store::FlowStore;
-use crate::flow::table::{FlowTable, TableConfig, TableLimits};
+use crate::flow::table::{Finished, FlowTable, TableConfig, TableLimits};
 use crate::model::{FrameNo, Timestamp};
 use crate::protocols::DecodeOptions;
 use std::io::Read;
@@ -235,7 +235,7 @@ impl PacketProcessor {
         }
     }
 
-    pub fn finish(self) -> (FlowStore, DecodeCounts, TableLimits) {
+    pub fn finish(self) -> (Finished, DecodeCounts, TableLimits) {
         let (flows, limits) = self.table.finish();
         (flows, self.counts, limits)
     }
@@ -248,6 +248,7 @@ impl PacketProcessor {
         link_types: &[LinkType],
     ) -> CaptureAnalysis {
         let (link_names, link_types_omitted) = link_names(link_types);
+        let finished = self.table.snapshot();
         CaptureAnalysis {
             input: InputFile {
                 path,
@@ -267,7 +268,8 @@ impl PacketProcessor {
                 limits: self.table.limits(),
                 parts: Vec::new(),
             },
-            flows: self.table.snapshot(),
+            flows: finished.listed,
+            unlisted: finished.unlisted,
         }
     }
 
@@ -303,7 +305,8 @@ impl PacketProcessor {
                 limits,
                 parts: Vec::new(),
             },
-            flows,
+            flows: flows.listed,
+            unlisted: flows.unlisted,
         }
     }
 }
@@ -395,13 +398,20 @@ pub struct CaptureStats {
     pub dropped: u32,
     /// Dropped by the interface or its driver.
     pub if_dropped: u32,
+    /// Taken off libpcap's ring (and written to the `-w` file) but not analysed: the
+    /// analysis queue was full.
+    pub queue_dropped: u64,
 }
 
 /// The analysis of one capture: input facts and flows.
 #[derive(Debug)]
 pub struct CaptureAnalysis {
     pub input: InputFile,
+    /// The flows the report lists (`--max-records`).
     pub flows: FlowStore,
+    /// Finished flows past `--max-records`: only added up in the report, but
+    /// diagnosed like the listed ones (their ids follow every listed flow's).
+    pub unlisted: FlowStore,
 }
 
 /// How an offline capture is read.

@@ -1,5 +1,11 @@
 //! Live capture through libpcap: the same `Packet` view as files, from an interface.
 //!
+//! A thread of its own takes the packets off libpcap's ring as they come, writes them
+//! to the `-w` file and only copies them into a bounded queue; the analysis runs on
+//! the caller's thread (the other core), so a slow moment there does not let the
+//! kernel's buffer fill. What is lost is counted: libpcap's and the interface's drops,
+//! and packets the queue had no room for (written to the file, not analysed).
+//!
 //! Opens the interface with a BPF filter written exactly as tcpdump takes it, can save
 //! every packet to a pcap file as it goes (`-w`), and turns libpcap's errors into lines a
 //! person can act on: missing permission names the capability and the `setcap` command,
@@ -22,6 +28,10 @@ pub struct LiveOptions {
     /// When started as root, the user to become once the capture is open (tcpdump's
     /// `-Z`); `root` keeps root.
     pub user: String,
+    /// Size of libpcap's (the kernel's) capture buffer, in bytes (tcpdump's `-B`).
+    pub buffer_bytes: usize,
+    /// Stop after this many packets.
+    pub count: Option<u64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -155,47 +165,157 @@ pub(crate) fn make_private(path: &Path, user: &str) -> std::io::Result<()> {
     Ok(())
 }
 
-/// An open live capture, read asynchronously on a tokio runtime.
+/// Packets handed from the capture thread at a time, at most (bytes of packet data).
+const BATCH_BYTES: usize = 256 * 1024;
+/// ...and packets.
+const BATCH_PACKETS: usize = 1024;
+/// A batch is handed over at least this often while packets come in (so live events
+/// are not held back), and whenever libpcap's read times out.
+const BATCH_MS: u64 = 20;
+/// Batches waiting for the analysis, at most: with full batches 32 MiB. Past it the
+/// capture thread drops a batch (counted) rather than stop taking packets off the
+/// ring, so a slow moment of the analysis costs the analysis packets, never the `-w`
+/// file.
+const QUEUE_BATCHES: usize = 128;
+/// How long the capture thread waits for packets before it looks at the stop flag.
+const READ_TIMEOUT_MS: i32 = 50;
+
+/// An open live capture: a thread takes packets off libpcap's ring, writes them to
+/// the `-w` file and hands them over in batches through a bounded queue; the
+/// analysis reads the queue on a tokio runtime.
 pub struct LiveCapture {
-    stream: pcap::PacketStream<pcap::Active, OwnedCodec>,
-    save: Option<pcap::Savefile>,
+    rx: tokio::sync::mpsc::Receiver<Batch>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<Counters>>,
     link: LinkType,
-    frame: u64,
     pub interface: String,
 }
 
-/// A packet copied out of libpcap's ring (the stream hands packets across an await).
-pub struct OwnedPacket {
-    header: pcap::PacketHeader,
+/// Packets copied out of libpcap's ring, in capture order.
+pub struct Batch {
     data: Vec<u8>,
-    frame: u64,
+    /// Per packet: header, frame number, start and length in `data`.
+    packets: Vec<(pcap::PacketHeader, u64, usize, usize)>,
 }
 
-impl OwnedPacket {
-    /// The pipeline's view of this packet.
-    pub fn packet(&self, link: LinkType) -> Packet<'_> {
-        let h = &self.header;
-        Packet {
-            frame: FrameNo(self.frame),
+impl Batch {
+    fn new() -> Batch {
+        Batch {
+            data: Vec::with_capacity(BATCH_BYTES),
+            packets: Vec::with_capacity(64),
+        }
+    }
+
+    /// The pipeline's view of each packet.
+    pub fn packets(&self, link: LinkType) -> impl Iterator<Item = Packet<'_>> + '_ {
+        self.packets.iter().map(move |(h, frame, at, len)| Packet {
+            frame: FrameNo(*frame),
             ts: Timestamp::from_parts(h.ts.tv_sec, h.ts.tv_usec.saturating_mul(1000)),
             link,
             orig_len: h.len.max(h.caplen),
-            data: &self.data,
-        }
+            data: self.data.get(*at..at + len).unwrap_or_default(),
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.packets.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.packets.is_empty()
     }
 }
 
-pub struct OwnedCodec;
+/// What the capture thread counted, read when it ends.
+#[derive(Clone, Debug, Default)]
+pub struct Counters {
+    /// libpcap's counters: (received by the filter, dropped because its buffer was
+    /// full, dropped by the interface or driver); `None` if it could not tell.
+    pub pcap: Option<(u32, u32, u32)>,
+    /// Packets taken off the ring (and written to the `-w` file).
+    pub captured: u64,
+    /// Of those, packets dropped because the analysis queue was full: in the `-w` file,
+    /// not analysed.
+    pub queue_dropped: u64,
+    /// Why the capture ended early, if it failed.
+    pub error: Option<String>,
+    /// The `-w` file could not be completed.
+    pub write_error: Option<String>,
+}
 
-impl pcap::PacketCodec for OwnedCodec {
-    type Item = OwnedPacket;
-    fn decode(&mut self, p: pcap::Packet<'_>) -> OwnedPacket {
-        OwnedPacket {
-            header: *p.header,
-            data: p.data.to_vec(),
-            frame: 0,
+/// The capture thread's loop: until `stop`, `count` packets, or an error.
+fn capture_loop(
+    mut cap: pcap::Capture<pcap::Active>,
+    mut save: Option<pcap::Savefile>,
+    tx: tokio::sync::mpsc::Sender<Batch>,
+    stop: &std::sync::atomic::AtomicBool,
+    count: Option<u64>,
+) -> Counters {
+    use std::sync::atomic::Ordering;
+    let mut c = Counters::default();
+    let mut batch = Batch::new();
+    let mut since = std::time::Instant::now();
+    let hand_over = |batch: &mut Batch, c: &mut Counters| {
+        if batch.is_empty() {
+            return;
+        }
+        let full = std::mem::replace(batch, Batch::new());
+        let n = full.len() as u64;
+        if let Err(tokio::sync::mpsc::error::TrySendError::Full(_)) = tx.try_send(full) {
+            c.queue_dropped += n;
+        }
+    };
+    while !stop.load(Ordering::Relaxed) && count.is_none_or(|n| c.captured < n) {
+        match cap.next_packet() {
+            Ok(p) => {
+                if let Some(s) = &mut save {
+                    s.write(&p);
+                }
+                c.captured += 1;
+                let at = batch.data.len();
+                batch.data.extend_from_slice(p.data);
+                batch
+                    .packets
+                    .push((*p.header, c.captured, at, p.data.len()));
+                if batch.data.len() >= BATCH_BYTES
+                    || batch.packets.len() >= BATCH_PACKETS
+                    || since.elapsed().as_millis() >= u128::from(BATCH_MS)
+                {
+                    hand_over(&mut batch, &mut c);
+                    since = std::time::Instant::now();
+                }
+            }
+            // Non-blocking: the ring is empty. Hand over what was taken, then wait for
+            // more (or for the stop flag, at least every READ_TIMEOUT_MS).
+            Err(pcap::Error::TimeoutExpired) => {
+                hand_over(&mut batch, &mut c);
+                since = std::time::Instant::now();
+                use nix::poll::{PollFd, PollFlags, poll};
+                use std::os::fd::AsFd;
+                let mut fds = [PollFd::new(cap.as_fd(), PollFlags::POLLIN)];
+                let _ = poll(&mut fds, u16::try_from(READ_TIMEOUT_MS).unwrap_or(50));
+            }
+            Err(pcap::Error::NoMorePackets) => break,
+            Err(e) => {
+                c.error = Some(message(&e));
+                break;
+            }
         }
     }
+    // The last batch waits for room: the capture is over, nothing more to take off.
+    if !batch.is_empty() {
+        let _ = tx.blocking_send(batch);
+    }
+    if let Some(s) = &mut save
+        && let Err(e) = s.flush()
+    {
+        c.write_error = Some(message(&e));
+    }
+    c.pcap = cap
+        .stats()
+        .ok()
+        .map(|s| (s.received, s.dropped, s.if_dropped));
+    c
 }
 
 fn classify(interface: &str, e: &pcap::Error) -> LiveError {
@@ -222,8 +342,8 @@ fn classify(interface: &str, e: &pcap::Error) -> LiveError {
 }
 
 impl LiveCapture {
-    /// Opens the interface. Must be called inside a tokio runtime (the capture's file
-    /// descriptor is registered with it).
+    /// Opens the interface and starts the capture thread. Must be called inside a
+    /// tokio runtime.
     pub fn open(opts: &LiveOptions) -> Result<Self, LiveError> {
         let name = match &opts.interface {
             Some(n) => n.clone(),
@@ -237,7 +357,13 @@ impl LiveCapture {
             .map_err(|e| classify(&name, &e))?
             .snaplen(opts.snaplen)
             .promisc(false)
-            .immediate_mode(true)
+            // Not immediate mode: libpcap then uses TPACKET_V2, whose ring has a slot of
+            // the snap length (256 KiB) per packet, so 8 MiB holds 32 packets. With
+            // TPACKET_V3 packets are packed into blocks the kernel hands over when full
+            // or after the timeout, so live events wait at most that long.
+            .immediate_mode(false)
+            .timeout(READ_TIMEOUT_MS)
+            .buffer_size(i32::try_from(opts.buffer_bytes).unwrap_or(i32::MAX))
             .open()
             .map_err(|e| classify(&name, &e))?;
         if let Some(f) = &opts.filter {
@@ -258,15 +384,23 @@ impl LiveCapture {
             None => None,
         };
         let link = LinkType(u16::try_from(cap.get_datalink().0).unwrap_or(u16::MAX));
-        let stream = cap
-            .setnonblock()
-            .and_then(|c| c.stream(OwnedCodec))
-            .map_err(|e| classify(&name, &e))?;
+        let cap = cap.setnonblock().map_err(|e| classify(&name, &e))?;
+        let (tx, rx) = tokio::sync::mpsc::channel(QUEUE_BATCHES);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let count = opts.count;
+        let thread = std::thread::Builder::new()
+            .name("capture".into())
+            .spawn(move || capture_loop(cap, save, tx, &flag, count))
+            .map_err(|e| LiveError::Pcap {
+                interface: name.clone(),
+                message: e.to_string(),
+            })?;
         Ok(LiveCapture {
-            stream,
-            save,
+            rx,
+            stop,
+            thread: Some(thread),
             link,
-            frame: 0,
             interface: name,
         })
     }
@@ -275,45 +409,26 @@ impl LiveCapture {
         self.link
     }
 
-    /// Waits for the next packet and saves it to the `-w` file. `Ok(None)` when the
-    /// capture ended (the interface went away).
-    pub async fn next(&mut self) -> Result<Option<OwnedPacket>, LiveError> {
-        use futures::StreamExt;
-        match self.stream.next().await {
-            Some(Ok(mut p)) => {
-                if let Some(s) = &mut self.save {
-                    s.write(&pcap::Packet::new(&p.header, &p.data));
-                }
-                self.frame += 1;
-                p.frame = self.frame;
-                Ok(Some(p))
-            }
-            Some(Err(e)) => Err(LiveError::Pcap {
-                interface: self.interface.clone(),
-                message: message(&e),
-            }),
-            None => Ok(None),
-        }
+    /// Waits for the next batch of packets. `None` once the capture thread ended (it
+    /// was stopped, took `count` packets, or failed) and every batch was read.
+    pub async fn next(&mut self) -> Option<Batch> {
+        self.rx.recv().await
     }
 
-    /// Writes buffered packets of the `-w` file to disk.
-    pub fn flush(&mut self) -> Result<(), LiveError> {
-        if let Some(s) = &mut self.save {
-            s.flush().map_err(|e| LiveError::Pcap {
-                interface: self.interface.clone(),
-                message: message(&e),
-            })?;
-        }
-        Ok(())
+    /// Asks the capture thread to stop (within libpcap's read timeout); the batches
+    /// it already took stay readable with [`next`](Self::next).
+    pub fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
-    /// libpcap's counters: (received, dropped by libpcap's buffer, dropped by the
-    /// interface or driver).
-    pub fn stats(&mut self) -> Option<(u32, u32, u32)> {
-        self.stream
-            .capture_mut()
-            .stats()
-            .ok()
-            .map(|s| (s.received, s.dropped, s.if_dropped))
+    /// Waits for the capture thread to end (call [`stop`](Self::stop) and read the
+    /// remaining batches first) and returns its counters.
+    pub fn finish(&mut self) -> Counters {
+        self.stop();
+        self.rx.close();
+        self.thread
+            .take()
+            .and_then(|t| t.join().ok())
+            .unwrap_or_default()
     }
 }

@@ -262,6 +262,10 @@ pub struct CaptureArgs {
     /// Bytes captured per packet (like tcpdump's -s; 0 means the maximum).
     #[arg(short = 's', long, value_name = "SNAPLEN", default_value_t = 262144)]
     pub snaplen: i32,
+    /// The kernel's capture buffer, in KiB (like tcpdump's -B; tcpdump and libpcap
+    /// default to 2 MiB on Linux).
+    #[arg(short = 'B', long = "buffer-size", value_name = "KIB", default_value_t = 8192, value_parser = clap::value_parser!(u32).range(1..=2_097_151))]
+    pub buffer_size: u32,
     /// Output format.
     #[arg(long, value_enum, default_value_t = LiveFormatArg::Table)]
     pub format: LiveFormatArg,

@@ -109,20 +109,27 @@ pub(super) fn capture(
             },
             write: args.write.clone(),
             user: args.user.clone(),
+            buffer_bytes: args.buffer_size as usize * 1024,
+            count: args.count,
         },
-        count: args.count,
         duration,
         format: args.format,
         table: TableConfig::default(),
         decode,
         analysis: acfg.clone(),
     };
-    let analysis = match run_live(&run, out, err) {
+    let (analysis, stopped_at) = match run_live(&run, out, err) {
         Ok(a) => a,
         Err(e) => {
             writeln!(err, "trafficdoc: {e}")?;
             return Ok(EXIT_ERROR);
         }
+    };
+    // Judged at the moment the capture stopped, like the live findings: a CONNECT
+    // still unanswered then is the stall that was printed.
+    let acfg = crate::analyze::Config {
+        now: Some(stopped_at),
+        ..acfg
     };
     let captures = [analysis];
     let (findings, summary) = crate::analyze::diagnose(&captures, &acfg);
@@ -171,7 +178,6 @@ struct LiveRun {
     opts: LiveOptions,
     /// Rules' settings; `now` is set to the wall clock at every tick.
     analysis: crate::analyze::Config,
-    count: Option<u64>,
     duration: Option<Duration>,
     format: LiveFormatArg,
     table: TableConfig,
@@ -313,7 +319,7 @@ fn run_live(
     run: &LiveRun,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<CaptureAnalysis, LiveError> {
+) -> Result<(CaptureAnalysis, crate::model::Timestamp), LiveError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -328,7 +334,7 @@ async fn run_async(
     run: &LiveRun,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<CaptureAnalysis, LiveError> {
+) -> Result<(CaptureAnalysis, crate::model::Timestamp), LiveError> {
     let mut cap = LiveCapture::open(&run.opts)?;
     let dropped = crate::capture::live::drop_privileges(&run.opts.user)?;
     let name = format!("live:{}", cap.interface);
@@ -369,27 +375,23 @@ async fn run_async(
     tokio::pin!(deadline);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut failure = None;
     let mut next_snapshot = std::time::Instant::now();
+    let mut stopping = false;
     loop {
         tokio::select! {
             next = cap.next() => match next {
-                Ok(Some(p)) => {
-                    proc.packet(&p.packet(link));
-                    if run.count.is_some_and(|c| proc.packets >= c) {
-                        break;
+                Some(batch) => {
+                    for p in batch.packets(link) {
+                        proc.packet(&p);
                     }
                 }
-                Ok(None) => break,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
+                // The capture thread ended and every batch it took was analysed.
+                None => break,
             },
-            _ = &mut ctrl_c => break,
-            _ = &mut term => break,
-            _ = &mut deadline => break,
-            _ = tick.tick() => {
+            _ = &mut ctrl_c, if !stopping => { stopping = true; cap.stop(); }
+            _ = &mut term, if !stopping => { stopping = true; cap.stop(); }
+            _ = &mut deadline, if !stopping => { stopping = true; cap.stop(); }
+            _ = tick.tick(), if !stopping => {
                 if status {
                     let _ = write!(err, "\r\x1b[2K");
                 }
@@ -421,25 +423,46 @@ async fn run_async(
             }
         }
     }
+    // Waits that were still open when the capture stopped are judged at that moment,
+    // as they were while it ran: a stall printed live stays in the report.
+    let stopped_at = wall_clock();
     if status {
         let _ = write!(err, "\r\x1b[2K");
     }
-    let flushed = cap.flush();
-    let stats = cap.stats();
+    let counters = cap.finish();
     let mut analysis = proc.into_analysis(name, CaptureFormat::Live, &[link], 0, None);
-    analysis.input.capture_stats = stats.map(|(received, dropped, if_dropped)| CaptureStats {
-        received,
-        dropped,
-        if_dropped,
-    });
+    analysis.input.capture_stats =
+        counters
+            .pcap
+            .map(|(received, dropped, if_dropped)| CaptureStats {
+                received,
+                dropped,
+                if_dropped,
+                queue_dropped: counters.queue_dropped,
+            });
+    let flushed: Result<(), String> = counters.write_error.map_or(Ok(()), Err);
+    let failure = counters.error;
     if let Err(e) = flushed {
-        let _ = writeln!(err, "trafficdoc: {e}");
+        let write = run.opts.write.as_ref().map(|p| p.display().to_string());
+        let _ = writeln!(
+            err,
+            "trafficdoc: cannot write {}: {e}",
+            write.unwrap_or_default()
+        );
     }
     if let Some(e) = failure {
-        let _ = writeln!(err, "trafficdoc: {e}; reporting what was captured");
+        let _ = writeln!(
+            err,
+            "trafficdoc: capture on {} failed: {e}; reporting what was captured",
+            cap.interface
+        );
     }
     // The last moments before the stop, then the report.
+    let cfg = crate::analyze::Config {
+        now: Some(stopped_at),
+        ..run.analysis.clone()
+    };
     let _ = printer.print(&analysis, run.format, out);
-    let _ = printer.print_findings(&analysis, &run.analysis, run.format, out);
-    Ok(analysis)
+    let _ = printer.print_findings(&analysis, &cfg, run.format, out);
+    Ok((analysis, stopped_at))
 }

@@ -30,8 +30,9 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug)]
 pub struct TableConfig {
     pub limits: Limits,
-    /// Bytes held above holes across all connections; past it, the connection that
-    /// just grew gives up its holes.
+    /// Bytes held above holes and by decoders (incomplete messages) across all
+    /// connections; past it, the connection that just grew gives up its holes and its
+    /// incomplete messages.
     pub max_total_buffered: usize,
     /// A TCP flow with no packet for this long is finished (Zeek: 5 min).
     pub tcp_idle_ns: i64,
@@ -284,6 +285,15 @@ impl FlowSummary {
     }
 }
 
+/// The finished flows of a capture, each in order of first frame.
+pub struct Finished {
+    /// The first `max_records` to finish: listed in the report.
+    pub listed: FlowStore,
+    /// The others: only added up in the report (`limits.summarized`), but seen by
+    /// the rules like the listed ones.
+    pub unlisted: FlowStore,
+}
+
 /// All flows of one capture.
 pub struct FlowTable {
     cfg: TableConfig,
@@ -293,10 +303,12 @@ pub struct FlowTable {
     udp: FxHashMap<Key, UdpFlow>,
     /// Finished flows, as compact bytes.
     done: FlowStore,
+    /// Finished flows past `max_records`: not listed, but diagnosed.
+    unlisted: FlowStore,
     latest: Timestamp,
     last_sweep: Timestamp,
     last_sweep_frame: FrameNo,
-    /// Bytes held above holes, all connections together.
+    /// Bytes held above holes and by decoders, all connections together.
     buffered: usize,
     /// ICMP unreachables whose flow was not (yet) in the table.
     pub orphan_unreachables: u64,
@@ -333,6 +345,9 @@ impl FlowTable {
             tcp: FxHashMap::default(),
             udp: FxHashMap::default(),
             done: cfg
+                .flow_memory
+                .map_or_else(FlowStore::new, FlowStore::with_memory_limit),
+            unlisted: cfg
                 .flow_memory
                 .map_or_else(FlowStore::new, FlowStore::with_memory_limit),
             latest: Timestamp(i64::MIN),
@@ -387,10 +402,12 @@ impl FlowTable {
         if self.done.len() < self.cfg.max_records {
             self.done.push(&f);
         } else {
-            // Its decoded facts are dropped with it: others may keep as many.
+            // Its decoded facts are not listed: others may keep as many (it goes to a
+            // store that spills to a file, for the rules only).
             self.cx.budget.give_back(f.app.http.len() + f.app.dns.len());
             l.flows_summarized += 1;
             l.summarized.get_or_insert_with(Default::default).add(&f);
+            self.unlisted.push(&f);
         }
     }
 
@@ -499,11 +516,11 @@ impl FlowTable {
         self.buffered = (self.buffered + after).saturating_sub(before);
         if self.buffered > self.cfg.max_total_buffered {
             conn.shed_buffers(&mut self.cx);
-            self.buffered = self.buffered.saturating_sub(after);
+            self.buffered = (self.buffered + conn.buffered()).saturating_sub(after);
         }
     }
 
-    /// Bytes held above holes across all connections.
+    /// Bytes held above holes and by decoders across all connections.
     pub fn buffered(&self) -> usize {
         self.buffered
     }
@@ -663,7 +680,7 @@ impl FlowTable {
     /// What `finish` would return now, without disturbing the table (live capture
     /// reports while it goes). Costs a copy of every open flow, and of the decode
     /// context they finish in.
-    pub fn snapshot(&self) -> FlowStore {
+    pub fn snapshot(&self) -> Finished {
         let mut v = self.done.clone();
         let mut cx = self.cx.clone();
         for c in self.tcp.values() {
@@ -673,7 +690,10 @@ impl FlowTable {
             v.push(&FlowSummary::from_udp(u.clone(), &mut cx));
         }
         v.sort();
-        v
+        Finished {
+            listed: v,
+            unlisted: self.unlisted.clone(),
+        }
     }
 
     /// Caps hit so far (live capture reports while it goes).
@@ -681,9 +701,9 @@ impl FlowTable {
         self.limits.clone()
     }
 
-    /// Finishes every flow and returns the kept ones in order of their first frame,
-    /// with the count of every cap hit.
-    pub fn finish(mut self) -> (FlowStore, TableLimits) {
+    /// Finishes every flow and returns them, listed and not, with the count of every
+    /// cap hit.
+    pub fn finish(mut self) -> (Finished, TableLimits) {
         // In order of first frame, so the flows kept past a full `max_records` are the
         // earliest of those still open. Boxed, and the tables' memory given back before
         // they are retired: the open flows must not be held twice (table slots, then a
@@ -705,7 +725,14 @@ impl FlowTable {
             self.retire(*f);
         }
         self.done.sort();
-        (self.done, self.limits)
+        self.unlisted.sort();
+        (
+            Finished {
+                listed: self.done,
+                unlisted: self.unlisted,
+            },
+            self.limits,
+        )
     }
 }
 
@@ -763,7 +790,7 @@ mod tests {
             );
         }
         assert!(t.buffered() <= 150, "held {}", t.buffered());
-        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
+        let flows: Vec<FlowSummary> = t.finish().0.listed.iter().collect();
         assert_eq!(flows.len(), 2);
         assert_eq!(flows[0].cap_hits, [0, 0]);
         assert_eq!(flows[1].cap_hits, [1, 0]);
@@ -804,7 +831,7 @@ mod tests {
         // Frames up to 4,002: the last sweep (every 250 frames) let go of the ones
         // closed more than 1,000 frames before it.
         assert!(t.open_flows() < 800, "{} open", t.open_flows());
-        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
+        let flows: Vec<FlowSummary> = t.finish().0.listed.iter().collect();
         assert_eq!(
             flows.len(),
             2_001,
@@ -828,7 +855,7 @@ mod tests {
         for i in 0..3_000u64 {
             refused(&mut t, 40000 + (i % 1000) as u16, 10 + 2 * i, 0);
         }
-        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
+        let flows: Vec<FlowSummary> = t.finish().0.listed.iter().collect();
         assert_eq!(flows.iter().filter(|f| f.state == ConnState::S0).count(), 1);
     }
 
@@ -858,7 +885,7 @@ mod tests {
         syn_flood(&mut t, 100);
         assert!(t.open_flows() <= 32);
         let (flows, limits) = t.finish();
-        let flows: Vec<FlowSummary> = flows.iter().collect();
+        let flows: Vec<FlowSummary> = flows.listed.iter().collect();
         assert_eq!(flows.len(), 100);
         let evicted: Vec<&FlowSummary> = flows.iter().filter(|f| f.evicted).collect();
         assert_eq!(limits.flows_evicted, evicted.len() as u64);
@@ -878,7 +905,7 @@ mod tests {
         let mut t = FlowTable::new(cfg);
         syn_flood(&mut t, 25);
         let (flows, limits) = t.finish();
-        let flows: Vec<FlowSummary> = flows.iter().collect();
+        let flows: Vec<FlowSummary> = flows.listed.iter().collect();
         assert_eq!(flows.len(), 10);
         // The earliest flows are the ones kept.
         assert_eq!(flows[0].first_frame, FrameNo(1));
@@ -912,7 +939,7 @@ mod tests {
             Timestamp(2),
             60,
         );
-        let flows: Vec<FlowSummary> = t.finish().0.iter().collect();
+        let flows: Vec<FlowSummary> = t.finish().0.listed.iter().collect();
         assert_eq!(flows.len(), 2);
         assert_eq!(flows[0].state, ConnState::REJ);
         assert_eq!(flows[1].state, ConnState::S0);

@@ -473,6 +473,30 @@ impl DnsTcp {
         }
     }
 
+    /// Bytes held for `dir` while a message is incomplete.
+    pub fn held(&self, dir: Dir) -> usize {
+        self.bufs.get(dir.index()).map_or(0, StreamBuf::held)
+    }
+
+    /// Gives up the incomplete message held for `dir` (a buffer cap was reached) and
+    /// stops decoding that direction; false when nothing was held.
+    pub fn shed(&mut self, dir: Dir) -> bool {
+        let Some(buf) = self.bufs.get_mut(dir.index()) else {
+            return false;
+        };
+        let len = buf.len();
+        if len == 0 {
+            return false;
+        }
+        buf.consume(len);
+        self.on_gap(dir);
+        self.tracker.notes.push(format!(
+            "dns: {len} bytes of an incomplete message from the {} given up: buffer cap (--stream-buffer/--total-buffer) reached; stopped decoding that direction",
+            dir.sender()
+        ));
+        true
+    }
+
     pub fn on_data(
         &mut self,
         cx: &mut DecodeCtx,

@@ -218,6 +218,45 @@ impl StreamDecoder {
         }
     }
 
+    /// Bytes the decoders hold for `dir` while a message is incomplete (a TLS record,
+    /// an HTTP head, a DNS or SOCKS message, the first bytes while sniffing), its
+    /// tunnel's included: charged to the same buffer caps as reassembly's bytes.
+    pub fn held(&self, dir: Dir) -> usize {
+        let sniff = self
+            .sniff
+            .get(dir.index())
+            .map_or(0, |k| k.iter().map(|c| c.0.len()).sum());
+        let own = match &self.mode {
+            Mode::Http(h) => h.held(dir),
+            Mode::Tls(t) => t.held(dir),
+            Mode::Socks(s) => s.held(dir),
+            Mode::Dns(d) => d.held(dir),
+            Mode::Sniff | Mode::Other => 0,
+        };
+        sniff + own + self.tunnel.as_ref().map_or(0, |t| t.held(dir))
+    }
+
+    /// Gives up what the decoders hold for `dir` (a buffer cap was reached), with a
+    /// note, and stops decoding that direction; false when nothing was held.
+    pub fn shed(&mut self, dir: Dir) -> bool {
+        let inner = self.tunnel.as_mut().is_some_and(|t| t.shed(dir));
+        let own = match &mut self.mode {
+            Mode::Http(h) => h.shed(dir),
+            Mode::Tls(t) => t.shed(dir),
+            Mode::Dns(d) => d.shed(dir),
+            Mode::Socks(s) if s.held(dir) > 0 => {
+                self.notes.push(format!(
+                    "socks: an incomplete message from the {} given up: buffer cap (--stream-buffer/--total-buffer) reached",
+                    dir.sender()
+                ));
+                self.mode = Mode::Other;
+                true
+            }
+            Mode::Sniff | Mode::Socks(_) | Mode::Other => false,
+        };
+        inner || own
+    }
+
     /// Decoded facts (HTTP exchanges, DNS transactions) refused by the facts budget:
     /// counted, not kept.
     pub fn facts_not_kept(&self) -> u64 {

@@ -103,6 +103,11 @@ fn address(b: &[u8], at: usize) -> Option<(String, usize)> {
 }
 
 impl SocksDecoder {
+    /// Bytes held for `dir` while a handshake message is incomplete.
+    pub fn held(&self, dir: Dir) -> usize {
+        self.bufs.get(dir.index()).map_or(0, StreamBuf::held)
+    }
+
     pub fn tunnel_open(&self) -> bool {
         self.tunnel
     }

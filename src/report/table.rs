@@ -656,10 +656,10 @@ pub fn write_styled(
         if let Some(s) = &i.capture_stats {
             writeln!(
                 out,
-                "libpcap: {} packets received by the filter, {} dropped (buffer full), {} dropped by the interface",
-                s.received, s.dropped, s.if_dropped
+                "libpcap: {} packets received by the filter, {} dropped (buffer full), {} dropped by the interface; {} captured but not analysed (analysis queue full)",
+                s.received, s.dropped, s.if_dropped, s.queue_dropped
             )?;
-            if s.dropped + s.if_dropped > 0 {
+            if u64::from(s.dropped) + u64::from(s.if_dropped) + s.queue_dropped > 0 {
                 writeln!(
                     out,
                     "warning: packets were dropped during capture; missing packets may hide evidence (narrow the filter or capture to a file with -w)"

@@ -375,3 +375,58 @@ fn unresolved_names_fold_into_one_finding_past_a_few() {
     assert_eq!(rest["evidence_omitted"], folded - MAX_EVIDENCE as u64);
     assert_eq!(rest["flows"], serde_json::json!([1]));
 }
+
+/// A busy hour: 2,000 finished flows (SYN-only, every one listed under
+/// `--max-records 2000`; the default is 50,000), then one proxy connection answered
+/// 407. Flows past the listed ones were once only added up, so the 407 was never
+/// diagnosed ("No error found", exit 0); now they are only left out of the list.
+#[test]
+fn flows_past_max_records_are_diagnosed() {
+    let mut capture = Vec::new();
+    std::io::copy(&mut Flood::new(spec(Kind::Syn, 2_000, 0, 0)), &mut capture).unwrap();
+    // One pcap: the 407 flood's records after the SYNs, without its file header, from
+    // another client address (10.99.0.2, not the SYN flood's 10.0.0.2).
+    let auth = auth407(3);
+    let mut at = 24;
+    while at + 16 <= auth.len() {
+        let len = u32::from_le_bytes(auth[at + 8..at + 12].try_into().unwrap()) as usize;
+        let mut rec = auth[at..at + 16 + len].to_vec();
+        for ip in [16 + 26, 16 + 30] {
+            if rec[ip..ip + 4] == [10, 0, 0, 2] {
+                rec[ip + 1] = 99;
+            }
+        }
+        capture.extend_from_slice(&rec);
+        at += 16 + len;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cap = dir.path().join("busy.pcap");
+    std::fs::write(&cap, &capture).unwrap();
+    let o = analyze(&[&cap], &["--max-records", "2000"]);
+    assert_eq!(o.json["flows"].as_array().unwrap().len(), 2_000);
+    let limits = &o.json["input"]["files"][0]["limits"];
+    assert_eq!(limits["flows_summarized"], 1, "{limits}");
+    let auth = findings_of(&o.json, "proxy_auth_missing");
+    assert_eq!(
+        auth.len(),
+        1,
+        "the 407 past the listed flows was not diagnosed"
+    );
+    assert_eq!(auth[0]["flows"], serde_json::json!([2_001]));
+    // The only error-level finding with 10 flows listed: exit 1.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trafficdoc"))
+        .args(["analyze", "--format", "json", "--max-records", "10"])
+        .arg(&cap)
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
+        .map(|f| &f["id"])
+        .collect();
+    assert_eq!(errors, vec!["proxy_auth_missing"]);
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -582,3 +582,79 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
         assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
     }
 }
+
+/// A client still waiting on a silent proxy when the capture ends (`--duration`, or
+/// Ctrl-C): the stall printed live stays in the final report and the exit code. The
+/// final report once judged waits without a clock and said "No error found", exit 0.
+#[test]
+fn a_stall_printed_live_stays_in_the_final_report() {
+    if !have("curl") {
+        skip("curl is needed");
+        return;
+    }
+    for stop in ["--duration", "Ctrl-C"] {
+        let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = silent.local_addr().unwrap().port();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            for s in silent.incoming().flatten() {
+                held.push(s);
+            }
+        });
+        let bin = env!("CARGO_BIN_EXE_trafficdoc");
+        let mut cmd = Command::new(bin);
+        cmd.args(["capture", "-i", "lo", "--stall-secs", "1"]);
+        if stop == "--duration" {
+            cmd.args(["--duration", "5"]);
+        }
+        let cap = cmd
+            .args(["tcp", "port", &port.to_string()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(1000));
+        // The client waits far longer than the capture runs.
+        let proxy = format!("http://127.0.0.1:{port}");
+        let _client = Kill(
+            Command::new("curl")
+                .args([
+                    "-s",
+                    "-m",
+                    "30",
+                    "-p",
+                    "-x",
+                    &proxy,
+                    "https://api.anthropic.com/",
+                ])
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap(),
+        );
+        if stop == "Ctrl-C" {
+            std::thread::sleep(Duration::from_millis(4000));
+            let sent = Command::new("kill")
+                .args(["-INT", &cap.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(sent.success());
+        }
+        let out = cap.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if stderr.contains("no permission") {
+            skip(&stderr);
+            return;
+        }
+        let stdout = String::from_utf8(out.stdout).unwrap();
+        let (events, report) = stdout.split_once("\n\n").expect("events, then the report");
+        assert!(
+            events.contains("ERROR [guide §5] CONNECT api.anthropic.com:443"),
+            "{stop}: no live finding for the hanging CONNECT:\n{events}"
+        );
+        assert!(
+            report.contains("got no answer"),
+            "{stop}: the stall printed live is not in the report:\n{report}"
+        );
+        assert_eq!(out.status.code(), Some(1), "{stop}: {report}");
+    }
+}

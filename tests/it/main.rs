@@ -21,6 +21,7 @@ mod fixture_facts;
 mod fixtures_diagnosis;
 mod floods;
 mod fuzz_regressions;
+mod held_floods;
 mod html;
 mod install;
 mod keylog;

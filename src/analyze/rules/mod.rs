@@ -50,6 +50,9 @@ pub struct Ctx<'a> {
     pub capture: &'a CaptureAnalysis,
     /// Added to a flow's 0-based index, plus one, to get its report id.
     pub base: usize,
+    /// The same for the capture's unlisted flows (past `--max-records`): their ids
+    /// follow every listed flow of every capture.
+    pub unlisted_base: usize,
     pub cfg: &'a Config,
     /// Servers that received CONNECT or absolute-form requests.
     pub proxies: HashSet<SocketAddr>,
@@ -83,21 +86,43 @@ pub struct Ctx<'a> {
     helper_parent: HashMap<SocketAddr, SocketAddr>,
 }
 
-/// The flow ids of each capture start after the flows of the ones before it.
+/// The flow ids of each capture start after the flows of the ones before it; the
+/// ids of flows not listed (past `--max-records`) after every listed one.
 pub fn contexts<'a>(captures: &'a [CaptureAnalysis], cfg: &'a Config) -> Vec<Ctx<'a>> {
     let mut base = 0;
+    let mut unlisted_base: usize = captures.iter().map(|c| c.flows.len()).sum();
     captures
         .iter()
         .map(|c| {
-            let ctx = Ctx::new(c, base, cfg);
+            let ctx = Ctx::new(c, base, unlisted_base, cfg);
             base += c.flows.len();
+            unlisted_base += c.unlisted.len();
             ctx
         })
         .collect()
 }
 
+/// Every flow of `capture`, listed then unlisted, with its report id.
+fn all_flows(
+    capture: &CaptureAnalysis,
+    base: usize,
+    unlisted_base: usize,
+) -> impl Iterator<Item = (usize, FlowSummary)> + '_ {
+    let listed = capture.flows.indexed().map(move |(i, f)| (base + i + 1, f));
+    let unlisted = capture
+        .unlisted
+        .indexed()
+        .map(move |(i, f)| (unlisted_base + i + 1, f));
+    listed.chain(unlisted)
+}
+
 impl<'a> Ctx<'a> {
-    pub fn new(capture: &'a CaptureAnalysis, base: usize, cfg: &'a Config) -> Ctx<'a> {
+    pub fn new(
+        capture: &'a CaptureAnalysis,
+        base: usize,
+        unlisted_base: usize,
+        cfg: &'a Config,
+    ) -> Ctx<'a> {
         let mut proxies = HashSet::new();
         let mut proxy_name_addrs = HashSet::new();
         let mut dns_names = HashMap::new();
@@ -114,8 +139,7 @@ impl<'a> Ctx<'a> {
         let mut hint_addrs: HashMap<String, HashSet<IpAddr>> = HashMap::new();
         let mut fallbacks = Fallbacks::default();
         let mut chained = Chained::default();
-        for (i, f) in capture.flows.indexed() {
-            let id = base + i + 1;
+        for (id, f) in all_flows(capture, base, unlisted_base) {
             fallbacks.add(id, &f, &dns_names);
             chained.add(&f, &dns_names);
             crate::analyze::chains::add(&mut chains, &mut chain_index, id, &f, cfg);
@@ -177,6 +201,7 @@ impl<'a> Ctx<'a> {
         Ctx {
             capture,
             base,
+            unlisted_base,
             cfg,
             proxies,
             proxy_name_addrs,
@@ -246,17 +271,21 @@ impl<'a> Ctx<'a> {
         e
     }
 
-    /// Flows with their 1-based report ids, rebuilt one at a time from the store.
+    /// Flows with their 1-based report ids, rebuilt one at a time from the store:
+    /// the listed ones, then those past `--max-records`.
     pub fn flows(&self) -> impl Iterator<Item = (usize, FlowSummary)> + '_ {
-        self.capture
-            .flows
-            .indexed()
-            .map(|(i, f)| (self.base + i + 1, f))
+        all_flows(self.capture, self.base, self.unlisted_base)
     }
 
     /// The flow with this report id.
     pub fn flow(&self, id: usize) -> Option<FlowSummary> {
-        self.capture.flows.get(id.checked_sub(self.base + 1)?)
+        let listed = id.checked_sub(self.base + 1)?;
+        if listed < self.capture.flows.len() {
+            return self.capture.flows.get(listed);
+        }
+        self.capture
+            .unlisted
+            .get(id.checked_sub(self.unlisted_base + 1)?)
     }
 
     /// A server on the gateway port, or one the user named as the gateway, that is not

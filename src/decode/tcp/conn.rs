@@ -354,6 +354,7 @@ impl TcpConn {
             self.history
                 .add(if is_orig { c.to_ascii_uppercase() } else { c });
         }
+        self.enforce_stream_cap(limits);
         if self.facts.is_none() && self.is_closed() {
             self.conclude(cx);
         }
@@ -458,18 +459,42 @@ impl TcpConn {
         }
     }
 
-    /// Bytes held above holes in both directions.
+    /// Bytes held in both directions: above holes, and by the decoder while a
+    /// message is incomplete.
     pub fn buffered(&self) -> usize {
-        self.ep[0].stream.buffered() + self.ep[1].stream.buffered()
+        self.ep[0].stream.buffered()
+            + self.ep[1].stream.buffered()
+            + self
+                .decoder
+                .as_ref()
+                .map_or(0, |d| d.held(Dir::ToServer) + d.held(Dir::ToClient))
+    }
+
+    /// Gives up the decoder's incomplete message of a direction whose bytes (above
+    /// holes and in the decoder) are past the per-direction cap, counting a cap hit.
+    fn enforce_stream_cap(&mut self, limits: &Limits) {
+        let Some(dec) = self.decoder.as_mut() else {
+            return;
+        };
+        for dir in [Dir::ToServer, Dir::ToClient] {
+            let ep = &mut self.ep[dir.index()];
+            let held = dec.held(dir);
+            if held > 0 && ep.stream.buffered() + held > limits.max_buffered_bytes && dec.shed(dir)
+            {
+                ep.stream.stats.cap_hits += 1;
+            }
+        }
     }
 
     /// Gives up every hole now (the global buffer cap was reached): held data is
-    /// delivered after gaps and the hit is counted as a cap hit.
+    /// delivered after gaps, the decoder's incomplete messages are given up, and the
+    /// hit is counted as a cap hit.
     pub fn shed_buffers(&mut self, cx: &mut DecodeCtx) {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let ep = &mut self.ep[dir.index()];
+            let mut hit = false;
             if ep.stream.buffered() > 0 {
-                ep.stream.stats.cap_hits += 1;
+                hit = true;
                 let mut sink = DirSink {
                     cx: &mut *cx,
                     dec: self.decoder.as_mut(),
@@ -477,6 +502,11 @@ impl TcpConn {
                 };
                 ep.stream.finish(&mut sink);
             }
+            // What the held bytes completed is decoded; what is still incomplete goes.
+            if let Some(dec) = self.decoder.as_mut() {
+                hit |= dec.shed(dir);
+            }
+            ep.stream.stats.cap_hits += u64::from(hit);
         }
     }
 

@@ -292,7 +292,7 @@ pub fn looks_like_http(dir: Dir, bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::protocols::http::HttpDecoder;
-    use crate::protocols::http::exchange::tests::feed;
+    use crate::protocols::http::tests::feed;
 
     #[test]
     fn absolute_form_scheme_is_case_insensitive() {

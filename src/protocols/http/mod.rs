@@ -11,15 +11,22 @@
 //! Secrets: only schemes, user names and masked keys are kept (see `secrets`);
 //! passwords, tokens, NTLM responses and cookies never enter these types.
 //!
-//! `head` reads message heads, `auth` the authentication headers, and `exchange`
-//! the dialogue built from them.
+//! `head` reads message heads, `auth` the authentication headers, `decoder` the
+//! byte-level dialogue, `messages` the exchanges built from its heads, and
+//! `exchange` the kept exchange type.
 
 mod auth;
+mod decoder;
 mod exchange;
 mod head;
+mod messages;
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+pub(crate) mod tests;
 
 pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
-pub use exchange::{HttpDecoder, HttpExchange, TunnelChunk};
+pub use decoder::{HttpDecoder, TunnelChunk};
+pub use exchange::HttpExchange;
 pub use head::{
     MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
 };

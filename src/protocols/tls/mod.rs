@@ -120,6 +120,33 @@ impl TlsDecoder {
         }
     }
 
+    /// Bytes held for `dir`: an incomplete record and handshake message.
+    pub fn held(&self, dir: Dir) -> usize {
+        self.sides
+            .get(dir.index())
+            .map_or(0, |s| s.rec.held() + s.hs.len())
+    }
+
+    /// Gives up the incomplete record and handshake message held for `dir` (a buffer
+    /// cap was reached) and stops decoding that direction; false when nothing was held.
+    pub fn shed(&mut self, dir: Dir) -> bool {
+        let Some(side) = self.sides.get_mut(dir.index()) else {
+            return false;
+        };
+        let len = side.rec.len() + side.hs.len();
+        if len == 0 {
+            return false;
+        }
+        side.stopped = true;
+        side.rec.consume(side.rec.len());
+        side.hs = Vec::new();
+        self.notes.push(format!(
+            "tls: {len} bytes of an incomplete record from the {} given up: buffer cap (--stream-buffer/--total-buffer) reached; stopped decoding that direction",
+            dir.sender()
+        ));
+        true
+    }
+
     pub fn on_data(
         &mut self,
         cx: &mut DecodeCtx,

@@ -170,6 +170,7 @@ impl From<&PcapStats> for CaptureStats {
             received: s.received,
             dropped: s.dropped,
             if_dropped: s.if_dropped,
+            queue_dropped: s.queue_dropped,
         }
     }
 }

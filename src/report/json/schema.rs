@@ -169,6 +169,9 @@ pub struct CaptureStats {
     pub dropped: u32,
     /// Dropped by the interface or its driver.
     pub if_dropped: u32,
+    /// Captured (and written to the `-w` file) but not analysed: trafficdoc's queue
+    /// between the capture thread and the analysis was full.
+    pub queue_dropped: u64,
 }
 
 /// A per-direction pair of counters.

@@ -20,6 +20,13 @@
 //!   (benches/certs, GENERATED, an inspection CA's) and refused by the client with a
 //!   fatal unknown_ca alert.
 //!
+//! Floods of bytes a decoder holds (each connection from port 8080's clients sends
+//! its message in `segment`-byte segments, round robin over the flows):
+//! - `Trickle`: one HTTP request head of `per_flow` bytes per connection;
+//! - `PartialHeads`: the same without its last line end, so no head ever completes;
+//! - `PartialTls`: a TLS handshake record announcing `per_flow` bytes (at most
+//!   18,432) of which all but the last arrive, so the record never completes.
+//!
 //! pcapng floods of the file's own structure (`flows` SYN packets after the blocks):
 //! - `Interfaces`: `per_flow` interface description blocks (Ethernet); the packets
 //!   alternate between interface 0 and the last one;
@@ -41,6 +48,9 @@ pub enum Kind {
     Rejected,
     Interfaces,
     LinkTypes,
+    Trickle,
+    PartialHeads,
+    PartialTls,
 }
 
 impl Kind {
@@ -56,6 +66,9 @@ impl Kind {
             "rejected" => Kind::Rejected,
             "interfaces" => Kind::Interfaces,
             "linktypes" => Kind::LinkTypes,
+            "trickle" => Kind::Trickle,
+            "partial-heads" => Kind::PartialHeads,
+            "partial-tls" => Kind::PartialTls,
             _ => return None,
         })
     }
@@ -95,6 +108,8 @@ pub struct Flood {
     pos: usize,
     ts_us: u64,
     pub frames: u64,
+    /// The message of a Trickle, PartialHeads or PartialTls connection.
+    held: Vec<u8>,
 }
 
 impl Flood {
@@ -113,6 +128,9 @@ impl Flood {
             Kind::Rejected => spec.flows * 5,
             // The interface blocks, then the packets.
             Kind::Interfaces | Kind::LinkTypes => spec.per_flow + spec.flows,
+            Kind::Trickle | Kind::PartialHeads | Kind::PartialTls => {
+                spec.flows * 2 + spec.flows * Self::held_segments(spec)
+            }
         };
         let mut buf = Vec::with_capacity(70_000);
         if matches!(spec.kind, Kind::Interfaces | Kind::LinkTypes) {
@@ -138,6 +156,10 @@ impl Flood {
             pos: 0,
             ts_us: 1_700_000_000 * 1_000_000,
             frames: 0,
+            held: match spec.kind {
+                Kind::Trickle | Kind::PartialHeads | Kind::PartialTls => Self::held_message(spec),
+                _ => Vec::new(),
+            },
         }
     }
 
@@ -155,7 +177,48 @@ impl Flood {
             Kind::Dns => spec.per_flow * 2,
             Kind::Rejected => spec.flows * 5,
             Kind::Interfaces | Kind::LinkTypes => spec.flows,
+            Kind::Trickle | Kind::PartialHeads | Kind::PartialTls => {
+                spec.flows * 2 + spec.flows * Self::held_segments(spec)
+            }
         }
+    }
+
+    /// What each connection of a Trickle, PartialHeads or PartialTls flood sends.
+    pub fn held_message(spec: Spec) -> Vec<u8> {
+        let len = spec.per_flow as usize;
+        match spec.kind {
+            Kind::PartialTls => {
+                let body = len.clamp(4, 18_432);
+                let mut b = vec![22, 3, 3, (body >> 8) as u8, body as u8];
+                // A ClientHello as long as the record, cut before its last byte.
+                let msg = body - 4;
+                b.extend_from_slice(&[1, (msg >> 16) as u8, (msg >> 8) as u8, msg as u8]);
+                b.resize(5 + body - 1, 0);
+                b
+            }
+            _ => {
+                let mut b = b"GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\n".to_vec();
+                // Header lines of up to 1,000 bytes up to `len` with the final line end.
+                while b.len() + 2 < len {
+                    let line = (len - 2 - b.len()).min(1000);
+                    if line < 12 {
+                        b.resize(len - 2, b' ');
+                        break;
+                    }
+                    b.extend_from_slice(b"X-Fill: ");
+                    b.resize(b.len() + line - 10, b'f');
+                    b.extend_from_slice(b"\r\n");
+                }
+                if spec.kind == Kind::Trickle {
+                    b.extend_from_slice(b"\r\n");
+                }
+                b
+            }
+        }
+    }
+
+    fn held_segments(spec: Spec) -> u64 {
+        Self::held_message(spec).len().div_ceil(spec.segment.max(1)) as u64
     }
 
     /// The request of exchange `n` (all the same length) and the 407 answering it.
@@ -579,6 +642,31 @@ impl Flood {
                         _ => s.per_flow.saturating_sub(1) as u32,
                     };
                     self.epb_syn(iface, n);
+                    return true;
+                }
+                Kind::Trickle | Kind::PartialHeads | Kind::PartialTls if step < s.flows * 2 => {
+                    self.handshake(step / 2, step);
+                    return true;
+                }
+                Kind::Trickle | Kind::PartialHeads | Kind::PartialTls => {
+                    let k = step - s.flows * 2;
+                    let (f, n) = (k % s.flows, (k / s.flows) as usize);
+                    let (c, cport) = Self::client(f);
+                    let seg = s.segment.max(1);
+                    let from = (n * seg).min(self.held.len());
+                    let part = self.held[from..(from + seg).min(self.held.len())].to_vec();
+                    let seq = ISN_C.wrapping_add(1).wrapping_add(from as u32);
+                    self.frame(
+                        c,
+                        cport,
+                        SERVER,
+                        SERVER_PORT,
+                        seq,
+                        ISN_S + 1,
+                        ACK | PSH,
+                        part.len(),
+                        &|b| b.extend_from_slice(&part),
+                    );
                     return true;
                 }
                 Kind::Endless if step < 2 => {

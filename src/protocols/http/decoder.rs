@@ -1,0 +1,553 @@
+//! The HTTP/1.x dialogue of one connection: requests paired with responses,
+//! bodies skipped by their framing (the start of a 4xx/5xx body kept for its error
+//! message), and the switch to a tunnel after a 2xx to CONNECT.
+//!
+//! This file holds the byte-level state machine (heads, bodies, chunks); `messages`
+//! turns parsed heads into exchanges.
+
+use super::exchange::HttpExchange;
+use super::head::{MAX_HEADER_BYTES, Parsed, parse_head};
+use super::messages::error_message;
+use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::DecodeCtx;
+use crate::protocols::stream_buf::StreamBuf;
+use std::collections::VecDeque;
+
+/// How much of a 4xx/5xx body is kept to find a JSON error message.
+const MAX_ERROR_BODY: usize = 4096;
+/// Longest chunk-size or trailer line accepted.
+const MAX_LINE: usize = 4096;
+pub(super) const MAX_EXCHANGES: usize = 10_000;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailer,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum State {
+    /// Awaiting a start line and headers.
+    Headers,
+    /// Skipping a body of known length.
+    Body(u64),
+    Chunked(Chunk),
+    /// Response body delimited by connection close.
+    UntilClose,
+    /// CONNECT sent: client bytes wait for the proxy's answer.
+    AwaitConnectReply,
+    /// Nothing more to learn in this direction.
+    Stopped,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Side {
+    pub(super) buf: StreamBuf,
+    pub(super) state: State,
+    /// Exchange whose body is being skipped, and the kept start of a 4xx/5xx body.
+    pub(super) body_of: Option<usize>,
+    pub(super) capture: Option<Vec<u8>>,
+    /// Frame of the latest body byte consumed (where the message ends).
+    pub(super) body_frame: Option<FrameNo>,
+    /// How far the head at the front of `buf` has been read.
+    pub(super) scan: HeadScan,
+}
+
+impl Side {
+    fn new() -> Self {
+        Side {
+            buf: StreamBuf::new(MAX_HEADER_BYTES),
+            state: State::Headers,
+            body_of: None,
+            capture: None,
+            body_frame: None,
+            scan: HeadScan::default(),
+        }
+    }
+}
+
+/// Progress on the head at the front of a side's buffer, so a head arriving in many
+/// small segments is read once, not again from its start on every segment: the
+/// search for its end resumes where it stopped, and the full parse runs when the end
+/// is there, the buffer is full, or the head has doubled since the last parse (which
+/// finds a malformed start line or header before the head is complete, in time
+/// linear in its length).
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct HeadScan {
+    /// Stream offset of the head these figures are about.
+    at: u64,
+    /// Bytes searched for the end of the head without finding it.
+    searched: usize,
+    /// Bytes the last full parse saw.
+    parsed: usize,
+}
+
+impl HeadScan {
+    /// True when the head buffered in `buf` is worth a full parse now.
+    fn due(&mut self, buf: &StreamBuf) -> bool {
+        if self.at != buf.offset() {
+            *self = HeadScan {
+                at: buf.offset(),
+                ..HeadScan::default()
+            };
+        }
+        let bytes = buf.bytes();
+        // The end is a line feed followed by an empty line ("\n\n" or "\n\r\n"); a
+        // match may straddle the end of what was searched before.
+        let from = self.searched.saturating_sub(2);
+        let end = bytes
+            .get(from..)
+            .unwrap_or_default()
+            .windows(2)
+            .enumerate()
+            .any(|(i, w)| {
+                w == b"\n\n" || (w == b"\n\r" && bytes.get(from + i + 2) == Some(&b'\n'))
+            });
+        self.searched = bytes.len();
+        if end || buf.room() == 0 || bytes.len() >= self.parsed.saturating_mul(2) {
+            self.parsed = bytes.len();
+            return true;
+        }
+        false
+    }
+
+    /// True when bytes of the head at the front of `buf` were never fully parsed.
+    fn unparsed(&self, buf: &StreamBuf) -> bool {
+        !buf.is_empty() && (self.at != buf.offset() || self.parsed < buf.len())
+    }
+}
+
+/// Bytes that arrived after the tunnel opened, per direction, with their frames.
+pub type TunnelChunk = (Dir, Vec<u8>, FrameNo, Timestamp);
+
+/// HTTP/1.x decoder for one connection.
+#[derive(Clone, Debug)]
+pub struct HttpDecoder {
+    pub(super) sides: [Side; 2],
+    pub(super) exchanges: Vec<HttpExchange>,
+    /// Requests awaiting a response, oldest first (indices into `exchanges`).
+    pub(super) pending: VecDeque<usize>,
+    pub(super) notes: crate::protocols::Notes,
+    pub(super) tunnel: bool,
+    pub(super) tunnel_out: Vec<TunnelChunk>,
+    /// The note that the facts budget is spent was made.
+    pub(super) budget_noted: bool,
+    /// Exchanges counted but not kept: the facts budget was spent.
+    pub(super) not_kept: u64,
+}
+
+impl Default for HttpDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HttpDecoder {
+    pub fn new() -> Self {
+        HttpDecoder {
+            sides: [Side::new(), Side::new()],
+            exchanges: Vec::new(),
+            pending: VecDeque::new(),
+            notes: crate::protocols::Notes::default(),
+            tunnel: false,
+            tunnel_out: Vec::new(),
+            budget_noted: false,
+            not_kept: 0,
+        }
+    }
+
+    /// True once a CONNECT succeeded: later bytes belong to the tunnel.
+    pub fn tunnel_open(&self) -> bool {
+        self.tunnel
+    }
+
+    /// Bytes received for the tunnel so far (drained).
+    pub fn take_tunnel_bytes(&mut self) -> Vec<TunnelChunk> {
+        std::mem::take(&mut self.tunnel_out)
+    }
+
+    pub fn wants_data(&self, dir: Dir) -> bool {
+        if self.tunnel {
+            return false;
+        }
+        self.sides
+            .get(dir.index())
+            .is_some_and(|s| !matches!(s.state, State::Stopped | State::UntilClose))
+    }
+
+    pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        self.settle_head(dir);
+        if let Some(side) = self.sides.get_mut(dir.index()) {
+            // A hole inside a body of known length is harmless; elsewhere we lose sync.
+            match &mut side.state {
+                State::Body(n) if *n >= len => *n -= len,
+                State::Stopped | State::UntilClose => {}
+                _ => {
+                    side.state = State::Stopped;
+                    side.buf.consume(side.buf.len());
+                    self.notes.push(format!(
+                        "http: {len} bytes missing {} (capture loss), stopped decoding that direction",
+                        dir_words(dir)
+                    ));
+                }
+            }
+        }
+    }
+
+    pub fn on_data(
+        &mut self,
+        cx: &mut DecodeCtx,
+        dir: Dir,
+        data: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        let d = dir.index();
+        let mut input = data;
+        loop {
+            if self.tunnel {
+                if !input.is_empty() {
+                    self.tunnel_out.push((dir, input.to_vec(), frame, ts));
+                }
+                return;
+            }
+            let Some(side) = self.sides.get_mut(d) else {
+                return;
+            };
+            if input.is_empty() {
+                return;
+            }
+            if side.buf.is_empty() {
+                match side.state {
+                    State::Stopped => return,
+                    State::UntilClose => {
+                        side.body_frame = Some(frame);
+                        self.keep_body(d, input);
+                        return;
+                    }
+                    State::Body(n) | State::Chunked(Chunk::Data(n)) => {
+                        let k = n.min(input.len() as u64) as usize;
+                        side.body_frame = Some(frame);
+                        let (body, rest) = input.split_at(k);
+                        self.keep_body(d, body);
+                        self.body_advanced(d, n - k as u64);
+                        input = rest;
+                        continue;
+                    }
+                    _ => {}
+                }
+            }
+            let Some(side) = self.sides.get_mut(d) else {
+                return;
+            };
+            let took = side.buf.push(input, frame, ts);
+            input = input.get(took..).unwrap_or_default();
+            let progressed = self.parse(cx, dir);
+            if input.is_empty() {
+                return;
+            }
+            if took == 0 && !progressed {
+                self.notes.push(format!(
+                    "http: more than {} KiB of headers {} at frame {frame}; stopped decoding that direction",
+                    MAX_HEADER_BYTES / 1024,
+                    dir_words(dir)
+                ));
+                if let Some(side) = self.sides.get_mut(d) {
+                    side.state = State::Stopped;
+                    side.buf.consume(side.buf.len());
+                }
+                return;
+            }
+        }
+    }
+
+    /// Bytes held for `dir` while a head (or chunk line) is incomplete.
+    pub fn held(&self, dir: Dir) -> usize {
+        self.sides.get(dir.index()).map_or(0, |s| s.buf.held())
+    }
+
+    /// Gives up the incomplete message held for `dir` (a buffer cap was reached) and
+    /// stops decoding that direction; false when nothing was held.
+    pub fn shed(&mut self, dir: Dir) -> bool {
+        let Some(side) = self.sides.get_mut(dir.index()) else {
+            return false;
+        };
+        if side.buf.is_empty() {
+            return false;
+        }
+        let (len, frame) = (side.buf.len(), side.buf.at(0).0);
+        side.buf.consume(len);
+        side.state = State::Stopped;
+        self.notes.push(format!(
+            "http: {len} bytes of an incomplete message {} from frame {frame} given up: buffer cap (--stream-buffer/--total-buffer) reached; stopped decoding that direction",
+            dir_words(dir)
+        ));
+        true
+    }
+
+    /// Asks to keep one more exchange: a flow keeps at most `MAX_EXCHANGES` and the
+    /// facts budget has the last word; refused, it is counted.
+    pub(super) fn keep(&mut self, cx: &mut DecodeCtx) -> bool {
+        let ok = cx.budget.take_below(self.exchanges.len(), MAX_EXCHANGES);
+        self.not_kept += u64::from(!ok);
+        ok
+    }
+
+    /// Exchanges counted but not kept (the facts budget was spent).
+    pub fn facts_not_kept(&self) -> u64 {
+        self.not_kept
+    }
+
+    /// Facts so far: exchanges in request order, and decode notes.
+    pub fn finish(mut self) -> (Vec<HttpExchange>, crate::protocols::Notes) {
+        for d in 0..2 {
+            self.settle_head(if d == 0 { Dir::ToServer } else { Dir::ToClient });
+            self.finish_body(d);
+            if let Some(side) = self.sides.get(d)
+                && side.state == State::Headers
+                && !side.buf.is_empty()
+            {
+                let dir = if d == 0 { Dir::ToServer } else { Dir::ToClient };
+                self.notes.push(format!(
+                    "http: {} bytes of an incomplete message {} at the end (from frame {})",
+                    side.buf.len(),
+                    dir_words(dir),
+                    side.buf.at(0).0
+                ));
+            }
+        }
+        (self.exchanges, self.notes)
+    }
+
+    /// Keeps the start of a 4xx/5xx body (bounded) to read its error message.
+    pub(super) fn keep_body(&mut self, d: usize, bytes: &[u8]) {
+        if let Some(side) = self.sides.get_mut(d)
+            && let Some(cap) = side.capture.as_mut()
+        {
+            let room = MAX_ERROR_BODY.saturating_sub(cap.len());
+            cap.extend_from_slice(bytes.get(..room.min(bytes.len())).unwrap_or_default());
+        }
+    }
+
+    pub(super) fn body_advanced(&mut self, d: usize, remaining: u64) {
+        let Some(side) = self.sides.get_mut(d) else {
+            return;
+        };
+        match side.state {
+            State::Body(_) => {
+                if remaining == 0 {
+                    side.state = State::Headers;
+                    self.finish_body(d);
+                } else {
+                    side.state = State::Body(remaining);
+                }
+            }
+            State::Chunked(Chunk::Data(_)) => {
+                side.state = State::Chunked(if remaining == 0 {
+                    Chunk::DataEnd
+                } else {
+                    Chunk::Data(remaining)
+                });
+            }
+            _ => {}
+        }
+    }
+
+    /// End of a message body: read the kept error body, if any.
+    pub(super) fn finish_body(&mut self, d: usize) {
+        let Some(side) = self.sides.get_mut(d) else {
+            return;
+        };
+        let idx = side.body_of.take();
+        let cap = side.capture.take();
+        let end = side.body_frame.take();
+        if d == 1
+            && let Some(ex) = idx.and_then(|i| self.exchanges.get_mut(i))
+            && end.is_some()
+            && end > ex.response_frame
+        {
+            ex.response_end_frame = end;
+        }
+        if let (Some(idx), Some(cap)) = (idx, cap)
+            && let Some(ex) = self.exchanges.get_mut(idx)
+        {
+            ex.error_message = error_message(&cap);
+        }
+    }
+
+    /// Gives up a direction whose head does not parse.
+    fn malformed(&mut self, dir: Dir, frame: FrameNo, e: &str) {
+        if let Some(side) = self.sides.get_mut(dir.index()) {
+            side.state = State::Stopped;
+        }
+        self.notes.push(format!(
+            "http: malformed {} at frame {frame}: {e}",
+            if dir == Dir::ToServer {
+                "request"
+            } else {
+                "response"
+            }
+        ));
+    }
+
+    /// Runs the parse a waiting head has not had yet, so a malformed one is reported as
+    /// such (and not as cut short) when the stream ends or loses bytes.
+    fn settle_head(&mut self, dir: Dir) {
+        let Some(side) = self.sides.get(dir.index()) else {
+            return;
+        };
+        if side.state != State::Headers || !side.scan.unparsed(&side.buf) {
+            return;
+        }
+        if let Parsed::Error(e) = parse_head(dir, side.buf.bytes()) {
+            let frame = side.buf.at(0).0;
+            self.malformed(dir, frame, &e);
+        }
+    }
+
+    /// Parses as much of the buffered bytes of `dir` as possible.
+    pub(super) fn parse(&mut self, cx: &mut DecodeCtx, dir: Dir) -> bool {
+        let d = dir.index();
+        let mut progressed = false;
+        loop {
+            if self.tunnel {
+                return progressed;
+            }
+            let Some(side) = self.sides.get_mut(d) else {
+                return progressed;
+            };
+            let bytes = side.buf.bytes();
+            if bytes.is_empty() {
+                return progressed;
+            }
+            match side.state {
+                State::Stopped | State::AwaitConnectReply => return progressed,
+                State::UntilClose => {
+                    let all = bytes.to_vec();
+                    side.body_frame = Some(side.buf.at(all.len().saturating_sub(1)).0);
+                    side.buf.consume(all.len());
+                    self.keep_body(d, &all);
+                    return true;
+                }
+                State::Body(n) | State::Chunked(Chunk::Data(n)) => {
+                    let k = n.min(bytes.len() as u64) as usize;
+                    let body = bytes.get(..k).unwrap_or_default().to_vec();
+                    side.body_frame = Some(side.buf.at(k.saturating_sub(1)).0);
+                    side.buf.consume(k);
+                    self.keep_body(d, &body);
+                    self.body_advanced(d, n - k as u64);
+                    progressed = true;
+                }
+                State::Chunked(Chunk::DataEnd) => {
+                    if bytes.starts_with(b"\r\n") {
+                        side.buf.consume(2);
+                    } else if bytes.starts_with(b"\n") {
+                        side.buf.consume(1);
+                    } else if bytes.len() < 2 {
+                        return progressed;
+                    } else {
+                        let frame = side.buf.at(0).0;
+                        side.state = State::Stopped;
+                        self.notes.push(format!(
+                            "http: chunk not followed by CRLF {} at frame {frame}; stopped",
+                            dir_words(dir)
+                        ));
+                        return progressed;
+                    }
+                    side.state = State::Chunked(Chunk::Size);
+                    progressed = true;
+                }
+                State::Chunked(c @ (Chunk::Size | Chunk::Trailer)) => {
+                    let Some(nl) = bytes.iter().take(MAX_LINE).position(|&b| b == b'\n') else {
+                        if bytes.len() >= MAX_LINE {
+                            side.state = State::Stopped;
+                            self.notes.push(format!(
+                                "http: chunk line too long {}; stopped",
+                                dir_words(dir)
+                            ));
+                        }
+                        return progressed;
+                    };
+                    let line = String::from_utf8_lossy(bytes.get(..nl).unwrap_or_default())
+                        .trim()
+                        .to_string();
+                    let frame = side.buf.at(0).0;
+                    side.body_frame = Some(side.buf.at(nl).0);
+                    side.buf.consume(nl + 1);
+                    progressed = true;
+                    if c == Chunk::Trailer {
+                        if line.is_empty() {
+                            side.state = State::Headers;
+                            self.finish_body(d);
+                        }
+                        continue;
+                    }
+                    let hex = line.split(';').next().unwrap_or_default().trim();
+                    match u64::from_str_radix(hex, 16) {
+                        Ok(0) => side.state = State::Chunked(Chunk::Trailer),
+                        Ok(n) => side.state = State::Chunked(Chunk::Data(n)),
+                        Err(_) => {
+                            side.state = State::Stopped;
+                            self.notes.push(format!(
+                                "http: bad chunk size {:?} {} at frame {frame}; stopped",
+                                hex.chars().take(20).collect::<String>(),
+                                dir_words(dir)
+                            ));
+                            return progressed;
+                        }
+                    }
+                }
+                State::Headers => {
+                    // Tolerate stray CRLFs between messages (RFC 9112 2.2).
+                    let blank = bytes
+                        .iter()
+                        .take_while(|&&b| b == b'\r' || b == b'\n')
+                        .count();
+                    if blank > 0 {
+                        side.buf.consume(blank);
+                        progressed = true;
+                        continue;
+                    }
+                    let (frame, ts) = side.buf.at(0);
+                    if !side.scan.due(&side.buf) {
+                        return progressed;
+                    }
+                    match parse_head(dir, bytes) {
+                        Parsed::Partial => {
+                            if side.buf.room() == 0 {
+                                side.state = State::Stopped;
+                                self.notes.push(format!(
+                                    "http: more than {} KiB of headers {} from frame {frame}; stopped decoding that direction",
+                                    MAX_HEADER_BYTES / 1024,
+                                    dir_words(dir)
+                                ));
+                            }
+                            return progressed;
+                        }
+                        Parsed::Error(e) => {
+                            self.malformed(dir, frame, &e);
+                            return progressed;
+                        }
+                        Parsed::Complete(n, head) => {
+                            side.buf.consume(n);
+                            progressed = true;
+                            match dir {
+                                Dir::ToServer => self.on_request(cx, head, frame, ts),
+                                Dir::ToClient => self.on_response(cx, head, frame, ts),
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn dir_words(dir: Dir) -> &'static str {
+    match dir {
+        Dir::ToServer => "from the client",
+        Dir::ToClient => "from the server",
+    }
+}

@@ -1,0 +1,281 @@
+//! From parsed heads to exchanges: requests queued, responses paired with them,
+//! body framing chosen, a 2xx to CONNECT opening the tunnel, and the JSON error
+//! message read from a kept 4xx/5xx body.
+
+use super::auth::{AuthHeader, parse_challenges, parse_credentials};
+use super::decoder::{Chunk, HttpDecoder, MAX_EXCHANGES, State, dir_words};
+use super::exchange::HttpExchange;
+use super::head::{Head, text, version_str};
+use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::DecodeCtx;
+use crate::protocols::secrets::{mask_key, redact_text};
+
+impl HttpDecoder {
+    pub(super) fn on_request(
+        &mut self,
+        cx: &mut DecodeCtx,
+        head: Head,
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        let mut intern = |s: &str| cx.intern.text(s);
+        let mut ex = HttpExchange {
+            method: head.method.as_deref().map(&mut intern),
+            target: head
+                .target
+                .as_deref()
+                .map(|t| intern(&crate::protocols::secrets::mask_target(t))),
+            version: version_str(head.version).as_deref().map(&mut intern),
+            host: head.first("host").as_deref().map(&mut intern),
+            user_agent: head.first("user-agent").as_deref().map(&mut intern),
+            request_frame: Some(frame),
+            request_ts: Some(ts),
+            proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
+            has_cookie: head.all("cookie").next().is_some(),
+            ..Default::default()
+        };
+        for (name, header) in [
+            ("proxy-authorization", AuthHeader::ProxyAuthorization),
+            ("authorization", AuthHeader::Authorization),
+        ] {
+            for v in head.all(name) {
+                let mut c = parse_credentials(header, &text(v));
+                c.scheme = cx.intern.text(&c.scheme);
+                ex.credentials.push(c);
+            }
+        }
+        ex.api_key = head
+            .all("x-api-key")
+            .chain(head.all("api-key"))
+            .next()
+            .map(|v| mask_key(&String::from_utf8_lossy(v)));
+        ex.via.extend(head.all("via").map(text));
+
+        let is_connect = head
+            .method
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
+        let next = if is_connect {
+            State::AwaitConnectReply
+        } else {
+            self.body_state(&head, Dir::ToServer, frame)
+        };
+        if self.exchanges.len() >= MAX_EXCHANGES {
+            self.not_kept += 1;
+            if self.exchanges.len() == MAX_EXCHANGES {
+                self.notes.push(format!(
+                    "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
+                ));
+            }
+        } else if !self.keep(cx) {
+            if !self.budget_noted {
+                self.budget_noted = true;
+                self.notes.push(
+                    "http: decoded-facts budget (--max-facts) spent; later exchanges counted, not kept"
+                        .into(),
+                );
+            }
+        } else {
+            self.pending.push_back(self.exchanges.len());
+            self.exchanges.push(ex);
+        }
+        if let Some(side) = self.sides.get_mut(0) {
+            side.state = next;
+        }
+    }
+
+    /// Body framing of a message (RFC 9112 6.3), noting bad lengths.
+    fn body_state(&mut self, head: &Head, dir: Dir, frame: FrameNo) -> State {
+        if head.chunked() {
+            return State::Chunked(Chunk::Size);
+        }
+        match head.content_length() {
+            Some(Ok(0)) => State::Headers,
+            Some(Ok(n)) => State::Body(n),
+            Some(Err(v)) => {
+                self.notes.push(format!(
+                    "http: invalid Content-Length {:?} {} at frame {frame}; stopped",
+                    v.chars().take(20).collect::<String>(),
+                    dir_words(dir)
+                ));
+                State::Stopped
+            }
+            None if dir == Dir::ToClient => State::UntilClose,
+            None => State::Headers,
+        }
+    }
+
+    pub(super) fn on_response(
+        &mut self,
+        cx: &mut DecodeCtx,
+        head: Head,
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        let status = head.status.unwrap_or(0);
+        if (100..200).contains(&status) {
+            if let Some(ex) = self
+                .pending
+                .front()
+                .and_then(|&i| self.exchanges.get_mut(i))
+            {
+                ex.interim.push(status);
+            }
+            if status == 101 {
+                // Switching protocols: what follows is not HTTP/1.x.
+                for side in &mut self.sides {
+                    side.state = State::Stopped;
+                    side.buf.consume(side.buf.len());
+                }
+            }
+            return;
+        }
+        let idx = match self.pending.pop_front() {
+            Some(i) => i,
+            None => {
+                if !self.keep(cx) {
+                    return;
+                }
+                // Response without a request we saw (capture started mid-connection).
+                self.exchanges.push(HttpExchange::default());
+                self.exchanges.len() - 1
+            }
+        };
+        let body = {
+            let Some(ex) = self.exchanges.get(idx) else {
+                return;
+            };
+            let method = ex.method.clone().unwrap_or_default();
+            if method.eq_ignore_ascii_case("HEAD") || status == 204 || status == 304 {
+                State::Headers
+            } else if method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&status) {
+                State::Stopped
+            } else {
+                self.body_state(&head, Dir::ToClient, frame)
+            }
+        };
+        let Some(ex) = self.exchanges.get_mut(idx) else {
+            return;
+        };
+        ex.status = Some(status);
+        let mut intern = |s: &str| cx.intern.text(s);
+        ex.reason = head.reason.as_deref().map(&mut intern);
+        ex.response_version = version_str(head.version).as_deref().map(&mut intern);
+        ex.response_frame = Some(frame);
+        ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
+        for (name, header) in [
+            ("proxy-authenticate", AuthHeader::ProxyAuthenticate),
+            ("www-authenticate", AuthHeader::WwwAuthenticate),
+        ] {
+            for v in head.all(name) {
+                let mut cs = parse_challenges(header, &text(v));
+                for c in &mut cs {
+                    c.scheme = cx.intern.text(&c.scheme);
+                }
+                ex.challenges.extend(cs);
+            }
+        }
+        ex.retry_after = head.first("retry-after");
+        ex.via.extend(head.all("via").map(text));
+        ex.server = head.first("server").as_deref().map(|s| cx.intern.text(s));
+        ex.x_squid_error = head.first("x-squid-error");
+        ex.content_type = head
+            .first("content-type")
+            .as_deref()
+            .map(|s| cx.intern.text(s));
+        ex.content_length = head.content_length().and_then(Result::ok);
+        let is_connect = ex
+            .method
+            .as_deref()
+            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
+        let error = status >= 400;
+        let encoded = head
+            .first("content-encoding")
+            .is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+
+        if is_connect && (200..300).contains(&status) {
+            ex.tunnel = true;
+            self.open_tunnel();
+            return;
+        }
+        if let Some(side) = self.sides.get_mut(1) {
+            side.state = body;
+            side.body_of = Some(idx);
+            side.capture = (error && !encoded).then(Vec::new);
+        }
+        if body == State::Headers {
+            self.finish_body(1);
+        }
+        if is_connect {
+            // Refused CONNECT: the client may go on with more requests on this connection.
+            if let Some(side) = self.sides.get_mut(0)
+                && side.state == State::AwaitConnectReply
+            {
+                side.state = State::Headers;
+                self.parse(cx, Dir::ToServer);
+            }
+        }
+    }
+
+    fn open_tunnel(&mut self) {
+        self.tunnel = true;
+        for (d, dir) in [(0, Dir::ToServer), (1, Dir::ToClient)] {
+            if let Some(side) = self.sides.get_mut(d) {
+                side.state = State::Stopped;
+                for (bytes, frame, ts) in side.buf.drain_chunks() {
+                    self.tunnel_out.push((dir, bytes, frame, ts));
+                }
+            }
+        }
+    }
+}
+
+/// The start of a JSON error message in a kept 4xx/5xx body, keys masked.
+pub(super) fn error_message(body: &[u8]) -> Option<String> {
+    let body = String::from_utf8_lossy(body);
+    let trimmed = body.trim_start();
+    if !trimmed.starts_with('{') {
+        return None;
+    }
+    let msg = match serde_json::from_str::<serde_json::Value>(trimmed) {
+        Ok(v) => [
+            v.pointer("/error/message"),
+            v.get("message"),
+            v.get("detail"),
+            v.get("error_description"),
+            v.get("error"),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|x| x.as_str().map(str::to_string))?,
+        // Truncated body: look for the first "message"/"detail" string by hand.
+        Err(_) => ["\"message\"", "\"detail\""]
+            .iter()
+            .find_map(|k| string_after_key(trimmed, k))?,
+    };
+    Some(redact_text(&msg).chars().take(200).collect())
+}
+
+fn string_after_key(s: &str, key: &str) -> Option<String> {
+    let at = s.find(key)? + key.len();
+    let rest = s.get(at..)?.trim_start().strip_prefix(':')?.trim_start();
+    let rest = rest.strip_prefix('"')?;
+    let mut out = String::new();
+    let mut chars = rest.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => return Some(out),
+            '\\' => match chars.next() {
+                Some('n') => out.push('\n'),
+                Some('t') => out.push('\t'),
+                Some(o) => out.push(o),
+                None => break,
+            },
+            c => out.push(c),
+        }
+        if out.len() > 400 {
+            break;
+        }
+    }
+    Some(out)
+}

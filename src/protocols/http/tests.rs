@@ -1,0 +1,262 @@
+//! Unit tests of the HTTP/1.x decoder: pairing, framing, tunnels, secrets.
+
+use super::{AuthHeader, HttpDecoder, HttpExchange};
+use crate::model::{Dir, FrameNo, Timestamp};
+use crate::protocols::DecodeCtx;
+use crate::protocols::ntlm;
+use crate::report::json::schema::HttpExchange as Shown;
+use base64::Engine as _;
+
+pub(crate) fn feed(d: &mut HttpDecoder, dir: Dir, bytes: &[u8], frame: u64) {
+    d.on_data(
+        &mut DecodeCtx::default(),
+        dir,
+        bytes,
+        FrameNo(frame),
+        Timestamp(frame as i64 * 1_000_000),
+    );
+}
+
+fn run(req: &[u8], resp: &[u8]) -> Vec<HttpExchange> {
+    let mut d = HttpDecoder::new();
+    feed(&mut d, Dir::ToServer, req, 1);
+    feed(&mut d, Dir::ToClient, resp, 2);
+    d.finish().0
+}
+
+const CANARY_PASS: &str = "Pa55-CANARY-word";
+
+#[test]
+fn response_spanning_frames_records_the_frame_that_completes_it() {
+    let mut d = HttpDecoder::new();
+    feed(
+        &mut d,
+        Dir::ToServer,
+        b"CONNECT h:443 HTTP/1.1\r\nHost: h:443\r\n\r\n",
+        1,
+    );
+    let head = b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 10\r\n\r\n01234";
+    feed(&mut d, Dir::ToClient, head, 2);
+    feed(&mut d, Dir::ToClient, b"567", 3);
+    feed(&mut d, Dir::ToClient, b"89", 4);
+    let ex = d.finish().0;
+    assert_eq!(ex[0].response_frame, Some(FrameNo(2)));
+    assert_eq!(ex[0].response_end_frame, Some(FrameNo(4)));
+    // In one frame: no separate end frame.
+    let one = run(
+        b"GET / HTTP/1.1\r\nHost: h\r\n\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+    );
+    assert_eq!(one[0].response_end_frame, None);
+}
+
+#[test]
+fn connect_407_with_two_proxy_authenticate_headers() {
+    let ex = run(
+        b"CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n\r\n",
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"Acme Proxy\"\r\nProxy-Authenticate: NTLM\r\nProxy-Authenticate: Negotiate, Kerberos\r\nVia: 1.1 proxy.acme\r\nServer: squid/5.7\r\nX-Squid-Error: ERR_CACHE_ACCESS_DENIED 0\r\nContent-Length: 5\r\n\r\nhello",
+    );
+    assert_eq!(ex.len(), 1);
+    let e = &ex[0];
+    assert_eq!(e.method.as_deref(), Some("CONNECT"));
+    assert_eq!(e.target.as_deref(), Some("api.anthropic.com:443"));
+    assert_eq!(e.status, Some(407));
+    assert_eq!(
+        e.challenge_schemes(),
+        vec!["Basic", "NTLM", "Negotiate", "Kerberos"]
+    );
+    assert_eq!(e.challenges[0].realm.as_deref(), Some("Acme Proxy"));
+    assert_eq!(e.challenges[0].header, AuthHeader::ProxyAuthenticate);
+    assert_eq!(e.via, vec!["1.1 proxy.acme"]);
+    assert_eq!(e.server.as_deref(), Some("squid/5.7"));
+    assert_eq!(
+        e.x_squid_error.as_deref(),
+        Some("ERR_CACHE_ACCESS_DENIED 0")
+    );
+    assert_eq!(e.request_frame, Some(FrameNo(1)));
+    assert_eq!(e.response_frame, Some(FrameNo(2)));
+    assert!((e.response_time.unwrap() - 0.001).abs() < 1e-9);
+    assert!(!e.tunnel);
+}
+
+#[test]
+fn secrets_never_in_debug_or_json() {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("alice:{CANARY_PASS}"));
+    let nt3 =
+        base64::engine::general_purpose::STANDARD.encode(ntlm::tests::type3(b"CANARY-NTLM-RESP"));
+    let req = format!(
+        "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nProxy-Authorization: Basic {basic}\r\nAuthorization: Bearer sk-ant-api03-CANARYTOKENxyz1234\r\nx-api-key: sk-ant-api03-CANARYKEYabc3f9a\r\nCookie: session=CANARYCOOKIE\r\n\r\nGET / HTTP/1.1\r\nProxy-Authorization: NTLM {nt3}\r\n\r\n"
+    );
+    let body = "{\"error\":{\"type\":\"authentication_error\",\"message\":\"invalid x-api-key sk-ant-api03-CANARYK1234\"}}";
+    let resp = format!(
+        "HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+        body.len()
+    );
+    let ex = run(req.as_bytes(), resp.as_bytes());
+    assert_eq!(ex.len(), 2);
+    assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
+    assert_eq!(&*ex[0].credentials[1].scheme, "Bearer");
+    assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…3f9a"));
+    assert!(ex[0].has_cookie);
+    assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
+    let msg = ex[0].error_message.as_deref().unwrap();
+    assert_eq!(msg, "invalid x-api-key sk-ant-api03-…1234");
+    let dbg = format!("{ex:?}");
+    let json = serde_json::to_string(&ex.iter().map(Shown::from).collect::<Vec<_>>()).unwrap();
+    for out in [&dbg, &json] {
+        assert!(!out.contains("CANARY"), "secret leaked: {out}");
+        assert!(!out.contains(&basic));
+    }
+}
+
+#[test]
+fn pipelined_keepalive_with_chunked_and_content_length() {
+    let req = b"GET /a HTTP/1.1\r\nHost: h\r\n\r\nPOST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nabcHEAD /c HTTP/1.1\r\n\r\n";
+    let resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;ext=1\r\nWiki\r\n5\r\npedia\r\n0\r\nX-Trailer: 1\r\n\r\nHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    let ex = run(req, resp);
+    let got: Vec<_> = ex
+        .iter()
+        .map(|e| (e.target.clone().unwrap(), e.status.unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![("/a".into(), 200), ("/b".into(), 201), ("/c".into(), 200)]
+    );
+    assert_eq!(ex[1].interim, vec![100]);
+}
+
+#[test]
+fn chunked_body_split_at_every_offset() {
+    let resp: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n";
+    for cut in 0..resp.len() {
+        let mut d = HttpDecoder::new();
+        feed(
+            &mut d,
+            Dir::ToServer,
+            b"GET / HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n",
+            1,
+        );
+        feed(&mut d, Dir::ToClient, &resp[..cut], 2);
+        feed(&mut d, Dir::ToClient, &resp[cut..], 3);
+        let (ex, notes) = d.finish();
+        assert_eq!(ex.len(), 2, "cut {cut}");
+        assert_eq!(ex[1].status, Some(204), "cut {cut}: {notes:?}");
+    }
+}
+
+#[test]
+fn connect_200_opens_tunnel_with_early_client_bytes() {
+    let mut d = HttpDecoder::new();
+    feed(
+        &mut d,
+        Dir::ToServer,
+        b"CONNECT h:443 HTTP/1.0\r\n\r\n\x16\x03\x01",
+        1,
+    );
+    assert!(!d.tunnel_open());
+    feed(
+        &mut d,
+        Dir::ToClient,
+        b"HTTP/1.0 200 Connection established\r\n\r\n\x16\x03\x03",
+        2,
+    );
+    assert!(d.tunnel_open());
+    feed(&mut d, Dir::ToServer, b"more", 3);
+    let t = d.take_tunnel_bytes();
+    assert_eq!(t.len(), 3);
+    assert_eq!(
+        (t[0].0, t[0].1.as_slice(), t[0].2),
+        (Dir::ToServer, &b"\x16\x03\x01"[..], FrameNo(1))
+    );
+    assert_eq!(t[1].1, b"\x16\x03\x03");
+    assert_eq!(t[2].1, b"more");
+    assert!(!d.wants_data(Dir::ToServer));
+    let (ex, _) = d.finish();
+    assert!(ex[0].tunnel);
+    assert_eq!(ex[0].reason.as_deref(), Some("Connection established"));
+}
+
+#[test]
+fn refused_connect_then_retry_on_same_connection() {
+    let ex = run(
+        b"CONNECT h:443 HTTP/1.1\r\n\r\nCONNECT h:443 HTTP/1.1\r\nProxy-Authorization: Basic dTpw\r\n\r\n",
+        b"HTTP/1.1 407 Auth\r\nProxy-Authenticate: Basic realm=x\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n",
+    );
+    assert_eq!(ex.len(), 2);
+    assert_eq!(ex[0].status, Some(407));
+    assert_eq!(ex[1].credentials[0].user.as_deref(), Some("u"));
+    assert!(ex[1].tunnel);
+}
+
+#[test]
+fn ntlm_handshake_in_headers() {
+    let t1 = base64::engine::general_purpose::STANDARD.encode(ntlm::tests::type1());
+    let t2 = base64::engine::general_purpose::STANDARD.encode(ntlm::tests::type2());
+    let req = format!("CONNECT h:443 HTTP/1.1\r\nProxy-Authorization: NTLM {t1}\r\n\r\n");
+    let resp =
+        format!("HTTP/1.1 407 x\r\nProxy-Authenticate: NTLM {t2}\r\nContent-Length: 0\r\n\r\n");
+    let ex = run(req.as_bytes(), resp.as_bytes());
+    let c = &ex[0].challenges[0];
+    assert_eq!(
+        c.ntlm.as_ref().unwrap().target_name.as_deref(),
+        Some("CORP")
+    );
+    let cr = &ex[0].credentials[0];
+    assert_eq!(
+        cr.ntlm.as_ref().unwrap().workstation.as_deref(),
+        Some("WS01")
+    );
+}
+
+#[test]
+fn oversized_headers_give_up_with_note() {
+    let mut d = HttpDecoder::new();
+    feed(&mut d, Dir::ToServer, b"GET / HTTP/1.1\r\n", 1);
+    let filler = format!("X-Fill: {}\r\n", "a".repeat(1000));
+    for i in 0..100 {
+        feed(&mut d, Dir::ToServer, filler.as_bytes(), 2 + i);
+    }
+    assert!(!d.wants_data(Dir::ToServer));
+    let (_, notes) = d.finish();
+    assert!(notes.iter().any(|n| n.contains("64 KiB")), "{notes:?}");
+}
+
+#[test]
+fn garbage_and_truncated_never_panic() {
+    let samples: [&[u8]; 5] = [
+        b"GET / HTTP/1.1\r\nContent-Length: zz\r\n\r\n",
+        b"\x00\xff\x16 GET",
+        b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\nabc",
+        b"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nabc",
+    ];
+    for s in samples {
+        for cut in 0..s.len() {
+            let mut d = HttpDecoder::new();
+            feed(&mut d, Dir::ToServer, &s[..cut], 1);
+            feed(&mut d, Dir::ToClient, &s[..cut], 2);
+            let _ = d.finish();
+        }
+    }
+    let mut d = HttpDecoder::new();
+    feed(
+        &mut d,
+        Dir::ToServer,
+        b"GET / HTTP/1.1\r\nContent-Length: zz\r\n\r\n",
+        1,
+    );
+    assert!(d.finish().1.iter().any(|n| n.contains("Content-Length")));
+}
+
+#[test]
+fn truncated_json_error_message() {
+    let ex = run(
+        b"POST /v1/chat/completions HTTP/1.1\r\nHost: localhost:4000\r\n\r\n",
+        b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 30\r\nContent-Type: application/json\r\nContent-Length: 5000\r\n\r\n{\"detail\": \"Rate limit exceeded for key sk-1234567890abcdefXYZW\", \"pad\": \"",
+    );
+    assert_eq!(ex[0].retry_after.as_deref(), Some("30"));
+    assert_eq!(
+        ex[0].error_message.as_deref(),
+        Some("Rate limit exceeded for key sk-…")
+    );
+}
