@@ -227,15 +227,9 @@ pub(crate) fn dns_transport<'de, D: Deserializer<'de>>(d: D) -> Result<&'static 
 
 /// [`NtlmMessage::flags`](super::ntlm::NtlmMessage::flags).
 pub(crate) fn ntlm_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
-    let all = super::ntlm::flag_names(u32::MAX);
     <Vec<&'de str>>::deserialize(d)?
         .into_iter()
-        .map(|s| {
-            all.iter()
-                .find(|k| **k == s)
-                .copied()
-                .ok_or_else(|| D::Error::custom("not an NTLM flag"))
-        })
+        .map(|s| super::ntlm::flag_name(s).ok_or_else(|| D::Error::custom("not an NTLM flag")))
         .collect()
 }
 
