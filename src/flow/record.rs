@@ -25,7 +25,7 @@ pub struct FlowSummary {
     #[serde(with = "crate::model::stored_addr")]
     pub server: SocketAddr,
     pub state: ConnState,
-    #[serde(deserialize_with = "crate::protocols::stored::text")]
+    #[serde(with = "crate::protocols::stored::text")]
     pub history: std::sync::Arc<str>,
     pub first_frame: FrameNo,
     pub last_frame: FrameNo,

@@ -8,13 +8,15 @@
 //! Encodings sit back to back in chunks of 64 KiB (one growing buffer would hold up
 //! to twice what it needs, and briefly three times while it moves); an index gives
 //! each one's place and its report-order key, so sorting moves index entries, not
-//! bytes. Certificates, large and repeated from flow to flow, are kept once per store
-//! (one table per capture) and a flow holds their ids.
+//! bytes. Certificates, large and repeated from flow to flow, and shared text
+//! (`Arc<str>`: names, methods, fingerprints…) are kept once per store (one table
+//! per capture) and a flow holds their ids; reading a flow back then clones them.
 
 #[cfg(test)]
 mod tests;
 
 use crate::flow::record::{FlowSummary, Transport};
+use crate::protocols::stored::Texts;
 use crate::protocols::x509::{CertData, CertInfo};
 use rustc_hash::FxHashMap;
 use std::collections::VecDeque;
@@ -176,6 +178,8 @@ pub struct FlowStore {
     chunks: Vec<Chunk>,
     index: Vec<Entry>,
     certs: Certs,
+    /// Shared text, each distinct value once (shared with copies until one writes).
+    texts: Arc<Texts>,
     /// Where a flow is encoded before it is copied into a chunk.
     scratch: Vec<u8>,
     /// Bytes of chunks in memory.
@@ -203,6 +207,7 @@ impl Clone for FlowStore {
             chunks: self.chunks.clone(),
             index: self.index.clone(),
             certs: self.certs.clone(),
+            texts: self.texts.clone(),
             scratch: Vec::new(),
             in_memory: self.in_memory,
             limit: self.limit,
@@ -246,7 +251,8 @@ impl FlowStore {
         }
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        match postcard::to_extend(&(f, server, client), scratch) {
+        let texts = Arc::make_mut(&mut self.texts);
+        match texts.write(|| postcard::to_extend(&(f, server, client), scratch)) {
             Ok(bytes) => self.scratch = bytes,
             Err(_) => {
                 self.unreadable.fetch_add(1, Ordering::Relaxed);
@@ -368,6 +374,9 @@ impl FlowStore {
         self.index.sort_by_key(Entry::key);
         self.index.shrink_to_fit();
         self.scratch = Vec::new();
+        if let Some(t) = Arc::get_mut(&mut self.texts) {
+            t.done_writing();
+        }
     }
 
     /// UDP flows among them (without rebuilding any).
@@ -381,6 +390,7 @@ impl FlowStore {
             + self.scratch.capacity()
             + self.index.capacity() * std::mem::size_of::<Entry>()
             + self.certs.heap_bytes()
+            + self.texts.heap_bytes()
     }
 
     /// Bytes of the flows' encodings alone (not the index, not the certificates).
@@ -425,7 +435,10 @@ impl FlowStore {
 
     fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
         type Stored = (FlowSummary, Vec<usize>, Vec<usize>);
-        let ((mut f, server, client), rest) = postcard::take_from_bytes::<Stored>(bytes).ok()?;
+        let ((mut f, server, client), rest) = self
+            .texts
+            .read(|| postcard::take_from_bytes::<Stored>(bytes))
+            .ok()?;
         if !rest.is_empty() {
             return None;
         }

@@ -237,18 +237,18 @@ pub struct DnsTransaction {
     #[serde(deserialize_with = "super::stored::dns_transport")]
     pub transport: super::stored::Name,
     pub id: u16,
-    #[serde(deserialize_with = "super::stored::opt_text")]
+    #[serde(with = "super::stored::opt_text")]
     pub query: Option<std::sync::Arc<str>>,
-    #[serde(deserialize_with = "super::stored::opt_text")]
+    #[serde(with = "super::stored::opt_text")]
     pub qtype: Option<std::sync::Arc<str>>,
     pub query_frame: Option<FrameNo>,
     pub query_ts: Option<Timestamp>,
     pub response_frame: Option<FrameNo>,
     /// `NOERROR`, `NXDOMAIN`, `SERVFAIL`, `REFUSED`, ...
-    #[serde(deserialize_with = "super::stored::opt_text")]
+    #[serde(with = "super::stored::opt_text")]
     pub rcode: Option<std::sync::Arc<str>>,
     /// A/AAAA addresses and CNAME targets, in answer order.
-    #[serde(deserialize_with = "super::stored::text_list")]
+    #[serde(with = "super::stored::text_list")]
     pub answers: Vec<std::sync::Arc<str>>,
     /// Seconds from query to response.
     pub response_time: Option<f64>,

@@ -92,6 +92,14 @@ const FLAG_NAMES: &[(u32, &str)] = &[
 const FLAG_UNICODE: u32 = 0x0000_0001;
 const FLAG_VERSION: u32 = 0x0200_0000;
 
+/// The negotiate flag spelled `s`, as [`flag_names`] gives it.
+pub(crate) fn flag_name(s: &str) -> Option<&'static str> {
+    FLAG_NAMES
+        .iter()
+        .find(|(_, name)| *name == s)
+        .map(|(_, name)| *name)
+}
+
 /// Names of the set negotiate flags, in bit order.
 pub fn flag_names(flags: u32) -> Vec<&'static str> {
     FLAG_NAMES

@@ -1,14 +1,18 @@
 //! What serde's derive cannot write by itself in the flow store's encoding
-//! (`flow::store`): names the decoders hand out as `&'static str`, read back as the
-//! decoder's own copy, and the HTTP exchange, described field by field here.
+//! (`flow::store`): shared text, kept once per store and written as its id; names the
+//! decoders hand out as `&'static str`, read back as the decoder's own copy; and the
+//! HTTP exchange, described field by field here.
 //!
 //! The store format is internal (a spill file of this process); the JSON report has
 //! its own schema in `report::json::schema`.
 
 use super::http::{Challenge, Credentials, HttpExchange};
 use crate::model::{FrameNo, Timestamp};
+use rustc_hash::FxHashMap;
 use serde::de::Error as _;
+use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::cell::RefCell;
 use std::sync::Arc;
 
 /// A name a decoder hands out, one of a fixed list. Spelled as an alias in the
@@ -27,23 +31,193 @@ pub(crate) fn static_name<'de, D: Deserializer<'de>>(
         .ok_or_else(|| D::Error::custom("not a name a decoder gives"))
 }
 
-/// Shared text (`Arc<str>`) read straight from the input's bytes: one allocation,
-/// where serde's own goes through a `String` and a `Box<str>`.
-pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
-    <&'de str>::deserialize(d).map(Arc::from)
+/// The shared values (`Arc<str>` text, `Arc<[u16]>` number lists) of one store, each
+/// distinct value once: a flow's bytes hold the value's id, so reading a flow back
+/// clones an `Arc` instead of allocating the value again and, for text, checking its
+/// UTF-8 (the analysis reads each flow several times).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Texts {
+    items: Vec<Arc<str>>,
+    ids: FxHashMap<Arc<str>, u32>,
+    lists: Vec<Arc<[u16]>>,
+    list_ids: FxHashMap<Arc<[u16]>, u32>,
+}
+
+/// The table the text fields of the record being written or read go through: serde's
+/// derive hands the `with` functions nothing but the value, so the store puts its
+/// table here around each `postcard` call.
+enum Table {
+    None,
+    Write(Texts),
+    Read(Arc<Texts>),
+}
+
+thread_local! {
+    static TABLE: RefCell<Table> = const { RefCell::new(Table::None) };
+}
+
+impl Texts {
+    /// Runs `f` (which writes records) with this table taking their text.
+    pub(crate) fn write<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        let prev = TABLE.replace(Table::Write(std::mem::take(self)));
+        let r = f();
+        if let Table::Write(t) = TABLE.replace(prev) {
+            *self = t;
+        }
+        r
+    }
+
+    /// Runs `f` (which reads records) with this table giving their text back.
+    pub(crate) fn read<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
+        let prev = TABLE.replace(Table::Read(self.clone()));
+        let r = f();
+        TABLE.set(prev);
+        r
+    }
+
+    /// Forgets the lookup from text to id (reading needs only the values); text
+    /// written afterwards is kept again.
+    pub(crate) fn done_writing(&mut self) {
+        self.ids = FxHashMap::default();
+        self.items.shrink_to_fit();
+        self.list_ids = FxHashMap::default();
+        self.lists.shrink_to_fit();
+    }
+
+    fn list_id(&mut self, l: &Arc<[u16]>) -> Option<u32> {
+        if let Some(&i) = self.list_ids.get(&**l) {
+            return Some(i);
+        }
+        let i = u32::try_from(self.lists.len()).ok()?;
+        self.lists.push(l.clone());
+        self.list_ids.insert(l.clone(), i);
+        Some(i)
+    }
+
+    fn id(&mut self, s: &Arc<str>) -> Option<u32> {
+        if let Some(&i) = self.ids.get(&**s) {
+            return Some(i);
+        }
+        let i = u32::try_from(self.items.len()).ok()?;
+        self.items.push(s.clone());
+        self.ids.insert(s.clone(), i);
+        Some(i)
+    }
+
+    /// Heap bytes held (approximate: the texts' lengths, not their allocations').
+    pub(crate) fn heap_bytes(&self) -> usize {
+        // An Arc's allocation: two counts, then the value.
+        let arc = 2 * size_of::<usize>();
+        self.items.capacity() * size_of::<Arc<str>>()
+            + self.ids.capacity() * (size_of::<Arc<str>>() + size_of::<u32>() + 1)
+            + self.items.iter().map(|s| arc + s.len()).sum::<usize>()
+            + self.lists.capacity() * size_of::<Arc<[u16]>>()
+            + self.list_ids.capacity() * (size_of::<Arc<[u16]>>() + size_of::<u32>() + 1)
+            + self
+                .lists
+                .iter()
+                .map(|l| arc + size_of_val::<[u16]>(l))
+                .sum::<usize>()
+    }
+}
+
+fn text_id<S: Serializer>(v: &Arc<str>) -> Result<u32, S::Error> {
+    TABLE
+        .with_borrow_mut(|t| match t {
+            Table::Write(t) => t.id(v),
+            _ => None,
+        })
+        .ok_or_else(|| S::Error::custom("no text table to write to"))
+}
+
+fn text_of<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+    let i = u32::deserialize(d)?;
+    TABLE
+        .with_borrow(|t| match t {
+            Table::Read(t) => t.items.get(i as usize).cloned(),
+            _ => None,
+        })
+        .ok_or_else(|| D::Error::custom("not a text id of this store"))
+}
+
+/// Shared text, as its id in the store's [`Texts`].
+pub(crate) mod text {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(text_id::<S>(v)?)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        text_of(d)
+    }
+}
+
+/// A shared list of numbers, as its id in the store's [`Texts`].
+pub(crate) mod u16s {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
+        let i = TABLE.with_borrow_mut(|t| match t {
+            Table::Write(t) => t.list_id(v),
+            _ => None,
+        });
+        s.serialize_u32(i.ok_or_else(|| S::Error::custom("no table to write to"))?)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[u16]>, D::Error> {
+        let i = u32::deserialize(d)?;
+        TABLE
+            .with_borrow(|t| match t {
+                Table::Read(t) => t.lists.get(i as usize).cloned(),
+                _ => None,
+            })
+            .ok_or_else(|| D::Error::custom("not a list id of this store"))
+    }
 }
 
 /// Optional [`text`].
-pub(crate) fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Arc<str>>, D::Error> {
-    Ok(Option::<&'de str>::deserialize(d)?.map(Arc::from))
+pub(crate) mod opt_text {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Id(#[serde(with = "text")] Arc<str>);
+
+    pub(crate) fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(v) => s.serialize_some(&text_id::<S>(v)?),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Arc<str>>, D::Error> {
+        Ok(Option::<Id>::deserialize(d)?.map(|Id(v)| v))
+    }
 }
 
 /// A list of [`text`].
-pub(crate) fn text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {
-    Ok(<Vec<&'de str>>::deserialize(d)?
-        .into_iter()
-        .map(Arc::from)
-        .collect())
+pub(crate) mod text_list {
+    use super::*;
+
+    #[derive(Serialize, Deserialize)]
+    struct Id(#[serde(with = "text")] Arc<str>);
+
+    pub(crate) fn serialize<S: Serializer>(v: &[Arc<str>], s: S) -> Result<S::Ok, S::Error> {
+        let ids = v
+            .iter()
+            .map(text_id::<S>)
+            .collect::<Result<Vec<u32>, S::Error>>()?;
+        s.collect_seq(ids)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {
+        Ok(<Vec<Id>>::deserialize(d)?
+            .into_iter()
+            .map(|Id(v)| v)
+            .collect())
+    }
 }
 
 /// [`DnsTransaction::transport`](super::dns::DnsTransaction::transport).
@@ -53,15 +227,9 @@ pub(crate) fn dns_transport<'de, D: Deserializer<'de>>(d: D) -> Result<&'static 
 
 /// [`NtlmMessage::flags`](super::ntlm::NtlmMessage::flags).
 pub(crate) fn ntlm_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
-    let all = super::ntlm::flag_names(u32::MAX);
     <Vec<&'de str>>::deserialize(d)?
         .into_iter()
-        .map(|s| {
-            all.iter()
-                .find(|k| **k == s)
-                .copied()
-                .ok_or_else(|| D::Error::custom("not an NTLM flag"))
-        })
+        .map(|s| super::ntlm::flag_name(s).ok_or_else(|| D::Error::custom("not an NTLM flag")))
         .collect()
 }
 
@@ -94,27 +262,27 @@ pub(crate) mod exchanges {
 #[derive(Serialize, Deserialize)]
 #[serde(remote = "HttpExchange")]
 struct Exchange {
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     method: Option<Arc<str>>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     target: Option<Arc<str>>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     version: Option<Arc<str>>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     host: Option<Arc<str>>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     user_agent: Option<Arc<str>>,
     request_frame: Option<FrameNo>,
     request_ts: Option<Timestamp>,
     credentials: Vec<Credentials>,
     api_key: Option<String>,
     has_cookie: bool,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     proxy_connection: Option<Arc<str>>,
     status: Option<u16>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     reason: Option<Arc<str>>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     response_version: Option<Arc<str>>,
     response_frame: Option<FrameNo>,
     response_end_frame: Option<FrameNo>,
@@ -123,10 +291,10 @@ struct Exchange {
     challenges: Vec<Challenge>,
     retry_after: Option<String>,
     via: Vec<String>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     server: Option<Arc<str>>,
     x_squid_error: Option<String>,
-    #[serde(deserialize_with = "opt_text")]
+    #[serde(with = "opt_text")]
     content_type: Option<Arc<str>>,
     content_length: Option<u64>,
     error_message: Option<String>,

@@ -24,7 +24,7 @@ pub enum AuthHeader {
 pub struct Challenge {
     pub header: AuthHeader,
     /// Scheme as sent (`Basic`, `Digest`, `NTLM`, `Negotiate`, `Kerberos`, ...).
-    #[serde(deserialize_with = "crate::protocols::stored::text")]
+    #[serde(with = "crate::protocols::stored::text")]
     pub scheme: std::sync::Arc<str>,
     pub realm: Option<String>,
     /// Other auth-params (Digest `algorithm`, `qop`, `stale`...), nonces left out.
@@ -39,7 +39,7 @@ pub struct Challenge {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Credentials {
     pub header: AuthHeader,
-    #[serde(deserialize_with = "crate::protocols::stored::text")]
+    #[serde(with = "crate::protocols::stored::text")]
     pub scheme: std::sync::Arc<str>,
     /// Basic: the user-id (text before the first ':'); Digest: `username`;
     /// NTLM type 3: the user.

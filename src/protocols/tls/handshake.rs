@@ -147,30 +147,32 @@ pub struct TlsFacts {
     /// supported_versions offered by the client (GREASE left out).
     #[serde(with = "stored::list")]
     pub supported_versions: Vec<TlsVersion>,
-    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
+    #[serde(with = "crate::protocols::stored::opt_text")]
     pub sni: Option<Arc<str>>,
     /// ALPN protocols offered by the client.
-    #[serde(deserialize_with = "crate::protocols::stored::text_list")]
+    #[serde(with = "crate::protocols::stored::text_list")]
     pub alpn: Vec<Arc<str>>,
     /// ALPN protocol chosen by the server.
-    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
+    #[serde(with = "crate::protocols::stored::opt_text")]
     pub server_alpn: Option<Arc<str>>,
     /// Cipher suites offered, in order (GREASE included, as sent); JSON: 4-digit hex.
     /// Kept as numbers: a browser offers dozens, and every finished flow keeps them.
+    #[serde(with = "crate::protocols::stored::u16s")]
     pub cipher_suites: Arc<[u16]>,
     /// Extension types offered, in order; JSON: 4-digit hex.
+    #[serde(with = "crate::protocols::stored::u16s")]
     pub extensions: Arc<[u16]>,
     /// Negotiated cipher suite.
     #[serde(with = "stored::opt")]
     pub cipher: Option<TlsCipherSuiteID>,
-    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
+    #[serde(with = "crate::protocols::stored::opt_text")]
     pub ja4: Option<Arc<str>>,
     /// JA4 before hashing (`t13d1516h2_002f,..._0005,...`).
-    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
+    #[serde(with = "crate::protocols::stored::opt_text")]
     pub ja4_r: Option<Arc<str>>,
-    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
+    #[serde(with = "crate::protocols::stored::opt_text")]
     pub ja3: Option<Arc<str>>,
-    #[serde(deserialize_with = "crate::protocols::stored::opt_text")]
+    #[serde(with = "crate::protocols::stored::opt_text")]
     pub ja3s: Option<Arc<str>>,
     pub hello_retry_request: bool,
     pub client_hello_frame: Option<FrameNo>,
