@@ -13,14 +13,15 @@ pub mod endpoint;
 pub mod findings;
 pub mod http_lines;
 pub mod issuers;
-pub mod kind;
 pub mod latency;
 pub mod rules;
 pub mod summary;
 pub mod trust;
 
+/// The kinds live with their remedies (`crate::remedies::kind`): analysis uses the
+/// catalog, never the other way round.
+pub use crate::remedies::FindingKind;
 pub use findings::{Evidence, Finding, Severity};
-pub use kind::FindingKind;
 
 use crate::pipeline::CaptureAnalysis;
 

@@ -1,7 +1,7 @@
 //! The kinds of finding: one variant per problem a rule can report, each with the
 //! stable snake_case id printed in reports and taken by `trafficdoc explain ID`.
 //!
-//! Adding a kind: one line below, then one arm in `crate::remedies::entry` (its guide
+//! Adding a kind: one line below, then one arm in `super::entry` (its guide
 //! section, description and steps; the match there is exhaustive, so the crate does
 //! not build without it), then the rule that reports it.
 

@@ -4,7 +4,9 @@
 //! [`FindingKind`] uses. Placeholders (`{proxy}`, `{user}`, `{schemes}`, `{issuer}`,
 //! `{host}`, `{gateway}`, `{port}`) are filled from a finding's evidence.
 
-use crate::analyze::FindingKind;
+pub mod kind;
+
+pub use kind::FindingKind;
 
 /// One step of a guide section.
 pub struct Step {
