@@ -344,3 +344,31 @@ fn export_certs_writes_the_inspecting_ca_chain_of_tls13() {
     let pems: Vec<_> = std::fs::read_dir(d).unwrap().collect();
     assert_eq!(pems.len(), 1);
 }
+
+#[test]
+fn with_keys_the_inspecting_chain_is_confirmed_not_inferred() {
+    let cap = path("kl-mitm-tls13.pcap");
+    let texts = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["id"].as_str().unwrap().starts_with("tls_"))
+            .flat_map(|f| f["evidence"].as_array().unwrap().iter())
+            .map(|e| e["seen"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (with, _) = json_with(&["--keylog", &path("kl-mitm-tls13.keys"), &cap]);
+    let confirmed = texts(&with);
+    assert!(
+        confirmed.iter().any(|t| t.contains("confirmed, not inferred")),
+        "{confirmed:?}"
+    );
+    // Without keys the TLS 1.3 chain is not seen: nothing claims it was.
+    let (without, _) = json_with(&[&cap]);
+    assert!(
+        texts(&without)
+            .iter()
+            .all(|t| !t.contains("confirmed, not inferred"))
+    );
+}

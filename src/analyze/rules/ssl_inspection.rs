@@ -16,6 +16,17 @@ pub fn is_public_name(sni: &str, cfg: &crate::analyze::Config) -> bool {
     s.contains('.') && s.parse::<std::net::IpAddr>().is_err() && !cfg.is_internal_name(&s)
 }
 
+/// Evidence suffix when the chain was read from a TLS 1.3 handshake decrypted with a
+/// key log: without keys it is encrypted, and the finding is then seen, not inferred.
+fn seen_decrypted(t: &crate::protocols::tls::TlsFacts) -> &'static str {
+    let decrypted = t.decryption.as_ref().is_some_and(|d| d.records > 0);
+    if decrypted && t.version == Some(tls_parser::TlsVersion::Tls13) && !t.certificates.is_empty() {
+        " (chain read from the handshake decrypted with the key log: confirmed, not inferred)"
+    } else {
+        ""
+    }
+}
+
 /// The handshake outcome in words, for evidence.
 pub fn outcome_text(o: HandshakeOutcome) -> &'static str {
     match o {
@@ -158,6 +169,7 @@ impl Rule for Check {
         } = self;
         let issuer_by_name = &ctx.issuer_by_name;
         let Some(t) = &f.app.tls else { return };
+        let seen = seen_decrypted(t);
         let sni = t
             .sni
             .as_deref()
@@ -268,7 +280,7 @@ impl Rule for Check {
                     format!(
                         "handshake completed; the client closed in frame {close_frame}, \
                          {secs:.3} s after the ServerHello, having sent no application \
-                         data{}",
+                         data{}{seen}",
                         issuer
                             .as_deref()
                             .map(|i| format!("; issuer \"{i}\""))
@@ -301,7 +313,7 @@ impl Rule for Check {
                     f,
                     frames,
                     format!(
-                            "client alert fatal {d} in frame {} after {}{}{}",
+                            "client alert fatal {d} in frame {} after {}{}{}{seen}",
                             a.frame,
                             a.after.unwrap_or("?"),
                             issuer
@@ -404,7 +416,7 @@ impl Rule for Check {
                 f,
                 cert_frame.into_iter().collect(),
                 format!(
-                    "subject \"{}\", issuer \"{}\", sha256 {}{}",
+                    "subject \"{}\", issuer \"{}\", sha256 {}{}{seen}",
                     c.subject,
                     c.issuer,
                     c.sha256,
