@@ -361,7 +361,9 @@ fn with_keys_the_inspecting_chain_is_confirmed_not_inferred() {
     let (with, _) = json_with(&["--keylog", &path("kl-mitm-tls13.keys"), &cap]);
     let confirmed = texts(&with);
     assert!(
-        confirmed.iter().any(|t| t.contains("confirmed, not inferred")),
+        confirmed
+            .iter()
+            .any(|t| t.contains("confirmed, not inferred")),
         "{confirmed:?}"
     );
     // Without keys the TLS 1.3 chain is not seen: nothing claims it was.
