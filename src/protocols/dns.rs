@@ -276,6 +276,10 @@ pub struct DnsTransaction {
     /// True when a response was seen.
     pub answered: bool,
     pub truncated: bool,
+    /// The response was cut by the snap length before its last record: `answers`
+    /// holds those whole before the cut, more may have followed.
+    #[serde(default)]
+    pub answers_cut: bool,
 }
 
 /// Pairs queries and responses by (client, server, id).
@@ -363,8 +367,10 @@ impl DnsTracker {
         ts: Timestamp,
         cut: bool,
     ) {
+        let mut answers_cut = false;
         let parsed = if cut {
             parse_cut(payload).map(|(m, whole)| {
+                answers_cut = !whole;
                 if !whole {
                     self.notes.push(format!(
                         "dns: frame {frame}: message cut by the snap length; \
@@ -402,6 +408,7 @@ impl DnsTracker {
             response_time: None,
             answered: false,
             truncated: false,
+            answers_cut: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
             // The same query again, unanswered so far: the client re-sent it (a
@@ -443,6 +450,7 @@ impl DnsTracker {
             tx.response_frame = Some(frame);
             tx.rcode = Some(cx.intern.text(&msg.rcode.name()));
             tx.truncated = msg.truncated;
+            tx.answers_cut = answers_cut;
             tx.response_time = tx.query_ts.map(|q| ts.secs_since(q));
             tx.answers = msg
                 .answers
@@ -783,6 +791,7 @@ mod tests {
         assert!(txs[0].answered);
         assert_eq!(txs[0].rcode.as_deref(), Some("NOERROR"));
         assert!(txs[0].answers.is_empty());
+        assert!(txs[0].answers_cut);
     }
 
     #[test]
