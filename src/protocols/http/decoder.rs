@@ -178,6 +178,12 @@ impl HttpDecoder {
     }
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        self.stop_at_hole(dir, len, "capture loss");
+    }
+
+    /// Skips `len` unseen bytes, lost or cut (`cause`, for the note): harmless inside
+    /// a body of known length, elsewhere the end of decoding in `dir`.
+    fn stop_at_hole(&mut self, dir: Dir, len: u64, cause: &str) {
         self.settle_head(dir);
         if let Some(side) = self.sides.get_mut(dir.index()) {
             // A hole inside a body of known length is harmless; elsewhere we lose sync.
@@ -188,7 +194,7 @@ impl HttpDecoder {
                     side.state = State::Stopped;
                     side.buf.consume(side.buf.len());
                     self.notes.push(format!(
-                        "http: {len} bytes missing {} (capture loss), stopped decoding that direction",
+                        "http: {len} bytes missing {} ({cause}), stopped decoding that direction",
                         dir_words(dir)
                     ));
                 }
@@ -242,7 +248,7 @@ impl HttpDecoder {
                 return;
             }
         }
-        self.on_gap(dir, len);
+        self.stop_at_hole(dir, len, "cut by the snap length");
     }
 
     pub fn on_data(
