@@ -224,7 +224,11 @@ impl PacketProcessor {
             Decoded::Udp { src, dst, at, len } => {
                 self.counts.udp_packets += 1;
                 let payload = part_of(p.data, at, len);
-                self.table.udp(src, dst, payload, p.frame, p.ts, p.orig_len);
+                // The snap length cut the frame inside this payload.
+                let cut = (p.data.len() as u64) < u64::from(p.orig_len)
+                    && u64::from(at) + u64::from(len) >= p.data.len() as u64;
+                self.table
+                    .udp(src, dst, payload, p.frame, p.ts, p.orig_len, cut);
             }
             Decoded::Unreachable(u) => {
                 self.counts.icmp_unreachable += 1;

@@ -534,6 +534,7 @@ impl FlowTable {
         frame: FrameNo,
         ts: Timestamp,
         wire_len: u32,
+        cut: bool,
     ) -> Dir {
         self.tick(ts, frame);
         let key = Key::new(src, dst);
@@ -578,6 +579,7 @@ impl FlowTable {
             let (c, s) = (flow.client, flow.server);
             match resent {
                 Some(tx) if dir == Dir::ToServer => dns.adopt(tx, c, s),
+                _ if cut => dns.on_cut_datagram(&mut self.cx, c, s, dir, payload, frame, ts),
                 _ => dns.on_datagram(&mut self.cx, c, s, dir, payload, frame, ts),
             }
         }

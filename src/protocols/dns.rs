@@ -170,11 +170,25 @@ fn read_name(b: &[u8], at: usize) -> Result<(String, usize), DnsError> {
 
 /// Parses one DNS message (a UDP payload, or a TCP message without its length prefix).
 pub fn parse(b: &[u8]) -> Result<DnsMessage, DnsError> {
+    let mut msg = header(b)?;
+    body(b, &mut msg)?;
+    Ok(msg)
+}
+
+/// Parses what there is of a message cut short by the capture's snap length: the
+/// header (id, flags, rcode) must be whole; questions and answers are those that are
+/// whole before the cut. The flag says whether the message ended before the cut.
+pub fn parse_cut(b: &[u8]) -> Result<(DnsMessage, bool), DnsError> {
+    let mut msg = header(b)?;
+    let whole = body(b, &mut msg).is_ok();
+    Ok((msg, whole))
+}
+
+/// The 12-byte header: id, flags, counts.
+fn header(b: &[u8]) -> Result<DnsMessage, DnsError> {
     let id = be16(b, 0)?;
     let flags = be16(b, 2)?;
-    let qd = be16(b, 4)?;
-    let an = be16(b, 6)?;
-    let mut msg = DnsMessage {
+    let msg = DnsMessage {
         id,
         is_response: flags & 0x8000 != 0,
         opcode: ((flags >> 11) & 0xf) as u8,
@@ -184,6 +198,13 @@ pub fn parse(b: &[u8]) -> Result<DnsMessage, DnsError> {
         answers: Vec::new(),
     };
     be16(b, 10)?; // header complete
+    Ok(msg)
+}
+
+/// Questions and answers after the header, pushed onto `msg` as they are read.
+fn body(b: &[u8], msg: &mut DnsMessage) -> Result<(), DnsError> {
+    let qd = be16(b, 4)?;
+    let an = be16(b, 6)?;
     let mut pos = 12;
     for _ in 0..qd {
         let (name, next) = read_name(b, pos)?;
@@ -223,7 +244,7 @@ pub fn parse(b: &[u8]) -> Result<DnsMessage, DnsError> {
             });
         }
     }
-    Ok(msg)
+    Ok(())
 }
 
 /// One query and its response (either may be missing).
@@ -255,6 +276,10 @@ pub struct DnsTransaction {
     /// True when a response was seen.
     pub answered: bool,
     pub truncated: bool,
+    /// The response was cut by the snap length before its last record: `answers`
+    /// holds those whole before the cut, more may have followed.
+    #[serde(default)]
+    pub answers_cut: bool,
 }
 
 /// Pairs queries and responses by (client, server, id).
@@ -293,7 +318,41 @@ impl DnsTracker {
         frame: FrameNo,
         ts: Timestamp,
     ) {
-        self.on_message(cx, Some(client), Some(server), dir, payload, frame, ts);
+        self.on_message(
+            cx,
+            Some(client),
+            Some(server),
+            dir,
+            payload,
+            frame,
+            ts,
+            false,
+        );
+    }
+
+    /// A UDP datagram cut by the capture's snap length: its header and whatever
+    /// questions and answers are whole before the cut are read, nothing more.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_cut_datagram(
+        &mut self,
+        cx: &mut DecodeCtx,
+        client: SocketAddr,
+        server: SocketAddr,
+        dir: Dir,
+        payload: &[u8],
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        self.on_message(
+            cx,
+            Some(client),
+            Some(server),
+            dir,
+            payload,
+            frame,
+            ts,
+            true,
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -306,8 +365,24 @@ impl DnsTracker {
         payload: &[u8],
         frame: FrameNo,
         ts: Timestamp,
+        cut: bool,
     ) {
-        let msg = match parse(payload) {
+        let mut answers_cut = false;
+        let parsed = if cut {
+            parse_cut(payload).map(|(m, whole)| {
+                answers_cut = !whole;
+                if !whole {
+                    self.notes.push(format!(
+                        "dns: frame {frame}: message cut by the snap length; \
+                         records after the cut not read"
+                    ));
+                }
+                m
+            })
+        } else {
+            parse(payload)
+        };
+        let msg = match parsed {
             Ok(m) => m,
             Err(e) => {
                 self.notes.push(format!("dns: frame {frame}: {e}"));
@@ -333,6 +408,7 @@ impl DnsTracker {
             response_time: None,
             answered: false,
             truncated: false,
+            answers_cut: false,
         };
         if !msg.is_response || dir == Dir::ToServer {
             // The same query again, unanswered so far: the client re-sent it (a
@@ -374,6 +450,7 @@ impl DnsTracker {
             tx.response_frame = Some(frame);
             tx.rcode = Some(cx.intern.text(&msg.rcode.name()));
             tx.truncated = msg.truncated;
+            tx.answers_cut = answers_cut;
             tx.response_time = tx.query_ts.map(|q| ts.secs_since(q));
             tx.answers = msg
                 .answers
@@ -525,7 +602,8 @@ impl DnsTcp {
                 let msg = msg.to_vec();
                 let (f, t) = buf.at(1 + usize::from(len));
                 buf.consume(2 + usize::from(len));
-                self.tracker.on_message(cx, None, None, dir, &msg, f, t);
+                self.tracker
+                    .on_message(cx, None, None, dir, &msg, f, t, false);
             }
             if took == 0 {
                 return;
@@ -676,6 +754,44 @@ mod tests {
         b[at] = 0xc0;
         b[at + 1] = at as u8;
         assert!(matches!(parse(&b), Err(DnsError::PointerLoop(_))));
+    }
+
+    #[test]
+    fn cut_at_every_length_reads_only_whole_parts() {
+        let r = response(9, "example.com", 0);
+        let full = parse(&r).unwrap();
+        let q_end = 12 + 13 + 4;
+        for n in 0..r.len() {
+            match parse_cut(&r[..n]) {
+                Err(_) => assert!(n < 12, "len {n}"),
+                Ok((m, whole)) => {
+                    assert!(n >= 12 && !whole, "len {n}");
+                    assert_eq!((m.id, m.rcode.name()), (9, "NOERROR".to_string()));
+                    assert_eq!(m.questions.len(), usize::from(n >= q_end), "len {n}");
+                    assert!(full.answers.starts_with(&m.answers), "len {n}");
+                    assert!(m.answers.len() < full.answers.len(), "len {n}");
+                }
+            }
+        }
+        assert_eq!(parse_cut(&r).unwrap(), (full, true));
+    }
+
+    #[test]
+    fn cut_response_is_answered_with_its_rcode() {
+        let (c, s) = (addr("10.0.0.2:5353"), addr("10.0.0.1:53"));
+        let cx = &mut DecodeCtx::default();
+        let mut t = DnsTracker::new();
+        let q = query(7, "example.com", 1);
+        t.on_datagram(cx, c, s, Dir::ToServer, &q, FrameNo(1), Timestamp(0));
+        let r = response(7, "example.com", 0);
+        let cut = &r[..q.len() + 5];
+        t.on_cut_datagram(cx, c, s, Dir::ToClient, cut, FrameNo(2), Timestamp(1));
+        let txs = t.finish();
+        assert_eq!(txs.len(), 1);
+        assert!(txs[0].answered);
+        assert_eq!(txs[0].rcode.as_deref(), Some("NOERROR"));
+        assert!(txs[0].answers.is_empty());
+        assert!(txs[0].answers_cut);
     }
 
     #[test]

@@ -203,6 +203,23 @@ impl StreamDecoder {
         }
     }
 
+    /// `len` bytes from `dir`'s sender were cut by the capture's snap length: a
+    /// gap, before which the HTTP decoder reads what is whole of a cut head.
+    pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64) {
+        if let Some(t) = self.tunnel.as_mut() {
+            t.on_cut(cx, dir, len);
+            return;
+        }
+        match &mut self.mode {
+            Mode::Http(h) => {
+                h.on_cut(cx, dir, len);
+                self.check_tunnel(cx);
+            }
+            Mode::Tls(t) => t.on_cut(dir, len),
+            _ => self.on_gap(cx, dir, len),
+        }
+    }
+
     /// False once nothing more will be learned from further bytes in `dir`.
     pub fn wants_data(&self, dir: Dir) -> bool {
         if let Some(t) = &self.tunnel {

@@ -302,6 +302,10 @@ impl Rule for Dns {
             if q.rcode.is_none() && cut {
                 continue;
             }
+            // A NOERROR cut by the snap length: its answers are unread, not missing.
+            if q.answers_cut && q.rcode.as_deref() == Some("NOERROR") {
+                continue;
+            }
             let rcode = q.rcode.as_deref().unwrap_or("no response");
             // An empty NOERROR for AAAA is normal on IPv4-only networks.
             if rcode == "NOERROR" && q.qtype.as_deref() != Some("A") {

@@ -177,6 +177,11 @@ impl StreamSink for DirSink<'_> {
             d.on_gap(self.cx, self.dir, len);
         }
     }
+    fn cut(&mut self, len: u64) {
+        if let Some(d) = self.dec.as_mut() {
+            d.on_cut(self.cx, self.dir, len);
+        }
+    }
     fn wants_data(&self) -> bool {
         self.dec.as_ref().is_some_and(|d| d.wants_data(self.dir))
     }

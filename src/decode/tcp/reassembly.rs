@@ -21,6 +21,10 @@ pub trait StreamSink {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp);
     /// `len` bytes of the stream will never be seen.
     fn gap(&mut self, len: u64);
+    /// `len` bytes right after the last delivered ones were cut by the snap length.
+    fn cut(&mut self, len: u64) {
+        self.gap(len);
+    }
     /// False when the consumer has no use for more bytes (they are then not buffered).
     fn wants_data(&self) -> bool;
 }
@@ -226,7 +230,7 @@ impl Reassembler {
         }
         if cut > 0 {
             self.stats.snaplen_bytes += cut;
-            sink.gap(cut);
+            sink.cut(cut);
         }
         self.next += seq_len;
     }

@@ -284,6 +284,7 @@ fn dns_full(i: usize) -> DnsTransaction {
         response_time: Some(f64::NAN),
         answered: true,
         truncated: true,
+        answers_cut: true,
     }
 }
 
@@ -303,6 +304,7 @@ fn dns_bare() -> DnsTransaction {
         response_time: None,
         answered: false,
         truncated: false,
+        answers_cut: false,
     }
 }
 

@@ -178,6 +178,12 @@ impl HttpDecoder {
     }
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        self.stop_at_hole(dir, len, "capture loss");
+    }
+
+    /// Skips `len` unseen bytes, lost or cut (`cause`, for the note): harmless inside
+    /// a body of known length, elsewhere the end of decoding in `dir`.
+    fn stop_at_hole(&mut self, dir: Dir, len: u64, cause: &str) {
         self.settle_head(dir);
         if let Some(side) = self.sides.get_mut(dir.index()) {
             // A hole inside a body of known length is harmless; elsewhere we lose sync.
@@ -188,12 +194,61 @@ impl HttpDecoder {
                     side.state = State::Stopped;
                     side.buf.consume(side.buf.len());
                     self.notes.push(format!(
-                        "http: {len} bytes missing {} (capture loss), stopped decoding that direction",
+                        "http: {len} bytes missing {} ({cause}), stopped decoding that direction",
                         dir_words(dir)
                     ));
                 }
             }
         }
+    }
+
+    /// `len` bytes from `dir` were cut by the capture's snap length. A head waiting
+    /// at the front of the buffer is read as far as its last whole line: a whole
+    /// start line records the message (with the whole header lines before the cut),
+    /// nothing is made up for the rest; then decoding stops as for any gap.
+    pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64) {
+        if let Some(side) = self.sides.get_mut(dir.index())
+            && side.state == State::Headers
+            && !self.tunnel
+        {
+            let bytes = side.buf.bytes();
+            let whole = bytes
+                .iter()
+                .rposition(|&b| b == b'\n')
+                .and_then(|end| bytes.get(..=end));
+            let head = whole.and_then(|lines| {
+                let mut terminated = lines.to_vec();
+                terminated.extend_from_slice(b"\r\n");
+                match parse_head(dir, &terminated) {
+                    Parsed::Complete(_, head) => Some(head),
+                    _ => None,
+                }
+            });
+            if let Some(head) = head {
+                let (frame, ts) = side.buf.at(0);
+                side.buf.consume(side.buf.len());
+                side.state = State::Stopped;
+                self.notes.push(format!(
+                    "http: {} at frame {frame} cut by the snap length; read up to its last whole line",
+                    if dir == Dir::ToServer {
+                        "request"
+                    } else {
+                        "response"
+                    }
+                ));
+                match dir {
+                    Dir::ToServer => self.on_request(cx, head, frame, ts),
+                    Dir::ToClient => self.on_response(cx, head, frame, ts),
+                }
+                if let Some(side) = self.sides.get_mut(dir.index())
+                    && side.state != State::AwaitConnectReply
+                {
+                    side.state = State::Stopped;
+                }
+                return;
+            }
+        }
+        self.stop_at_hole(dir, len, "cut by the snap length");
     }
 
     pub fn on_data(

@@ -260,3 +260,43 @@ fn truncated_json_error_message() {
         Some("Rate limit exceeded for key sk-…")
     );
 }
+
+#[test]
+fn head_cut_by_the_snap_length_keeps_only_whole_lines() {
+    let req: &[u8] = b"GET /x HTTP/1.1\r\nHost: h\r\nUser-Agent: curl\r\n\r\n";
+    let resp: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\nServer: squid\r\n\r\n";
+    let req_line = b"GET /x HTTP/1.1\r\n".len();
+    let host_end = req_line + b"Host: h\r\n".len();
+    let ua_end = host_end + b"User-Agent: curl\r\n".len();
+    let status_line = b"HTTP/1.1 407 Proxy Authentication Required\r\n".len();
+    let server_end = status_line + b"Server: squid\r\n".len();
+    for n in 0..req.len() {
+        for m in 0..resp.len() {
+            let mut d = HttpDecoder::new();
+            let cx = &mut DecodeCtx::default();
+            d.on_data(cx, Dir::ToServer, &req[..n], FrameNo(1), Timestamp(0));
+            d.on_cut(cx, Dir::ToServer, (req.len() - n) as u64);
+            d.on_data(cx, Dir::ToClient, &resp[..m], FrameNo(2), Timestamp(1));
+            d.on_cut(cx, Dir::ToClient, (resp.len() - m) as u64);
+            let ex = d.finish().0;
+            let got_req = ex.iter().find(|e| e.method.is_some());
+            assert_eq!(got_req.is_some(), n >= req_line, "request cut at {n}");
+            if let Some(e) = got_req {
+                assert_eq!(e.target.as_deref(), Some("/x"));
+                let host = (n >= host_end).then_some("h");
+                assert_eq!(e.host.as_deref(), host, "cut at {n}");
+                let ua = (n >= ua_end).then_some("curl");
+                assert_eq!(e.user_agent.as_deref(), ua, "cut at {n}");
+            }
+            let got_resp = ex.iter().find(|e| e.status.is_some());
+            assert_eq!(got_resp.is_some(), m >= status_line, "response cut at {m}");
+            if let Some(e) = got_resp {
+                assert_eq!(e.status, Some(407));
+                let reason = e.reason.as_deref();
+                assert_eq!(reason, Some("Proxy Authentication Required"));
+                let server = (m >= server_end).then_some("squid");
+                assert_eq!(e.server.as_deref(), server, "cut at {m}");
+            }
+        }
+    }
+}

@@ -104,6 +104,11 @@ impl TlsDecoder {
     }
 
     pub fn on_gap(&mut self, dir: Dir, len: u64) {
+        self.stop_at_hole(dir, len, "capture loss");
+    }
+
+    /// Stops `dir` at `len` unseen bytes, lost or cut (`cause`, for the note).
+    fn stop_at_hole(&mut self, dir: Dir, len: u64, cause: &str) {
         self.walk.stop(dir);
         if let Some(c) = self.crypt.as_mut() {
             c.on_gap(dir);
@@ -114,10 +119,29 @@ impl TlsDecoder {
             side.stopped = true;
             side.rec.consume(side.rec.len());
             self.notes.push(format!(
-                "tls: {len} bytes missing from the {} (capture loss); stopped decoding that direction",
+                "tls: {len} bytes missing from the {} ({cause}); stopped decoding that direction",
                 dir.sender()
             ));
         }
+    }
+
+    /// `len` bytes from `dir` were cut by the capture's snap length. An alert record
+    /// waiting with its header and first two body bytes is recorded (encrypted when
+    /// that side already encrypts); then decoding of `dir` stops as for any gap.
+    pub fn on_cut(&mut self, dir: Dir, len: u64) {
+        if let Some(side) = self.sides.get(dir.index())
+            && !side.stopped
+            && !self.facts.established
+        {
+            let b = side.rec.bytes();
+            if let ([record::CT_ALERT, 3, _, _, _, level, code, ..], frame) = (b, side.rec.at(0).0)
+            {
+                let alert = [*level, *code];
+                let encrypted = side.encrypted;
+                self.on_alert(dir, &alert, frame, encrypted);
+            }
+        }
+        self.stop_at_hole(dir, len, "cut by the snap length");
     }
 
     /// Bytes held for `dir`: an incomplete record and handshake message.
@@ -325,5 +349,32 @@ pub(crate) mod tests {
             d.on_data(cx, *dir, bytes, FrameNo(i as u64 + 1), Timestamp(0));
         }
         d.finish()
+    }
+
+    #[test]
+    fn alert_cut_by_the_snap_length_is_read_from_its_first_bytes() {
+        use tls_parser::{TlsAlertDescription, TlsAlertSeverity};
+        let mut body = vec![2, 48];
+        body.extend([0; 24]);
+        let rec = record(record::CT_ALERT, &body);
+        for n in 0..rec.len() {
+            let cx = &mut DecodeCtx::default();
+            let mut d = TlsDecoder::new();
+            d.on_data(cx, Dir::ToServer, &client_hello(), FrameNo(1), Timestamp(0));
+            d.on_data(cx, Dir::ToServer, &rec[..n], FrameNo(2), Timestamp(0));
+            d.on_cut(Dir::ToServer, (rec.len() - n) as u64);
+            let (f, _) = d.finish();
+            if n < 7 {
+                assert!(f.alerts.is_empty(), "cut at {n}");
+                continue;
+            }
+            let a = f.alerts.first().map(|a| (a.level, a.description, a.frame));
+            let want = (
+                Some(TlsAlertSeverity::Fatal),
+                Some(TlsAlertDescription::UnknownCa),
+                FrameNo(2),
+            );
+            assert_eq!(a, Some(want), "cut at {n}");
+        }
     }
 }
