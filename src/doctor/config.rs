@@ -560,11 +560,13 @@ pub fn check_ca_file(var: &str, path: &str, now_unix: i64) -> Option<Finding> {
         .collect();
     if ders.is_empty() {
         let why = if bytes.first() == Some(&0x30) {
-            "is DER, not PEM: convert it with `openssl x509 -inform der -in FILE -out FILE.pem`"
+            format!(
+                "is DER, not PEM: convert it with `openssl x509 -inform der -in {path} -out {path}.pem`"
+            )
         } else {
-            "holds no PEM certificate (-----BEGIN CERTIFICATE-----)"
+            "holds no PEM certificate (-----BEGIN CERTIFICATE-----)".to_string()
         };
-        return Some(ca_finding(var, path, why));
+        return Some(ca_finding(var, path, &why));
     }
     let expired: Vec<String> = ders
         .iter()

@@ -44,7 +44,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 0,
         step: 2,
-        text: "Test the same destination through the proxy from another tool (`curl -v -x http://{proxy} https://HOST`) to tell a proxy-side failure from a client one.",
+        text: "Test the same destination through the proxy from another tool (`curl -v -x http://{proxy} https://api.anthropic.com`) to tell a proxy-side failure from a client one.",
     },
     Step {
         section: 0,
@@ -79,12 +79,12 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 0,
         step: 9,
-        text: "Capture whole packets and analyse again: `tcpdump -s 0 -w FILE ...` (0 is the full length; dumpcap and Wireshark: no packet size limit), so status lines, DNS answers and TLS records are complete.",
+        text: "Capture whole packets and analyse again: `tcpdump -s 0 -i any -w capture.pcap` (0 is the full length; dumpcap and Wireshark: no packet size limit), so status lines, DNS answers and TLS records are complete.",
     },
     Step {
         section: 0,
         step: 10,
-        text: "This is a provider key sent to the gateway: the client must send the gateway's key (its master key, or a virtual key made with the gateway's /key/generate) to {gateway}, e.g. `export ANTHROPIC_API_KEY=<the gateway's key>` in the client's environment; the sk-ant- key belongs in the gateway's configuration (`api_key: os.environ/ANTHROPIC_API_KEY`).",
+        text: "This is a provider key sent to the gateway: the client must send the gateway's key (its master key, or a virtual key made with the gateway's /key/generate) to {gateway}, e.g. `export ANTHROPIC_API_KEY=\"GATEWAY_KEY\"` (GATEWAY_KEY being that key) in the client's environment; the sk-ant- key belongs in the gateway's configuration (api_key: os.environ/ANTHROPIC_API_KEY in the model's litellm_params).",
     },
     // 1: proxy unreachable
     Step {
@@ -220,7 +220,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 6,
         step: 4,
-        text: "Force a direct connection to confirm: `curl --noproxy \"*\" http://{host}...`, or unset HTTPS_PROXY/HTTP_PROXY for that tool.",
+        text: "Force a direct connection to confirm: `curl --noproxy \"*\" http://{host}/`, or unset HTTPS_PROXY/HTTP_PROXY for that tool.",
     },
     // 7: API keys
     Step {
@@ -236,7 +236,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 7,
         step: 3,
-        text: "In the gateway config, read keys from the environment (`api_key: os.environ/ANTHROPIC_API_KEY`), not `$VAR` or a hard-coded key.",
+        text: "In the gateway config, read keys from the environment (api_key: os.environ/ANTHROPIC_API_KEY in the model's litellm_params), not $VAR or a hard-coded key.",
     },
     Step {
         section: 7,
