@@ -35,12 +35,37 @@ pub(crate) fn static_name<'de, D: Deserializer<'de>>(
 /// distinct value once: a flow's bytes hold the value's id, so reading a flow back
 /// clones an `Arc` instead of allocating the value again and, for text, checking its
 /// UTF-8 (the analysis reads each flow several times).
+///
+/// The table is bounded ([`MAX_SHARED`] values, [`MAX_SHARED_BYTES`] of them): past
+/// that a value is written whole in the flow's bytes, which spill to disk like the
+/// rest, so memory stays flat however many distinct values a capture holds.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Texts {
     items: Vec<Arc<str>>,
     ids: FxHashMap<Arc<str>, u32>,
     lists: Vec<Arc<[u16]>>,
     list_ids: FxHashMap<Arc<[u16]>, u32>,
+    /// Bytes of the values kept (text and lists).
+    bytes: usize,
+}
+
+/// Distinct values a store's table keeps, text and lists each.
+pub(crate) const MAX_SHARED: usize = 1 << 16;
+/// Bytes of values a store's table keeps, text and lists together.
+pub(crate) const MAX_SHARED_BYTES: usize = 4 << 20;
+
+/// A shared value as written: its id in the table, or the value itself once the
+/// table is full. [`RefIn`] reads it back (same variants, same order).
+#[derive(Serialize)]
+enum RefOut<'a, T: ?Sized> {
+    Id(u32),
+    Inline(&'a T),
+}
+
+#[derive(Deserialize)]
+enum RefIn<T> {
+    Id(u32),
+    Inline(T),
 }
 
 /// The table the text fields of the record being written or read go through: serde's
@@ -84,10 +109,19 @@ impl Texts {
         self.lists.shrink_to_fit();
     }
 
+    fn full(&self, count: usize, bytes: usize) -> bool {
+        count >= MAX_SHARED || self.bytes.saturating_add(bytes) > MAX_SHARED_BYTES
+    }
+
     fn list_id(&mut self, l: &Arc<[u16]>) -> Option<u32> {
         if let Some(&i) = self.list_ids.get(&**l) {
             return Some(i);
         }
+        let bytes = size_of_val::<[u16]>(l);
+        if self.full(self.lists.len(), bytes) {
+            return None;
+        }
+        self.bytes += bytes;
         let i = u32::try_from(self.lists.len()).ok()?;
         self.lists.push(l.clone());
         self.list_ids.insert(l.clone(), i);
@@ -98,6 +132,10 @@ impl Texts {
         if let Some(&i) = self.ids.get(&**s) {
             return Some(i);
         }
+        if self.full(self.items.len(), s.len()) {
+            return None;
+        }
+        self.bytes += s.len();
         let i = u32::try_from(self.items.len()).ok()?;
         self.items.push(s.clone());
         self.ids.insert(s.clone(), i);
@@ -121,17 +159,20 @@ impl Texts {
     }
 }
 
-fn text_id<S: Serializer>(v: &Arc<str>) -> Result<u32, S::Error> {
+fn text_ref<'a, S: Serializer>(v: &'a Arc<str>) -> Result<RefOut<'a, str>, S::Error> {
     TABLE
         .with_borrow_mut(|t| match t {
-            Table::Write(t) => t.id(v),
+            Table::Write(t) => Some(t.id(v).map_or(RefOut::Inline(&**v), RefOut::Id)),
             _ => None,
         })
         .ok_or_else(|| S::Error::custom("no text table to write to"))
 }
 
 fn text_of<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
-    let i = u32::deserialize(d)?;
+    let i = match RefIn::<String>::deserialize(d)? {
+        RefIn::Id(i) => i,
+        RefIn::Inline(s) => return Ok(Arc::from(s)),
+    };
     TABLE
         .with_borrow(|t| match t {
             Table::Read(t) => t.items.get(i as usize).cloned(),
@@ -145,7 +186,7 @@ pub(crate) mod text {
     use super::*;
 
     pub(crate) fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u32(text_id::<S>(v)?)
+        text_ref::<S>(v)?.serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
@@ -158,15 +199,19 @@ pub(crate) mod u16s {
     use super::*;
 
     pub(crate) fn serialize<S: Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
-        let i = TABLE.with_borrow_mut(|t| match t {
-            Table::Write(t) => t.list_id(v),
+        let r = TABLE.with_borrow_mut(|t| match t {
+            Table::Write(t) => Some(t.list_id(v).map_or(RefOut::Inline(&**v), RefOut::Id)),
             _ => None,
         });
-        s.serialize_u32(i.ok_or_else(|| S::Error::custom("no table to write to"))?)
+        r.ok_or_else(|| S::Error::custom("no table to write to"))?
+            .serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<[u16]>, D::Error> {
-        let i = u32::deserialize(d)?;
+        let i = match RefIn::<Vec<u16>>::deserialize(d)? {
+            RefIn::Id(i) => i,
+            RefIn::Inline(l) => return Ok(Arc::from(l)),
+        };
         TABLE
             .with_borrow(|t| match t {
                 Table::Read(t) => t.lists.get(i as usize).cloned(),
@@ -185,7 +230,7 @@ pub(crate) mod opt_text {
 
     pub(crate) fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
         match v {
-            Some(v) => s.serialize_some(&text_id::<S>(v)?),
+            Some(v) => s.serialize_some(&text_ref::<S>(v)?),
             None => s.serialize_none(),
         }
     }
@@ -205,11 +250,11 @@ pub(crate) mod text_list {
     struct Id(#[serde(with = "text")] Arc<str>);
 
     pub(crate) fn serialize<S: Serializer>(v: &[Arc<str>], s: S) -> Result<S::Ok, S::Error> {
-        let ids = v
+        let refs = v
             .iter()
-            .map(text_id::<S>)
-            .collect::<Result<Vec<u32>, S::Error>>()?;
-        s.collect_seq(ids)
+            .map(text_ref::<S>)
+            .collect::<Result<Vec<_>, S::Error>>()?;
+        s.collect_seq(refs)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {

@@ -751,3 +751,35 @@ fn the_spill_file_is_readable_by_its_owner_only() {
     let mode = file.metadata().unwrap().permissions().mode() & 0o7777;
     assert_eq!(mode, 0o600, "spill file mode {mode:o}");
 }
+
+#[test]
+fn distinct_text_past_the_table_bound_is_written_whole_and_memory_stays_flat() {
+    use crate::protocols::stored::{MAX_SHARED, MAX_SHARED_BYTES};
+    // A name per flow, more of them than the table keeps: the rest go into the flows'
+    // bytes (and the spill file), not into memory.
+    let n = MAX_SHARED + 2_000;
+    let mut store = FlowStore::with_memory_limit(2 * CHUNK);
+    for i in 0..n {
+        let mut f = empty(i);
+        f.app.tls = Some(Box::new(TlsFacts {
+            sni: Some(text(&long_name(i))),
+            ..TlsFacts::default()
+        }));
+        store.push(&f);
+    }
+    let table = store.texts.heap_bytes();
+    assert!(
+        table <= MAX_SHARED_BYTES + MAX_SHARED * 64,
+        "{table} bytes of shared text"
+    );
+    for i in [0, MAX_SHARED - 1, MAX_SHARED, n - 1] {
+        let f = store.get(i).unwrap();
+        let sni = f.app.tls.unwrap().sni.unwrap();
+        assert_eq!(&*sni, long_name(i), "flow {i}");
+    }
+}
+
+/// A 200-byte name: kept for every flow, the table would pass its bound many times.
+fn long_name(i: usize) -> String {
+    format!("{i:0>190}.example")
+}
