@@ -419,10 +419,8 @@ pub struct CaptureAnalysis {
 }
 
 /// How an offline capture is read.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub struct ReadOptions {
-    /// The decoders' options (key logs...).
-    pub decode: Arc<DecodeOptions>,
     /// 1: read and analyse on the calling thread. 2 or more: a reader thread does the
     /// file I/O and record framing while the calling thread analyses (two stages, so
     /// more than 2 uses no more threads than 2). The result is the same either way.
@@ -436,7 +434,6 @@ impl Default for ReadOptions {
     fn default() -> Self {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         ReadOptions {
-            decode: Arc::default(),
             threads: if cores > 1 { 2 } else { 1 },
             batch_bytes: crate::capture::batch::DEFAULT_BATCH_BYTES,
         }
@@ -451,18 +448,7 @@ pub fn analyze_reader<R: Read>(
     cfg: TableConfig,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureAnalysis, CaptureError> {
-    analyze_reader_decoding(path, src, cfg, Arc::default(), progress)
-}
-
-/// [`analyze_reader`] with these decoder options.
-pub fn analyze_reader_decoding<R: Read>(
-    path: &str,
-    src: R,
-    cfg: TableConfig,
-    decode: Arc<DecodeOptions>,
-    progress: &mut dyn FnMut(u64),
-) -> Result<CaptureAnalysis, CaptureError> {
-    let mut proc = PacketProcessor::with_options(cfg, decode);
+    let mut proc = PacketProcessor::new(cfg);
     let (format, ending) = feed_here(path, src, &mut proc, 0, progress)?;
     conclude(path, proc, format, ending)
 }
@@ -477,7 +463,7 @@ pub fn analyze_reader_with<R: Read + Send>(
     opts: ReadOptions,
     progress: &mut dyn FnMut(u64),
 ) -> Result<CaptureAnalysis, CaptureError> {
-    let mut proc = PacketProcessor::with_options(cfg, Arc::clone(&opts.decode));
+    let mut proc = PacketProcessor::new(cfg);
     let (format, ending) = feed(path, src, &mut proc, 0, opts, progress)?;
     conclude(path, proc, format, ending)
 }

@@ -27,15 +27,10 @@ impl AnalyzeArgs {
     }
 
     /// How to read one input of `size` bytes (`None`: standard input, size unknown).
-    pub(super) fn read_options(
-        &self,
-        size: Option<u64>,
-        decode: &std::sync::Arc<crate::protocols::DecodeOptions>,
-    ) -> pipeline::ReadOptions {
+    pub(super) fn read_options(&self, size: Option<u64>) -> pipeline::ReadOptions {
         let auto = pipeline::ReadOptions::default();
         let small = size.is_some_and(|s| s < TWO_THREADS_FROM);
         pipeline::ReadOptions {
-            decode: std::sync::Arc::clone(decode),
             threads: match self.threads {
                 Some(n) => n as usize,
                 None if small => 1,

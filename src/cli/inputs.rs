@@ -70,7 +70,6 @@ fn feed(
     input: Input,
     proc: &mut PacketProcessor,
     frame_offset: u64,
-    decode: &Arc<DecodeOptions>,
 ) -> Result<(crate::capture::CaptureFormat, crate::capture::batch::Ending), CaptureError> {
     let Input { name, opened, size } = input;
     // The bar follows decompressed bytes: only for a file read as it is.
@@ -79,7 +78,7 @@ fn feed(
         _ => None,
     };
     // A compressed file costs more to read than its size says: two threads.
-    let opts = args.read_options(size.filter(|_| opened.compression.is_none()), decode);
+    let opts = args.read_options(size.filter(|_| opened.compression.is_none()));
     let before = proc.packets;
     let r = pipeline::feed(
         &name,
@@ -143,7 +142,7 @@ fn read_one(
     let input = open_input(path)?;
     let name = input.name.clone();
     let mut proc = PacketProcessor::with_options(cfg, Arc::clone(decode));
-    let (format, ending) = feed(args, input, &mut proc, 0, decode)?;
+    let (format, ending) = feed(args, input, &mut proc, 0)?;
     pipeline::conclude_set(&name, proc, format, Vec::new(), vec![ending])
 }
 
@@ -181,7 +180,7 @@ fn read_set(
         });
         let name = input.name.clone();
         let first_frame = b.proc.packets;
-        match feed(args, input, &mut b.proc, first_frame, decode) {
+        match feed(args, input, &mut b.proc, first_frame) {
             Ok((format, ending)) => {
                 b.format.get_or_insert(format);
                 b.parts.push(Part {

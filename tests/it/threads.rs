@@ -187,7 +187,6 @@ fn analyse(src: impl Read + Send, threads: usize, batch_bytes: usize) -> Outcome
         ReadOptions {
             threads,
             batch_bytes,
-            ..ReadOptions::default()
         },
         &mut |n| progress.push(n),
     );
