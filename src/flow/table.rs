@@ -541,7 +541,14 @@ impl FlowTable {
         if self.full() && !self.udp.contains_key(&key) {
             self.make_room();
         }
-        let resent = self.dns_resent_from_another_port(src, dst, key, payload);
+        // A DNS datagram is read once, here: for a re-send from another port, then by
+        // the flow's decoder.
+        let dns = (is_dns_port(src.port()) || is_dns_port(dst.port()))
+            .then(|| crate::protocols::dns::read(payload, cut));
+        let resent = match &dns {
+            Some(Ok((msg, true))) => self.dns_resent_from_another_port(src, dst, key, msg),
+            _ => None,
+        };
         let decoders = &self.decoders;
         let flow = self.udp.entry(key).or_insert_with(|| {
             let (c, s) = if src_is_client(src, dst) {
@@ -575,12 +582,11 @@ impl FlowTable {
         flow.packets[i] += 1;
         flow.bytes[i] += payload.len() as u64;
         flow.wire_bytes[i] += u64::from(wire_len);
-        if let Some(dns) = &mut flow.dns {
+        if let (Some(tracker), Some(read)) = (&mut flow.dns, dns) {
             let (c, s) = (flow.client, flow.server);
             match resent {
-                Some(tx) if dir == Dir::ToServer => dns.adopt(tx, c, s),
-                _ if cut => dns.on_cut_datagram(&mut self.cx, c, s, dir, payload, frame, ts),
-                _ => dns.on_datagram(&mut self.cx, c, s, dir, payload, frame, ts),
+                Some(tx) if dir == Dir::ToServer => tracker.adopt(tx, c, s),
+                _ => tracker.on_read(&mut self.cx, c, s, dir, read, frame, ts),
             }
         }
         dir
@@ -594,12 +600,11 @@ impl FlowTable {
         src: SocketAddr,
         dst: SocketAddr,
         key: Key,
-        payload: &[u8],
+        msg: &crate::protocols::dns::DnsMessage,
     ) -> Option<crate::protocols::dns::DnsTransaction> {
         if !is_dns_port(dst.port()) {
             return None;
         }
-        let msg = crate::protocols::dns::parse(payload).ok()?;
         let q = msg.questions.first()?;
         if msg.is_response {
             return None;

@@ -184,6 +184,16 @@ pub fn parse_cut(b: &[u8]) -> Result<(DnsMessage, bool), DnsError> {
     Ok((msg, whole))
 }
 
+/// A datagram's message, read once: [`parse`], or [`parse_cut`] when the capture's
+/// snap length cut it (`cut`). The flag says whether the message is whole.
+pub fn read(b: &[u8], cut: bool) -> Result<(DnsMessage, bool), DnsError> {
+    if cut {
+        parse_cut(b)
+    } else {
+        parse(b).map(|m| (m, true))
+    }
+}
+
 /// The 12-byte header: id, flags, counts.
 fn header(b: &[u8]) -> Result<DnsMessage, DnsError> {
     let id = be16(b, 0)?;
@@ -318,41 +328,23 @@ impl DnsTracker {
         frame: FrameNo,
         ts: Timestamp,
     ) {
-        self.on_message(
-            cx,
-            Some(client),
-            Some(server),
-            dir,
-            payload,
-            frame,
-            ts,
-            false,
-        );
+        self.on_read(cx, client, server, dir, read(payload, false), frame, ts);
     }
 
-    /// A UDP datagram cut by the capture's snap length: its header and whatever
-    /// questions and answers are whole before the cut are read, nothing more.
+    /// One UDP datagram already [`read`] (a datagram cut by the snap length: its
+    /// header and whatever questions and answers are whole before the cut).
     #[allow(clippy::too_many_arguments)]
-    pub fn on_cut_datagram(
+    pub fn on_read(
         &mut self,
         cx: &mut DecodeCtx,
         client: SocketAddr,
         server: SocketAddr,
         dir: Dir,
-        payload: &[u8],
+        read: Result<(DnsMessage, bool), DnsError>,
         frame: FrameNo,
         ts: Timestamp,
     ) {
-        self.on_message(
-            cx,
-            Some(client),
-            Some(server),
-            dir,
-            payload,
-            frame,
-            ts,
-            true,
-        );
+        self.on_message(cx, Some(client), Some(server), dir, read, frame, ts);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -362,33 +354,23 @@ impl DnsTracker {
         client: Option<SocketAddr>,
         server: Option<SocketAddr>,
         dir: Dir,
-        payload: &[u8],
+        read: Result<(DnsMessage, bool), DnsError>,
         frame: FrameNo,
         ts: Timestamp,
-        cut: bool,
     ) {
-        let mut answers_cut = false;
-        let parsed = if cut {
-            parse_cut(payload).map(|(m, whole)| {
-                answers_cut = !whole;
-                if !whole {
-                    self.notes.push(format!(
-                        "dns: frame {frame}: message cut by the snap length; \
-                         records after the cut not read"
-                    ));
-                }
-                m
-            })
-        } else {
-            parse(payload)
-        };
-        let msg = match parsed {
-            Ok(m) => m,
+        let (msg, whole) = match read {
+            Ok(r) => r,
             Err(e) => {
                 self.notes.push(format!("dns: frame {frame}: {e}"));
                 return;
             }
         };
+        let answers_cut = !whole;
+        if answers_cut {
+            self.notes.push(format!(
+                "dns: frame {frame}: message cut by the snap length; records after the cut not read"
+            ));
+        }
         let key = (client, server, msg.id);
         let q = msg.questions.first();
         let transport = self.transport;
@@ -603,7 +585,7 @@ impl DnsTcp {
                 let (f, t) = buf.at(1 + usize::from(len));
                 buf.consume(2 + usize::from(len));
                 self.tracker
-                    .on_message(cx, None, None, dir, &msg, f, t, false);
+                    .on_message(cx, None, None, dir, read(&msg, false), f, t);
             }
             if took == 0 {
                 return;
@@ -785,7 +767,8 @@ mod tests {
         t.on_datagram(cx, c, s, Dir::ToServer, &q, FrameNo(1), Timestamp(0));
         let r = response(7, "example.com", 0);
         let cut = &r[..q.len() + 5];
-        t.on_cut_datagram(cx, c, s, Dir::ToClient, cut, FrameNo(2), Timestamp(1));
+        let read = read(cut, true);
+        t.on_read(cx, c, s, Dir::ToClient, read, FrameNo(2), Timestamp(1));
         let txs = t.finish();
         assert_eq!(txs.len(), 1);
         assert!(txs[0].answered);
