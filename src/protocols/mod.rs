@@ -203,19 +203,20 @@ impl StreamDecoder {
         }
     }
 
-    /// `len` bytes from `dir`'s sender were cut by the capture's snap length: a
-    /// gap, before which the HTTP decoder reads what is whole of a cut head.
-    pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64) {
+    /// `len` bytes from `dir`'s sender were cut by the capture's snap length at the
+    /// end of the segment in `at`: the decoders read what bytes there are and, where
+    /// the lengths they know say where the next message starts, go on after the cut.
+    pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64, at: (FrameNo, Timestamp)) {
         if let Some(t) = self.tunnel.as_mut() {
-            t.on_cut(cx, dir, len);
+            t.on_cut(cx, dir, len, at);
             return;
         }
         match &mut self.mode {
             Mode::Http(h) => {
-                h.on_cut(cx, dir, len);
+                h.on_cut(cx, dir, len, at);
                 self.check_tunnel(cx);
             }
-            Mode::Tls(t) => t.on_cut(dir, len),
+            Mode::Tls(t) => t.on_cut(cx, dir, len, at),
             _ => self.on_gap(cx, dir, len),
         }
     }

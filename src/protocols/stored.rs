@@ -6,7 +6,7 @@
 //! The store format is internal (a spill file of this process); the JSON report has
 //! its own schema in `report::json::schema`.
 
-use super::http::{Challenge, Credentials, HttpExchange};
+use super::http::{Challenge, Credentials, HeadCut, HttpExchange};
 use crate::model::{FrameNo, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::de::Error as _;
@@ -324,12 +324,14 @@ struct Exchange {
     has_cookie: bool,
     #[serde(with = "opt_text")]
     proxy_connection: Option<Arc<str>>,
+    request_cut: Option<HeadCut>,
     status: Option<u16>,
     #[serde(with = "opt_text")]
     reason: Option<Arc<str>>,
     #[serde(with = "opt_text")]
     response_version: Option<Arc<str>>,
     response_frame: Option<FrameNo>,
+    response_cut: Option<HeadCut>,
     response_end_frame: Option<FrameNo>,
     response_time: Option<f64>,
     interim: Vec<u16>,

@@ -4,6 +4,7 @@
 //! Decoders only state facts (`protocols`); this is where those facts become words.
 
 use crate::flow::record::FlowSummary;
+use crate::protocols::http::HeadCut;
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts, alert_name, version_name};
 use crate::protocols::{AppFacts, AppProtocol};
 use tls_parser::TlsAlertSeverity;
@@ -83,6 +84,7 @@ pub fn summary(facts: &AppFacts) -> String {
     let mut parts: Vec<String> = Vec::new();
     for ex in &facts.http {
         let mut s = match (&ex.method, &ex.target) {
+            (Some(m), Some(t)) if ex.request_cut == Some(HeadCut::Target) => format!("{m} {t}…"),
             (Some(m), Some(t)) => format!("{m} {t}"),
             _ => "(response only)".to_string(),
         };
@@ -94,6 +96,7 @@ pub fn summary(facts: &AppFacts) -> String {
                     s.push_str(&format!(" ({})", schemes.join(", ")));
                 }
             }
+            None if ex.response_cut.is_some() => s.push_str(" → response cut by the snap length"),
             None => s.push_str(" → no response"),
         }
         if let Some(c) = ex.credentials.first() {

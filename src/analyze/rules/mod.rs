@@ -437,8 +437,8 @@ impl Chained {
                 let end = h.response_time.map_or(f.last_ts, |s| {
                     Timestamp(start.0.saturating_add((s * 1e9) as i64))
                 });
-                let target = h.target.as_deref().map(no_proxy::target_host);
-                let target_port = h.target.as_deref().and_then(target_port);
+                let target = h.whole_target().map(no_proxy::target_host);
+                let target_port = h.whole_target().and_then(target_port);
                 if self.open.len() >= MAX_WINDOWS {
                     self.open.pop_front();
                 }

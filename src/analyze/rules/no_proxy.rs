@@ -53,7 +53,7 @@ impl Rule for Check {
             if !is_proxy_request(h) {
                 continue;
             }
-            let Some(target) = h.target.as_deref() else {
+            let Some(target) = h.whole_target() else {
                 continue;
             };
             let host = target_host(target);

@@ -118,8 +118,7 @@ impl Rule for Check {
                 continue;
             }
             // Local targets through the proxy are section 6's finding.
-            if h.target
-                .as_deref()
+            if h.whole_target()
                 .is_some_and(|t| local_reason(&target_host(t), ctx.cfg).is_some())
             {
                 continue;

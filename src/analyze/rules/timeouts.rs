@@ -35,11 +35,11 @@ pub struct Check {
 /// Read from a decrypted tunnel: the host it was for (its Host header).
 pub(super) fn answering_host(h: &HttpExchange, server: &str) -> String {
     if h.decrypted
-        && let Some(host) = h.host.as_deref()
+        && let Some(host) = h.whole_host()
     {
         return super::no_proxy::target_host(host);
     }
-    match h.target.as_deref() {
+    match h.whole_target() {
         Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
             super::no_proxy::target_host(t)
         }

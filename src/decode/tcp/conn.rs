@@ -177,9 +177,9 @@ impl StreamSink for DirSink<'_> {
             d.on_gap(self.cx, self.dir, len);
         }
     }
-    fn cut(&mut self, len: u64) {
+    fn cut(&mut self, len: u64, frame: FrameNo, ts: Timestamp) {
         if let Some(d) = self.dec.as_mut() {
-            d.on_cut(self.cx, self.dir, len);
+            d.on_cut(self.cx, self.dir, len, (frame, ts));
         }
     }
     fn wants_data(&self) -> bool {

@@ -21,8 +21,9 @@ pub trait StreamSink {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp);
     /// `len` bytes of the stream will never be seen.
     fn gap(&mut self, len: u64);
-    /// `len` bytes right after the last delivered ones were cut by the snap length.
-    fn cut(&mut self, len: u64) {
+    /// `len` bytes right after the last delivered ones were cut by the snap length,
+    /// from the segment in `frame`.
+    fn cut(&mut self, len: u64, _frame: FrameNo, _ts: Timestamp) {
         self.gap(len);
     }
     /// False when the consumer has no use for more bytes (they are then not buffered).
@@ -230,7 +231,7 @@ impl Reassembler {
         }
         if cut > 0 {
             self.stats.snaplen_bytes += cut;
-            sink.cut(cut);
+            sink.cut(cut, frame, ts);
         }
         self.next += seq_len;
     }

@@ -6,7 +6,7 @@
 //! turns parsed heads into exchanges.
 
 use super::exchange::HttpExchange;
-use super::head::{MAX_HEADER_BYTES, Parsed, parse_head};
+use super::head::{HeadCut, MAX_HEADER_BYTES, Parsed, looks_like_http, parse_cut_head, parse_head};
 use super::messages::error_message;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
@@ -38,6 +38,9 @@ pub(super) enum State {
     UntilClose,
     /// CONNECT sent: client bytes wait for the proxy's answer.
     AwaitConnectReply,
+    /// A cut by the snap length hid where the next message starts: the next segment
+    /// that starts like a message is taken for one (as Wireshark does).
+    Lost,
     /// Nothing more to learn in this direction.
     Stopped,
 }
@@ -202,53 +205,126 @@ impl HttpDecoder {
         }
     }
 
-    /// `len` bytes from `dir` were cut by the capture's snap length. A head waiting
-    /// at the front of the buffer is read as far as its last whole line: a whole
-    /// start line records the message (with the whole header lines before the cut),
-    /// nothing is made up for the rest; then decoding stops as for any gap.
-    pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64) {
-        if let Some(side) = self.sides.get_mut(dir.index())
-            && side.state == State::Headers
-            && !self.tunnel
-        {
-            let bytes = side.buf.bytes();
-            let whole = bytes
-                .iter()
-                .rposition(|&b| b == b'\n')
-                .and_then(|end| bytes.get(..=end));
-            let head = whole.and_then(|lines| {
-                let mut terminated = lines.to_vec();
-                terminated.extend_from_slice(b"\r\n");
-                match parse_head(dir, &terminated) {
-                    Parsed::Complete(_, head) => Some(head),
-                    _ => None,
-                }
-            });
-            if let Some(head) = head {
-                let (frame, ts) = side.buf.at(0);
-                side.buf.consume(side.buf.len());
-                side.state = State::Stopped;
-                self.notes.push(format!(
-                    "http: {} at frame {frame} cut by the snap length; read up to its last whole line",
-                    if dir == Dir::ToServer {
-                        "request"
-                    } else {
-                        "response"
+    /// `len` bytes from `dir` were cut by the capture's snap length at the end of the
+    /// segment in `at`. A head waiting at the front of the buffer is read as far as it
+    /// goes ([`parse_cut_head`]: the value the cut went through is kept and marked
+    /// cut, nothing is made up for the rest); a response cut before its status code
+    /// still answers its request. Then the framing decides: inside a body of known
+    /// length, or a chunk's data and its line end, decoding goes on after the cut;
+    /// elsewhere the next message is looked for at the next segment ([`State::Lost`]).
+    pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64, at: (FrameNo, Timestamp)) {
+        let d = dir.index();
+        let Some(side) = self.sides.get_mut(d) else {
+            return;
+        };
+        if self.tunnel {
+            return;
+        }
+        match side.state {
+            // Between messages in the server's direction, the cut bytes start a
+            // response.
+            State::Headers if !side.buf.is_empty() || dir == Dir::ToClient => {
+                self.cut_head(cx, dir, at)
+            }
+            State::Headers => side.state = State::Lost,
+            State::Body(n) | State::Chunked(Chunk::Data(n)) => {
+                side.body_frame = Some(at.0);
+                let chunked = side.state != State::Body(n);
+                // After a chunk's data comes its CRLF, then the next size line.
+                let end = if chunked { n + 2 } else { n };
+                match len.cmp(&end) {
+                    std::cmp::Ordering::Greater => {
+                        side.state = State::Lost;
+                        self.finish_body(d);
                     }
+                    std::cmp::Ordering::Equal if chunked => {
+                        side.state = State::Chunked(Chunk::Size);
+                    }
+                    _ if len >= n => self.body_advanced(d, 0),
+                    _ => self.body_advanced(d, n - len),
+                }
+            }
+            State::Chunked(Chunk::DataEnd) => {
+                // What of the CRLF is already buffered.
+                let have = side.buf.len() as u64;
+                if have + len == 2 {
+                    side.buf.consume(side.buf.len());
+                    side.state = State::Chunked(Chunk::Size);
+                } else if have + len > 2 {
+                    side.buf.consume(side.buf.len());
+                    side.state = State::Lost;
+                    self.finish_body(d);
+                }
+            }
+            State::Chunked(Chunk::Size | Chunk::Trailer) => {
+                side.buf.consume(side.buf.len());
+                side.state = State::Lost;
+                self.finish_body(d);
+            }
+            State::UntilClose | State::Stopped | State::Lost => {}
+            State::AwaitConnectReply => self.stop_at_hole(dir, len, "cut by the snap length"),
+        }
+    }
+
+    /// Reads the head at the front of `dir`'s buffer that the snap length cut.
+    fn cut_head(&mut self, cx: &mut DecodeCtx, dir: Dir, at: (FrameNo, Timestamp)) {
+        let d = dir.index();
+        let Some(side) = self.sides.get_mut(d) else {
+            return;
+        };
+        let (frame, ts) = if side.buf.is_empty() {
+            at
+        } else {
+            side.buf.at(0)
+        };
+        let parsed = parse_cut_head(dir, side.buf.bytes());
+        // A response whose status code was cut: it answered the oldest request.
+        let bytes = side.buf.bytes();
+        let response_began =
+            dir == Dir::ToClient && b"HTTP/".starts_with(bytes.get(..5).unwrap_or(bytes));
+        side.buf.consume(side.buf.len());
+        side.state = State::Lost;
+        let what = if dir == Dir::ToServer {
+            "request"
+        } else {
+            "response"
+        };
+        match parsed {
+            Some((head, cut)) => {
+                self.notes.push(format!(
+                    "http: {what} at frame {frame} cut by the snap length ({}); read as far as it goes",
+                    cut_words(cut)
                 ));
                 match dir {
                     Dir::ToServer => self.on_request(cx, head, frame, ts),
                     Dir::ToClient => self.on_response(cx, head, frame, ts),
                 }
-                if let Some(side) = self.sides.get_mut(dir.index())
-                    && side.state != State::AwaitConnectReply
+                // Its framing headers may be past the cut: the next message is
+                // looked for at the next segment. A CONNECT waits for its answer.
+                if let Some(side) = self.sides.get_mut(d)
+                    && !matches!(side.state, State::AwaitConnectReply | State::Stopped)
                 {
-                    side.state = State::Stopped;
+                    side.state = State::Lost;
                 }
-                return;
             }
+            None if response_began => {
+                self.notes.push(format!(
+                    "http: response at frame {frame} cut by the snap length before its status code"
+                ));
+                if let Some(ex) = self
+                    .pending
+                    .pop_front()
+                    .and_then(|i| self.exchanges.get_mut(i))
+                {
+                    ex.response_frame = Some(frame);
+                    ex.response_cut = Some(HeadCut::Status);
+                    ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
+                }
+            }
+            None => self.notes.push(format!(
+                "http: {what} at frame {frame} cut by the snap length before its start line was read"
+            )),
         }
-        self.stop_at_hole(dir, len, "cut by the snap length");
     }
 
     pub fn on_data(
@@ -273,6 +349,20 @@ impl HttpDecoder {
             };
             if input.is_empty() {
                 return;
+            }
+            if side.state == State::Lost {
+                // The first segment after a cut that starts like a message is one.
+                let blank = input
+                    .iter()
+                    .take(4)
+                    .take_while(|&&b| b == b'\r' || b == b'\n')
+                    .count();
+                let rest = input.get(blank..).unwrap_or_default();
+                if !looks_like_http(dir, rest) {
+                    return;
+                }
+                side.state = State::Headers;
+                input = rest;
             }
             if side.buf.is_empty() {
                 match side.state {
@@ -478,7 +568,7 @@ impl HttpDecoder {
                 return progressed;
             }
             match side.state {
-                State::Stopped | State::AwaitConnectReply => return progressed,
+                State::Stopped | State::AwaitConnectReply | State::Lost => return progressed,
                 State::UntilClose => {
                     let all = bytes.to_vec();
                     side.body_frame = Some(side.buf.at(all.len().saturating_sub(1)).0);
@@ -597,6 +687,18 @@ impl HttpDecoder {
                 }
             }
         }
+    }
+}
+
+/// The value a cut went through, in words for a note.
+fn cut_words(cut: HeadCut) -> &'static str {
+    match cut {
+        HeadCut::Status => "in its status code",
+        HeadCut::Target => "in its target",
+        HeadCut::Version => "in its version",
+        HeadCut::Reason => "in its reason phrase",
+        HeadCut::Headers => "in its headers",
+        _ => "in a header's value",
     }
 }
 

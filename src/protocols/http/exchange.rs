@@ -2,6 +2,7 @@
 //! with the proxy-relevant headers (secrets masked or dropped).
 
 use super::auth::{Challenge, Credentials};
+use super::head::HeadCut;
 use crate::model::{FrameNo, Timestamp};
 
 /// One request and its response (either may be missing).
@@ -22,11 +23,17 @@ pub struct HttpExchange {
     /// A Cookie header was sent (its value is never kept).
     pub has_cookie: bool,
     pub proxy_connection: Option<std::sync::Arc<str>>,
+    /// The capture's snap length cut the request's head: the value cut short (kept as
+    /// far as it goes), or `Headers`. Nothing is concluded from a cut value.
+    pub request_cut: Option<HeadCut>,
 
     pub status: Option<u16>,
     pub reason: Option<std::sync::Arc<str>>,
     pub response_version: Option<std::sync::Arc<str>>,
     pub response_frame: Option<FrameNo>,
+    /// The capture's snap length cut the response's head (see `request_cut`);
+    /// `Status` when not even the status code is whole.
+    pub response_cut: Option<HeadCut>,
     /// Frame carrying the response's last byte, when that is a later frame than its
     /// status line: where Wireshark lists the response (it shows a message in the
     /// frame that completes it).
@@ -52,6 +59,20 @@ pub struct HttpExchange {
 }
 
 impl HttpExchange {
+    /// The request target, unless the snap length cut it short.
+    pub fn whole_target(&self) -> Option<&str> {
+        self.target
+            .as_deref()
+            .filter(|_| self.request_cut != Some(HeadCut::Target))
+    }
+
+    /// The Host header, unless the snap length cut it short.
+    pub fn whole_host(&self) -> Option<&str> {
+        self.host
+            .as_deref()
+            .filter(|_| self.request_cut != Some(HeadCut::Host))
+    }
+
     /// Schemes of the challenges, deduplicated, in order (`Basic, NTLM`).
     pub fn challenge_schemes(&self) -> Vec<&str> {
         let mut out: Vec<&str> = Vec::new();

@@ -21,6 +21,8 @@ pub(super) struct Head {
     pub(super) reason: Option<String>,
     pub(super) version: Option<u8>,
     pub(super) headers: Vec<(String, Vec<u8>)>,
+    /// The capture's snap length cut this head (see [`parse_cut_head`]).
+    pub(super) cut: Option<HeadCut>,
 }
 
 impl Head {
@@ -150,6 +152,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         reason: None,
                         version: req.version,
                         headers: owned(req.headers),
+                        cut: None,
                     },
                 ),
                 Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
@@ -168,10 +171,158 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         reason: resp.reason.map(|r| text(r.as_bytes())),
                         version: resp.version,
                         headers: owned(resp.headers),
+                        cut: None,
                     },
                 ),
                 Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
             }
+        }
+    }
+}
+
+/// The value of a message head that the capture's snap length cut short (kept as
+/// far as it goes), or `Headers` when the cut fell between lines or in a header that
+/// is not kept cut (credentials, challenges, framing). Nothing is concluded from a
+/// cut value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadCut {
+    /// A response cut before its status code was whole: no status is known.
+    Status,
+    Target,
+    Version,
+    Reason,
+    Host,
+    UserAgent,
+    ProxyConnection,
+    Via,
+    Server,
+    XSquidError,
+    ContentType,
+    RetryAfter,
+    Headers,
+}
+
+/// Headers whose value is kept as far as the cut goes, and the field each fills.
+const CUT_VALUES: &[(&str, HeadCut)] = &[
+    ("host", HeadCut::Host),
+    ("user-agent", HeadCut::UserAgent),
+    ("proxy-connection", HeadCut::ProxyConnection),
+    ("via", HeadCut::Via),
+    ("server", HeadCut::Server),
+    ("x-squid-error", HeadCut::XSquidError),
+    ("content-type", HeadCut::ContentType),
+    ("retry-after", HeadCut::RetryAfter),
+];
+
+/// Reads a head the capture's snap length cut before its end (`bytes` is all that
+/// was captured of it): its whole lines, and the line the cut went through as far
+/// as it goes when that is the start line's target or reason, or the value of one of
+/// [`CUT_VALUES`]. `None` when not even the method and its space, or the version and a
+/// whole status code, are there.
+pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> {
+    let (whole, part) = match bytes.iter().rposition(|&b| b == b'\n') {
+        Some(end) => bytes.split_at(end + 1),
+        None => (&[][..], bytes),
+    };
+    // A line cut between its CR and LF is whole.
+    let part_whole = part.last() == Some(&b'\r');
+    if whole.is_empty() {
+        let line = String::from_utf8_lossy(part);
+        let line = line.trim_end_matches('\r');
+        let (mut head, cut) = cut_start_line(dir, line)?;
+        let cut = if part_whole { HeadCut::Headers } else { cut };
+        head.cut = Some(cut);
+        return Some((head, cut));
+    }
+    let mut terminated = whole.to_vec();
+    if part_whole {
+        terminated.extend_from_slice(part);
+        terminated.push(b'\n');
+    }
+    terminated.extend_from_slice(b"\r\n");
+    let Parsed::Complete(_, mut head) = parse_head(dir, &terminated) else {
+        return None;
+    };
+    head.cut = Some(HeadCut::Headers);
+    if part_whole || part.is_empty() {
+        return Some((head, HeadCut::Headers));
+    }
+    let line = String::from_utf8_lossy(part);
+    let kept = line.split_once(':').and_then(|(name, value)| {
+        let name = name.trim();
+        let (_, cut) = CUT_VALUES
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
+        let value = value.trim();
+        (!value.is_empty()).then(|| (name.to_string(), value.as_bytes().to_vec(), *cut))
+    });
+    match kept {
+        Some((name, value, cut)) if head.headers.len() < MAX_HEADERS => {
+            head.headers.push((name, value));
+            head.cut = Some(cut);
+            Some((head, cut))
+        }
+        _ => Some((head, HeadCut::Headers)),
+    }
+}
+
+/// A start line cut short: the head it starts and the value the cut went through.
+fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
+    let version = |v: &str| match v {
+        "HTTP/1.0" => Some(0u8),
+        "HTTP/1.1" => Some(1u8),
+        _ => None,
+    };
+    let mut head = Head {
+        method: None,
+        target: None,
+        status: None,
+        reason: None,
+        version: None,
+        headers: Vec::new(),
+        cut: None,
+    };
+    match dir {
+        Dir::ToServer => {
+            let (method, rest) = line.split_once(' ')?;
+            if method.is_empty()
+                || method.len() > 20
+                || !method.chars().all(|c| c.is_ascii_uppercase())
+            {
+                return None;
+            }
+            head.method = Some(method.to_string());
+            let rest = rest.trim_start_matches(' ');
+            let cut = match rest.split_once(' ') {
+                Some((target, ver)) => {
+                    head.target = Some(text(target.as_bytes()));
+                    head.version = version(ver.trim());
+                    HeadCut::Version
+                }
+                None => {
+                    head.target = Some(text(rest.as_bytes())).filter(|t| !t.is_empty());
+                    HeadCut::Target
+                }
+            };
+            Some((head, cut))
+        }
+        Dir::ToClient => {
+            let (ver, rest) = line.split_once(' ')?;
+            head.version = Some(version(ver)?);
+            let rest = rest.trim_start_matches(' ');
+            let (code, reason) = match rest.split_once(' ') {
+                Some((c, r)) => (c, Some(r)),
+                None => (rest, None),
+            };
+            // Status codes have three digits: fewer is a code cut short.
+            if code.len() != 3 || !code.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            head.status = code.parse().ok().filter(|c| (100..1000).contains(c));
+            head.status?;
+            head.reason = reason.map(|r| text(r.as_bytes()));
+            Some((head, HeadCut::Reason))
         }
     }
 }
@@ -222,6 +373,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                     reason: None,
                     version: Some(v),
                     headers,
+                    cut: None,
                 },
             ))
         }
@@ -242,6 +394,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                     reason: Some(text(reason.as_bytes())),
                     version: Some(v),
                     headers,
+                    cut: None,
                 },
             ))
         }

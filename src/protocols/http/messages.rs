@@ -32,6 +32,7 @@ impl HttpDecoder {
             request_ts: Some(ts),
             proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
             has_cookie: head.all("cookie").next().is_some(),
+            request_cut: head.cut,
             ..Default::default()
         };
         for (name, header) in [
@@ -162,6 +163,7 @@ impl HttpDecoder {
         ex.reason = head.reason.as_deref().map(&mut intern);
         ex.response_version = version_str(head.version).as_deref().map(&mut intern);
         ex.response_frame = Some(frame);
+        ex.response_cut = head.cut;
         ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
         for (name, header) in [
             ("proxy-authenticate", AuthHeader::ProxyAuthenticate),

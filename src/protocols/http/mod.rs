@@ -28,5 +28,5 @@ pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_crede
 pub use decoder::{HttpDecoder, TunnelChunk};
 pub use exchange::HttpExchange;
 pub use head::{
-    MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
+    HeadCut, MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
 };

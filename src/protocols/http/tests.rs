@@ -1,6 +1,6 @@
 //! Unit tests of the HTTP/1.x decoder: pairing, framing, tunnels, secrets.
 
-use super::{AuthHeader, HttpDecoder, HttpExchange};
+use super::{AuthHeader, HeadCut, HttpDecoder, HttpExchange};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 use crate::protocols::ntlm;
@@ -262,41 +262,187 @@ fn truncated_json_error_message() {
 }
 
 #[test]
-fn head_cut_by_the_snap_length_keeps_only_whole_lines() {
-    let req: &[u8] = b"GET /x HTTP/1.1\r\nHost: h\r\nUser-Agent: curl\r\n\r\n";
+fn head_cut_by_the_snap_length_is_read_as_far_as_it_goes() {
+    let req: &[u8] = b"GET /x HTTP/1.1\r\nHost: h.example\r\nUser-Agent: curl\r\n\r\n";
     let resp: &[u8] = b"HTTP/1.1 407 Proxy Authentication Required\r\nServer: squid\r\n\r\n";
-    let req_line = b"GET /x HTTP/1.1\r\n".len();
-    let host_end = req_line + b"Host: h\r\n".len();
-    let ua_end = host_end + b"User-Agent: curl\r\n".len();
-    let status_line = b"HTTP/1.1 407 Proxy Authentication Required\r\n".len();
-    let server_end = status_line + b"Server: squid\r\n".len();
+    let at = |f| (FrameNo(f), Timestamp(0));
+    let host_start = b"GET /x HTTP/1.1\r\nHost: ".len();
+    let host_end = host_start + b"h.example".len();
+    let reason_start = b"HTTP/1.1 407 ".len();
+    let reason_end = reason_start + b"Proxy Authentication Required".len();
     for n in 0..req.len() {
         for m in 0..resp.len() {
             let mut d = HttpDecoder::new();
             let cx = &mut DecodeCtx::default();
             d.on_data(cx, Dir::ToServer, &req[..n], FrameNo(1), Timestamp(0));
-            d.on_cut(cx, Dir::ToServer, (req.len() - n) as u64);
+            d.on_cut(cx, Dir::ToServer, (req.len() - n) as u64, at(1));
             d.on_data(cx, Dir::ToClient, &resp[..m], FrameNo(2), Timestamp(1));
-            d.on_cut(cx, Dir::ToClient, (resp.len() - m) as u64);
+            d.on_cut(cx, Dir::ToClient, (resp.len() - m) as u64, at(2));
             let ex = d.finish().0;
             let got_req = ex.iter().find(|e| e.method.is_some());
-            assert_eq!(got_req.is_some(), n >= req_line, "request cut at {n}");
+            // The method and its space are the least a request is recognised by.
+            assert_eq!(got_req.is_some(), n >= 4, "request cut at {n}");
             if let Some(e) = got_req {
-                assert_eq!(e.target.as_deref(), Some("/x"));
-                let host = (n >= host_end).then_some("h");
-                assert_eq!(e.host.as_deref(), host, "cut at {n}");
-                let ua = (n >= ua_end).then_some("curl");
-                assert_eq!(e.user_agent.as_deref(), ua, "cut at {n}");
+                let cut_target = n < 7;
+                let want = std::str::from_utf8(&req[4..n.min(6)]).unwrap();
+                assert_eq!(e.target.as_deref().unwrap_or(""), want, "cut at {n}");
+                assert_eq!(e.request_cut == Some(HeadCut::Target), cut_target);
+                assert_eq!(e.whole_target().is_some(), !cut_target, "cut at {n}");
+                // The Host value as far as it goes, marked cut until its line ends.
+                if n > host_start && n < host_end + 2 {
+                    let part = std::str::from_utf8(&req[host_start..n.min(host_end)]).unwrap();
+                    assert_eq!(e.host.as_deref(), Some(part), "cut at {n}");
+                    let cut = (n < host_end + 1).then_some(HeadCut::Host);
+                    assert_eq!(e.request_cut.filter(|c| *c == HeadCut::Host), cut);
+                    assert_eq!(e.whole_host().is_some(), cut.is_none(), "cut at {n}");
+                } else if n >= host_end + 2 {
+                    assert_eq!(e.whole_host(), Some("h.example"), "cut at {n}");
+                } else {
+                    assert_eq!(e.host, None, "cut at {n}");
+                }
             }
-            let got_resp = ex.iter().find(|e| e.status.is_some());
-            assert_eq!(got_resp.is_some(), m >= status_line, "response cut at {m}");
-            if let Some(e) = got_resp {
+            // A response with a whole status code answers; one cut before it is
+            // marked, never taken for "no response".
+            let status = ex.iter().find(|e| e.status.is_some());
+            assert_eq!(
+                status.is_some(),
+                m >= reason_start - 1,
+                "response cut at {m}"
+            );
+            if let Some(e) = status {
                 assert_eq!(e.status, Some(407));
-                let reason = e.reason.as_deref();
-                assert_eq!(reason, Some("Proxy Authentication Required"));
-                let server = (m >= server_end).then_some("squid");
-                assert_eq!(e.server.as_deref(), server, "cut at {m}");
+                let want = std::str::from_utf8(&resp[reason_start.min(m)..m.min(reason_end)])
+                    .unwrap()
+                    .trim();
+                assert_eq!(e.reason.as_deref().unwrap_or(""), want, "cut at {m}");
+                if m < reason_end + 1 {
+                    assert_eq!(e.response_cut, Some(HeadCut::Reason), "cut at {m}");
+                } else {
+                    let cut = e.response_cut;
+                    assert!(
+                        matches!(cut, Some(HeadCut::Headers | HeadCut::Server)),
+                        "{m}"
+                    );
+                }
+            } else if m > 0 && n >= 4 {
+                assert_eq!(got_req.unwrap().response_cut, Some(HeadCut::Status));
             }
         }
     }
+}
+
+#[test]
+fn cut_bodies_keep_the_next_message_in_step() {
+    let at = |f| (FrameNo(f), Timestamp(0));
+    // A body of known length cut, then the next request whole.
+    let mut d = HttpDecoder::new();
+    let cx = &mut DecodeCtx::default();
+    let post = b"POST /a HTTP/1.1\r\nContent-Length: 100\r\n\r\n{\"x";
+    d.on_data(cx, Dir::ToServer, post, FrameNo(1), Timestamp(0));
+    d.on_cut(cx, Dir::ToServer, 97, at(1));
+    d.on_data(
+        cx,
+        Dir::ToServer,
+        b"GET /b HTTP/1.1\r\n\r\n",
+        FrameNo(2),
+        Timestamp(0),
+    );
+    // A chunked response: every chunk's data and CRLF cut, size lines whole.
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    d.on_data(cx, Dir::ToClient, head, FrameNo(3), Timestamp(0));
+    for f in 4..7 {
+        d.on_data(cx, Dir::ToClient, b"10\r\ndata", FrameNo(f), Timestamp(0));
+        d.on_cut(cx, Dir::ToClient, 12 + 2, at(f));
+    }
+    d.on_data(cx, Dir::ToClient, b"0\r\n\r\n", FrameNo(7), Timestamp(0));
+    d.on_data(
+        cx,
+        Dir::ToClient,
+        b"HTTP/1.1 404 Not Found\r\n\r\n",
+        FrameNo(8),
+        Timestamp(0),
+    );
+    let (ex, notes) = d.finish();
+    let got: Vec<_> = ex
+        .iter()
+        .map(|e| (e.target.as_deref(), e.status, e.response_cut))
+        .collect();
+    assert_eq!(
+        got,
+        [(Some("/a"), Some(200), None), (Some("/b"), Some(404), None)],
+        "{notes:?}"
+    );
+    // A cut past a chunk's end hides the next size line: the next message is found
+    // at the next segment that starts like one, not inside the body.
+    let mut d = HttpDecoder::new();
+    d.on_data(
+        cx,
+        Dir::ToServer,
+        b"GET /a HTTP/1.1\r\n\r\n",
+        FrameNo(1),
+        Timestamp(0),
+    );
+    d.on_data(cx, Dir::ToClient, head, FrameNo(2), Timestamp(0));
+    d.on_data(cx, Dir::ToClient, b"5\r\nab", FrameNo(3), Timestamp(0));
+    d.on_cut(cx, Dir::ToClient, 3 + 2 + 20, at(3));
+    d.on_data(
+        cx,
+        Dir::ToClient,
+        b"data: HTTP/1.1 200\r\n",
+        FrameNo(4),
+        Timestamp(0),
+    );
+    d.on_data(
+        cx,
+        Dir::ToServer,
+        b"GET /b HTTP/1.1\r\n\r\n",
+        FrameNo(5),
+        Timestamp(0),
+    );
+    d.on_data(
+        cx,
+        Dir::ToClient,
+        b"HTTP/1.1 204 No Content\r\n\r\n",
+        FrameNo(6),
+        Timestamp(0),
+    );
+    let ex = d.finish().0;
+    let got: Vec<_> = ex.iter().map(|e| (e.target.as_deref(), e.status)).collect();
+    assert_eq!(got, [(Some("/a"), Some(200)), (Some("/b"), Some(204))]);
+}
+
+#[test]
+fn snap_length_shorter_than_every_head() {
+    // tcpdump -s 60 on Ethernet leaves 6 bytes of each segment: no request is
+    // recognised, nothing is made up, and no response is taken for missing.
+    let at = |f| (FrameNo(f), Timestamp(0));
+    let mut d = HttpDecoder::new();
+    let cx = &mut DecodeCtx::default();
+    for f in 0..3 {
+        d.on_data(
+            cx,
+            Dir::ToServer,
+            b"CONNEC",
+            FrameNo(2 * f + 1),
+            Timestamp(0),
+        );
+        d.on_cut(cx, Dir::ToServer, 60, at(2 * f + 1));
+        d.on_data(
+            cx,
+            Dir::ToClient,
+            b"HTTP/1",
+            FrameNo(2 * f + 2),
+            Timestamp(0),
+        );
+        d.on_cut(cx, Dir::ToClient, 40, at(2 * f + 2));
+    }
+    let (ex, notes) = d.finish();
+    assert!(
+        ex.iter().all(|e| e.method.is_none() && e.status.is_none()),
+        "{ex:?}"
+    );
+    assert!(
+        notes.iter().all(|n| n.contains("cut by the snap length")),
+        "{notes:?}"
+    );
 }

@@ -336,7 +336,7 @@ impl TlsDecoder {
         self.crypt_record(cx, dir, ct, body, frame);
     }
 
-    fn on_encrypted(&mut self, dir: Dir, len: usize) {
+    pub(super) fn on_encrypted(&mut self, dir: Dir, len: usize) {
         if let Some(side) = self.sides.get_mut(dir.index()) {
             side.encrypted_records = side.encrypted_records.saturating_add(1);
         }

@@ -15,6 +15,7 @@
 //! when key logs were given, and `walk` follows record headers after the handshake
 //! when they were not.
 
+mod cut;
 mod decrypt;
 mod fingerprint;
 mod handshake;
@@ -125,25 +126,6 @@ impl TlsDecoder {
         }
     }
 
-    /// `len` bytes from `dir` were cut by the capture's snap length. An alert record
-    /// waiting with its header and first two body bytes is recorded (encrypted when
-    /// that side already encrypts); then decoding of `dir` stops as for any gap.
-    pub fn on_cut(&mut self, dir: Dir, len: u64) {
-        if let Some(side) = self.sides.get(dir.index())
-            && !side.stopped
-            && !self.facts.established
-        {
-            let b = side.rec.bytes();
-            if let ([record::CT_ALERT, 3, _, _, _, level, code, ..], frame) = (b, side.rec.at(0).0)
-            {
-                let alert = [*level, *code];
-                let encrypted = side.encrypted;
-                self.on_alert(dir, &alert, frame, encrypted);
-            }
-        }
-        self.stop_at_hole(dir, len, "cut by the snap length");
-    }
-
     /// Bytes held for `dir`: an incomplete record and handshake message.
     pub fn held(&self, dir: Dir) -> usize {
         self.sides
@@ -184,16 +166,11 @@ impl TlsDecoder {
             // Not decrypting this side. The record layer keeps what it held of an
             // unfinished record (its note at the end says so); the walk takes over
             // from there.
-            let pending = self
-                .sides
-                .get(dir.index())
-                .filter(|s| !s.stopped)
-                .map(|s| s.rec.bytes())
-                .unwrap_or_default();
-            self.walk.feed(dir, self.tls13, pending, data, (frame, ts));
+            self.walk_begin(dir);
+            self.walk.feed(dir, self.tls13, data, (frame, ts));
             return;
         }
-        let mut input = data;
+        let mut input = self.after_cut(dir, data);
         while !input.is_empty() {
             let Some(side) = self.sides.get_mut(dir.index()) else {
                 return;
@@ -354,27 +331,32 @@ pub(crate) mod tests {
     #[test]
     fn alert_cut_by_the_snap_length_is_read_from_its_first_bytes() {
         use tls_parser::{TlsAlertDescription, TlsAlertSeverity};
-        let mut body = vec![2, 48];
-        body.extend([0; 24]);
-        let rec = record(record::CT_ALERT, &body);
-        for n in 0..rec.len() {
-            let cx = &mut DecodeCtx::default();
-            let mut d = TlsDecoder::new();
-            d.on_data(cx, Dir::ToServer, &client_hello(), FrameNo(1), Timestamp(0));
-            d.on_data(cx, Dir::ToServer, &rec[..n], FrameNo(2), Timestamp(0));
-            d.on_cut(Dir::ToServer, (rec.len() - n) as u64);
-            let (f, _) = d.finish();
-            if n < 7 {
-                assert!(f.alerts.is_empty(), "cut at {n}");
-                continue;
+        // A plaintext alert and what came after it in the same segment.
+        let mut seg = record(record::CT_ALERT, &[2, 48]);
+        seg.extend(record(record::CT_APP_DATA, &[0; 40]));
+        // A 26-byte alert: encrypted (a plaintext one has two bytes).
+        let enc = record(record::CT_ALERT, &[7; 26]);
+        for (bytes, plain) in [(&seg, true), (&enc, false)] {
+            for n in 0..bytes.len() {
+                let cx = &mut DecodeCtx::default();
+                let mut d = TlsDecoder::new();
+                d.on_data(cx, Dir::ToServer, &client_hello(), FrameNo(1), Timestamp(0));
+                d.on_data(cx, Dir::ToServer, &bytes[..n], FrameNo(2), Timestamp(0));
+                let cut = (bytes.len() - n) as u64;
+                d.on_cut(cx, Dir::ToServer, cut, (FrameNo(2), Timestamp(0)));
+                let (f, _) = d.finish();
+                let a = f.alerts.first().map(|a| (a.level, a.description, a.frame));
+                let want = match (plain, n) {
+                    (_, ..5) | (true, 5..7) => None,
+                    (true, _) => Some((
+                        Some(TlsAlertSeverity::Fatal),
+                        Some(TlsAlertDescription::UnknownCa),
+                        FrameNo(2),
+                    )),
+                    (false, _) => Some((None, None, FrameNo(2))),
+                };
+                assert_eq!(a, want, "cut at {n}");
             }
-            let a = f.alerts.first().map(|a| (a.level, a.description, a.frame));
-            let want = (
-                Some(TlsAlertSeverity::Fatal),
-                Some(TlsAlertDescription::UnknownCa),
-                FrameNo(2),
-            );
-            assert_eq!(a, Some(want), "cut at {n}");
         }
     }
 }

@@ -32,6 +32,11 @@ pub(super) struct Side {
     pub(super) ccs: bool,
     pub(super) encrypted_records: u32,
     pub(super) stopped: bool,
+    /// Bytes still to skip of a record the snap length cut (its header was read).
+    pub(super) cut_skip: u64,
+    /// A cut by the snap length hid where the next record starts: the next segment
+    /// that starts with a plausible record header is taken for one.
+    pub(super) lost: bool,
 }
 
 impl Side {
@@ -44,6 +49,8 @@ impl Side {
             ccs: false,
             encrypted_records: 0,
             stopped: false,
+            cut_skip: 0,
+            lost: false,
         }
     }
 }
@@ -63,6 +70,14 @@ pub fn could_be_tls_prefix(b: &[u8]) -> bool {
         [t, 3] => matches!(*t, CT_HANDSHAKE | CT_ALERT),
         _ => sslv2::could_be_v2_hello_prefix(b),
     }
+}
+
+/// Record type, version and length of the record header `b` starts with, when it is
+/// one a TLS peer can send (the check that lets a walk pick up again after a cut).
+pub(super) fn record_header(b: &[u8]) -> Option<(u8, u16, usize)> {
+    let (&ct, version, len) = (b.first()?, be16(b, 1)?, usize::from(be16(b, 3)?));
+    let ok = matches!(ct, CT_CCS..=CT_HEARTBEAT) && version >> 8 == 3 && version & 0xff <= 4;
+    (ok && len <= MAX_RECORD).then_some((ct, version, len))
 }
 
 pub(super) fn be16(b: &[u8], at: usize) -> Option<u16> {

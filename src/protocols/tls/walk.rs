@@ -33,6 +33,11 @@ struct DirWalk {
     skip: usize,
     ct: u8,
     len: u16,
+    /// Bytes to skip, uncounted, of a record the record layer counted when the snap
+    /// length cut it.
+    cut_skip: u64,
+    /// A cut hid where the next record starts (see [`super::cut`]).
+    lost: bool,
 }
 
 /// The walk of both directions and what it learned.
@@ -64,9 +69,25 @@ impl Walk {
         }
     }
 
-    /// Walks `data`; `pending` is what the record layer already holds of an
-    /// incomplete record in `dir` (taken over once, on the first call).
-    pub(super) fn feed(&mut self, dir: Dir, tls13: bool, pending: &[u8], data: &[u8], at: At) {
+    /// True once `dir` was handed over to the walk.
+    pub(super) fn started(&self, dir: Dir) -> bool {
+        self.sides.get(dir.index()).is_some_and(|s| s.started)
+    }
+
+    /// Takes `dir` over from the record layer: `pending` is what it holds of an
+    /// incomplete record, `cut_skip` what is left of a record it counted when the
+    /// snap length cut it, `lost` that a cut hid where the next record starts.
+    pub(super) fn begin(&mut self, dir: Dir, pending: &[u8], cut_skip: u64, lost: bool) {
+        if let Some(s) = self.sides.get_mut(dir.index()) {
+            s.started = true;
+            s.take(pending);
+            s.cut_skip = cut_skip;
+            s.lost = lost;
+        }
+    }
+
+    /// Walks `data`, which starts a segment or continues the last one.
+    pub(super) fn feed(&mut self, dir: Dir, tls13: bool, data: &[u8], at: At) {
         let Walk {
             sides,
             answers,
@@ -75,11 +96,19 @@ impl Walk {
         let Some(s) = sides.get_mut(dir.index()) else {
             return;
         };
-        if !s.started {
-            s.started = true;
-            s.take(pending);
-        }
+        s.started = true;
         let mut input = data;
+        if s.cut_skip > 0 {
+            let k = s.cut_skip.min(input.len() as u64);
+            s.cut_skip -= k;
+            input = input.get(k as usize..).unwrap_or_default();
+        }
+        if s.lost {
+            if super::record::record_header(input).is_none() {
+                return;
+            }
+            s.lost = false;
+        }
         while !input.is_empty() && !s.stopped {
             if s.skip > 0 {
                 let k = s.skip.min(input.len());
@@ -104,6 +133,44 @@ impl Walk {
                     record(answers, last, dir, tls13, s.ct, s.len, at);
                 }
             }
+        }
+    }
+
+    /// `len` bytes of `dir` were cut by the snap length at the end of the segment in
+    /// `at`: a record they end in is counted there; when they go past its end, the
+    /// next record is looked for at the next segment.
+    pub(super) fn cut(&mut self, dir: Dir, tls13: bool, len: u64, at: At) {
+        let Walk {
+            sides,
+            answers,
+            last,
+        } = self;
+        let Some(s) = sides.get_mut(dir.index()) else {
+            return;
+        };
+        if s.stopped || s.lost {
+            return;
+        }
+        if s.cut_skip > 0 {
+            if len <= s.cut_skip {
+                s.cut_skip -= len;
+            } else {
+                s.cut_skip = 0;
+                s.lost = true;
+            }
+            return;
+        }
+        if s.hdr_len > 0 || s.skip == 0 {
+            // The cut went through a record header, or began at a record boundary.
+            s.hdr_len = 0;
+            s.lost = true;
+            return;
+        }
+        let skip = s.skip as u64;
+        s.skip = skip.saturating_sub(len) as usize;
+        if len >= skip {
+            record(answers, last, dir, tls13, s.ct, s.len, at);
+            s.lost = len > skip;
         }
     }
 
@@ -209,10 +276,10 @@ mod tests {
     #[test]
     fn request_then_tickets_then_close_notify() {
         let mut w = Walk::default();
-        w.feed(Dir::ToServer, true, &[], &rec(23, 306), at(18));
-        w.feed(Dir::ToClient, true, &[], &rec(23, 250), at(21));
-        w.feed(Dir::ToClient, true, &[], &rec(23, 250), at(23));
-        w.feed(Dir::ToServer, true, &[], &rec(23, 19), at(25));
+        w.feed(Dir::ToServer, true, &rec(23, 306), at(18));
+        w.feed(Dir::ToClient, true, &rec(23, 250), at(21));
+        w.feed(Dir::ToClient, true, &rec(23, 250), at(23));
+        w.feed(Dir::ToServer, true, &rec(23, 19), at(25));
         assert_eq!(w.finish(), [Some(at(18)), None]);
     }
 
@@ -222,15 +289,15 @@ mod tests {
         let mut b = rec(23, 250);
         b.extend(rec(23, 250));
         b.extend(rec(23, 900));
-        w.feed(Dir::ToClient, true, &[], &b, at(5));
+        w.feed(Dir::ToClient, true, &b, at(5));
         assert_eq!(w.finish()[1], Some(at(5)));
         let mut w = Walk::default();
-        w.feed(Dir::ToClient, true, &[], &rec(23, 250), at(7));
+        w.feed(Dir::ToClient, true, &rec(23, 250), at(7));
         assert_eq!(w.finish()[1], Some(at(7)));
         // TLS 1.2 has no tickets after the handshake; its alerts have their own type.
         let mut w = Walk::default();
-        w.feed(Dir::ToClient, false, &[], &rec(23, 250), at(8));
-        w.feed(Dir::ToServer, false, &[], &rec(21, 26), at(9));
+        w.feed(Dir::ToClient, false, &rec(23, 250), at(8));
+        w.feed(Dir::ToServer, false, &rec(21, 26), at(9));
         assert_eq!(w.finish(), [None, Some(at(8))]);
     }
 
@@ -240,18 +307,19 @@ mod tests {
         b.extend(rec(23, 7));
         for cut in 0..b.len() {
             let mut w = Walk::default();
-            w.feed(Dir::ToServer, true, &[], &b[..cut], at(1));
-            w.feed(Dir::ToServer, true, &[], &b[cut..], at(2));
+            w.feed(Dir::ToServer, true, &b[..cut], at(1));
+            w.feed(Dir::ToServer, true, &b[cut..], at(2));
             assert_eq!(w.finish()[0], Some(at(2)), "cut {cut}");
             // What the record layer holds is a strict prefix of one record.
             if cut < 45 {
                 let mut w = Walk::default();
-                w.feed(Dir::ToServer, true, &b[..cut], &b[cut..], at(3));
+                w.begin(Dir::ToServer, &b[..cut], 0, false);
+                w.feed(Dir::ToServer, true, &b[cut..], at(3));
                 assert_eq!(w.finish()[0], Some(at(3)), "pending {cut}");
             }
         }
         let mut w = Walk::default();
-        w.feed(Dir::ToServer, true, &[], b"GET / HTTP/1.1\r\n", at(1));
+        w.feed(Dir::ToServer, true, b"GET / HTTP/1.1\r\n", at(1));
         assert!(!w.wants(Dir::ToServer));
         assert_eq!(w.finish()[0], None);
     }

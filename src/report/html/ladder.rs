@@ -10,7 +10,7 @@
 use super::secs;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::model::{Dir, Timestamp};
-use crate::report::json::schema::{Finding, Flow};
+use crate::report::json::schema::{Finding, Flow, HeadCut};
 use maud::{Markup, html};
 
 /// Steps drawn per ladder; the rest are counted.
@@ -57,6 +57,11 @@ impl Lanes {
         let n = self.names.len().max(2) as u32 - 1;
         left + (right - left) * lane as u32 / n
     }
+}
+
+/// `…` after a value the snap length cut short.
+fn cut_mark(cut: Option<HeadCut>, field: HeadCut) -> &'static str {
+    if cut == Some(field) { "…" } else { "" }
 }
 
 fn cut(s: &str) -> String {
@@ -231,7 +236,12 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes, by: &str) -> Vec<Step>
         let connect = h.method == Some("CONNECT");
         let t = rel(raw.request_ts, f);
         if h.method.is_some() {
-            let label = format!("{} {}", h.method.unwrap_or(""), h.target.unwrap_or(""));
+            let label = format!(
+                "{} {}{}",
+                h.method.unwrap_or(""),
+                h.target.unwrap_or(""),
+                cut_mark(h.request_cut, HeadCut::Target)
+            );
             let st = add(
                 &mut out,
                 h.request_frame,
@@ -254,7 +264,11 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes, by: &str) -> Vec<Step>
             }
         }
         if let Some(status) = h.status {
-            let mut label = format!("{status} {}", h.reason.unwrap_or(""));
+            let mut label = format!(
+                "{status} {}{}",
+                h.reason.unwrap_or(""),
+                cut_mark(h.response_cut, HeadCut::Reason)
+            );
             if connect && (200..300).contains(&status) {
                 label.push_str(" (tunnel)");
             }
@@ -274,6 +288,16 @@ fn steps(flow: &Flow<'_>, f: &FlowSummary, lanes: &Lanes, by: &str) -> Vec<Step>
                 h.x_squid_error.or(h.error_message).map(cut)
             };
             st.bad = status >= 400;
+        } else if h.response_cut.is_some() {
+            add(
+                &mut out,
+                h.response_frame,
+                t.zip(h.response_time).map(|(a, b)| a + b),
+                1,
+                0,
+                "response",
+                "response cut by the snap length".to_string(),
+            );
         } else if let Some(fr) = h.request_frame {
             // Drawn where the answer should have come; a FIN or RST later shows how
             // long the client waited.

@@ -6,6 +6,7 @@
 //! from the analysis where they can; timestamps are seconds since the epoch (floats),
 //! frame numbers 1-based as Wireshark shows them.
 
+pub use crate::protocols::http::HeadCut;
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -322,6 +323,11 @@ pub struct HttpExchange<'a> {
     pub has_cookie: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub proxy_connection: Option<&'a str>,
+    /// The capture's snap length cut the request's head: the value cut short and kept
+    /// as far as it goes (`target`, `version`, `host`, `user_agent`...), or `headers`
+    /// when the cut fell between lines or in a header not kept.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_cut: Option<HeadCut>,
 
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,
@@ -331,6 +337,10 @@ pub struct HttpExchange<'a> {
     pub response_version: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_frame: Option<u64>,
+    /// The capture's snap length cut the response's head: as `request_cut`, or
+    /// `status` when the status code itself was cut (no status is known).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response_cut: Option<HeadCut>,
     /// Frame carrying the response's last byte, when later than its status line.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_end_frame: Option<u64>,
