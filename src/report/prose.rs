@@ -30,7 +30,7 @@ pub fn human_bytes(n: u64) -> String {
 /// leave out.
 pub fn notes(f: &FlowSummary) -> String {
     let mut n: Vec<String> = Vec::new();
-    let decoded = summary(&f.app);
+    let decoded = summary_of(&f.app, f.snaplen_bytes.iter().any(|&n| n > 0));
     if !decoded.is_empty() {
         n.push(decoded);
     }
@@ -81,6 +81,12 @@ pub fn notes(f: &FlowSummary) -> String {
 /// What a flow's payload said, in one line: e.g. `CONNECT api.anthropic.com:443 → 407
 /// (Basic, NTLM)`; empty when nothing was decoded.
 pub fn summary(facts: &AppFacts) -> String {
+    summary_of(facts, false)
+}
+
+/// [`summary`] of a flow whose packets the snap length may have `cut`: a handshake
+/// not seen to its end is then said to be cut, not incomplete.
+fn summary_of(facts: &AppFacts, cut: bool) -> String {
     let mut parts: Vec<String> = Vec::new();
     for ex in &facts.http {
         let mut s = match (&ex.method, &ex.target) {
@@ -138,7 +144,7 @@ pub fn summary(facts: &AppFacts) -> String {
         });
     }
     if let Some(t) = &facts.tls {
-        parts.push(tls_summary(t));
+        parts.push(tls_summary(t, cut));
     }
     if parts.is_empty() {
         return match facts.protocol {
@@ -152,7 +158,7 @@ pub fn summary(facts: &AppFacts) -> String {
 }
 
 /// `TLS1.3 sni=api.anthropic.com → alert unknown_ca from client`.
-fn tls_summary(t: &TlsFacts) -> String {
+fn tls_summary(t: &TlsFacts, cut: bool) -> String {
     let version = t
         .version
         .or(t.supported_versions.first().copied())
@@ -179,6 +185,7 @@ fn tls_summary(t: &TlsFacts) -> String {
     } else {
         match t.outcome {
             HandshakeOutcome::Established => "established".to_string(),
+            _ if cut => "handshake cut by the snap length".to_string(),
             HandshakeOutcome::ClientEncryptedAlert => {
                 "client sent an encrypted alert after the server's flight".to_string()
             }

@@ -178,11 +178,13 @@ impl Rule for Check {
         let interceptor = ctx.public_roots.inspecting_cert(t);
         // Most handshakes are none of the cases below: skip the wording for them.
         let may_refuse = t.alerts.iter().any(|a| a.from == Dir::ToServer);
+        // The client's records after the server's flight may be in the bytes the snap
+        // length cut: its silence or first record is not known then.
         let may_abandon = matches!(
             t.outcome,
             HandshakeOutcome::ClientEncryptedAlert
                 | HandshakeOutcome::ClientSilentAfterServerFlight
-        );
+        ) && f.snaplen_bytes[0] == 0;
         let may_be_inspected =
             interceptor.is_some() && t.sni.is_some() && is_public_name(&sni, ctx.cfg);
         if !may_refuse && !may_abandon && !may_be_inspected {
@@ -333,11 +335,7 @@ impl Rule for Check {
                     None,
                 ));
             handled = true;
-        } else if matches!(
-            t.outcome,
-            HandshakeOutcome::ClientEncryptedAlert
-                | HandshakeOutcome::ClientSilentAfterServerFlight
-        ) {
+        } else if may_abandon {
             let closed = f.history.contains('F') || f.history.contains('R');
             if t.outcome == HandshakeOutcome::ClientEncryptedAlert || closed {
                 let mut frames: Vec<u64> = t.server_hello_frame.into_iter().map(|f| f.0).collect();

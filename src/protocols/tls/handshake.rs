@@ -330,7 +330,10 @@ impl TlsDecoder {
             CT_ALERT => self.on_alert(dir, body, frame, encrypted),
             CT_HANDSHAKE if encrypted => self.on_encrypted(dir, body.len()),
             CT_HANDSHAKE => self.on_handshake_bytes(cx, dir, body, frame),
-            CT_APP_DATA => self.on_encrypted(dir, body.len()),
+            CT_APP_DATA => {
+                self.app_data_after_cut(dir);
+                self.on_encrypted(dir, body.len());
+            }
             _ => {}
         }
         self.crypt_record(cx, dir, ct, body, frame);

@@ -37,6 +37,8 @@ pub(super) struct Side {
     /// A cut by the snap length hid where the next record starts: the next segment
     /// that starts with a plausible record header is taken for one.
     pub(super) lost: bool,
+    /// Bytes of this direction were cut by the snap length.
+    pub(super) cut_seen: bool,
 }
 
 impl Side {
@@ -51,6 +53,7 @@ impl Side {
             stopped: false,
             cut_skip: 0,
             lost: false,
+            cut_seen: false,
         }
     }
 }
