@@ -25,7 +25,7 @@ pub fn black_hole(f: &FlowSummary) -> Option<(u32, bool)> {
         .app
         .http
         .iter()
-        .any(|h| h.method.is_some() && h.status.is_none() && !h.tunnel);
+        .any(|h| h.method.is_some() && h.no_response_seen() && !h.tunnel);
     let open = !matches!(f.state, ConnState::SF);
     (retx > 0 && (unanswered || open)).then_some((mtu, from_client))
 }
@@ -106,7 +106,7 @@ impl Rule for Check {
             .app
             .http
             .iter()
-            .filter(|h| h.method.is_some() && h.status.is_none() && !h.tunnel)
+            .filter(|h| h.method.is_some() && h.no_response_seen() && !h.tunnel)
         {
             let asked = h.request_ts.unwrap_or(f.first_ts);
             let until = if closed { f.last_ts } else { end };

@@ -26,8 +26,10 @@ pub fn closed_unanswered(f: &FlowSummary, h: &crate::protocols::http::HttpExchan
         _ => false,
     };
     let asked = h.request_ts.unwrap_or(f.first_ts);
+    // A response may be in the server's bytes the snap length cut.
     h.method.is_some()
-        && h.status.is_none()
+        && h.no_response_seen()
+        && f.snaplen_bytes[1] == 0
         && !h.tunnel
         && f.rst.is_none()
         && server_first
@@ -108,7 +110,7 @@ impl Rule for Check {
             .http
             .iter()
             .rev()
-            .find(|h| is_proxy_request(h) && h.status.is_none());
+            .find(|h| is_proxy_request(h) && h.no_response_seen() && f.snaplen_bytes[1] == 0);
         if let Some(h) = unanswered {
             let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
             frames.push(rst.0);

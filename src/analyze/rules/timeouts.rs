@@ -89,7 +89,7 @@ impl Rule for Check {
             // Server bytes cut by the snap length may hold the response.
             let cut = f.snaplen_bytes[1] > 0;
             let no_answer = h.method.is_some()
-                && h.status.is_none()
+                && h.no_response_seen()
                 && !h.tunnel
                 && !reset_by_server
                 && !refused

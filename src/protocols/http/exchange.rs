@@ -66,6 +66,11 @@ impl HttpExchange {
             .filter(|_| self.request_cut != Some(HeadCut::Target))
     }
 
+    /// No response was seen, not even one the snap length cut before its status.
+    pub fn no_response_seen(&self) -> bool {
+        self.status.is_none() && self.response_cut.is_none()
+    }
+
     /// The Host header, unless the snap length cut it short.
     pub fn whole_host(&self) -> Option<&str> {
         self.host

@@ -18,7 +18,7 @@ impl TlsDecoder {
     pub fn on_cut(&mut self, cx: &mut DecodeCtx, dir: Dir, len: u64, at: (FrameNo, Timestamp)) {
         if let Some(c) = self.crypt.as_mut() {
             // Decryption needs every byte of a record.
-            c.on_gap(dir);
+            c.on_cut(dir);
         }
         if self.facts.established && self.crypt_wants(dir).is_none() {
             self.walk_begin(dir);

@@ -246,12 +246,21 @@ impl Decrypt {
 
     /// The direction's bytes were lost: its records can no longer be decrypted.
     pub(super) fn on_gap(&mut self, dir: Dir) {
+        self.stop(dir, "lost in a gap (capture loss)");
+    }
+
+    /// Bytes of `dir` were cut by the snap length: records are no longer whole.
+    pub(super) fn on_cut(&mut self, dir: Dir) {
+        self.stop(dir, "cut by the capture's snap length");
+    }
+
+    fn stop(&mut self, dir: Dir, why: &str) {
         if self.active(dir)
             && let Some(s) = self.stopped.get_mut(dir.index())
         {
             *s = true;
             self.problem(format!(
-                "a record from the {} was lost in a gap (capture loss); decryption of that direction stopped",
+                "a record from the {} was {why}; decryption of that direction stopped",
                 dir.sender()
             ));
         }
