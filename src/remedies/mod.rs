@@ -95,7 +95,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 1,
         step: 2,
-        text: "Check the proxy URL: `echo $HTTPS_PROXY` should read http://{proxy_host}:{proxy_port} with the host and port IT gave you (proxies usually listen on 8080, 3128, 8888 or 80).",
+        text: "Check the proxy URL: `echo $HTTPS_PROXY` should read http://{proxy_url_host}:{proxy_port} with the host and port IT gave you (proxies usually listen on 8080, 3128, 8888 or 80).",
     },
     Step {
         section: 1,
@@ -462,7 +462,8 @@ fn step(section: u8, n: u8) -> Option<&'static Step> {
     STEPS.iter().find(|s| s.section == section && s.step == n)
 }
 
-/// Fills `{name}` placeholders; `{proxy_host}` / `{proxy_port}` derive from `proxy`.
+/// Fills `{name}` placeholders; `{proxy_host}` / `{proxy_port}` derive from `proxy`,
+/// and `{proxy_url_host}` is the host as a URL writes it (`[::1]` for IPv6).
 /// Unknown values stay as upper-case placeholders (`PROXY_HOST`).
 pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
     let get = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
@@ -474,8 +475,16 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         ),
         _ => (proxy.clone(), None),
     };
+    let url_host = ph.as_deref().map(|h| {
+        if h.contains(':') {
+            format!("[{h}]")
+        } else {
+            h.to_string()
+        }
+    });
     let mut out = text.to_string();
     for name in [
+        "proxy_url_host",
         "proxy_host",
         "proxy_port",
         "proxy",
@@ -496,12 +505,16 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "helper",
     ] {
         let val = match name {
+            "proxy_url_host" => url_host.clone(),
             "proxy_host" => ph.clone(),
             "proxy_port" => pp.clone(),
             "user_url" => get("user").map(|u| url_encode_user(&u)),
             _ => get(name).filter(|v| !v.is_empty()),
         }
-        .unwrap_or_else(|| name.trim_end_matches("_url").to_ascii_uppercase());
+        .unwrap_or_else(|| match name {
+            "proxy_url_host" => "PROXY_HOST".to_string(),
+            _ => name.trim_end_matches("_url").to_ascii_uppercase(),
+        });
         out = out.replace(&format!("{{{name}}}"), &val);
     }
     out
@@ -578,6 +591,18 @@ mod tests {
             &[("proxy", "10.0.0.1:3127".to_string())],
         );
         assert!(r[0].contains("nc -zv 10.0.0.1 3127"), "{}", r[0]);
+    }
+
+    #[test]
+    fn an_ipv6_proxy_is_bracketed_in_its_url() {
+        let r = remedy(
+            FindingKind::ProxyConnectionRefused,
+            &[("proxy", "[::1]:3128".to_string())],
+        );
+        assert!(r[0].contains("nc -zv ::1 3128"), "{}", r[0]);
+        assert!(r[1].contains("http://[::1]:3128 "), "{}", r[1]);
+        let r = remedy(FindingKind::ProxyConnectionRefused, &[]);
+        assert!(r[1].contains("http://PROXY_HOST:PROXY_PORT "), "{}", r[1]);
     }
 
     #[test]
