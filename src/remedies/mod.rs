@@ -86,6 +86,11 @@ pub const STEPS: &[Step] = &[
         step: 10,
         text: "This is a provider key sent to the gateway: the client must send the gateway's key (its master key, or a virtual key made with the gateway's /key/generate) to {gateway}, e.g. `export ANTHROPIC_API_KEY=\"GATEWAY_KEY\"` (GATEWAY_KEY being that key) in the client's environment; the sk-ant- key belongs in the gateway's configuration (api_key: os.environ/ANTHROPIC_API_KEY in the model's litellm_params).",
     },
+    Step {
+        section: 0,
+        step: 12,
+        text: "The gateway {gateway} throttles on its own account: raise the limits it enforces (in LiteLLM, the deployment's rpm / tpm in model_list litellm_params, the key's or team's rpm_limit / tpm_limit, or more deployments of the model) or wait for its minute and cooldown_time to pass; its log says which limit was hit (`grep -iE 'rate|cooldown|deployments' gateway.log`).",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,

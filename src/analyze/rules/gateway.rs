@@ -16,6 +16,11 @@ pub fn mask_secrets(text: &str) -> String {
     redact_text(text)
 }
 
+/// An error text for evidence: secrets masked, at most 200 characters.
+pub(super) fn short_error(text: &str) -> String {
+    short(&mask_secrets(text))
+}
+
 fn short(text: &str) -> String {
     let t: String = text.chars().take(200).collect();
     if t.len() < text.len() {
@@ -39,7 +44,7 @@ enum Refuser {
 /// The provider's refusal as a gateway relays it: LiteLLM wraps the provider's error
 /// in `litellm.AuthenticationError: AnthropicException - {...}` (OpenAIException,
 /// BedrockException...).
-fn relayed_provider_error(text: &str) -> bool {
+pub(super) fn relayed_provider_error(text: &str) -> bool {
     text.contains("litellm.AuthenticationError")
         || text
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -81,7 +86,15 @@ pub struct Check {
     key_gateway: Option<Finding>,
     key_provider: Option<Finding>,
     gw_port: String,
+    /// The endpoint `down` is about, with its connections attempted and failed.
+    down_counts: Option<(String, u64, u64)>,
+    /// Connections (a SYN seen) and those accepted per gateway endpoint, up to
+    /// [`MAX_COUNTED`] endpoints.
+    attempts: std::collections::HashMap<String, (u64, u64)>,
 }
+
+/// Gateway endpoints whose connections are counted.
+const MAX_COUNTED: usize = 64;
 
 impl Check {
     pub fn new(ctx: &Ctx<'_>) -> Check {
@@ -92,6 +105,8 @@ impl Check {
             key_gateway: None,
             key_provider: None,
             gw_port: ctx.cfg.gateway_port.to_string(),
+            down_counts: None,
+            attempts: std::collections::HashMap::new(),
         }
     }
 }
@@ -105,6 +120,8 @@ impl Rule for Check {
             key_gateway,
             key_provider,
             gw_port,
+            down_counts,
+            attempts,
         } = self;
         if ctx.is_gateway(f) {
             let gw = f.server.to_string();
@@ -113,10 +130,26 @@ impl Rule for Check {
             // A refused address the client made good on at once (happy eyeballs) is
             // `proxy_reach::Refused`'s: information, not a dead gateway.
             let fell_back = ctx.fallback_of(id).is_some();
+            if (f.syn_frame.is_some() || f.state == ConnState::REJ)
+                && !fell_back
+                && (attempts.len() < MAX_COUNTED || attempts.contains_key(&gw))
+            {
+                let e = attempts.entry(gw.clone()).or_default();
+                e.0 += 1;
+                if f.packets[1] > 0 && f.state != ConnState::REJ {
+                    e.1 += 1;
+                }
+            }
+            // A lone SYN the end of the capture cut off says nothing about the gateway.
             if (f.state == ConnState::REJ && !fell_back)
-                || (f.state == ConnState::S0 && f.packets[1] == 0)
+                || (f.state == ConnState::S0 && f.packets[1] == 0 && !ctx.cut_by_capture_end(f))
             {
                 let refused = f.state == ConnState::REJ;
+                match down_counts {
+                    Some((d, _, failed)) if *d == gw => *failed += 1,
+                    None => *down_counts = Some((gw.clone(), 0, 1)),
+                    Some(_) => {}
+                }
                 down.get_or_insert_with(|| {
                     Finding::new(
                         FindingKind::GatewayNotListening,
@@ -268,13 +301,32 @@ impl Rule for Check {
 
     fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
-            down,
+            mut down,
             unhealthy,
             key,
             key_gateway,
             key_provider,
             gw_port: _,
+            down_counts,
+            attempts,
         } = *self;
+        if let Some(found) = down.as_mut()
+            && let Some((gw, _, failed)) = down_counts
+            && let Some(&(all, accepted)) = attempts.get(&gw)
+            && accepted > 0
+        {
+            let pct = failed as f64 * 100.0 / all as f64;
+            found.title = format!(
+                "{failed} of {all} connections to the gateway {gw} failed (intermittent, {pct:.1} %)"
+            );
+            found.explanation = format!(
+                "The gateway {gw} accepted {accepted} of the {all} connections in this capture, so it \
+                 runs and listens; {failed} ({pct:.1} %) were refused or never answered. \
+                 Intermittent failures come from the gateway restarting (a crash loop, a \
+                 deployment), from its worker limit or listen backlog being full, or from a \
+                 load balancer in front of several gateways with one down."
+            );
+        }
         [down, unhealthy, key_gateway, key_provider, key]
             .into_iter()
             .flatten()

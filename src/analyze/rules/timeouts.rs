@@ -151,8 +151,33 @@ impl Rule for Check {
                 // Through a proxy, name the host that answered, not the proxy.
                 let server = answering_host(h, &server);
                 let frames: Vec<u64> = h.response_frame.iter().map(|f| f.0).collect();
+                // The gateway's own limit (its rpm / tpm, deployments cooling down), not
+                // a provider's 429 that it relays (`RateLimitError: AnthropicException`).
+                let gateway_own = ctx.is_gateway(f)
+                    && !h
+                        .error_message
+                        .as_deref()
+                        .is_some_and(super::gateway::relayed_provider_error);
                 limited
                     .get_or_insert_with(|| {
+                        if gateway_own {
+                            let vars = [("gateway", server.clone())];
+                            let mut found = Finding::new(
+                                FindingKind::RateLimited,
+                                Severity::Warning,
+                                format!("The gateway {server} throttles requests itself (429)"),
+                                "The gateway answered 429 Too Many Requests on its own \
+                                 account: the limits it enforces (a deployment's rpm / tpm, a \
+                                 key's or team's budget) are spent, or every deployment of \
+                                 the model is cooling down after failures (LiteLLM: \"No \
+                                 deployments available\"). The provider was not asked; \
+                                 retries must wait."
+                                    .to_string(),
+                                &vars,
+                            );
+                            found.remedy = crate::remedies::steps(&[(0, 12), (5, 4)], &vars);
+                            return found;
+                        }
                         Finding::new(
                             FindingKind::RateLimited,
                             Severity::Warning,
@@ -168,8 +193,13 @@ impl Rule for Check {
                         f,
                         frames,
                         format!(
-                            "{}{}{}",
+                            "{}{}{}{}",
                             status_line(h),
+                            h.error_message
+                                .as_deref()
+                                .filter(|_| gateway_own)
+                                .map(|m| format!(": {}", super::gateway::short_error(m)))
+                                .unwrap_or_default(),
                             h.retry_after
                                 .as_deref()
                                 .map(|r| format!("; Retry-After: {r}"))
