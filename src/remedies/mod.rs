@@ -88,6 +88,11 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         section: 0,
+        step: 11,
+        text: "The parent proxy {proxy} offers only Basic, which cntlm does not speak (it authenticates with NTLM only), so it never even tried the password: point the clients at {proxy} directly, with the user and password in that proxy URL (`export HTTPS_PROXY=\"http://{user_url}:PASSWORD@{proxy}\"`), and stop the helper.",
+    },
+    Step {
+        section: 0,
         step: 12,
         text: "The gateway {gateway} throttles on its own account: raise the limits it enforces (in LiteLLM, the deployment's rpm / tpm in model_list litellm_params, the key's or team's rpm_limit / tpm_limit, or more deployments of the model) or wait for its minute and cooldown_time to pass; its log says which limit was hit (`grep -iE 'rate|cooldown|deployments' gateway.log`).",
     },
