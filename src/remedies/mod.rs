@@ -96,6 +96,11 @@ pub const STEPS: &[Step] = &[
         step: 12,
         text: "The gateway {gateway} throttles on its own account: raise the limits it enforces (in LiteLLM, the deployment's rpm / tpm in model_list litellm_params, the key's or team's rpm_limit / tpm_limit, or more deployments of the model) or wait for its minute and cooldown_time to pass; its log says which limit was hit (`grep -iE 'rate|cooldown|deployments' gateway.log`).",
     },
+    Step {
+        section: 0,
+        step: 13,
+        text: "Read the proxy's own error page and headers, which name the failure (Squid: X-Squid-Error; tinyproxy: its reason phrase, e.g. \"Unable to connect\"; mitmproxy: its 502 page): the proxy could not resolve or reach the destination. Check the destination's name (a typo?) and port, then ask IT whether {proxy} may reach it (its DNS, its firewall, its own parent proxy).",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -392,7 +397,7 @@ pub fn entry(kind: FindingKind) -> Entry {
         },
         K::ProxyUpstreamFailed => Entry {
             section: Some(5),
-            steps: &[(5, 1), (0, 1)],
+            steps: &[(5, 1), (0, 13)],
             about: "The proxy answered a CONNECT or request with its own 500/502/503/504: it could not resolve or reach the destination (X-Squid-Error explained).",
         },
         K::ProxyResetAfterRequest => Entry {

@@ -162,6 +162,9 @@ impl Rule for Check {
                         .map(|w| format!(" Here {w}."))
                         .unwrap_or_default();
                     if let Some(p) = parent {
+                        // The helper relays; whom to ask about the destination is
+                        // its parent.
+                        let parent_vars = [("proxy", p.to_string())];
                         return Some(Finding::new(
                             FindingKind::ProxyUpstreamFailed,
                             Severity::Error,
@@ -176,7 +179,7 @@ impl Rule for Check {
                                  proxy {p}, and that failed (the findings about {p} say \
                                  why).{why}"
                             ),
-                            &vars,
+                            &parent_vars,
                         ));
                     }
                     Finding::new(
