@@ -101,6 +101,11 @@ pub const STEPS: &[Step] = &[
         step: 13,
         text: "Read the proxy's own error page and headers, which name the failure (Squid: X-Squid-Error; tinyproxy: its reason phrase, e.g. \"Unable to connect\"; mitmproxy: its 502 page): the proxy could not resolve or reach the destination. Check the destination's name (a typo?) and port, then ask IT whether {proxy} may reach it (its DNS, its firewall, its own parent proxy).",
     },
+    Step {
+        section: 0,
+        step: 14,
+        text: "{host} resolves to {endpoint} and to {answered}, but the service on port {port} answers on {answered} only: let it listen on its other address too, or have the address it does not serve removed from {host}'s DNS records (ask IT); until then every client pays a refused connection and a retry.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,

@@ -242,8 +242,12 @@ impl Rule for Refused {
                 ("endpoint", endpoint.clone()),
                 ("answered", answered.clone()),
             ];
+            // Not loopback: the host is one name with an address of each family.
+            let name = (!f.server.ip().is_loopback())
+                .then(|| ctx.name_for(f.server.ip()))
+                .flatten();
             let Some(found) = self.one_family.finding(&endpoint, || {
-                Some(Finding::new(
+                let mut found = Finding::new(
                     FindingKind::ListensOnOneFamily,
                     Severity::Info,
                     format!(
@@ -254,7 +258,17 @@ impl Rule for Refused {
                         f.server.port()
                     ),
                     &vars,
-                ))
+                );
+                if let Some(name) = &name {
+                    let vars = [
+                        ("endpoint", f.server.ip().to_string()),
+                        ("answered", ok.server.ip().to_string()),
+                        ("port", f.server.port().to_string()),
+                        ("host", name.trim_end_matches('.').to_string()),
+                    ];
+                    found.remedy = crate::remedies::steps(&[(0, 14)], &vars);
+                }
+                Some(found)
             }) else {
                 return;
             };
