@@ -234,6 +234,10 @@ const LADDERS: &[(&str, &[&str])] = &[
         &["syn", "syn-ack", "connect", "!status", "fin"],
     ),
     (
+        "v-cntlm-parent-upstream-fails.pcap",
+        &["syn", "syn-ack", "connect", "!status", "fin"],
+    ),
+    (
         "v-connect-timeout-before-tinyproxy-error.pcap",
         &["syn", "syn-ack", "connect", "fin", "!status", "rst"],
     ),

@@ -160,3 +160,33 @@ fn a_client_refused_on_the_loopback_family_the_proxy_does_not_listen_on_is_told_
     assert_eq!(info.len(), 1);
     assert_eq!(info[0]["severity"], "info");
 }
+
+#[test]
+fn a_helper_relaying_its_parents_upstream_error_sends_the_user_to_the_parent() {
+    let (code, v) = report("v-cntlm-parent-upstream-fails.pcap", &[]);
+    assert_eq!(code, 1);
+    let f = of_kind(&v, "proxy_upstream_failed");
+    assert_eq!(f.len(), 2, "{:#}", v["findings"]);
+    for f in f {
+        let remedy = f["remedy"].to_string();
+        // tinyproxy's failure is named; IT is asked about the parent, not the helper.
+        assert!(remedy.contains("Unable to connect"), "{remedy}");
+        assert!(remedy.contains("10.200.1.1:8888 may reach it"), "{remedy}");
+        assert!(!remedy.contains("403"), "{remedy}");
+    }
+}
+
+#[test]
+fn a_proxy_name_with_an_address_the_proxy_does_not_serve_is_information_about_dns() {
+    let (code, v) = report("v-proxy-name-ipv6-refused-fallback.pcapng", &[]);
+    assert_eq!(code, 0);
+    let f = of_kind(&v, "listens_on_one_family");
+    assert_eq!(f.len(), 1, "{:#}", v["findings"]);
+    assert_eq!(f[0]["severity"], "info");
+    let remedy = f[0]["remedy"].to_string();
+    assert!(
+        remedy.contains("proxy.corp.example resolves to 2001:db8:1::1"),
+        "{remedy}"
+    );
+    assert!(!remedy.contains("loopback"), "{remedy}");
+}
