@@ -311,8 +311,9 @@ impl Rule for Check {
             attempts,
         } = *self;
         if let Some(found) = down.as_mut()
-            && let Some((gw, _, failed)) = down_counts
-            && let Some(&(all, accepted)) = attempts.get(&gw)
+            && let Some((gw, _, failed)) =
+                down_counts.as_ref().map(|(g, a, f)| (g.as_str(), *a, *f))
+            && let Some(&(all, accepted)) = attempts.get(gw)
             && accepted > 0
         {
             let pct = failed as f64 * 100.0 / all as f64;
@@ -325,6 +326,33 @@ impl Rule for Check {
                  Intermittent failures come from the gateway restarting (a crash loop, a \
                  deployment), from its worker limit or listen backlog being full, or from a \
                  load balancer in front of several gateways with one down."
+            );
+        } else if let Some(found) = down.as_mut()
+            && let Some((gw, _, _)) = &down_counts
+            && let Ok(addr) = gw.parse::<std::net::SocketAddr>()
+            && let Some(other) = super::proxy_reach::other_loopback(addr)
+            && attempts
+                .get(&other.to_string())
+                .is_some_and(|&(_, accepted)| accepted > 0)
+        {
+            // Answered on the other loopback family: the client did not fall back.
+            let family = if other.is_ipv4() { "IPv4" } else { "IPv6" };
+            found.title = format!("Gateway {gw} refused: it listens on {other} ({family}) only");
+            found.explanation = format!(
+                "Connections to the gateway on {gw} were refused, while it accepted \
+                 connections on {other}: it runs, but listens on {family} only (`localhost` \
+                 names both addresses). These clients went to {gw} and did not fall back to \
+                 {other}: clients differ, some try only the first address a name resolves \
+                 to, others try the next."
+            );
+            found.remedy.insert(
+                0,
+                format!(
+                    "(beyond the guide) Let the gateway listen on both loopback addresses \
+                     (LiteLLM `--host ::`, whose IPv6 socket accepts IPv4 too), or point the \
+                     clients at {other} instead of localhost (e.g. \
+                     `export ANTHROPIC_BASE_URL=http://{other}`)."
+                ),
             );
         }
         [down, unhealthy, key_gateway, key_provider, key]

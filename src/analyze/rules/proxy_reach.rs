@@ -460,7 +460,7 @@ pub(super) fn first_at(f: &Finding) -> f64 {
 }
 
 /// The same port on the loopback address of the other family.
-fn other_loopback(a: SocketAddr) -> Option<SocketAddr> {
+pub(super) fn other_loopback(a: SocketAddr) -> Option<SocketAddr> {
     if !a.ip().is_loopback() {
         return None;
     }
