@@ -245,6 +245,7 @@ const LADDERS: &[(&str, &[&str])] = &[
         "v-gateway-429-only.pcap",
         &["syn", "syn-ack", "request", "!response", "fin"],
     ),
+    ("v-gateway-ipv6-only.pcapng", &["syn", "!rst"]),
     (
         "v-icmp6-packet-too-big.pcapng",
         &["syn", "syn-ack", "request", "!no-response", "icmp"],

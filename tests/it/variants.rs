@@ -1,7 +1,8 @@
 //! The lab's variants of the wild cases (`fixtures/captures/v-*`, recorded by
 //! fixtures/lab/scenarios/variants*.sh with other clients, proxies, ports, address
 //! families and capture styles): what the report says in words, beyond the sections
-//! and exit codes the diagnosis test checks.
+//! and exit codes the diagnosis test checks (and of the section fixtures where the
+//! same wording applies).
 
 use crate::common::{fixture_file, run};
 use serde_json::Value;
@@ -189,4 +190,33 @@ fn a_proxy_name_with_an_address_the_proxy_does_not_serve_is_information_about_dn
         "{remedy}"
     );
     assert!(!remedy.contains("loopback"), "{remedy}");
+}
+
+#[test]
+fn a_request_the_client_closed_unanswered_says_the_client_gave_up_and_when() {
+    // curl (--max-time 8) through squid, whose connection to the origin hangs.
+    let (code, v) = report("s5-connect-blackhole.pcap", &[]);
+    assert_eq!(code, 1);
+    let f = of_kind(&v, "request_unanswered");
+    let title = f[0]["title"].as_str().unwrap();
+    assert!(title.contains("the client gave up after 8.0 s"), "{title}");
+    assert!(
+        text(f[0]).contains("the client closed 8.0 s after it"),
+        "{}",
+        text(f[0])
+    );
+}
+
+#[test]
+fn a_client_refused_by_a_gateway_on_the_other_loopback_family_is_told_where_it_listens() {
+    let (code, v) = report("v-gateway-ipv6-only.pcapng", &[]);
+    assert_eq!(code, 1);
+    let f = of_kind(&v, "gateway_not_listening");
+    assert_eq!(f.len(), 1, "{:#}", v["findings"]);
+    let title = f[0]["title"].as_str().unwrap();
+    assert!(
+        title.contains("listens on [::1]:4000 (IPv6) only"),
+        "{title}"
+    );
+    assert!(!text(f[0]).contains("not running"), "{}", text(f[0]));
 }
