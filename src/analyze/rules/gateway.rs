@@ -327,6 +327,15 @@ impl Rule for Check {
                  deployment), from its worker limit or listen backlog being full, or from a \
                  load balancer in front of several gateways with one down."
             );
+            found.remedy.insert(
+                0,
+                format!(
+                    "(beyond the guide) The gateway {gw} runs and accepts other connections: \
+                     compare the times of the failures (evidence) with its log (restarts, \
+                     crashes), give it more workers (LiteLLM `--num_workers`) if it is \
+                     saturated, and let clients retry a refused connection."
+                ),
+            );
         } else if let Some(found) = down.as_mut()
             && let Some((gw, _, _)) = &down_counts
             && let Ok(addr) = gw.parse::<std::net::SocketAddr>()
@@ -354,6 +363,15 @@ impl Rule for Check {
                      `export ANTHROPIC_BASE_URL=http://{other}`)."
                 ),
             );
+        }
+        // A gateway seen running needs no "start it".
+        if let Some(found) = down.as_mut()
+            && found
+                .remedy
+                .first()
+                .is_some_and(|r| r.starts_with("(beyond"))
+        {
+            found.remedy.retain(|r| !r.starts_with("§4.2:"));
         }
         [down, unhealthy, key_gateway, key_provider, key]
             .into_iter()
