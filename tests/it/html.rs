@@ -246,6 +246,7 @@ const LADDERS: &[(&str, &[&str])] = &[
         &["syn", "syn-ack", "request", "!response", "fin"],
     ),
     ("v-gateway-ipv6-only.pcapng", &["syn", "!rst"]),
+    ("v-gateway-refuses-some.pcap", &["syn", "!rst"]),
     (
         "v-icmp6-packet-too-big.pcapng",
         &["syn", "syn-ack", "request", "!no-response", "icmp"],

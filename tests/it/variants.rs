@@ -220,3 +220,19 @@ fn a_client_refused_by_a_gateway_on_the_other_loopback_family_is_told_where_it_l
     );
     assert!(!text(f[0]).contains("not running"), "{}", text(f[0]));
 }
+
+#[test]
+fn a_gateway_that_refuses_some_connections_is_intermittent_and_not_told_to_start() {
+    let (code, v) = report("v-gateway-refuses-some.pcap", &[]);
+    assert_eq!(code, 1);
+    let f = of_kind(&v, "gateway_not_listening");
+    assert_eq!(f.len(), 1, "{:#}", v["findings"]);
+    let title = f[0]["title"].as_str().unwrap();
+    assert!(
+        title.contains("of 40 connections") && title.contains("intermittent"),
+        "{title}"
+    );
+    let remedy = f[0]["remedy"].to_string();
+    assert!(!remedy.contains("Start it"), "{remedy}");
+    assert!(!text(f[0]).contains("not running"), "{}", text(f[0]));
+}
