@@ -170,6 +170,12 @@ impl PerTarget {
         self.rest.as_mut()
     }
 
+    /// Each target's own finding, to amend once every flow was seen (not the one for
+    /// the targets past [`MAX_TARGETS`]).
+    pub fn kept_mut(&mut self) -> impl Iterator<Item = (&str, &mut Finding)> {
+        self.kept.iter_mut().map(|(k, f)| (k.as_str(), f))
+    }
+
     /// The findings, one per target, then the one for the rest.
     pub fn into_findings(self) -> impl Iterator<Item = Finding> {
         let more = self.rest_targets.len().saturating_sub(1);

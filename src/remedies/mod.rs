@@ -86,6 +86,26 @@ pub const STEPS: &[Step] = &[
         step: 10,
         text: "This is a provider key sent to the gateway: the client must send the gateway's key (its master key, or a virtual key made with the gateway's /key/generate) to {gateway}, e.g. `export ANTHROPIC_API_KEY=\"GATEWAY_KEY\"` (GATEWAY_KEY being that key) in the client's environment; the sk-ant- key belongs in the gateway's configuration (api_key: os.environ/ANTHROPIC_API_KEY in the model's litellm_params).",
     },
+    Step {
+        section: 0,
+        step: 11,
+        text: "The parent proxy {proxy} offers only Basic, which cntlm does not speak (it authenticates with NTLM only), so it never even tried the password: point the clients at {proxy} directly, with the user and password in that proxy URL (`export HTTPS_PROXY=\"http://{user_url}:PASSWORD@{proxy}\"`), and stop the helper.",
+    },
+    Step {
+        section: 0,
+        step: 12,
+        text: "The gateway {gateway} throttles on its own account: raise the limits it enforces (in LiteLLM, the deployment's rpm / tpm in model_list litellm_params, the key's or team's rpm_limit / tpm_limit, or more deployments of the model) or wait for its minute and cooldown_time to pass; its log says which limit was hit (`grep -iE 'rate|cooldown|deployments' gateway.log`).",
+    },
+    Step {
+        section: 0,
+        step: 13,
+        text: "Read the proxy's own error page and headers, which name the failure (Squid: X-Squid-Error; tinyproxy: its reason phrase, e.g. \"Unable to connect\"; mitmproxy: its 502 page): the proxy could not resolve or reach the destination. Check the destination's name (a typo?) and port, then ask IT whether {proxy} may reach it (its DNS, its firewall, its own parent proxy).",
+    },
+    Step {
+        section: 0,
+        step: 14,
+        text: "{host} resolves to {endpoint} and to {answered}, but the service on port {port} answers on {answered} only: let it listen on its other address too, or have the address it does not serve removed from {host}'s DNS records (ask IT); until then every client pays a refused connection and a retry.",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -95,7 +115,7 @@ pub const STEPS: &[Step] = &[
     Step {
         section: 1,
         step: 2,
-        text: "Check the proxy URL: `echo $HTTPS_PROXY` should read http://{proxy_host}:{proxy_port} with the host and port IT gave you (proxies usually listen on 8080, 3128, 8888 or 80).",
+        text: "Check the proxy URL: `echo $HTTPS_PROXY` should read http://{proxy_url_host}:{proxy_port} with the host and port IT gave you (proxies usually listen on 8080, 3128, 8888 or 80).",
     },
     Step {
         section: 1,
@@ -382,7 +402,7 @@ pub fn entry(kind: FindingKind) -> Entry {
         },
         K::ProxyUpstreamFailed => Entry {
             section: Some(5),
-            steps: &[(5, 1), (0, 1)],
+            steps: &[(5, 1), (0, 13)],
             about: "The proxy answered a CONNECT or request with its own 500/502/503/504: it could not resolve or reach the destination (X-Squid-Error explained).",
         },
         K::ProxyResetAfterRequest => Entry {
@@ -462,7 +482,8 @@ fn step(section: u8, n: u8) -> Option<&'static Step> {
     STEPS.iter().find(|s| s.section == section && s.step == n)
 }
 
-/// Fills `{name}` placeholders; `{proxy_host}` / `{proxy_port}` derive from `proxy`.
+/// Fills `{name}` placeholders; `{proxy_host}` / `{proxy_port}` derive from `proxy`,
+/// and `{proxy_url_host}` is the host as a URL writes it (`[::1]` for IPv6).
 /// Unknown values stay as upper-case placeholders (`PROXY_HOST`).
 pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
     let get = |k: &str| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
@@ -474,8 +495,16 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         ),
         _ => (proxy.clone(), None),
     };
+    let url_host = ph.as_deref().map(|h| {
+        if h.contains(':') {
+            format!("[{h}]")
+        } else {
+            h.to_string()
+        }
+    });
     let mut out = text.to_string();
     for name in [
+        "proxy_url_host",
         "proxy_host",
         "proxy_port",
         "proxy",
@@ -496,12 +525,16 @@ pub fn fill(text: &str, vars: &[(&str, String)]) -> String {
         "helper",
     ] {
         let val = match name {
+            "proxy_url_host" => url_host.clone(),
             "proxy_host" => ph.clone(),
             "proxy_port" => pp.clone(),
             "user_url" => get("user").map(|u| url_encode_user(&u)),
             _ => get(name).filter(|v| !v.is_empty()),
         }
-        .unwrap_or_else(|| name.trim_end_matches("_url").to_ascii_uppercase());
+        .unwrap_or_else(|| match name {
+            "proxy_url_host" => "PROXY_HOST".to_string(),
+            _ => name.trim_end_matches("_url").to_ascii_uppercase(),
+        });
         out = out.replace(&format!("{{{name}}}"), &val);
     }
     out
@@ -578,6 +611,18 @@ mod tests {
             &[("proxy", "10.0.0.1:3127".to_string())],
         );
         assert!(r[0].contains("nc -zv 10.0.0.1 3127"), "{}", r[0]);
+    }
+
+    #[test]
+    fn an_ipv6_proxy_is_bracketed_in_its_url() {
+        let r = remedy(
+            FindingKind::ProxyConnectionRefused,
+            &[("proxy", "[::1]:3128".to_string())],
+        );
+        assert!(r[0].contains("nc -zv ::1 3128"), "{}", r[0]);
+        assert!(r[1].contains("http://[::1]:3128 "), "{}", r[1]);
+        let r = remedy(FindingKind::ProxyConnectionRefused, &[]);
+        assert!(r[1].contains("http://PROXY_HOST:PROXY_PORT "), "{}", r[1]);
     }
 
     #[test]

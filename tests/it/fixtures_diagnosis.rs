@@ -2,10 +2,12 @@
 //! each section in `must_flag_sections` has an error or warning finding with that
 //! `guide_section`, none of `must_not_flag_sections` has an error-level finding, the
 //! exit code is `must_exit_code` when the file gives one, and the evidence names the
-//! frames the expected facts list. A fixture whose expected file has `known_gap` (what
-//! trafficdoc gets wrong on it today) is reported instead of failing, but must still
-//! give a report and a documented exit code. Corpus captures without a failure give
-//! no error-level finding.
+//! frames the expected facts list. A fixture is analysed with its file's
+//! `analyze_args` (options a user gives, such as `--proxy HOST:PORT`) when it has
+//! them. A fixture whose expected file has `known_gap` (what trafficdoc gets wrong on
+//! it today) is reported instead of failing, but must still give a report and a
+//! documented exit code. Corpus captures without a failure give no error-level
+//! finding.
 
 use clap::Parser;
 use serde_json::Value;
@@ -25,13 +27,15 @@ const HEALTHY_CORPUS: &[&str] = &[
 ];
 
 fn analyze_json(path: &Path) -> (u8, Value) {
-    let cli = Cli::parse_from([
-        "trafficdoc",
-        "analyze",
-        "--format",
-        "json",
-        path.to_str().unwrap(),
-    ]);
+    analyze_json_with(path, &[])
+}
+
+/// `analyze --format json` with the options a user would add (`--proxy HOST:PORT`).
+fn analyze_json_with(path: &Path, extra: &[&str]) -> (u8, Value) {
+    let mut args = vec!["trafficdoc", "analyze", "--format", "json"];
+    args.extend_from_slice(extra);
+    args.push(path.to_str().unwrap());
+    let cli = Cli::parse_from(args);
     let (mut out, mut err) = (Vec::new(), Vec::new());
     let code = cli::run(cli, &mut out, &mut err).unwrap();
     // Known gaps included: a report is always a documented exit code and valid JSON.
@@ -73,7 +77,12 @@ fn evidence_frames(v: &Value) -> Vec<u64> {
 
 /// What is wrong with one fixture's diagnosis, if anything.
 fn check_fixture(capture: &Path, expected: &Value) -> Vec<String> {
-    let (code, v) = analyze_json(capture);
+    // The options the scenario says a user gives (where the proxy is), if any.
+    let extra: Vec<&str> = expected["analyze_args"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let (code, v) = analyze_json_with(capture, &extra);
     let mut problems = Vec::new();
     if let Some(want) = expected["must_exit_code"].as_u64()
         && u64::from(code) != want

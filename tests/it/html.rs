@@ -230,6 +230,72 @@ const LADDERS: &[(&str, &[&str])] = &[
         &["syn", "syn-ack", "request", "!response"],
     ),
     (
+        "v-cntlm-lo-only-parent-refuses.pcapng",
+        &["syn", "syn-ack", "connect", "!status", "fin"],
+    ),
+    (
+        "v-cntlm-parent-upstream-fails.pcap",
+        &["syn", "syn-ack", "connect", "!status", "fin"],
+    ),
+    (
+        "v-connect-timeout-before-tinyproxy-error.pcap",
+        &["syn", "syn-ack", "connect", "fin", "!status", "rst"],
+    ),
+    (
+        "v-gateway-429-only.pcap",
+        &["syn", "syn-ack", "request", "!response", "fin"],
+    ),
+    ("v-gateway-ipv6-only.pcapng", &["syn", "!rst"]),
+    ("v-gateway-refuses-some.pcap", &["syn", "!rst"]),
+    (
+        "v-icmp6-packet-too-big.pcapng",
+        &["syn", "syn-ack", "request", "!no-response", "icmp"],
+    ),
+    ("v-local-proxy-ipv6-only.pcap", &["syn", "!rst"]),
+    (
+        "v-proxy-errors-tinyproxy-mitmproxy.pcapng",
+        &["syn", "syn-ack", "connect", "!status", "fin"],
+    ),
+    ("v-squid-refuses-some-python.pcap", &["syn", "!rst"]),
+    (
+        "v-tls-handshake-failure-cipher.pcapng",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "!alert",
+            "fin",
+        ],
+    ),
+    (
+        "v-tls-version-refused-tinyproxy.pcapng",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "!alert",
+            "fin",
+        ],
+    ),
+    (
+        "v-tunnel-silent-node-tinyproxy.pcapng",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "app-data",
+            "!no-response",
+            "fin",
+        ],
+    ),
+    (
         "w-429-never-succeeds.pcap",
         &["syn", "syn-ack", "request", "!response"],
     ),

@@ -42,3 +42,4 @@ mod threads;
 mod trust_synthetic;
 mod tshark_decode_oracle;
 mod tshark_oracle;
+mod variants;

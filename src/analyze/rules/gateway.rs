@@ -16,6 +16,11 @@ pub fn mask_secrets(text: &str) -> String {
     redact_text(text)
 }
 
+/// An error text for evidence: secrets masked, at most 200 characters.
+pub(super) fn short_error(text: &str) -> String {
+    short(&mask_secrets(text))
+}
+
 fn short(text: &str) -> String {
     let t: String = text.chars().take(200).collect();
     if t.len() < text.len() {
@@ -39,7 +44,7 @@ enum Refuser {
 /// The provider's refusal as a gateway relays it: LiteLLM wraps the provider's error
 /// in `litellm.AuthenticationError: AnthropicException - {...}` (OpenAIException,
 /// BedrockException...).
-fn relayed_provider_error(text: &str) -> bool {
+pub(super) fn relayed_provider_error(text: &str) -> bool {
     text.contains("litellm.AuthenticationError")
         || text
             .split(|c: char| !c.is_ascii_alphanumeric())
@@ -81,7 +86,15 @@ pub struct Check {
     key_gateway: Option<Finding>,
     key_provider: Option<Finding>,
     gw_port: String,
+    /// The endpoint `down` is about, with its connections attempted and failed.
+    down_counts: Option<(String, u64, u64)>,
+    /// Connections (a SYN seen) and those accepted per gateway endpoint, up to
+    /// [`MAX_COUNTED`] endpoints.
+    attempts: std::collections::HashMap<String, (u64, u64)>,
 }
+
+/// Gateway endpoints whose connections are counted.
+const MAX_COUNTED: usize = 64;
 
 impl Check {
     pub fn new(ctx: &Ctx<'_>) -> Check {
@@ -92,6 +105,8 @@ impl Check {
             key_gateway: None,
             key_provider: None,
             gw_port: ctx.cfg.gateway_port.to_string(),
+            down_counts: None,
+            attempts: std::collections::HashMap::new(),
         }
     }
 }
@@ -105,6 +120,8 @@ impl Rule for Check {
             key_gateway,
             key_provider,
             gw_port,
+            down_counts,
+            attempts,
         } = self;
         if ctx.is_gateway(f) {
             let gw = f.server.to_string();
@@ -113,10 +130,26 @@ impl Rule for Check {
             // A refused address the client made good on at once (happy eyeballs) is
             // `proxy_reach::Refused`'s: information, not a dead gateway.
             let fell_back = ctx.fallback_of(id).is_some();
+            if (f.syn_frame.is_some() || f.state == ConnState::REJ)
+                && !fell_back
+                && (attempts.len() < MAX_COUNTED || attempts.contains_key(&gw))
+            {
+                let e = attempts.entry(gw.clone()).or_default();
+                e.0 += 1;
+                if f.packets[1] > 0 && f.state != ConnState::REJ {
+                    e.1 += 1;
+                }
+            }
+            // A lone SYN the end of the capture cut off says nothing about the gateway.
             if (f.state == ConnState::REJ && !fell_back)
-                || (f.state == ConnState::S0 && f.packets[1] == 0)
+                || (f.state == ConnState::S0 && f.packets[1] == 0 && !ctx.cut_by_capture_end(f))
             {
                 let refused = f.state == ConnState::REJ;
+                match down_counts {
+                    Some((d, _, failed)) if *d == gw => *failed += 1,
+                    None => *down_counts = Some((gw.clone(), 0, 1)),
+                    Some(_) => {}
+                }
                 down.get_or_insert_with(|| {
                     Finding::new(
                         FindingKind::GatewayNotListening,
@@ -268,13 +301,78 @@ impl Rule for Check {
 
     fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
-            down,
+            mut down,
             unhealthy,
             key,
             key_gateway,
             key_provider,
             gw_port: _,
+            down_counts,
+            attempts,
         } = *self;
+        if let Some(found) = down.as_mut()
+            && let Some((gw, _, failed)) =
+                down_counts.as_ref().map(|(g, a, f)| (g.as_str(), *a, *f))
+            && let Some(&(all, accepted)) = attempts.get(gw)
+            && accepted > 0
+        {
+            let pct = failed as f64 * 100.0 / all as f64;
+            found.title = format!(
+                "{failed} of {all} connections to the gateway {gw} failed (intermittent, {pct:.1} %)"
+            );
+            found.explanation = format!(
+                "The gateway {gw} accepted {accepted} of the {all} connections in this capture, so it \
+                 runs and listens; {failed} ({pct:.1} %) were refused or never answered. \
+                 Intermittent failures come from the gateway restarting (a crash loop, a \
+                 deployment), from its worker limit or listen backlog being full, or from a \
+                 load balancer in front of several gateways with one down."
+            );
+            found.remedy.insert(
+                0,
+                format!(
+                    "(beyond the guide) The gateway {gw} runs and accepts other connections: \
+                     compare the times of the failures (evidence) with its log (restarts, \
+                     crashes), give it more workers (LiteLLM `--num_workers`) if it is \
+                     saturated, and let clients retry a refused connection."
+                ),
+            );
+        } else if let Some(found) = down.as_mut()
+            && let Some((gw, _, _)) = &down_counts
+            && let Ok(addr) = gw.parse::<std::net::SocketAddr>()
+            && let Some(other) = super::proxy_reach::other_loopback(addr)
+            && attempts
+                .get(&other.to_string())
+                .is_some_and(|&(_, accepted)| accepted > 0)
+        {
+            // Answered on the other loopback family: the client did not fall back.
+            let family = if other.is_ipv4() { "IPv4" } else { "IPv6" };
+            found.title = format!("Gateway {gw} refused: it listens on {other} ({family}) only");
+            found.explanation = format!(
+                "Connections to the gateway on {gw} were refused, while it accepted \
+                 connections on {other}: it runs, but listens on {family} only (`localhost` \
+                 names both addresses). These clients went to {gw} and did not fall back to \
+                 {other}: clients differ, some try only the first address a name resolves \
+                 to, others try the next."
+            );
+            found.remedy.insert(
+                0,
+                format!(
+                    "(beyond the guide) Let the gateway listen on both loopback addresses \
+                     (LiteLLM `--host ::`, whose IPv6 socket accepts IPv4 too), or point the \
+                     clients at {other} instead of localhost (e.g. \
+                     `export ANTHROPIC_BASE_URL=http://{other}`)."
+                ),
+            );
+        }
+        // A gateway seen running needs no "start it".
+        if let Some(found) = down.as_mut()
+            && found
+                .remedy
+                .first()
+                .is_some_and(|r| r.starts_with("(beyond"))
+        {
+            found.remedy.retain(|r| !r.starts_with("§4.2:"));
+        }
         [down, unhealthy, key_gateway, key_provider, key]
             .into_iter()
             .flatten()

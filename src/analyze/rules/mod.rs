@@ -317,6 +317,19 @@ impl<'a> Ctx<'a> {
                     || matches!(f.state, ConnState::REJ | ConnState::S0)))
     }
 
+    /// A lone SYN that the end of the capture cut off: sent less than a second before
+    /// the capture's last packet, never retransmitted. The capture stopped before the
+    /// client could even retransmit (1 s is the shortest initial retransmission
+    /// timeout, RFC 6298), so nothing says the server is silent.
+    pub fn cut_by_capture_end(&self, f: &FlowSummary) -> bool {
+        f.client_syns <= 1
+            && self
+                .capture
+                .input
+                .last_ts
+                .is_some_and(|end| end.secs_since(f.first_ts) < 1.0)
+    }
+
     /// For a refused connection the client made good on the same host's other address
     /// (happy eyeballs): the flow that succeeded.
     pub fn fallback_of(&self, id: usize) -> Option<usize> {

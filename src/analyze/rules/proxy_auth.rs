@@ -406,12 +406,37 @@ fn describe(
                 ("proxy", helper.to_string()),
                 (
                     "parent",
-                    parent.map_or("PARENT".to_string(), |p| p.to_string()),
+                    parent.map_or("(the Proxy line of cntlm.conf)".to_string(), |p| {
+                        p.to_string()
+                    }),
                 ),
                 ("schemes", schemes.clone()),
             ];
             let relayed = f.server == helper;
-            let finding = Finding::new(
+            // The parent's own offer, when its answer to the helper is in the capture
+            // (a relayed 407 carries the helper's challenge, not the parent's).
+            let parent_schemes = if relayed { "" } else { schemes.as_str() };
+            let windows_auth = ["ntlm", "negotiate", "kerberos"]
+                .iter()
+                .any(|s| parent_schemes.to_ascii_lowercase().contains(s));
+            let parent_basic_only = !relayed && offered_basic && !windows_auth;
+            // The cntlm set-up step names the parent, not the helper itself.
+            let parent_vars = [
+                (
+                    "proxy",
+                    parent.map_or("PARENT_HOST:PORT".to_string(), |p| p.to_string()),
+                ),
+                (
+                    "schemes",
+                    if windows_auth {
+                        parent_schemes.to_string()
+                    } else {
+                        "NTLM".to_string()
+                    },
+                ),
+                ("user", user.clone().unwrap_or_else(|| "USER".to_string())),
+            ];
+            let mut finding = Finding::new(
                 FindingKind::ProxyHelperAuthRejected,
                 Severity::Error,
                 format!(
@@ -440,6 +465,16 @@ fn describe(
                 ),
                 &vars,
             );
+            finding.remedy = if parent_basic_only {
+                // The parent wants Basic, which cntlm does not speak: go to it directly.
+                let mut r = crate::remedies::steps(&[(0, 7)], &vars);
+                r.extend(crate::remedies::steps(&[(0, 11)], &parent_vars));
+                r
+            } else {
+                let mut r = crate::remedies::steps(&[(0, 7)], &vars);
+                r.extend(crate::remedies::steps(&[(2, 4)], &parent_vars));
+                r
+            };
             return (ev, finding);
         }
         Refused::SchemeMismatch => (

@@ -3,16 +3,20 @@
 //! (policy blocks, upstream failures).
 
 use super::no_proxy::{local_reason, target_host};
+use super::proxy_reach::first_at;
 use super::{Ctx, Rule, is_proxy_request};
+use crate::analyze::findings::PerTarget;
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 
+/// The proxy's own error answers are one finding per proxy: each title names the
+/// proxy that answered.
 #[derive(Default)]
 pub struct Check {
     tls_to_proxy: Option<Finding>,
-    proxy_error: Option<Finding>,
-    upstream_failed: Option<Finding>,
+    proxy_error: PerTarget,
+    upstream_failed: PerTarget,
 }
 
 /// What a Squid `X-Squid-Error` value (`ERR_CONNECT_FAIL 110`) means, in words.
@@ -137,12 +141,18 @@ impl Rule for Check {
                 frames.push(rst.0);
             }
             let detail = squid_error_detail(h.x_squid_error.as_deref());
+            // How long the proxy took to give up on the destination (a connect timeout).
+            let waited = h
+                .response_time
+                .filter(|&t| upstream && t >= 1.0)
+                .map(|t| format!(" (after {t:.1} s)"))
+                .unwrap_or_default();
             let slot = if upstream {
                 &mut *upstream_failed
             } else {
                 &mut *proxy_error
             };
-            slot.get_or_insert_with(|| {
+            let Some(found) = slot.finding(&proxy, || {
                 if upstream {
                     let why = h
                         .x_squid_error
@@ -151,7 +161,10 @@ impl Rule for Check {
                         .map(|w| format!(" Here {w}."))
                         .unwrap_or_default();
                     if let Some(p) = parent {
-                        return Finding::new(
+                        // The helper relays; whom to ask about the destination is
+                        // its parent.
+                        let parent_vars = [("proxy", p.to_string())];
+                        return Some(Finding::new(
                             FindingKind::ProxyUpstreamFailed,
                             Severity::Error,
                             format!(
@@ -165,8 +178,8 @@ impl Rule for Check {
                                  proxy {p}, and that failed (the findings about {p} say \
                                  why).{why}"
                             ),
-                            &vars,
-                        );
+                            &parent_vars,
+                        ));
                     }
                     Finding::new(
                         FindingKind::ProxyUpstreamFailed,
@@ -196,12 +209,15 @@ impl Rule for Check {
                         &vars,
                     )
                 }
-            })
-            .push(ctx.ev(
+                .into()
+            }) else {
+                continue;
+            };
+            found.push(ctx.ev(
                 id,
                 f,
                 frames,
-                format!("{} → {}{detail}", request_line(h), status_line(h)),
+                format!("{} → {}{waited}{detail}", request_line(h), status_line(h)),
                 h.request_ts,
             ));
         }
@@ -213,9 +229,16 @@ impl Rule for Check {
             proxy_error,
             upstream_failed,
         } = *self;
-        [tls_to_proxy, proxy_error, upstream_failed]
+        // Per proxy, in the order they first answered with their error.
+        let in_time_order = |p: PerTarget| {
+            let mut v: Vec<Finding> = p.into_findings().collect();
+            v.sort_by(|a, b| first_at(a).total_cmp(&first_at(b)));
+            v
+        };
+        tls_to_proxy
             .into_iter()
-            .flatten()
+            .chain(in_time_order(proxy_error))
+            .chain(in_time_order(upstream_failed))
             .collect()
     }
 }

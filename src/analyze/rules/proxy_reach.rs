@@ -6,13 +6,19 @@ use crate::analyze::findings::{MAX_EVIDENCE, MAX_TARGETS, PerTarget};
 use crate::analyze::{Evidence, Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::{FlowSummary, Transport};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
 #[derive(Default)]
 pub struct Check {
     refused: PerTarget,
     filtered: PerTarget,
     icmp: PerTarget,
+    /// Per proxy endpoint, connections attempted (a SYN seen), refused, and accepted.
+    attempts: HashMap<String, (u64, u64, u64)>,
+    /// Loopback proxy endpoints that accepted a connection (at most
+    /// MAX_ATTEMPT_TARGETS).
+    accepted_loopback: HashSet<SocketAddr>,
 }
 
 impl Rule for Check {
@@ -21,11 +27,36 @@ impl Rule for Check {
             refused,
             filtered,
             icmp,
+            attempts,
+            accepted_loopback,
         } = self;
         if !ctx.is_proxy(f) {
             return;
         }
+        if f.server.ip().is_loopback()
+            && f.packets[1] > 0
+            && f.state != ConnState::REJ
+            && accepted_loopback.len() < MAX_ATTEMPT_TARGETS
+        {
+            accepted_loopback.insert(f.server);
+        }
         let proxy = f.server.to_string();
+        // Attempts a client made good on the other address (happy eyeballs) are the
+        // fallback's, not this endpoint's. Bounded: past MAX_ATTEMPT_TARGETS
+        // endpoints, no ratio.
+        if (f.syn_frame.is_some() || f.state == ConnState::REJ)
+            && ctx.fallback_of(id).is_none()
+            && (attempts.len() < MAX_ATTEMPT_TARGETS || attempts.contains_key(&proxy))
+        {
+            let e = attempts.entry(proxy.clone()).or_default();
+            e.0 += 1;
+            if f.state == ConnState::REJ {
+                e.1 += 1;
+            }
+            if f.packets[1] > 0 && f.state != ConnState::REJ {
+                e.2 += 1;
+            }
+        }
         let vars = [("proxy", proxy.clone())];
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
         // Packet too big is a path-MTU matter, not an unreachable proxy.
@@ -108,7 +139,7 @@ impl Rule for Check {
             // One SYN in the last second of the capture: the capture stopped before
             // the client could even retransmit (1 s is the shortest initial
             // retransmission timeout, RFC 6298), so nothing says the proxy is silent.
-            ConnState::S0 if f.packets[1] == 0 && cut_by_capture_end(ctx, f) => {}
+            ConnState::S0 if f.packets[1] == 0 && ctx.cut_by_capture_end(f) => {}
             ConnState::S0 if f.packets[1] == 0 => {
                 let Some(found) = filtered.finding(&proxy, || {
                     Some(Finding::new(
@@ -142,14 +173,36 @@ impl Rule for Check {
 
     fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
-            refused,
+            mut refused,
             filtered,
             icmp,
+            attempts,
+            accepted_loopback,
         } = *self;
-        refused
-            .into_findings()
-            .chain(filtered.into_findings())
-            .chain(icmp.into_findings())
+        for (proxy, found) in refused.kept_mut() {
+            if found.title.contains("parent proxy") {
+                continue;
+            }
+            if let Some(&(all, n, accepted)) = attempts.get(proxy)
+                && accepted > 0
+            {
+                intermittent(found, proxy, n, all, accepted);
+            } else if let Ok(addr) = proxy.parse::<SocketAddr>()
+                && let Some(other) = other_loopback(addr)
+                && accepted_loopback.contains(&other)
+            {
+                other_family_only(found, addr, other);
+            }
+        }
+        // Each kind per proxy in the order the proxies first failed: the first failing
+        // step is the earliest.
+        [refused, filtered, icmp]
+            .into_iter()
+            .flat_map(|p| {
+                let mut v: Vec<Finding> = p.into_findings().collect();
+                v.sort_by(|a, b| first_at(a).total_cmp(&first_at(b)));
+                v
+            })
             .collect()
     }
 }
@@ -189,8 +242,12 @@ impl Rule for Refused {
                 ("endpoint", endpoint.clone()),
                 ("answered", answered.clone()),
             ];
+            // Not loopback: the host is one name with an address of each family.
+            let name = (!f.server.ip().is_loopback())
+                .then(|| ctx.name_for(f.server.ip()))
+                .flatten();
             let Some(found) = self.one_family.finding(&endpoint, || {
-                Some(Finding::new(
+                let mut found = Finding::new(
                     FindingKind::ListensOnOneFamily,
                     Severity::Info,
                     format!(
@@ -201,7 +258,17 @@ impl Rule for Refused {
                         f.server.port()
                     ),
                     &vars,
-                ))
+                );
+                if let Some(name) = &name {
+                    let vars = [
+                        ("endpoint", f.server.ip().to_string()),
+                        ("answered", ok.server.ip().to_string()),
+                        ("port", f.server.port().to_string()),
+                        ("host", name.trim_end_matches('.').to_string()),
+                    ];
+                    found.remedy = crate::remedies::steps(&[(0, 14)], &vars);
+                }
+                Some(found)
             }) else {
                 return;
             };
@@ -387,15 +454,77 @@ impl Rule for Dns {
     }
 }
 
-/// A lone SYN that the end of the capture cut off: sent less than a second before the
-/// capture's last packet, never retransmitted.
-fn cut_by_capture_end(ctx: &Ctx<'_>, f: &FlowSummary) -> bool {
-    f.client_syns <= 1
-        && ctx
-            .capture
-            .input
-            .last_ts
-            .is_some_and(|end| end.secs_since(f.first_ts) < 1.0)
+/// When a finding's first evidence happened (seconds into the capture; unknown last).
+pub(super) fn first_at(f: &Finding) -> f64 {
+    f.evidence.first().and_then(|e| e.at).unwrap_or(f64::MAX)
+}
+
+/// The same port on the loopback address of the other family.
+pub(super) fn other_loopback(a: SocketAddr) -> Option<SocketAddr> {
+    if !a.ip().is_loopback() {
+        return None;
+    }
+    let ip = if a.is_ipv4() {
+        IpAddr::V6(Ipv6Addr::LOCALHOST)
+    } else {
+        IpAddr::from([127, 0, 0, 1])
+    };
+    Some(SocketAddr::new(ip, a.port()))
+}
+
+/// Rewords a refusal on one loopback address when the proxy answered on the other: it
+/// runs, on one address family only, and this client did not fall back to the other.
+fn other_family_only(found: &mut Finding, refused: SocketAddr, answered: SocketAddr) {
+    let family = if answered.is_ipv4() { "IPv4" } else { "IPv6" };
+    found.title =
+        format!("Connection to proxy {refused} refused: it listens on {answered} ({family}) only");
+    found.explanation = format!(
+        "The SYN to {refused} was answered by a RST, while the same proxy accepted \
+         connections on {answered}: it runs, but listens on {family} only (`localhost` \
+         names both addresses). This client went to {refused} and did not fall back to \
+         {answered}: clients differ, some try only the first address a name resolves to, \
+         others try the next."
+    );
+    found.remedy.insert(
+        0,
+        format!(
+            "(beyond the guide) Point the client at the address the proxy listens on \
+             (`export HTTPS_PROXY=http://{answered}` instead of localhost), or let the proxy \
+             listen on both loopback addresses (tinyproxy: a Listen line each, or none; squid: \
+             an http_port for each; cntlm: a Listen line for each)."
+        ),
+    );
+}
+
+/// Endpoints whose connections are counted for the refused ratio.
+const MAX_ATTEMPT_TARGETS: usize = 256;
+
+/// Rewords a refusal finding for a proxy that accepted other connections: it is up and
+/// listening, and refuses only some (a connection limit, a load balancer or firewall
+/// rejecting some, a restart).
+fn intermittent(found: &mut Finding, proxy: &str, refused: u64, all: u64, accepted: u64) {
+    let pct = refused as f64 * 100.0 / all as f64;
+    found.title = format!(
+        "{refused} of {all} connections to proxy {proxy} refused (intermittent, {pct:.1} %)"
+    );
+    found.explanation = format!(
+        "The proxy {proxy} accepted {accepted} of the {all} connections in this capture, so it \
+         is up and listens on port {}; {refused} SYN(s) ({pct:.1} %) were answered by a RST. \
+         Intermittent refusals come from a limit on connections at the proxy (tinyproxy \
+         MaxClients, squid max_filedescriptors, a per-user limit), from one node of a \
+         load-balanced proxy pool or a firewall rejecting some, or from the proxy \
+         restarting; each refused request failed unless the client retried.",
+        proxy.rsplit(':').next().unwrap_or(""),
+    );
+    found.remedy.insert(
+        0,
+        format!(
+            "(beyond the guide) The proxy accepts other connections: compare the times of \
+             the refusals (evidence) with the proxy's logs and its connection limits, ask \
+             IT whether {proxy} is a pool of proxies with one node down, and let clients \
+             retry a refused connection."
+        ),
+    );
 }
 
 /// The evidence of a SYN answered by a RST.

@@ -11,6 +11,27 @@ use crate::flow::record::Transport;
 use crate::model::Timestamp;
 use crate::protocols::http::HttpExchange;
 
+/// When the client closed a connection the server had not closed before it (its FIN,
+/// or its RST without a FIN): the client gave up on the connection.
+fn client_closed_first(f: &FlowSummary) -> Option<Timestamp> {
+    let h = &*f.history;
+    if let (Some(s), Some(c)) = (h.find('f'), h.find('F'))
+        && s < c
+    {
+        return None;
+    }
+    match (f.client_fin, f.rst) {
+        (Some((_, ts)), _)
+            if h.find('f')
+                .is_none_or(|s| h.find('F').is_some_and(|c| c < s)) =>
+        {
+            Some(ts)
+        }
+        (None, Some((crate::model::Dir::ToServer, _))) if !h.contains('f') => Some(f.last_ts),
+        _ => None,
+    }
+}
+
 /// Share of retransmitted segments above which a path counts as lossy.
 const RETRANSMIT_RATE: f64 = 0.1;
 const RETRANSMIT_MIN_PACKETS: u64 = 20;
@@ -110,14 +131,31 @@ impl Rule for Check {
                             squid_error_detail(h.x_squid_error.as_deref())
                         )
                     }
-                    None => format!("{} unanswered after {waited:.1} s", request_line(h)),
+                    None => match client_closed_first(f) {
+                        Some(fin_ts) if !still_open => format!(
+                            "{} unanswered; the client closed {:.1} s after it",
+                            request_line(h),
+                            fin_ts.secs_since(asked).max(0.0)
+                        ),
+                        _ => format!("{} unanswered after {waited:.1} s", request_line(h)),
+                    },
                 };
+                let gave_up = gave_up.or_else(|| {
+                    client_closed_first(f)
+                        .filter(|_| !still_open)
+                        .map(|ts| ts.secs_since(asked).max(0.0))
+                });
                 unanswered
                     .get_or_insert_with(|| {
                         let title = match gave_up {
-                            Some(secs) => format!(
+                            Some(secs) if h.status.is_some() => format!(
                                 "{} to {server}: the client gave up after {secs:.1} s, \
                                  before the answer",
+                                request_line(h)
+                            ),
+                            Some(secs) => format!(
+                                "{} to {server} got no answer: the client gave up after \
+                                 {secs:.1} s",
                                 request_line(h)
                             ),
                             None => format!("{} to {server} got no answer", request_line(h)),
@@ -151,8 +189,33 @@ impl Rule for Check {
                 // Through a proxy, name the host that answered, not the proxy.
                 let server = answering_host(h, &server);
                 let frames: Vec<u64> = h.response_frame.iter().map(|f| f.0).collect();
+                // The gateway's own limit (its rpm / tpm, deployments cooling down), not
+                // a provider's 429 that it relays (`RateLimitError: AnthropicException`).
+                let gateway_own = ctx.is_gateway(f)
+                    && !h
+                        .error_message
+                        .as_deref()
+                        .is_some_and(super::gateway::relayed_provider_error);
                 limited
                     .get_or_insert_with(|| {
+                        if gateway_own {
+                            let vars = [("gateway", server.clone())];
+                            let mut found = Finding::new(
+                                FindingKind::RateLimited,
+                                Severity::Warning,
+                                format!("The gateway {server} throttles requests itself (429)"),
+                                "The gateway answered 429 Too Many Requests on its own \
+                                 account: the limits it enforces (a deployment's rpm / tpm, a \
+                                 key's or team's budget) are spent, or every deployment of \
+                                 the model is cooling down after failures (LiteLLM: \"No \
+                                 deployments available\"). The provider was not asked; \
+                                 retries must wait."
+                                    .to_string(),
+                                &vars,
+                            );
+                            found.remedy = crate::remedies::steps(&[(0, 12), (5, 4)], &vars);
+                            return found;
+                        }
                         Finding::new(
                             FindingKind::RateLimited,
                             Severity::Warning,
@@ -168,8 +231,13 @@ impl Rule for Check {
                         f,
                         frames,
                         format!(
-                            "{}{}{}",
+                            "{}{}{}{}",
                             status_line(h),
+                            h.error_message
+                                .as_deref()
+                                .filter(|_| gateway_own)
+                                .map(|m| format!(": {}", super::gateway::short_error(m)))
+                                .unwrap_or_default(),
                             h.retry_after
                                 .as_deref()
                                 .map(|r| format!("; Retry-After: {r}"))

@@ -11,7 +11,9 @@ use crate::model::Dir;
 
 /// A client that closes sooner than this after its request did not wait for an
 /// answer: it gave up on purpose (a cancelled request), not on a time-out. Client
-/// time-outs are whole seconds (curl `--max-time`, requests' `timeout`, undici's).
+/// time-outs are whole seconds (curl `--max-time`, requests' `timeout`, undici's);
+/// one on the whole exchange counts from the connection's start, so half of this
+/// after the request suffices when the connection lasted this long.
 pub const MIN_WAIT_SECS: f64 = 1.0;
 
 /// The silence after the client's last application record.
@@ -83,7 +85,15 @@ pub fn silence(ctx: &Ctx<'_>, f: &FlowSummary) -> Option<Silence> {
     };
     let secs = end.secs_since(asked);
     let enough = if client_closed {
-        MIN_WAIT_SECS
+        // A time-out on the whole exchange (curl --max-time, undici's signal) leaves
+        // less than its seconds after the request once connecting, CONNECT and the
+        // handshake took their share: a connection the client held for a whole
+        // second, half of it waiting for the answer, ended on such a time-out.
+        if end.secs_since(f.first_ts) >= MIN_WAIT_SECS {
+            MIN_WAIT_SECS / 2.0
+        } else {
+            MIN_WAIT_SECS
+        }
     } else {
         ctx.cfg.stall_secs
     };
