@@ -25,7 +25,7 @@ impl Rule for Check {
         if !ctx.is_proxy(f) {
             return;
         }
-        let proxy = f.server.to_string();
+        let proxy = crate::model::addr_text::socket(f.server);
         let vars = [("proxy", proxy.clone())];
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
         // Packet too big is a path-MTU matter, not an unreachable proxy.
@@ -171,7 +171,7 @@ impl Rule for Refused {
         }
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
         let rst = f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0);
-        let endpoint = f.server.to_string();
+        let endpoint = crate::model::addr_text::socket(f.server);
         let role = if ctx.is_gateway(f) {
             "Gateway"
         } else if ctx.is_proxy(f) {
@@ -183,7 +183,7 @@ impl Rule for Refused {
             let Some(ok) = ctx.flow(ok_id) else {
                 return;
             };
-            let answered = ok.server.to_string();
+            let answered = crate::model::addr_text::socket(ok.server);
             let only = if ok.server.is_ipv4() { "IPv4" } else { "IPv6" };
             let vars = [
                 ("endpoint", endpoint.clone()),
