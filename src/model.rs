@@ -140,3 +140,97 @@ pub mod stored_addr {
         }
     }
 }
+
+/// Addresses written as their `Display` does, without `fmt`'s machinery for IPv4
+/// (every flow of a report prints four): `10.0.0.1`, `10.0.0.1:80`; IPv6 through
+/// `Display` itself.
+pub mod addr_text {
+    use std::fmt::Write as _;
+    use std::net::{IpAddr, SocketAddr};
+
+    /// Appends `n` in decimal.
+    pub fn push_u64(out: &mut String, mut n: u64) {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            if let Some(d) = digits.get_mut(i) {
+                *d = b'0' + (n % 10) as u8;
+            }
+            n /= 10;
+            if n == 0 || i == 0 {
+                break;
+            }
+        }
+        for &d in digits.get(i..).unwrap_or_default() {
+            out.push(char::from(d));
+        }
+    }
+
+    /// Appends `ip` as `Display` writes it.
+    pub fn push_ip(out: &mut String, ip: IpAddr) {
+        match ip {
+            IpAddr::V4(v4) => {
+                for (i, o) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        out.push('.');
+                    }
+                    push_u64(out, u64::from(o));
+                }
+            }
+            IpAddr::V6(v6) => {
+                let _ = write!(out, "{v6}");
+            }
+        }
+    }
+
+    /// Appends `a` as `Display` writes it.
+    pub fn push_socket(out: &mut String, a: SocketAddr) {
+        match a {
+            SocketAddr::V4(v4) => {
+                push_ip(out, IpAddr::V4(*v4.ip()));
+                out.push(':');
+                push_u64(out, u64::from(v4.port()));
+            }
+            SocketAddr::V6(v6) => {
+                let _ = write!(out, "{v6}");
+            }
+        }
+    }
+
+    /// `a` as `Display` writes it.
+    pub fn socket(a: SocketAddr) -> String {
+        let mut out = String::with_capacity(21);
+        push_socket(&mut out, a);
+        out
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn matches_display() {
+            for a in [
+                "0.0.0.0:0",
+                "10.20.11.127:32997",
+                "255.255.255.255:65535",
+                "1.2.3.4:8080",
+                "[::1]:443",
+                "[fe80::1%2]:53",
+                "[2001:db8::ff00:42:8329]:3128",
+            ] {
+                let a: SocketAddr = a.parse().unwrap();
+                assert_eq!(socket(a), a.to_string());
+                let mut ip = String::new();
+                push_ip(&mut ip, a.ip());
+                assert_eq!(ip, a.ip().to_string());
+            }
+            for n in [0, 7, 10, 99, 100, 65535, u64::MAX] {
+                let mut s = String::new();
+                push_u64(&mut s, n);
+                assert_eq!(s, n.to_string());
+            }
+        }
+    }
+}

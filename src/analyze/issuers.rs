@@ -4,8 +4,8 @@
 
 use crate::protocols::tls::TlsFacts;
 use crate::protocols::x509::CertInfo;
+use rustc_hash::FxHashMap;
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 /// Words in a certificate issuer that name an inspection product or a private CA.
 const INSPECTION_ISSUERS: &[(&str, &str)] = &[
@@ -120,12 +120,19 @@ const PUBLIC_CA_ORGS: &[&str] = &[
     "firmaprofesional",
 ];
 
+/// Answers remembered per analysed capture, at most this many (then forgotten all at
+/// once): chains by fingerprint, and the longer issuer names.
+const REMEMBERED: usize = 4_096;
+const REMEMBERED_ISSUERS: usize = 256;
+
 /// Which chains end at a public root, remembered: asked for every TLS flow, twice, and
 /// a capture presents few distinct chains, so the answer for each top certificate is
-/// kept (by fingerprint). One per analysed capture, in the rules' context.
+/// kept (by fingerprint), and the product each issuer names (by issuer). One per
+/// analysed capture, in the rules' context.
 #[derive(Debug, Default)]
 pub struct PublicRoots {
-    known: RefCell<HashMap<String, Option<bool>>>,
+    known: RefCell<FxHashMap<String, Option<bool>>>,
+    products: RefCell<FxHashMap<String, Option<&'static str>>>,
 }
 
 impl PublicRoots {
@@ -143,10 +150,24 @@ impl PublicRoots {
         }
         let answer = top_is_public(top);
         let mut k = self.known.borrow_mut();
-        if k.len() >= 4_096 {
+        if k.len() >= REMEMBERED {
             k.clear();
         }
         k.insert(top.sha256.clone(), answer);
+        answer
+    }
+
+    /// [`inspection_product`] of `issuer`, remembered.
+    fn product(&self, issuer: &str) -> Option<&'static str> {
+        if let Some(known) = self.products.borrow().get(issuer).copied() {
+            return known;
+        }
+        let answer = inspection_product(issuer);
+        let mut p = self.products.borrow_mut();
+        if p.len() >= REMEMBERED_ISSUERS {
+            p.clear();
+        }
+        p.insert(issuer.to_string(), answer);
         answer
     }
 
@@ -156,7 +177,7 @@ impl PublicRoots {
     pub fn inspecting_cert<'t>(&self, t: &'t TlsFacts) -> Option<(&'t CertInfo, &'static str)> {
         t.certificates
             .iter()
-            .find_map(|c| inspection_product(&c.issuer).map(|p| (c, p)))
+            .find_map(|c| self.product(&c.issuer).map(|p| (c, p)))
             .or_else(|| {
                 (self.chains_to_public_root(&t.certificates) == Some(false))
                     .then(|| {

@@ -77,28 +77,30 @@ impl FlowSummary {
 
     /// A Wireshark display filter selecting exactly this flow's packets.
     pub fn display_filter(&self) -> String {
-        use std::fmt::Write as _;
+        use crate::model::addr_text::{push_ip, push_u64};
         let proto = match self.transport {
             Transport::Tcp => "tcp",
             Transport::Udp => "udp",
         };
-        // Written into one String: every flow of a JSON report has one.
+        // Written into one String, numbers without `fmt`: every flow of a JSON
+        // report has one.
         let mut out = String::with_capacity(128);
         for (i, a) in [self.client, self.server].iter().enumerate() {
-            let family = if a.is_ipv6() { "ipv6" } else { "ip" };
-            let and = if i == 0 { "" } else { " && " };
-            let _ = write!(
-                out,
-                "{and}{family}.addr=={} && {proto}.port=={}",
-                a.ip(),
-                a.port()
-            );
+            if i > 0 {
+                out.push_str(" && ");
+            }
+            out.push_str(if a.is_ipv6() { "ipv6" } else { "ip" });
+            out.push_str(".addr==");
+            push_ip(&mut out, a.ip());
+            out.push_str(" && ");
+            out.push_str(proto);
+            out.push_str(".port==");
+            push_u64(&mut out, u64::from(a.port()));
         }
-        let _ = write!(
-            out,
-            " && frame.number>={} && frame.number<={}",
-            self.first_frame, self.last_frame
-        );
+        out.push_str(" && frame.number>=");
+        push_u64(&mut out, self.first_frame.0);
+        out.push_str(" && frame.number<=");
+        push_u64(&mut out, self.last_frame.0);
         out
     }
 }

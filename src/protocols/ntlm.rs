@@ -49,7 +49,7 @@ pub enum NtResponseKind {
 pub struct NtlmMessage {
     pub message_type: NtlmMessageType,
     /// Negotiate flags as in MS-NLMP (`NEGOTIATE_UNICODE`, ...).
-    #[serde(deserialize_with = "super::stored::ntlm_flags")]
+    #[serde(with = "super::stored::ntlm_flags")]
     pub flags: Vec<&'static str>,
     pub domain: Option<String>,
     pub user: Option<String>,
@@ -92,12 +92,12 @@ const FLAG_NAMES: &[(u32, &str)] = &[
 const FLAG_UNICODE: u32 = 0x0000_0001;
 const FLAG_VERSION: u32 = 0x0200_0000;
 
-/// The negotiate flag spelled `s`, as [`flag_names`] gives it.
-pub(crate) fn flag_name(s: &str) -> Option<&'static str> {
+/// The bit of the negotiate flag spelled `s` as [`flag_names`] gives it.
+pub(crate) fn flag_bit(s: &str) -> Option<u32> {
     FLAG_NAMES
         .iter()
         .find(|(_, name)| *name == s)
-        .map(|(_, name)| *name)
+        .map(|(bit, _)| *bit)
 }
 
 /// Names of the set negotiate flags, in bit order.

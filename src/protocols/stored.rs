@@ -270,12 +270,26 @@ pub(crate) fn dns_transport<'de, D: Deserializer<'de>>(d: D) -> Result<&'static 
     static_name(d, ["udp", "tcp"].into_iter())
 }
 
-/// [`NtlmMessage::flags`](super::ntlm::NtlmMessage::flags).
-pub(crate) fn ntlm_flags<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<&'static str>, D::Error> {
-    <Vec<&'de str>>::deserialize(d)?
-        .into_iter()
-        .map(|s| super::ntlm::flag_name(s).ok_or_else(|| D::Error::custom("not an NTLM flag")))
-        .collect()
+/// [`NtlmMessage::flags`](super::ntlm::NtlmMessage::flags), as the bits they name:
+/// the decoder lists them in bit order ([`flag_names`](super::ntlm::flag_names)),
+/// so the bits give the same list back without a string per flag.
+pub(crate) mod ntlm_flags {
+    use super::*;
+
+    pub(crate) fn serialize<S: Serializer>(v: &[&'static str], s: S) -> Result<S::Ok, S::Error> {
+        let mut bits = 0u32;
+        for name in v {
+            bits |= super::super::ntlm::flag_bit(name)
+                .ok_or_else(|| S::Error::custom("not an NTLM flag"))?;
+        }
+        s.serialize_u32(bits)
+    }
+
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Vec<&'static str>, D::Error> {
+        Ok(super::super::ntlm::flag_names(u32::deserialize(d)?))
+    }
 }
 
 /// [`AppFacts::http`](super::AppFacts::http): each exchange through [`Exchange`].

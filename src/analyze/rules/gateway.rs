@@ -124,7 +124,7 @@ impl Rule for Check {
             attempts,
         } = self;
         if ctx.is_gateway(f) {
-            let gw = f.server.to_string();
+            let gw = crate::model::addr_text::socket(f.server);
             let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
             let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
             // A refused address the client made good on at once (happy eyeballs) is
@@ -198,7 +198,7 @@ impl Rule for Check {
                     .unwrap_or_default(),
                 super::decrypted_note(h)
             );
-            let gw = super::timeouts::answering_host(h, &f.server.to_string());
+            let gw = super::timeouts::answering_host(h, &crate::model::addr_text::socket(f.server));
             let vars = [("gateway", gw.clone()), ("port", gw_port.clone())];
             let health = h
                 .target

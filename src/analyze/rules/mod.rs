@@ -25,6 +25,7 @@ use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
 use crate::protocols::http::HttpExchange;
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -55,13 +56,13 @@ pub struct Ctx<'a> {
     pub unlisted_base: usize,
     pub cfg: &'a Config,
     /// Servers that received CONNECT or absolute-form requests.
-    pub proxies: HashSet<SocketAddr>,
+    pub proxies: FxHashSet<SocketAddr>,
     /// Addresses answered for names that look like a proxy's (`proxy.corp...`).
-    pub proxy_name_addrs: HashSet<IpAddr>,
+    pub proxy_name_addrs: FxHashSet<IpAddr>,
     /// The endpoints the user named as the proxy, as addresses of this capture.
-    pub hinted_proxies: HashSet<SocketAddr>,
+    pub hinted_proxies: FxHashSet<SocketAddr>,
     /// The endpoints the user named as the gateway, as addresses of this capture.
-    pub hinted_gateways: HashSet<SocketAddr>,
+    pub hinted_gateways: FxHashSet<SocketAddr>,
     /// Refused connections (flow id) the client made good within [`FALLBACK_SECS`] on
     /// the same host's other address (happy eyeballs), with the flow that succeeded.
     fallbacks: HashMap<usize, usize>,
@@ -81,9 +82,9 @@ pub struct Ctx<'a> {
     pub public_roots: PublicRoots,
     /// Parent proxies of local helpers (cntlm, px): each parent, and the loopback
     /// proxy whose request its connection served (see [`Chained`]).
-    parents: HashMap<SocketAddr, SocketAddr>,
+    parents: FxHashMap<SocketAddr, SocketAddr>,
     /// Each local helper with a parent seen: the first parent.
-    helper_parent: HashMap<SocketAddr, SocketAddr>,
+    helper_parent: FxHashMap<SocketAddr, SocketAddr>,
 }
 
 /// The flow ids of each capture start after the flows of the ones before it; the
@@ -123,8 +124,8 @@ impl<'a> Ctx<'a> {
         unlisted_base: usize,
         cfg: &'a Config,
     ) -> Ctx<'a> {
-        let mut proxies = HashSet::new();
-        let mut proxy_name_addrs = HashSet::new();
+        let mut proxies = FxHashSet::default();
+        let mut proxy_name_addrs = FxHashSet::default();
         let mut dns_names = HashMap::new();
         let mut chains = Vec::new();
         let mut chain_index = crate::analyze::chains::ChainIndex::new();
@@ -179,8 +180,8 @@ impl<'a> Ctx<'a> {
                 chain_of_name.entry(sni.clone()).or_insert(i);
             }
         }
-        let resolve = |hints: &[Endpoint]| -> HashSet<SocketAddr> {
-            let mut out = HashSet::new();
+        let resolve = |hints: &[Endpoint]| -> FxHashSet<SocketAddr> {
+            let mut out = FxHashSet::default();
             for h in hints {
                 let mut ips = h.literal_addrs();
                 if let Some(set) = h.name().and_then(|n| hint_addrs.get(&n)) {
@@ -246,7 +247,8 @@ impl<'a> Ctx<'a> {
 
     /// The name DNS answered with this address, if the capture shows one.
     pub fn name_for(&self, ip: IpAddr) -> Option<String> {
-        let text = ip.to_string();
+        let mut text = String::with_capacity(39);
+        crate::model::addr_text::push_ip(&mut text, ip);
         self.dns_names
             .get(text.as_str())
             .and_then(|q| q.as_deref().map(str::to_string))
@@ -435,8 +437,8 @@ struct Window {
 #[derive(Default)]
 struct Chained {
     open: VecDeque<Window>,
-    parents: HashMap<SocketAddr, SocketAddr>,
-    helper_parent: HashMap<SocketAddr, SocketAddr>,
+    parents: FxHashMap<SocketAddr, SocketAddr>,
+    helper_parent: FxHashMap<SocketAddr, SocketAddr>,
 }
 
 impl Chained {

@@ -60,7 +60,7 @@ impl Rule for Check {
             let Some(reason) = local_reason(&host, ctx.cfg) else {
                 continue;
             };
-            let proxy = f.server.to_string();
+            let proxy = crate::model::addr_text::socket(f.server);
             let frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
             found
                 .get_or_insert_with(|| {

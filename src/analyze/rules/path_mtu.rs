@@ -43,7 +43,7 @@ impl Rule for Check {
         let Some((icmp_frame, u)) = f.unreachable else {
             return;
         };
-        let server = f.server.to_string();
+        let server = crate::model::addr_text::socket(f.server);
         let mtu_text = if mtu == 0 {
             "the next hop's MTU (not given)".to_string()
         } else {

@@ -349,7 +349,7 @@ fn describe(
     h: &HttpExchange,
     refused: Option<Refused>,
 ) -> (Evidence, Finding) {
-    let proxy = f.server.to_string();
+    let proxy = crate::model::addr_text::socket(f.server);
     let schemes = h.challenge_schemes().join(", ");
     let sent = sent_to_proxy(h);
     let sent_scheme = sent.first().map(|c| c.scheme.clone());

@@ -27,7 +27,7 @@ impl Check {
         } = self;
         let host = match ctx.name_for(f.server.ip()) {
             Some(name) => format!("{name}:{} ({})", f.server.port(), f.server.ip()),
-            None => f.server.to_string(),
+            None => crate::model::addr_text::socket(f.server),
         };
         let name = ctx
             .name_for(f.server.ip())

@@ -78,7 +78,7 @@ impl Rule for Check {
         if !ctx.is_proxy(f) {
             return;
         }
-        let proxy = f.server.to_string();
+        let proxy = crate::model::addr_text::socket(f.server);
         let vars = [("proxy", proxy.clone())];
         // A ClientHello as the first bytes to the proxy, no CONNECT before it.
         if let Some(t) = &f.app.tls

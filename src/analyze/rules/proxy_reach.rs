@@ -40,7 +40,7 @@ impl Rule for Check {
         {
             accepted_loopback.insert(f.server);
         }
-        let proxy = f.server.to_string();
+        let proxy = crate::model::addr_text::socket(f.server);
         // Attempts a client made good on the other address (happy eyeballs) are the
         // fallback's, not this endpoint's. Bounded: past MAX_ATTEMPT_TARGETS
         // endpoints, no ratio.
@@ -224,7 +224,7 @@ impl Rule for Refused {
         }
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
         let rst = f.rst.map_or(f.last_frame.0, |(_, fr)| fr.0);
-        let endpoint = f.server.to_string();
+        let endpoint = crate::model::addr_text::socket(f.server);
         let role = if ctx.is_gateway(f) {
             "Gateway"
         } else if ctx.is_proxy(f) {
@@ -236,7 +236,7 @@ impl Rule for Refused {
             let Some(ok) = ctx.flow(ok_id) else {
                 return;
             };
-            let answered = ok.server.to_string();
+            let answered = crate::model::addr_text::socket(ok.server);
             let only = if ok.server.is_ipv4() { "IPv4" } else { "IPv6" };
             let vars = [
                 ("endpoint", endpoint.clone()),

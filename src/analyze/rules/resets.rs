@@ -46,7 +46,7 @@ impl Rule for Check {
         if !ctx.is_proxy(f) {
             return;
         }
-        let proxy = f.server.to_string();
+        let proxy = crate::model::addr_text::socket(f.server);
         let vars = [("proxy", proxy.clone())];
         if let Some(h) = f
             .app

@@ -174,7 +174,7 @@ impl Rule for Check {
             .sni
             .as_deref()
             .map(str::to_string)
-            .unwrap_or_else(|| f.server.to_string());
+            .unwrap_or_else(|| crate::model::addr_text::socket(f.server));
         let interceptor = ctx.public_roots.inspecting_cert(t);
         // Most handshakes are none of the cases below: skip the wording for them.
         let may_refuse = t.alerts.iter().any(|a| a.from == Dir::ToServer);
@@ -213,7 +213,7 @@ impl Rule for Check {
             (
                 "proxy",
                 if ctx.proxies.contains(&f.server) {
-                    f.server.to_string()
+                    crate::model::addr_text::socket(f.server)
                 } else {
                     "PROXY:PORT".to_string()
                 },

@@ -79,7 +79,7 @@ impl Rule for Check {
         if f.transport != Transport::Tcp {
             return;
         }
-        let server = f.server.to_string();
+        let server = crate::model::addr_text::socket(f.server);
         let vars = [("proxy", server.clone()), ("host", server.clone())];
         for h in &f.app.http {
             // A request the server answered with a reset is `resets`' finding.
@@ -384,7 +384,7 @@ impl Rule for Slow {
             if !matches!(s.stage, Stage::FirstByte | Stage::Connect) || s.seconds <= limit {
                 return;
             }
-            let server = f.server.to_string();
+            let server = crate::model::addr_text::socket(f.server);
             found
                 .get_or_insert_with(|| {
                     Finding::new(

@@ -8,6 +8,7 @@
 
 pub mod convert;
 pub mod schema;
+mod sink;
 
 use super::Report;
 use crate::analyze::Finding;
@@ -125,11 +126,11 @@ pub fn build<'a>(r: &Report<'a>) -> JsonReport<'a, Flows<'a>> {
 /// Writes report `r` as the pretty-printed document, then a newline.
 pub fn write_pretty(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
     // serde_json writes token by token: a concrete buffer in front of the `dyn Write`
-    // turns those into plain copies (measured: ~5 % of a run).
-    let mut buf = io::BufWriter::with_capacity(64 << 10, &mut *out);
+    // turns those into plain copies (measured: ~5 % of a run), and `Sink` writes
+    // tokens of a byte or two without a call to `memcpy` each.
+    let mut buf = sink::Sink::new(&mut *out);
     serde_json::to_writer_pretty(&mut buf, &build(r))?;
-    buf.flush()?;
-    drop(buf);
+    buf.finish()?;
     writeln!(out)
 }
 
@@ -140,10 +141,9 @@ pub fn write_line(r: &Report<'_>, out: &mut dyn Write) -> io::Result<()> {
         report: build(r),
         kind: "report",
     };
-    let mut buf = io::BufWriter::with_capacity(64 << 10, &mut *out);
+    let mut buf = sink::Sink::new(&mut *out);
     serde_json::to_writer(&mut buf, &line)?;
-    buf.flush()?;
-    drop(buf);
+    buf.finish()?;
     writeln!(out)
 }
 
