@@ -115,14 +115,24 @@ impl Endpoint {
 pub struct History {
     letters: [u8; 32],
     len: u8,
+    /// Letters already in `letters`, one bit each from `A` (every packet adds one:
+    /// a bit test instead of a search).
+    seen: u64,
 }
 
 impl History {
     fn add(&mut self, c: u8) {
-        let seen = &self.letters[..usize::from(self.len)];
-        if !seen.contains(&c) && usize::from(self.len) < self.letters.len() {
+        let bit = c
+            .checked_sub(b'A')
+            .and_then(|i| 1u64.checked_shl(u32::from(i)));
+        let seen = match bit {
+            Some(b) => self.seen & b != 0,
+            None => self.letters[..usize::from(self.len)].contains(&c),
+        };
+        if !seen && usize::from(self.len) < self.letters.len() {
             self.letters[usize::from(self.len)] = c;
             self.len += 1;
+            self.seen |= bit.unwrap_or(0);
         }
     }
     pub fn as_str(&self) -> &str {
