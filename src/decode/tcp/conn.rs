@@ -178,14 +178,15 @@ struct DirSink<'a> {
     cx: &'a mut DecodeCtx,
     dec: Option<&'a mut StreamDecoder>,
     dir: Dir,
-    /// The decoder was fed (bytes, a gap or a cut).
+    /// The decoder was fed (bytes, a gap or a cut) in a way that may change what it
+    /// holds.
     fed: bool,
 }
 
 impl StreamSink for DirSink<'_> {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) {
         if let Some(d) = self.dec.as_mut() {
-            self.fed = true;
+            self.fed |= !d.holds_steady(self.cx);
             d.on_data(self.cx, self.dir, bytes, frame, ts);
         }
     }
@@ -496,7 +497,7 @@ impl TcpConn {
         self.held = self
             .decoder
             .as_ref()
-            .map_or([0; 2], |d| [d.held(Dir::ToServer), d.held(Dir::ToClient)]);
+            .map_or([0; 2], StreamDecoder::held_both);
     }
 
     /// Bytes held in both directions: above holes, and by the decoder while a
@@ -513,11 +514,14 @@ impl TcpConn {
             self.held = [0; 2];
             return;
         };
+        if fed {
+            self.held = dec.held_both();
+        }
         let mut shed = false;
         for dir in [Dir::ToServer, Dir::ToClient] {
             let i = dir.index();
             let ep = &mut self.ep[i];
-            if fed || shed {
+            if shed {
                 self.held[i] = dec.held(dir);
             }
             let held = self.held[i];
