@@ -254,6 +254,38 @@ impl StreamDecoder {
         sniff + own + self.tunnel.as_ref().map_or(0, |t| t.held(dir))
     }
 
+    /// True when feeding bytes in any direction now leaves what the decoders hold
+    /// ([`held`](Self::held)) as it is: a tunnel's TLS past its handshake whose
+    /// records are only walked, or payload no decoder reads.
+    pub fn holds_steady(&self, cx: &DecodeCtx) -> bool {
+        if let Some(t) = &self.tunnel {
+            return t.holds_steady(cx);
+        }
+        match &self.mode {
+            Mode::Tls(t) => t.walking(cx),
+            Mode::Other => true,
+            Mode::Sniff | Mode::Http(_) | Mode::Socks(_) | Mode::Dns(_) => false,
+        }
+    }
+
+    /// [`held`](Self::held) of both directions, `[to server, to client]`, in one walk
+    /// of the decoders.
+    pub fn held_both(&self) -> [usize; 2] {
+        let sniff =
+            |k: &Vec<(Vec<u8>, FrameNo, Timestamp)>| -> usize { k.iter().map(|c| c.0.len()).sum() };
+        let [s0, s1] = &self.sniff;
+        let (c, s) = (Dir::ToServer, Dir::ToClient);
+        let own = match &self.mode {
+            Mode::Http(h) => [h.held(c), h.held(s)],
+            Mode::Tls(t) => [t.held(c), t.held(s)],
+            Mode::Socks(k) => [k.held(c), k.held(s)],
+            Mode::Dns(d) => [d.held(c), d.held(s)],
+            Mode::Sniff | Mode::Other => [0; 2],
+        };
+        let inner = self.tunnel.as_ref().map_or([0; 2], |t| t.held_both());
+        [sniff(s0) + own[0] + inner[0], sniff(s1) + own[1] + inner[1]]
+    }
+
     /// Gives up what the decoders hold for `dir` (a buffer cap was reached), with a
     /// note, and stops decoding that direction; false when nothing was held.
     pub fn shed(&mut self, dir: Dir) -> bool {

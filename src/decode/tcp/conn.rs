@@ -115,14 +115,24 @@ impl Endpoint {
 pub struct History {
     letters: [u8; 32],
     len: u8,
+    /// Letters already in `letters`, one bit each from `A` (every packet adds one:
+    /// a bit test instead of a search).
+    seen: u64,
 }
 
 impl History {
     fn add(&mut self, c: u8) {
-        let seen = &self.letters[..usize::from(self.len)];
-        if !seen.contains(&c) && usize::from(self.len) < self.letters.len() {
+        let bit = c
+            .checked_sub(b'A')
+            .and_then(|i| 1u64.checked_shl(u32::from(i)));
+        let seen = match bit {
+            Some(b) => self.seen & b != 0,
+            None => self.letters[..usize::from(self.len)].contains(&c),
+        };
+        if !seen && usize::from(self.len) < self.letters.len() {
             self.letters[usize::from(self.len)] = c;
             self.len += 1;
+            self.seen |= bit.unwrap_or(0);
         }
     }
     pub fn as_str(&self) -> &str {
@@ -156,6 +166,10 @@ pub struct TcpConn {
     /// Decoded facts (HTTP exchanges...) counted but not kept: the analysis's facts
     /// budget was spent.
     pub facts_not_kept: u64,
+    /// What the decoder holds per direction ([`StreamDecoder::held`]) as of the last
+    /// call into it: it changes only when it is fed or sheds, so a packet that feeds
+    /// it nothing (a pure ACK) does not ask again.
+    held: [usize; 2],
 }
 
 /// Feeds one direction's ordered bytes to the connection's decoder.
@@ -164,21 +178,27 @@ struct DirSink<'a> {
     cx: &'a mut DecodeCtx,
     dec: Option<&'a mut StreamDecoder>,
     dir: Dir,
+    /// The decoder was fed (bytes, a gap or a cut) in a way that may change what it
+    /// holds.
+    fed: bool,
 }
 
 impl StreamSink for DirSink<'_> {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) {
         if let Some(d) = self.dec.as_mut() {
+            self.fed |= !d.holds_steady(self.cx);
             d.on_data(self.cx, self.dir, bytes, frame, ts);
         }
     }
     fn gap(&mut self, len: u64) {
         if let Some(d) = self.dec.as_mut() {
+            self.fed = true;
             d.on_gap(self.cx, self.dir, len);
         }
     }
     fn cut(&mut self, len: u64, frame: FrameNo, ts: Timestamp) {
         if let Some(d) = self.dec.as_mut() {
+            self.fed = true;
             d.on_cut(self.cx, self.dir, len, (frame, ts));
         }
     }
@@ -211,6 +231,7 @@ impl TcpConn {
             facts: None,
             unreachable: None,
             facts_not_kept: 0,
+            held: [0; 2],
         }
     }
 
@@ -320,6 +341,7 @@ impl TcpConn {
             cx: &mut *cx,
             dec: self.decoder.as_mut(),
             dir,
+            fed: false,
         };
         if len == 0 && !flags.syn() && !flags.rst() {
             this.stream.empty_segment(seg.seq);
@@ -341,14 +363,17 @@ impl TcpConn {
                 push(b'g');
             }
         }
+        let mut fed = sink.fed;
         if flags.ack() {
             let mut peer_sink = DirSink {
                 cx: &mut *cx,
                 dec: self.decoder.as_mut(),
                 dir: dir.flip(),
+                fed: false,
             };
             let gaps_before = other.stream.stats.gaps;
             other.stream.acked(seg.ack, &mut peer_sink);
+            fed |= peer_sink.fed;
             if other.stream.stats.gaps > gaps_before {
                 // Zeek marks the gap on the side whose data went missing.
                 let c = if is_orig { b'G' } else { b'g' };
@@ -359,7 +384,7 @@ impl TcpConn {
             self.history
                 .add(if is_orig { c.to_ascii_uppercase() } else { c });
         }
-        self.enforce_stream_cap(limits);
+        self.enforce_stream_cap(limits, fed);
         if self.facts.is_none() && self.is_closed() {
             self.conclude(cx);
         }
@@ -373,6 +398,7 @@ impl TcpConn {
         }
         self.finish_streams(cx);
         if let Some(dec) = self.decoder.take() {
+            self.held = [0; 2];
             self.facts_not_kept += dec.facts_not_kept();
             self.facts = Some(dec.finish());
         }
@@ -459,35 +485,54 @@ impl TcpConn {
                 cx: &mut *cx,
                 dec: self.decoder.as_mut(),
                 dir,
+                fed: false,
             };
             self.ep[dir.index()].stream.finish(&mut sink);
         }
+        self.refresh_held();
+    }
+
+    /// Asks the decoder again what it holds.
+    fn refresh_held(&mut self) {
+        self.held = self
+            .decoder
+            .as_ref()
+            .map_or([0; 2], StreamDecoder::held_both);
     }
 
     /// Bytes held in both directions: above holes, and by the decoder while a
     /// message is incomplete.
     pub fn buffered(&self) -> usize {
-        self.ep[0].stream.buffered()
-            + self.ep[1].stream.buffered()
-            + self
-                .decoder
-                .as_ref()
-                .map_or(0, |d| d.held(Dir::ToServer) + d.held(Dir::ToClient))
+        self.ep[0].stream.buffered() + self.ep[1].stream.buffered() + self.held[0] + self.held[1]
     }
 
     /// Gives up the decoder's incomplete message of a direction whose bytes (above
     /// holes and in the decoder) are past the per-direction cap, counting a cap hit.
-    fn enforce_stream_cap(&mut self, limits: &Limits) {
+    /// `fed`: the decoder was fed since it was last asked what it holds.
+    fn enforce_stream_cap(&mut self, limits: &Limits, fed: bool) {
         let Some(dec) = self.decoder.as_mut() else {
+            self.held = [0; 2];
             return;
         };
+        if fed {
+            self.held = dec.held_both();
+        }
+        let mut shed = false;
         for dir in [Dir::ToServer, Dir::ToClient] {
-            let ep = &mut self.ep[dir.index()];
-            let held = dec.held(dir);
+            let i = dir.index();
+            let ep = &mut self.ep[i];
+            if shed {
+                self.held[i] = dec.held(dir);
+            }
+            let held = self.held[i];
             if held > 0 && ep.stream.buffered() + held > limits.max_buffered_bytes && dec.shed(dir)
             {
                 ep.stream.stats.cap_hits += 1;
+                shed = true;
             }
+        }
+        if shed {
+            self.refresh_held();
         }
     }
 
@@ -504,6 +549,7 @@ impl TcpConn {
                     cx: &mut *cx,
                     dec: self.decoder.as_mut(),
                     dir,
+                    fed: false,
                 };
                 ep.stream.finish(&mut sink);
             }
@@ -513,6 +559,7 @@ impl TcpConn {
             }
             ep.stream.stats.cap_hits += u64::from(hit);
         }
+        self.refresh_held();
     }
 
     /// Zeek's `conn_state` for this connection as it stands.

@@ -61,16 +61,41 @@ const CREDENTIAL_NAMES: &[&[u8]] = &[b"authorization", b"cookie", b"api-key", b"
 fn embedded_credential_header(s: &str) -> Option<usize> {
     let b = s.as_bytes();
     (0..b.len()).find(|&i| {
-        CREDENTIAL_NAMES.iter().any(|n| {
-            b.get(i..i + n.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(n))
-                && b.get(i + n.len()..)
-                    .unwrap_or_default()
-                    .iter()
-                    .find(|c| !matches!(c, b' ' | b'\t'))
-                    == Some(&b':')
-        })
+        // Every name starts with `a` or `c`: at most other bytes nothing is compared.
+        b.get(i).is_some_and(|&c| matches!(c | 0x20, b'a' | b'c'))
+            && CREDENTIAL_NAMES.iter().any(|n| {
+                b.get(i..i + n.len())
+                    .is_some_and(|w| w.eq_ignore_ascii_case(n))
+                    && b.get(i + n.len()..)
+                        .unwrap_or_default()
+                        .iter()
+                        .find(|c| !matches!(c, b' ' | b'\t'))
+                        == Some(&b':')
+            })
     })
+}
+
+/// `s` up to its first control character other than HTAB: bytes while it is ASCII
+/// (as header values are), characters from the first one that is not.
+fn until_control(s: &str) -> &str {
+    let b = s.as_bytes();
+    let mut end = b.len();
+    for (i, &c) in b.iter().enumerate() {
+        if c >= 0x80 {
+            // C1 controls (U+0080..U+009F) are characters of two bytes.
+            end = s.get(i..).map_or(b.len(), |rest| {
+                rest.char_indices()
+                    .find(|&(_, ch)| ch.is_control() && ch != '\t')
+                    .map_or(b.len(), |(j, _)| i + j)
+            });
+            break;
+        }
+        if (c < 0x20 && c != b'\t') || c == 0x7f {
+            end = i;
+            break;
+        }
+    }
+    s.get(..end).unwrap_or(s)
 }
 
 /// A header value as bounded, lossy text, ending at the first control character, or
@@ -95,10 +120,7 @@ pub(super) fn text(v: &[u8]) -> String {
     } else {
         &s
     };
-    let s = s
-        .split(|c: char| c.is_control() && c != '\t')
-        .next()
-        .unwrap_or("");
+    let s = until_control(s);
     let s = match embedded_credential_header(s) {
         Some(at) => s.get(..at).unwrap_or_default(),
         None => s,
@@ -469,6 +491,10 @@ mod tests {
             "Basic realm=\"a\", charset=\"UTF-8\""
         );
         assert_eq!(text(b"a\tb"), "a\tb");
+        // Controls end it, ASCII or not (U+0085 is a C1 control); other text stays.
+        assert_eq!(text(b"a\x7fb"), "a");
+        assert_eq!(text("caf\u{e9} ok\u{85}x".as_bytes()), "caf\u{e9} ok");
+        assert_eq!(text("\u{e9}t\u{e9}".as_bytes()), "\u{e9}t\u{e9}");
     }
 
     #[test]

@@ -126,6 +126,12 @@ impl TlsDecoder {
         }
     }
 
+    /// True when bytes fed now only walk record headers (the handshake is over and
+    /// nothing is decrypted): what the decoder holds stays as it is.
+    pub fn walking(&self, cx: &DecodeCtx) -> bool {
+        self.facts.established && self.crypt.is_none() && cx.options().keylog.is_none()
+    }
+
     /// Bytes held for `dir`: an incomplete record and handshake message.
     pub fn held(&self, dir: Dir) -> usize {
         self.sides
