@@ -4,7 +4,8 @@
 //! password, token or response. What they keep of the rest is masked here, when it is
 //! stored, so every report format and `Debug` inherit it:
 //! - API keys and bearer tokens ([`mask_key`]): the public prefix that names the key's
-//!   type and, for keys of 24 characters or more, the last 4 (`sk-ant-api03-…3f9a`);
+//!   type and, for keys of 24 characters or more of which 16 or more stay hidden,
+//!   the last 4 (`sk-ant-api03-…3f9a`);
 //! - request targets ([`mask_target`]): the password of `user:password@`, the values of
 //!   query parameters with secret names ([`is_secret_name`]), prefixed keys in the path;
 //! - free text such as JSON error messages ([`redact_text`]): the value after every
@@ -14,21 +15,27 @@ use std::borrow::Cow;
 
 /// Masks an API key or bearer token: the prefix that names its type (`sk-ant-api03-`,
 /// `sk-proj-`, `sk-`, `AKIA`, `ghp_`, `eyJ`…, none when unknown), `…`, and the last 4
-/// characters only when the key has at least [`LONG_KEY`] characters.
+/// characters only when the key has [`LONG_KEY`] characters or more and
+/// [`HIDDEN_MIN`] or more of them still stay hidden between the two.
 pub fn mask_key(key: &str) -> String {
     let key = key.trim();
-    let mut out = key_type(key).unwrap_or_default().to_string();
+    let prefix = key_type(key).unwrap_or_default();
+    let mut out = prefix.to_string();
     out.push('…');
     let n = key.chars().count();
-    if n >= LONG_KEY {
+    if n >= LONG_KEY && n >= prefix.chars().count() + 4 + HIDDEN_MIN {
         out.extend(key.chars().skip(n - 4));
     }
     out
 }
 
-/// Keys this long show their last 4 characters: enough to tell two keys apart, and
-/// still 20 or more characters (most of them after the type prefix) never shown.
+/// Keys shorter than this never show their last 4 characters.
 pub const LONG_KEY: usize = 24;
+
+/// The fewest characters of a key never shown when its last 4 are: the last 4 tell
+/// two keys apart, the 16 or more hidden after the type prefix keep either from being
+/// guessed (`sk-ant-api03-` needs 20 more).
+pub const HIDDEN_MIN: usize = 16;
 
 /// Public prefixes that name a key's type (Anthropic, OpenAI, OpenRouter, Stripe,
 /// GitHub, GitLab, Slack, Hugging Face, Groq, Google, AWS access key ids, JWTs). The
@@ -576,6 +583,24 @@ mod tests {
         assert_eq!(mask_key("Zq8RwT4uVb6XyN2mKp3L"), "…");
         assert_eq!(mask_key("abc123"), "…");
         assert_eq!(mask_key(""), "…");
+    }
+
+    #[test]
+    fn last_4_only_when_16_stay_hidden_after_the_type() {
+        // 15 characters of type, 9 after it: the last 4 would leave 5 hidden.
+        assert_eq!(mask_key("sk-ant-admin01-ABCDE1234"), "sk-ant-admin01-…");
+        assert_eq!(
+            mask_key("sk-ant-admin01-ABCDEFGHIJKLMNOP1234"),
+            "sk-ant-admin01-…1234"
+        );
+        // 19 after `sk-ant-api03-`: 15 would stay hidden.
+        assert_eq!(
+            mask_key("sk-ant-api03-ABCDEFGHIJKLMNO1234"),
+            "sk-ant-api03-…"
+        );
+        assert_eq!(mask_key("Zq8RwT4uVb6XyN2mKp3L"), "…");
+        assert_eq!(mask_key("Zq8RwT4uVb6XyN2mKp3L1234"), "…1234");
+        assert_eq!(mask_key("ghp_0123456789abcdefABCDEF0123"), "ghp_…0123");
     }
 
     #[test]

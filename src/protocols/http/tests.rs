@@ -96,11 +96,13 @@ fn secrets_never_in_debug_or_json() {
     assert_eq!(ex.len(), 2);
     assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
     assert_eq!(&*ex[0].credentials[1].scheme, "Bearer");
-    assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…3f9a"));
+    // 16 characters after its type: too short to show its last 4.
+    assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…"));
     assert!(ex[0].has_cookie);
     assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
     let msg = ex[0].error_message.as_deref().unwrap();
-    assert_eq!(msg, "invalid x-api-key sk-ant-api03-…1234");
+    // 11 characters after its type: the last 4 would leave 7 hidden.
+    assert_eq!(msg, "invalid x-api-key sk-ant-api03-…");
     let dbg = format!("{ex:?}");
     let json = serde_json::to_string(&ex.iter().map(Shown::from).collect::<Vec<_>>()).unwrap();
     for out in [&dbg, &json] {
