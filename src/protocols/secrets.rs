@@ -374,6 +374,15 @@ fn mask_named_values(text: &str) -> String {
             continue;
         }
         let Some(v) = value_start(b, i) else {
+            // `Invalid token 9f3Kq2x7Lm`: a credential-shaped word after the name.
+            if let Some(to) = spaced_credential(text, i)
+                && let (Some(kept), Some(word)) = (text.get(copied..i + 1), text.get(i + 1..to))
+            {
+                out.push_str(kept);
+                out.push_str(&mask_key(word));
+                copied = to;
+                i = to;
+            }
             continue;
         };
         let (from, to) = value_extent(text, v, value_to_end_of_line(name));
@@ -407,6 +416,36 @@ fn value_start(b: &[u8], mut i: usize) -> Option<usize> {
         i += 1;
     }
     Some(i)
+}
+
+/// After a name ending at `i`: one space, then a word of 8 or more key characters
+/// that mixes letters and digits or starts with a key type (`token 9f3Kq2x7Lm`,
+/// `key sk-ant-api03-…`, not `token passed`); where the value ends: like a key in
+/// [`mask_words`], at the next character that [`ends_key`] (a damaged byte does not
+/// end it), sentence punctuation at its end left out.
+fn spaced_credential(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let from = i + 1;
+    let rest = text.get(from..)?;
+    let word_end = rest.find(|c: char| !is_key_char(c)).unwrap_or(rest.len());
+    let word = rest.get(..word_end)?;
+    let credential = word.len() >= 8
+        && (key_type(word).is_some()
+            || (word.bytes().any(|c| c.is_ascii_digit())
+                && word.bytes().any(|c| c.is_ascii_alphabetic())));
+    if !credential {
+        return None;
+    }
+    let chunk_end = rest
+        .find(|c: char| ends_key(c, Words::Text))
+        .unwrap_or(rest.len());
+    let value = rest
+        .get(..chunk_end)?
+        .trim_end_matches(['.', ':', '!', '?']);
+    Some(from + value.len().max(word_end))
 }
 
 /// The byte range to mask of a value starting at `v`.
@@ -491,6 +530,18 @@ fn mask_chunk(chunk: &str, words: Words, out: &mut String) {
         out.push_str(chunk);
         return;
     }
+    // A percent-encoded key (`sk%2Dant%2Dapi03%2D…`) is masked as decoded.
+    if chunk.contains('%') {
+        let decoded = percent_decode(chunk);
+        if decoded != chunk {
+            let mut masked = String::new();
+            mask_chunk(&decoded, words, &mut masked);
+            if masked != decoded {
+                out.push_str(&masked);
+                return;
+            }
+        }
+    }
     // Words: (start, end) byte ranges of runs of key characters.
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut run: Option<usize> = None;
@@ -535,6 +586,8 @@ fn mask_chunk(chunk: &str, words: Words, out: &mut String) {
     // `sk-proxy.corp.example`.
     let damaged = |gap: &str, next: &str| {
         odd(gap, next)
+            // A key a server masked itself, but not enough: `sk-proj-****…tail`.
+            || (!gap.is_empty() && gap.chars().all(|c| c == '*'))
             || (gap.chars().count() == 1
                 && next.len() >= 12
                 && next.chars().any(|c| c.is_ascii_digit())
@@ -681,6 +734,59 @@ mod tests {
         ] {
             assert_eq!(redact_text(text), want, "{text}");
         }
+    }
+
+    #[test]
+    fn credential_after_a_secret_name_and_a_space_masked() {
+        for (text, want) in [
+            (
+                "Invalid token S3CRETshortTok9 given",
+                "Invalid token … given",
+            ),
+            ("bad api_key ab12cd34.", "bad api_key …."),
+            ("session 5f3a9c1e7b expired", "session … expired"),
+        ] {
+            assert_eq!(redact_text(text), want, "{text}");
+        }
+        // Words that are no credentials stay.
+        for t in [
+            "token passed, key not issued",
+            "password for bob",
+            "key 12345678",
+            "max_tokens 4096",
+        ] {
+            assert_eq!(redact_text(t), t);
+        }
+    }
+
+    #[test]
+    fn key_a_server_masked_with_stars_keeps_no_long_tail() {
+        let t = redact_text(
+            "Incorrect API key provided: sk-proj-********************S3CRrealtail. See docs",
+        );
+        assert!(!t.contains("S3CRrealt"), "{t}");
+        // What such a server really shows, its last 4, may stay.
+        let t = "Incorrect API key provided: sk-proj-****************abcd. See docs";
+        assert_eq!(redact_text(t), t);
+    }
+
+    #[test]
+    fn percent_encoded_keys_masked() {
+        assert_eq!(
+            mask_target("/x?q=sk%2Dant%2Dapi03%2DS3CRETpctKEY0123456789abcd&z=1"),
+            "/x?q=sk-ant-api03-…abcd&z=1"
+        );
+        assert_eq!(
+            mask_target("/v1/keys/sk%2dant%2dapi03%2dS3CRETpctKEY0123456789abcd/usage"),
+            "/v1/keys/sk-ant-api03-…abcd/usage"
+        );
+        assert_eq!(
+            redact_text("key sk%2Dant%2Dapi03%2DS3CRETpctKEY0123456789abcd refused"),
+            "key sk-ant-api03-…abcd refused"
+        );
+        // Escapes that hide no key stay as they were.
+        let t = "/a%20b/c?q=hello%20world%2C%20again&page=2";
+        assert_eq!(mask_target(t), t);
     }
 
     #[test]
