@@ -13,6 +13,9 @@
 
 use std::borrow::Cow;
 
+mod names;
+pub use names::{mask_header_text, mask_name};
+
 /// Masks an API key or bearer token: the prefix that names its type (`sk-ant-api03-`,
 /// `sk-proj-`, `sk-`, `AKIA`, `ghp_`, `eyJ`…, none when unknown), `…`, and the last 4
 /// characters only when the key has [`LONG_KEY`] characters or more and
@@ -221,7 +224,8 @@ pub fn redact_text(text: &str) -> String {
 /// unless it looks like a key itself: `https://ghp_…@github.com/`), the value of
 /// every query or fragment parameter with a secret name ([`is_secret_name`]) becomes
 /// `…`, and words with a key type prefix in the path and other values are masked with
-/// [`mask_key`]. Random-looking path segments (hashes, ids) stay.
+/// [`mask_key`], as are host labels that hold a key ([`mask_name`]). Random-looking
+/// path segments (hashes, ids) stay.
 pub fn mask_target(target: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(target.len() + 8);
     let mut rest = target;
@@ -235,7 +239,7 @@ pub fn mask_target(target: &str) -> Cow<'_, str> {
             rest = after.get(at..).unwrap_or_default();
         }
         let host = rest.find(['/', ' ', '?', '#']).unwrap_or(rest.len());
-        out.push_str(rest.get(..host).unwrap_or_default());
+        out.push_str(&mask_name(rest.get(..host).unwrap_or_default()));
         rest = rest.get(host..).unwrap_or_default();
     }
     let (rest, fragment) = match rest.split_once('#') {

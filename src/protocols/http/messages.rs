@@ -8,7 +8,7 @@ use super::exchange::HttpExchange;
 use super::head::{Head, text, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
-use crate::protocols::secrets::{mask_key, redact_text};
+use crate::protocols::secrets::{mask_header_text, mask_key, mask_target, redact_text};
 
 impl HttpDecoder {
     pub(super) fn on_request(
@@ -21,13 +21,12 @@ impl HttpDecoder {
         let mut intern = |s: &str| cx.intern.text(s);
         let mut ex = HttpExchange {
             method: head.method.as_deref().map(&mut intern),
-            target: head
-                .target
-                .as_deref()
-                .map(|t| intern(&crate::protocols::secrets::mask_target(t))),
+            target: head.target.as_deref().map(|t| intern(&mask_target(t))),
             version: version_str(head.version).as_deref().map(&mut intern),
-            host: head.first("host").as_deref().map(&mut intern),
-            user_agent: head.first("user-agent").as_deref().map(&mut intern),
+            host: head.first("host").map(|h| intern(&mask_target(&h))),
+            user_agent: head
+                .first("user-agent")
+                .map(|u| intern(&mask_header_text(&u))),
             request_frame: Some(frame),
             request_ts: Some(ts),
             proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
@@ -49,7 +48,8 @@ impl HttpDecoder {
             .chain(head.all("api-key"))
             .next()
             .map(|v| mask_key(&String::from_utf8_lossy(v)));
-        ex.via.extend(head.all("via").map(text));
+        ex.via
+            .extend(head.all("via").map(|v| mask_header_text(&text(v))));
 
         let is_connect = head
             .method
@@ -159,7 +159,7 @@ impl HttpDecoder {
         };
         ex.status = Some(status);
         let mut intern = |s: &str| cx.intern.text(s);
-        ex.reason = head.reason.as_deref().map(&mut intern);
+        ex.reason = head.reason.as_deref().map(|r| intern(&mask_header_text(r)));
         ex.response_version = version_str(head.version).as_deref().map(&mut intern);
         ex.response_frame = Some(frame);
         ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
@@ -175,10 +175,13 @@ impl HttpDecoder {
                 ex.challenges.extend(cs);
             }
         }
-        ex.retry_after = head.first("retry-after");
-        ex.via.extend(head.all("via").map(text));
-        ex.server = head.first("server").as_deref().map(|s| cx.intern.text(s));
-        ex.x_squid_error = head.first("x-squid-error");
+        ex.retry_after = head.first("retry-after").map(|r| mask_header_text(&r));
+        ex.via
+            .extend(head.all("via").map(|v| mask_header_text(&text(v))));
+        ex.server = head
+            .first("server")
+            .map(|s| cx.intern.text(&mask_header_text(&s)));
+        ex.x_squid_error = head.first("x-squid-error").map(|e| mask_header_text(&e));
         ex.content_type = head
             .first("content-type")
             .as_deref()
