@@ -491,7 +491,7 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
     // quoting a short password.
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
-    let body = r#"{"error":{"message":"denied: password=hunt3r, \"api_key\": \"sh0rt1\""}}"#;
+    let body = r#"{"error":{"message":"denied: password=hunt3r, \"api_key\": \"sh0rt1\", token Sh0rtTok9xy"}}"#;
     std::thread::spawn(move || {
         for s in server.incoming().flatten() {
             let mut s: TcpStream = s;
@@ -578,6 +578,7 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
         "CONNECT-pw-CANARY",
         "hunt3r",
         "sh0rt1",
+        "Sh0rtTok9xy",
     ] {
         assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
     }
