@@ -13,7 +13,8 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  analysis done, nothing wrong found (nothing at the --fail-on level, default error)
   1  analysis done, a finding at the --fail-on level or above was found
-  2  usage error, or a capture could not be read at all (one line on stderr says why)
+  2  usage error, a capture could not be read at all, or the output could not be written
+     (one line on stderr says why)
   3  analysis done on damaged input: a capture was cut short; everything readable was analysed
      (3 wins over 1; 2 wins over both)";
 

@@ -392,6 +392,13 @@ async fn run_async(
             _ = &mut term, if !stopping => { stopping = true; cap.stop(); }
             _ = &mut deadline, if !stopping => { stopping = true; cap.stop(); }
             _ = tick.tick(), if !stopping => {
+                // The reader of the live lines has gone (`| head -1`): stop, as
+                // tcpdump does; the -w file is completed.
+                if super::stdout_closed() {
+                    stopping = true;
+                    cap.stop();
+                    continue;
+                }
                 if status {
                     let _ = write!(err, "\r\x1b[2K");
                 }

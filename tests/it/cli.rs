@@ -419,3 +419,57 @@ fn a_pcapng_interface_we_cannot_decode_is_reported_by_name() {
         "{out}"
     );
 }
+
+/// A reader that closes the pipe early (`| head -1`) ends the output, not the run:
+/// the exit code still reports the error-level findings. It once was 0.
+#[test]
+fn closed_pipe_keeps_the_findings_exit_code() {
+    use std::io::Read;
+    let cap = fixture_file("busy-day.pcapng");
+    for format in ["json", "table", "ndjson"] {
+        let mut child = bin()
+            .args(["analyze", "--flows", "0", "--format", format])
+            .arg(&cap)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // More than a pipe holds (64 KiB) is written, so the writer meets the close.
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        assert!(o.stderr.is_empty(), "{format}: {:?}", o.stderr);
+    }
+}
+
+/// Output that cannot be written (a full disk: /dev/full) is exit code 2 with one
+/// line saying why, for every command: the last buffered bytes once failed silently.
+#[test]
+fn output_that_cannot_be_written_is_exit_2() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    };
+    let cap = fixture_file("chain-healthy.pcap");
+    let cap = cap.to_str().unwrap();
+    for args in [
+        &["explain"][..],
+        &["explain", "proxy_auth_missing"],
+        &["analyze", cap],
+        &["analyze", "--format", "json", cap],
+        &["doctor", "--no-probe"],
+    ] {
+        let o = bin()
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(
+            one_line(&err).contains("No space left on device"),
+            "{args:?}: {err}"
+        );
+    }
+}
