@@ -118,7 +118,7 @@ pub(super) fn capture(
         decode,
         analysis: acfg.clone(),
     };
-    let (analysis, stopped_at) = match run_live(&run, out, err) {
+    let (analysis, stopped_at, write_failed) = match run_live(&run, out, err) {
         Ok(a) => a,
         Err(e) => {
             writeln!(err, "trafficdoc: {e}")?;
@@ -165,6 +165,11 @@ pub(super) fn capture(
         return Ok(EXIT_ERROR);
     }
     out.flush()?;
+    // The evidence the -w file was asked to keep is lost: said on stderr while it ran,
+    // and a failure like any output that could not be written.
+    if write_failed {
+        return Ok(EXIT_ERROR);
+    }
     // Same codes as analyze, so a CI job can gate on a live run too.
     Ok(if crate::analyze::has_error(&findings) {
         EXIT_FINDINGS
@@ -172,6 +177,10 @@ pub(super) fn capture(
         EXIT_OK
     })
 }
+
+/// A live capture once stopped: its analysis, the moment it stopped, and whether the
+/// `-w` file could not be written in full.
+type Stopped = (CaptureAnalysis, crate::model::Timestamp, bool);
 
 /// One live capture: where and how long to capture, and what to print meanwhile.
 struct LiveRun {
@@ -315,11 +324,7 @@ impl EventPrinter {
 
 /// Runs a live capture until Ctrl-C, SIGTERM, `-c` or `--duration`; returns the final
 /// analysis.
-fn run_live(
-    run: &LiveRun,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<(CaptureAnalysis, crate::model::Timestamp), LiveError> {
+fn run_live(run: &LiveRun, out: &mut dyn Write, err: &mut dyn Write) -> Result<Stopped, LiveError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -334,7 +339,7 @@ async fn run_async(
     run: &LiveRun,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<(CaptureAnalysis, crate::model::Timestamp), LiveError> {
+) -> Result<Stopped, LiveError> {
     let mut cap = LiveCapture::open(&run.opts)?;
     let dropped = crate::capture::live::drop_privileges(&run.opts.user)?;
     let name = format!("live:{}", cap.interface);
@@ -448,6 +453,7 @@ async fn run_async(
                 queue_dropped: counters.queue_dropped,
             });
     let flushed: Result<(), String> = counters.write_error.map_or(Ok(()), Err);
+    let write_failed = flushed.is_err();
     let failure = counters.error;
     if let Err(e) = flushed {
         let write = run.opts.write.as_ref().map(|p| p.display().to_string());
@@ -471,5 +477,5 @@ async fn run_async(
     };
     let _ = printer.print(&analysis, run.format, out);
     let _ = printer.print_findings(&analysis, &cfg, run.format, out);
-    Ok((analysis, stopped_at))
+    Ok((analysis, stopped_at, write_failed))
 }

@@ -659,3 +659,38 @@ fn a_stall_printed_live_stays_in_the_final_report() {
         assert_eq!(out.status.code(), Some(1), "{stop}: {report}");
     }
 }
+
+/// A `-w` file that cannot be written (a full disk: /dev/full) loses the evidence:
+/// one line says so and the exit code is 2, not the 0 of a clean run.
+#[test]
+fn a_w_file_that_cannot_be_written_is_exit_2() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    }
+    let port = free_port();
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let cap = Command::new(bin)
+        .args(["capture", "-i", "lo", "--duration", "2", "-w", "/dev/full"])
+        .args(["tcp", "port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    // Refused connections: packets to write.
+    for _ in 0..3 {
+        let _ = TcpStream::connect(("127.0.0.1", port));
+    }
+    let o = cap.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if stderr.contains("no permission") {
+        skip(&stderr);
+        return;
+    }
+    assert!(
+        stderr.contains("cannot write /dev/full"),
+        "no line about the -w file: {stderr}"
+    );
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
+}
