@@ -75,15 +75,16 @@ pub(super) fn capture(
         return Ok(EXIT_ERROR);
     };
     let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
-    let duration = match args.duration {
-        Some(d) if !(d > 0.0 && d.is_finite()) => {
+    // Not NaN, infinite, negative or too big for a Duration (`1e308` once panicked).
+    let duration = match args.duration.map(|d| (d, Duration::try_from_secs_f64(d))) {
+        Some((d, Ok(t))) if d > 0.0 => Some(t),
+        Some(_) => {
             writeln!(
                 err,
-                "trafficdoc: --duration must be a positive number of seconds"
+                "trafficdoc: --duration must be a positive number of seconds (below 2^64)"
             )?;
             return Ok(EXIT_ERROR);
         }
-        Some(d) => Some(std::time::Duration::from_secs_f64(d)),
         None => None,
     };
     // Opened now, while we may still be root: the capture gives up its privileges

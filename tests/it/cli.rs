@@ -473,3 +473,26 @@ fn output_that_cannot_be_written_is_exit_2() {
         );
     }
 }
+
+/// Seconds too many for a `Duration` (`1e308`) once panicked in `capture --duration`
+/// and `doctor --timeout`: a usage error naming the option, exit 2, for every option
+/// that takes seconds.
+#[test]
+fn seconds_too_big_are_usage_errors_not_panics() {
+    let cap = fixture_file("healthy-control.pcap");
+    let cap = cap.to_str().unwrap();
+    for args in [
+        &["capture", "-i", "lo", "--duration", "1e308"][..],
+        &["doctor", "--no-probe", "--timeout", "1e308"],
+        &["analyze", "--stall-secs", "1e308", cap],
+    ] {
+        let o = bin().args(args).output().unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let flag = args
+            .iter()
+            .find(|a| a.starts_with("--") && *a != &"--no-probe");
+        assert!(err.contains(flag.unwrap()), "{args:?}: {err}");
+    }
+}
