@@ -27,7 +27,9 @@ fn main() -> ExitCode {
     // exit code still says what was found.
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(cli::PipeEnd::new(stdout.lock()));
-    let mut err = io::stderr();
+    // Warnings that cannot be written (standard error full or closed) never cost the
+    // report or its exit code.
+    let mut err = cli::BestEffort(io::stderr());
     // The last bytes are flushed here, so that a failure to write them (a full disk)
     // is an error too, not a silent loss.
     match cli::run(parsed, &mut out, &mut err).and_then(|code| out.flush().map(|()| code)) {

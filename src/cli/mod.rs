@@ -26,7 +26,7 @@ pub use args::{
     LiveFormatArg,
 };
 pub use doctor::DoctorArgs;
-pub use output::{PipeEnd, stdout_closed};
+pub use output::{BestEffort, PipeEnd, stdout_closed};
 
 use std::io::{self, Write};
 

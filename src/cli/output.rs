@@ -1,6 +1,8 @@
-//! Standard output as the commands see it: a reader that closes the pipe early
-//! (`trafficdoc analyze x | head -1`) ends the output, never the run, so the exit
-//! code still says what was found; any other write failure (a full disk) is an error.
+//! Standard output and error as the commands see them: a reader that closes the pipe
+//! early (`trafficdoc analyze x | head -1`) ends the output, never the run, so the exit
+//! code still says what was found; any other write failure of the output (a full disk)
+//! is an error. Standard error is best effort: a warning that cannot be written never
+//! costs the report or its exit code.
 
 use std::io::{self, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -64,6 +66,22 @@ impl<W: Write> Write for PipeEnd<W> {
     }
 }
 
+/// Standard error: what cannot be written there is dropped, as there is nowhere
+/// left to say so; the report on standard output and the exit code stay.
+pub struct BestEffort<W: Write>(pub W);
+
+impl<W: Write> Write for BestEffort<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let _ = self.0.write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let _ = self.0.flush();
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
@@ -103,6 +121,18 @@ mod tests {
         w.flush().unwrap();
         assert_eq!(w.inner.got, b"hello");
         assert!(w.closed && stdout_closed());
+    }
+
+    #[test]
+    fn best_effort_never_fails() {
+        let mut w = BestEffort(Failing {
+            room: 3,
+            kind: io::ErrorKind::StorageFull,
+            got: Vec::new(),
+        });
+        writeln!(w, "warning: something").unwrap();
+        w.flush().unwrap();
+        assert_eq!(w.0.got, b"war");
     }
 
     #[test]

@@ -496,3 +496,34 @@ fn seconds_too_big_are_usage_errors_not_panics() {
         assert!(err.contains(flag.unwrap()), "{args:?}: {err}");
     }
 }
+
+/// Standard error that cannot be written (/dev/full) once cost the whole report and
+/// turned exit code 3 into 2: a warning is best effort, the report and the code stay.
+#[test]
+fn unwritable_stderr_keeps_the_report_and_the_exit_code() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    };
+    let bytes = std::fs::read(fixture_file("chain-gateway-proxy-407.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let o = bin()
+        .arg("analyze")
+        .arg(&cut)
+        .stderr(full.try_clone().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let report = String::from_utf8(o.stdout).unwrap();
+    assert!(report.contains("Diagnosis:"), "{report}");
+    // --stats writes a line on stderr after the report: the findings' code stays.
+    let o = bin()
+        .args(["analyze", "--stats"])
+        .arg(fixture_file("chain-gateway-proxy-407.pcap"))
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}
