@@ -5,7 +5,7 @@
 use super::auth::{AuthHeader, parse_challenges, parse_credentials};
 use super::decoder::{Chunk, HttpDecoder, MAX_EXCHANGES, State, dir_words};
 use super::exchange::HttpExchange;
-use super::head::{Head, text, version_str};
+use super::head::{Head, text, text_masked, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 use crate::protocols::secrets::{mask_header_text, mask_key, mask_target, redact_text};
@@ -25,8 +25,8 @@ impl HttpDecoder {
             version: version_str(head.version).as_deref().map(&mut intern),
             host: head.first("host").map(|h| intern(&mask_target(&h))),
             user_agent: head
-                .first("user-agent")
-                .map(|u| intern(&mask_header_text(&u))),
+                .first_masked("user-agent", mask_header_text)
+                .map(|u| intern(&u)),
             request_frame: Some(frame),
             request_ts: Some(ts),
             proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
@@ -49,7 +49,7 @@ impl HttpDecoder {
             .next()
             .map(|v| mask_key(&String::from_utf8_lossy(v)));
         ex.via
-            .extend(head.all("via").map(|v| mask_header_text(&text(v))));
+            .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
 
         let is_connect = head
             .method
@@ -159,7 +159,7 @@ impl HttpDecoder {
         };
         ex.status = Some(status);
         let mut intern = |s: &str| cx.intern.text(s);
-        ex.reason = head.reason.as_deref().map(|r| intern(&mask_header_text(r)));
+        ex.reason = head.reason.as_deref().map(&mut intern);
         ex.response_version = version_str(head.version).as_deref().map(&mut intern);
         ex.response_frame = Some(frame);
         ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
@@ -175,13 +175,13 @@ impl HttpDecoder {
                 ex.challenges.extend(cs);
             }
         }
-        ex.retry_after = head.first("retry-after").map(|r| mask_header_text(&r));
+        ex.retry_after = head.first_masked("retry-after", mask_header_text);
         ex.via
-            .extend(head.all("via").map(|v| mask_header_text(&text(v))));
+            .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
         ex.server = head
-            .first("server")
-            .map(|s| cx.intern.text(&mask_header_text(&s)));
-        ex.x_squid_error = head.first("x-squid-error").map(|e| mask_header_text(&e));
+            .first_masked("server", mask_header_text)
+            .map(|s| cx.intern.text(&s));
+        ex.x_squid_error = head.first_masked("x-squid-error", mask_header_text);
         ex.content_type = head
             .first("content-type")
             .as_deref()

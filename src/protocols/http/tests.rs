@@ -302,3 +302,20 @@ fn head_cut_by_the_snap_length_keeps_only_whole_lines() {
         }
     }
 }
+
+#[test]
+fn a_key_at_the_cut_of_a_long_header_value_is_masked() {
+    // The value is kept to 512 characters: cut first, `sk-` and 12 characters of the
+    // key were left, too short to look like a key, and printed.
+    let ua = format!("{} sk-CUTcanaryKEYabcdef0123456789xyz", "x".repeat(496));
+    let via = format!("1.1 {} sk-VIAcanaryKEYabcdef0123456789xyz", "y".repeat(492));
+    let req = format!(
+        "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nUser-Agent: {ua}\r\n\r\n"
+    );
+    let resp = format!("HTTP/1.1 200 OK\r\nVia: {via}\r\nContent-Length: 0\r\n\r\n");
+    let ex = run(req.as_bytes(), resp.as_bytes());
+    let shown = format!("{:?} {:?}", ex[0].user_agent, ex[0].via);
+    assert!(!shown.contains("CUTcanary"), "{shown}");
+    assert!(!shown.contains("VIAcanary"), "{shown}");
+    assert!(shown.contains("sk-…"), "{shown}");
+}
