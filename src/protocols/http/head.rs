@@ -89,6 +89,13 @@ pub(super) fn text(v: &[u8]) -> String {
     text_masked(v, |s| s.to_string())
 }
 
+/// A request target as kept: [`text`], its secrets masked before the cut.
+fn target_text(v: &[u8]) -> String {
+    text_masked(v, |t| {
+        crate::protocols::secrets::mask_target(t).into_owned()
+    })
+}
+
 /// A reason phrase as kept: [`text`], secrets masked as in header texts.
 fn reason_text(v: &[u8]) -> String {
     text_masked(v, crate::protocols::secrets::mask_header_text)
@@ -162,7 +169,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                     n,
                     Head {
                         method: req.method.map(str::to_string),
-                        target: req.path.map(|p| text(p.as_bytes())),
+                        target: req.path.map(|p| target_text(p.as_bytes())),
                         status: None,
                         reason: None,
                         version: req.version,
@@ -234,7 +241,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                 end,
                 Head {
                     method: Some(method.to_string()),
-                    target: Some(text(target.trim().as_bytes())),
+                    target: Some(target_text(target.trim().as_bytes())),
                     status: None,
                     reason: None,
                     version: Some(v),

@@ -318,4 +318,15 @@ fn a_key_at_the_cut_of_a_long_header_value_is_masked() {
     assert!(!shown.contains("CUTcanary"), "{shown}");
     assert!(!shown.contains("VIAcanary"), "{shown}");
     assert!(shown.contains("sk-…"), "{shown}");
+    // The same in a request target's path.
+    let req = format!(
+        "GET /{}/sk-TGTcanaryKEYabcdef0123456789xyz HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        "z".repeat(496)
+    );
+    let ex = run(
+        req.as_bytes(),
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    let target = ex[0].target.as_deref().unwrap();
+    assert!(!target.contains("TGTcanary"), "{target}");
 }
