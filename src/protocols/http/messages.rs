@@ -23,7 +23,9 @@ impl HttpDecoder {
             method: head.method.as_deref().map(&mut intern),
             target: head.target.as_deref().map(|t| intern(&mask_target(t))),
             version: version_str(head.version).as_deref().map(&mut intern),
-            host: head.first("host").map(|h| intern(&mask_target(&h))),
+            host: head
+                .first_masked("host", |h| mask_target(h).into_owned())
+                .map(|h| intern(&h)),
             user_agent: head
                 .first_masked("user-agent", mask_header_text)
                 .map(|u| intern(&u)),

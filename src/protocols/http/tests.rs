@@ -329,4 +329,15 @@ fn a_key_at_the_cut_of_a_long_header_value_is_masked() {
     );
     let target = ex[0].target.as_deref().unwrap();
     assert!(!target.contains("TGTcanary"), "{target}");
+    // And in the Host header.
+    let req = format!(
+        "GET / HTTP/1.1\r\nHost: {}.sk-HSTcanaryKEYabcdef0123456789xyz.example\r\n\r\n",
+        "h".repeat(497)
+    );
+    let ex = run(
+        req.as_bytes(),
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    let host = ex[0].host.as_deref().unwrap();
+    assert!(!host.contains("HSTcanary"), "{host}");
 }
