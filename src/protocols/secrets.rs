@@ -446,6 +446,10 @@ fn spaced_credential(text: &str, i: usize) -> Option<usize> {
     let chunk_end = rest
         .find(|c: char| ends_key(c, Words::Text))
         .unwrap_or(rest.len());
+    // Masked already (`key sk-ant-api03-…6789`): masking twice changes nothing.
+    if rest.get(chunk_end..).is_some_and(|r| r.starts_with('…')) {
+        return None;
+    }
     let value = rest
         .get(..chunk_end)?
         .trim_end_matches(['.', ':', '!', '?']);
@@ -843,6 +847,8 @@ mod tests {
         for t in [
             "password=hunter2 and sk-ant-api03-AAAABBBBCCCCDDDD3f9a",
             r#"{"api_key": "short"} Authorization: Bearer x"#,
+            "Invalid API key sk-ant-api03-abcdefghijklmnopqrstuvwxyz0123456789 given",
+            "Invalid token S3CRshortTok9x given, key sk-S3CRs",
         ] {
             let once = redact_text(t);
             assert_eq!(redact_text(&once), once);
