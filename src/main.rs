@@ -23,13 +23,17 @@ fn main() -> ExitCode {
             };
         }
     };
+    // A closed pipe (`trafficdoc analyze x | head`) ends the output, not the run: the
+    // exit code still says what was found.
     let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let mut err = io::stderr();
-    match cli::run(parsed, &mut out, &mut err) {
+    let mut out = io::BufWriter::new(cli::PipeEnd::new(stdout.lock()));
+    // Warnings that cannot be written (standard error full or closed) never cost the
+    // report or its exit code.
+    let mut err = cli::BestEffort(io::stderr());
+    // The last bytes are flushed here, so that a failure to write them (a full disk)
+    // is an error too, not a silent loss.
+    match cli::run(parsed, &mut out, &mut err).and_then(|code| out.flush().map(|()| code)) {
         Ok(code) => ExitCode::from(code),
-        // A closed pipe (`trafficdoc analyze x | head`) is not a failure.
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => {
             let _ = writeln!(err, "trafficdoc: {e}");
             ExitCode::from(cli::EXIT_ERROR)

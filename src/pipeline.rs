@@ -576,7 +576,8 @@ pub fn conclude_set(
     parts: Vec<Part>,
     endings: Vec<Ending>,
 ) -> Result<CaptureAnalysis, CaptureError> {
-    let mut link_types: Vec<LinkType> = Vec::new();
+    // A set: a file may declare every one of the 65,536 link type values.
+    let mut link_types = std::collections::BTreeSet::new();
     let mut ending = Ending {
         link_types: Vec::new(),
         interfaces_not_kept: 0,
@@ -584,11 +585,7 @@ pub fn conclude_set(
         bytes_read: 0,
     };
     for (i, e) in endings.into_iter().enumerate() {
-        for l in e.link_types {
-            if !link_types.contains(&l) {
-                link_types.push(l);
-            }
-        }
+        link_types.extend(e.link_types);
         ending.interfaces_not_kept += e.interfaces_not_kept;
         ending.bytes_read += e.bytes_read;
         if ending.truncation.is_none()
@@ -601,8 +598,7 @@ pub fn conclude_set(
             ending.truncation = Some(t);
         }
     }
-    link_types.sort();
-    ending.link_types = link_types;
+    ending.link_types = link_types.into_iter().collect();
     let mut c = conclude(path, proc, format, ending)?;
     c.input.parts = parts;
     Ok(c)

@@ -13,7 +13,8 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  analysis done, nothing wrong found (nothing at the --fail-on level, default error)
   1  analysis done, a finding at the --fail-on level or above was found
-  2  usage error, or a capture could not be read at all (one line on stderr says why)
+  2  usage error, a capture could not be read at all, or the output could not be written
+     (one line on stderr says why)
   3  analysis done on damaged input: a capture was cut short; everything readable was analysed
      (3 wins over 1; 2 wins over both)";
 
@@ -400,11 +401,12 @@ pub struct AnalyzeArgs {
     pub flow_memory: Option<usize>,
 }
 
-/// A number of seconds that is more than zero and finite.
+/// A number of seconds that is more than zero and that a `Duration` holds (finite,
+/// below 2^64: `1e308` once panicked converting it).
 fn positive_secs(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
-        Ok(v) if v > 0.0 && v.is_finite() => Ok(v),
-        Ok(_) => Err("must be a number of seconds above 0".into()),
+        Ok(v) if v > 0.0 && std::time::Duration::try_from_secs_f64(v).is_ok() => Ok(v),
+        Ok(_) => Err("must be a number of seconds above 0 and below 2^64".into()),
         Err(e) => Err(e.to_string()),
     }
 }

@@ -75,15 +75,16 @@ pub(super) fn capture(
         return Ok(EXIT_ERROR);
     };
     let filter = (!args.filter.is_empty()).then(|| args.filter.join(" "));
-    let duration = match args.duration {
-        Some(d) if !(d > 0.0 && d.is_finite()) => {
+    // Not NaN, infinite, negative or too big for a Duration (`1e308` once panicked).
+    let duration = match args.duration.map(|d| (d, Duration::try_from_secs_f64(d))) {
+        Some((d, Ok(t))) if d > 0.0 => Some(t),
+        Some(_) => {
             writeln!(
                 err,
-                "trafficdoc: --duration must be a positive number of seconds"
+                "trafficdoc: --duration must be a positive number of seconds (below 2^64)"
             )?;
             return Ok(EXIT_ERROR);
         }
-        Some(d) => Some(std::time::Duration::from_secs_f64(d)),
         None => None,
     };
     // Opened now, while we may still be root: the capture gives up its privileges
@@ -118,7 +119,7 @@ pub(super) fn capture(
         decode,
         analysis: acfg.clone(),
     };
-    let (analysis, stopped_at) = match run_live(&run, out, err) {
+    let (analysis, stopped_at, write_failed) = match run_live(&run, out, err) {
         Ok(a) => a,
         Err(e) => {
             writeln!(err, "trafficdoc: {e}")?;
@@ -165,6 +166,11 @@ pub(super) fn capture(
         return Ok(EXIT_ERROR);
     }
     out.flush()?;
+    // The evidence the -w file was asked to keep is lost: said on stderr while it ran,
+    // and a failure like any output that could not be written.
+    if write_failed {
+        return Ok(EXIT_ERROR);
+    }
     // Same codes as analyze, so a CI job can gate on a live run too.
     Ok(if crate::analyze::has_error(&findings) {
         EXIT_FINDINGS
@@ -172,6 +178,10 @@ pub(super) fn capture(
         EXIT_OK
     })
 }
+
+/// A live capture once stopped: its analysis, the moment it stopped, and whether the
+/// `-w` file could not be written in full.
+type Stopped = (CaptureAnalysis, crate::model::Timestamp, bool);
 
 /// One live capture: where and how long to capture, and what to print meanwhile.
 struct LiveRun {
@@ -315,11 +325,7 @@ impl EventPrinter {
 
 /// Runs a live capture until Ctrl-C, SIGTERM, `-c` or `--duration`; returns the final
 /// analysis.
-fn run_live(
-    run: &LiveRun,
-    out: &mut dyn Write,
-    err: &mut dyn Write,
-) -> Result<(CaptureAnalysis, crate::model::Timestamp), LiveError> {
+fn run_live(run: &LiveRun, out: &mut dyn Write, err: &mut dyn Write) -> Result<Stopped, LiveError> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -334,7 +340,7 @@ async fn run_async(
     run: &LiveRun,
     out: &mut dyn Write,
     err: &mut dyn Write,
-) -> Result<(CaptureAnalysis, crate::model::Timestamp), LiveError> {
+) -> Result<Stopped, LiveError> {
     let mut cap = LiveCapture::open(&run.opts)?;
     let dropped = crate::capture::live::drop_privileges(&run.opts.user)?;
     let name = format!("live:{}", cap.interface);
@@ -392,6 +398,13 @@ async fn run_async(
             _ = &mut term, if !stopping => { stopping = true; cap.stop(); }
             _ = &mut deadline, if !stopping => { stopping = true; cap.stop(); }
             _ = tick.tick(), if !stopping => {
+                // The reader of the live lines has gone (`| head -1`): stop, as
+                // tcpdump does; the -w file is completed.
+                if super::stdout_closed() {
+                    stopping = true;
+                    cap.stop();
+                    continue;
+                }
                 if status {
                     let _ = write!(err, "\r\x1b[2K");
                 }
@@ -441,6 +454,7 @@ async fn run_async(
                 queue_dropped: counters.queue_dropped,
             });
     let flushed: Result<(), String> = counters.write_error.map_or(Ok(()), Err);
+    let write_failed = flushed.is_err();
     let failure = counters.error;
     if let Err(e) = flushed {
         let write = run.opts.write.as_ref().map(|p| p.display().to_string());
@@ -464,5 +478,5 @@ async fn run_async(
     };
     let _ = printer.print(&analysis, run.format, out);
     let _ = printer.print_findings(&analysis, &cfg, run.format, out);
-    Ok((analysis, stopped_at))
+    Ok((analysis, stopped_at, write_failed))
 }

@@ -4,7 +4,8 @@
 //! Exit codes (also in README.md):
 //! - 0: analysis done, nothing wrong found;
 //! - 1: analysis done, a finding at the `--fail-on` level (default: error) was found;
-//! - 2: usage error, or a capture could not be read at all;
+//! - 2: usage error, a capture could not be read at all, or the output could not be
+//!   written (a reader closing the pipe early is not a failure: see [`PipeEnd`]);
 //! - 3: analysis done, but an input was damaged (cut short mid-record); what could be
 //!   read was analysed.
 //!
@@ -18,12 +19,14 @@ mod capture;
 mod clock;
 mod doctor;
 mod inputs;
+mod output;
 
 pub use args::{
     AnalyzeArgs, CaptureArgs, Cli, ColorChoice, Command, DiagnoseArgs, FailOn, Format, Level,
     LiveFormatArg,
 };
 pub use doctor::DoctorArgs;
+pub use output::{BestEffort, PipeEnd, stdout_closed};
 
 use std::io::{self, Write};
 

@@ -97,8 +97,15 @@ pub fn mask_value(k: &str, v: &str) -> String {
 }
 
 /// A URL with everything between `://` and the last `@` but the user name replaced
-/// by `…`: also safe when the password itself holds `@`, `:` or `/`.
+/// by `…` (also safe when the password itself holds `@`, `:` or `/`), and the
+/// secrets of its path and query masked as in request targets (`?key=…`).
 pub fn mask_url(raw: &str) -> String {
+    let masked = mask_userinfo_url(raw);
+    crate::protocols::secrets::mask_target(&masked).into_owned()
+}
+
+/// [`mask_url`]'s user information part.
+fn mask_userinfo_url(raw: &str) -> String {
     let (scheme, rest) = match raw.split_once("://") {
         Some((s, r)) => (format!("{s}://"), r),
         None => (String::new(), raw),
@@ -748,6 +755,24 @@ mod tests {
         assert_eq!(
             mask_url("http://bob:p@ss:w/rd!@proxy:8080"),
             "http://bob:…@proxy:8080"
+        );
+    }
+
+    #[test]
+    fn base_url_query_secrets_masked() {
+        let shown = mask_value(
+            "ANTHROPIC_BASE_URL",
+            "http://gw.corp:4000/v1?key=S3CRETbasekey&api_key=S3CRETk2&region=eu",
+        );
+        assert_eq!(shown, "http://gw.corp:4000/v1?key=…&api_key=…&region=eu");
+        assert_eq!(
+            mask_value("HTTPS_PROXY", "http://bob:pw@proxy:8080/?token=t1"),
+            "http://bob:…@proxy:8080/?token=…"
+        );
+        // Nothing to mask: as written.
+        assert_eq!(
+            mask_value("HTTPS_PROXY", "http://proxy.corp:3128"),
+            "http://proxy.corp:3128"
         );
     }
 

@@ -117,8 +117,20 @@ fn be32(b: &[u8], at: usize) -> Result<u32, DnsError> {
     Ok((u32::from(be16(b, at)?) << 16) | u32::from(be16(b, at + 2)?))
 }
 
-/// Reads a possibly compressed name at `at`; returns it and the offset after it.
+/// Reads a possibly compressed name at `at`, labels that hold a key masked
+/// ([`mask_name`](crate::protocols::secrets::mask_name)); returns it and the offset
+/// after it.
 fn read_name(b: &[u8], at: usize) -> Result<(String, usize), DnsError> {
+    let (name, next) = read_raw_name(b, at)?;
+    let name = match crate::protocols::secrets::mask_name(&name) {
+        std::borrow::Cow::Borrowed(_) => name,
+        std::borrow::Cow::Owned(masked) => masked,
+    };
+    Ok((name, next))
+}
+
+/// [`read_name`] as the bytes spell it.
+fn read_raw_name(b: &[u8], at: usize) -> Result<(String, usize), DnsError> {
     let mut name = String::new();
     let mut pos = at;
     let mut end = None;

@@ -4,7 +4,8 @@
 //! password, token or response. What they keep of the rest is masked here, when it is
 //! stored, so every report format and `Debug` inherit it:
 //! - API keys and bearer tokens ([`mask_key`]): the public prefix that names the key's
-//!   type and, for keys of 24 characters or more, the last 4 (`sk-ant-api03-…3f9a`);
+//!   type and, for keys of 24 characters or more of which 16 or more stay hidden,
+//!   the last 4 (`sk-ant-api03-…3f9a`);
 //! - request targets ([`mask_target`]): the password of `user:password@`, the values of
 //!   query parameters with secret names ([`is_secret_name`]), prefixed keys in the path;
 //! - free text such as JSON error messages ([`redact_text`]): the value after every
@@ -12,23 +13,32 @@
 
 use std::borrow::Cow;
 
+mod names;
+pub use names::{mask_header_text, mask_name};
+
 /// Masks an API key or bearer token: the prefix that names its type (`sk-ant-api03-`,
 /// `sk-proj-`, `sk-`, `AKIA`, `ghp_`, `eyJ`…, none when unknown), `…`, and the last 4
-/// characters only when the key has at least [`LONG_KEY`] characters.
+/// characters only when the key has [`LONG_KEY`] characters or more and
+/// [`HIDDEN_MIN`] or more of them still stay hidden between the two.
 pub fn mask_key(key: &str) -> String {
     let key = key.trim();
-    let mut out = key_type(key).unwrap_or_default().to_string();
+    let prefix = key_type(key).unwrap_or_default();
+    let mut out = prefix.to_string();
     out.push('…');
     let n = key.chars().count();
-    if n >= LONG_KEY {
+    if n >= LONG_KEY && n >= prefix.chars().count() + 4 + HIDDEN_MIN {
         out.extend(key.chars().skip(n - 4));
     }
     out
 }
 
-/// Keys this long show their last 4 characters: enough to tell two keys apart, and
-/// still 20 or more characters (most of them after the type prefix) never shown.
+/// Keys shorter than this never show their last 4 characters.
 pub const LONG_KEY: usize = 24;
+
+/// The fewest characters of a key never shown when its last 4 are: the last 4 tell
+/// two keys apart, the 16 or more hidden after the type prefix keep either from being
+/// guessed (`sk-ant-api03-` needs 20 more).
+pub const HIDDEN_MIN: usize = 16;
 
 /// Public prefixes that name a key's type (Anthropic, OpenAI, OpenRouter, Stripe,
 /// GitHub, GitLab, Slack, Hugging Face, Groq, Google, AWS access key ids, JWTs). The
@@ -214,7 +224,8 @@ pub fn redact_text(text: &str) -> String {
 /// unless it looks like a key itself: `https://ghp_…@github.com/`), the value of
 /// every query or fragment parameter with a secret name ([`is_secret_name`]) becomes
 /// `…`, and words with a key type prefix in the path and other values are masked with
-/// [`mask_key`]. Random-looking path segments (hashes, ids) stay.
+/// [`mask_key`], as are host labels that hold a key ([`mask_name`]). Random-looking
+/// path segments (hashes, ids) stay.
 pub fn mask_target(target: &str) -> Cow<'_, str> {
     let mut out = String::with_capacity(target.len() + 8);
     let mut rest = target;
@@ -228,7 +239,7 @@ pub fn mask_target(target: &str) -> Cow<'_, str> {
             rest = after.get(at..).unwrap_or_default();
         }
         let host = rest.find(['/', ' ', '?', '#']).unwrap_or(rest.len());
-        out.push_str(rest.get(..host).unwrap_or_default());
+        out.push_str(&mask_name(rest.get(..host).unwrap_or_default()));
         rest = rest.get(host..).unwrap_or_default();
     }
     let (rest, fragment) = match rest.split_once('#') {
@@ -367,6 +378,15 @@ fn mask_named_values(text: &str) -> String {
             continue;
         }
         let Some(v) = value_start(b, i) else {
+            // `Invalid token 9f3Kq2x7Lm`: a credential-shaped word after the name.
+            if let Some(to) = spaced_credential(text, i)
+                && let (Some(kept), Some(word)) = (text.get(copied..i + 1), text.get(i + 1..to))
+            {
+                out.push_str(kept);
+                out.push_str(&mask_key(word));
+                copied = to;
+                i = to;
+            }
             continue;
         };
         let (from, to) = value_extent(text, v, value_to_end_of_line(name));
@@ -400,6 +420,40 @@ fn value_start(b: &[u8], mut i: usize) -> Option<usize> {
         i += 1;
     }
     Some(i)
+}
+
+/// After a name ending at `i`: one space, then a word of 8 or more key characters
+/// that mixes letters and digits or starts with a key type (`token 9f3Kq2x7Lm`,
+/// `key sk-ant-api03-…`, not `token passed`); where the value ends: like a key in
+/// [`mask_words`], at the next character that [`ends_key`] (a damaged byte does not
+/// end it), sentence punctuation at its end left out.
+fn spaced_credential(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let from = i + 1;
+    let rest = text.get(from..)?;
+    let word_end = rest.find(|c: char| !is_key_char(c)).unwrap_or(rest.len());
+    let word = rest.get(..word_end)?;
+    let credential = word.len() >= 8
+        && (key_type(word).is_some()
+            || (word.bytes().any(|c| c.is_ascii_digit())
+                && word.bytes().any(|c| c.is_ascii_alphabetic())));
+    if !credential {
+        return None;
+    }
+    let chunk_end = rest
+        .find(|c: char| ends_key(c, Words::Text))
+        .unwrap_or(rest.len());
+    // Masked already (`key sk-ant-api03-…6789`): masking twice changes nothing.
+    if rest.get(chunk_end..).is_some_and(|r| r.starts_with('…')) {
+        return None;
+    }
+    let value = rest
+        .get(..chunk_end)?
+        .trim_end_matches(['.', ':', '!', '?']);
+    Some(from + value.len().max(word_end))
 }
 
 /// The byte range to mask of a value starting at `v`.
@@ -484,6 +538,18 @@ fn mask_chunk(chunk: &str, words: Words, out: &mut String) {
         out.push_str(chunk);
         return;
     }
+    // A percent-encoded key (`sk%2Dant%2Dapi03%2D…`) is masked as decoded.
+    if chunk.contains('%') {
+        let decoded = percent_decode(chunk);
+        if decoded != chunk {
+            let mut masked = String::new();
+            mask_chunk(&decoded, words, &mut masked);
+            if masked != decoded {
+                out.push_str(&masked);
+                return;
+            }
+        }
+    }
     // Words: (start, end) byte ranges of runs of key characters.
     let mut runs: Vec<(usize, usize)> = Vec::new();
     let mut run: Option<usize> = None;
@@ -528,6 +594,8 @@ fn mask_chunk(chunk: &str, words: Words, out: &mut String) {
     // `sk-proxy.corp.example`.
     let damaged = |gap: &str, next: &str| {
         odd(gap, next)
+            // A key a server masked itself, but not enough: `sk-proj-****…tail`.
+            || (!gap.is_empty() && gap.chars().all(|c| c == '*'))
             || (gap.chars().count() == 1
                 && next.len() >= 12
                 && next.chars().any(|c| c.is_ascii_digit())
@@ -551,312 +619,4 @@ fn mask_chunk(chunk: &str, words: Words, out: &mut String) {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn anthropic_key_shows_its_type_and_last_4() {
-        assert_eq!(
-            mask_key("sk-ant-api03-AAAABBBBCCCCDDDD3f9a"),
-            "sk-ant-api03-…3f9a"
-        );
-        assert_eq!(
-            mask_key("sk-ant-oat01-AAAABBBBCCCCDDDD3f9a"),
-            "sk-ant-oat01-…3f9a"
-        );
-        assert_eq!(mask_key("sk-proj-ZZZZYYYYXXXX1234abcd"), "sk-proj-…abcd");
-    }
-
-    #[test]
-    fn short_key_shows_its_type_only() {
-        // 20 characters: the old mask showed 11 of them.
-        assert_eq!(mask_key("sk-ant-api03-Sh0rtK3"), "sk-ant-api03-…");
-        assert_eq!(mask_key("AKIAIOSFODNN7EXAMPLE"), "AKIA…");
-        assert_eq!(mask_key("Zq8RwT4uVb6XyN2mKp3L"), "…");
-        assert_eq!(mask_key("abc123"), "…");
-        assert_eq!(mask_key(""), "…");
-    }
-
-    #[test]
-    fn long_key_without_known_type_shows_last_4_only() {
-        assert_eq!(mask_key("0123456789abcdef0123456789abcdef"), "…cdef");
-        assert_eq!(
-            mask_key("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig"),
-            "eyJ….sig"
-        );
-    }
-
-    #[test]
-    fn key_inside_message_masked() {
-        let t = redact_text("Incorrect API key provided: sk-proj-ZZZZYYYYXXXX1234abcd. See docs.");
-        assert!(!t.contains("ZZZZYYYYXXXX"));
-        assert_eq!(t, "Incorrect API key provided: sk-proj-…abcd. See docs.");
-        // After `=` too, and short: the type prefix is all that shows.
-        assert_eq!(
-            redact_text("given x=sk-ant-api03-Sh0rtK3yZZ"),
-            "given x=sk-ant-api03-…"
-        );
-    }
-
-    #[test]
-    fn plain_text_untouched() {
-        for t in [
-            "model: claude-3 is not available, retry later",
-            "litellm.InternalServerError: AnthropicException - Cannot connect to host api.anthropic.com:443 ssl:True",
-            "Authentication Error, Invalid proxy server token passed. key not issued by this gateway",
-            "No deployments available for selected model. Passed model=claude-sonnet-4. pre-call-checks=False",
-            "see https://docs.anthropic.com/en/api/errors, or retry=30",
-            "Cannot connect to host sk-proxy.corp.example:443 (pk-test.example.com/abcdefgh)",
-            "Number of request tokens has exceeded your per-minute rate limit",
-        ] {
-            assert_eq!(redact_text(t), t);
-        }
-    }
-
-    #[test]
-    fn values_after_secret_names_masked_whatever_their_length() {
-        for (text, want) in [
-            (
-                "login failed: password=hunter2 for bob",
-                "login failed: password=… for bob",
-            ),
-            (
-                r#"{"api_key": "short", "model": "x"}"#,
-                r#"{"api_key": "…", "model": "x"}"#,
-            ),
-            (r#"{'token': 'ab'}"#, r#"{'token': '…'}"#),
-            (
-                "passwd=p; pwd: q, secret=s&key=k",
-                "passwd=…; pwd: …, secret=…&key=…",
-            ),
-            ("X-Api-Key: kk55kk rejected", "X-Api-Key: … rejected"),
-            (
-                "Authorization: Bearer abc123 is not valid",
-                "Authorization: Bearer …",
-            ),
-            (
-                "authorization: sk-zz\nnext line",
-                "authorization: …\nnext line",
-            ),
-            ("Cookie: sid=a1; pref=b2\r\nHost: x", "Cookie: …\r\nHost: x"),
-            ("token: Bearer abc, more", "token: Bearer …, more"),
-            (
-                r#""client_secret":"s\"q\"x" next"#,
-                r#""client_secret":"…" next"#,
-            ),
-            ("ACCESS_TOKEN=x1", "ACCESS_TOKEN=…"),
-            ("password=", "password="),
-            (r#""password": """#, r#""password": """#),
-            (
-                r#""credentials": {"password": "pw"}"#,
-                r#""credentials": {"password": "…"}"#,
-            ),
-            ("password=\"unterminated", "password=\"…"),
-        ] {
-            assert_eq!(redact_text(text), want, "{text}");
-        }
-    }
-
-    #[test]
-    fn names_inside_words_are_not_names() {
-        for t in ["mykey=1 is fine", "tokens: 5", "passage: a", "keyboard=us"] {
-            // `mykey` is no secret name; `tokens`, `passage`, `keyboard` neither.
-            assert_eq!(redact_text(t), t);
-        }
-    }
-
-    #[test]
-    fn damaged_byte_inside_a_key_does_not_free_its_tail() {
-        for (text, tail) in [
-            (
-                "key sk-ant-api03-CORR\u{fffd}TAILcanary0123456789ab refused",
-                "TAILcanary",
-            ),
-            (
-                "key sk-ant-api03-PUNC!TAILpunct0123456789cd refused",
-                "TAILpunct",
-            ),
-            (
-                "key sk-ant-ap\u{fffd}i03-AAAABBBBCCCCDDDD3f9a refused",
-                "AAAABBBB",
-            ),
-            ("key sk-ant-ap!i03-AAAABBBBCCCCDDDD3f9a refused", "AAAABBBB"),
-            ("key sk-ant-api03-AAAA.BBBB.CCCC.DDDD refused", "BBBB"),
-            (
-                "tok RANDa1b2c3d4e5f6g7h8éRANDi9j0k1l2m3n4o5p6 refused",
-                "RANDi9j0",
-            ),
-            (
-                "tok RANDa1b2c3d4e5f6g7h8\u{7}RANDi9j0k1l2m3n4o5p6 refused",
-                "RANDa1b2",
-            ),
-        ] {
-            let t = redact_text(text);
-            assert!(!t.contains(tail), "{text} → {t}");
-            assert!(t.ends_with(" refused"), "{text} → {t}");
-        }
-        // The key keeps its type; the sentence around it stays.
-        assert_eq!(
-            redact_text("key sk-ant-api03-PUNC!TAILpunct0123456789cd."),
-            "key sk-ant-api03-…89cd."
-        );
-    }
-
-    #[test]
-    fn masking_twice_changes_nothing() {
-        for t in [
-            "password=hunter2 and sk-ant-api03-AAAABBBBCCCCDDDD3f9a",
-            r#"{"api_key": "short"} Authorization: Bearer x"#,
-        ] {
-            let once = redact_text(t);
-            assert_eq!(redact_text(&once), once);
-        }
-    }
-
-    #[test]
-    fn target_userinfo_password_masked_user_kept() {
-        for (target, want) in [
-            ("http://user:pass@host/", "http://user:…@host/"),
-            (
-                "http://bob:p%40ss%3Aw@proxy.corp:8080/x?y=1",
-                "http://bob:…@proxy.corp:8080/x?y=1",
-            ),
-            ("HTTP://bob:pw@bro.org/", "HTTP://bob:…@bro.org/"),
-            ("user:pass@host:443", "user:…@host:443"),
-            ("http://a:b@c@host/", "http://a:…@host/"),
-            ("http://alice@host/", "http://alice@host/"),
-            ("http://alice:@host/", "http://alice:@host/"),
-            (
-                "https://ghp_0123456789abcdefABCDEF0123@github.com/",
-                "https://ghp_…0123@github.com/",
-            ),
-            ("http://host?api_key=abc", "http://host?api_key=…"),
-            ("http://host/a@b", "http://host/a@b"),
-        ] {
-            assert_eq!(mask_target(target), want, "{target}");
-        }
-    }
-
-    #[test]
-    fn target_secret_parameters_masked() {
-        for (target, want) in [
-            (
-                "/v1/x?key=K1&API_KEY=k2&apikey=k3&access_token=t1&token=t2&page=2",
-                "/v1/x?key=…&API_KEY=…&apikey=…&access_token=…&token=…&page=2",
-            ),
-            (
-                "/s?Password=p;secret=s&sig=g&auth=a&X-Amz-Signature=z&q=cats",
-                "/s?Password=…;secret=…&sig=…&auth=…&X-Amz-Signature=…&q=cats",
-            ),
-            ("/cb#access_token=t&state=ok", "/cb#access_token=…&state=ok"),
-            ("/x?api%5Fkey=k", "/x?api%5Fkey=…"),
-            ("/x?token=&a", "/x?token=&a"),
-            (
-                "/x?q=sk-ant-api03-AAAABBBBCCCCDDDD3f9a",
-                "/x?q=sk-ant-api03-…3f9a",
-            ),
-            ("/x?&&key=1", "/x?&&key=…"),
-        ] {
-            assert_eq!(mask_target(target), want, "{target}");
-        }
-    }
-
-    #[test]
-    fn target_keys_in_the_path_masked_ids_kept() {
-        assert_eq!(
-            mask_target("/v1/keys/sk-ant-api03-AAAABBBBCCCCDDDD3f9a/usage"),
-            "/v1/keys/sk-ant-api03-…3f9a/usage"
-        );
-        for t in [
-            "/wikipedia/commons/thumb/7/75/Wikimedia_Community_Logo.svg/35px-Wikimedia_Community_Logo.svg.png",
-            "/objects/0123456789abcdef0123456789abcdef01234567",
-            "api.anthropic.com:443",
-            "mailin03.sul.t-online.de:25 /",
-            "*",
-            "/",
-            "",
-        ] {
-            assert!(matches!(mask_target(t), Cow::Borrowed(_)), "{t}");
-        }
-    }
-
-    #[test]
-    fn secret_names() {
-        for n in [
-            "key",
-            "KEY",
-            "api_key",
-            "Api-Key",
-            "x-api-key",
-            "apikey",
-            "X-APIKEY",
-            "token",
-            "access_token",
-            "refresh_token",
-            "password",
-            "Password",
-            "new_password",
-            "passwd",
-            "pwd",
-            "secret",
-            "client_secret",
-            "sig",
-            "signature",
-            "X-Amz-Signature",
-            "X-Amz-Credential",
-            "auth",
-            "authorization",
-            "Proxy-Authorization",
-            "cookie",
-            "Set-Cookie",
-            "session_id",
-            "sessionid",
-            "jwt",
-        ] {
-            assert!(is_secret_name(n), "{n}");
-        }
-        for n in [
-            "page",
-            "model",
-            "q",
-            "keyboard",
-            "tokens",
-            "max_tokens",
-            "author",
-            "",
-            "monkey",
-        ] {
-            assert!(!is_secret_name(n), "{n}");
-        }
-    }
-
-    #[test]
-    fn never_panics_on_odd_text() {
-        for t in [
-            "=",
-            ":",
-            "\"",
-            "password",
-            "password=\"",
-            "password:\\",
-            "a=\u{fffd}",
-            "…=…",
-            "key=\"\\",
-            "sk-",
-            "http://",
-            "://@",
-            "@",
-            "?",
-            "#",
-            "%",
-            "%4",
-            "?a=%zz",
-            "http://[::1]:80/?key=1",
-            "ü:ö@ä/?ß=1#key=é",
-        ] {
-            let _ = redact_text(t);
-            let _ = mask_target(t);
-        }
-    }
-}
+mod tests;

@@ -419,3 +419,111 @@ fn a_pcapng_interface_we_cannot_decode_is_reported_by_name() {
         "{out}"
     );
 }
+
+/// A reader that closes the pipe early (`| head -1`) ends the output, not the run:
+/// the exit code still reports the error-level findings. It once was 0.
+#[test]
+fn closed_pipe_keeps_the_findings_exit_code() {
+    use std::io::Read;
+    let cap = fixture_file("busy-day.pcapng");
+    for format in ["json", "table", "ndjson"] {
+        let mut child = bin()
+            .args(["analyze", "--flows", "0", "--format", format])
+            .arg(&cap)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // More than a pipe holds (64 KiB) is written, so the writer meets the close.
+        let mut first = [0u8; 16];
+        child.stdout.take().unwrap().read_exact(&mut first).unwrap();
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{format}");
+        assert!(o.stderr.is_empty(), "{format}: {:?}", o.stderr);
+    }
+}
+
+/// Output that cannot be written (a full disk: /dev/full) is exit code 2 with one
+/// line saying why, for every command: the last buffered bytes once failed silently.
+#[test]
+fn output_that_cannot_be_written_is_exit_2() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    };
+    let cap = fixture_file("chain-healthy.pcap");
+    let cap = cap.to_str().unwrap();
+    for args in [
+        &["explain"][..],
+        &["explain", "proxy_auth_missing"],
+        &["analyze", cap],
+        &["analyze", "--format", "json", cap],
+        &["doctor", "--no-probe"],
+    ] {
+        let o = bin()
+            .args(args)
+            .stdout(full.try_clone().unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert!(
+            one_line(&err).contains("No space left on device"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Seconds too many for a `Duration` (`1e308`) once panicked in `capture --duration`
+/// and `doctor --timeout`: a usage error naming the option, exit 2, for every option
+/// that takes seconds.
+#[test]
+fn seconds_too_big_are_usage_errors_not_panics() {
+    let cap = fixture_file("healthy-control.pcap");
+    let cap = cap.to_str().unwrap();
+    for args in [
+        &["capture", "-i", "lo", "--duration", "1e308"][..],
+        &["doctor", "--no-probe", "--timeout", "1e308"],
+        &["analyze", "--stall-secs", "1e308", cap],
+    ] {
+        let o = bin().args(args).output().unwrap();
+        let err = String::from_utf8(o.stderr).unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        let flag = args
+            .iter()
+            .find(|a| a.starts_with("--") && *a != &"--no-probe");
+        assert!(err.contains(flag.unwrap()), "{args:?}: {err}");
+    }
+}
+
+/// Standard error that cannot be written (/dev/full) once cost the whole report and
+/// turned exit code 3 into 2: a warning is best effort, the report and the code stay.
+#[test]
+fn unwritable_stderr_keeps_the_report_and_the_exit_code() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    };
+    let bytes = std::fs::read(fixture_file("chain-gateway-proxy-407.pcap")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    std::fs::write(&cut, &bytes[..bytes.len() - 10]).unwrap();
+    let o = bin()
+        .arg("analyze")
+        .arg(&cut)
+        .stderr(full.try_clone().unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let report = String::from_utf8(o.stdout).unwrap();
+    assert!(report.contains("Diagnosis:"), "{report}");
+    // --stats writes a line on stderr after the report: the findings' code stays.
+    let o = bin()
+        .args(["analyze", "--stats"])
+        .arg(fixture_file("chain-gateway-proxy-407.pcap"))
+        .stderr(full)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+}

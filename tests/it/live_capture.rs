@@ -491,7 +491,7 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
     // quoting a short password.
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
-    let body = r#"{"error":{"message":"denied: password=hunt3r, \"api_key\": \"sh0rt1\""}}"#;
+    let body = r#"{"error":{"message":"denied: password=hunt3r, \"api_key\": \"sh0rt1\", token Sh0rtTok9xy"}}"#;
     std::thread::spawn(move || {
         for s in server.incoming().flatten() {
             let mut s: TcpStream = s;
@@ -578,6 +578,7 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
         "CONNECT-pw-CANARY",
         "hunt3r",
         "sh0rt1",
+        "Sh0rtTok9xy",
     ] {
         assert!(!printed.contains(secret), "{secret} printed:\n{printed}");
     }
@@ -657,4 +658,39 @@ fn a_stall_printed_live_stays_in_the_final_report() {
         );
         assert_eq!(out.status.code(), Some(1), "{stop}: {report}");
     }
+}
+
+/// A `-w` file that cannot be written (a full disk: /dev/full) loses the evidence:
+/// one line says so and the exit code is 2, not the 0 of a clean run.
+#[test]
+fn a_w_file_that_cannot_be_written_is_exit_2() {
+    if !std::path::Path::new("/dev/full").exists() {
+        eprintln!("SKIPPED: no /dev/full");
+        return;
+    }
+    let port = free_port();
+    let bin = env!("CARGO_BIN_EXE_trafficdoc");
+    let cap = Command::new(bin)
+        .args(["capture", "-i", "lo", "--duration", "2", "-w", "/dev/full"])
+        .args(["tcp", "port", &port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(800));
+    // Refused connections: packets to write.
+    for _ in 0..3 {
+        let _ = TcpStream::connect(("127.0.0.1", port));
+    }
+    let o = cap.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if stderr.contains("no permission") {
+        skip(&stderr);
+        return;
+    }
+    assert!(
+        stderr.contains("cannot write /dev/full"),
+        "no line about the -w file: {stderr}"
+    );
+    assert_eq!(o.status.code(), Some(2), "{stderr}");
 }

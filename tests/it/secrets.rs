@@ -98,7 +98,12 @@ fn all_outputs(cap: &Path) -> (String, String) {
     for (i, v) in variants.iter().enumerate() {
         let p = v.to_str().unwrap();
         let to = if i < 9 { &mut out } else { &mut corrupted };
-        for fmt in ["table", "json", "html"] {
+        let formats: &[&str] = if i < 9 {
+            &["table", "json", "html", "ndjson"]
+        } else {
+            &["table", "json", "html"]
+        };
+        for &fmt in formats {
             let r = run(&["analyze", "--format", fmt, p]);
             to.push_str(&r.stdout);
             to.push_str(&r.stderr);
@@ -464,8 +469,55 @@ fn labelled_dialogues() -> Vec<Dialogue> {
         json_response("401 Unauthorized", body.as_bytes()),
         vec![LATE_TOKEN[..14].into()],
     ));
+    // A short token after its name and a space; a key a server masked with stars but
+    // a long tail; each in an error text.
+    for (body, canary) in [
+        (
+            format!(r#"{{"message":"Invalid token {SPACED_TOKEN} given"}}"#),
+            SPACED_TOKEN,
+        ),
+        (
+            format!(
+                r#"{{"message":"Incorrect API key provided: sk-proj-{}{STAR_TAIL}."}}"#,
+                "*".repeat(20)
+            ),
+            STAR_TAIL,
+        ),
+    ] {
+        v.push((
+            post.to_vec(),
+            json_response("401 Unauthorized", body.as_bytes()),
+            vec![canary.into()],
+        ));
+    }
+    // A percent-encoded key in a query value, a token in the User-Agent, and a
+    // short key whose type prefix is most of it (the old mask showed its last 4).
+    let req = format!(
+        "GET http://api.example.com/v1/x?q={PCT_KEY} HTTP/1.1\r\nHost: api.example.com\r\nUser-Agent: app/1.0 (token={UA_TOKEN})\r\nx-api-key: {ADMIN_KEY}\r\n\r\n"
+    );
+    v.push((
+        req.into_bytes(),
+        b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n".to_vec(),
+        vec![
+            PCT_KEY_BODY.into(),
+            UA_TOKEN.into(),
+            ADMIN_KEY[15..].into(),
+            ADMIN_KEY[ADMIN_KEY.len() - 4..].into(),
+        ],
+    ));
     v
 }
+
+/// A 14-character token after `token` and a space, no `=` or `:`.
+const SPACED_TOKEN: &str = "S3CRshortTok9x";
+/// The tail a server left of a key it masked with stars: 16 characters.
+const STAR_TAIL: &str = "STARtail0123cnry";
+/// `sk-ant-api03-` and [`PCT_KEY_BODY`], its dashes percent-encoded.
+const PCT_KEY: &str = "sk%2Dant%2Dapi03%2DPCTcanaryKEY0123456789abcd";
+const PCT_KEY_BODY: &str = "PCTcanaryKEY0123456789";
+const UA_TOKEN: &str = "UAcanary77";
+/// 25 characters, 15 of them its type: nothing of the rest may show.
+const ADMIN_KEY: &str = "sk-ant-admin01-ADMcanQz9w";
 
 #[test]
 fn generated_streams_decoded_facts_never_hold_secrets() {
@@ -551,6 +603,10 @@ fn generated_capture_labelled_secrets_never_printed() {
         "dave:…@api.example.com:443",
         "/v1/keys/sk-ant-api03-…cdef?alt=json",
         "login failed: password=… for bob",
+        "Invalid token … given",
+        "/v1/x?q=sk-ant-api03-…abcd",
+        "app/1.0 (token=…)",
+        "sk-ant-admin01-…\"",
     ] {
         assert!(json.contains(shown), "{shown:?} not in {json}");
     }
@@ -570,4 +626,70 @@ fn leak_forms_cover_the_encodings() {
     // A base64 form is found inside the encoding of a longer credential.
     let enc = STANDARD.encode("user:p@ss:w/rd!");
     assert!(f.iter().any(|x| enc.contains(x.as_str())), "{f:?} vs {enc}");
+}
+
+/// A DNS query, its NXDOMAIN answer, and a TLS ClientHello whose server name holds a
+/// key: names are shown, the keys in them never.
+#[test]
+fn generated_names_holding_keys_never_printed() {
+    let dns_key = "sk-ant-api03-DNScanaryKEY0123456789abcd";
+    let sni_key = "sk-ant-api03-SNIcanaryKEY0123456789abcd";
+    let mut p = crate::common::synth::Pcap::new();
+    let mut q = vec![0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0];
+    for label in [dns_key, "exfil", "example"] {
+        q.push(label.len() as u8);
+        q.extend_from_slice(label.as_bytes());
+    }
+    q.extend_from_slice(&[0, 0, 1, 0, 1]);
+    p.udp(([10, 0, 0, 2], 5353), ([10, 0, 0, 53], 53), &q);
+    let mut r = q.clone();
+    r[2..4].copy_from_slice(&[0x81, 0x83]);
+    p.udp(([10, 0, 0, 53], 53), ([10, 0, 0, 2], 5353), &r);
+    let host = format!("{sni_key}.example.com");
+    p.connection(
+        ([10, 0, 0, 2], 41000),
+        ([10, 0, 0, 7], 443),
+        &[
+            (true, client_hello(&host)),
+            (false, b"\x15\x03\x03\x00\x02\x02\x30".to_vec()),
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("generated-key-names.pcap");
+    std::fs::write(&path, &p.bytes).unwrap();
+    let json = analyze_json(&path).to_string();
+    for shown in [
+        "sk-ant-api03-…abcd.exfil.example",
+        "sk-ant-api03-…abcd.example.com",
+    ] {
+        assert!(json.contains(shown), "{shown:?} not in {json}");
+    }
+    check_capture_labelled(
+        &path,
+        &[],
+        &[&dns_key.as_bytes()[13..33], &sni_key.as_bytes()[13..33]],
+    );
+}
+
+/// A TLS 1.2 ClientHello record with `host` as its server name.
+fn client_hello(host: &str) -> Vec<u8> {
+    let h = host.as_bytes();
+    let mut ext = vec![0, 0];
+    ext.extend_from_slice(&((h.len() + 5) as u16).to_be_bytes());
+    ext.extend_from_slice(&((h.len() + 3) as u16).to_be_bytes());
+    ext.push(0);
+    ext.extend_from_slice(&(h.len() as u16).to_be_bytes());
+    ext.extend_from_slice(h);
+    let mut body = vec![3, 3];
+    body.extend_from_slice(&[0x11; 32]);
+    body.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    body.extend_from_slice(&(ext.len() as u16).to_be_bytes());
+    body.extend_from_slice(&ext);
+    let mut hs = vec![1];
+    hs.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    hs.extend_from_slice(&body);
+    let mut rec = vec![0x16, 3, 1];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
 }

@@ -35,6 +35,10 @@ impl Head {
     pub(super) fn first(&self, name: &str) -> Option<String> {
         self.all(name).next().map(text)
     }
+    /// [`first`](Self::first), masked with `mask` before it is cut ([`text_masked`]).
+    pub(super) fn first_masked(&self, name: &str, mask: fn(&str) -> String) -> Option<String> {
+        self.all(name).next().map(|v| text_masked(v, mask))
+    }
     pub(super) fn chunked(&self) -> bool {
         self.all("transfer-encoding").any(|v| {
             text(v)
@@ -109,6 +113,24 @@ fn until_control(s: &str) -> &str {
 /// that holds a credential header's name and ':' is cut there. Obsolete line folding
 /// (RFC 9112 5.2) is unfolded first.
 pub(super) fn text(v: &[u8]) -> String {
+    text_masked(v, |s| s.to_string())
+}
+
+/// A request target as kept: [`text`], its secrets masked before the cut.
+fn target_text(v: &[u8]) -> String {
+    text_masked(v, |t| {
+        crate::protocols::secrets::mask_target(t).into_owned()
+    })
+}
+
+/// A reason phrase as kept: [`text`], secrets masked as in header texts.
+fn reason_text(v: &[u8]) -> String {
+    text_masked(v, crate::protocols::secrets::mask_header_text)
+}
+
+/// [`text`] with `mask` applied before the value is cut to its kept length, so that
+/// the cut cannot leave a key too short to be recognised (`sk-` and 12 characters).
+pub(super) fn text_masked(v: &[u8], mask: impl Fn(&str) -> String) -> String {
     let s = String::from_utf8_lossy(v);
     let unfolded;
     let s = if s.contains('\n') {
@@ -121,15 +143,17 @@ pub(super) fn text(v: &[u8]) -> String {
         &s
     };
     let s = until_control(s);
-    let s = match embedded_credential_header(s) {
-        Some(at) => s.get(..at).unwrap_or_default(),
-        None => s,
-    }
-    .trim();
+    let s = mask(
+        match embedded_credential_header(s) {
+            Some(at) => s.get(..at).unwrap_or_default(),
+            None => s,
+        }
+        .trim(),
+    );
     if s.chars().count() > MAX_VALUE_CHARS {
         s.chars().take(MAX_VALUE_CHARS).collect()
     } else {
-        s.to_string()
+        s
     }
 }
 
@@ -169,7 +193,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                     n,
                     Head {
                         method: req.method.map(str::to_string),
-                        target: req.path.map(|p| text(p.as_bytes())),
+                        target: req.path.map(|p| target_text(p.as_bytes())),
                         status: None,
                         reason: None,
                         version: req.version,
@@ -190,7 +214,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         method: None,
                         target: None,
                         status: resp.code,
-                        reason: resp.reason.map(|r| text(r.as_bytes())),
+                        reason: resp.reason.map(|r| reason_text(r.as_bytes())),
                         version: resp.version,
                         headers: owned(resp.headers),
                         cut: None,
@@ -390,7 +414,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                 end,
                 Head {
                     method: Some(method.to_string()),
-                    target: Some(text(target.trim().as_bytes())),
+                    target: Some(target_text(target.trim().as_bytes())),
                     status: None,
                     reason: None,
                     version: Some(v),
@@ -413,7 +437,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                     method: None,
                     target: None,
                     status: Some(code),
-                    reason: Some(text(reason.as_bytes())),
+                    reason: Some(reason_text(reason.as_bytes())),
                     version: Some(v),
                     headers,
                     cut: None,

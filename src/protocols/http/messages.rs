@@ -5,10 +5,10 @@
 use super::auth::{AuthHeader, parse_challenges, parse_credentials};
 use super::decoder::{Chunk, HttpDecoder, MAX_EXCHANGES, State, dir_words};
 use super::exchange::HttpExchange;
-use super::head::{Head, text, version_str};
+use super::head::{Head, text, text_masked, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
-use crate::protocols::secrets::{mask_key, redact_text};
+use crate::protocols::secrets::{mask_header_text, mask_key, mask_target, redact_text};
 
 impl HttpDecoder {
     pub(super) fn on_request(
@@ -21,13 +21,14 @@ impl HttpDecoder {
         let mut intern = |s: &str| cx.intern.text(s);
         let mut ex = HttpExchange {
             method: head.method.as_deref().map(&mut intern),
-            target: head
-                .target
-                .as_deref()
-                .map(|t| intern(&crate::protocols::secrets::mask_target(t))),
+            target: head.target.as_deref().map(|t| intern(&mask_target(t))),
             version: version_str(head.version).as_deref().map(&mut intern),
-            host: head.first("host").as_deref().map(&mut intern),
-            user_agent: head.first("user-agent").as_deref().map(&mut intern),
+            host: head
+                .first_masked("host", |h| mask_target(h).into_owned())
+                .map(|h| intern(&h)),
+            user_agent: head
+                .first_masked("user-agent", mask_header_text)
+                .map(|u| intern(&u)),
             request_frame: Some(frame),
             request_ts: Some(ts),
             proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
@@ -50,7 +51,8 @@ impl HttpDecoder {
             .chain(head.all("api-key"))
             .next()
             .map(|v| mask_key(&String::from_utf8_lossy(v)));
-        ex.via.extend(head.all("via").map(text));
+        ex.via
+            .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
 
         let is_connect = head
             .method
@@ -177,10 +179,13 @@ impl HttpDecoder {
                 ex.challenges.extend(cs);
             }
         }
-        ex.retry_after = head.first("retry-after");
-        ex.via.extend(head.all("via").map(text));
-        ex.server = head.first("server").as_deref().map(|s| cx.intern.text(s));
-        ex.x_squid_error = head.first("x-squid-error");
+        ex.retry_after = head.first_masked("retry-after", mask_header_text);
+        ex.via
+            .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
+        ex.server = head
+            .first_masked("server", mask_header_text)
+            .map(|s| cx.intern.text(&s));
+        ex.x_squid_error = head.first_masked("x-squid-error", mask_header_text);
         ex.content_type = head
             .first("content-type")
             .as_deref()

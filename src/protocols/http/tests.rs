@@ -96,11 +96,13 @@ fn secrets_never_in_debug_or_json() {
     assert_eq!(ex.len(), 2);
     assert_eq!(ex[0].credentials[0].user.as_deref(), Some("alice"));
     assert_eq!(&*ex[0].credentials[1].scheme, "Bearer");
-    assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…3f9a"));
+    // 16 characters after its type: too short to show its last 4.
+    assert_eq!(ex[0].api_key.as_deref(), Some("sk-ant-api03-…"));
     assert!(ex[0].has_cookie);
     assert_eq!(ex[1].credentials[0].user.as_deref(), Some("alice"));
     let msg = ex[0].error_message.as_deref().unwrap();
-    assert_eq!(msg, "invalid x-api-key sk-ant-api03-…1234");
+    // 11 characters after its type: the last 4 would leave 7 hidden.
+    assert_eq!(msg, "invalid x-api-key sk-ant-api03-…");
     let dbg = format!("{ex:?}");
     let json = serde_json::to_string(&ex.iter().map(Shown::from).collect::<Vec<_>>()).unwrap();
     for out in [&dbg, &json] {
@@ -445,4 +447,43 @@ fn snap_length_shorter_than_every_head() {
         notes.iter().all(|n| n.contains("cut by the snap length")),
         "{notes:?}"
     );
+}
+
+#[test]
+fn a_key_at_the_cut_of_a_long_header_value_is_masked() {
+    // The value is kept to 512 characters: cut first, `sk-` and 12 characters of the
+    // key were left, too short to look like a key, and printed.
+    let ua = format!("{} sk-CUTcanaryKEYabcdef0123456789xyz", "x".repeat(496));
+    let via = format!("1.1 {} sk-VIAcanaryKEYabcdef0123456789xyz", "y".repeat(492));
+    let req = format!(
+        "GET http://example.com/ HTTP/1.1\r\nHost: example.com\r\nUser-Agent: {ua}\r\n\r\n"
+    );
+    let resp = format!("HTTP/1.1 200 OK\r\nVia: {via}\r\nContent-Length: 0\r\n\r\n");
+    let ex = run(req.as_bytes(), resp.as_bytes());
+    let shown = format!("{:?} {:?}", ex[0].user_agent, ex[0].via);
+    assert!(!shown.contains("CUTcanary"), "{shown}");
+    assert!(!shown.contains("VIAcanary"), "{shown}");
+    assert!(shown.contains("sk-…"), "{shown}");
+    // The same in a request target's path.
+    let req = format!(
+        "GET /{}/sk-TGTcanaryKEYabcdef0123456789xyz HTTP/1.1\r\nHost: example.com\r\n\r\n",
+        "z".repeat(496)
+    );
+    let ex = run(
+        req.as_bytes(),
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    let target = ex[0].target.as_deref().unwrap();
+    assert!(!target.contains("TGTcanary"), "{target}");
+    // And in the Host header.
+    let req = format!(
+        "GET / HTTP/1.1\r\nHost: {}.sk-HSTcanaryKEYabcdef0123456789xyz.example\r\n\r\n",
+        "h".repeat(497)
+    );
+    let ex = run(
+        req.as_bytes(),
+        b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n",
+    );
+    let host = ex[0].host.as_deref().unwrap();
+    assert!(!host.contains("HSTcanary"), "{host}");
 }

@@ -503,7 +503,9 @@ impl TlsDecoder {
             .filter(|v| !is_grease(**v))
             .map(|v| TlsVersion(*v))
             .collect();
-        f.sni = sni.as_deref().map(|s| cx.intern.text(s));
+        f.sni = sni
+            .as_deref()
+            .map(|s| cx.intern.text(&crate::protocols::secrets::mask_name(s)));
         f.alpn = alpn
             .iter()
             .map(|p| cx.intern.text(&String::from_utf8_lossy(p)))

@@ -96,6 +96,25 @@ impl Pcap {
         self.bytes.extend_from_slice(&f);
     }
 
+    /// One UDP datagram over IPv4 (checksum 0: none).
+    pub fn udp(&mut self, src: ([u8; 4], u16), dst: ([u8; 4], u16), data: &[u8]) {
+        let mut f = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45, 0];
+        f.extend_from_slice(&((20 + 8 + data.len()) as u16).to_be_bytes());
+        f.extend_from_slice(&[0, 1, 0x40, 0, 64, 17, 0, 0]);
+        f.extend_from_slice(&src.0);
+        f.extend_from_slice(&dst.0);
+        f.extend_from_slice(&src.1.to_be_bytes());
+        f.extend_from_slice(&dst.1.to_be_bytes());
+        f.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
+        f.extend_from_slice(&[0, 0]);
+        f.extend_from_slice(data);
+        self.usec += 1000;
+        for v in [1_700_000_000, self.usec, f.len() as u32, f.len() as u32] {
+            self.bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        self.bytes.extend_from_slice(&f);
+    }
+
     /// A SYN answered by RST: a refused connection.
     pub fn refused(&mut self, client: (IpAddr, u16), server: (IpAddr, u16)) {
         self.tcp_ip(client, server, 1000, 0, SYN, b"");
