@@ -358,7 +358,8 @@ impl FlowTable {
                 .map_or_else(FlowStore::new, FlowStore::with_memory_limit),
             unlisted: cfg
                 .flow_memory
-                .map_or_else(FlowStore::new, FlowStore::with_memory_limit),
+                .map_or_else(FlowStore::new, FlowStore::with_memory_limit)
+                .with_spilled_index(),
             latest: Timestamp(i64::MIN),
             buffered: 0,
             last_sweep: Timestamp(i64::MIN),
