@@ -496,7 +496,7 @@ impl DnsTracker {
         let mut out = Vec::new();
         while let Some(front) = self.extra.front() {
             let over = self.extra.len() > MAX_HELD_PER_FLOW
-                || cx.facts.held().saturating_sub(out.len()) > MAX_HELD;
+                || (self.extra.len() > 1 && cx.facts.held().saturating_sub(out.len()) > MAX_HELD);
             let serial = EXTRA | self.extra_base;
             if !front.answered && !over && !self.moved.contains(&serial) {
                 break;

@@ -2,12 +2,14 @@
 //! flow (the report lists and counts only the kept ones), but diagnosed all the same.
 //!
 //! A decoder holds such a fact until it is complete (a request until its response and
-//! body, a DNS query until its answer), at most [`MAX_HELD_PER_FLOW`] per decoder and
-//! [`MAX_HELD`] over all of them (past that the oldest is written as it stands), then
-//! writes it to the analysis's [`FactLog`]: compact bytes that spill to a temporary file
-//! like the finished flows ([`crate::spill`]). Each decoder's records form a chain (each
-//! names the one before), and the flow keeps the chains' last records ([`Overflowed`]),
-//! a few bytes; the rules read a flow's chains back and see its facts merged in order.
+//! body, a DNS query until its answer), then writes it to the analysis's [`FactLog`].
+//! It holds at most [`MAX_HELD_PER_FLOW`], and past [`MAX_HELD`] over all decoders only
+//! one (so a busy proxy's connections, one request each in flight, keep their
+//! pairs): past that the oldest is written as it stands, and its answer later alone.
+//! The log is compact bytes that spill to a temporary file like the finished flows
+//! ([`crate::spill`]). Each decoder's records form a chain (each names the one
+//! before), and the flow keeps the chains' last records ([`Overflowed`]), a few bytes;
+//! the rules read a flow's chains back and see its facts merged in order.
 
 use super::dns::DnsTransaction;
 use super::http::HttpExchange;
@@ -18,7 +20,8 @@ use std::sync::Arc;
 
 /// Facts one decoder holds, at most, while they are incomplete.
 pub const MAX_HELD_PER_FLOW: usize = 64;
-/// Facts all decoders of an analysis hold together, at most.
+/// Facts all decoders of an analysis hold together past which each holds one at most
+/// (so at most this plus one per open flow).
 pub const MAX_HELD: usize = 4096;
 
 /// The facts of a flow not kept with it: where they are in the [`FactLog`].

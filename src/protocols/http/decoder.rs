@@ -432,7 +432,7 @@ impl HttpDecoder {
         while let Some(front) = self.extra.front() {
             let done = front.status.is_some() && reading != Some(EXTRA | self.extra_base);
             let over = self.extra.len() > MAX_HELD_PER_FLOW
-                || cx.facts.held().saturating_sub(out.len()) > MAX_HELD;
+                || (self.extra.len() > 1 && cx.facts.held().saturating_sub(out.len()) > MAX_HELD);
             if !done && !over {
                 break;
             }
