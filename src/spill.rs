@@ -127,6 +127,29 @@ impl SpillLog {
         }
     }
 
+    /// [`read`](Self::read) for records read here and there (chains that cross
+    /// the log): a spilled chunk not cached is not read whole, only the record.
+    pub fn read_record<R>(&self, pos: Pos, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let i = usize::try_from(pos.chunk).ok()?;
+        let &Chunk::Spilled { at, .. } = self.chunks.get(i)? else {
+            return self.read(pos, f);
+        };
+        let cached = self
+            .cache
+            .lock()
+            .is_ok_and(|c| c.iter().any(|(c, _)| *c == i));
+        if cached {
+            return self.read(pos, f);
+        }
+        let file = self.spill.as_ref()?;
+        let at = at.checked_add(u64::from(pos.start))?;
+        let mut head = [0u8; 4];
+        file.read_exact_at(&mut head, at).ok()?;
+        let mut rec = vec![0; usize::try_from(u32::from_le_bytes(head)).ok()?];
+        file.read_exact_at(&mut rec, at.checked_add(4)?).ok()?;
+        Some(f(&rec))
+    }
+
     /// Bytes held in memory (chunks, and those read back and cached).
     pub fn heap_bytes(&self) -> usize {
         let cached: usize = self
@@ -220,6 +243,10 @@ mod tests {
         }
         let copy = log.clone();
         assert_eq!(copy.read(pos[3], <[u8]>::len), Some(4 * 4));
+        for (i, p) in pos.iter().enumerate() {
+            let want = (i as u32).to_le_bytes().repeat(i % 7 + 1);
+            assert_eq!(log.read_record(*p, <[u8]>::to_vec).unwrap(), want);
+        }
     }
 
     #[test]

@@ -311,6 +311,8 @@ pub struct DnsTracker {
     extra: VecDeque<DnsTransaction>,
     /// Serial number of `extra`'s first transaction (`EXTRA | serial` indexes it).
     extra_base: usize,
+    /// Transactions not kept, answered, written a batch at a time.
+    ready: Vec<DnsTransaction>,
     /// This tracker's last record in the fact log.
     chain: Option<crate::spill::Pos>,
 }
@@ -492,23 +494,37 @@ impl DnsTracker {
     /// Writes the transactions not kept that are answered to the fact log, oldest
     /// first, and the oldest unanswered ones too while more than the bounds are held.
     fn write_extra(&mut self, cx: &mut DecodeCtx) {
-        use super::overflow::{MAX_HELD, MAX_HELD_PER_FLOW};
-        let mut out = Vec::new();
+        use super::overflow::{BATCH, MAX_HELD, MAX_HELD_PER_FLOW};
+        if cx.facts.held() > MAX_HELD && !self.ready.is_empty() {
+            self.chain = cx
+                .facts
+                .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+        }
         while let Some(front) = self.extra.front() {
             let over = self.extra.len() > MAX_HELD_PER_FLOW
-                || (self.extra.len() > 1 && cx.facts.held().saturating_sub(out.len()) > MAX_HELD);
+                || (self.extra.len() > 1 && cx.facts.held() > MAX_HELD);
             let serial = EXTRA | self.extra_base;
-            if !front.answered && !over && !self.moved.contains(&serial) {
+            let moved = self.moved.contains(&serial);
+            if !front.answered && !over && !moved {
                 break;
             }
             let tx = self.extra.pop_front();
             self.extra_base += 1;
-            // One taken over by another flow is written there.
-            if !self.moved.contains(&serial) {
-                out.extend(tx);
+            // One taken over by another flow is written there (its hold went along).
+            if !moved {
+                self.ready.extend(tx);
+            }
+            if over {
+                self.chain =
+                    cx.facts
+                        .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
             }
         }
-        self.chain = cx.facts.write(self.chain, Vec::new(), out);
+        if self.ready.len() >= BATCH || cx.facts.held() > MAX_HELD {
+            self.chain = cx
+                .facts
+                .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+        }
     }
 
     /// Fills in transaction `idx` from its response.
@@ -625,11 +641,15 @@ impl DnsTracker {
             chains: self.chain.map(|p| (p, false)).into_iter().collect(),
             http: Vec::new(),
             dns: self
-                .extra
+                .ready
                 .into_iter()
-                .enumerate()
-                .filter(|(i, _)| !moved.contains(&(EXTRA | (base + i))))
-                .map(|(_, t)| t)
+                .chain(
+                    self.extra
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !moved.contains(&(EXTRA | (base + i))))
+                        .map(|(_, t)| t),
+                )
                 .collect(),
         };
         (txs, overflow)

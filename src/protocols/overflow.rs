@@ -20,6 +20,9 @@ use std::sync::Arc;
 
 /// Facts one decoder holds, at most, while they are incomplete.
 pub const MAX_HELD_PER_FLOW: usize = 64;
+/// Complete facts a decoder writes as one record (fewer, larger records: a flow's
+/// are read back with fewer reads), unless the facts held are past [`MAX_HELD`].
+pub const BATCH: usize = 64;
 /// Facts all decoders of an analysis hold together past which each holds one at most
 /// (so at most this plus one per open flow).
 pub const MAX_HELD: usize = 4096;
@@ -146,7 +149,7 @@ impl FactLog {
             let mut recs = Vec::new();
             let mut at = Some(last);
             while let Some(p) = at {
-                let rec = self.log.read(p, |b| {
+                let rec = self.log.read_record(p, |b| {
                     self.texts.read(|| postcard::from_bytes::<Record>(b)).ok()
                 });
                 let Some(Some(rec)) = rec else { break };

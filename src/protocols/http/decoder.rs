@@ -143,6 +143,9 @@ pub struct HttpDecoder {
     pub(super) extra: VecDeque<HttpExchange>,
     /// Serial number of `extra`'s first exchange (`EXTRA | serial` indexes it).
     pub(super) extra_base: usize,
+    /// Exchanges not kept, complete, written a batch at a time (so a flow's records
+    /// are few, and read back quickly).
+    pub(super) ready: Vec<HttpExchange>,
     /// This decoder's last record in the fact log.
     pub(super) chain: Option<crate::spill::Pos>,
 }
@@ -166,6 +169,7 @@ impl HttpDecoder {
             not_kept: 0,
             extra: VecDeque::new(),
             extra_base: 0,
+            ready: Vec::new(),
             chain: None,
         }
     }
@@ -400,7 +404,7 @@ impl HttpDecoder {
         }
         let overflow = crate::protocols::overflow::Overflowed {
             chains: self.chain.map(|p| (p, false)).into_iter().collect(),
-            http: self.extra.into(),
+            http: self.ready.into_iter().chain(self.extra).collect(),
             dns: Vec::new(),
         };
         (self.exchanges, self.notes, overflow)
@@ -426,20 +430,33 @@ impl HttpDecoder {
     /// fact log, oldest first, and the oldest incomplete ones too while more than the
     /// bounds are held.
     pub(super) fn write_extra(&mut self, cx: &mut DecodeCtx) {
-        use crate::protocols::overflow::{MAX_HELD, MAX_HELD_PER_FLOW};
+        use crate::protocols::overflow::{BATCH, MAX_HELD, MAX_HELD_PER_FLOW};
         let reading = self.sides.get(1).and_then(|s| s.body_of);
-        let mut out = Vec::new();
+        if cx.facts.held() > MAX_HELD && !self.ready.is_empty() {
+            self.chain = cx
+                .facts
+                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+        }
         while let Some(front) = self.extra.front() {
             let done = front.status.is_some() && reading != Some(EXTRA | self.extra_base);
             let over = self.extra.len() > MAX_HELD_PER_FLOW
-                || (self.extra.len() > 1 && cx.facts.held().saturating_sub(out.len()) > MAX_HELD);
+                || (self.extra.len() > 1 && cx.facts.held() > MAX_HELD);
             if !done && !over {
                 break;
             }
-            out.extend(self.extra.pop_front());
+            self.ready.extend(self.extra.pop_front());
             self.extra_base += 1;
+            if over {
+                self.chain =
+                    cx.facts
+                        .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+            }
         }
-        self.chain = cx.facts.write(self.chain, out, Vec::new());
+        if self.ready.len() >= BATCH || cx.facts.held() > MAX_HELD {
+            self.chain = cx
+                .facts
+                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+        }
     }
 
     /// Keeps the start of a 4xx/5xx body (bounded) to read its error message.
