@@ -4,7 +4,7 @@
 //!     cargo run --release --example gen-flood -- OUT.pcap KIND FLOWS [PER_FLOW [SEGMENT]]
 //!
 //! KIND is `syn`, `holes`, `endless`, `pipelined`, `certs`, `auth407`, `dns`,
-//! `rejected`, `trickle`, `partial-heads`, `partial-tls`, `interfaces` or `linktypes`
+//! `late407`, `rejected`, `trickle`, `partial-heads`, `partial-tls`, `interfaces` or `linktypes`
 //! (see tests/it/flood_gen/mod.rs; the last two write pcapng).
 
 // A benchmark tool, not library code: failing loudly on a bad argument is right here.
@@ -20,7 +20,7 @@ fn main() {
     let a: Vec<String> = std::env::args().collect();
     if a.len() < 4 {
         eprintln!(
-            "usage: gen-flood OUT.pcap syn|holes|endless|pipelined|certs|auth407|dns|rejected|interfaces|linktypes|trickle|partial-heads|partial-tls FLOWS [PER_FLOW [SEGMENT]]"
+            "usage: gen-flood OUT.pcap syn|holes|endless|pipelined|certs|auth407|late407|dns|rejected|interfaces|linktypes|trickle|partial-heads|partial-tls FLOWS [PER_FLOW [SEGMENT]]"
         );
         std::process::exit(2);
     }

@@ -23,3 +23,4 @@ pub mod pipeline;
 pub mod protocols;
 pub mod remedies;
 pub mod report;
+pub mod spill;

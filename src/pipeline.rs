@@ -274,6 +274,7 @@ impl PacketProcessor {
             },
             flows: finished.listed,
             unlisted: finished.unlisted,
+            facts: finished.facts,
         }
     }
 
@@ -311,6 +312,7 @@ impl PacketProcessor {
             },
             flows: flows.listed,
             unlisted: flows.unlisted,
+            facts: flows.facts,
         }
     }
 }
@@ -416,6 +418,9 @@ pub struct CaptureAnalysis {
     /// Finished flows past `--max-records`: only added up in the report, but
     /// diagnosed like the listed ones (their ids follow every listed flow's).
     pub unlisted: FlowStore,
+    /// Decoded facts of these flows not kept with them (past `--max-facts` or a
+    /// decoder's per-flow bound): not listed, but diagnosed.
+    pub facts: crate::protocols::overflow::FactLog,
 }
 
 /// How an offline capture is read.

@@ -375,7 +375,8 @@ pub struct AnalyzeArgs {
     /// Finished flows listed one by one; later ones are only counted in the summary.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_records)]
     pub max_records: usize,
-    /// Decoded facts (HTTP exchanges, DNS transactions) kept across all flows of a file.
+    /// Decoded facts (HTTP exchanges, DNS transactions) kept and listed across all
+    /// flows of a file; later ones are only counted, but still diagnosed.
     #[arg(long, value_name = "N", default_value_t = TableConfig::default().max_facts)]
     pub max_facts: usize,
     /// Flows listed in the table: those the diagnosis names first, then the earliest;

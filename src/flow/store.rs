@@ -12,6 +12,7 @@
 //! (`Arc<str>`: names, methods, fingerprints…) are kept once per store (one table
 //! per capture) and a flow holds their ids; reading a flow back then clones them.
 
+mod index;
 #[cfg(test)]
 mod tests;
 
@@ -176,7 +177,7 @@ fn cert_heap(c: &CertData) -> usize {
 #[derive(Debug, Default)]
 pub struct FlowStore {
     chunks: Vec<Chunk>,
-    index: Vec<Entry>,
+    index: index::Index,
     certs: Certs,
     /// Shared text, each distinct value once (shared with copies until one writes).
     texts: Arc<Texts>,
@@ -234,6 +235,14 @@ impl FlowStore {
             limit: Some(bytes),
             ..FlowStore::default()
         }
+    }
+
+    /// This store's index spills to a temporary file too (past 32,768 flows, sorted in
+    /// runs and merged by [`sort`](Self::sort)): for stores whose flows are not
+    /// bounded in number, so that memory stays flat however many there are.
+    pub fn with_spilled_index(mut self) -> FlowStore {
+        self.index = index::Index::spilling(self.limit);
+        self
     }
 
     /// Keeps a finished flow. (One whose encoding passed 4 GiB would not be kept; the
@@ -351,7 +360,7 @@ impl FlowStore {
 
     /// The `i`-th flow (0-based), rebuilt.
     pub fn get(&self, i: usize) -> Option<FlowSummary> {
-        self.decode(self.index.get(i)?)
+        self.decode(&self.index.get(i)?)
     }
 
     /// Every flow, rebuilt one at a time, with its index: one that cannot be rebuilt
@@ -361,7 +370,7 @@ impl FlowStore {
         self.index
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| Some((i, self.decode(e)?)))
+            .filter_map(|(i, e)| Some((i, self.decode(&e)?)))
     }
 
     /// Every flow, rebuilt one at a time (see [`indexed`](Self::indexed)).
@@ -371,8 +380,7 @@ impl FlowStore {
 
     /// Puts the flows in report order: first frame, TCP before UDP, client address.
     pub fn sort(&mut self) {
-        self.index.sort_by_key(Entry::key);
-        self.index.shrink_to_fit();
+        self.index.sort();
         self.scratch = Vec::new();
         if let Some(t) = Arc::get_mut(&mut self.texts) {
             t.done_writing();
@@ -381,14 +389,14 @@ impl FlowStore {
 
     /// UDP flows among them (without rebuilding any).
     pub fn udp_count(&self) -> usize {
-        self.index.iter().filter(|e| e.udp).count()
+        self.index.udp_count()
     }
 
     /// Heap bytes held, the certificate table included.
     pub fn heap_bytes(&self) -> usize {
         self.in_memory
             + self.scratch.capacity()
-            + self.index.capacity() * std::mem::size_of::<Entry>()
+            + self.index.heap_bytes()
             + self.certs.heap_bytes()
             + self.texts.heap_bytes()
     }

@@ -20,6 +20,7 @@ use crate::flow::record::{FlowSummary, Transport};
 use crate::flow::store::FlowStore;
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::dns::DnsTracker;
+use crate::protocols::overflow::FactLog;
 use crate::protocols::{AppFacts, AppProtocol, DecodeCtx, DecodeOptions, DecoderFactory};
 use rustc_hash::FxHashMap;
 use std::collections::BTreeMap;
@@ -190,7 +191,8 @@ impl TableLimits {
 impl FlowSummary {
     pub(crate) fn from_tcp(mut c: TcpConn, cx: &mut DecodeCtx) -> FlowSummary {
         c.conclude(cx);
-        let app = c.facts.take().unwrap_or_default();
+        let mut app = c.facts.take().unwrap_or_default();
+        cx.facts.settle(&mut app.overflow);
         let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
         let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
             (Some(a), Some(b)) if b < a => Some((Dir::ToClient, b)),
@@ -242,7 +244,8 @@ impl FlowSummary {
         let facts_not_kept = u.dns.as_ref().map_or(0, |d| d.facts_not_kept());
         if let Some(dns) = u.dns {
             app.protocol = AppProtocol::Dns;
-            app.dns = dns.finish();
+            (app.dns, app.overflow) = dns.finish_all();
+            cx.facts.settle(&mut app.overflow);
             // Kept for the report: give back the room the pushes left (a Vec of
             // transactions starts at four).
             app.dns.shrink_to_fit();
@@ -292,6 +295,9 @@ pub struct Finished {
     /// The others: only added up in the report (`limits.summarized`), but seen by
     /// the rules like the listed ones.
     pub unlisted: FlowStore,
+    /// Facts of both not kept with their flow (past `max_facts` or a decoder's
+    /// bound): for the rules.
+    pub facts: FactLog,
 }
 
 /// All flows of one capture.
@@ -337,7 +343,10 @@ impl FlowTable {
 
     /// A table whose decoders have `options`.
     pub fn with_options(cfg: TableConfig, options: Arc<DecodeOptions>) -> Self {
-        let cx = DecodeCtx::new(options, cfg.max_facts);
+        let mut cx = DecodeCtx::new(options, cfg.max_facts);
+        if let Some(bytes) = cfg.flow_memory {
+            cx.facts = FactLog::with_memory_limit(bytes);
+        }
         FlowTable {
             decoders: cx.decoders(),
             cx,
@@ -349,7 +358,8 @@ impl FlowTable {
                 .map_or_else(FlowStore::new, FlowStore::with_memory_limit),
             unlisted: cfg
                 .flow_memory
-                .map_or_else(FlowStore::new, FlowStore::with_memory_limit),
+                .map_or_else(FlowStore::new, FlowStore::with_memory_limit)
+                .with_spilled_index(),
             latest: Timestamp(i64::MIN),
             buffered: 0,
             last_sweep: Timestamp(i64::MIN),
@@ -585,7 +595,9 @@ impl FlowTable {
         if let (Some(tracker), Some(read)) = (&mut flow.dns, dns) {
             let (c, s) = (flow.client, flow.server);
             match resent {
-                Some(tx) if dir == Dir::ToServer => tracker.adopt(tx, c, s),
+                Some((tx, kept)) if dir == Dir::ToServer => {
+                    tracker.adopt(&mut self.cx, tx, kept, c, s)
+                }
                 _ => tracker.on_read(&mut self.cx, c, s, dir, read, frame, ts),
             }
         }
@@ -594,14 +606,15 @@ impl FlowTable {
 
     /// For a DNS query from `src` that repeats (same client address, server, id and
     /// question) an unanswered query sent earlier from another port: that query's
-    /// transaction, taken from its flow to continue in this one.
+    /// transaction, taken from its flow to continue in this one, and whether it was
+    /// kept there (or only held for the rules).
     fn dns_resent_from_another_port(
         &mut self,
         src: SocketAddr,
         dst: SocketAddr,
         key: Key,
         msg: &crate::protocols::dns::DnsMessage,
-    ) -> Option<crate::protocols::dns::DnsTransaction> {
+    ) -> Option<(crate::protocols::dns::DnsTransaction, bool)> {
         if !is_dns_port(dst.port()) {
             return None;
         }
@@ -700,6 +713,7 @@ impl FlowTable {
         Finished {
             listed: v,
             unlisted: self.unlisted.clone(),
+            facts: cx.facts,
         }
     }
 
@@ -737,6 +751,7 @@ impl FlowTable {
             Finished {
                 listed: self.done,
                 unlisted: self.unlisted,
+                facts: std::mem::take(&mut self.cx.facts),
             },
             self.limits,
         )

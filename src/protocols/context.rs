@@ -1,8 +1,9 @@
 //! The decode context: what the decoders of one analysis share, passed explicitly.
 //!
 //! One [`DecodeCtx`] per flow table (so per analysis thread); the table hands it, `&mut`,
-//! to every decoder call alongside the data. It owns the facts budget, the shared copies
-//! of repeated strings, the certificates parsed so far, and the [`DecodeOptions`].
+//! to every decoder call alongside the data. It owns the facts budget, the log of facts
+//! past it, the shared copies of repeated strings, the certificates parsed so far, and
+//! the [`DecodeOptions`].
 //! Decoders are built by a [`DecoderFactory`], which carries the same options.
 
 use super::StreamDecoder;
@@ -10,6 +11,7 @@ use super::budget::FactBudget;
 use super::dns::DnsTracker;
 use super::intern::Interner;
 use super::keylog::KeyLog;
+use super::overflow::FactLog;
 use super::x509::CertCache;
 use std::sync::Arc;
 
@@ -30,6 +32,9 @@ pub struct DecodeCtx {
     pub intern: Interner,
     /// Certificates parsed so far, shared by DER.
     pub certs: CertCache,
+    /// Facts past the budget or a decoder's bound: not kept with their flow, written
+    /// here for the rules.
+    pub facts: FactLog,
     options: Arc<DecodeOptions>,
 }
 
@@ -40,6 +45,7 @@ impl DecodeCtx {
             budget: FactBudget::new(max_facts),
             intern: Interner::default(),
             certs: CertCache::default(),
+            facts: FactLog::new(),
             options,
         }
     }

@@ -9,7 +9,7 @@
 use super::DecodeCtx;
 use super::stream_buf::StreamBuf;
 use crate::model::{Dir, FrameNo, Timestamp};
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use thiserror::Error;
 
@@ -318,7 +318,19 @@ pub struct DnsTracker {
     not_kept: u64,
     /// Transactions taken over by the flow of a later copy of their query.
     moved: Vec<usize>,
+    /// Transactions not kept (past the budget or `MAX_TRANSACTIONS`) while they wait
+    /// for their answer, oldest first: then written to the fact log, for the rules.
+    extra: VecDeque<DnsTransaction>,
+    /// Serial number of `extra`'s first transaction (`EXTRA | serial` indexes it).
+    extra_base: usize,
+    /// Transactions not kept, answered, written a batch at a time.
+    ready: Vec<DnsTransaction>,
+    /// This tracker's last record in the fact log.
+    chain: Option<crate::spill::Pos>,
 }
+
+/// Marks an index of `open` as one into `extra` (by serial number).
+const EXTRA: usize = 1 << (usize::BITS - 1);
 
 impl DnsTracker {
     pub fn new() -> Self {
@@ -408,15 +420,26 @@ impl DnsTracker {
             // The same query again, unanswered so far: the client re-sent it (a
             // resolver's retry keeps id and question). One transaction, timed from
             // the first copy, as the client waited from then.
-            if let Some(tx) = self.open.get(&key).and_then(|&i| self.txs.get(i))
-                && !tx.answered
-                && tx.query.as_deref() == q.map(|q| q.name.as_str())
-                && tx.qtype.as_deref() == q.map(|q| type_name(q.qtype)).as_deref()
-            {
+            let same = |tx: &DnsTransaction| {
+                !tx.answered
+                    && tx.query.as_deref() == q.map(|q| q.name.as_str())
+                    && tx.qtype.as_deref() == q.map(|q| type_name(q.qtype)).as_deref()
+            };
+            let open = self.open.get(&key).copied();
+            if open.and_then(|i| self.txs.get(i)).is_some_and(same) {
                 return;
             }
+            let again = open.and_then(|i| self.tx(i)).is_some_and(same);
             if !self.keep(cx) {
                 self.refused_queries += 1;
+                // Not kept (not listed): held until answered, then written for the
+                // rules (a re-send of one held is the same transaction).
+                if !again && open.is_none() {
+                    let tx = opened(cx, true);
+                    let i = self.hold(cx, tx);
+                    self.open.insert(key, i);
+                }
+                self.write_extra(cx);
                 return;
             }
             self.open.insert(key, self.txs.len());
@@ -424,6 +447,18 @@ impl DnsTracker {
             return;
         }
         let idx = match self.open.remove(&key) {
+            Some(i) if i & EXTRA != 0 => {
+                // The answer to a query that was counted, not kept.
+                self.refused_queries = self.refused_queries.saturating_sub(1);
+                match self.tx(i) {
+                    Some(_) => i,
+                    // Written before its answer came: the answer goes alone.
+                    None => {
+                        let tx = opened(cx, false);
+                        self.hold(cx, tx)
+                    }
+                }
+            }
             Some(i) => i,
             None => {
                 if self.refused_queries > 0 {
@@ -432,14 +467,89 @@ impl DnsTracker {
                     return;
                 }
                 if !self.keep(cx) {
-                    return;
+                    let tx = opened(cx, false);
+                    self.hold(cx, tx)
+                } else {
+                    // Response whose query we did not see.
+                    self.txs.push(opened(cx, false));
+                    self.txs.len() - 1
                 }
-                // Response whose query we did not see.
-                self.txs.push(opened(cx, false));
-                self.txs.len() - 1
             }
         };
-        if let Some(tx) = self.txs.get_mut(idx) {
+        self.answer(cx, idx, &msg, answers_cut, frame, ts);
+        self.write_extra(cx);
+    }
+
+    /// The transaction `i` of `open` names, kept or not.
+    fn tx(&self, i: usize) -> Option<&DnsTransaction> {
+        if i & EXTRA == 0 {
+            return self.txs.get(i);
+        }
+        self.extra.get((i & !EXTRA).checked_sub(self.extra_base)?)
+    }
+
+    fn tx_mut(&mut self, i: usize) -> Option<&mut DnsTransaction> {
+        if i & EXTRA == 0 {
+            return self.txs.get_mut(i);
+        }
+        self.extra
+            .get_mut((i & !EXTRA).checked_sub(self.extra_base)?)
+    }
+
+    /// Holds a transaction not kept until it is answered; its index.
+    fn hold(&mut self, cx: &mut DecodeCtx, tx: DnsTransaction) -> usize {
+        cx.facts.hold();
+        self.extra.push_back(tx);
+        EXTRA | (self.extra_base + self.extra.len() - 1)
+    }
+
+    /// Writes the transactions not kept that are answered to the fact log, oldest
+    /// first, and the oldest unanswered ones too while more than the bounds are held.
+    fn write_extra(&mut self, cx: &mut DecodeCtx) {
+        use super::overflow::{BATCH, MAX_HELD, MAX_HELD_PER_FLOW};
+        if cx.facts.held() > MAX_HELD && !self.ready.is_empty() {
+            self.chain = cx
+                .facts
+                .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+        }
+        while let Some(front) = self.extra.front() {
+            let over = self.extra.len() > MAX_HELD_PER_FLOW
+                || (self.extra.len() > 1 && cx.facts.held() > MAX_HELD);
+            let serial = EXTRA | self.extra_base;
+            let moved = self.moved.contains(&serial);
+            if !front.answered && !over && !moved {
+                break;
+            }
+            let tx = self.extra.pop_front();
+            self.extra_base += 1;
+            // One taken over by another flow is written there (its hold went along).
+            if !moved {
+                self.ready.extend(tx);
+            }
+            if over {
+                self.chain =
+                    cx.facts
+                        .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+            }
+        }
+        if self.ready.len() >= BATCH || cx.facts.held() > MAX_HELD {
+            self.chain = cx
+                .facts
+                .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+        }
+    }
+
+    /// Fills in transaction `idx` from its response.
+    fn answer(
+        &mut self,
+        cx: &mut DecodeCtx,
+        idx: usize,
+        msg: &DnsMessage,
+        answers_cut: bool,
+        frame: FrameNo,
+        ts: Timestamp,
+    ) {
+        if let Some(tx) = self.tx_mut(idx) {
             tx.answered = true;
             tx.response_frame = Some(frame);
             tx.rcode = Some(cx.intern.text(&msg.rcode.name()));
@@ -468,42 +578,93 @@ impl DnsTracker {
     }
 
     /// Takes out the open, unanswered transaction of query `id` for (`name`, `qtype`):
-    /// the client sent the query again from another port, where it continues.
-    pub fn take_unanswered(&mut self, id: u16, name: &str, qtype: u16) -> Option<DnsTransaction> {
+    /// the client sent the query again from another port, where it continues. With
+    /// it, whether it was kept (true) or only held for the rules.
+    pub fn take_unanswered(
+        &mut self,
+        id: u16,
+        name: &str,
+        qtype: u16,
+    ) -> Option<(DnsTransaction, bool)> {
         let tname = type_name(qtype);
         let (&key, &i) = self.open.iter().find(|(k, i)| {
             k.2 == id
-                && self.txs.get(**i).is_some_and(|t| {
+                && self.tx(**i).is_some_and(|t| {
                     !t.answered
                         && t.query.as_deref() == Some(name)
                         && t.qtype.as_deref() == Some(tname.as_str())
                 })
         })?;
         self.open.remove(&key);
-        let tx = self.txs.get(i)?.clone();
+        let tx = self.tx(i)?.clone();
         self.moved.push(i);
-        Some(tx)
+        Some((tx, i & EXTRA == 0))
     }
 
     /// Continues `tx`, a query first sent from another port, as this flow's: its
     /// answer will come here. Timed from the first copy, as the client waited from then.
-    pub fn adopt(&mut self, mut tx: DnsTransaction, client: SocketAddr, server: SocketAddr) {
+    /// One only held for the rules (`kept` false) asks the budget again, as a new
+    /// query would, and stays held when refused (its hold moves here).
+    pub fn adopt(
+        &mut self,
+        cx: &mut DecodeCtx,
+        mut tx: DnsTransaction,
+        kept: bool,
+        client: SocketAddr,
+        server: SocketAddr,
+    ) {
         tx.client = Some(client);
         tx.server = Some(server);
-        self.open
-            .insert((Some(client), Some(server), tx.id), self.txs.len());
+        let key = (Some(client), Some(server), tx.id);
+        if !kept && !self.keep(cx) {
+            self.refused_queries += 1;
+            self.extra.push_back(tx);
+            self.open
+                .insert(key, EXTRA | (self.extra_base + self.extra.len() - 1));
+            self.write_extra(cx);
+            return;
+        }
+        if !kept {
+            // Held where it was first sent: its hold is given up there.
+            cx.facts.release(1);
+        }
+        self.open.insert(key, self.txs.len());
         self.txs.push(tx);
     }
 
     /// All transactions in query order; unanswered ones have `answered: false`.
     pub fn finish(self) -> Vec<DnsTransaction> {
+        self.finish_all().0
+    }
+
+    /// [`finish`](Self::finish), and the transactions not kept: where they are in
+    /// the fact log, and those still held.
+    pub fn finish_all(self) -> (Vec<DnsTransaction>, super::overflow::Overflowed) {
         let moved = self.moved;
-        self.txs
+        let txs = self
+            .txs
             .into_iter()
             .enumerate()
             .filter(|(i, _)| !moved.contains(i))
             .map(|(_, t)| t)
-            .collect()
+            .collect();
+        let base = self.extra_base;
+        let overflow = super::overflow::Overflowed {
+            chains: self.chain.map(|p| (p, false)).into_iter().collect(),
+            http: Vec::new(),
+            dns: self
+                .ready
+                .into_iter()
+                .chain(
+                    self.extra
+                        .into_iter()
+                        .enumerate()
+                        .filter(|(i, _)| !moved.contains(&(EXTRA | (base + i))))
+                        .map(|(_, t)| t),
+                )
+                .collect(),
+        };
+        (txs, overflow)
     }
 
     /// Decode notes (malformed messages).
@@ -612,6 +773,20 @@ impl DnsTcp {
 
     pub fn finish(self) -> (Vec<DnsTransaction>, super::Notes) {
         (self.tracker.txs, self.tracker.notes)
+    }
+
+    /// [`finish`](Self::finish), and the transactions not kept (see
+    /// [`DnsTracker::finish_all`]).
+    pub fn finish_all(
+        mut self,
+    ) -> (
+        Vec<DnsTransaction>,
+        super::Notes,
+        super::overflow::Overflowed,
+    ) {
+        let notes = std::mem::take(&mut self.tracker.notes);
+        let (txs, overflow) = self.tracker.finish_all();
+        (txs, notes, overflow)
     }
 }
 

@@ -31,6 +31,7 @@ pub mod intern;
 pub mod keylog;
 pub mod notes;
 pub mod ntlm;
+pub mod overflow;
 pub mod secrets;
 pub mod socks;
 pub(crate) mod stored;
@@ -78,6 +79,9 @@ pub struct AppFacts {
     pub notes: Vec<String>,
     /// Decode notes past the first [`notes::MAX_NOTES`] distinct ones: counted, not kept.
     pub notes_omitted: u64,
+    /// HTTP exchanges and DNS transactions past `--max-facts` or the per-flow bounds:
+    /// not listed, but read back for the rules.
+    pub overflow: overflow::Overflowed,
 }
 
 /// Nesting limit for tunnels inside tunnels (CONNECT through CONNECT).
@@ -334,8 +338,9 @@ impl StreamDecoder {
             Mode::Sniff => {}
             Mode::Http(h) => {
                 facts.protocol = AppProtocol::Http;
-                let (ex, n) = h.finish();
+                let (ex, n, overflow) = h.finish_all();
                 facts.http = ex;
+                facts.overflow = overflow;
                 notes.merge(n, |t| t);
             }
             Mode::Tls(mut t) => {
@@ -349,6 +354,7 @@ impl StreamDecoder {
                         h.decrypted = true;
                         h
                     }));
+                    facts.overflow.merge(inner.overflow, true);
                     notes.merge(n, |t| format!("decrypted: {t}"));
                 }
             }
@@ -360,8 +366,9 @@ impl StreamDecoder {
             }
             Mode::Dns(d) => {
                 facts.protocol = AppProtocol::Dns;
-                let (txs, n) = d.finish();
+                let (txs, n, overflow) = d.finish_all();
                 facts.dns = txs;
+                facts.overflow = overflow;
                 notes.merge(n, |t| t);
             }
             Mode::Other => facts.protocol = AppProtocol::Other,
@@ -369,6 +376,7 @@ impl StreamDecoder {
         if let Some(t) = self.tunnel {
             let (inner, n) = t.finish_parts();
             facts.http.extend(inner.http);
+            facts.overflow.merge(inner.overflow, false);
             if inner.tls.is_some() {
                 facts.tls = inner.tls;
                 facts.tls_in_tunnel = true;

@@ -158,7 +158,8 @@ fn certificate_notes_are_capped_deduplicated_and_counted() {
 }
 
 /// More DNS transactions on one flow than a flow keeps (100,000): they were dropped
-/// silently (`partial` false, `facts_not_kept` 0). Now each is counted, once.
+/// silently (`partial` false, `facts_not_kept` 0). Now each is counted, once, and
+/// each NXDOMAIN is diagnosed (the names past the bound were once not seen).
 #[test]
 fn dns_transactions_past_the_per_flow_bound_are_counted() {
     let dir = tempfile::tempdir().unwrap();
@@ -173,9 +174,13 @@ fn dns_transactions_past_the_per_flow_bound_are_counted() {
     let file = &o.json["input"]["files"][0];
     assert_eq!(file["limits"]["facts_not_kept"], more);
     assert_eq!(o.json["input"]["partial"], true);
+    let found = findings_of(&o.json, "proxy_name_not_resolved");
+    assert_eq!(found.len(), MAX_TARGETS + 1);
+    let folded = kept + more - MAX_TARGETS as u64;
+    assert_eq!(found[MAX_TARGETS]["more_targets"], folded - 1, "every name");
     assert_eq!(
-        findings_of(&o.json, "proxy_name_not_resolved").len(),
-        MAX_TARGETS + 1
+        found[MAX_TARGETS]["evidence_omitted"],
+        folded - MAX_EVIDENCE as u64
     );
 }
 

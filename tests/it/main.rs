@@ -17,6 +17,7 @@ mod decoded_facts;
 mod doctor_config;
 mod doctor_lab;
 mod fact_floods;
+mod facts_past_bounds;
 mod fixture_facts;
 mod fixtures_diagnosis;
 mod floods;

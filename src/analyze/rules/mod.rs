@@ -103,7 +103,8 @@ pub fn contexts<'a>(captures: &'a [CaptureAnalysis], cfg: &'a Config) -> Vec<Ctx
         .collect()
 }
 
-/// Every flow of `capture`, listed then unlisted, with its report id.
+/// Every flow of `capture`, listed then unlisted, with its report id and all its
+/// facts.
 fn all_flows(
     capture: &CaptureAnalysis,
     base: usize,
@@ -114,7 +115,46 @@ fn all_flows(
         .unlisted
         .indexed()
         .map(move |(i, f)| (unlisted_base + i + 1, f));
-    listed.chain(unlisted)
+    listed
+        .chain(unlisted)
+        .map(|(id, f)| (id, with_all_facts(capture, f)))
+}
+
+/// `f` with its facts not kept with it (past `--max-facts` or a decoder's per-flow
+/// bound) read back and merged in, in frame order: the rules see every fact.
+fn with_all_facts(capture: &CaptureAnalysis, mut f: FlowSummary) -> FlowSummary {
+    if !f.app.overflow.any() {
+        return f;
+    }
+    let overflow = std::mem::take(&mut f.app.overflow);
+    let (http, dns) = capture.facts.read(&overflow);
+    // Nothing of the flow is missing for the rules: its facts are all here.
+    f.facts_not_kept = 0;
+    f.app.http = merge_in_order(std::mem::take(&mut f.app.http), http, |h| {
+        h.request_frame.or(h.response_frame)
+    });
+    f.app.dns = merge_in_order(std::mem::take(&mut f.app.dns), dns, |t| {
+        t.query_frame.or(t.response_frame)
+    });
+    f
+}
+
+/// `kept` (in its order) with `more` put before the first kept item of a later frame.
+fn merge_in_order<T, K: Ord>(kept: Vec<T>, mut more: Vec<T>, key: impl Fn(&T) -> K) -> Vec<T> {
+    if more.is_empty() {
+        return kept;
+    }
+    more.sort_by_key(&key);
+    let mut out = Vec::with_capacity(kept.len() + more.len());
+    let mut more = more.into_iter().peekable();
+    for x in kept {
+        while let Some(y) = more.next_if(|y| key(y) < key(&x)) {
+            out.push(y);
+        }
+        out.push(x);
+    }
+    out.extend(more);
+    out
 }
 
 impl<'a> Ctx<'a> {
@@ -282,12 +322,14 @@ impl<'a> Ctx<'a> {
     /// The flow with this report id.
     pub fn flow(&self, id: usize) -> Option<FlowSummary> {
         let listed = id.checked_sub(self.base + 1)?;
-        if listed < self.capture.flows.len() {
-            return self.capture.flows.get(listed);
-        }
-        self.capture
-            .unlisted
-            .get(id.checked_sub(self.unlisted_base + 1)?)
+        let f = if listed < self.capture.flows.len() {
+            self.capture.flows.get(listed)?
+        } else {
+            self.capture
+                .unlisted
+                .get(id.checked_sub(self.unlisted_base + 1)?)?
+        };
+        Some(with_all_facts(self.capture, f))
     }
 
     /// A server on the gateway port, or one the user named as the gateway, that is not

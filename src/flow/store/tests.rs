@@ -366,6 +366,7 @@ fn full(i: usize) -> FlowSummary {
             tls_in_tunnel: true,
             notes: vec!["ünïcödé note 🚀".into(), String::new()],
             notes_omitted: u64::MAX,
+            overflow: Default::default(),
         },
         evicted: true,
         facts_not_kept: u64::MAX,

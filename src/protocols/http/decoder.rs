@@ -18,6 +18,8 @@ const MAX_ERROR_BODY: usize = 4096;
 /// Longest chunk-size or trailer line accepted.
 const MAX_LINE: usize = 4096;
 pub(super) const MAX_EXCHANGES: usize = 10_000;
+/// Marks an index of `pending` or `body_of` as one into `extra` (by serial number).
+pub(super) const EXTRA: usize = 1 << (usize::BITS - 1);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Chunk {
@@ -139,6 +141,16 @@ pub struct HttpDecoder {
     pub(super) budget_noted: bool,
     /// Exchanges counted but not kept: the facts budget was spent.
     pub(super) not_kept: u64,
+    /// Exchanges not kept (past the budget or `MAX_EXCHANGES`) while they are
+    /// incomplete, oldest first: then written to the fact log, for the rules.
+    pub(super) extra: VecDeque<HttpExchange>,
+    /// Serial number of `extra`'s first exchange (`EXTRA | serial` indexes it).
+    pub(super) extra_base: usize,
+    /// Exchanges not kept, complete, written a batch at a time (so a flow's records
+    /// are few, and read back quickly).
+    pub(super) ready: Vec<HttpExchange>,
+    /// This decoder's last record in the fact log.
+    pub(super) chain: Option<crate::spill::Pos>,
 }
 
 impl Default for HttpDecoder {
@@ -158,6 +170,10 @@ impl HttpDecoder {
             tunnel_out: Vec::new(),
             budget_noted: false,
             not_kept: 0,
+            extra: VecDeque::new(),
+            extra_base: 0,
+            ready: Vec::new(),
+            chain: None,
         }
     }
 
@@ -446,7 +462,20 @@ impl HttpDecoder {
     }
 
     /// Facts so far: exchanges in request order, and decode notes.
-    pub fn finish(mut self) -> (Vec<HttpExchange>, crate::protocols::Notes) {
+    pub fn finish(self) -> (Vec<HttpExchange>, crate::protocols::Notes) {
+        let (ex, notes, _) = self.finish_all();
+        (ex, notes)
+    }
+
+    /// [`finish`](Self::finish), and the exchanges not kept: where they are in the
+    /// fact log, and those still held.
+    pub fn finish_all(
+        mut self,
+    ) -> (
+        Vec<HttpExchange>,
+        crate::protocols::Notes,
+        crate::protocols::overflow::Overflowed,
+    ) {
         for d in 0..2 {
             self.settle_head(if d == 0 { Dir::ToServer } else { Dir::ToClient });
             self.finish_body(d);
@@ -463,7 +492,61 @@ impl HttpDecoder {
                 ));
             }
         }
-        (self.exchanges, self.notes)
+        let overflow = crate::protocols::overflow::Overflowed {
+            chains: self.chain.map(|p| (p, false)).into_iter().collect(),
+            http: self.ready.into_iter().chain(self.extra).collect(),
+            dns: Vec::new(),
+        };
+        (self.exchanges, self.notes, overflow)
+    }
+
+    /// The exchange `i` of `pending` or `body_of` names, kept or not.
+    pub(super) fn ex_mut(&mut self, i: usize) -> Option<&mut HttpExchange> {
+        if i & EXTRA == 0 {
+            return self.exchanges.get_mut(i);
+        }
+        let serial = i & !EXTRA;
+        self.extra.get_mut(serial.checked_sub(self.extra_base)?)
+    }
+
+    /// Holds an exchange not kept until it is complete; its index.
+    pub(super) fn hold(&mut self, cx: &mut DecodeCtx, ex: HttpExchange) -> usize {
+        cx.facts.hold();
+        self.extra.push_back(ex);
+        EXTRA | (self.extra_base + self.extra.len() - 1)
+    }
+
+    /// Writes the exchanges not kept that are complete (answered, body read) to the
+    /// fact log, oldest first, and the oldest incomplete ones too while more than the
+    /// bounds are held.
+    pub(super) fn write_extra(&mut self, cx: &mut DecodeCtx) {
+        use crate::protocols::overflow::{BATCH, MAX_HELD, MAX_HELD_PER_FLOW};
+        let reading = self.sides.get(1).and_then(|s| s.body_of);
+        if cx.facts.held() > MAX_HELD && !self.ready.is_empty() {
+            self.chain = cx
+                .facts
+                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+        }
+        while let Some(front) = self.extra.front() {
+            let done = front.status.is_some() && reading != Some(EXTRA | self.extra_base);
+            let over = self.extra.len() > MAX_HELD_PER_FLOW
+                || (self.extra.len() > 1 && cx.facts.held() > MAX_HELD);
+            if !done && !over {
+                break;
+            }
+            self.ready.extend(self.extra.pop_front());
+            self.extra_base += 1;
+            if over {
+                self.chain =
+                    cx.facts
+                        .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+            }
+        }
+        if self.ready.len() >= BATCH || cx.facts.held() > MAX_HELD {
+            self.chain = cx
+                .facts
+                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+        }
     }
 
     /// Keeps the start of a 4xx/5xx body (bounded) to read its error message.
@@ -509,14 +592,14 @@ impl HttpDecoder {
         let cap = side.capture.take();
         let end = side.body_frame.take();
         if d == 1
-            && let Some(ex) = idx.and_then(|i| self.exchanges.get_mut(i))
+            && let Some(ex) = idx.and_then(|i| self.ex_mut(i))
             && end.is_some()
             && end > ex.response_frame
         {
             ex.response_end_frame = end;
         }
         if let (Some(idx), Some(cap)) = (idx, cap)
-            && let Some(ex) = self.exchanges.get_mut(idx)
+            && let Some(ex) = self.ex_mut(idx)
         {
             ex.error_message = error_message(&cap);
         }

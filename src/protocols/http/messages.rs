@@ -3,7 +3,7 @@
 //! message read from a kept 4xx/5xx body.
 
 use super::auth::{AuthHeader, parse_challenges, parse_credentials};
-use super::decoder::{Chunk, HttpDecoder, MAX_EXCHANGES, State, dir_words};
+use super::decoder::{Chunk, EXTRA, HttpDecoder, MAX_EXCHANGES, State, dir_words};
 use super::exchange::HttpExchange;
 use super::head::{Head, text, text_masked, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
@@ -63,6 +63,7 @@ impl HttpDecoder {
         } else {
             self.body_state(&head, Dir::ToServer, frame)
         };
+        // Not kept (not listed), it is held until answered, then written for the rules.
         if self.exchanges.len() >= MAX_EXCHANGES {
             self.not_kept += 1;
             if self.exchanges.len() == MAX_EXCHANGES {
@@ -70,6 +71,8 @@ impl HttpDecoder {
                     "http: more than {MAX_EXCHANGES} exchanges; later ones not kept"
                 ));
             }
+            let i = self.hold(cx, ex);
+            self.pending.push_back(i);
         } else if !self.keep(cx) {
             if !self.budget_noted {
                 self.budget_noted = true;
@@ -78,6 +81,8 @@ impl HttpDecoder {
                         .into(),
                 );
             }
+            let i = self.hold(cx, ex);
+            self.pending.push_back(i);
         } else {
             self.pending.push_back(self.exchanges.len());
             self.exchanges.push(ex);
@@ -85,6 +90,7 @@ impl HttpDecoder {
         if let Some(side) = self.sides.get_mut(0) {
             side.state = next;
         }
+        self.write_extra(cx);
     }
 
     /// Body framing of a message (RFC 9112 6.3), noting bad lengths.
@@ -115,12 +121,15 @@ impl HttpDecoder {
         frame: FrameNo,
         ts: Timestamp,
     ) {
+        self.pair_response(cx, head, frame, ts);
+        self.write_extra(cx);
+    }
+
+    fn pair_response(&mut self, cx: &mut DecodeCtx, head: Head, frame: FrameNo, ts: Timestamp) {
         let status = head.status.unwrap_or(0);
         if (100..200).contains(&status) {
-            if let Some(ex) = self
-                .pending
-                .front()
-                .and_then(|&i| self.exchanges.get_mut(i))
+            if let Some(&i) = self.pending.front()
+                && let Some(ex) = self.ex_mut(i)
             {
                 ex.interim.push(status);
             }
@@ -134,18 +143,25 @@ impl HttpDecoder {
             return;
         }
         let idx = match self.pending.pop_front() {
+            // A request not kept that was written before its answer came: the answer
+            // is written as one without its request.
+            Some(i) if self.ex_mut(i).is_none() && i & EXTRA != 0 => {
+                self.hold(cx, HttpExchange::default())
+            }
             Some(i) => i,
             None => {
                 if !self.keep(cx) {
-                    return;
+                    // Response without a request we saw, not kept: held for the rules.
+                    self.hold(cx, HttpExchange::default())
+                } else {
+                    // Response without a request we saw (capture started mid-connection).
+                    self.exchanges.push(HttpExchange::default());
+                    self.exchanges.len() - 1
                 }
-                // Response without a request we saw (capture started mid-connection).
-                self.exchanges.push(HttpExchange::default());
-                self.exchanges.len() - 1
             }
         };
         let body = {
-            let Some(ex) = self.exchanges.get(idx) else {
+            let Some(ex) = self.ex_mut(idx) else {
                 return;
             };
             let method = ex.method.clone().unwrap_or_default();
@@ -157,7 +173,7 @@ impl HttpDecoder {
                 self.body_state(&head, Dir::ToClient, frame)
             }
         };
-        let Some(ex) = self.exchanges.get_mut(idx) else {
+        let Some(ex) = self.ex_mut(idx) else {
             return;
         };
         ex.status = Some(status);

@@ -15,6 +15,8 @@
 //!   each a record of `segment` bytes full of empty (so broken) certificates;
 //! - `Auth407`: proxy connections (port 8080), each with `per_flow` requests answered
 //!   407, none ever let through;
+//! - `Late407`: the same, but every request is let through (200) except each
+//!   connection's last, answered 407;
 //! - `Dns`: one UDP flow with `per_flow` queries for distinct names, answered NXDOMAIN.
 //! - `Rejected`: `flows` TLS 1.2 connections to one server, each shown the same chain
 //!   (benches/certs, GENERATED, an inspection CA's) and refused by the client with a
@@ -44,6 +46,7 @@ pub enum Kind {
     Pipelined,
     Certs,
     Auth407,
+    Late407,
     Dns,
     Rejected,
     Interfaces,
@@ -62,6 +65,7 @@ impl Kind {
             "pipelined" => Kind::Pipelined,
             "certs" => Kind::Certs,
             "auth407" => Kind::Auth407,
+            "late407" => Kind::Late407,
             "dns" => Kind::Dns,
             "rejected" => Kind::Rejected,
             "interfaces" => Kind::Interfaces,
@@ -122,7 +126,7 @@ impl Flood {
             // Handshake and ClientHello, then the records.
             Kind::Certs => 3 + spec.per_flow,
             // Requests and 407s in turn, round robin over the flows.
-            Kind::Auth407 => spec.flows * 2 + spec.flows * spec.per_flow * 2,
+            Kind::Auth407 | Kind::Late407 => spec.flows * 2 + spec.flows * spec.per_flow * 2,
             Kind::Dns => spec.per_flow * 2,
             // Handshake, ClientHello, the server's flight, the client's alert.
             Kind::Rejected => spec.flows * 5,
@@ -173,7 +177,7 @@ impl Flood {
             // Every 1000th data segment is lost.
             Kind::Endless => 2 + spec.per_flow - spec.per_flow.div_ceil(1000),
             Kind::Certs => 3 + spec.per_flow,
-            Kind::Auth407 => spec.flows * 2 + data * 2,
+            Kind::Auth407 | Kind::Late407 => spec.flows * 2 + data * 2,
             Kind::Dns => spec.per_flow * 2,
             Kind::Rejected => spec.flows * 5,
             Kind::Interfaces | Kind::LinkTypes => spec.flows,
@@ -223,6 +227,13 @@ impl Flood {
 
     /// The request of exchange `n` (all the same length) and the 407 answering it.
     pub const AUTH_407: &'static str = "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n";
+    /// A 200 as long as [`AUTH_407`](Self::AUTH_407) (padded with a header).
+    fn ok_200() -> String {
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nX-Pad: ";
+        let pad = Self::AUTH_407.len() - head.len() - 4;
+        format!("{head}{}\r\n\r\n", "x".repeat(pad))
+    }
+
     fn auth_request(n: u64) -> String {
         format!("GET http://example.com/item/{n:08} HTTP/1.1\r\nHost: example.com\r\n\r\n")
     }
@@ -496,7 +507,7 @@ impl Flood {
                     );
                     return true;
                 }
-                Kind::Auth407 if step < s.flows * 2 => {
+                Kind::Auth407 | Kind::Late407 if step < s.flows * 2 => {
                     self.handshake(step / 2, step);
                     return true;
                 }
@@ -538,7 +549,7 @@ impl Flood {
                     );
                     return true;
                 }
-                Kind::Auth407 => {
+                Kind::Auth407 | Kind::Late407 => {
                     let k = step - s.flows * 2;
                     let (f, n, response) = (k % s.flows, k / s.flows / 2, (k / s.flows) % 2 == 1);
                     let (c, cport) = Self::client(f);
@@ -547,6 +558,11 @@ impl Flood {
                     let cseq = ISN_C.wrapping_add(1).wrapping_add((n * rq) as u32);
                     let sseq = ISN_S.wrapping_add(1).wrapping_add((n * rs) as u32);
                     if response {
+                        let answer = if s.kind == Kind::Late407 && n + 1 < s.per_flow {
+                            Self::ok_200()
+                        } else {
+                            Self::AUTH_407.to_string()
+                        };
                         self.frame(
                             SERVER,
                             SERVER_PORT,
@@ -556,7 +572,7 @@ impl Flood {
                             cseq.wrapping_add(rq as u32),
                             ACK | PSH,
                             rs as usize,
-                            &|b| b.extend_from_slice(Self::AUTH_407.as_bytes()),
+                            &|b| b.extend_from_slice(answer.as_bytes()),
                         );
                     } else {
                         self.frame(

@@ -1,0 +1,263 @@
+//! An append-only log of byte records that keeps at most about 1 MiB in memory and
+//! moves older chunks to a temporary file: what the analysis must keep of every flow
+//! or fact, however many there are, without holding it all in memory.
+//!
+//! Records sit back to back in chunks of 64 KiB, each after its length (a longer
+//! record gets a chunk of its own); a record is named by its [`Pos`]. Past the memory
+//! limit the oldest chunks go to a file made with `tempfile` (unnamed, 0600 in
+//! `TMPDIR`, gone with the process); if none can be made, they stay in memory. Spilled
+//! chunks read back are cached, a few at a time. A copy (live reports) reads the file
+//! it shares and never writes to it.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
+
+/// Bytes per chunk.
+const CHUNK: usize = 64 << 10;
+/// Chunks in memory past this many bytes are spilled, the oldest first.
+const IN_MEMORY: usize = 1 << 20;
+/// Spilled chunks kept after being read back, most recent first.
+const CACHED: usize = 8;
+
+/// Where a record is: its chunk and its offset in it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pos {
+    chunk: u32,
+    start: u32,
+}
+
+#[derive(Clone, Debug)]
+enum Chunk {
+    Mem(Vec<u8>),
+    Spilled { at: u64, len: usize },
+}
+
+/// Records appended, readable by their [`Pos`].
+#[derive(Debug, Default)]
+pub struct SpillLog {
+    chunks: Vec<Chunk>,
+    /// Bytes of chunks in memory.
+    in_memory: usize,
+    /// Past this, chunks are spilled (`None`: 1 MiB).
+    limit: Option<usize>,
+    spill: Option<Arc<File>>,
+    /// Bytes written to the spill file.
+    spilled: u64,
+    /// No more spilling: the file could not be made or written, or this is a copy.
+    keep_all: bool,
+    cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
+}
+
+impl Clone for SpillLog {
+    fn clone(&self) -> SpillLog {
+        SpillLog {
+            chunks: self.chunks.clone(),
+            in_memory: self.in_memory,
+            limit: self.limit,
+            spill: self.spill.clone(),
+            spilled: self.spilled,
+            keep_all: true,
+            cache: Mutex::default(),
+        }
+    }
+}
+
+impl SpillLog {
+    pub fn new() -> SpillLog {
+        SpillLog::default()
+    }
+
+    /// A log that keeps at most about `bytes` in memory (tests make it small so that
+    /// records go through the file: chunks are then a quarter of it, at least 256).
+    pub fn with_memory_limit(bytes: usize) -> SpillLog {
+        SpillLog {
+            limit: Some(bytes),
+            ..SpillLog::default()
+        }
+    }
+
+    fn chunk_bytes(&self) -> usize {
+        match self.limit {
+            Some(l) if l < 4 * CHUNK => (l / 4).max(256),
+            _ => CHUNK,
+        }
+    }
+
+    /// Appends a record; `None` only for one of 4 GiB or more.
+    pub fn push(&mut self, rec: &[u8]) -> Option<Pos> {
+        let len = u32::try_from(rec.len()).ok()?;
+        let need = rec.len() + 4;
+        let fits = match self.chunks.last() {
+            Some(Chunk::Mem(c)) => c.capacity() - c.len() >= need,
+            _ => false,
+        };
+        if !fits {
+            self.spill_old();
+            let c = Vec::with_capacity(self.chunk_bytes().max(need));
+            self.in_memory += c.capacity();
+            self.chunks.push(Chunk::Mem(c));
+        }
+        let chunk = u32::try_from(self.chunks.len() - 1).ok()?;
+        let Some(Chunk::Mem(c)) = self.chunks.last_mut() else {
+            return None;
+        };
+        let start = u32::try_from(c.len()).ok()?;
+        c.extend_from_slice(&len.to_le_bytes());
+        c.extend_from_slice(rec);
+        Some(Pos { chunk, start })
+    }
+
+    /// Runs `f` on the record at `pos`; `None` if it cannot be read back.
+    pub fn read<R>(&self, pos: Pos, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let i = usize::try_from(pos.chunk).ok()?;
+        let start = usize::try_from(pos.start).ok()?;
+        let rec = |bytes: &[u8]| -> Option<R> {
+            let head = bytes.get(start..start.checked_add(4)?)?;
+            let len = u32::from_le_bytes(head.try_into().ok()?);
+            let from = start + 4;
+            Some(f(
+                bytes.get(from..from.checked_add(usize::try_from(len).ok()?)?)?
+            ))
+        };
+        match self.chunks.get(i)? {
+            Chunk::Mem(c) => rec(c),
+            &Chunk::Spilled { at, len } => rec(&self.read_back(i, at, len)?),
+        }
+    }
+
+    /// [`read`](Self::read) for records read here and there (chains that cross
+    /// the log): a spilled chunk not cached is not read whole, only the record.
+    pub fn read_record<R>(&self, pos: Pos, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+        let i = usize::try_from(pos.chunk).ok()?;
+        let &Chunk::Spilled { at, .. } = self.chunks.get(i)? else {
+            return self.read(pos, f);
+        };
+        let cached = self
+            .cache
+            .lock()
+            .is_ok_and(|c| c.iter().any(|(c, _)| *c == i));
+        if cached {
+            return self.read(pos, f);
+        }
+        let file = self.spill.as_ref()?;
+        let at = at.checked_add(u64::from(pos.start))?;
+        let mut head = [0u8; 4];
+        file.read_exact_at(&mut head, at).ok()?;
+        let mut rec = vec![0; usize::try_from(u32::from_le_bytes(head)).ok()?];
+        file.read_exact_at(&mut rec, at.checked_add(4)?).ok()?;
+        Some(f(&rec))
+    }
+
+    /// Bytes held in memory (chunks, and those read back and cached).
+    pub fn heap_bytes(&self) -> usize {
+        let cached: usize = self
+            .cache
+            .lock()
+            .map_or(0, |c| c.iter().map(|(_, b)| b.len()).sum());
+        self.in_memory + cached + self.chunks.capacity() * size_of::<Chunk>()
+    }
+
+    /// Chunks written to the spill file.
+    pub fn spilled_chunks(&self) -> usize {
+        self.chunks
+            .iter()
+            .filter(|c| matches!(c, Chunk::Spilled { .. }))
+            .count()
+    }
+
+    fn spill_old(&mut self) {
+        let limit = self.limit.unwrap_or(IN_MEMORY);
+        if self.keep_all || self.in_memory <= limit {
+            return;
+        }
+        if self.spill.is_none() {
+            // tempfile's O_TMPFILE path opens with mode 0666: the umask alone decides.
+            self.spill = tempfile::tempfile()
+                .and_then(|f| {
+                    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+                    Ok(f)
+                })
+                .ok()
+                .map(Arc::new);
+        }
+        let Some(file) = &self.spill else {
+            self.keep_all = true;
+            return;
+        };
+        for chunk in &mut self.chunks {
+            if self.in_memory <= limit {
+                return;
+            }
+            let Chunk::Mem(c) = chunk else { continue };
+            if file.write_all_at(c, self.spilled).is_err() {
+                self.keep_all = true;
+                return;
+            }
+            self.in_memory -= c.capacity();
+            let len = c.len();
+            *chunk = Chunk::Spilled {
+                at: self.spilled,
+                len,
+            };
+            self.spilled += len as u64;
+        }
+    }
+
+    fn read_back(&self, i: usize, at: u64, len: usize) -> Option<Arc<[u8]>> {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(pos) = cache.iter().position(|(c, _)| *c == i) {
+            let hit = cache.remove(pos)?;
+            let bytes = hit.1.clone();
+            cache.push_front(hit);
+            return Some(bytes);
+        }
+        let mut buf = vec![0; len];
+        self.spill.as_ref()?.read_exact_at(&mut buf, at).ok()?;
+        let bytes: Arc<[u8]> = buf.into();
+        cache.push_front((i, bytes.clone()));
+        cache.truncate(CACHED);
+        Some(bytes)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn records_read_back_from_memory_and_from_the_file() {
+        let mut log = SpillLog::with_memory_limit(1024);
+        let pos: Vec<Pos> = (0..200u32)
+            .map(|i| {
+                log.push(&i.to_le_bytes().repeat(i as usize % 7 + 1))
+                    .unwrap()
+            })
+            .collect();
+        assert!(log.spilled_chunks() > 0);
+        for (i, p) in pos.iter().enumerate().rev() {
+            let want = (i as u32).to_le_bytes().repeat(i % 7 + 1);
+            assert_eq!(log.read(*p, <[u8]>::to_vec).unwrap(), want);
+        }
+        let copy = log.clone();
+        assert_eq!(copy.read(pos[3], <[u8]>::len), Some(4 * 4));
+        for (i, p) in pos.iter().enumerate() {
+            let want = (i as u32).to_le_bytes().repeat(i % 7 + 1);
+            assert_eq!(log.read_record(*p, <[u8]>::to_vec).unwrap(), want);
+        }
+    }
+
+    #[test]
+    fn a_record_longer_than_a_chunk_gets_its_own() {
+        let mut log = SpillLog::with_memory_limit(1024);
+        let a = log.push(b"short").unwrap();
+        let big = vec![7u8; 5000];
+        let b = log.push(&big).unwrap();
+        let c = log.push(b"after").unwrap();
+        assert_eq!(log.read(a, <[u8]>::to_vec).unwrap(), b"short");
+        assert_eq!(log.read(b, <[u8]>::to_vec).unwrap(), big);
+        assert_eq!(log.read(c, <[u8]>::to_vec).unwrap(), b"after");
+    }
+}
