@@ -27,6 +27,7 @@ pub mod budget;
 pub mod context;
 pub mod dns;
 pub mod http;
+pub mod http2;
 pub mod intern;
 pub mod keylog;
 pub mod notes;

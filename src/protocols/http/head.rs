@@ -81,7 +81,7 @@ fn embedded_credential_header(s: &str) -> Option<usize> {
 /// header runs on in the same value with no control character in between: a value
 /// that holds a credential header's name and ':' is cut there. Obsolete line folding
 /// (RFC 9112 5.2) is unfolded first.
-pub(super) fn text(v: &[u8]) -> String {
+pub(crate) fn text(v: &[u8]) -> String {
     let s = String::from_utf8_lossy(v);
     let unfolded;
     let s = if s.contains('\n') {

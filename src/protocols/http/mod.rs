@@ -27,6 +27,8 @@ pub(crate) mod tests;
 pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
 pub use decoder::{HttpDecoder, TunnelChunk};
 pub use exchange::HttpExchange;
+pub(crate) use head::text as header_text;
 pub use head::{
     MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
 };
+pub(crate) use messages::error_message;
