@@ -20,6 +20,8 @@ const MAX_ERROR_BODY: usize = 4096;
 struct Stream {
     /// Its exchange, when kept.
     ex: Option<usize>,
+    /// Its request was counted, not kept: so is its response.
+    refused: bool,
     /// The final (non-1xx) response headers came.
     answered: bool,
     /// The start of an error response's body.
@@ -57,11 +59,12 @@ impl Streams {
         self.open.get(&id).is_some_and(|s| !s.answered)
     }
 
-    /// The stream `id`, opened when new and there is room; `None` when not followed.
-    fn stream(&mut self, id: u32, notes: &mut Notes) -> Option<&mut Stream> {
+    /// The stream `id`, opened when new and there is room; `None` when not followed
+    /// (counted once, at its request).
+    fn stream(&mut self, id: u32, request: bool, notes: &mut Notes) -> Option<&mut Stream> {
         if !self.open.contains_key(&id) {
             if self.open.len() >= MAX_STREAMS {
-                self.not_kept += 1;
+                self.not_kept += u64::from(request);
                 if !self.cap_noted {
                     self.cap_noted = true;
                     notes.push(format!(
@@ -115,7 +118,7 @@ impl Streams {
         at: (FrameNo, Timestamp),
         notes: &mut Notes,
     ) {
-        let Some(st) = self.stream(id, notes) else {
+        let Some(st) = self.stream(id, true, notes) else {
             return;
         };
         if st.ex.is_some() || st.answered {
@@ -169,6 +172,7 @@ impl Streams {
         let kept = self.keep(cx, ex, notes);
         if let Some(st) = self.open.get_mut(&id) {
             st.ex = kept;
+            st.refused = kept.is_none();
         }
     }
 
@@ -180,7 +184,7 @@ impl Streams {
         at: (FrameNo, Timestamp),
         notes: &mut Notes,
     ) {
-        let Some(st) = self.stream(id, notes) else {
+        let Some(st) = self.stream(id, false, notes) else {
             return;
         };
         if st.answered {
@@ -199,7 +203,7 @@ impl Streams {
             Some(i) => Some(i),
             // A response whose request was not seen (or not kept): kept on its own,
             // as the HTTP/1.x decoder does.
-            None if (200..).contains(&status) => {
+            None if status >= 200 && !st.refused => {
                 let i = self.keep(cx, HttpExchange::default(), notes);
                 if let Some(st) = self.open.get_mut(&id) {
                     st.ex = i;

@@ -230,7 +230,11 @@ fn mutated_truncated_and_random_bytes_never_panic() {
     for _ in 0..3000 {
         let (mut c, mut s) = (c.clone(), s.clone());
         for _ in 0..1 + next() % 4 {
-            let v = if next().is_multiple_of(2) { &mut c } else { &mut s };
+            let v = if next().is_multiple_of(2) {
+                &mut c
+            } else {
+                &mut s
+            };
             let at = PREFACE.len().min(v.len() - 1) + (next() as usize) % (v.len() - PREFACE.len());
             v[at] = next() as u8;
         }
@@ -251,4 +255,25 @@ fn mutated_truncated_and_random_bytes_never_panic() {
         noted += usize::from(notes.iter().any(|n| n.contains("does not decode")));
     }
     assert!(noted > 1000, "only {noted} random blocks noted");
+}
+
+#[test]
+fn streams_past_the_facts_budget_are_counted_not_kept() {
+    let (c, s) = conversation();
+    let cx = &mut DecodeCtx::new(std::sync::Arc::default(), 1);
+    let mut h = H2Decoder::new();
+    h.on_data(cx, Dir::ToServer, &c, FrameNo(1), Timestamp(1));
+    h.on_data(cx, Dir::ToClient, &s, FrameNo(2), Timestamp(2));
+    assert_eq!(h.facts_not_kept(), 1);
+    let (ex, notes) = h.finish();
+    assert_eq!(ex.len(), 1);
+    assert_eq!(ex[0].status, Some(429), "the first stream is kept whole");
+    assert!(
+        notes
+            .into_report()
+            .0
+            .iter()
+            .any(|n| n.contains("counted, not kept")),
+        "a note says so"
+    );
 }

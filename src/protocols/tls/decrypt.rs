@@ -602,6 +602,15 @@ impl TlsDecoder {
         }
     }
 
+    /// Exchanges of the decrypted data counted, not kept (facts budget, caps).
+    pub(crate) fn decrypted_facts_not_kept(&self) -> u64 {
+        match self.crypt.as_ref().and_then(|c| c.inner.as_ref()) {
+            Some(Inner::Stream(s)) => s.facts_not_kept(),
+            Some(Inner::Http2(h)) => h.facts_not_kept(),
+            None => 0,
+        }
+    }
+
     /// False when decryption does not need more of `dir`; `None` when not decrypting.
     pub(super) fn crypt_wants(&self, dir: Dir) -> Option<bool> {
         let c = self.crypt.as_ref()?;
