@@ -191,6 +191,48 @@ fn http2_inside_the_inspected_tunnel_gives_the_usual_findings() {
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
 
+/// `cap` (pcap) without the packet of frame `drop`, written in `dir`.
+fn without_frame(cap: &str, drop: usize, dir: &Path) -> String {
+    let b = std::fs::read(cap).unwrap();
+    let mut out = b[..24].to_vec();
+    let (mut at, mut n) = (24, 0);
+    while at + 16 <= b.len() {
+        let len = u32::from_le_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
+        n += 1;
+        if n != drop {
+            out.extend(&b[at..at + 16 + len]);
+        }
+        at += 16 + len;
+    }
+    let p = dir.join("cut.pcap");
+    std::fs::write(&p, out).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn a_record_lost_inside_http2_stops_that_sides_headers_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    // Frame 31 carries the record with the server's first HEADERS (:status 200):
+    // without it, the header table of the server's later answers is unknown.
+    let cap = without_frame(&path("kl-h2.pcap"), 31, dir.path());
+    let (v, _) = json_with(&["--keylog", &path("kl-h2.keys"), &cap]);
+    let first = tls_flows(&v)[0];
+    let notes = first["notes"].as_array().unwrap();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("header compression")),
+        "{notes:?}"
+    );
+    let problem = first["tls"]["decryption"]["problem"].as_str().unwrap();
+    assert!(problem.contains("lost in a gap"), "{problem}");
+    // The three requests are still read; no status of that connection is guessed.
+    let st = statuses(&v);
+    assert_eq!(st.len(), 4, "{st:?}");
+    assert_eq!(st.iter().filter(|s| s.1 == 0).count(), 3, "{st:?}");
+    assert!(st.contains(&("/v1/messages?ratelimit".into(), 429, true)));
+}
+
 #[test]
 fn without_keylog_nothing_says_decrypted() {
     for cap in ["kl-mitm-tls13.pcap", "kl-squid.pcapng", "kl-h2.pcap"] {
