@@ -3,7 +3,7 @@
 //! line; secrets masked or dropped the same way), and the start of an error
 //! response's body for its JSON message.
 
-use super::MAX_STREAMS;
+use super::{MAX_OPEN_STREAMS, MAX_STREAMS};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::http::{
     AuthHeader, HttpExchange, error_message, header_text, parse_challenges, parse_credentials,
@@ -63,12 +63,12 @@ impl Streams {
     /// (counted once, at its request).
     fn stream(&mut self, id: u32, request: bool, notes: &mut Notes) -> Option<&mut Stream> {
         if !self.open.contains_key(&id) {
-            if self.open.len() >= MAX_STREAMS {
+            if self.open.len() >= MAX_OPEN_STREAMS {
                 self.not_kept += u64::from(request);
                 if !self.cap_noted {
                     self.cap_noted = true;
                     notes.push(format!(
-                        "h2: more than {MAX_STREAMS} streams open at once; later ones counted, not kept"
+                        "h2: more than {MAX_OPEN_STREAMS} streams open at once; later ones counted, not kept"
                     ));
                 }
                 return None;

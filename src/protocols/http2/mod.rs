@@ -12,7 +12,8 @@
 //! Bounded: a frame is held whole only up to [`MAX_FRAME`] bytes (larger DATA frames
 //! are read as they come, others are skipped), a header block up to
 //! [`MAX_HEADER_BLOCK`], a header table up to [`MAX_TABLE`], a decoded header list up
-//! to [`MAX_HEADER_LIST`], and [`MAX_STREAMS`] streams per connection. Total: bytes
+//! to [`MAX_HEADER_LIST`], [`MAX_STREAMS`] exchanges per connection of which
+//! [`MAX_OPEN_STREAMS`] open at once (each may hold 4 KiB of an error body). Total: bytes
 //! that are not HTTP/2 give a note, never a panic. Header compression has state: once
 //! a header block of one direction is lost (a record missing, a block that does not
 //! decode, a block over the cap), that direction's later headers are not decoded and
@@ -39,8 +40,11 @@ pub const MAX_TABLE: usize = 1 << 16;
 /// Decoded header list kept per block (names and values plus 32 bytes each, as
 /// SETTINGS_MAX_HEADER_LIST_SIZE counts); later fields are decoded, not kept.
 pub const MAX_HEADER_LIST: usize = 1 << 16;
-/// Streams followed per connection; later ones are counted in a note.
+/// Exchanges kept per connection (as HTTP/1.x keeps per flow); later ones are counted.
 pub const MAX_STREAMS: usize = 10_000;
+/// Streams followed at once (request sent, not both sides ended); later ones are
+/// counted.
+pub const MAX_OPEN_STREAMS: usize = 1_000;
 
 const FRAME_HEADER: usize = 9;
 const DATA: u8 = 0;

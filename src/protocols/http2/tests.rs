@@ -277,3 +277,28 @@ fn streams_past_the_facts_budget_are_counted_not_kept() {
         "a note says so"
     );
 }
+
+#[test]
+fn streams_open_at_once_are_capped() {
+    let mut ce = loona_hpack::Encoder::new();
+    let mut c = PREFACE.to_vec();
+    // Requests whose client side never ends: they stay open.
+    for i in 0..=MAX_OPEN_STREAMS as u32 {
+        c.extend(frame(
+            HEADERS,
+            END_HEADERS,
+            1 + 2 * i,
+            &request(&mut ce, "/"),
+        ));
+    }
+    let cx = &mut DecodeCtx::default();
+    let mut h = H2Decoder::new();
+    h.on_data(cx, Dir::ToServer, &c, FrameNo(1), Timestamp(1));
+    assert_eq!(h.facts_not_kept(), 1);
+    let (ex, notes) = h.finish();
+    assert_eq!(ex.len(), MAX_OPEN_STREAMS);
+    assert!(
+        notes.into_report().0[0].contains("1000 streams open at once"),
+        "a note says so"
+    );
+}
