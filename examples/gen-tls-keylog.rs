@@ -1,9 +1,11 @@
 //! Writes a GENERATED capture of TLS 1.3 connections (AES-128-GCM) whose secrets are
 //! in a key log beside it, for measuring `trafficdoc analyze --keylog` (not real
-//! traffic): each connection is a GET answered 200 with a large body in 16 KiB records.
+//! traffic): each connection is a GET answered 200 with a large body in 16 KiB records,
+//! over HTTP/1.1, or with `h2` over HTTP/2 (ALPN h2; 64 streams per connection, each
+//! answered by a 128 KiB body in DATA frames, the authority in the header table).
 //!
-//! `cargo run --release --example gen-tls-keylog -- OUT.pcap MIB` writes OUT.pcap and
-//! OUT.keys.
+//! `cargo run --release --example gen-tls-keylog -- OUT.pcap MIB [h2]` writes OUT.pcap
+//! and OUT.keys.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use ring::{aead, hkdf};
@@ -63,6 +65,47 @@ impl Sealer {
             .unwrap();
         record(23, &buf)
     }
+}
+
+fn h2_frame(ty: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes()[1..].to_vec();
+    f.extend([ty, flags]);
+    f.extend(stream.to_be_bytes());
+    f.extend(payload);
+    f
+}
+
+/// An HTTP/2 connection's records: 64 GETs, each answered 200 with `body / 64` bytes
+/// in DATA frames filling 16 KiB records.
+fn h2_conversation(client: &mut Sealer, server: &mut Sealer, body: usize) -> (Vec<u8>, Vec<u8>) {
+    let streams = 64;
+    let mut c = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    c.extend(h2_frame(4, 0, 0, &[]));
+    let mut s = server.seal(23, &h2_frame(4, 0, 0, &[]));
+    let data = vec![0x61u8; 16 * 1024 - 1 - 9 - 16];
+    for i in 0..streams {
+        let id = 1 + 2 * i;
+        // GET https, path /, then the authority: added to the table by the first
+        // stream (literal with incremental indexing), its index (62) after.
+        let mut block = vec![0x82, 0x87, 0x84];
+        if i == 0 {
+            block.push(0x41);
+            block.push(11);
+            block.extend(b"api.example");
+        } else {
+            block.push(0xbe);
+        }
+        c.extend(h2_frame(1, 0x5, id, &block));
+        s.extend(server.seal(23, &h2_frame(1, 0x4, id, &[0x88])));
+        let mut left = body / streams as usize;
+        while left > 0 {
+            let n = left.min(data.len());
+            left -= n;
+            let end = if left == 0 { 1 } else { 0 };
+            s.extend(server.seal(23, &h2_frame(0, end, id, &data[..n])));
+        }
+    }
+    (client.seal(23, &c), s)
 }
 
 fn record(ct: u8, body: &[u8]) -> Vec<u8> {
@@ -142,6 +185,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let out = args.get(1).expect("OUT.pcap");
     let mib: u64 = args.get(2).map_or(100, |s| s.parse().unwrap());
+    let h2 = args.get(3).is_some_and(|a| a == "h2");
     let keys_path = std::path::Path::new(out).with_extension("keys");
     let mut keys = std::fs::File::create(&keys_path).unwrap();
     let f = std::io::BufWriter::new(std::fs::File::create(out).unwrap());
@@ -208,7 +252,12 @@ fn main() {
         let mut shs = Sealer::new(&secret(2));
         let mut flight = server_hello();
         flight.extend(record(20, &[1]));
-        let mut msgs = hs(8, &[0, 0]);
+        // EncryptedExtensions, with ALPN h2 when asked.
+        let mut msgs = if h2 {
+            hs(8, &[0, 9, 0, 0x10, 0, 5, 0, 3, 2, b'h', b'2'])
+        } else {
+            hs(8, &[0, 0])
+        };
         msgs.extend(hs(20, &[0x5a; 32]));
         flight.extend(shs.seal(22, &msgs));
         send(&mut pcap, false, &flight);
@@ -216,19 +265,26 @@ fn main() {
         let mut cap_ = Sealer::new(&secret(3));
         let mut client = record(20, &[1]);
         client.extend(chs.seal(22, &hs(20, &[0x6b; 32])));
-        client.extend(cap_.seal(23, b"GET /big HTTP/1.1\r\nHost: api.example\r\n\r\n"));
-        send(&mut pcap, true, &client);
         let mut sap = Sealer::new(&secret(4));
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {body_per_conn}\r\n\r\n");
-        let mut answer = sap.seal(23, head.as_bytes());
-        let chunk = vec![0x61u8; 16 * 1024];
-        let mut left = body_per_conn;
-        while left > 0 {
-            let n = left.min(chunk.len());
-            answer.extend(sap.seal(23, &chunk[..n]));
-            left -= n;
+        if h2 {
+            let (c, s) = h2_conversation(&mut cap_, &mut sap, body_per_conn);
+            client.extend(c);
+            send(&mut pcap, true, &client);
+            send(&mut pcap, false, &s);
+        } else {
+            client.extend(cap_.seal(23, b"GET /big HTTP/1.1\r\nHost: api.example\r\n\r\n"));
+            send(&mut pcap, true, &client);
+            let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {body_per_conn}\r\n\r\n");
+            let mut answer = sap.seal(23, head.as_bytes());
+            let chunk = vec![0x61u8; 16 * 1024];
+            let mut left = body_per_conn;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                answer.extend(sap.seal(23, &chunk[..n]));
+                left -= n;
+            }
+            send(&mut pcap, false, &answer);
         }
-        send(&mut pcap, false, &answer);
         pcap.packet(up, (cseq, sseq), 0x11, &[]);
         pcap.packet(down, (sseq, cseq + 1), 0x11, &[]);
     }

@@ -18,18 +18,20 @@ use trafficdoc::model::{Dir, FrameNo, Timestamp};
 use trafficdoc::pipeline;
 use trafficdoc::protocols::dns;
 use trafficdoc::protocols::http::{AuthHeader, parse_challenges, parse_credentials};
+use trafficdoc::protocols::http2::{H2Decoder, PREFACE};
 use trafficdoc::protocols::tls::TlsDecoder;
 use trafficdoc::protocols::{DecodeCtx, ntlm, x509};
 use trafficdoc::report::{self, Report};
 
 /// Target names, as folders under tests/regressions/ and fuzz/corpus/.
-pub const TARGETS: [&str; 10] = [
+pub const TARGETS: [&str; 11] = [
     "capture_reader",
     "link_frame",
     "tcp_reassembler",
     "http_dialogue",
     "auth_headers",
     "tls_records",
+    "http2_frames",
     "x509_der",
     "dns_message",
     "end_to_end",
@@ -45,6 +47,7 @@ pub fn run(target: &str, data: &[u8]) {
         "http_dialogue" => http_dialogue(data),
         "auth_headers" => auth_headers(data),
         "tls_records" => tls_records(data),
+        "http2_frames" => http2_frames(data),
         "x509_der" => x509_der(data),
         "dns_message" => dns_message(data),
         "end_to_end" => end_to_end(data),
@@ -266,6 +269,47 @@ pub fn tls_records(data: &[u8]) {
     }
     let (facts, notes) = d.finish();
     let _ = format!("{facts:?} {notes:?}");
+}
+
+/// HTTP/2 frames and header blocks (decrypted TLS application data) fed in both
+/// directions in arbitrary chunks, after the client's connection preface; a lost
+/// record (`on_gap`) when a chunk's control byte asks for one.
+pub fn http2_frames(data: &[u8]) {
+    let exchanges = http2_frames_facts(data);
+    let _ = format!("{exchanges:?}");
+}
+
+/// What [`http2_frames`] decodes: the exchanges, and the notes.
+pub fn http2_frames_facts(
+    data: &[u8],
+) -> (Vec<trafficdoc::protocols::http::HttpExchange>, Vec<String>) {
+    let cx = &mut DecodeCtx::default();
+    let mut d = H2Decoder::new();
+    d.on_data(cx, Dir::ToServer, PREFACE, FrameNo(1), Timestamp(1));
+    let mut rest = data;
+    let mut frame = 1u64;
+    while let Some((&ctl, tail)) = rest.split_first() {
+        let dir = if ctl & 1 == 0 {
+            Dir::ToServer
+        } else {
+            Dir::ToClient
+        };
+        if ctl == 0xff {
+            d.on_gap(dir);
+            rest = tail;
+            continue;
+        }
+        let len = usize::from(ctl >> 1) * 8 + 1;
+        let (chunk, next) = tail.split_at(len.min(tail.len()));
+        frame += 1;
+        if d.wants_data(dir) {
+            d.on_data(cx, dir, chunk, FrameNo(frame), Timestamp(frame as i64));
+        }
+        assert!(d.held(dir) <= 9 + (1 << 16) + (1 << 16) + (1 << 14));
+        rest = next;
+    }
+    let (exchanges, notes) = d.finish();
+    (exchanges, notes.into_report().0)
 }
 
 /// Certificates: `x509::parse_der` on arbitrary DER.

@@ -27,6 +27,7 @@ pub mod budget;
 pub mod context;
 pub mod dns;
 pub mod http;
+pub mod http2;
 pub mod intern;
 pub mod keylog;
 pub mod notes;
@@ -317,7 +318,8 @@ impl StreamDecoder {
         let own = match &self.mode {
             Mode::Http(h) => h.facts_not_kept(),
             Mode::Dns(d) => d.facts_not_kept(),
-            Mode::Sniff | Mode::Tls(_) | Mode::Socks(_) | Mode::Other => 0,
+            Mode::Tls(t) => t.decrypted_facts_not_kept(),
+            Mode::Sniff | Mode::Socks(_) | Mode::Other => 0,
         };
         own + self.tunnel.as_ref().map_or(0, |t| t.facts_not_kept())
     }

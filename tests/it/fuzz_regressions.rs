@@ -36,6 +36,37 @@ fn every_fuzz_regression_input_replays_without_a_panic() {
     eprintln!("{total} regression inputs replayed");
 }
 
+/// The http2_frames seeds are worth something: two streams decode (the second from
+/// the header table the first filled), and a lost record stops the server's headers.
+#[test]
+fn http2_seeds_decode_streams_and_a_lost_record() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/regressions/http2_frames");
+    let read = |name: &str| std::fs::read(dir.join(name)).unwrap();
+    let (ex, notes) = crate::targets::http2_frames_facts(&read("two-streams-429-goaway"));
+    let got: Vec<_> = ex
+        .iter()
+        .map(|e| (e.host.as_deref(), e.status, e.error_message.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (Some("api.example"), Some(429), Some("slow down")),
+            (Some("api.example"), Some(200), None),
+        ],
+        "{notes:?}"
+    );
+    assert!(
+        notes.iter().any(|n| n.contains("ENHANCE_YOUR_CALM")),
+        "{notes:?}"
+    );
+    let (ex, notes) = crate::targets::http2_frames_facts(&read("server-record-lost"));
+    assert!(ex.iter().all(|e| e.status.is_none()), "{ex:?}");
+    assert!(
+        notes.iter().any(|n| n.contains("header compression")),
+        "{notes:?}"
+    );
+}
+
 /// The secrets_leak seeds are worth something: the decoder does see the credentials
 /// around which the fuzzer corrupts the dialogue.
 #[test]

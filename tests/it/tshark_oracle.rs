@@ -222,7 +222,7 @@ fn key_log_of(cap: &Path) -> Option<std::path::PathBuf> {
 }
 
 /// Facts tshark decodes once it decrypts TLS: certificates (SHA-256 of the DER),
-/// alerts (frame, code), HTTP requests (method, target) and statuses.
+/// alerts (frame, code), HTTP/1.x and HTTP/2 requests (method, target) and statuses.
 type Decrypted = (
     Vec<String>,
     Vec<(u64, u64)>,
@@ -241,9 +241,12 @@ fn tshark_decrypted(cap: &Path, keys: Option<&Path>) -> Decrypted {
     cmd.args(["-e", "frame.number", "-e", "tls.handshake.certificate"])
         .args(["-e", "tls.alert_message.desc", "-e", "http.request.method"])
         .args(["-e", "http.request.uri", "-e", "http.response.code"])
+        .args(["-e", "http2.headers.method", "-e", "http2.headers.path"])
+        .args(["-e", "http2.headers.status"])
         .args([
             "-Y",
-            "tls.handshake.certificate || tls.alert_message || http.request || http.response",
+            "tls.handshake.certificate || tls.alert_message || http.request || http.response \
+             || http2.headers.method || http2.headers.status",
             "-r",
         ])
         .arg(cap);
@@ -251,7 +254,7 @@ fn tshark_decrypted(cap: &Path, keys: Option<&Path>) -> Decrypted {
     let mut d: Decrypted = Default::default();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
         let f: Vec<&str> = line.split('|').collect();
-        if f.len() < 6 {
+        if f.len() < 9 {
             continue;
         }
         let frame: u64 = f[0].parse().unwrap();
@@ -271,12 +274,15 @@ fn tshark_decrypted(cap: &Path, keys: Option<&Path>) -> Decrypted {
                 .filter_map(|c| c.parse().ok())
                 .map(|c| (frame, c)),
         );
-        let methods: Vec<&str> = f[3].split(',').filter(|s| !s.is_empty()).collect();
-        let uris: Vec<&str> = f[4].split(',').collect();
-        for (i, m) in methods.iter().enumerate() {
-            d.2.push((m.to_string(), uris.get(i).unwrap_or(&"").to_string()));
+        // HTTP/1.x fields, then HTTP/2's (one request per stream in a record).
+        for (m, u, c) in [(3, 4, 5), (6, 7, 8)] {
+            let methods: Vec<&str> = f[m].split(',').filter(|s| !s.is_empty()).collect();
+            let uris: Vec<&str> = f[u].split(',').collect();
+            for (i, m) in methods.iter().enumerate() {
+                d.2.push((m.to_string(), uris.get(i).unwrap_or(&"").to_string()));
+            }
+            d.3.extend(f[c].split(',').filter_map(|c| c.parse::<u64>().ok()));
         }
-        d.3.extend(f[5].split(',').filter_map(|c| c.parse::<u64>().ok()));
     }
     d
 }

@@ -112,7 +112,7 @@ fn until_control(s: &str) -> &str {
 /// header runs on in the same value with no control character in between: a value
 /// that holds a credential header's name and ':' is cut there. Obsolete line folding
 /// (RFC 9112 5.2) is unfolded first.
-pub(super) fn text(v: &[u8]) -> String {
+pub(crate) fn text(v: &[u8]) -> String {
     text_masked(v, |s| s.to_string())
 }
 
@@ -130,7 +130,7 @@ fn reason_text(v: &[u8]) -> String {
 
 /// [`text`] with `mask` applied before the value is cut to its kept length, so that
 /// the cut cannot leave a key too short to be recognised (`sk-` and 12 characters).
-pub(super) fn text_masked(v: &[u8], mask: impl Fn(&str) -> String) -> String {
+pub(crate) fn text_masked(v: &[u8], mask: impl Fn(&str) -> String) -> String {
     let s = String::from_utf8_lossy(v);
     let unfolded;
     let s = if s.contains('\n') {

@@ -254,7 +254,7 @@ impl HttpDecoder {
 }
 
 /// The start of a JSON error message in a kept 4xx/5xx body, keys masked.
-pub(super) fn error_message(body: &[u8]) -> Option<String> {
+pub(crate) fn error_message(body: &[u8]) -> Option<String> {
     let body = String::from_utf8_lossy(body);
     let trimmed = body.trim_start();
     if !trimmed.starts_with('{') {

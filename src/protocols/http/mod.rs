@@ -27,6 +27,9 @@ pub(crate) mod tests;
 pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
 pub use decoder::{HttpDecoder, TunnelChunk};
 pub use exchange::HttpExchange;
+pub(crate) use head::text as header_text;
+pub(crate) use head::text_masked as header_text_masked;
 pub use head::{
     HeadCut, MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
 };
+pub(crate) use messages::error_message;

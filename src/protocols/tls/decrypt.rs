@@ -12,14 +12,17 @@
 //!
 //! What is decrypted goes where the same bytes would go in clear: handshake messages
 //! to the handshake decoder (so TLS 1.3 certificates are read), alerts to the alert
-//! list, application data to a nested [`StreamDecoder`] (HTTP/1.x). The secrets stay
-//! in this module's state; [`TlsDecryption`] says only whether and how far it worked.
+//! list, application data to a nested [`StreamDecoder`] (HTTP/1.x), or to an
+//! [`H2Decoder`] when the server chose HTTP/2 by ALPN or the client's first bytes are
+//! its connection preface. The secrets stay in this module's state; [`TlsDecryption`]
+//! says only whether and how far it worked.
 
 use super::TlsDecoder;
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
 use crate::model::{Dir, FrameNo};
+use crate::protocols::http2::{H2Decoder, PREFACE};
 use crate::protocols::keylog::Secrets;
-use crate::protocols::{AppFacts, DecodeCtx, Notes, StreamDecoder};
+use crate::protocols::{AppFacts, AppProtocol, DecodeCtx, Notes, StreamDecoder};
 use ring::{aead, hkdf, hmac};
 
 /// Whether a TLS connection was decrypted with a key log, and if not, or not to the
@@ -217,8 +220,27 @@ pub(super) struct Decrypt {
     /// TLS 1.3 client records skipped as 0-RTT early data.
     early_skipped: bool,
     status: TlsDecryption,
+    /// TLS 1.3: the server chose HTTP/2 in its (encrypted) EncryptedExtensions.
+    alpn_h2: bool,
     /// Decoder of the decrypted application data.
-    inner: Option<Box<StreamDecoder>>,
+    inner: Option<Inner>,
+}
+
+/// The decoder of decrypted application data.
+#[derive(Clone, Debug)]
+enum Inner {
+    /// HTTP/1.x, or whatever the bytes turn out to be.
+    Stream(Box<StreamDecoder>),
+    Http2(Box<H2Decoder>),
+}
+
+impl Inner {
+    fn wants_data(&self, dir: Dir) -> bool {
+        match self {
+            Inner::Stream(s) => s.wants_data(dir),
+            Inner::Http2(h) => h.wants_data(dir),
+        }
+    }
 }
 
 impl std::fmt::Debug for Decrypt {
@@ -263,6 +285,14 @@ impl Decrypt {
                 "a record from the {} was {why}; decryption of that direction stopped",
                 dir.sender()
             ));
+            self.inner_lost(dir);
+        }
+    }
+
+    /// `dir`'s plaintext is not followed any more: HTTP/2's header table is lost.
+    fn inner_lost(&mut self, dir: Dir) {
+        if let Some(Inner::Http2(h)) = self.inner.as_mut() {
+            h.on_gap(dir);
         }
     }
 
@@ -349,6 +379,7 @@ impl Decrypt {
                 if let Some(s) = self.stopped.get_mut(d) {
                     *s = true;
                 }
+                self.inner_lost(dir);
                 self.problem(format!(
                     "the key log's secrets do not decrypt the {}'s record at frame {frame} \
                      (a key log of another capture?); decryption of that direction stopped",
@@ -382,6 +413,7 @@ impl TlsDecoder {
                 let tls13 = self.tls13;
                 setup(c, cx, msg, tls13);
             }
+            (8, Dir::ToClient) => c.alpn_h2 = chooses_h2(msg),
             (20, _) if c.tls13 => {
                 // After its Finished a side uses its application traffic secret.
                 let d = dir.index();
@@ -495,19 +527,22 @@ impl TlsDecoder {
             }
             CT_APP_DATA => {
                 let ts = self.record_ts.unwrap_or_default();
-                let first = self.crypt.as_ref().is_some_and(|c| c.inner.is_none());
-                if first && plain.starts_with(b"PRI * HTTP/2.0") {
-                    self.notes.push(format!(
-                        "tls: the decrypted data from frame {frame} is HTTP/2, which is not decoded"
-                    ));
-                }
+                let alpn_h2 = self.facts.server_alpn.as_deref() == Some("h2");
                 if let Some(c) = self.crypt.as_mut() {
                     let inner = c.inner.get_or_insert_with(|| {
+                        let preface = dir == Dir::ToServer
+                            && plain.starts_with(PREFACE.get(..14).unwrap_or_default());
+                        if alpn_h2 || c.alpn_h2 || preface {
+                            return Inner::Http2(Box::default());
+                        }
                         let mut s = StreamDecoder::new(0, 0);
                         s.depth = super::super::MAX_TUNNEL_DEPTH;
-                        Box::new(s)
+                        Inner::Stream(Box::new(s))
                     });
-                    inner.on_data(cx, dir, &plain, frame, ts);
+                    match inner {
+                        Inner::Stream(s) => s.on_data(cx, dir, &plain, frame, ts),
+                        Inner::Http2(h) => h.on_data(cx, dir, &plain, frame, ts),
+                    }
                 }
             }
             _ => {}
@@ -562,8 +597,27 @@ impl TlsDecoder {
 
     /// The facts and notes of the decrypted application data, taken out.
     pub(crate) fn take_decrypted(&mut self) -> Option<(AppFacts, Notes)> {
-        let inner = self.crypt.as_mut()?.inner.take()?;
-        Some(inner.finish_parts())
+        match self.crypt.as_mut()?.inner.take()? {
+            Inner::Stream(s) => Some(s.finish_parts()),
+            Inner::Http2(h) => {
+                let (http, notes) = h.finish();
+                let facts = AppFacts {
+                    protocol: AppProtocol::Http,
+                    http,
+                    ..AppFacts::default()
+                };
+                Some((facts, notes))
+            }
+        }
+    }
+
+    /// Exchanges of the decrypted data counted, not kept (facts budget, caps).
+    pub(crate) fn decrypted_facts_not_kept(&self) -> u64 {
+        match self.crypt.as_ref().and_then(|c| c.inner.as_ref()) {
+            Some(Inner::Stream(s)) => s.facts_not_kept(),
+            Some(Inner::Http2(h)) => h.facts_not_kept(),
+            None => 0,
+        }
     }
 
     /// False when decryption does not need more of `dir`; `None` when not decrypting.
@@ -575,6 +629,21 @@ impl TlsDecoder {
                 .is_none_or(|i| i.wants_data(dir) || !c.tls13)
         })
     }
+}
+
+/// True when an EncryptedExtensions message's ALPN extension (RFC 7301) names `h2`.
+fn chooses_h2(msg: &[u8]) -> bool {
+    let mut exts = msg.get(2..).unwrap_or_default();
+    while let (Some(t), Some(len)) = (be16(exts, 0), be16(exts, 2)) {
+        let len = usize::from(len);
+        let data = exts.get(4..4 + len).unwrap_or_default();
+        if t == 0x0010 {
+            // protocol_name_list: its length, then the one chosen name.
+            return data.get(2..) == Some(b"\x02h2".as_slice());
+        }
+        exts = exts.get(4 + len..).unwrap_or_default();
+    }
+    false
 }
 
 /// Sets up the keys at the ServerHello, or says why not.
