@@ -191,6 +191,39 @@ fn http2_inside_the_inspected_tunnel_gives_the_usual_findings() {
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
 
+#[test]
+fn what_http2_holds_inside_tls_is_charged_to_the_buffer_caps() {
+    // The server's frames and error bodies held inside the decrypted tunnel count
+    // against --stream-buffer like any decoder's bytes: past it they are given up,
+    // with a note and `partial`, and nothing is concluded from the answers not read.
+    let keys = path("kl-h2.keys");
+    let cap = path("kl-h2.pcap");
+    let (v, _) = json_with(&["--keylog", &keys, "--stream-buffer", "100", &cap]);
+    assert_eq!(v["input"]["partial"], true);
+    let given_up: Vec<&Value> = tls_flows(&v)
+        .into_iter()
+        .filter(|f| {
+            f["notes"].as_array().is_some_and(|n| {
+                n.iter().any(|n| {
+                    let n = n.as_str().unwrap_or("");
+                    n.contains("h2:") && n.contains("buffer cap")
+                })
+            })
+        })
+        .collect();
+    assert!(!given_up.is_empty(), "{v}");
+    assert!(
+        given_up
+            .iter()
+            .all(|f| f["cap_hits"]["server"].as_u64() > Some(0))
+    );
+    let k = kinds(&v);
+    assert!(!k.iter().any(|(id, _)| id == "request_unanswered"), "{k:?}");
+    // Within the default caps nothing is given up.
+    let (v, _) = json_with(&["--keylog", &keys, &cap]);
+    assert_eq!(v["input"]["partial"], false);
+}
+
 /// `cap` (pcap) without the packet of frame `drop`, written in `dir`.
 fn without_frame(cap: &str, drop: usize, dir: &Path) -> String {
     let b = std::fs::read(cap).unwrap();

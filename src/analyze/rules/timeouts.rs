@@ -109,12 +109,15 @@ impl Rule for Check {
             let refused = ctx.is_proxy(f) && super::resets::closed_unanswered(f, h);
             // Server bytes cut by the snap length may hold the response.
             let cut = f.snaplen_bytes[1] > 0;
+            // So may server bytes given up at a buffer cap.
+            let shed = f.cap_hits[1] > 0;
             let no_answer = h.method.is_some()
                 && h.no_response_seen()
                 && !h.tunnel
                 && !reset_by_server
                 && !refused
                 && !cut
+                && !shed
                 && stalled;
             if no_answer || gave_up.is_some() {
                 let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();

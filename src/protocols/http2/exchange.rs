@@ -264,6 +264,22 @@ impl Streams {
         }
     }
 
+    /// Bytes of error bodies held while their streams are open.
+    pub(super) fn held(&self) -> usize {
+        self.open
+            .values()
+            .map(|s| s.capture.as_ref().map_or(0, Vec::len))
+            .sum()
+    }
+
+    /// Gives up the error bodies held (a buffer cap was reached): their messages are
+    /// not read.
+    pub(super) fn shed_bodies(&mut self) {
+        for s in self.open.values_mut() {
+            s.capture = None;
+        }
+    }
+
     /// DATA of stream `id` from `dir`: the start of an error response's body is kept.
     pub(super) fn body(&mut self, dir: Dir, id: u32, bytes: &[u8], _at: (FrameNo, Timestamp)) {
         if dir != Dir::ToClient {

@@ -224,11 +224,40 @@ impl H2Decoder {
             .is_some_and(|s| !matches!(s.read, Read::Stopped))
     }
 
-    /// Bytes held for `dir`: an incomplete frame and header block.
+    /// Bytes held for `dir`: an incomplete frame and header block, and from the server
+    /// the start of the error bodies of open streams.
     pub fn held(&self, dir: Dir) -> usize {
-        self.sides.get(dir.index()).map_or(0, |s| {
+        let own = self.sides.get(dir.index()).map_or(0, |s| {
             s.buf.len() + s.block.as_ref().map_or(0, |b| b.bytes.len())
-        })
+        });
+        own + if dir == Dir::ToClient {
+            self.streams.held()
+        } else {
+            0
+        }
+    }
+
+    /// Gives up what is held for `dir` (a buffer cap was reached), with a note, and
+    /// stops reading that direction; false when nothing was held.
+    pub fn shed(&mut self, dir: Dir) -> bool {
+        let len = self.held(dir);
+        if len == 0 {
+            return false;
+        }
+        if dir == Dir::ToClient {
+            self.streams.shed_bodies();
+        }
+        if let Some(side) = self.sides.get_mut(dir.index()) {
+            side.read = Read::Stopped;
+            side.buf = Vec::new();
+            side.block = None;
+            side.headers_lost = true;
+        }
+        self.notes.push(format!(
+            "h2: {len} bytes held for the {} given up: buffer cap (--stream-buffer/--total-buffer) reached; its later HTTP/2 frames are not decoded",
+            dir.sender()
+        ));
+        true
     }
 
     /// `dir`'s plaintext was lost from here on (a record in a gap, a record that did

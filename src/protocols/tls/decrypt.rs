@@ -611,6 +611,26 @@ impl TlsDecoder {
         }
     }
 
+    /// Bytes the decoder of the decrypted data holds for `dir`: an incomplete HTTP
+    /// head, HTTP/2 frame or header block, error bodies of open HTTP/2 streams.
+    pub(super) fn decrypted_held(&self, dir: Dir) -> usize {
+        match self.crypt.as_ref().and_then(|c| c.inner.as_ref()) {
+            Some(Inner::Stream(s)) => s.held(dir),
+            Some(Inner::Http2(h)) => h.held(dir),
+            None => 0,
+        }
+    }
+
+    /// Gives up what the decoder of the decrypted data holds for `dir` (a buffer cap
+    /// was reached); false when it held nothing.
+    pub(super) fn shed_decrypted(&mut self, dir: Dir) -> bool {
+        match self.crypt.as_mut().and_then(|c| c.inner.as_mut()) {
+            Some(Inner::Stream(s)) => s.shed(dir),
+            Some(Inner::Http2(h)) => h.shed(dir),
+            None => false,
+        }
+    }
+
     /// Exchanges of the decrypted data counted, not kept (facts budget, caps).
     pub(crate) fn decrypted_facts_not_kept(&self) -> u64 {
         match self.crypt.as_ref().and_then(|c| c.inner.as_ref()) {

@@ -132,22 +132,25 @@ impl TlsDecoder {
         self.facts.established && self.crypt.is_none() && cx.options().keylog.is_none()
     }
 
-    /// Bytes held for `dir`: an incomplete record and handshake message.
+    /// Bytes held for `dir`: an incomplete record and handshake message, and what the
+    /// decoder of decrypted data holds.
     pub fn held(&self, dir: Dir) -> usize {
         self.sides
             .get(dir.index())
             .map_or(0, |s| s.rec.held() + s.hs.len())
+            + self.decrypted_held(dir)
     }
 
     /// Gives up the incomplete record and handshake message held for `dir` (a buffer
     /// cap was reached) and stops decoding that direction; false when nothing was held.
     pub fn shed(&mut self, dir: Dir) -> bool {
+        let inner = self.shed_decrypted(dir);
         let Some(side) = self.sides.get_mut(dir.index()) else {
-            return false;
+            return inner;
         };
         let len = side.rec.len() + side.hs.len();
         if len == 0 {
-            return false;
+            return inner;
         }
         side.stopped = true;
         side.rec.consume(side.rec.len());
