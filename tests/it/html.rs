@@ -52,6 +52,20 @@ const LADDERS: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "kl-mitm-tls13-dsb.pcapng",
+        &[
+            "syn",
+            "syn-ack",
+            "connect",
+            "status",
+            "client-hello",
+            "server-hello",
+            "certificate",
+            "!alert",
+            "rst",
+        ],
+    ),
+    (
         "kl-squid-dsb.pcapng",
         &[
             "syn",

@@ -224,6 +224,28 @@ fn what_http2_holds_inside_tls_is_charged_to_the_buffer_caps() {
     assert_eq!(v["input"]["partial"], false);
 }
 
+#[test]
+fn keys_inside_the_pcapng_decrypt_as_the_key_log_file_does() {
+    // editcap --inject-secrets put the same key log in a Decryption Secrets Block:
+    // read without --keylog, the inspected TLS 1.3 tunnel gives the same findings
+    // (the inspecting CA named, the provider's 401 and 429 inside) and statuses.
+    let (with_file, _) = json_with(&[
+        "--keylog",
+        &path("kl-mitm-tls13.keys"),
+        &path("kl-mitm-tls13.pcap"),
+    ]);
+    let (inside, r) = json_with(&[&path("kl-mitm-tls13-dsb.pcapng")]);
+    assert_eq!(inside["findings"], with_file["findings"]);
+    assert_eq!(statuses(&inside), statuses(&with_file));
+    assert!(statuses(&inside).iter().any(|s| s.1 == 429 && s.2));
+    let (plain, _) = json_with(&[&path("kl-mitm-tls13.pcap")]);
+    assert_ne!(
+        plain["findings"], inside["findings"],
+        "the key log made no difference"
+    );
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+}
+
 /// `cap` (pcap) without the packet of frame `drop`, written in `dir`.
 fn without_frame(cap: &str, drop: usize, dir: &Path) -> String {
     let b = std::fs::read(cap).unwrap();
