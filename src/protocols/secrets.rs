@@ -167,14 +167,18 @@ pub fn is_secret_name(name: &str) -> bool {
     if name.is_empty() || name.len() > 64 {
         return false;
     }
-    let n: String = name
-        .chars()
-        .map(|c| match c {
-            '-' => '_',
+    // The name folded into a buffer on the stack: this runs for every word of every
+    // header text, so it must not allocate.
+    let mut buf = [0u8; 64];
+    for (d, &c) in buf.iter_mut().zip(name.as_bytes()) {
+        *d = match c {
+            b'-' => b'_',
             c => c.to_ascii_lowercase(),
-        })
-        .collect();
-    SECRET_NAMES.contains(&n.as_str()) || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s))
+        };
+    }
+    let n = buf.get(..name.len()).unwrap_or_default();
+    SECRET_NAMES.iter().any(|s| s.as_bytes() == n)
+        || SECRET_SUFFIXES.iter().any(|s| n.ends_with(s.as_bytes()))
 }
 
 /// Header names whose value runs to the end of the line (it holds spaces and `;`).
@@ -506,13 +510,24 @@ enum Words {
 
 /// Characters that end a key: a key never holds them, a damaged one included.
 fn ends_key(c: char, words: Words) -> bool {
-    c.is_whitespace() || "\"'`,;()[]{}<>&|…".contains(c) || (words == Words::Path && c == '/')
+    // A match rather than a search of a string: this runs for every character of
+    // every target and header text.
+    match c {
+        '"' | '\'' | '`' | ',' | ';' | '(' | ')' | '[' | ']' | '{' | '}' | '<' | '>' | '&'
+        | '|' | '…' => true,
+        '/' => words == Words::Path,
+        c => c.is_whitespace(),
+    }
 }
 
 /// Second pass of [`redact_text`] (and the path and parameters of [`mask_target`]):
 /// key-shaped words masked, each to the end of its chunk (up to the next character
 /// that [`ends_key`]).
 fn mask_words(text: &str, words: Words) -> String {
+    // No chunk of a text this short can hold a key (see [`mask_chunk`]).
+    if text.len() < 16 {
+        return text.to_string();
+    }
     let mut out = String::with_capacity(text.len());
     let mut start = 0;
     for (i, c) in text.char_indices() {

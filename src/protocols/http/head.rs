@@ -64,6 +64,10 @@ const CREDENTIAL_NAMES: &[&[u8]] = &[b"authorization", b"cookie", b"api-key", b"
 /// starts inside `s`, if one does.
 fn embedded_credential_header(s: &str) -> Option<usize> {
     let b = s.as_bytes();
+    // Every match holds a ':': most values (user agents, server names) have none.
+    if !b.contains(&b':') {
+        return None;
+    }
     (0..b.len()).find(|&i| {
         // Every name starts with `a` or `c`: at most other bytes nothing is compared.
         b.get(i).is_some_and(|&c| matches!(c | 0x20, b'a' | b'c'))

@@ -9,6 +9,11 @@ use std::borrow::Cow;
 /// followed by 16 or more characters mixing letters and digits. Host names that
 /// merely start like a type (`sk-proxy.corp`, `pk-cache-01`) are not keys.
 fn is_key_label(label: &str) -> bool {
+    // The shortest type prefix has 3 characters: shorter labels (nearly all) cannot
+    // hold a key, and are told apart without trying every prefix.
+    if label.len() < 3 + 16 {
+        return false;
+    }
     let Some(prefix) = key_type(label) else {
         return false;
     };
