@@ -246,6 +246,24 @@ fn keys_inside_the_pcapng_decrypt_as_the_key_log_file_does() {
     assert!(r.stderr.is_empty(), "{}", r.stderr);
 }
 
+#[test]
+fn http2_streams_past_the_facts_budget_are_diagnosed() {
+    // With no fact kept, the decrypted HTTP/2 streams are counted, not listed, and
+    // their 401 and 429 still give the findings the full budget gives.
+    let keys = path("kl-h2.keys");
+    let cap = path("kl-h2.pcap");
+    let (full, _) = json_with(&["--keylog", &keys, &cap]);
+    let (none, r) = json_with(&["--keylog", &keys, "--max-facts", "0", &cap]);
+    assert!(statuses(&none).is_empty(), "{:?}", statuses(&none));
+    let not_kept: u64 = flows(&none)
+        .iter()
+        .map(|f| f["facts_not_kept"].as_u64().unwrap_or(0))
+        .sum();
+    assert!(not_kept >= 4, "{not_kept}");
+    assert_eq!(kinds(&none), kinds(&full));
+    assert_eq!(r.code, 1);
+}
+
 /// `cap` (pcap) without the packet of frame `drop`, written in `dir`.
 fn without_frame(cap: &str, drop: usize, dir: &Path) -> String {
     let b = std::fs::read(cap).unwrap();

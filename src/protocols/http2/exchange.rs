@@ -9,6 +9,7 @@ use crate::protocols::http::{
     AuthHeader, HttpExchange, error_message, header_text, header_text_masked, parse_challenges,
     parse_credentials,
 };
+use crate::protocols::overflow::Overflowed;
 use crate::protocols::secrets::{mask_header_text, mask_key, mask_target};
 use crate::protocols::{DecodeCtx, Notes};
 use rustc_hash::FxHashMap;
@@ -21,6 +22,9 @@ const MAX_ERROR_BODY: usize = 4096;
 struct Stream {
     /// Its exchange, when kept.
     ex: Option<usize>,
+    /// Its exchange when not kept (facts budget, streams per connection): held until
+    /// the stream ends, then written to the fact log for the rules.
+    extra: Option<Box<HttpExchange>>,
     /// Its request was counted, not kept: so is its response.
     refused: bool,
     /// The final (non-1xx) response headers came.
@@ -36,6 +40,10 @@ struct Stream {
 pub(super) struct Streams {
     open: FxHashMap<u32, Stream>,
     exchanges: Vec<HttpExchange>,
+    /// Exchanges not kept whose streams ended, to be written to the fact log.
+    ready: Vec<HttpExchange>,
+    /// The last record this connection wrote to the fact log.
+    chain: Option<crate::spill::Pos>,
     /// Streams counted, not kept (facts budget, stream cap).
     pub(super) not_kept: u64,
     cap_noted: bool,
@@ -56,6 +64,17 @@ fn first_masked(
     all(fields, name)
         .next()
         .map(|v| header_text_masked(v, mask))
+}
+
+/// The exchange of stream `st`, kept or not.
+fn exchange_of<'a>(
+    exchanges: &'a mut [HttpExchange],
+    st: &'a mut Stream,
+) -> Option<&'a mut HttpExchange> {
+    match st.ex {
+        Some(i) => exchanges.get_mut(i),
+        None => st.extra.as_deref_mut(),
+    }
 }
 
 fn all<'a>(fields: &'a [(Vec<u8>, Vec<u8>)], name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
@@ -90,8 +109,14 @@ impl Streams {
         self.open.get_mut(&id)
     }
 
-    /// A new exchange, when the stream cap and the facts budget allow.
-    fn keep(&mut self, cx: &mut DecodeCtx, ex: HttpExchange, notes: &mut Notes) -> Option<usize> {
+    /// A new exchange, kept when the stream cap and the facts budget allow; else given
+    /// back to be held for the rules (counted, not listed).
+    fn keep(
+        &mut self,
+        cx: &mut DecodeCtx,
+        ex: HttpExchange,
+        notes: &mut Notes,
+    ) -> Result<usize, Box<HttpExchange>> {
         if !cx.budget.take_below(self.exchanges.len(), MAX_STREAMS) {
             self.not_kept += 1;
             if !self.budget_noted {
@@ -100,10 +125,21 @@ impl Streams {
                     "h2: more than {MAX_STREAMS} streams, or the decoded-facts budget (--max-facts) spent; later exchanges counted, not kept"
                 ));
             }
-            return None;
+            cx.facts.hold();
+            return Err(Box::new(ex));
         }
         self.exchanges.push(ex);
-        Some(self.exchanges.len() - 1)
+        Ok(self.exchanges.len() - 1)
+    }
+
+    /// Writes the exchanges not kept whose streams ended to the fact log, a batch at a
+    /// time.
+    fn write_ready(&mut self, cx: &mut DecodeCtx) {
+        if self.ready.len() >= crate::protocols::overflow::BATCH {
+            self.chain = cx
+                .facts
+                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+        }
     }
 
     /// A decoded header list of stream `id` from `dir`, whose HEADERS frame began at `at`.
@@ -120,6 +156,7 @@ impl Streams {
             Dir::ToServer => self.request(cx, id, fields, at, notes),
             Dir::ToClient => self.response(cx, id, fields, at, notes),
         }
+        self.write_ready(cx);
     }
 
     fn request(
@@ -133,7 +170,7 @@ impl Streams {
         let Some(st) = self.stream(id, true, notes) else {
             return;
         };
-        if st.ex.is_some() || st.answered {
+        if st.ex.is_some() || st.extra.is_some() || st.answered {
             // Trailers.
             return;
         }
@@ -183,8 +220,13 @@ impl Streams {
             .extend(all(fields, "via").map(|v| header_text_masked(v, mask_header_text)));
         let kept = self.keep(cx, ex, notes);
         if let Some(st) = self.open.get_mut(&id) {
-            st.ex = kept;
-            st.refused = kept.is_none();
+            match kept {
+                Ok(i) => st.ex = Some(i),
+                Err(ex) => {
+                    st.extra = Some(ex);
+                    st.refused = true;
+                }
+            }
         }
     }
 
@@ -211,20 +253,21 @@ impl Streams {
             ));
             return;
         };
-        let idx = match st.ex {
-            Some(i) => Some(i),
-            // A response whose request was not seen (or not kept): kept on its own,
-            // as the HTTP/1.x decoder does.
-            None if status >= 200 && !st.refused => {
-                let i = self.keep(cx, HttpExchange::default(), notes);
-                if let Some(st) = self.open.get_mut(&id) {
-                    st.ex = i;
+        if st.ex.is_none() && st.extra.is_none() && status >= 200 && !st.refused {
+            // A response whose request was not seen: kept on its own, as the HTTP/1.x
+            // decoder does.
+            let kept = self.keep(cx, HttpExchange::default(), notes);
+            if let Some(st) = self.open.get_mut(&id) {
+                match kept {
+                    Ok(i) => st.ex = Some(i),
+                    Err(ex) => st.extra = Some(ex),
                 }
-                i
             }
-            None => None,
+        }
+        let Some(st) = self.open.get_mut(&id) else {
+            return;
         };
-        let Some(ex) = idx.and_then(|i| self.exchanges.get_mut(i)) else {
+        let Some(ex) = exchange_of(&mut self.exchanges, st) else {
             return;
         };
         if (100..200).contains(&status) {
@@ -299,30 +342,42 @@ impl Streams {
         if let Some(e) = st.ended.get_mut(dir.index()) {
             *e = true;
         }
-        if dir == Dir::ToClient
-            && let Some(ex) = st.ex.and_then(|i| self.exchanges.get_mut(i))
-        {
-            if ex.response_frame.is_some_and(|r| frame > r) {
-                ex.response_end_frame = Some(frame);
-            }
-            if let Some(cap) = st.capture.take() {
-                ex.error_message = error_message(&cap);
+        if dir == Dir::ToClient {
+            let cap = st.capture.take();
+            if let Some(ex) = exchange_of(&mut self.exchanges, st) {
+                if ex.response_frame.is_some_and(|r| frame > r) {
+                    ex.response_end_frame = Some(frame);
+                }
+                if let Some(cap) = cap {
+                    ex.error_message = error_message(&cap);
+                }
             }
         }
-        if st.ended == [true, true] {
-            self.open.remove(&id);
+        if st.ended == [true, true]
+            && let Some(st) = self.open.remove(&id)
+        {
+            self.ready.extend(st.extra.map(|b| *b));
         }
     }
 
-    /// The exchanges in the order their streams opened; error bodies cut short read.
-    pub(super) fn finish(mut self, _notes: &mut Notes) -> Vec<HttpExchange> {
-        for st in self.open.values_mut() {
-            if let (Some(i), Some(cap)) = (st.ex, st.capture.take())
-                && let Some(ex) = self.exchanges.get_mut(i)
-            {
+    /// The exchanges kept, in the order their streams opened, and those not kept
+    /// (where they are in the fact log, and those still held); error bodies cut short
+    /// read.
+    pub(super) fn finish(mut self) -> (Vec<HttpExchange>, Overflowed) {
+        let mut open: Vec<(u32, Stream)> = self.open.drain().collect();
+        open.sort_unstable_by_key(|(id, _)| *id);
+        for (_, mut st) in open {
+            let cap = st.capture.take();
+            if let (Some(ex), Some(cap)) = (exchange_of(&mut self.exchanges, &mut st), cap) {
                 ex.error_message = error_message(&cap);
             }
+            self.ready.extend(st.extra.map(|b| *b));
         }
-        self.exchanges
+        let overflow = Overflowed {
+            chains: self.chain.map(|p| (p, true)).into_iter().collect(),
+            http: self.ready,
+            dns: Vec::new(),
+        };
+        (self.exchanges, overflow)
     }
 }

@@ -672,9 +672,21 @@ impl H2Decoder {
 
     /// The exchanges, one per stream in the order the streams opened, and the notes.
     pub fn finish(self) -> (Vec<HttpExchange>, Notes) {
-        let mut notes = self.notes;
-        let exchanges = self.streams.finish(&mut notes);
+        let (exchanges, notes, _) = self.finish_all();
         (exchanges, notes)
+    }
+
+    /// [`finish`](Self::finish), and the exchanges not kept (facts budget, streams per
+    /// connection): where they are in the fact log, and those still held.
+    pub fn finish_all(
+        self,
+    ) -> (
+        Vec<HttpExchange>,
+        Notes,
+        crate::protocols::overflow::Overflowed,
+    ) {
+        let (exchanges, overflow) = self.streams.finish();
+        (exchanges, self.notes, overflow)
     }
 }
 

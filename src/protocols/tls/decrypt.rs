@@ -600,10 +600,11 @@ impl TlsDecoder {
         match self.crypt.as_mut()?.inner.take()? {
             Inner::Stream(s) => Some(s.finish_parts()),
             Inner::Http2(h) => {
-                let (http, notes) = h.finish();
+                let (http, notes, overflow) = h.finish_all();
                 let facts = AppFacts {
                     protocol: AppProtocol::Http,
                     http,
+                    overflow,
                     ..AppFacts::default()
                 };
                 Some((facts, notes))
