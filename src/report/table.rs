@@ -4,8 +4,8 @@
 //! meaning of every connection state shown below the table so nobody has to remember
 //! Zeek's codes.
 
-use super::Report;
 use super::prose::{human_bytes, notes};
+use super::{Finding, Report};
 use crate::analyze::Severity;
 use crate::analyze::latency::Stage;
 use crate::analyze::summary::LayerStatus;
@@ -192,6 +192,21 @@ fn write_first_failure(r: &Report<'_>, out: &mut dyn Write, width: usize) -> io:
 
 /// The findings' heads, one line each (unwrapped: `grep` finds every title), below a
 /// count by severity.
+/// A finding's first line: severity, guide section and title, wrapped and styled.
+fn finding_head(f: &Finding, width: usize, style: Style) -> String {
+    let section = f
+        .guide_section
+        .map(|n| format!(" [guide §{n}]"))
+        .unwrap_or_default();
+    let head = wrap(
+        &format!("{}{section} {}", f.severity.as_str(), f.title),
+        width,
+        "",
+        "  ",
+    );
+    style.severity(f.severity, &head)
+}
+
 fn write_index(r: &Report<'_>, out: &mut dyn Write, width: usize, style: Style) -> io::Result<()> {
     let count = |sev| r.findings.iter().filter(|f| f.severity == sev).count();
     writeln!(
@@ -322,17 +337,7 @@ pub fn write_diagnosis_styled(
     }
     writeln!(out)?;
     for f in r.findings {
-        let section = f
-            .guide_section
-            .map(|n| format!(" [guide §{n}]"))
-            .unwrap_or_default();
-        let head = wrap(
-            &format!("{}{section} {}", f.severity.as_str(), f.title),
-            width,
-            "",
-            "  ",
-        );
-        writeln!(out, "{}", style.severity(f.severity, &head))?;
+        writeln!(out, "{}", finding_head(f, width, style))?;
         writeln!(out, "{}", wrap(&f.explanation, width, "  ", "  "))?;
         // The first screen shows a few examples; JSON carries up to MAX_EVIDENCE.
         const SHOWN: usize = 5;
@@ -535,17 +540,7 @@ pub fn write_summary(
     write_first_failure(r, out, width)?;
     for f in r.findings.iter().take(SUMMARY_FINDINGS) {
         writeln!(out)?;
-        let section = f
-            .guide_section
-            .map(|n| format!(" [guide §{n}]"))
-            .unwrap_or_default();
-        let head = wrap(
-            &format!("{}{section} {}", f.severity.as_str(), f.title),
-            width,
-            "",
-            "  ",
-        );
-        writeln!(out, "{}", style.severity(f.severity, &head))?;
+        writeln!(out, "{}", finding_head(f, width, style))?;
         if let Some(e) = f.evidence.first() {
             let more = f.evidence.len() - 1 + f.evidence_omitted;
             let more = if more > 0 {
