@@ -120,7 +120,8 @@ pub(crate) fn text(v: &[u8]) -> String {
     text_masked(v, |s| s.to_string())
 }
 
-/// A request target as kept: [`text`], its secrets masked before the cut.
+/// A request target as kept: [`text`], its secrets masked before the cut (the only
+/// place a head's target is masked).
 fn target_text(v: &[u8]) -> String {
     text_masked(v, |t| {
         crate::protocols::secrets::mask_target(t).into_owned()
@@ -346,12 +347,12 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
             let rest = rest.trim_start_matches(' ');
             let cut = match rest.split_once(' ') {
                 Some((target, ver)) => {
-                    head.target = Some(text(target.as_bytes()));
+                    head.target = Some(target_text(target.as_bytes()));
                     head.version = version(ver.trim());
                     HeadCut::Version
                 }
                 None => {
-                    head.target = Some(text(rest.as_bytes())).filter(|t| !t.is_empty());
+                    head.target = Some(target_text(rest.as_bytes())).filter(|t| !t.is_empty());
                     HeadCut::Target
                 }
             };

@@ -21,7 +21,8 @@ impl HttpDecoder {
         let mut intern = |s: &str| cx.intern.text(s);
         let mut ex = HttpExchange {
             method: head.method.as_deref().map(&mut intern),
-            target: head.target.as_deref().map(|t| intern(&mask_target(t))),
+            // Masked when the head was read, before the cut to its kept length.
+            target: head.target.as_deref().map(&mut intern),
             version: version_str(head.version).as_deref().map(&mut intern),
             host: head
                 .first_masked("host", |h| mask_target(h).into_owned())
