@@ -372,7 +372,7 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
             }
             head.status = code.parse().ok().filter(|c| (100..1000).contains(c));
             head.status?;
-            head.reason = reason.map(|r| text(r.as_bytes()));
+            head.reason = reason.map(|r| reason_text(r.as_bytes()));
             Some((head, HeadCut::Reason))
         }
     }

@@ -487,3 +487,21 @@ fn a_key_at_the_cut_of_a_long_header_value_is_masked() {
     let host = ex[0].host.as_deref().unwrap();
     assert!(!host.contains("HSTcanary"), "{host}");
 }
+
+#[test]
+fn a_key_in_a_reason_phrase_cut_by_the_snap_length_is_masked() {
+    // A reason phrase is masked like a whole one when the snap length cuts it.
+    let key = "sk-ant-api03-REASONcanaryKEY0123456789abcdef";
+    let resp = format!("HTTP/1.1 401 Invalid key {key} for this");
+    let mut d = HttpDecoder::new();
+    let cx = &mut DecodeCtx::default();
+    let req: &[u8] = b"GET /x HTTP/1.1\r\nHost: h.example\r\n\r\n";
+    d.on_data(cx, Dir::ToServer, req, FrameNo(1), Timestamp(0));
+    d.on_data(cx, Dir::ToClient, resp.as_bytes(), FrameNo(2), Timestamp(1));
+    d.on_cut(cx, Dir::ToClient, 40, (FrameNo(2), Timestamp(1)));
+    let ex = d.finish().0;
+    let e = ex.iter().find(|e| e.status == Some(401)).expect("the 401");
+    let reason = e.reason.as_deref().unwrap_or_default();
+    assert!(reason.starts_with("Invalid key sk-ant-"), "{reason}");
+    assert!(!reason.contains("REASONcanary"), "{reason}");
+}
