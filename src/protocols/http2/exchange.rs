@@ -25,8 +25,6 @@ struct Stream {
     /// Its exchange when not kept (facts budget, streams per connection): held until
     /// the stream ends, then written to the fact log for the rules.
     extra: Option<Box<HttpExchange>>,
-    /// Its request was counted, not kept: so is its response.
-    refused: bool,
     /// The final (non-1xx) response headers came.
     answered: bool,
     /// The start of an error response's body.
@@ -222,10 +220,7 @@ impl Streams {
         if let Some(st) = self.open.get_mut(&id) {
             match kept {
                 Ok(i) => st.ex = Some(i),
-                Err(ex) => {
-                    st.extra = Some(ex);
-                    st.refused = true;
-                }
+                Err(ex) => st.extra = Some(ex),
             }
         }
     }
@@ -253,7 +248,7 @@ impl Streams {
             ));
             return;
         };
-        if st.ex.is_none() && st.extra.is_none() && status >= 200 && !st.refused {
+        if st.ex.is_none() && st.extra.is_none() && status >= 200 {
             // A response whose request was not seen: kept on its own, as the HTTP/1.x
             // decoder does.
             let kept = self.keep(cx, HttpExchange::default(), notes);
