@@ -15,19 +15,13 @@ use crate::protocols::http::HttpExchange;
 /// or its RST without a FIN): the client gave up on the connection.
 fn client_closed_first(f: &FlowSummary) -> Option<Timestamp> {
     let h = &*f.history;
-    if let (Some(s), Some(c)) = (h.find('f'), h.find('F'))
-        && s < c
-    {
-        return None;
-    }
+    let (server_fin, client_fin) = (h.find('f'), h.find('F'));
     match (f.client_fin, f.rst) {
-        (Some((_, ts)), _)
-            if h.find('f')
-                .is_none_or(|s| h.find('F').is_some_and(|c| c < s)) =>
-        {
+        // The client's FIN came first, or the server never sent one.
+        (Some((_, ts)), _) if server_fin.is_none_or(|s| client_fin.is_some_and(|c| c < s)) => {
             Some(ts)
         }
-        (None, Some((crate::model::Dir::ToServer, _))) if !h.contains('f') => Some(f.last_ts),
+        (None, Some((crate::model::Dir::ToServer, _))) if server_fin.is_none() => Some(f.last_ts),
         _ => None,
     }
 }
@@ -121,6 +115,7 @@ impl Rule for Check {
                 && stalled;
             if no_answer || gave_up.is_some() {
                 let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
+                let closed_first = client_closed_first(f);
                 let seen = match gave_up {
                     Some(secs) => {
                         frames.extend(f.client_fin.map(|(n, _)| n.0));
@@ -134,7 +129,7 @@ impl Rule for Check {
                             squid_error_detail(h.x_squid_error.as_deref())
                         )
                     }
-                    None => match client_closed_first(f) {
+                    None => match closed_first {
                         Some(fin_ts) if !still_open => format!(
                             "{} unanswered; the client closed {:.1} s after it",
                             request_line(h),
@@ -144,7 +139,7 @@ impl Rule for Check {
                     },
                 };
                 let gave_up = gave_up.or_else(|| {
-                    client_closed_first(f)
+                    closed_first
                         .filter(|_| !still_open)
                         .map(|ts| ts.secs_since(asked).max(0.0))
                 });
