@@ -86,8 +86,8 @@ pub struct Check {
     key_gateway: Option<Finding>,
     key_provider: Option<Finding>,
     gw_port: String,
-    /// The endpoint `down` is about, with its connections attempted and failed.
-    down_counts: Option<(String, u64, u64)>,
+    /// The endpoint `down` is about, with its connections that failed.
+    down_counts: Option<(String, u64)>,
     /// Connections (a SYN seen) and those accepted per gateway endpoint, up to
     /// [`MAX_COUNTED`] endpoints.
     attempts: std::collections::HashMap<String, (u64, u64)>,
@@ -146,8 +146,8 @@ impl Rule for Check {
             {
                 let refused = f.state == ConnState::REJ;
                 match down_counts {
-                    Some((d, _, failed)) if *d == gw => *failed += 1,
-                    None => *down_counts = Some((gw.clone(), 0, 1)),
+                    Some((d, failed)) if *d == gw => *failed += 1,
+                    None => *down_counts = Some((gw.clone(), 1)),
                     Some(_) => {}
                 }
                 down.get_or_insert_with(|| {
@@ -311,8 +311,7 @@ impl Rule for Check {
             attempts,
         } = *self;
         if let Some(found) = down.as_mut()
-            && let Some((gw, _, failed)) =
-                down_counts.as_ref().map(|(g, a, f)| (g.as_str(), *a, *f))
+            && let Some((gw, failed)) = down_counts.as_ref().map(|(g, f)| (g.as_str(), *f))
             && let Some(&(all, accepted)) = attempts.get(gw)
             && accepted > 0
         {
@@ -337,7 +336,7 @@ impl Rule for Check {
                 ),
             );
         } else if let Some(found) = down.as_mut()
-            && let Some((gw, _, _)) = &down_counts
+            && let Some((gw, _)) = &down_counts
             && let Ok(addr) = gw.parse::<std::net::SocketAddr>()
             && let Some(other) = super::proxy_reach::other_loopback(addr)
             && attempts
