@@ -654,17 +654,11 @@ impl TlsDecoder {
 
 /// True when an EncryptedExtensions message's ALPN extension (RFC 7301) names `h2`.
 fn chooses_h2(msg: &[u8]) -> bool {
-    let mut exts = msg.get(2..).unwrap_or_default();
-    while let (Some(t), Some(len)) = (be16(exts, 0), be16(exts, 2)) {
-        let len = usize::from(len);
-        let data = exts.get(4..4 + len).unwrap_or_default();
-        if t == 0x0010 {
-            // protocol_name_list: its length, then the one chosen name.
-            return data.get(2..) == Some(b"\x02h2".as_slice());
-        }
-        exts = exts.get(4 + len..).unwrap_or_default();
-    }
-    false
+    use super::handshake::{alpn_list, extensions};
+    extensions(msg.get(2..).unwrap_or_default())
+        .into_iter()
+        .find(|(t, _)| *t == 0x0010)
+        .is_some_and(|(_, data)| alpn_list(data) == [b"h2".as_slice()])
 }
 
 /// Sets up the keys at the ServerHello, or says why not.

@@ -217,7 +217,7 @@ pub struct TlsFacts {
 /// length...), dropping it and every extension after it: the extension list, JA3 and
 /// JA4 of such a hello would no longer be what was sent. The contents are read one by
 /// one instead, each on its own.
-fn extensions(mut b: &[u8]) -> Vec<(u16, &[u8])> {
+pub(super) fn extensions(mut b: &[u8]) -> Vec<(u16, &[u8])> {
     let mut out = Vec::new();
     while out.len() < 256 {
         let Ok((rest, TlsExtension::Unknown(t, data))) = parse_tls_extension_unknown(b) else {
@@ -251,7 +251,7 @@ fn u16_list(b: &[u8], len_bytes: usize) -> Vec<u16> {
 }
 
 /// ALPN protocol names (RFC 7301 3.1), up to the first that overruns the list.
-fn alpn_list(data: &[u8]) -> Vec<&[u8]> {
+pub(super) fn alpn_list(data: &[u8]) -> Vec<&[u8]> {
     match parse_tls_extension_alpn_content(data) {
         Ok((_, TlsExtension::ALPN(names))) => names,
         _ => Vec::new(),
