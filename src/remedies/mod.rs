@@ -106,6 +106,26 @@ pub const STEPS: &[Step] = &[
         step: 14,
         text: "{host} resolves to {endpoint} and to {answered}, but the service on port {port} answers on {answered} only: let it listen on its other address too, or have the address it does not serve removed from {host}'s DNS records (ask IT); until then every client pays a refused connection and a retry.",
     },
+    Step {
+        section: 0,
+        step: 15,
+        text: "The proxy accepts other connections: compare the times of the refusals (evidence) with the proxy's logs and its connection limits, ask IT whether {proxy} is a pool of proxies with one node down, and let clients retry a refused connection.",
+    },
+    Step {
+        section: 0,
+        step: 16,
+        text: "Point the client at the address the proxy listens on (`export HTTPS_PROXY=http://{answered}` instead of localhost), or let the proxy listen on both loopback addresses (tinyproxy: a Listen line each, or none; squid: an http_port for each; cntlm: a Listen line for each).",
+    },
+    Step {
+        section: 0,
+        step: 17,
+        text: "The gateway {gateway} runs and accepts other connections: compare the times of the failures (evidence) with its log (restarts, crashes), give it more workers (LiteLLM `--num_workers`) if it is saturated, and let clients retry a refused connection.",
+    },
+    Step {
+        section: 0,
+        step: 18,
+        text: "Let the gateway listen on both loopback addresses (LiteLLM `--host ::`, whose IPv6 socket accepts IPv4 too), or point the clients at {answered} instead of localhost (e.g. `export ANTHROPIC_BASE_URL=http://{answered}`).",
+    },
     // 1: proxy unreachable
     Step {
         section: 1,
@@ -473,6 +493,30 @@ pub fn entry(kind: FindingKind) -> Entry {
     }
 }
 
+/// An endpoint that refused connections yet was seen running, a case that calls
+/// for other steps than its finding kind's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Running {
+    /// It accepted other connections: it refuses some only.
+    Intermittent,
+    /// It accepted connections on the loopback address of the other family only.
+    OtherFamilyOnly,
+}
+
+/// The steps for a finding of `kind` whose endpoint was seen running: a step for
+/// the case first, and no "start it"; the kind's own steps where the case changes
+/// nothing.
+pub fn running_steps(kind: FindingKind, running: Running) -> &'static [(u8, u8)] {
+    use FindingKind as K;
+    match (kind, running) {
+        (K::ProxyConnectionRefused, Running::Intermittent) => &[(0, 15), (1, 1), (1, 2), (1, 4)],
+        (K::ProxyConnectionRefused, Running::OtherFamilyOnly) => &[(0, 16), (1, 1), (1, 2), (1, 4)],
+        (K::GatewayNotListening, Running::Intermittent) => &[(0, 17), (4, 1), (4, 3), (4, 4)],
+        (K::GatewayNotListening, Running::OtherFamilyOnly) => &[(0, 18), (4, 1), (4, 3), (4, 4)],
+        _ => entry(kind).steps,
+    }
+}
+
 /// The guide section a finding kind falls under, if any.
 pub fn section(kind: FindingKind) -> Option<u8> {
     entry(kind).section
@@ -600,6 +644,17 @@ mod tests {
             }
             if let Some(n) = e.section {
                 assert!(SECTION_TITLES.iter().any(|(t, _)| *t == n), "{k}: §{n}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_running_step_exists() {
+        for &k in FindingKind::ALL {
+            for r in [Running::Intermittent, Running::OtherFamilyOnly] {
+                for &(s, n) in running_steps(k, r) {
+                    assert!(step(s, n).is_some(), "{k} {r:?} names missing step {s}.{n}");
+                }
             }
         }
     }

@@ -1,6 +1,7 @@
 //! Guide section 4 (the local gateway does not answer or is unhealthy) and section 7
 //! (API key refused by the gateway or the provider).
 
+use super::running::{Attempts, SeenRunning, family};
 use super::{Ctx, Rule, is_proxy_request};
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, FindingKind, Severity};
@@ -88,13 +89,9 @@ pub struct Check {
     gw_port: String,
     /// The endpoint `down` is about, with its connections that failed.
     down_counts: Option<(String, u64)>,
-    /// Connections (a SYN seen) and those accepted per gateway endpoint, up to
-    /// [`MAX_COUNTED`] endpoints.
-    attempts: std::collections::HashMap<String, (u64, u64)>,
+    /// The connections to each gateway endpoint.
+    attempts: Attempts,
 }
-
-/// Gateway endpoints whose connections are counted.
-const MAX_COUNTED: usize = 64;
 
 impl Check {
     pub fn new(ctx: &Ctx<'_>) -> Check {
@@ -106,7 +103,7 @@ impl Check {
             key_provider: None,
             gw_port: ctx.cfg.gateway_port.to_string(),
             down_counts: None,
-            attempts: std::collections::HashMap::new(),
+            attempts: Attempts::default(),
         }
     }
 }
@@ -130,16 +127,7 @@ impl Rule for Check {
             // A refused address the client made good on at once (happy eyeballs) is
             // `proxy_reach::Refused`'s: information, not a dead gateway.
             let fell_back = ctx.fallback_of(id).is_some();
-            if (f.syn_frame.is_some() || f.state == ConnState::REJ)
-                && !fell_back
-                && (attempts.len() < MAX_COUNTED || attempts.contains_key(&gw))
-            {
-                let e = attempts.entry(gw.clone()).or_default();
-                e.0 += 1;
-                if f.packets[1] > 0 && f.state != ConnState::REJ {
-                    e.1 += 1;
-                }
-            }
+            attempts.count(ctx, id, f, &gw);
             // A lone SYN the end of the capture cut off says nothing about the gateway.
             if (f.state == ConnState::REJ && !fell_back)
                 || (f.state == ConnState::S0 && f.packets[1] == 0 && !ctx.cut_by_capture_end(f))
@@ -306,75 +294,55 @@ impl Rule for Check {
             key,
             key_gateway,
             key_provider,
-            gw_port: _,
+            gw_port,
             down_counts,
             attempts,
         } = *self;
         if let Some(found) = down.as_mut()
-            && let Some((gw, failed)) = down_counts.as_ref().map(|(g, f)| (g.as_str(), *f))
-            && let Some(&(all, accepted)) = attempts.get(gw)
-            && accepted > 0
+            && let Some((gw, failed)) = &down_counts
+            && let Some(seen) = attempts.seen_running(gw)
         {
-            let pct = failed as f64 * 100.0 / all as f64;
-            found.title = format!(
-                "{failed} of {all} connections to the gateway {gw} failed (intermittent, {pct:.1} %)"
-            );
-            found.explanation = format!(
-                "The gateway {gw} accepted {accepted} of the {all} connections in this capture, so it \
-                 runs and listens; {failed} ({pct:.1} %) were refused or never answered. \
-                 Intermittent failures come from the gateway restarting (a crash loop, a \
-                 deployment), from its worker limit or listen backlog being full, or from a \
-                 load balancer in front of several gateways with one down."
-            );
-            found.remedy.insert(
-                0,
-                format!(
-                    "(beyond the guide) The gateway {gw} runs and accepts other connections: \
-                     compare the times of the failures (evidence) with its log (restarts, \
-                     crashes), give it more workers (LiteLLM `--num_workers`) if it is \
-                     saturated, and let clients retry a refused connection."
-                ),
-            );
-        } else if let Some(found) = down.as_mut()
-            && let Some((gw, _)) = &down_counts
-            && let Ok(addr) = gw.parse::<std::net::SocketAddr>()
-            && let Some(other) = super::proxy_reach::other_loopback(addr)
-            && attempts
-                .get(&other.to_string())
-                .is_some_and(|&(_, accepted)| accepted > 0)
-        {
-            // Answered on the other loopback family: the client did not fall back.
-            let family = if other.is_ipv4() { "IPv4" } else { "IPv6" };
-            found.title = format!("Gateway {gw} refused: it listens on {other} ({family}) only");
-            found.explanation = format!(
-                "Connections to the gateway on {gw} were refused, while it accepted \
-                 connections on {other}: it runs, but listens on {family} only (`localhost` \
-                 names both addresses). These clients went to {gw} and did not fall back to \
-                 {other}: clients differ, some try only the first address a name resolves \
-                 to, others try the next."
-            );
-            found.remedy.insert(
-                0,
-                format!(
-                    "(beyond the guide) Let the gateway listen on both loopback addresses \
-                     (LiteLLM `--host ::`, whose IPv6 socket accepts IPv4 too), or point the \
-                     clients at {other} instead of localhost (e.g. \
-                     `export ANTHROPIC_BASE_URL=http://{other}`)."
-                ),
-            );
-        }
-        // A gateway seen running needs no "start it".
-        if let Some(found) = down.as_mut()
-            && found
-                .remedy
-                .first()
-                .is_some_and(|r| r.starts_with("(beyond"))
-        {
-            found.remedy.retain(|r| !r.starts_with("§4.2:"));
+            match seen {
+                SeenRunning::Intermittent(c) => intermittent(found, gw, *failed, c.all, c.accepted),
+                SeenRunning::OtherFamilyOnly(other) => other_family_only(found, gw, other),
+            }
+            // Seen running: it needs no "start it".
+            let vars = vec![("gateway", gw.clone()), ("port", gw_port)];
+            found.remedy = seen.remedy(found.kind, vars);
         }
         [down, unhealthy, key_gateway, key_provider, key]
             .into_iter()
             .flatten()
             .collect()
     }
+}
+
+/// Rewords a "nothing answers" finding for a gateway that accepted other connections:
+/// it runs, and fails only some.
+fn intermittent(found: &mut Finding, gw: &str, failed: u64, all: u64, accepted: u64) {
+    let pct = failed as f64 * 100.0 / all as f64;
+    found.title = format!(
+        "{failed} of {all} connections to the gateway {gw} failed (intermittent, {pct:.1} %)"
+    );
+    found.explanation = format!(
+        "The gateway {gw} accepted {accepted} of the {all} connections in this capture, so it \
+         runs and listens; {failed} ({pct:.1} %) were refused or never answered. \
+         Intermittent failures come from the gateway restarting (a crash loop, a \
+         deployment), from its worker limit or listen backlog being full, or from a \
+         load balancer in front of several gateways with one down."
+    );
+}
+
+/// Rewords a "nothing answers" finding for a gateway that answered on the loopback
+/// address of the other family: it runs, and the clients did not fall back.
+fn other_family_only(found: &mut Finding, gw: &str, other: std::net::SocketAddr) {
+    let family = family(other);
+    found.title = format!("Gateway {gw} refused: it listens on {other} ({family}) only");
+    found.explanation = format!(
+        "Connections to the gateway on {gw} were refused, while it accepted \
+         connections on {other}: it runs, but listens on {family} only (`localhost` \
+         names both addresses). These clients went to {gw} and did not fall back to \
+         {other}: clients differ, some try only the first address a name resolves \
+         to, others try the next."
+    );
 }

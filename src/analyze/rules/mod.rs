@@ -10,6 +10,7 @@ pub mod proxy_bypass;
 pub mod proxy_misuse;
 pub mod proxy_reach;
 pub mod resets;
+mod running;
 pub mod snaplen;
 pub mod ssl_inspection;
 pub mod timeouts;

@@ -1,24 +1,22 @@
 //! Guide section 1: the proxy cannot be reached (refused, filtered, unreachable, or its
 //! name does not resolve).
 
+use super::running::{Attempts, Counts, SeenRunning, family};
 use super::{Ctx, Rule, looks_like_proxy_name};
 use crate::analyze::findings::{MAX_EVIDENCE, MAX_TARGETS, PerTarget};
 use crate::analyze::{Evidence, Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
 use crate::flow::record::{FlowSummary, Transport};
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
 #[derive(Default)]
 pub struct Check {
     refused: PerTarget,
     filtered: PerTarget,
     icmp: PerTarget,
-    /// Per proxy endpoint, connections attempted (a SYN seen), refused, and accepted.
-    attempts: HashMap<String, (u64, u64, u64)>,
-    /// Loopback proxy endpoints that accepted a connection (at most
-    /// MAX_ATTEMPT_TARGETS).
-    accepted_loopback: HashSet<SocketAddr>,
+    /// The connections to each proxy endpoint.
+    attempts: Attempts,
 }
 
 impl Rule for Check {
@@ -28,35 +26,12 @@ impl Rule for Check {
             filtered,
             icmp,
             attempts,
-            accepted_loopback,
         } = self;
         if !ctx.is_proxy(f) {
             return;
         }
-        if f.server.ip().is_loopback()
-            && f.packets[1] > 0
-            && f.state != ConnState::REJ
-            && accepted_loopback.len() < MAX_ATTEMPT_TARGETS
-        {
-            accepted_loopback.insert(f.server);
-        }
         let proxy = crate::model::addr_text::socket(f.server);
-        // Attempts a client made good on the other address (happy eyeballs) are the
-        // fallback's, not this endpoint's. Bounded: past MAX_ATTEMPT_TARGETS
-        // endpoints, no ratio.
-        if (f.syn_frame.is_some() || f.state == ConnState::REJ)
-            && ctx.fallback_of(id).is_none()
-            && (attempts.len() < MAX_ATTEMPT_TARGETS || attempts.contains_key(&proxy))
-        {
-            let e = attempts.entry(proxy.clone()).or_default();
-            e.0 += 1;
-            if f.state == ConnState::REJ {
-                e.1 += 1;
-            }
-            if f.packets[1] > 0 && f.state != ConnState::REJ {
-                e.2 += 1;
-            }
-        }
+        attempts.count(ctx, id, f, &proxy);
         let vars = [("proxy", proxy.clone())];
         let syn = f.syn_frame.map_or(f.first_frame.0, |s| s.0);
         // Packet too big is a path-MTU matter, not an unreachable proxy.
@@ -171,28 +146,29 @@ impl Rule for Check {
         }
     }
 
-    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+    fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
             mut refused,
             filtered,
             icmp,
             attempts,
-            accepted_loopback,
         } = *self;
         for (proxy, found) in refused.kept_mut() {
-            if found.title.contains("parent proxy") {
+            // A local helper's parent: the helper's finding says what to fix.
+            let Ok(addr) = proxy.parse::<SocketAddr>() else {
+                continue;
+            };
+            if ctx.helper_of(&addr).is_some() {
                 continue;
             }
-            if let Some(&(all, n, accepted)) = attempts.get(proxy)
-                && accepted > 0
-            {
-                intermittent(found, proxy, n, all, accepted);
-            } else if let Ok(addr) = proxy.parse::<SocketAddr>()
-                && let Some(other) = other_loopback(addr)
-                && accepted_loopback.contains(&other)
-            {
-                other_family_only(found, addr, other);
+            let Some(seen) = attempts.seen_running(proxy) else {
+                continue;
+            };
+            match seen {
+                SeenRunning::Intermittent(c) => intermittent(found, proxy, c),
+                SeenRunning::OtherFamilyOnly(other) => other_family_only(found, addr, other),
             }
+            found.remedy = seen.remedy(found.kind, vec![("proxy", proxy.to_string())]);
         }
         // Each kind per proxy in the order the proxies first failed: the first failing
         // step is the earliest.
@@ -237,7 +213,7 @@ impl Rule for Refused {
                 return;
             };
             let answered = crate::model::addr_text::socket(ok.server);
-            let only = if ok.server.is_ipv4() { "IPv4" } else { "IPv6" };
+            let only = family(ok.server);
             let vars = [
                 ("endpoint", endpoint.clone()),
                 ("answered", answered.clone()),
@@ -459,23 +435,10 @@ pub(super) fn first_at(f: &Finding) -> f64 {
     f.evidence.first().and_then(|e| e.at).unwrap_or(f64::MAX)
 }
 
-/// The same port on the loopback address of the other family.
-pub(super) fn other_loopback(a: SocketAddr) -> Option<SocketAddr> {
-    if !a.ip().is_loopback() {
-        return None;
-    }
-    let ip = if a.is_ipv4() {
-        IpAddr::V6(Ipv6Addr::LOCALHOST)
-    } else {
-        IpAddr::from([127, 0, 0, 1])
-    };
-    Some(SocketAddr::new(ip, a.port()))
-}
-
 /// Rewords a refusal on one loopback address when the proxy answered on the other: it
 /// runs, on one address family only, and this client did not fall back to the other.
 fn other_family_only(found: &mut Finding, refused: SocketAddr, answered: SocketAddr) {
-    let family = if answered.is_ipv4() { "IPv4" } else { "IPv6" };
+    let family = family(answered);
     found.title =
         format!("Connection to proxy {refused} refused: it listens on {answered} ({family}) only");
     found.explanation = format!(
@@ -485,24 +448,17 @@ fn other_family_only(found: &mut Finding, refused: SocketAddr, answered: SocketA
          {answered}: clients differ, some try only the first address a name resolves to, \
          others try the next."
     );
-    found.remedy.insert(
-        0,
-        format!(
-            "(beyond the guide) Point the client at the address the proxy listens on \
-             (`export HTTPS_PROXY=http://{answered}` instead of localhost), or let the proxy \
-             listen on both loopback addresses (tinyproxy: a Listen line each, or none; squid: \
-             an http_port for each; cntlm: a Listen line for each)."
-        ),
-    );
 }
-
-/// Endpoints whose connections are counted for the refused ratio.
-const MAX_ATTEMPT_TARGETS: usize = 256;
 
 /// Rewords a refusal finding for a proxy that accepted other connections: it is up and
 /// listening, and refuses only some (a connection limit, a load balancer or firewall
 /// rejecting some, a restart).
-fn intermittent(found: &mut Finding, proxy: &str, refused: u64, all: u64, accepted: u64) {
+fn intermittent(found: &mut Finding, proxy: &str, c: Counts) {
+    let Counts {
+        all,
+        refused,
+        accepted,
+    } = c;
     let pct = refused as f64 * 100.0 / all as f64;
     found.title = format!(
         "{refused} of {all} connections to proxy {proxy} refused (intermittent, {pct:.1} %)"
@@ -515,15 +471,6 @@ fn intermittent(found: &mut Finding, proxy: &str, refused: u64, all: u64, accept
          load-balanced proxy pool or a firewall rejecting some, or from the proxy \
          restarting; each refused request failed unless the client retried.",
         proxy.rsplit(':').next().unwrap_or(""),
-    );
-    found.remedy.insert(
-        0,
-        format!(
-            "(beyond the guide) The proxy accepts other connections: compare the times of \
-             the refusals (evidence) with the proxy's logs and its connection limits, ask \
-             IT whether {proxy} is a pool of proxies with one node down, and let clients \
-             retry a refused connection."
-        ),
     );
 }
 
