@@ -538,13 +538,12 @@ fn feed_here<R: Read>(
     progress: &mut dyn FnMut(u64),
 ) -> Result<(CaptureFormat, Ending), CaptureError> {
     let mut reader = FileReader::new(path, src)?;
-    while let Some(mut p) = reader.next_packet()? {
-        p.frame = FrameNo(p.frame.0 + frame_offset);
-        proc.packet(&p);
-        let secrets = reader.take_secrets();
+    while let Some((secrets, mut p)) = reader.next_packet_with_secrets()? {
         if !secrets.is_empty() {
             proc.add_secrets(&secrets);
         }
+        p.frame = FrameNo(p.frame.0 + frame_offset);
+        proc.packet(&p);
         if proc.packets.is_multiple_of(65536) {
             progress(reader.bytes_read());
         }

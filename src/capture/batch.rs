@@ -60,8 +60,8 @@ struct Head<T> {
 pub struct Batch<T> {
     data: Vec<u8>,
     heads: Vec<Head<T>>,
-    /// TLS key log text from the file's Decryption Secrets Blocks, read with these
-    /// packets: to be used before them.
+    /// TLS key log text from the file's Decryption Secrets Blocks right before the
+    /// first of these packets: to be used before them.
     secrets: Vec<u8>,
 }
 
@@ -108,7 +108,8 @@ impl<T> Batch<T> {
         self.heads.is_empty() && self.secrets.is_empty()
     }
 
-    /// The TLS key log text read with these packets (empty when none).
+    /// The TLS key log text that applies from the first of these packets on (empty
+    /// when none).
     pub fn secrets(&self) -> &[u8] {
         &self.secrets
     }
@@ -234,11 +235,24 @@ impl<T> BatchSender<T> {
                 return self.made;
             };
             let ended = loop {
-                match reader.next_packet() {
-                    Ok(Some(p)) => {
+                match reader.next_packet_with_secrets() {
+                    Ok(Some((secrets, p))) => {
+                        if !secrets.is_empty() {
+                            // They apply from this packet on: the packets before it
+                            // go in a batch of their own.
+                            if !batch.heads.is_empty() {
+                                if self.full.send(Msg::Packets(batch)).is_err() {
+                                    return self.made;
+                                }
+                                let Some(next) = self.empty_batch() else {
+                                    return self.made;
+                                };
+                                batch = next;
+                            }
+                            batch.secrets = secrets;
+                        }
                         let extra = work(&p);
                         batch.push(&p, extra);
-                        batch.secrets.extend(reader.take_secrets());
                     }
                     Ok(None) => {
                         break Some(Ok(Ending {

@@ -125,10 +125,20 @@ pub struct FileReader<R: Read> {
     link_types: LinkSet,
     /// Interfaces past [`MAX_INTERFACES`] in their section, over all sections.
     interfaces_not_kept: u64,
-    /// TLS key log text of pcapng Decryption Secrets Blocks not yet taken.
+    /// TLS key log text of pcapng Decryption Secrets Blocks read since the last
+    /// packet [`next_packet_with_secrets`](Self::next_packet_with_secrets) returned.
     secrets: Vec<u8>,
     /// Key log bytes read from the file so far (bounded by [`MAX_SECRETS`]).
     secrets_read: usize,
+}
+
+/// A packet record read, its captured bytes in the reader's buffer.
+struct Record {
+    start: usize,
+    caplen: usize,
+    orig_len: u32,
+    ts: Timestamp,
+    link: LinkType,
 }
 
 /// Key log bytes kept from a file's Decryption Secrets Blocks, all together.
@@ -294,12 +304,6 @@ impl<R: Read> FileReader<R> {
         })
     }
 
-    /// The TLS key log text of the Decryption Secrets Blocks read since the last call
-    /// (empty when none): they come before the packet the last `next_packet` returned.
-    pub fn take_secrets(&mut self) -> Vec<u8> {
-        std::mem::take(&mut self.secrets)
-    }
-
     pub fn format(&self) -> CaptureFormat {
         self.format
     }
@@ -394,6 +398,25 @@ impl<R: Read> FileReader<R> {
 
     /// The next packet, `Ok(None)` at the end (check `truncation()` for damage).
     pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+        let next = self.next_record()?;
+        Ok(next.map(|r| self.view(r)))
+    }
+
+    /// The next packet with the TLS key log text of the Decryption Secrets Blocks the
+    /// file holds between the previous packet and this one (empty when none): they
+    /// apply from this packet on. `Ok(None)` at the end.
+    pub fn next_packet_with_secrets(
+        &mut self,
+    ) -> Result<Option<(Vec<u8>, Packet<'_>)>, CaptureError> {
+        let Some(r) = self.next_record()? else {
+            return Ok(None);
+        };
+        let secrets = std::mem::take(&mut self.secrets);
+        Ok(Some((secrets, self.view(r))))
+    }
+
+    /// Reads up to the next packet record and numbers its frame.
+    fn next_record(&mut self) -> Result<Option<Record>, CaptureError> {
         match self.layout {
             Layout::Pcap {
                 big_endian,
@@ -404,12 +427,23 @@ impl<R: Read> FileReader<R> {
         }
     }
 
+    /// The packet of a record just read.
+    fn view(&self, r: Record) -> Packet<'_> {
+        Packet {
+            frame: FrameNo(self.frame),
+            ts: r.ts,
+            link: r.link,
+            orig_len: r.orig_len.max(r.caplen as u32),
+            data: &self.buf[r.start..r.start + r.caplen],
+        }
+    }
+
     fn next_pcap(
         &mut self,
         be: bool,
         nanos: bool,
         link: LinkType,
-    ) -> Result<Option<Packet<'_>>, CaptureError> {
+    ) -> Result<Option<Record>, CaptureError> {
         if !self.available(16, "record header cut short")? {
             return Ok(None);
         }
@@ -437,17 +471,16 @@ impl<R: Read> FileReader<R> {
         };
         let s = self.start + 16;
         self.consume(16 + caplen);
-        self.frame += 1;
-        Ok(Some(Packet {
-            frame: FrameNo(self.frame),
-            ts: Timestamp::from_parts(i64::from(secs), nanos),
+        Ok(Some(self.record_at(
+            s,
+            caplen,
+            orig_len,
+            Timestamp::from_parts(i64::from(secs), nanos),
             link,
-            orig_len: orig_len.max(caplen as u32),
-            data: &self.buf[s..s + caplen],
-        }))
+        )))
     }
 
-    fn next_pcapng(&mut self) -> Result<Option<Packet<'_>>, CaptureError> {
+    fn next_pcapng(&mut self) -> Result<Option<Record>, CaptureError> {
         loop {
             if !self.available(12, "block header cut short")? {
                 return Ok(None);
@@ -534,7 +567,7 @@ impl<R: Read> FileReader<R> {
                     let caplen = (u32_at(b, 12, be) as usize).min(b.len() - 20);
                     let orig_len = u32_at(b, 16, be);
                     let iface = self.interface(if_id);
-                    return Ok(Some(self.packet_at(
+                    return Ok(Some(self.record_at(
                         body.start + 20,
                         caplen,
                         orig_len,
@@ -551,7 +584,7 @@ impl<R: Read> FileReader<R> {
                     let orig_len = u32_at(b, 0, be);
                     let caplen = (orig_len as usize).min(b.len() - 4);
                     let link = self.interface(0).link;
-                    return Ok(Some(self.packet_at(
+                    return Ok(Some(self.record_at(
                         body.start + 4,
                         caplen,
                         orig_len,
@@ -579,22 +612,22 @@ impl<R: Read> FileReader<R> {
         }
     }
 
-    /// Numbers the next frame and views its captured bytes at `start` in the buffer.
-    fn packet_at(
+    /// Numbers the next frame, its captured bytes at `start` in the buffer.
+    fn record_at(
         &mut self,
         start: usize,
         caplen: usize,
         orig_len: u32,
         ts: Timestamp,
         link: LinkType,
-    ) -> Packet<'_> {
+    ) -> Record {
         self.frame += 1;
-        Packet {
-            frame: FrameNo(self.frame),
+        Record {
+            start,
+            caplen,
+            orig_len,
             ts,
             link,
-            orig_len: orig_len.max(caplen as u32),
-            data: &self.buf[start..start + caplen],
         }
     }
 

@@ -542,3 +542,81 @@ fn with_keys_the_inspecting_chain_is_confirmed_not_inferred() {
             .all(|t| !t.contains("confirmed, not inferred"))
     );
 }
+
+/// The blocks of a little-endian pcapng file, in file order.
+fn pcapng_blocks(b: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 12 <= b.len() {
+        let len = u32::from_le_bytes(b[at + 4..at + 8].try_into().unwrap()) as usize;
+        out.push(&b[at..at + len]);
+        at += len;
+    }
+    assert_eq!(at, b.len());
+    out
+}
+
+fn block_type(b: &[u8]) -> u32 {
+    u32::from_le_bytes(b[..4].try_into().unwrap())
+}
+
+#[test]
+fn a_secrets_block_mid_file_applies_from_the_next_packet_whatever_the_threads() {
+    // The Decryption Secrets Block that editcap --inject-secrets put at the start,
+    // moved right before the first ClientHello (the tunnel it opens must decrypt as
+    // if the keys came first), then right after it (too late for that tunnel, in time
+    // for the others): the same analysis on one thread and on two.
+    let original = std::fs::read(fixture_file("kl-mitm-tls13-dsb.pcapng")).unwrap();
+    let blocks = pcapng_blocks(&original);
+    let dsb = blocks.iter().position(|b| block_type(b) == 10).unwrap();
+    let rest: Vec<&[u8]> = blocks
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != dsb)
+        .map(|(_, b)| *b)
+        .collect();
+    // An enhanced packet block's data starts at byte 28; a ClientHello record starts
+    // 16 03 xx, its length, then handshake type 1.
+    let hello = rest
+        .iter()
+        .position(|b| {
+            block_type(b) == 6
+                && b[28..]
+                    .windows(6)
+                    .any(|w| w[0] == 0x16 && w[1] == 0x03 && w[5] == 0x01)
+        })
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (at_start, _) = json_with(&[&path("kl-mitm-tls13-dsb.pcapng")]);
+    for (name, at) in [("before-hello", hello), ("after-hello", hello + 1)] {
+        let mut bytes = Vec::new();
+        for (i, b) in rest.iter().enumerate() {
+            if i == at {
+                bytes.extend_from_slice(blocks[dsb]);
+            }
+            bytes.extend_from_slice(b);
+        }
+        let cap = dir.path().join(format!("{name}.pcapng"));
+        std::fs::write(&cap, &bytes).unwrap();
+        let cap = cap.to_str().unwrap();
+        let (one, _) = json_with(&["--threads", "1", cap]);
+        let (two, _) = json_with(&["--threads", "2", cap]);
+        assert_eq!(one["findings"], two["findings"], "{name}");
+        assert_eq!(one["flows"], two["flows"], "{name}");
+        let decrypted = |v: &Value| {
+            tls_flows(v)
+                .iter()
+                .filter(|f| f["tls"]["decryption"]["decrypted"] == true)
+                .count()
+        };
+        let (n, all) = (decrypted(&one), decrypted(&at_start));
+        if name == "before-hello" {
+            assert_eq!(n, all);
+            assert_eq!(one["findings"], at_start["findings"]);
+            assert_eq!(statuses(&one), statuses(&at_start));
+            assert!(statuses(&one).iter().any(|s| s.1 == 429 && s.2));
+        } else {
+            assert!(n > 0 && n + 1 == all, "{n} of {all} tunnels decrypted");
+        }
+    }
+}
