@@ -373,6 +373,8 @@ impl FlowTable {
     /// Adds TLS secrets (key log text) to the decoders' options, for the handshakes
     /// still to come.
     pub fn add_secrets(&mut self, text: &[u8]) {
+        // The factory shares the options: released, they change in place.
+        self.decoders = DecoderFactory::default();
         self.cx.add_secrets(text);
         self.decoders = self.cx.decoders();
     }

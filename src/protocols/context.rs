@@ -57,12 +57,11 @@ impl DecodeCtx {
 
     /// Adds TLS secrets (key log text) to the options, for the handshakes still to
     /// come (a pcapng Decryption Secrets Block met while reading).
+    /// The key log is copied only while others share it (the first time): release
+    /// the [`DecoderFactory`]s first, and many blocks cost no more than one.
     pub fn add_secrets(&mut self, text: &[u8]) {
-        let mut options = (*self.options).clone();
-        let mut keylog = options.keylog.map(|k| (*k).clone()).unwrap_or_default();
-        keylog.add(text);
-        options.keylog = Some(Arc::new(keylog));
-        self.options = Arc::new(options);
+        let options = Arc::make_mut(&mut self.options);
+        Arc::make_mut(options.keylog.get_or_insert_default()).add(text);
     }
 
     /// Builds decoders with this context's options.
