@@ -141,6 +141,8 @@ pub mod stored_addr {
     }
 }
 
+pub mod url;
+
 /// Addresses written as their `Display` does, without `fmt`'s machinery for IPv4
 /// (every flow of a report prints four): `10.0.0.1`, `10.0.0.1:80`; IPv6 through
 /// `Display` itself.

@@ -1,6 +1,7 @@
 //! Endpoints the user names as the proxy or the gateway (`--proxy`, `--gateway`, the
 //! `HTTPS_PROXY` family of variables), and how they map to addresses in a capture.
 
+use crate::model::url;
 use std::net::IpAddr;
 
 /// A host (name or address) and a port.
@@ -68,39 +69,15 @@ impl Endpoint {
 
 impl std::fmt::Display for Endpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
+        f.write_str(&url::host_port(&self.host, self.port))
     }
 }
 
-/// `host`, `host:port`, `[v6]` or `[v6]:port`; None for an empty host.
+/// `host`, `host:port`, `[v6]`, `[v6]:port` or a bare IPv6 address; None for an
+/// empty host.
 fn split_host_port(s: &str) -> Option<(String, Option<&str>)> {
-    let (host, port) = if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest.split_once(']')?;
-        let port = match after {
-            "" => None,
-            a => Some(a.strip_prefix(':')?),
-        };
-        (h, port)
-    } else {
-        match s.split_once(':') {
-            Some((h, p)) => {
-                if p.contains(':') {
-                    // A bare IPv6 address: no port.
-                    return s.parse::<IpAddr>().ok().map(|_| (s.to_string(), None));
-                }
-                (h, Some(p))
-            }
-            None => (s, None),
-        }
-    };
-    if host.is_empty() {
-        return None;
-    }
-    Some((host.to_string(), port))
+    let (host, port) = url::split_host_port_or_ipv6(s)?;
+    (!host.is_empty()).then(|| (host.to_string(), port))
 }
 
 #[cfg(test)]

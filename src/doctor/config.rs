@@ -6,6 +6,7 @@
 //! as arguments.
 
 use crate::analyze::{Evidence, Finding, FindingKind, Severity};
+use crate::model::url::{SplitError, host_port, percent_decode, split_host_port};
 use crate::protocols::secrets::mask_key;
 
 /// The variables doctor reads, in the order reports list them.
@@ -148,12 +149,7 @@ pub struct ProxyUrl {
 impl ProxyUrl {
     /// `host:port` (`[v6]:port`), the port defaulting to 80 as most clients do.
     pub fn authority(&self) -> String {
-        let port = self.port.unwrap_or(80);
-        if self.host.contains(':') {
-            format!("[{}]:{port}", self.host)
-        } else {
-            format!("{}:{port}", self.host)
-        }
+        host_port(&self.host, self.port.unwrap_or(80))
     }
 }
 
@@ -184,19 +180,13 @@ pub fn parse_proxy(raw: &str) -> Result<ProxyUrl, String> {
     };
     let end = hostpart.find(['/', '?', '#']).unwrap_or(hostpart.len());
     let hostport = hostpart.get(..end).unwrap_or_default();
-    let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-        let (h, after) = v6
-            .split_once(']')
-            .ok_or_else(|| "an IPv6 address without its closing ]".to_string())?;
-        match after.strip_prefix(':') {
-            Some(p) => (h.to_string(), Some(p)),
-            None if after.is_empty() => (h.to_string(), None),
-            None => return Err(format!("unexpected {after:?} after the address")),
+    let (host, port) = match split_host_port(hostport) {
+        Ok(split) => split,
+        Err(SplitError::NoClosingBracket) => {
+            return Err("an IPv6 address without its closing ]".into());
         }
-    } else {
-        match hostport.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (hostport.to_string(), None),
+        Err(SplitError::AfterBracket(after)) => {
+            return Err(format!("unexpected {after:?} after the address"));
         }
     };
     if host.is_empty() {
@@ -229,28 +219,6 @@ pub fn parse_proxy(raw: &str) -> Result<ProxyUrl, String> {
         password,
         raw_userinfo: userinfo.map(str::to_string),
     })
-}
-
-/// `%XX` sequences decoded (invalid ones kept as written).
-pub fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        let hex = |c: Option<&u8>| c.and_then(|c| (*c as char).to_digit(16));
-        match (b.get(i), hex(b.get(i + 1)), hex(b.get(i + 2))) {
-            (Some(b'%'), Some(h), Some(l)) => {
-                out.push((h * 16 + l) as u8);
-                i += 3;
-            }
-            (Some(&c), _, _) => {
-                out.push(c);
-                i += 1;
-            }
-            (None, _, _) => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// What is wrong with how the credentials of a proxy URL are written.
@@ -318,15 +286,11 @@ impl Target {
             "" => "/".to_string(),
             p => p.to_string(),
         };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let (h, after) = v6
-                .split_once(']')
-                .ok_or_else(|| format!("{url}: no closing ]"))?;
-            (h.to_string(), after.strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), Some(p)),
-                None => (hostport.to_string(), None),
+        let (host, port) = match split_host_port(hostport) {
+            Ok(split) => split,
+            Err(SplitError::NoClosingBracket) => return Err(format!("{url}: no closing ]")),
+            Err(SplitError::AfterBracket(after)) => {
+                return Err(format!("{url}: unexpected {after:?} after the address"));
             }
         };
         if host.is_empty() {
@@ -351,11 +315,7 @@ impl Target {
 
     /// `host:port` with brackets around IPv6.
     pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
+        host_port(&self.host, self.port)
     }
 
     /// `scheme://host:port` as printed.

@@ -503,16 +503,13 @@ fn valid_cidr(p: &str) -> bool {
 
 /// Go's `net.SplitHostPort` for an entry: `host:port` or `[v6]:port`.
 fn split_host_port(p: &str) -> Option<(String, String)> {
-    if let Some(rest) = p.strip_prefix('[') {
-        let (h, after) = rest.split_once(']')?;
-        let port = after.strip_prefix(':')?;
-        return Some((h.to_string(), port.to_string()));
+    match crate::model::url::split_host_port(p) {
+        // Unbracketed, a host with a `:` is too many colons for Go.
+        Ok((h, Some(port))) if p.starts_with('[') || !h.contains(':') => {
+            Some((h.to_string(), port.to_string()))
+        }
+        _ => None,
     }
-    let (h, port) = p.rsplit_once(':')?;
-    if h.contains(':') {
-        return None;
-    }
-    Some((h.to_string(), port.to_string()))
 }
 
 /// A bare IPv6 address literal (used by tests and the verdict table).

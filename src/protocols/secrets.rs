@@ -11,6 +11,7 @@
 //! - free text such as JSON error messages ([`redact_text`]): the value after every
 //!   secret name, whatever its length, and every word that looks like a key.
 
+use crate::model::url::percent_decode;
 use std::borrow::Cow;
 
 mod names;
@@ -325,30 +326,6 @@ fn mask_params(params: &str) -> String {
         }
         rest = tail.as_str();
     }
-}
-
-/// `%XX` escapes decoded, for comparing names (`api%5Fkey`).
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while let Some(&c) = b.get(i) {
-        let hex = b
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (c, hex) {
-            (b'%', Some(v)) => {
-                out.push(v);
-                i += 3;
-            }
-            _ => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn is_name_byte(b: u8) -> bool {
