@@ -287,14 +287,14 @@ impl Rule for Check {
         }
     }
 
-    fn finish(self: Box<Self>, _ctx: &Ctx<'_>) -> Vec<Finding> {
+    fn finish(self: Box<Self>, ctx: &Ctx<'_>) -> Vec<Finding> {
         let Check {
             mut down,
             unhealthy,
             key,
             key_gateway,
             key_provider,
-            gw_port,
+            gw_port: _,
             down_counts,
             attempts,
         } = *self;
@@ -307,7 +307,10 @@ impl Rule for Check {
                 SeenRunning::OtherFamilyOnly(other) => other_family_only(found, gw, other),
             }
             // Seen running: it needs no "start it".
-            let vars = vec![("gateway", gw.clone()), ("port", gw_port)];
+            let vars = vec![
+                ("gateway", gw.clone()),
+                ("port", ctx.cfg.gateway_port.to_string()),
+            ];
             found.remedy = seen.remedy(found.kind, vars);
         }
         [down, unhealthy, key_gateway, key_provider, key]
