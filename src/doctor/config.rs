@@ -62,6 +62,17 @@ impl Env {
             .collect())
     }
 
+    /// The variables of `pairs` that doctor reads (tests).
+    #[cfg(test)]
+    pub(crate) fn of(pairs: &[(&str, &str)]) -> Env {
+        Env::read(|k| {
+            pairs
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map(|(_, v)| v.to_string())
+        })
+    }
+
     /// The value of `k` when set, even empty.
     pub fn get(&self, k: &str) -> Option<&str> {
         self.0
@@ -643,15 +654,6 @@ fn check_key(env: &Env) -> Option<Finding> {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::read(|k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-    }
-
     fn kinds(f: &[Finding]) -> Vec<FindingKind> {
         f.iter().map(|f| f.kind).collect()
     }
@@ -695,7 +697,7 @@ mod tests {
 
     #[test]
     fn proxy_findings_never_show_the_password() {
-        let e = env(&[
+        let e = Env::of(&[
             ("HTTPS_PROXY", "http://bob:p@ss:w/rd!@proxy:8080"),
             ("HTTP_PROXY", "http://alice:Secret1@proxy"),
         ]);
@@ -738,7 +740,7 @@ mod tests {
 
     #[test]
     fn spellings_that_disagree_are_section_6() {
-        let e = env(&[
+        let e = Env::of(&[
             ("https_proxy", "http://old:3128"),
             ("HTTPS_PROXY", "http://new:3128"),
             ("no_proxy", "localhost"),
@@ -776,7 +778,7 @@ mod tests {
 
     #[test]
     fn verification_off_is_a_warning_and_keys_need_their_prefix() {
-        let e = env(&[
+        let e = Env::of(&[
             ("NODE_TLS_REJECT_UNAUTHORIZED", "0"),
             (
                 "ANTHROPIC_API_KEY",
@@ -795,12 +797,12 @@ mod tests {
         assert_eq!(f[1].guide_section, Some(7));
         assert!(!format!("{f:?}").contains("abcdefghijklmnop"));
         // Through a gateway any key shape is the gateway's business.
-        let e = env(&[
+        let e = Env::of(&[
             ("ANTHROPIC_BASE_URL", "http://localhost:4000"),
             ("ANTHROPIC_API_KEY", "sk-1234"),
         ]);
         assert!(check(&e, 0).is_empty());
-        let e = env(&[("ANTHROPIC_API_KEY", "sk-ant-api03-xyz")]);
+        let e = Env::of(&[("ANTHROPIC_API_KEY", "sk-ant-api03-xyz")]);
         assert!(check(&e, 0).is_empty());
     }
 

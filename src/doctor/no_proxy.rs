@@ -522,17 +522,8 @@ pub fn is_ipv6(host: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn env(pairs: &[(&str, &str)]) -> Env {
-        Env::read(|k| {
-            pairs
-                .iter()
-                .find(|(n, _)| *n == k)
-                .map(|(_, v)| v.to_string())
-        })
-    }
-
     fn direct(c: Client, no_proxy: &str, url: &str) -> bool {
-        let e = env(&[
+        let e = Env::of(&[
             ("HTTPS_PROXY", "http://proxy:3128"),
             ("HTTP_PROXY", "http://proxy:3128"),
             ("http_proxy", "http://proxy:3128"),
@@ -622,17 +613,17 @@ mod tests {
 
     #[test]
     fn which_variable_each_client_reads() {
-        let e = env(&[("https_proxy", "http://a:1"), ("HTTPS_PROXY", "http://b:2")]);
+        let e = Env::of(&[("https_proxy", "http://a:1"), ("HTTPS_PROXY", "http://b:2")]);
         assert_eq!(proxy_var(Curl, &e, "https").unwrap().0, "https_proxy");
         assert_eq!(proxy_var(Go, &e, "https").unwrap().0, "HTTPS_PROXY");
         // curl never reads HTTP_PROXY; the others do.
-        let e = env(&[("HTTP_PROXY", "http://b:2")]);
+        let e = Env::of(&[("HTTP_PROXY", "http://b:2")]);
         assert!(proxy_var(Curl, &e, "http").is_none());
         assert!(proxy_var(Requests, &e, "http").is_some());
         assert!(proxy_var(Undici, &e, "https").is_some());
         assert!(proxy_var(Go, &e, "https").is_none());
         // Go never proxies loopback.
-        let e = env(&[("HTTP_PROXY", "http://p:1"), ("http_proxy", "http://p:1")]);
+        let e = Env::of(&[("HTTP_PROXY", "http://p:1"), ("http_proxy", "http://p:1")]);
         let t = Target::parse("http://127.0.0.1:4000").unwrap();
         assert!(route(Go, &e, &t).is_direct());
         assert!(!route(Curl, &e, &t).is_direct());

@@ -102,10 +102,14 @@ mod tests {
 
     #[test]
     fn decodes_valid_escapes_only() {
-        assert_eq!(percent_decode("p%40ss%3Aw"), "p@ss:w");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz%4"), "%zz%4");
-        assert_eq!(percent_decode("%+f"), "%+f");
-        assert_eq!(percent_decode("%C3%A9"), "é");
+        for (text, decoded) in [
+            ("p%40ss%3Aw", "p@ss:w"),
+            ("100%", "100%"),
+            ("%zz%4", "%zz%4"),
+            ("%+f", "%+f"),
+            ("%C3%A9", "é"),
+        ] {
+            assert_eq!(percent_decode(text), decoded);
+        }
     }
 }
