@@ -456,12 +456,7 @@ impl Fallbacks {
             return;
         };
         q.retain(|r| a.ts.secs_since(r.ts) <= FALLBACK_SECS);
-        let name = |ip: IpAddr| {
-            dns_names.get(ip.to_string().as_str()).and_then(|n| {
-                n.as_deref()
-                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-            })
-        };
+        let name = |ip: IpAddr| dns_name(dns_names, ip);
         let same_host = |x: IpAddr, y: IpAddr| {
             (x.is_loopback() && y.is_loopback()) || name(x).is_some_and(|n| name(y) == Some(n))
         };
@@ -481,6 +476,17 @@ impl Fallbacks {
             !fell_back
         });
     }
+}
+
+/// The name of the first query DNS answered with `ip`, without its final dot, in
+/// lower case.
+fn dns_name(dns_names: &HashMap<Arc<str>, Option<Arc<str>>>, ip: IpAddr) -> Option<String> {
+    let mut text = String::with_capacity(39);
+    crate::model::addr_text::push_ip(&mut text, ip);
+    dns_names.get(text.as_str()).and_then(|n| {
+        n.as_deref()
+            .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+    })
 }
 
 /// Requests to local helpers awaiting their answer, at most this many (a flood keeps
@@ -543,12 +549,7 @@ impl Chained {
         if !leg {
             return;
         }
-        let name = dns_names
-            .get(f.server.ip().to_string().as_str())
-            .and_then(|n| {
-                n.as_deref()
-                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-            });
+        let name = dns_name(dns_names, f.server.ip());
         let Some(w) = self.open.iter().find(|w| {
             w.start <= at
                 && w.target_port != Some(f.server.port())
