@@ -5,7 +5,7 @@
 
 use super::Config;
 use super::trust::{self, Verdict};
-use crate::flow::record::FlowSummary;
+use crate::flow::brief::FlowBrief;
 use crate::protocols::x509::CertInfo;
 use std::collections::HashMap;
 
@@ -43,8 +43,8 @@ pub type ChainIndex = HashMap<(String, Vec<String>), usize>;
 
 /// Adds the chain flow `id` presented, or the flow to the chain's flows; `index` is
 /// where each chain of `out` is.
-pub fn add(out: &mut Vec<Chain>, index: &mut ChainIndex, id: usize, f: &FlowSummary, cfg: &Config) {
-    let Some(t) = &f.app.tls else { return };
+pub fn add(out: &mut Vec<Chain>, index: &mut ChainIndex, id: usize, f: &FlowBrief, cfg: &Config) {
+    let Some(t) = &f.tls else { return };
     let Some(leaf) = t.certificates.first() else {
         return;
     };

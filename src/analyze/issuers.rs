@@ -175,13 +175,21 @@ impl PublicRoots {
     /// from the catalog of inspection products, or a chain that does not end at a
     /// public root.
     pub fn inspecting_cert<'t>(&self, t: &'t TlsFacts) -> Option<(&'t CertInfo, &'static str)> {
-        t.certificates
+        self.inspecting_in(&t.certificates)
+    }
+
+    /// [`inspecting_cert`](Self::inspecting_cert) of a chain, leaf first.
+    pub fn inspecting_in<'t>(
+        &self,
+        certificates: &'t [CertInfo],
+    ) -> Option<(&'t CertInfo, &'static str)> {
+        certificates
             .iter()
             .find_map(|c| self.product(&c.issuer).map(|p| (c, p)))
             .or_else(|| {
-                (self.chains_to_public_root(&t.certificates) == Some(false))
+                (self.chains_to_public_root(certificates) == Some(false))
                     .then(|| {
-                        t.certificates
+                        certificates
                             .last()
                             .map(|c| (c, "a private CA (not a public root)"))
                     })

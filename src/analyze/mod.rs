@@ -5,8 +5,8 @@
 //! status line / alert / issuer) and the guide section whose remedy applies. The
 //! remedy text itself lives in `crate::remedies`. The flows are kept as bytes
 //! (`flow::store`) and rebuilt one at a time, so [`diagnose`] reads each capture's
-//! flows twice only: once for the context, once for every rule, the summary's layers
-//! and the latency together.
+//! flows twice only: their briefs (`flow::brief`) for the context, then whole flows
+//! once for every rule, the summary's layers and the latency together.
 
 pub mod chains;
 pub mod endpoint;
@@ -120,7 +120,7 @@ pub fn analyze(captures: &[CaptureAnalysis], cfg: &Config) -> Vec<Finding> {
 }
 
 /// The findings and the summary, from one context per capture: each context costs a
-/// pass over the capture's flows, which are rebuilt from their store on every pass.
+/// pass over the capture's flows' briefs, the rules a pass over the flows rebuilt.
 pub fn diagnose(captures: &[CaptureAnalysis], cfg: &Config) -> (Vec<Finding>, summary::Summary) {
     let ctxs = rules::contexts(captures, cfg);
     let mut seen = summary::LayersSeen::default();

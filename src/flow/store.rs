@@ -11,11 +11,14 @@
 //! bytes. Certificates, large and repeated from flow to flow, and shared text
 //! (`Arc<str>`: names, methods, fingerprints…) are kept once per store (one table
 //! per capture) and a flow holds their ids; reading a flow back then clones them.
+//! Each flow's encoding is followed by its [`FlowBrief`]'s, which
+//! [`briefs`](FlowStore::briefs) reads without rebuilding the flow.
 
 mod index;
 #[cfg(test)]
 mod tests;
 
+use crate::flow::brief::FlowBrief;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::protocols::stored::Texts;
 use crate::protocols::x509::{CertData, CertInfo};
@@ -261,7 +264,14 @@ impl FlowStore {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let texts = Arc::make_mut(&mut self.texts);
-        match texts.write(|| postcard::to_extend(&(f, server, client), scratch)) {
+        let mut flow_len = 0;
+        let written = texts.write(|| {
+            let bytes = postcard::to_extend(&(f, &server, client), scratch)?;
+            flow_len = bytes.len();
+            // The brief right after the flow: the index needs no field more.
+            postcard::to_extend(&(FlowBrief::of(f), server), bytes)
+        });
+        match written {
             Ok(bytes) => self.scratch = bytes,
             Err(_) => {
                 self.unreadable.fetch_add(1, Ordering::Relaxed);
@@ -281,7 +291,7 @@ impl FlowStore {
         let bytes = &self.scratch;
         let (Ok(chunk), Ok(len)) = (
             u32::try_from(self.chunks.len() - 1),
-            u32::try_from(bytes.len()),
+            u32::try_from(flow_len),
         ) else {
             return;
         };
@@ -371,6 +381,43 @@ impl FlowStore {
             .iter()
             .enumerate()
             .filter_map(|(i, e)| Some((i, self.decode(&e)?)))
+    }
+
+    /// Every flow's brief, read without rebuilding the flow, with the flow's index:
+    /// like [`indexed`](Self::indexed), one that cannot be read is counted in
+    /// [`unreadable`](Self::unreadable) and left out.
+    pub fn briefs(&self) -> impl Iterator<Item = (usize, FlowBrief)> + '_ {
+        self.index.iter().enumerate().filter_map(|(i, e)| {
+            let b = self.brief_entry(&e);
+            if b.is_none() {
+                self.unreadable.fetch_add(1, Ordering::Relaxed);
+            }
+            Some((i, b?))
+        })
+    }
+
+    /// The brief written after the flow of `e` (postcard reads it up to its end).
+    fn brief_entry(&self, e: &Entry) -> Option<FlowBrief> {
+        let start = usize::try_from(e.start).ok()?;
+        let at = start.checked_add(usize::try_from(e.len).ok()?)?;
+        let i = usize::try_from(e.chunk).ok()?;
+        let spilled;
+        let chunk: &[u8] = match self.chunks.get(i)? {
+            Chunk::Mem(c) => c,
+            &Chunk::Spilled { at, len } => {
+                spilled = self.read_back(i, at, len)?;
+                &spilled
+            }
+        };
+        let ((mut b, server), _) = self
+            .texts
+            .read(|| postcard::take_from_bytes::<(FlowBrief, Vec<usize>)>(chunk.get(at..)?).ok())?;
+        match b.tls.as_mut() {
+            Some(t) => t.certificates = self.certs.get(&server)?,
+            None if server.is_empty() => {}
+            None => return None,
+        }
+        Some(b)
     }
 
     /// Every flow, rebuilt one at a time (see [`indexed`](Self::indexed)).

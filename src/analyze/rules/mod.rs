@@ -22,6 +22,7 @@ use super::endpoint::Endpoint;
 use super::issuers::PublicRoots;
 use super::{Config, Evidence, Finding};
 use crate::decode::tcp::conn::ConnState;
+use crate::flow::brief::FlowBrief;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::model::Timestamp;
 use crate::pipeline::CaptureAnalysis;
@@ -47,7 +48,8 @@ struct Attempt {
     ts: Timestamp,
 }
 
-/// What rules share: the capture and which servers play which role.
+/// What rules share: the capture and which servers play which role, gathered from
+/// the flows' briefs ([`FlowBrief`]) in report order.
 pub struct Ctx<'a> {
     pub capture: &'a CaptureAnalysis,
     /// Added to a flow's 0-based index, plus one, to get its report id.
@@ -121,6 +123,31 @@ fn all_flows(
         .map(|(id, f)| (id, with_all_facts(capture, f)))
 }
 
+/// The brief of every flow of `capture`, listed then unlisted, with its report id,
+/// read without rebuilding the flows but for those whose facts are not all kept with
+/// them: theirs is made from the flow with all its facts.
+fn all_briefs(
+    capture: &CaptureAnalysis,
+    base: usize,
+    unlisted_base: usize,
+) -> impl Iterator<Item = (usize, FlowBrief)> + '_ {
+    let listed = capture
+        .flows
+        .briefs()
+        .map(move |(i, b)| (base + i + 1, &capture.flows, i, b));
+    let unlisted = capture
+        .unlisted
+        .briefs()
+        .map(move |(i, b)| (unlisted_base + i + 1, &capture.unlisted, i, b));
+    listed.chain(unlisted).filter_map(|(id, store, i, b)| {
+        if !b.facts_elsewhere {
+            return Some((id, b));
+        }
+        let f = with_all_facts(capture, store.get(i)?);
+        Some((id, FlowBrief::of(&f)))
+    })
+}
+
 /// `f` with its facts not kept with it (past `--max-facts` or a decoder's per-flow
 /// bound) read back and merged in, in frame order: the rules see every fact.
 fn with_all_facts(capture: &CaptureAnalysis, mut f: FlowSummary) -> FlowSummary {
@@ -181,15 +208,15 @@ impl<'a> Ctx<'a> {
         let mut hint_addrs: HashMap<String, HashSet<IpAddr>> = HashMap::new();
         let mut fallbacks = Fallbacks::default();
         let mut chained = Chained::default();
-        for (id, f) in all_flows(capture, base, unlisted_base) {
+        for (id, f) in all_briefs(capture, base, unlisted_base) {
             fallbacks.add(id, &f, &dns_names);
             chained.add(&f, &dns_names);
             crate::analyze::chains::add(&mut chains, &mut chain_index, id, &f, cfg);
             note_issuer(&public_roots, &mut issuer_by_name, id, &f);
-            if f.app.http.iter().any(is_proxy_request) {
+            if !f.proxy_requests.is_empty() {
                 proxies.insert(f.server);
             }
-            for q in &f.app.dns {
+            for q in &f.dns {
                 if q.query.as_deref().is_some_and(looks_like_proxy_name) {
                     for a in &q.answers {
                         if let Ok(ip) = a.parse::<IpAddr>() {
@@ -398,7 +425,7 @@ struct Fallbacks {
 }
 
 impl Fallbacks {
-    fn add(&mut self, id: usize, f: &FlowSummary, dns_names: &HashMap<Arc<str>, Option<Arc<str>>>) {
+    fn add(&mut self, id: usize, f: &FlowBrief, dns_names: &HashMap<Arc<str>, Option<Arc<str>>>) {
         if f.transport != Transport::Tcp {
             return;
         }
@@ -430,12 +457,7 @@ impl Fallbacks {
             return;
         };
         q.retain(|r| a.ts.secs_since(r.ts) <= FALLBACK_SECS);
-        let name = |ip: IpAddr| {
-            dns_names.get(ip.to_string().as_str()).and_then(|n| {
-                n.as_deref()
-                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-            })
-        };
+        let name = |ip: IpAddr| dns_name(dns_names, ip);
         let same_host = |x: IpAddr, y: IpAddr| {
             (x.is_loopback() && y.is_loopback()) || name(x).is_some_and(|n| name(y) == Some(n))
         };
@@ -455,6 +477,17 @@ impl Fallbacks {
             !fell_back
         });
     }
+}
+
+/// The name of the first query DNS answered with `ip`, without its final dot, in
+/// lower case.
+fn dns_name(dns_names: &HashMap<Arc<str>, Option<Arc<str>>>, ip: IpAddr) -> Option<String> {
+    let mut text = String::with_capacity(39);
+    crate::model::addr_text::push_ip(&mut text, ip);
+    dns_names.get(text.as_str()).and_then(|n| {
+        n.as_deref()
+            .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
+    })
 }
 
 /// Requests to local helpers awaiting their answer, at most this many (a flood keeps
@@ -485,18 +518,18 @@ struct Chained {
 }
 
 impl Chained {
-    fn add(&mut self, f: &FlowSummary, dns_names: &HashMap<Arc<str>, Option<Arc<str>>>) {
+    fn add(&mut self, f: &FlowBrief, dns_names: &HashMap<Arc<str>, Option<Arc<str>>>) {
         if f.transport != Transport::Tcp {
             return;
         }
         if f.server.ip().is_loopback() {
-            for h in f.app.http.iter().filter(|h| is_proxy_request(h)) {
+            for h in &f.proxy_requests {
                 let Some(start) = h.request_ts else { continue };
                 let end = h.response_time.map_or(f.last_ts, |s| {
                     Timestamp(start.0.saturating_add((s * 1e9) as i64))
                 });
-                let target = h.whole_target().map(no_proxy::target_host);
-                let target_port = h.whole_target().and_then(target_port);
+                let target = h.target.as_deref().map(no_proxy::target_host);
+                let target_port = h.target.as_deref().and_then(target_port);
                 if self.open.len() >= MAX_WINDOWS {
                     self.open.pop_front();
                 }
@@ -512,17 +545,12 @@ impl Chained {
         }
         let at = f.first_ts;
         self.open.retain(|w| w.end >= at);
-        let leg = f.app.http.iter().any(is_proxy_request)
-            || (f.app.http.is_empty() && f.app.tls.is_none() && f.bytes[0] == 0);
+        let leg =
+            !f.proxy_requests.is_empty() || (!f.http && f.tls.is_none() && f.client_sent_nothing);
         if !leg {
             return;
         }
-        let name = dns_names
-            .get(f.server.ip().to_string().as_str())
-            .and_then(|n| {
-                n.as_deref()
-                    .map(|n| n.trim_end_matches('.').to_ascii_lowercase())
-            });
+        let name = dns_name(dns_names, f.server.ip());
         let Some(w) = self.open.iter().find(|w| {
             w.start <= at
                 && w.target_port != Some(f.server.port())
@@ -561,11 +589,11 @@ fn note_issuer(
     roots: &PublicRoots,
     by_name: &mut HashMap<String, (String, usize)>,
     id: usize,
-    f: &FlowSummary,
+    f: &FlowBrief,
 ) {
-    if let Some(t) = &f.app.tls
+    if let Some(t) = &f.tls
         && let Some(sni) = &t.sni
-        && let Some((c, _)) = roots.inspecting_cert(t)
+        && let Some((c, _)) = roots.inspecting_in(&t.certificates)
         && !by_name.contains_key(&**sni)
     {
         by_name.insert(sni.to_string(), (c.issuer.clone(), id));
@@ -584,10 +612,7 @@ pub fn decrypted_note(h: &HttpExchange) -> &'static str {
 
 /// CONNECT, or a request in absolute form (`GET http://host/...`, any case).
 pub fn is_proxy_request(h: &HttpExchange) -> bool {
-    h.method.as_deref() == Some("CONNECT")
-        || h.target
-            .as_deref()
-            .is_some_and(crate::protocols::http::is_absolute_form)
+    h.is_proxy_request()
 }
 
 pub fn looks_like_proxy_name(n: &str) -> bool {

@@ -541,6 +541,7 @@ fn corrupt_records_give_none_without_panicking() {
             bytes[at] ^= flip;
             store.chunks[0] = Chunk::Mem(bytes);
             let _ = store.get(0);
+            let _ = store.briefs().count();
         }
     }
     // Trailing bytes are refused.
@@ -634,8 +635,13 @@ fn flows_fill_chunks_and_big_ones_get_their_own() {
             "flow {i}"
         );
     }
-    // The first chunks were filled until the next flow did not fit.
-    let one = store.index[0].len as usize;
+    // The first chunks were filled until the next flow (and its brief) did not fit.
+    let in_first = (0..n).filter(|&i| store.index[i].chunk == 0).count();
+    let one = mem_len(&store.chunks[0]).0 / in_first;
+    assert!(
+        one > store.index[0].len as usize,
+        "a record is its flow and brief"
+    );
     assert!(store.chunks[..2].iter().all(|c| {
         let (len, cap) = mem_len(c);
         cap - len < one
@@ -785,4 +791,36 @@ fn distinct_text_past_the_table_bound_is_written_whole_and_memory_stays_flat() {
 /// A 200-byte name: kept for every flow, the table would pass its bound many times.
 fn long_name(i: usize) -> String {
     format!("{i:0>190}.example")
+}
+
+#[test]
+fn briefs_come_back_without_the_flows_and_follow_the_sort() {
+    use crate::flow::brief::FlowBrief;
+    let mut flows = flows();
+    flows.extend(numbered(2_000).into_iter().rev());
+    for spilled_index in [false, true] {
+        let mut store = FlowStore::with_memory_limit(0);
+        if spilled_index {
+            store = store.with_spilled_index();
+        }
+        for f in &flows {
+            store.push(f);
+        }
+        store.sort();
+        assert!(store.spilled_chunks() > 1);
+        let got: Vec<(usize, String)> =
+            store.briefs().map(|(i, b)| (i, format!("{b:?}"))).collect();
+        let want: Vec<(usize, String)> = store
+            .indexed()
+            .map(|(i, f)| (i, format!("{:?}", FlowBrief::of(&f))))
+            .collect();
+        assert_eq!(got.len(), flows.len());
+        assert_eq!(got, want);
+        assert_eq!(store.unreadable(), 0);
+    }
+    // What a brief holds shows in it: the chain, the proxy requests, the answers.
+    let b = FlowBrief::of(&full(0));
+    let tls = b.tls.as_ref().expect("a TLS flow");
+    assert!(!tls.certificates.is_empty());
+    assert!(!b.dns.is_empty() && !b.proxy_requests.is_empty());
 }

@@ -59,6 +59,13 @@ pub struct HttpExchange {
 }
 
 impl HttpExchange {
+    /// CONNECT, or a request in absolute form (`GET http://host/...`, any case): a
+    /// request only a proxy should get.
+    pub fn is_proxy_request(&self) -> bool {
+        self.method.as_deref() == Some("CONNECT")
+            || self.target.as_deref().is_some_and(super::is_absolute_form)
+    }
+
     /// The request target, unless the snap length cut it short.
     pub fn whole_target(&self) -> Option<&str> {
         self.target
