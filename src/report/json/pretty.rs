@@ -17,7 +17,22 @@ const BREAK: &[u8; 2 + 2 * MAX_LEVEL] = &{
     b
 };
 
-/// Nesting written from [`BREAK`]; deeper levels are indented in a loop.
+/// For each level up to [`MAX_LEVEL`]: `,`, a line break, the indentation of that
+/// level and the opening quote of a key.
+static KEY_BREAK: [[u8; 3 + 2 * MAX_LEVEL]; MAX_LEVEL + 1] = {
+    let mut t = [[b' '; 3 + 2 * MAX_LEVEL]; MAX_LEVEL + 1];
+    let mut level = 0;
+    while level <= MAX_LEVEL {
+        t[level][0] = b',';
+        t[level][1] = b'\n';
+        t[level][2 + 2 * level] = b'"';
+        level += 1;
+    }
+    t
+};
+
+/// Nesting written from [`BREAK`] and [`KEY_BREAK`]; deeper levels are indented in
+/// a loop.
 const MAX_LEVEL: usize = 24;
 
 /// Where the key being written is.
@@ -116,8 +131,16 @@ impl Formatter for Pretty {
     fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
         // serde_json writes every key as a string: its opening quote comes next.
         self.key = Key::Opened;
-        self.line(w, first)?;
-        w.write_all(b"\"")
+        let piece = KEY_BREAK
+            .get(self.level)
+            .and_then(|k| k.get(usize::from(first)..3 + 2 * self.level));
+        match piece {
+            Some(piece) => w.write_all(piece),
+            None => {
+                self.deep_line(w, first)?;
+                w.write_all(b"\"")
+            }
+        }
     }
 
     #[inline]
