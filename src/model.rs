@@ -172,20 +172,13 @@ pub mod addr_text {
 
         /// `n` in decimal.
         fn dec(&mut self, mut n: u64) {
-            let mut digits = [0u8; 20];
-            let mut i = digits.len();
-            loop {
-                i -= 1;
-                if let Some(d) = digits.get_mut(i) {
+            let end = self.len + n.checked_ilog10().unwrap_or(0) as usize + 1;
+            if let Some(digits) = self.buf.get_mut(self.len..end) {
+                for d in digits.iter_mut().rev() {
                     *d = b'0' + (n % 10) as u8;
+                    n /= 10;
                 }
-                n /= 10;
-                if n == 0 || i == 0 {
-                    break;
-                }
-            }
-            for &d in digits.get(i..).unwrap_or_default() {
-                self.byte(d);
+                self.len = end;
             }
         }
 
