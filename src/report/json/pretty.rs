@@ -3,8 +3,8 @@
 //!
 //! `PrettyFormatter` writes a line break, then the indentation one level at a time,
 //! each a separate write; a report has over a hundred thousand lines. Here the line
-//! break and the indentation go out in one write from a static slice, a key's quotes
-//! with them, and its closing quote with the `: ` after it.
+//! break and the indentation go out in one write from a static slice, with a key's
+//! opening quote, and the key's closing quote in one write with the `: ` after it.
 
 use serde_json::ser::Formatter;
 use std::io::{self, Write};
