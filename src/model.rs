@@ -148,37 +148,78 @@ pub mod url;
 /// `Display` itself.
 pub mod addr_text {
     use std::fmt::Write as _;
-    use std::net::{IpAddr, SocketAddr};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+    /// ASCII text gathered on the stack and appended to a `String` in one piece: a
+    /// character at a time, each `String::push` checks the capacity and encodes UTF-8.
+    struct Ascii<const N: usize> {
+        buf: [u8; N],
+        len: usize,
+    }
+
+    impl<const N: usize> Ascii<N> {
+        fn new() -> Self {
+            Ascii {
+                buf: [0; N],
+                len: 0,
+            }
+        }
+
+        fn byte(&mut self, b: u8) {
+            if let Some(to) = self.buf.get_mut(self.len) {
+                *to = b;
+                self.len += 1;
+            }
+        }
+
+        /// `n` in decimal.
+        fn dec(&mut self, mut n: u64) {
+            let end = self.len + n.checked_ilog10().unwrap_or(0) as usize + 1;
+            if let Some(digits) = self.buf.get_mut(self.len..end) {
+                for d in digits.iter_mut().rev() {
+                    *d = b'0' + (n % 10) as u8;
+                    n /= 10;
+                }
+                self.len = end;
+            }
+        }
+
+        /// The four octets of `ip`, dotted.
+        fn ipv4(&mut self, ip: Ipv4Addr) {
+            for (i, o) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    self.byte(b'.');
+                }
+                if o >= 100 {
+                    self.byte(b'0' + o / 100);
+                }
+                if o >= 10 {
+                    self.byte(b'0' + o / 10 % 10);
+                }
+                self.byte(b'0' + o % 10);
+            }
+        }
+
+        fn append_to(&self, out: &mut String) {
+            let text = self.buf.get(..self.len).unwrap_or_default();
+            out.push_str(std::str::from_utf8(text).unwrap_or_default());
+        }
+    }
 
     /// Appends `n` in decimal.
-    pub fn push_u64(out: &mut String, mut n: u64) {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            if let Some(d) = digits.get_mut(i) {
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || i == 0 {
-                break;
-            }
-        }
-        for &d in digits.get(i..).unwrap_or_default() {
-            out.push(char::from(d));
-        }
+    pub fn push_u64(out: &mut String, n: u64) {
+        let mut t = Ascii::<20>::new();
+        t.dec(n);
+        t.append_to(out);
     }
 
     /// Appends `ip` as `Display` writes it.
     pub fn push_ip(out: &mut String, ip: IpAddr) {
         match ip {
             IpAddr::V4(v4) => {
-                for (i, o) in v4.octets().into_iter().enumerate() {
-                    if i > 0 {
-                        out.push('.');
-                    }
-                    push_u64(out, u64::from(o));
-                }
+                let mut t = Ascii::<15>::new();
+                t.ipv4(v4);
+                t.append_to(out);
             }
             IpAddr::V6(v6) => {
                 let _ = write!(out, "{v6}");
@@ -190,9 +231,11 @@ pub mod addr_text {
     pub fn push_socket(out: &mut String, a: SocketAddr) {
         match a {
             SocketAddr::V4(v4) => {
-                push_ip(out, IpAddr::V4(*v4.ip()));
-                out.push(':');
-                push_u64(out, u64::from(v4.port()));
+                let mut t = Ascii::<21>::new();
+                t.ipv4(*v4.ip());
+                t.byte(b':');
+                t.dec(u64::from(v4.port()));
+                t.append_to(out);
             }
             SocketAddr::V6(v6) => {
                 let _ = write!(out, "{v6}");
@@ -227,6 +270,10 @@ pub mod addr_text {
                 let mut ip = String::new();
                 push_ip(&mut ip, a.ip());
                 assert_eq!(ip, a.ip().to_string());
+            }
+            for o in 0..=255u8 {
+                let a = SocketAddr::from(([o, 0, 255 - o, o / 3], u16::from(o) * 257));
+                assert_eq!(socket(a), a.to_string());
             }
             for n in [0, 7, 10, 99, 100, 65535, u64::MAX] {
                 let mut s = String::new();

@@ -539,10 +539,18 @@ impl Serialize for HexList<'_> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeSeq;
         let mut seq = s.serialize_seq(Some(self.0.len()))?;
-        // Written from a stack buffer: a ClientHello lists dozens, a busy capture has
-        // thousands of ClientHellos.
-        for &x in self.0 {
-            seq.serialize_element(std::str::from_utf8(&hex4(x)).unwrap_or(""))?;
+        // Written from a stack buffer, up to 64 numbers at a time made text together:
+        // a ClientHello lists dozens, a busy capture has thousands of ClientHellos.
+        let mut buf = [0u8; 4 * 64];
+        for chunk in self.0.chunks(64) {
+            for (to, &x) in buf.chunks_exact_mut(4).zip(chunk) {
+                to.copy_from_slice(&hex4(x));
+            }
+            let text = std::str::from_utf8(buf.get(..4 * chunk.len()).unwrap_or_default())
+                .unwrap_or_default();
+            for i in 0..chunk.len() {
+                seq.serialize_element(text.get(4 * i..4 * i + 4).unwrap_or_default())?;
+            }
         }
         seq.end()
     }
@@ -820,4 +828,19 @@ pub struct ReportLine<'a, F: Serialize> {
 pub enum Event<'a> {
     Finding { finding: Finding<'a> },
     Flow { flow: Box<Flow<'a>> },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_lists_of_any_length_are_four_hex_digits_each() {
+        for n in [0usize, 1, 63, 64, 65, 130] {
+            let values: Vec<u16> = (0..n).map(|i| (i as u16).wrapping_mul(0x1f3b)).collect();
+            let expected: Vec<String> = values.iter().map(|v| format!("{v:04x}")).collect();
+            let json = serde_json::to_string(&HexList(&values)).unwrap();
+            assert_eq!(json, serde_json::to_string(&expected).unwrap());
+        }
+    }
 }
