@@ -29,20 +29,37 @@ impl fmt::Display for FrameNo {
 }
 
 /// A capture timestamp in nanoseconds since the Unix epoch.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
+
+/// Written as its 8 bytes (little-endian) for the flow store: nanoseconds since the
+/// epoch take 9 bytes as a varint, read one at a time.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0.to_le_bytes())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        struct Bytes;
+
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Timestamp;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("8 bytes")
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Timestamp, E> {
+                let b = <[u8; 8]>::try_from(v).map_err(|_| E::invalid_length(v.len(), &self))?;
+                Ok(Timestamp(i64::from_le_bytes(b)))
+            }
+        }
+
+        d.deserialize_bytes(Bytes)
+    }
+}
 
 impl Timestamp {
     pub fn from_parts(secs: i64, nanos: i64) -> Self {

@@ -169,16 +169,20 @@ fn text_ref<'a, S: Serializer>(v: &'a Arc<str>) -> Result<RefOut<'a, str>, S::Er
 }
 
 fn text_of<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
-    let i = match RefIn::<String>::deserialize(d)? {
-        RefIn::Id(i) => i,
-        RefIn::Inline(s) => return Ok(Arc::from(s)),
-    };
-    TABLE
-        .with_borrow(|t| match t {
-            Table::Read(t) => t.items.get(i as usize).cloned(),
-            _ => None,
-        })
-        .ok_or_else(|| D::Error::custom("not a text id of this store"))
+    match RefIn::<String>::deserialize(d)? {
+        RefIn::Id(i) => shared_text(i).ok_or_else(|| D::Error::custom(NOT_A_TEXT_ID)),
+        RefIn::Inline(s) => Ok(Arc::from(s)),
+    }
+}
+
+const NOT_A_TEXT_ID: &str = "not a text id of this store";
+
+/// Text `i` of the table being read from.
+fn shared_text(i: u32) -> Option<Arc<str>> {
+    TABLE.with_borrow(|t| match t {
+        Table::Read(t) => t.items.get(i as usize).cloned(),
+        _ => None,
+    })
 }
 
 /// Shared text, as its id in the store's [`Texts`].
@@ -221,24 +225,46 @@ pub(crate) mod u16s {
     }
 }
 
-/// Optional [`text`].
+/// Optional [`text`], as one tag: none, an id, or the text itself (an `Option` of
+/// [`text`] would read a tag for the option, then one for the reference).
 pub(crate) mod opt_text {
     use super::*;
 
-    #[derive(Serialize, Deserialize)]
-    struct Id(#[serde(with = "text")] Arc<str>);
+    #[derive(Serialize)]
+    enum Out<'a> {
+        None,
+        Id(u32),
+        Inline(&'a str),
+    }
+
+    #[derive(Deserialize)]
+    enum In {
+        None,
+        Id(u32),
+        Inline(String),
+    }
 
     pub(crate) fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(v) => s.serialize_some(&text_ref::<S>(v)?),
-            None => s.serialize_none(),
-        }
+        let out = match v {
+            None => Out::None,
+            Some(v) => match text_ref::<S>(v)? {
+                RefOut::Id(i) => Out::Id(i),
+                RefOut::Inline(v) => Out::Inline(v),
+            },
+        };
+        out.serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<Arc<str>>, D::Error> {
-        Ok(Option::<Id>::deserialize(d)?.map(|Id(v)| v))
+        match In::deserialize(d)? {
+            In::None => Ok(None),
+            In::Id(i) => shared_text(i)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(NOT_A_TEXT_ID)),
+            In::Inline(s) => Ok(Some(Arc::from(s))),
+        }
     }
 }
 
@@ -258,11 +284,36 @@ pub(crate) mod text_list {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {
-        Ok(<Vec<Id>>::deserialize(d)?
-            .into_iter()
-            .map(|Id(v)| v)
-            .collect())
+        list(d, |Id(v)| v)
     }
+}
+
+/// A list read through `W`, each element unwrapped as it comes (collecting the
+/// wrappers first, then unwrapping them, would move every element once more).
+fn list<'de, D: Deserializer<'de>, W: Deserialize<'de>, T>(
+    d: D,
+    unwrap: fn(W) -> T,
+) -> Result<Vec<T>, D::Error> {
+    struct Elements<W, T>(fn(W) -> T);
+
+    impl<'de, W: Deserialize<'de>, T> serde::de::Visitor<'de> for Elements<W, T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            // The length is read from the bytes: trusted only so far.
+            let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(w) = seq.next_element()? {
+                v.push((self.0)(w));
+            }
+            Ok(v)
+        }
+    }
+
+    d.deserialize_seq(Elements(unwrap))
 }
 
 /// [`DnsTransaction::transport`](super::dns::DnsTransaction::transport).
@@ -309,10 +360,7 @@ pub(crate) mod exchanges {
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Vec<HttpExchange>, D::Error> {
-        Ok(<Vec<In>>::deserialize(d)?
-            .into_iter()
-            .map(|In(e)| e)
-            .collect())
+        list(d, |In(e)| e)
     }
 }
 
