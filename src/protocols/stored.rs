@@ -6,14 +6,16 @@
 //! The store format is internal (a spill file of this process); the JSON report has
 //! its own schema in `report::json::schema`.
 
-use super::http::{Challenge, Credentials, HeadCut, HttpExchange};
-use crate::model::{FrameNo, Timestamp};
+use super::http::HttpExchange;
 use rustc_hash::FxHashMap;
 use serde::de::Error as _;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::sync::Arc;
+
+mod exchange;
 
 /// A name a decoder hands out, one of a fixed list. Spelled as an alias in the
 /// fields that hold one so that serde's derive does not take it for text borrowed
@@ -244,8 +246,12 @@ pub(crate) mod opt_text {
         Inline(String),
     }
 
-    pub(crate) fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
-        let out = match v {
+    /// `v` is the field or a reference to it (a view of a record borrows its fields).
+    pub(crate) fn serialize<S: Serializer, V: Borrow<Option<Arc<str>>>>(
+        v: &V,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let out = match v.borrow() {
             None => Out::None,
             Some(v) => match text_ref::<S>(v)? {
                 RefOut::Id(i) => Out::Id(i),
@@ -343,70 +349,17 @@ pub(crate) mod ntlm_flags {
     }
 }
 
-/// [`AppFacts::http`](super::AppFacts::http): each exchange through [`Exchange`].
+/// [`AppFacts::http`](super::AppFacts::http): each exchange as [`exchange`] writes it.
 pub(crate) mod exchanges {
     use super::*;
 
-    #[derive(Serialize)]
-    struct Out<'a>(#[serde(with = "Exchange")] &'a HttpExchange);
-
-    #[derive(Deserialize)]
-    struct In(#[serde(with = "Exchange")] HttpExchange);
-
     pub(crate) fn serialize<S: Serializer>(v: &[HttpExchange], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(Out))
+        s.collect_seq(v.iter().map(exchange::Out::from))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Vec<HttpExchange>, D::Error> {
-        list(d, |In(e)| e)
+        list(d, exchange::In::into_exchange)
     }
-}
-
-/// [`HttpExchange`], field by field (serde's remote derive: a field missing here
-/// does not compile).
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "HttpExchange")]
-struct Exchange {
-    #[serde(with = "opt_text")]
-    method: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    target: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    version: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    host: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    user_agent: Option<Arc<str>>,
-    request_frame: Option<FrameNo>,
-    request_ts: Option<Timestamp>,
-    credentials: Vec<Credentials>,
-    api_key: Option<String>,
-    has_cookie: bool,
-    #[serde(with = "opt_text")]
-    proxy_connection: Option<Arc<str>>,
-    request_cut: Option<HeadCut>,
-    status: Option<u16>,
-    #[serde(with = "opt_text")]
-    reason: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    response_version: Option<Arc<str>>,
-    response_frame: Option<FrameNo>,
-    response_cut: Option<HeadCut>,
-    response_end_frame: Option<FrameNo>,
-    response_time: Option<f64>,
-    interim: Vec<u16>,
-    challenges: Vec<Challenge>,
-    retry_after: Option<String>,
-    via: Vec<String>,
-    #[serde(with = "opt_text")]
-    server: Option<Arc<str>>,
-    x_squid_error: Option<String>,
-    #[serde(with = "opt_text")]
-    content_type: Option<Arc<str>>,
-    content_length: Option<u64>,
-    error_message: Option<String>,
-    tunnel: bool,
-    decrypted: bool,
 }
