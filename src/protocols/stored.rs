@@ -1,7 +1,7 @@
 //! What serde's derive cannot write by itself in the flow store's encoding
-//! (`flow::store`): shared text, kept once per store and written as its id; names the
-//! decoders hand out as `&'static str`, read back as the decoder's own copy; and the
-//! HTTP exchange, described field by field here.
+//! (`flow::store`): shared text and certificates, kept once per store and written as
+//! their ids; names the decoders hand out as `&'static str`, read back as the
+//! decoder's own copy; and the HTTP exchange, its rarely set fields grouped.
 //!
 //! The store format is internal (a spill file of this process); the JSON report has
 //! its own schema in `report::json::schema`.
@@ -15,6 +15,7 @@ use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::sync::Arc;
 
+pub(crate) mod certs;
 mod exchange;
 
 /// A name a decoder hands out, one of a fixed list. Spelled as an alias in the
@@ -49,6 +50,8 @@ pub(crate) struct Texts {
     list_ids: FxHashMap<Arc<[u16]>, u32>,
     /// Bytes of the values kept (text and lists).
     bytes: usize,
+    /// Certificates (unbounded: a flow holds the ones it saw, and each is kept once).
+    certs: certs::Certs,
 }
 
 /// Distinct values a store's table keeps, text and lists each.
@@ -109,6 +112,7 @@ impl Texts {
         self.items.shrink_to_fit();
         self.list_ids = FxHashMap::default();
         self.lists.shrink_to_fit();
+        self.certs.done_writing();
     }
 
     fn full(&self, count: usize, bytes: usize) -> bool {
@@ -158,6 +162,7 @@ impl Texts {
                 .iter()
                 .map(|l| arc + size_of_val::<[u16]>(l))
                 .sum::<usize>()
+            + self.certs.heap_bytes()
     }
 }
 
