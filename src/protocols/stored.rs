@@ -46,6 +46,9 @@ pub(crate) fn static_name<'de, D: Deserializer<'de>>(
 pub(crate) struct Texts {
     items: Vec<Arc<str>>,
     ids: FxHashMap<Arc<str>, u32>,
+    /// Recently written texts by address: (address, id) of copies kept in `items`,
+    /// [`RECENT`] slots, each address in one slot (see [`Texts::id`]).
+    recent: Vec<(usize, u32)>,
     lists: Vec<Arc<[u16]>>,
     list_ids: FxHashMap<Arc<[u16]>, u32>,
     /// Bytes of the values kept (text and lists).
@@ -58,6 +61,8 @@ pub(crate) struct Texts {
 pub(crate) const MAX_SHARED: usize = 1 << 16;
 /// Bytes of values a store's table keeps, text and lists together.
 pub(crate) const MAX_SHARED_BYTES: usize = 4 << 20;
+/// Slots of [`Texts::id`]'s lookup by address (a power of two).
+const RECENT: usize = 1 << 10;
 
 /// A shared value as written: its id in the table, or the value itself once the
 /// table is full. [`RefIn`] reads it back (same variants, same order).
@@ -109,6 +114,7 @@ impl Texts {
     /// written afterwards is kept again.
     pub(crate) fn done_writing(&mut self) {
         self.ids = FxHashMap::default();
+        self.recent = Vec::new();
         self.items.shrink_to_fit();
         self.list_ids = FxHashMap::default();
         self.lists.shrink_to_fit();
@@ -134,17 +140,48 @@ impl Texts {
         Some(i)
     }
 
+    /// The id of `s`, kept now if it is new (`None` once the table is full).
+    ///
+    /// The decoders hand out one shared copy of a repeated text: its address is
+    /// cheaper to look up than its contents (hashing, comparing). The table holds
+    /// the copy whose address it notes, so no other text can take that address while
+    /// the table lives; other copies are found by contents. Addresses go to a fixed
+    /// number of slots, so the lookup takes no more memory however many texts there
+    /// are: one that lost its slot is found by contents and takes the slot back.
     fn id(&mut self, s: &Arc<str>) -> Option<u32> {
-        if let Some(&i) = self.ids.get(&**s) {
+        let addr = Arc::as_ptr(s).cast::<u8>() as usize;
+        let slot =
+            ((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT.ilog2())) as usize;
+        if let Some(&(a, i)) = self.recent.get(slot)
+            && a == addr
+        {
             return Some(i);
         }
-        if self.full(self.items.len(), s.len()) {
-            return None;
+        let i = match self.ids.get(&**s) {
+            Some(&i) => i,
+            None => {
+                if self.full(self.items.len(), s.len()) {
+                    return None;
+                }
+                self.bytes += s.len();
+                let i = u32::try_from(self.items.len()).ok()?;
+                self.items.push(s.clone());
+                self.ids.insert(s.clone(), i);
+                i
+            }
+        };
+        if self
+            .items
+            .get(i as usize)
+            .is_some_and(|k| Arc::ptr_eq(k, s))
+        {
+            if self.recent.is_empty() {
+                self.recent = vec![(0, 0); RECENT];
+            }
+            if let Some(r) = self.recent.get_mut(slot) {
+                *r = (addr, i);
+            }
         }
-        self.bytes += s.len();
-        let i = u32::try_from(self.items.len()).ok()?;
-        self.items.push(s.clone());
-        self.ids.insert(s.clone(), i);
         Some(i)
     }
 
@@ -154,6 +191,7 @@ impl Texts {
         let arc = 2 * size_of::<usize>();
         self.items.capacity() * size_of::<Arc<str>>()
             + self.ids.capacity() * (size_of::<Arc<str>>() + size_of::<u32>() + 1)
+            + self.recent.capacity() * size_of::<(usize, u32)>()
             + self.items.iter().map(|s| arc + s.len()).sum::<usize>()
             + self.lists.capacity() * size_of::<Arc<[u16]>>()
             + self.list_ids.capacity() * (size_of::<Arc<[u16]>>() + size_of::<u32>() + 1)
