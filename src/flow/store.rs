@@ -364,8 +364,9 @@ impl FlowStore {
     }
 
     fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
+        let _table = self.texts.reading();
         let mut de = postcard::Deserializer::from_bytes(bytes);
-        let f = self.texts.read(|| FlowSummary::deserialize(&mut de)).ok()?;
+        let f = FlowSummary::deserialize(&mut de).ok()?;
         de.finalize().ok()?.is_empty().then_some(f)
     }
 

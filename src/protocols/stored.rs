@@ -78,36 +78,55 @@ enum RefIn<T> {
     Inline(T),
 }
 
-/// The table the text fields of the record being written or read go through: serde's
-/// derive hands the `with` functions nothing but the value, so the store puts its
-/// table here around each `postcard` call.
-enum Table {
-    None,
-    Write(Texts),
-    Read(Arc<Texts>),
+// The tables the shared fields of the record being written or read go through:
+// serde's derive hands the `with` functions nothing but the value, so the store puts
+// its table here around each `postcard` call. Two, each as small as can be: reading
+// puts one in place for every record read.
+thread_local! {
+    static WRITING: RefCell<Option<Texts>> = const { RefCell::new(None) };
+    static READING: RefCell<Option<Arc<Texts>>> = const { RefCell::new(None) };
 }
 
-thread_local! {
-    static TABLE: RefCell<Table> = const { RefCell::new(Table::None) };
+/// `f` of the table records are written to on this thread, if any.
+fn writing<R>(f: impl FnOnce(&mut Texts) -> R) -> Option<R> {
+    WRITING.with_borrow_mut(|t| t.as_mut().map(f))
+}
+
+/// `f` of the table records are read from on this thread, if any.
+fn reading<R>(f: impl FnOnce(&Texts) -> Option<R>) -> Option<R> {
+    READING.with_borrow(|t| t.as_deref().and_then(f))
+}
+
+/// While alive, records read on this thread take their shared values from a table
+/// ([`Texts::reading`]); the table before is back when it drops.
+pub(crate) struct Reading(Option<Arc<Texts>>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        READING.set(self.0.take());
+    }
 }
 
 impl Texts {
     /// Runs `f` (which writes records) with this table taking their text.
     pub(crate) fn write<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let prev = TABLE.replace(Table::Write(std::mem::take(self)));
+        let prev = WRITING.replace(Some(std::mem::take(self)));
         let r = f();
-        if let Table::Write(t) = TABLE.replace(prev) {
+        if let Some(t) = WRITING.replace(prev) {
             *self = t;
         }
         r
     }
 
+    /// Records read while the guard lives take their shared values from this table.
+    pub(crate) fn reading(self: &Arc<Self>) -> Reading {
+        Reading(READING.replace(Some(self.clone())))
+    }
+
     /// Runs `f` (which reads records) with this table giving their text back.
     pub(crate) fn read<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
-        let prev = TABLE.replace(Table::Read(self.clone()));
-        let r = f();
-        TABLE.set(prev);
-        r
+        let _table = self.reading();
+        f()
     }
 
     /// Forgets the lookup from text to id (reading needs only the values); text
@@ -205,11 +224,7 @@ impl Texts {
 }
 
 fn text_ref<'a, S: Serializer>(v: &'a Arc<str>) -> Result<RefOut<'a, str>, S::Error> {
-    TABLE
-        .with_borrow_mut(|t| match t {
-            Table::Write(t) => Some(t.id(v).map_or(RefOut::Inline(&**v), RefOut::Id)),
-            _ => None,
-        })
+    writing(|t| t.id(v).map_or(RefOut::Inline(&**v), RefOut::Id))
         .ok_or_else(|| S::Error::custom("no text table to write to"))
 }
 
@@ -224,10 +239,7 @@ const NOT_A_TEXT_ID: &str = "not a text id of this store";
 
 /// Text `i` of the table being read from.
 fn shared_text(i: u32) -> Option<Arc<str>> {
-    TABLE.with_borrow(|t| match t {
-        Table::Read(t) => t.items.get(i as usize).cloned(),
-        _ => None,
-    })
+    reading(|t| t.items.get(i as usize).cloned())
 }
 
 /// Shared text, as its id in the store's [`Texts`].
@@ -248,10 +260,7 @@ pub(crate) mod u16s {
     use super::*;
 
     pub(crate) fn serialize<S: Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
-        let r = TABLE.with_borrow_mut(|t| match t {
-            Table::Write(t) => Some(t.list_id(v).map_or(RefOut::Inline(&**v), RefOut::Id)),
-            _ => None,
-        });
+        let r = writing(|t| t.list_id(v).map_or(RefOut::Inline(&**v), RefOut::Id));
         r.ok_or_else(|| S::Error::custom("no table to write to"))?
             .serialize(s)
     }
@@ -261,11 +270,7 @@ pub(crate) mod u16s {
             RefIn::Id(i) => i,
             RefIn::Inline(l) => return Ok(Arc::from(l)),
         };
-        TABLE
-            .with_borrow(|t| match t {
-                Table::Read(t) => t.lists.get(i as usize).cloned(),
-                _ => None,
-            })
+        reading(|t| t.lists.get(i as usize).cloned())
             .ok_or_else(|| D::Error::custom("not a list id of this store"))
     }
 }

@@ -1,7 +1,7 @@
 //! Certificates in the flow store's encoding: each one kept once in the store's table
 //! ([`super::Texts`]), a flow's chain written as their ids.
 
-use super::{TABLE, Table};
+use super::{reading, writing};
 use crate::protocols::x509::{CertData, CertInfo};
 use rustc_hash::FxHashMap;
 use serde::de::{Error as _, SeqAccess, Visitor};
@@ -77,10 +77,7 @@ fn cert_heap(c: &CertData) -> usize {
 pub(crate) fn serialize<S: Serializer>(v: &[CertInfo], s: S) -> Result<S::Ok, S::Error> {
     let mut seq = s.serialize_seq(Some(v.len()))?;
     for c in v {
-        let id = TABLE.with_borrow_mut(|t| match t {
-            Table::Write(t) => t.certs.id(c),
-            _ => None,
-        });
+        let id = writing(|t| t.certs.id(c)).flatten();
         seq.serialize_element(&id.ok_or_else(|| S::Error::custom("no certificate table"))?)?;
     }
     seq.end()
@@ -99,10 +96,7 @@ pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<CertInf
         fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<CertInfo>, A::Error> {
             let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(16));
             while let Some(id) = seq.next_element::<u32>()? {
-                let c = TABLE.with_borrow(|t| match t {
-                    Table::Read(t) => t.certs.items.get(id as usize).cloned(),
-                    _ => None,
-                });
+                let c = reading(|t| t.certs.items.get(id as usize).cloned());
                 v.push(c.ok_or_else(|| A::Error::custom("not a certificate id of this store"))?);
             }
             Ok(v)
