@@ -29,20 +29,37 @@ impl fmt::Display for FrameNo {
 }
 
 /// A capture timestamp in nanoseconds since the Unix epoch.
-#[derive(
-    Clone,
-    Copy,
-    Debug,
-    Default,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp(pub i64);
+
+/// Written as its 8 bytes (little-endian) for the flow store: nanoseconds since the
+/// epoch take 9 bytes as a varint, read one at a time.
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&self.0.to_le_bytes())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
+        struct Bytes;
+
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = Timestamp;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("8 bytes")
+            }
+
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Timestamp, E> {
+                let b = <[u8; 8]>::try_from(v).map_err(|_| E::invalid_length(v.len(), &self))?;
+                Ok(Timestamp(i64::from_le_bytes(b)))
+            }
+        }
+
+        d.deserialize_bytes(Bytes)
+    }
+}
 
 impl Timestamp {
     pub fn from_parts(secs: i64, nanos: i64) -> Self {
@@ -90,53 +107,104 @@ impl Dir {
     }
 }
 
-/// A socket address in the flow store's encoding (`flow::store`), in full: serde's
-/// own writes an IPv6 address without its flow label and scope id.
+/// A socket address in the flow store's encoding (`flow::store`), in full (serde's
+/// own writes an IPv6 address without its flow label and scope id), as one byte
+/// string read in one take: IPv4 address and port (6 bytes), or IPv6 address, port,
+/// flow label and scope id (26 bytes), numbers big-endian.
 pub mod stored_addr {
+    use serde::de::{Error, Visitor};
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::net::{IpAddr, SocketAddr, SocketAddrV6};
+    use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
 
-    type Repr = (IpAddr, u16, u32, u32);
+    /// Bytes of an IPv4 and of an IPv6 address.
+    const V4: usize = 6;
+    const V6: usize = 26;
 
-    fn repr(a: &SocketAddr) -> Repr {
-        match a {
-            SocketAddr::V4(v4) => (IpAddr::V4(*v4.ip()), v4.port(), 0, 0),
-            SocketAddr::V6(v6) => (
-                IpAddr::V6(*v6.ip()),
-                v6.port(),
-                v6.flowinfo(),
-                v6.scope_id(),
-            ),
-        }
+    /// `a` as written: the first `n` bytes.
+    fn bytes(a: &SocketAddr) -> ([u8; V6], usize) {
+        let mut out = [0; V6];
+        let mut fill = |parts: &[&[u8]]| {
+            for (o, b) in out.iter_mut().zip(parts.iter().copied().flatten()) {
+                *o = *b;
+            }
+        };
+        let n = match a {
+            SocketAddr::V4(a) => {
+                fill(&[&a.ip().octets(), &a.port().to_be_bytes()]);
+                V4
+            }
+            SocketAddr::V6(a) => {
+                fill(&[
+                    &a.ip().octets(),
+                    &a.port().to_be_bytes(),
+                    &a.flowinfo().to_be_bytes(),
+                    &a.scope_id().to_be_bytes(),
+                ]);
+                V6
+            }
+        };
+        (out, n)
     }
 
-    fn addr((ip, port, flowinfo, scope_id): Repr) -> SocketAddr {
-        match ip {
-            IpAddr::V4(_) => SocketAddr::new(ip, port),
-            IpAddr::V6(v6) => SocketAddr::V6(SocketAddrV6::new(v6, port, flowinfo, scope_id)),
+    struct Bytes;
+
+    impl Visitor<'_> for Bytes {
+        type Value = SocketAddr;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("6 or 26 bytes")
+        }
+
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<SocketAddr, E> {
+            if let Ok(&[a, b, c, d, p0, p1]) = <&[u8; V4]>::try_from(v) {
+                let ip = Ipv4Addr::new(a, b, c, d);
+                return Ok(SocketAddr::V4(SocketAddrV4::new(
+                    ip,
+                    u16::from_be_bytes([p0, p1]),
+                )));
+            }
+            let Ok(v) = <&[u8; V6]>::try_from(v) else {
+                return Err(E::invalid_length(v.len(), &self));
+            };
+            let (ip, rest) = v.split_at(16);
+            let ip = <[u8; 16]>::try_from(ip).map_err(|_| E::invalid_length(V6, &self))?;
+            let &[p0, p1, f0, f1, f2, f3, s0, s1, s2, s3] = rest else {
+                return Err(E::invalid_length(V6, &self));
+            };
+            Ok(SocketAddr::V6(SocketAddrV6::new(
+                Ipv6Addr::from(ip),
+                u16::from_be_bytes([p0, p1]),
+                u32::from_be_bytes([f0, f1, f2, f3]),
+                u32::from_be_bytes([s0, s1, s2, s3]),
+            )))
         }
     }
 
     pub fn serialize<S: Serializer>(a: &SocketAddr, s: S) -> Result<S::Ok, S::Error> {
-        repr(a).serialize(s)
+        let (b, n) = bytes(a);
+        s.serialize_bytes(b.get(..n).unwrap_or_default())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SocketAddr, D::Error> {
-        Repr::deserialize(d).map(addr)
+        d.deserialize_bytes(Bytes)
     }
+
+    /// An address, for an `Option` of it.
+    #[derive(Serialize, Deserialize)]
+    struct Addr(#[serde(with = "super::stored_addr")] SocketAddr);
 
     /// An optional address.
     pub mod opt {
         use super::*;
 
         pub fn serialize<S: Serializer>(a: &Option<SocketAddr>, s: S) -> Result<S::Ok, S::Error> {
-            a.as_ref().map(repr).serialize(s)
+            a.map(Addr).serialize(s)
         }
 
         pub fn deserialize<'de, D: Deserializer<'de>>(
             d: D,
         ) -> Result<Option<SocketAddr>, D::Error> {
-            Ok(Option::<Repr>::deserialize(d)?.map(addr))
+            Ok(Option::<Addr>::deserialize(d)?.map(|Addr(a)| a))
         }
     }
 }

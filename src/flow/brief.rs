@@ -53,8 +53,8 @@ pub struct TlsBrief {
     pub sni: Option<Arc<str>>,
     pub certificate_frame: Option<FrameNo>,
     pub established: bool,
-    /// Kept by the store once per capture, like the flow's.
-    #[serde(skip)]
+    /// Kept by the store once per capture, like the flow's: written as their ids.
+    #[serde(with = "crate::protocols::stored::certs")]
     pub certificates: Vec<CertInfo>,
 }
 

@@ -21,8 +21,7 @@ mod tests;
 use crate::flow::brief::FlowBrief;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::protocols::stored::Texts;
-use crate::protocols::x509::{CertData, CertInfo};
-use rustc_hash::FxHashMap;
+use serde::Deserialize;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
@@ -113,75 +112,12 @@ impl Entry {
     }
 }
 
-/// Each certificate of the flows pushed, once (told apart by its shared copy,
-/// [`CertInfo::shared_id`]: the table holds a clone, so an id cannot be reused by
-/// another certificate while it is there).
-#[derive(Clone, Debug, Default)]
-struct Certs {
-    items: Vec<CertInfo>,
-    ids: FxHashMap<usize, usize>,
-}
-
-impl Certs {
-    fn id(&mut self, c: &CertInfo) -> usize {
-        let items = &mut self.items;
-        *self.ids.entry(c.shared_id()).or_insert_with(|| {
-            items.push(c.clone());
-            items.len() - 1
-        })
-    }
-
-    /// The certificates of these ids; `None` if one is not in the table.
-    fn get(&self, ids: &[usize]) -> Option<Vec<CertInfo>> {
-        ids.iter().map(|&i| self.items.get(i).cloned()).collect()
-    }
-
-    fn heap_bytes(&self) -> usize {
-        // An Arc's allocation: two counts, then the value.
-        let arc = 2 * size_of::<usize>();
-        self.items.capacity() * size_of::<CertInfo>()
-            + self.ids.capacity() * (2 * size_of::<usize>() + 1)
-            + self.items.iter().map(|c| arc + cert_heap(c)).sum::<usize>()
-    }
-}
-
-/// Heap held by one certificate's facts (approximate: string lengths, not capacities).
-fn cert_heap(c: &CertData) -> usize {
-    let CertData {
-        subject,
-        issuer,
-        san,
-        not_before,
-        not_after,
-        not_before_unix: _,
-        not_after_unix: _,
-        serial,
-        sha256,
-        self_signed: _,
-        is_ca: _,
-        der,
-    } = c;
-    size_of::<CertData>()
-        + subject.len()
-        + issuer.len()
-        + san
-            .iter()
-            .map(|s| size_of::<String>() + s.len())
-            .sum::<usize>()
-        + not_before.len()
-        + not_after.len()
-        + serial.len()
-        + sha256.len()
-        + der.as_ref().map_or(0, |d| d.0.len())
-}
-
 /// Finished flows in the order they were pushed, until [`FlowStore::sort`] puts them in
 /// report order (first frame, TCP before UDP, client address).
 #[derive(Debug, Default)]
 pub struct FlowStore {
     chunks: Vec<Chunk>,
     index: index::Index,
-    certs: Certs,
     /// Shared text, each distinct value once (shared with copies until one writes).
     texts: Arc<Texts>,
     /// Where a flow is encoded before it is copied into a chunk.
@@ -210,7 +146,6 @@ impl Clone for FlowStore {
         FlowStore {
             chunks: self.chunks.clone(),
             index: self.index.clone(),
-            certs: self.certs.clone(),
             texts: self.texts.clone(),
             scratch: Vec::new(),
             in_memory: self.in_memory,
@@ -252,24 +187,15 @@ impl FlowStore {
     /// decoders' caps on what they keep make that impossible. One that postcard
     /// refused, which these types cannot make, would be counted as unreadable.)
     pub fn push(&mut self, f: &FlowSummary) {
-        let (mut server, mut client) = (Vec::new(), Vec::new());
-        if let Some(t) = &f.app.tls {
-            server = t.certificates.iter().map(|c| self.certs.id(c)).collect();
-            client = t
-                .client_certificates
-                .iter()
-                .map(|c| self.certs.id(c))
-                .collect();
-        }
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let texts = Arc::make_mut(&mut self.texts);
         let mut flow_len = 0;
         let written = texts.write(|| {
-            let bytes = postcard::to_extend(&(f, &server, client), scratch)?;
+            let bytes = postcard::to_extend(f, scratch)?;
             flow_len = bytes.len();
             // The brief right after the flow: the index needs no field more.
-            postcard::to_extend(&(FlowBrief::of(f), server), bytes)
+            postcard::to_extend(&FlowBrief::of(f), bytes)
         });
         match written {
             Ok(bytes) => self.scratch = bytes,
@@ -409,14 +335,8 @@ impl FlowStore {
                 &spilled
             }
         };
-        let ((mut b, server), _) = self
-            .texts
-            .read(|| postcard::take_from_bytes::<(FlowBrief, Vec<usize>)>(chunk.get(at..)?).ok())?;
-        match b.tls.as_mut() {
-            Some(t) => t.certificates = self.certs.get(&server)?,
-            None if server.is_empty() => {}
-            None => return None,
-        }
+        let _table = self.texts.reading();
+        let (b, _) = postcard::take_from_bytes::<FlowBrief>(chunk.get(at..)?).ok()?;
         Some(b)
     }
 
@@ -441,11 +361,7 @@ impl FlowStore {
 
     /// Heap bytes held, the certificate table included.
     pub fn heap_bytes(&self) -> usize {
-        self.in_memory
-            + self.scratch.capacity()
-            + self.index.heap_bytes()
-            + self.certs.heap_bytes()
-            + self.texts.heap_bytes()
+        self.in_memory + self.scratch.capacity() + self.index.heap_bytes() + self.texts.heap_bytes()
     }
 
     /// Bytes of the flows' encodings alone (not the index, not the certificates).
@@ -489,23 +405,10 @@ impl FlowStore {
     }
 
     fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
-        type Stored = (FlowSummary, Vec<usize>, Vec<usize>);
-        let ((mut f, server, client), rest) = self
-            .texts
-            .read(|| postcard::take_from_bytes::<Stored>(bytes))
-            .ok()?;
-        if !rest.is_empty() {
-            return None;
-        }
-        match f.app.tls.as_deref_mut() {
-            Some(t) => {
-                t.certificates = self.certs.get(&server)?;
-                t.client_certificates = self.certs.get(&client)?;
-            }
-            None if server.is_empty() && client.is_empty() => {}
-            None => return None,
-        }
-        Some(f)
+        let _table = self.texts.reading();
+        let mut de = postcard::Deserializer::from_bytes(bytes);
+        let f = FlowSummary::deserialize(&mut de).ok()?;
+        de.finalize().ok()?.is_empty().then_some(f)
     }
 
     /// Spilled chunk `i`, from the cache or read back into it.

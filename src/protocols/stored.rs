@@ -1,19 +1,22 @@
 //! What serde's derive cannot write by itself in the flow store's encoding
-//! (`flow::store`): shared text, kept once per store and written as its id; names the
-//! decoders hand out as `&'static str`, read back as the decoder's own copy; and the
-//! HTTP exchange, described field by field here.
+//! (`flow::store`): shared text and certificates, kept once per store and written as
+//! their ids; names the decoders hand out as `&'static str`, read back as the
+//! decoder's own copy; and the HTTP exchange, its rarely set fields grouped.
 //!
 //! The store format is internal (a spill file of this process); the JSON report has
 //! its own schema in `report::json::schema`.
 
-use super::http::{Challenge, Credentials, HeadCut, HttpExchange};
-use crate::model::{FrameNo, Timestamp};
+use super::http::HttpExchange;
 use rustc_hash::FxHashMap;
 use serde::de::Error as _;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::borrow::Borrow;
 use std::cell::RefCell;
 use std::sync::Arc;
+
+pub(crate) mod certs;
+mod exchange;
 
 /// A name a decoder hands out, one of a fixed list. Spelled as an alias in the
 /// fields that hold one so that serde's derive does not take it for text borrowed
@@ -43,16 +46,23 @@ pub(crate) fn static_name<'de, D: Deserializer<'de>>(
 pub(crate) struct Texts {
     items: Vec<Arc<str>>,
     ids: FxHashMap<Arc<str>, u32>,
+    /// Recently written texts by address: (address, id) of copies kept in `items`,
+    /// [`RECENT`] slots, each address in one slot (see [`Texts::id`]).
+    recent: Vec<(usize, u32)>,
     lists: Vec<Arc<[u16]>>,
     list_ids: FxHashMap<Arc<[u16]>, u32>,
     /// Bytes of the values kept (text and lists).
     bytes: usize,
+    /// Certificates (unbounded: a flow holds the ones it saw, and each is kept once).
+    certs: certs::Certs,
 }
 
 /// Distinct values a store's table keeps, text and lists each.
 pub(crate) const MAX_SHARED: usize = 1 << 16;
 /// Bytes of values a store's table keeps, text and lists together.
 pub(crate) const MAX_SHARED_BYTES: usize = 4 << 20;
+/// Slots of [`Texts::id`]'s lookup by address (a power of two).
+const RECENT: usize = 1 << 10;
 
 /// A shared value as written: its id in the table, or the value itself once the
 /// table is full. [`RefIn`] reads it back (same variants, same order).
@@ -68,45 +78,66 @@ enum RefIn<T> {
     Inline(T),
 }
 
-/// The table the text fields of the record being written or read go through: serde's
-/// derive hands the `with` functions nothing but the value, so the store puts its
-/// table here around each `postcard` call.
-enum Table {
-    None,
-    Write(Texts),
-    Read(Arc<Texts>),
+// The tables the shared fields of the record being written or read go through:
+// serde's derive hands the `with` functions nothing but the value, so the store puts
+// its table here around each `postcard` call. Two, each as small as can be: reading
+// puts one in place for every record read.
+thread_local! {
+    static WRITING: RefCell<Option<Texts>> = const { RefCell::new(None) };
+    static READING: RefCell<Option<Arc<Texts>>> = const { RefCell::new(None) };
 }
 
-thread_local! {
-    static TABLE: RefCell<Table> = const { RefCell::new(Table::None) };
+/// `f` of the table records are written to on this thread, if any.
+fn writing<R>(f: impl FnOnce(&mut Texts) -> R) -> Option<R> {
+    WRITING.with_borrow_mut(|t| t.as_mut().map(f))
+}
+
+/// `f` of the table records are read from on this thread, if any.
+fn reading<R>(f: impl FnOnce(&Texts) -> Option<R>) -> Option<R> {
+    READING.with_borrow(|t| t.as_deref().and_then(f))
+}
+
+/// While alive, records read on this thread take their shared values from a table
+/// ([`Texts::reading`]); the table before is back when it drops.
+pub(crate) struct Reading(Option<Arc<Texts>>);
+
+impl Drop for Reading {
+    fn drop(&mut self) {
+        READING.set(self.0.take());
+    }
 }
 
 impl Texts {
     /// Runs `f` (which writes records) with this table taking their text.
     pub(crate) fn write<R>(&mut self, f: impl FnOnce() -> R) -> R {
-        let prev = TABLE.replace(Table::Write(std::mem::take(self)));
+        let prev = WRITING.replace(Some(std::mem::take(self)));
         let r = f();
-        if let Table::Write(t) = TABLE.replace(prev) {
+        if let Some(t) = WRITING.replace(prev) {
             *self = t;
         }
         r
     }
 
+    /// Records read while the guard lives take their shared values from this table.
+    pub(crate) fn reading(self: &Arc<Self>) -> Reading {
+        Reading(READING.replace(Some(self.clone())))
+    }
+
     /// Runs `f` (which reads records) with this table giving their text back.
     pub(crate) fn read<R>(self: &Arc<Self>, f: impl FnOnce() -> R) -> R {
-        let prev = TABLE.replace(Table::Read(self.clone()));
-        let r = f();
-        TABLE.set(prev);
-        r
+        let _table = self.reading();
+        f()
     }
 
     /// Forgets the lookup from text to id (reading needs only the values); text
     /// written afterwards is kept again.
     pub(crate) fn done_writing(&mut self) {
         self.ids = FxHashMap::default();
+        self.recent = Vec::new();
         self.items.shrink_to_fit();
         self.list_ids = FxHashMap::default();
         self.lists.shrink_to_fit();
+        self.certs.done_writing();
     }
 
     fn full(&self, count: usize, bytes: usize) -> bool {
@@ -128,17 +159,48 @@ impl Texts {
         Some(i)
     }
 
+    /// The id of `s`, kept now if it is new (`None` once the table is full).
+    ///
+    /// The decoders hand out one shared copy of a repeated text: its address is
+    /// cheaper to look up than its contents (hashing, comparing). The table holds
+    /// the copy whose address it notes, so no other text can take that address while
+    /// the table lives; other copies are found by contents. Addresses go to a fixed
+    /// number of slots, so the lookup takes no more memory however many texts there
+    /// are: one that lost its slot is found by contents and takes the slot back.
     fn id(&mut self, s: &Arc<str>) -> Option<u32> {
-        if let Some(&i) = self.ids.get(&**s) {
+        let addr = Arc::as_ptr(s).cast::<u8>() as usize;
+        let slot =
+            ((addr as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - RECENT.ilog2())) as usize;
+        if let Some(&(a, i)) = self.recent.get(slot)
+            && a == addr
+        {
             return Some(i);
         }
-        if self.full(self.items.len(), s.len()) {
-            return None;
+        let i = match self.ids.get(&**s) {
+            Some(&i) => i,
+            None => {
+                if self.full(self.items.len(), s.len()) {
+                    return None;
+                }
+                self.bytes += s.len();
+                let i = u32::try_from(self.items.len()).ok()?;
+                self.items.push(s.clone());
+                self.ids.insert(s.clone(), i);
+                i
+            }
+        };
+        if self
+            .items
+            .get(i as usize)
+            .is_some_and(|k| Arc::ptr_eq(k, s))
+        {
+            if self.recent.is_empty() {
+                self.recent = vec![(0, 0); RECENT];
+            }
+            if let Some(r) = self.recent.get_mut(slot) {
+                *r = (addr, i);
+            }
         }
-        self.bytes += s.len();
-        let i = u32::try_from(self.items.len()).ok()?;
-        self.items.push(s.clone());
-        self.ids.insert(s.clone(), i);
         Some(i)
     }
 
@@ -148,6 +210,7 @@ impl Texts {
         let arc = 2 * size_of::<usize>();
         self.items.capacity() * size_of::<Arc<str>>()
             + self.ids.capacity() * (size_of::<Arc<str>>() + size_of::<u32>() + 1)
+            + self.recent.capacity() * size_of::<(usize, u32)>()
             + self.items.iter().map(|s| arc + s.len()).sum::<usize>()
             + self.lists.capacity() * size_of::<Arc<[u16]>>()
             + self.list_ids.capacity() * (size_of::<Arc<[u16]>>() + size_of::<u32>() + 1)
@@ -156,29 +219,27 @@ impl Texts {
                 .iter()
                 .map(|l| arc + size_of_val::<[u16]>(l))
                 .sum::<usize>()
+            + self.certs.heap_bytes()
     }
 }
 
 fn text_ref<'a, S: Serializer>(v: &'a Arc<str>) -> Result<RefOut<'a, str>, S::Error> {
-    TABLE
-        .with_borrow_mut(|t| match t {
-            Table::Write(t) => Some(t.id(v).map_or(RefOut::Inline(&**v), RefOut::Id)),
-            _ => None,
-        })
+    writing(|t| t.id(v).map_or(RefOut::Inline(&**v), RefOut::Id))
         .ok_or_else(|| S::Error::custom("no text table to write to"))
 }
 
 fn text_of<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
-    let i = match RefIn::<String>::deserialize(d)? {
-        RefIn::Id(i) => i,
-        RefIn::Inline(s) => return Ok(Arc::from(s)),
-    };
-    TABLE
-        .with_borrow(|t| match t {
-            Table::Read(t) => t.items.get(i as usize).cloned(),
-            _ => None,
-        })
-        .ok_or_else(|| D::Error::custom("not a text id of this store"))
+    match RefIn::<String>::deserialize(d)? {
+        RefIn::Id(i) => shared_text(i).ok_or_else(|| D::Error::custom(NOT_A_TEXT_ID)),
+        RefIn::Inline(s) => Ok(Arc::from(s)),
+    }
+}
+
+const NOT_A_TEXT_ID: &str = "not a text id of this store";
+
+/// Text `i` of the table being read from.
+fn shared_text(i: u32) -> Option<Arc<str>> {
+    reading(|t| t.items.get(i as usize).cloned())
 }
 
 /// Shared text, as its id in the store's [`Texts`].
@@ -199,10 +260,7 @@ pub(crate) mod u16s {
     use super::*;
 
     pub(crate) fn serialize<S: Serializer>(v: &Arc<[u16]>, s: S) -> Result<S::Ok, S::Error> {
-        let r = TABLE.with_borrow_mut(|t| match t {
-            Table::Write(t) => Some(t.list_id(v).map_or(RefOut::Inline(&**v), RefOut::Id)),
-            _ => None,
-        });
+        let r = writing(|t| t.list_id(v).map_or(RefOut::Inline(&**v), RefOut::Id));
         r.ok_or_else(|| S::Error::custom("no table to write to"))?
             .serialize(s)
     }
@@ -212,33 +270,55 @@ pub(crate) mod u16s {
             RefIn::Id(i) => i,
             RefIn::Inline(l) => return Ok(Arc::from(l)),
         };
-        TABLE
-            .with_borrow(|t| match t {
-                Table::Read(t) => t.lists.get(i as usize).cloned(),
-                _ => None,
-            })
+        reading(|t| t.lists.get(i as usize).cloned())
             .ok_or_else(|| D::Error::custom("not a list id of this store"))
     }
 }
 
-/// Optional [`text`].
+/// Optional [`text`], as one tag: none, an id, or the text itself (an `Option` of
+/// [`text`] would read a tag for the option, then one for the reference).
 pub(crate) mod opt_text {
     use super::*;
 
-    #[derive(Serialize, Deserialize)]
-    struct Id(#[serde(with = "text")] Arc<str>);
+    #[derive(Serialize)]
+    enum Out<'a> {
+        None,
+        Id(u32),
+        Inline(&'a str),
+    }
 
-    pub(crate) fn serialize<S: Serializer>(v: &Option<Arc<str>>, s: S) -> Result<S::Ok, S::Error> {
-        match v {
-            Some(v) => s.serialize_some(&text_ref::<S>(v)?),
-            None => s.serialize_none(),
-        }
+    #[derive(Deserialize)]
+    enum In {
+        None,
+        Id(u32),
+        Inline(String),
+    }
+
+    /// `v` is the field or a reference to it (a view of a record borrows its fields).
+    pub(crate) fn serialize<S: Serializer, V: Borrow<Option<Arc<str>>>>(
+        v: &V,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        let out = match v.borrow() {
+            None => Out::None,
+            Some(v) => match text_ref::<S>(v)? {
+                RefOut::Id(i) => Out::Id(i),
+                RefOut::Inline(v) => Out::Inline(v),
+            },
+        };
+        out.serialize(s)
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Option<Arc<str>>, D::Error> {
-        Ok(Option::<Id>::deserialize(d)?.map(|Id(v)| v))
+        match In::deserialize(d)? {
+            In::None => Ok(None),
+            In::Id(i) => shared_text(i)
+                .map(Some)
+                .ok_or_else(|| D::Error::custom(NOT_A_TEXT_ID)),
+            In::Inline(s) => Ok(Some(Arc::from(s))),
+        }
     }
 }
 
@@ -258,11 +338,36 @@ pub(crate) mod text_list {
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Arc<str>>, D::Error> {
-        Ok(<Vec<Id>>::deserialize(d)?
-            .into_iter()
-            .map(|Id(v)| v)
-            .collect())
+        list(d, |Id(v)| v)
     }
+}
+
+/// A list read through `W`, each element unwrapped as it comes (collecting the
+/// wrappers first, then unwrapping them, would move every element once more).
+fn list<'de, D: Deserializer<'de>, W: Deserialize<'de>, T>(
+    d: D,
+    unwrap: fn(W) -> T,
+) -> Result<Vec<T>, D::Error> {
+    struct Elements<W, T>(fn(W) -> T);
+
+    impl<'de, W: Deserialize<'de>, T> serde::de::Visitor<'de> for Elements<W, T> {
+        type Value = Vec<T>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a list")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            // The length is read from the bytes: trusted only so far.
+            let mut v = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+            while let Some(w) = seq.next_element()? {
+                v.push((self.0)(w));
+            }
+            Ok(v)
+        }
+    }
+
+    d.deserialize_seq(Elements(unwrap))
 }
 
 /// [`DnsTransaction::transport`](super::dns::DnsTransaction::transport).
@@ -292,73 +397,17 @@ pub(crate) mod ntlm_flags {
     }
 }
 
-/// [`AppFacts::http`](super::AppFacts::http): each exchange through [`Exchange`].
+/// [`AppFacts::http`](super::AppFacts::http): each exchange as [`exchange`] writes it.
 pub(crate) mod exchanges {
     use super::*;
 
-    #[derive(Serialize)]
-    struct Out<'a>(#[serde(with = "Exchange")] &'a HttpExchange);
-
-    #[derive(Deserialize)]
-    struct In(#[serde(with = "Exchange")] HttpExchange);
-
     pub(crate) fn serialize<S: Serializer>(v: &[HttpExchange], s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(v.iter().map(Out))
+        s.collect_seq(v.iter().map(exchange::Out::from))
     }
 
     pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         d: D,
     ) -> Result<Vec<HttpExchange>, D::Error> {
-        Ok(<Vec<In>>::deserialize(d)?
-            .into_iter()
-            .map(|In(e)| e)
-            .collect())
+        list(d, exchange::In::into_exchange)
     }
-}
-
-/// [`HttpExchange`], field by field (serde's remote derive: a field missing here
-/// does not compile).
-#[derive(Serialize, Deserialize)]
-#[serde(remote = "HttpExchange")]
-struct Exchange {
-    #[serde(with = "opt_text")]
-    method: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    target: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    version: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    host: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    user_agent: Option<Arc<str>>,
-    request_frame: Option<FrameNo>,
-    request_ts: Option<Timestamp>,
-    credentials: Vec<Credentials>,
-    api_key: Option<String>,
-    has_cookie: bool,
-    #[serde(with = "opt_text")]
-    proxy_connection: Option<Arc<str>>,
-    request_cut: Option<HeadCut>,
-    status: Option<u16>,
-    #[serde(with = "opt_text")]
-    reason: Option<Arc<str>>,
-    #[serde(with = "opt_text")]
-    response_version: Option<Arc<str>>,
-    response_frame: Option<FrameNo>,
-    response_cut: Option<HeadCut>,
-    response_end_frame: Option<FrameNo>,
-    response_time: Option<f64>,
-    interim: Vec<u16>,
-    challenges: Vec<Challenge>,
-    retry_after: Option<String>,
-    via: Vec<String>,
-    #[serde(with = "opt_text")]
-    server: Option<Arc<str>>,
-    x_squid_error: Option<String>,
-    #[serde(with = "opt_text")]
-    content_type: Option<Arc<str>>,
-    content_length: Option<u64>,
-    error_message: Option<String>,
-    tunnel: bool,
-    decrypted: bool,
 }

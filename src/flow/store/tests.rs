@@ -481,9 +481,9 @@ fn certificates_are_kept_once_and_handed_back_shared() {
         tx.certificates[0].shared_id(),
         ty.certificates[0].shared_id()
     );
-    let certs = store.certs.heap_bytes();
+    let kept = store.texts.heap_bytes();
     store.push(&a);
-    assert_eq!(store.certs.heap_bytes(), certs, "nothing new to keep");
+    assert_eq!(store.texts.heap_bytes(), kept, "nothing new to keep");
     // The flows' bytes hold ids, not the certificates.
     let Chunk::Mem(bytes) = &store.chunks[0] else {
         panic!("spilled")

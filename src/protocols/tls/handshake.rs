@@ -183,9 +183,9 @@ pub struct TlsFacts {
     pub server_hello_ts: Option<Timestamp>,
     /// Server chain, leaf first (TLS 1.3 encrypts it: there only when decrypted). The
     /// flow store keeps certificates in a table of its own and writes their ids.
-    #[serde(skip)]
+    #[serde(with = "crate::protocols::stored::certs")]
     pub certificates: Vec<CertInfo>,
-    #[serde(skip)]
+    #[serde(with = "crate::protocols::stored::certs")]
     pub client_certificates: Vec<CertInfo>,
     pub alerts: Vec<TlsAlert>,
     /// Zeek `ssl_history`: client letters upper case, server lower case.
