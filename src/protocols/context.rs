@@ -2,8 +2,8 @@
 //!
 //! One [`DecodeCtx`] per flow table (so per analysis thread); the table hands it, `&mut`,
 //! to every decoder call alongside the data. It owns the facts budget, the log of facts
-//! past it, the shared copies of repeated strings, the certificates parsed so far, and
-//! the [`DecodeOptions`].
+//! past it, the shared copies of repeated strings, the certificates and TLS fingerprints
+//! computed so far, and the [`DecodeOptions`].
 //! Decoders are built by a [`DecoderFactory`], which carries the same options.
 
 use super::StreamDecoder;
@@ -12,6 +12,7 @@ use super::dns::DnsTracker;
 use super::intern::Interner;
 use super::keylog::KeyLog;
 use super::overflow::FactLog;
+use super::tls::FingerprintCache;
 use super::x509::CertCache;
 use std::sync::Arc;
 
@@ -32,6 +33,8 @@ pub struct DecodeCtx {
     pub intern: Interner,
     /// Certificates parsed so far, shared by DER.
     pub certs: CertCache,
+    /// TLS fingerprints computed so far, by the hello parts they come from.
+    pub fingerprints: FingerprintCache,
     /// Facts past the budget or a decoder's bound: not kept with their flow, written
     /// here for the rules.
     pub facts: FactLog,
@@ -45,6 +48,7 @@ impl DecodeCtx {
             budget: FactBudget::new(max_facts),
             intern: Interner::default(),
             certs: CertCache::default(),
+            fingerprints: FingerprintCache::default(),
             facts: FactLog::new(),
             options,
         }

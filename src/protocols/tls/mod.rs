@@ -26,7 +26,7 @@ mod stored;
 mod walk;
 
 pub use decrypt::TlsDecryption;
-pub use fingerprint::is_grease;
+pub use fingerprint::{FingerprintCache, is_grease};
 pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts};
 pub use names::{alert_name, cipher_name, severity_name, version_name};
 pub use record::{MAX_HANDSHAKE_MESSAGE, could_be_tls_prefix, looks_like_tls};
