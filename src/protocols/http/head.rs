@@ -5,7 +5,9 @@
 //! send that it refuses; `text` keeps header values free of what a damaged line
 //! end lets run on into them (the next header, possibly a credential).
 
+use super::texts::MaskedTexts;
 use crate::model::Dir;
+use std::sync::Arc;
 
 /// Cap on the header block of one message; past it the direction is given up.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -16,9 +18,9 @@ const MAX_VALUE_CHARS: usize = 512;
 /// Owned summary of a parsed header block (so the buffer can be consumed).
 pub(super) struct Head {
     pub(super) method: Option<String>,
-    pub(super) target: Option<String>,
+    pub(super) target: Option<Arc<str>>,
     pub(super) status: Option<u16>,
-    pub(super) reason: Option<String>,
+    pub(super) reason: Option<Arc<str>>,
     pub(super) version: Option<u8>,
     pub(super) headers: Vec<(String, Vec<u8>)>,
     /// The capture's snap length cut this head (see [`parse_cut_head`]).
@@ -120,16 +122,17 @@ pub(crate) fn text(v: &[u8]) -> String {
     text_masked(v, |s| s.to_string())
 }
 
-/// A request target as kept: [`text`], its secrets masked before the cut (the only
-/// place a head's target is masked).
-fn target_text(v: &[u8]) -> String {
+/// A request target (or `Host` value) as kept: [`text`], its secrets masked before
+/// the cut.
+pub(super) fn target_text(v: &[u8]) -> String {
     text_masked(v, |t| {
         crate::protocols::secrets::mask_target(t).into_owned()
     })
 }
 
-/// A reason phrase as kept: [`text`], secrets masked as in header texts.
-fn reason_text(v: &[u8]) -> String {
+/// A header text or reason phrase as kept: [`text`], secrets masked as in header
+/// texts.
+pub(super) fn header_text(v: &[u8]) -> String {
     text_masked(v, crate::protocols::secrets::mask_header_text)
 }
 
@@ -181,7 +184,9 @@ pub(super) enum Parsed {
     Error(String),
 }
 
-pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
+/// Reads the head at the start of `bytes`; its target or reason phrase as kept,
+/// through `texts`.
+pub(super) fn parse_head(dir: Dir, bytes: &[u8], texts: &mut MaskedTexts) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let config = parser_config();
     let owned = |hs: &[httparse::Header<'_>]| {
@@ -198,7 +203,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                     n,
                     Head {
                         method: req.method.map(str::to_string),
-                        target: req.path.map(|p| target_text(p.as_bytes())),
+                        target: req.path.map(|p| texts.target(p.as_bytes())),
                         status: None,
                         reason: None,
                         version: req.version,
@@ -206,7 +211,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         cut: None,
                     },
                 ),
-                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+                Err(e) => lenient_head(dir, bytes, texts).unwrap_or(Parsed::Error(e.to_string())),
             }
         }
         Dir::ToClient => {
@@ -219,13 +224,13 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         method: None,
                         target: None,
                         status: resp.code,
-                        reason: resp.reason.map(|r| reason_text(r.as_bytes())),
+                        reason: resp.reason.map(|r| texts.text(r.as_bytes())),
                         version: resp.version,
                         headers: owned(resp.headers),
                         cut: None,
                     },
                 ),
-                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+                Err(e) => lenient_head(dir, bytes, texts).unwrap_or(Parsed::Error(e.to_string())),
             }
         }
     }
@@ -271,7 +276,11 @@ const CUT_VALUES: &[(&str, HeadCut)] = &[
 /// as it goes when that is the start line's target or reason, or the value of one of
 /// [`CUT_VALUES`]. `None` when not even the method and its space, or the version and a
 /// whole status code, are there.
-pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> {
+pub(super) fn parse_cut_head(
+    dir: Dir,
+    bytes: &[u8],
+    texts: &mut MaskedTexts,
+) -> Option<(Head, HeadCut)> {
     let (whole, part) = match bytes.iter().rposition(|&b| b == b'\n') {
         Some(end) => bytes.split_at(end + 1),
         None => (&[][..], bytes),
@@ -281,7 +290,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
     if whole.is_empty() {
         let line = String::from_utf8_lossy(part);
         let line = line.trim_end_matches('\r');
-        let (mut head, cut) = cut_start_line(dir, line)?;
+        let (mut head, cut) = cut_start_line(dir, line, texts)?;
         let cut = if part_whole { HeadCut::Headers } else { cut };
         head.cut = Some(cut);
         return Some((head, cut));
@@ -292,7 +301,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
         terminated.push(b'\n');
     }
     terminated.extend_from_slice(b"\r\n");
-    let Parsed::Complete(_, mut head) = parse_head(dir, &terminated) else {
+    let Parsed::Complete(_, mut head) = parse_head(dir, &terminated, texts) else {
         return None;
     };
     head.cut = Some(HeadCut::Headers);
@@ -319,7 +328,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
 }
 
 /// A start line cut short: the head it starts and the value the cut went through.
-fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
+fn cut_start_line(dir: Dir, line: &str, texts: &mut MaskedTexts) -> Option<(Head, HeadCut)> {
     let version = |v: &str| match v {
         "HTTP/1.0" => Some(0u8),
         "HTTP/1.1" => Some(1u8),
@@ -347,12 +356,12 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
             let rest = rest.trim_start_matches(' ');
             let cut = match rest.split_once(' ') {
                 Some((target, ver)) => {
-                    head.target = Some(target_text(target.as_bytes()));
+                    head.target = Some(texts.target(target.as_bytes()));
                     head.version = version(ver.trim());
                     HeadCut::Version
                 }
                 None => {
-                    head.target = Some(target_text(rest.as_bytes())).filter(|t| !t.is_empty());
+                    head.target = Some(texts.target(rest.as_bytes())).filter(|t| !t.is_empty());
                     HeadCut::Target
                 }
             };
@@ -372,7 +381,7 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
             }
             head.status = code.parse().ok().filter(|c| (100..1000).contains(c));
             head.status?;
-            head.reason = reason.map(|r| reason_text(r.as_bytes()));
+            head.reason = reason.map(|r| texts.text(r.as_bytes()));
             Some((head, HeadCut::Reason))
         }
     }
@@ -382,7 +391,7 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
 /// connect-with-smtp.pcap: `CONNECT host:25 / HTTP/1.0` and a header line without
 /// a colon): start line split at the first and last space, header lines without
 /// ':' ignored. `None` when even that does not fit.
-fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
+fn lenient_head(dir: Dir, bytes: &[u8], texts: &mut MaskedTexts) -> Option<Parsed> {
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -419,7 +428,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                 end,
                 Head {
                     method: Some(method.to_string()),
-                    target: Some(target_text(target.trim().as_bytes())),
+                    target: Some(texts.target(target.trim().as_bytes())),
                     status: None,
                     reason: None,
                     version: Some(v),
@@ -442,7 +451,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                     method: None,
                     target: None,
                     status: Some(code),
-                    reason: Some(reason_text(reason.as_bytes())),
+                    reason: Some(texts.text(reason.as_bytes())),
                     version: Some(v),
                     headers,
                     cut: None,
