@@ -22,17 +22,61 @@ pub(super) struct Head {
     pub(super) status: Option<u16>,
     pub(super) reason: Option<Arc<str>>,
     pub(super) version: Option<u8>,
-    pub(super) headers: Vec<(String, Vec<u8>)>,
+    pub(super) headers: Headers,
     /// The capture's snap length cut this head (see [`parse_cut_head`]).
     pub(super) cut: Option<HeadCut>,
+}
+
+/// The header lines of a head, in order: names and values copied into one buffer
+/// (two allocations a head, not two a line).
+#[derive(Default)]
+pub(super) struct Headers {
+    bytes: Vec<u8>,
+    /// Per line: where its name starts, where its name ends and its value starts,
+    /// and where its value ends, in `bytes`.
+    lines: Vec<(usize, usize, usize)>,
+}
+
+impl Headers {
+    /// Room for `lines` lines of `bytes` bytes in all.
+    fn with_capacity(lines: usize, bytes: usize) -> Self {
+        Headers {
+            bytes: Vec::with_capacity(bytes),
+            lines: Vec::with_capacity(lines),
+        }
+    }
+
+    /// Adds a line.
+    pub(super) fn push(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(name);
+        let mid = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.lines.push((start, mid, self.bytes.len()));
+    }
+
+    /// Lines so far.
+    pub(super) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// (name, value) of each line, in order.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.lines.iter().map(|&(a, b, c)| {
+            (
+                self.bytes.get(a..b).unwrap_or_default(),
+                self.bytes.get(b..c).unwrap_or_default(),
+            )
+        })
+    }
 }
 
 impl Head {
     pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
     }
     pub(super) fn first(&self, name: &str) -> Option<String> {
         self.all(name).next().map(text)
@@ -190,9 +234,12 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8], texts: &mut MaskedTexts) -> Par
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let config = parser_config();
     let owned = |hs: &[httparse::Header<'_>]| {
-        hs.iter()
-            .map(|h| (h.name.to_string(), h.value.to_vec()))
-            .collect::<Vec<_>>()
+        let len = hs.iter().map(|h| h.name.len() + h.value.len()).sum();
+        let mut out = Headers::with_capacity(hs.len(), len);
+        for h in hs {
+            out.push(h.name.as_bytes(), h.value);
+        }
+        out
     };
     match dir {
         Dir::ToServer => {
@@ -319,7 +366,7 @@ pub(super) fn parse_cut_head(
     });
     match kept {
         Some((name, value, cut)) if head.headers.len() < MAX_HEADERS => {
-            head.headers.push((name, value));
+            head.headers.push(name.as_bytes(), &value);
             head.cut = Some(cut);
             Some((head, cut))
         }
@@ -340,7 +387,7 @@ fn cut_start_line(dir: Dir, line: &str, texts: &mut MaskedTexts) -> Option<(Head
         status: None,
         reason: None,
         version: None,
-        headers: Vec::new(),
+        headers: Headers::default(),
         cut: None,
     };
     match dir {
@@ -405,12 +452,14 @@ fn lenient_head(dir: Dir, bytes: &[u8], texts: &mut MaskedTexts) -> Option<Parse
     let head = String::from_utf8_lossy(bytes.get(..end)?).into_owned();
     let mut lines = head.lines();
     let start = lines.next()?.trim_end();
-    let headers: Vec<(String, Vec<u8>)> = lines
+    let mut headers = Headers::default();
+    for (n, v) in lines
         .filter_map(|l| l.split_once(':'))
         .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
         .take(MAX_HEADERS)
-        .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
-        .collect();
+    {
+        headers.push(n.as_bytes(), v.trim().as_bytes());
+    }
     let version = |v: &str| match v {
         "HTTP/1.0" => Some(0u8),
         "HTTP/1.1" => Some(1u8),
