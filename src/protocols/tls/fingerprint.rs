@@ -41,24 +41,30 @@ impl FingerprintCache {
         fp: &HelloFingerprint<'_>,
         intern: &mut Interner,
     ) -> ClientPrints {
+        // Every part, named: a part added to the fingerprints must join the key.
+        let HelloFingerprint {
+            legacy_version,
+            ciphers,
+            exts,
+            supported_versions,
+            has_sni,
+            first_alpn,
+            sig_algs,
+            groups,
+            point_formats,
+        } = *fp;
         let key = &mut self.key;
         key.clear();
-        key.extend([fp.legacy_version, u16::from(fp.has_sni)]);
-        for list in [
-            fp.ciphers,
-            fp.exts,
-            fp.supported_versions,
-            fp.sig_algs,
-            fp.groups,
-        ] {
+        key.extend([legacy_version, u16::from(has_sni)]);
+        for list in [ciphers, exts, supported_versions, sig_algs, groups] {
             push_list(key, list.len(), list.iter().copied());
         }
         push_list(
             key,
-            fp.point_formats.len(),
-            fp.point_formats.iter().map(|&b| u16::from(b)),
+            point_formats.len(),
+            point_formats.iter().map(|&b| u16::from(b)),
         );
-        match fp.first_alpn {
+        match first_alpn {
             // One more than any length: absent differs from empty.
             None => key.push(u16::MAX),
             Some(p) => push_list(key, p.len(), p.iter().map(|&b| u16::from(b))),
