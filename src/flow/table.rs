@@ -656,18 +656,25 @@ impl FlowTable {
         }
     }
 
-    /// Finishes flows idle past their timeout (checked every 10 s of capture time).
+    /// Finishes flows idle past their timeout (checked every 10 s of capture time, or
+    /// every quarter of `linger_frames` frames).
+    #[inline]
     fn tick(&mut self, ts: Timestamp, frame: FrameNo) {
         if ts > self.latest {
             self.latest = ts;
         }
         const SWEEP_EVERY: i64 = 10 * 1_000_000_000;
         let frames_since = frame.0.saturating_sub(self.last_sweep_frame.0);
-        if self.latest.0.saturating_sub(self.last_sweep.0) < SWEEP_EVERY
-            && frames_since < (self.cfg.linger_frames / 4).max(1)
+        if self.latest.0.saturating_sub(self.last_sweep.0) >= SWEEP_EVERY
+            || frames_since >= (self.cfg.linger_frames / 4).max(1)
         {
-            return;
+            self.sweep(frame);
         }
+    }
+
+    /// Finishes the flows idle past their timeout, and the closed ones past their
+    /// linger, as of the latest packet (`frame`).
+    fn sweep(&mut self, frame: FrameNo) {
         self.last_sweep = self.latest;
         self.last_sweep_frame = frame;
         let now = self.latest.0;

@@ -2,16 +2,18 @@
 //!
 //! One [`DecodeCtx`] per flow table (so per analysis thread); the table hands it, `&mut`,
 //! to every decoder call alongside the data. It owns the facts budget, the log of facts
-//! past it, the shared copies of repeated strings, the certificates parsed so far, and
-//! the [`DecodeOptions`].
+//! past it, the shared copies of repeated strings, the certificates, TLS fingerprints
+//! and masked HTTP header texts computed so far, and the [`DecodeOptions`].
 //! Decoders are built by a [`DecoderFactory`], which carries the same options.
 
 use super::StreamDecoder;
 use super::budget::FactBudget;
 use super::dns::DnsTracker;
+use super::http::MaskedTexts;
 use super::intern::Interner;
 use super::keylog::KeyLog;
 use super::overflow::FactLog;
+use super::tls::FingerprintCache;
 use super::x509::CertCache;
 use std::sync::Arc;
 
@@ -32,6 +34,10 @@ pub struct DecodeCtx {
     pub intern: Interner,
     /// Certificates parsed so far, shared by DER.
     pub certs: CertCache,
+    /// TLS fingerprints computed so far, by the hello parts they come from.
+    pub fingerprints: FingerprintCache,
+    /// HTTP header texts masked so far, by their raw bytes.
+    pub texts: MaskedTexts,
     /// Facts past the budget or a decoder's bound: not kept with their flow, written
     /// here for the rules.
     pub facts: FactLog,
@@ -45,6 +51,8 @@ impl DecodeCtx {
             budget: FactBudget::new(max_facts),
             intern: Interner::default(),
             certs: CertCache::default(),
+            fingerprints: FingerprintCache::default(),
+            texts: MaskedTexts::default(),
             facts: FactLog::new(),
             options,
         }

@@ -241,6 +241,36 @@ impl StreamDecoder {
         }
     }
 
+    /// Bytes at the start of `dir`'s next data the decoders pass over in advance (the
+    /// body of a TLS record whose header alone is read): the caller drops them instead
+    /// of feeding them, or hands back what it did not drop with
+    /// [`unskip`](Self::unskip) before any other call about `dir` (a gap, a cut, a
+    /// shed). Until then [`wants_data`](Self::wants_data) and [`held`](Self::held)
+    /// stay as they are.
+    pub fn skip_ahead(&mut self, cx: &DecodeCtx, dir: Dir) -> u64 {
+        if let Some(t) = self.tunnel.as_mut() {
+            return t.skip_ahead(cx, dir);
+        }
+        match &mut self.mode {
+            Mode::Tls(t) => t.skip_ahead(cx, dir),
+            _ => 0,
+        }
+    }
+
+    /// `n` bytes of [`skip_ahead`](Self::skip_ahead) were not dropped: they are still
+    /// to come.
+    pub fn unskip(&mut self, dir: Dir, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Some(t) = self.tunnel.as_mut() {
+            return t.unskip(dir, n);
+        }
+        if let Mode::Tls(t) = &mut self.mode {
+            t.unskip(dir, n);
+        }
+    }
+
     /// Bytes the decoders hold for `dir` while a message is incomplete (a TLS record,
     /// an HTTP head, a DNS or SOCKS message, the first bytes while sniffing), its
     /// tunnel's included: charged to the same buffer caps as reassembly's bytes.

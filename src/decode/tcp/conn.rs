@@ -170,6 +170,10 @@ pub struct TcpConn {
     /// call into it: it changes only when it is fed or sheds, so a packet that feeds
     /// it nothing (a pure ACK) does not ask again.
     held: [usize; 2],
+    /// Bytes per direction the decoder passed over in advance
+    /// ([`StreamDecoder::skip_ahead`]): the next ones delivered are dropped here
+    /// rather than fed to it one segment at a time.
+    skip: [u64; 2],
 }
 
 /// Feeds one direction's ordered bytes to the connection's decoder.
@@ -178,6 +182,8 @@ struct DirSink<'a> {
     cx: &'a mut DecodeCtx,
     dec: Option<&'a mut StreamDecoder>,
     dir: Dir,
+    /// This direction's bytes passed over in advance, still to drop.
+    skip: &'a mut u64,
     /// The decoder was fed (bytes, a gap or a cut) in a way that may change what it
     /// holds.
     fed: bool,
@@ -185,25 +191,45 @@ struct DirSink<'a> {
 
 impl StreamSink for DirSink<'_> {
     fn data(&mut self, bytes: &[u8], frame: FrameNo, ts: Timestamp) {
-        if let Some(d) = self.dec.as_mut() {
-            self.fed |= !d.holds_steady(self.cx);
-            d.on_data(self.cx, self.dir, bytes, frame, ts);
+        let Some(d) = self.dec.as_mut() else {
+            return;
+        };
+        let mut bytes = bytes;
+        if *self.skip > 0 {
+            if self.cx.options().keylog.is_none() {
+                let k = (*self.skip).min(bytes.len() as u64);
+                *self.skip -= k;
+                bytes = bytes.get(k as usize..).unwrap_or_default();
+                if bytes.is_empty() {
+                    return;
+                }
+            } else {
+                // Secrets came (a pcapng secrets block): the decoder may decrypt now.
+                d.unskip(self.dir, std::mem::take(self.skip));
+            }
         }
+        self.fed |= !d.holds_steady(self.cx);
+        d.on_data(self.cx, self.dir, bytes, frame, ts);
+        *self.skip = d.skip_ahead(self.cx, self.dir);
     }
     fn gap(&mut self, len: u64) {
         if let Some(d) = self.dec.as_mut() {
             self.fed = true;
+            d.unskip(self.dir, std::mem::take(self.skip));
             d.on_gap(self.cx, self.dir, len);
         }
     }
     fn cut(&mut self, len: u64, frame: FrameNo, ts: Timestamp) {
         if let Some(d) = self.dec.as_mut() {
             self.fed = true;
+            d.unskip(self.dir, std::mem::take(self.skip));
             d.on_cut(self.cx, self.dir, len, (frame, ts));
         }
     }
     fn wants_data(&self) -> bool {
-        self.dec.as_ref().is_some_and(|d| d.wants_data(self.dir))
+        // Bytes passed over in advance are wanted: the decoder says so until they
+        // are dropped or handed back.
+        *self.skip > 0 || self.dec.as_ref().is_some_and(|d| d.wants_data(self.dir))
     }
 }
 
@@ -232,6 +258,7 @@ impl TcpConn {
             unreachable: None,
             facts_not_kept: 0,
             held: [0; 2],
+            skip: [0; 2],
         }
     }
 
@@ -337,10 +364,12 @@ impl TcpConn {
 
         // Payload to reassembly. RST segments may carry diagnostic text; not stream data.
         let (this, other) = split_pair(&mut self.ep, i);
+        let (skip, peer_skip) = split_pair(&mut self.skip, i);
         let mut sink = DirSink {
             cx: &mut *cx,
             dec: self.decoder.as_mut(),
             dir,
+            skip,
             fed: false,
         };
         if len == 0 && !flags.syn() && !flags.rst() {
@@ -369,6 +398,7 @@ impl TcpConn {
                 cx: &mut *cx,
                 dec: self.decoder.as_mut(),
                 dir: dir.flip(),
+                skip: peer_skip,
                 fed: false,
             };
             let gaps_before = other.stream.stats.gaps;
@@ -399,6 +429,7 @@ impl TcpConn {
         self.finish_streams(cx);
         if let Some(dec) = self.decoder.take() {
             self.held = [0; 2];
+            self.skip = [0; 2];
             self.facts_not_kept += dec.facts_not_kept();
             self.facts = Some(dec.finish());
         }
@@ -485,6 +516,7 @@ impl TcpConn {
                 cx: &mut *cx,
                 dec: self.decoder.as_mut(),
                 dir,
+                skip: &mut self.skip[dir.index()],
                 fed: false,
             };
             self.ep[dir.index()].stream.finish(&mut sink);
@@ -525,10 +557,12 @@ impl TcpConn {
                 self.held[i] = dec.held(dir);
             }
             let held = self.held[i];
-            if held > 0 && ep.stream.buffered() + held > limits.max_buffered_bytes && dec.shed(dir)
-            {
-                ep.stream.stats.cap_hits += 1;
-                shed = true;
+            if held > 0 && ep.stream.buffered() + held > limits.max_buffered_bytes {
+                dec.unskip(dir, std::mem::take(&mut self.skip[i]));
+                if dec.shed(dir) {
+                    ep.stream.stats.cap_hits += 1;
+                    shed = true;
+                }
             }
         }
         if shed {
@@ -549,12 +583,14 @@ impl TcpConn {
                     cx: &mut *cx,
                     dec: self.decoder.as_mut(),
                     dir,
+                    skip: &mut self.skip[dir.index()],
                     fed: false,
                 };
                 ep.stream.finish(&mut sink);
             }
             // What the held bytes completed is decoded; what is still incomplete goes.
             if let Some(dec) = self.decoder.as_mut() {
+                dec.unskip(dir, std::mem::take(&mut self.skip[dir.index()]));
                 hit |= dec.shed(dir);
             }
             ep.stream.stats.cap_hits += u64::from(hit);
@@ -642,4 +678,181 @@ impl TcpConn {
 fn split_pair<T>(pair: &mut [T; 2], i: usize) -> (&mut T, &mut T) {
     let [a, b] = pair;
     if i == 0 { (a, b) } else { (b, a) }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    //! The connection feeds its decoder exactly what reassembly delivers, even where
+    //! bytes are passed over in advance (record bodies of a walked TLS stream):
+    //! checked against a decoder fed every segment directly.
+
+    use super::*;
+    use crate::decode::ip::TcpFlags;
+    use crate::protocols::tls::tests::{client_hello, hs, record, server_hello};
+    use crate::protocols::{AppFacts, DecoderFactory};
+
+    /// One segment: its direction, captured bytes, bytes the snap length cut after
+    /// them, and whether the capture lost it altogether.
+    struct Seg {
+        dir: Dir,
+        bytes: Vec<u8>,
+        cut: u32,
+        lost: bool,
+    }
+
+    /// Messages in the order sent, each split into segments of `sizes` (in turn).
+    fn segments(messages: &[(Dir, Vec<u8>)], sizes: &[usize]) -> Vec<Seg> {
+        let mut out = Vec::new();
+        let mut sizes = sizes.iter().cycle();
+        for (dir, m) in messages {
+            let mut rest = m.as_slice();
+            while !rest.is_empty() {
+                let n = (*sizes.next().unwrap()).min(rest.len());
+                out.push(Seg {
+                    dir: *dir,
+                    bytes: rest[..n].to_vec(),
+                    cut: 0,
+                    lost: false,
+                });
+                rest = &rest[n..];
+            }
+        }
+        out
+    }
+
+    /// Through a connection: handshake, each segment then its peer's ACK.
+    fn through_conn(segs: &[Seg]) -> AppFacts {
+        let cx = &mut DecodeCtx::default();
+        let limits = Limits::default();
+        let (c, s): (SocketAddr, SocketAddr) = (
+            "10.0.0.2:40000".parse().unwrap(),
+            "10.0.0.1:443".parse().unwrap(),
+        );
+        let decoder = DecoderFactory::default().stream(40000, 443);
+        let mut conn = TcpConn::new(c, s, FrameNo(1), Timestamp(1), decoder);
+        let mut next = [1001u32, 5001];
+        let mut frame = 0;
+        let mut send = |conn: &mut TcpConn, dir: Dir, seq, ack, flags, payload: &[u8], wire| {
+            frame += 1;
+            let seg = TcpSegment {
+                src_port: 0,
+                dst_port: 0,
+                seq: SeqNo(seq),
+                ack: SeqNo(ack),
+                flags: TcpFlags(flags),
+                window: 1000,
+                payload,
+                wire_len: wire,
+            };
+            let (f, ts) = (FrameNo(frame), Timestamp(frame as i64));
+            conn.packet(cx, dir, &seg, f, ts, wire + 54, &limits);
+        };
+        let ack = TcpFlags::ACK;
+        send(&mut conn, Dir::ToServer, 1000, 0, TcpFlags::SYN, &[], 0);
+        send(
+            &mut conn,
+            Dir::ToClient,
+            5000,
+            1001,
+            TcpFlags::SYN | ack,
+            &[],
+            0,
+        );
+        send(&mut conn, Dir::ToServer, 1001, 5001, ack, &[], 0);
+        for g in segs {
+            let (i, p) = (g.dir.index(), g.dir.flip().index());
+            let wire = g.bytes.len() as u32 + g.cut;
+            if !g.lost {
+                send(&mut conn, g.dir, next[i], next[p], ack, &g.bytes, wire);
+            }
+            next[i] = next[i].wrapping_add(wire);
+            if !g.lost {
+                send(&mut conn, g.dir.flip(), next[p], next[i], ack, &[], 0);
+            }
+        }
+        conn.conclude(cx);
+        conn.facts.take().unwrap()
+    }
+
+    /// Straight into a decoder, in the order and with the frames reassembly gives.
+    fn direct(segs: &[Seg]) -> AppFacts {
+        let cx = &mut DecodeCtx::default();
+        let mut d = DecoderFactory::default().stream(40000, 443);
+        let mut frame = 3;
+        let mut lost = [0u64; 2];
+        for g in segs {
+            let i = g.dir.index();
+            let wire = g.bytes.len() as u64 + u64::from(g.cut);
+            if g.lost {
+                lost[i] += wire;
+                continue;
+            }
+            frame += 1;
+            let (f, ts) = (FrameNo(frame), Timestamp(frame as i64));
+            if lost[i] > 0 {
+                d.on_gap(cx, g.dir, std::mem::take(&mut lost[i]));
+            }
+            if d.wants_data(g.dir) {
+                d.on_data(cx, g.dir, &g.bytes, f, ts);
+            }
+            if g.cut > 0 {
+                d.on_cut(cx, g.dir, u64::from(g.cut), (f, ts));
+            }
+            frame += 1; // the peer's ACK
+        }
+        d.finish()
+    }
+
+    /// A TLS 1.2 session (behind a CONNECT when `tunnel`): handshake, then
+    /// application records of many sizes both ways and an encrypted alert.
+    fn tls12(tunnel: bool) -> Vec<(Dir, Vec<u8>)> {
+        let (c, s) = (Dir::ToServer, Dir::ToClient);
+        let mut m = Vec::new();
+        if tunnel {
+            m.push((c, b"CONNECT h:443 HTTP/1.1\r\n\r\n".to_vec()));
+            m.push((s, b"HTTP/1.1 200 Connection established\r\n\r\n".to_vec()));
+        }
+        let sh = record(22, &server_hello(false, [9; 32]));
+        let done = record(22, &hs(14, &[]));
+        m.push((c, client_hello()));
+        m.push((s, [sh, done].concat()));
+        m.push((c, [record(20, &[1]), record(22, &[0xee; 40])].concat()));
+        m.push((s, [record(20, &[1]), record(22, &[0xdd; 40])].concat()));
+        for (k, len) in [5000usize, 37, 16384, 1, 2, 3000].into_iter().enumerate() {
+            m.push((c, record(23, &vec![k as u8; len])));
+            m.push((s, record(23, &vec![k as u8; len * 3 % 16385])));
+        }
+        m.push((c, [record(23, &[1; 900]), record(21, &[7; 26])].concat()));
+        m
+    }
+
+    fn same(segs: &[Seg]) {
+        let (a, b) = (through_conn(segs), direct(segs));
+        assert!(a.tls.as_ref().is_some_and(|t| t.established), "{a:?}");
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
+    }
+
+    #[test]
+    fn walked_records_give_what_feeding_every_segment_gives() {
+        for tunnel in [false, true] {
+            for sizes in [&[1448][..], &[536, 100, 7, 1448], &[1, 2, 3, 5000]] {
+                let segs = segments(&tls12(tunnel), sizes);
+                same(&segs);
+                let n = segs.len();
+                // A segment cut by the snap length, or lost, at every place after the
+                // handshake: inside a body, across record boundaries, at the end.
+                for k in (n / 3..n).step_by(3) {
+                    let mut segs = segments(&tls12(tunnel), sizes);
+                    let keep = segs[k].bytes.len() / 3;
+                    segs[k].cut = (segs[k].bytes.len() - keep) as u32;
+                    segs[k].bytes.truncate(keep);
+                    same(&segs);
+                    let mut segs = segments(&tls12(tunnel), sizes);
+                    segs[k].lost = true;
+                    same(&segs);
+                }
+            }
+        }
+    }
 }

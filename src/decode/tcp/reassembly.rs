@@ -199,7 +199,9 @@ impl Reassembler {
         let cut = end - off - data.len() as u64;
         if off == self.next {
             self.deliver(data, end - off, cut, frame, ts, sink);
-            self.drain(sink);
+            if !self.pending.is_empty() {
+                self.drain(sink);
+            }
         } else {
             self.hold(off, data, end - off, cut, frame, ts, sink);
             // Give holes up, lowest first, until what is held fits the caps again: with
@@ -313,7 +315,17 @@ impl Reassembler {
 
     /// The peer acknowledged up to `ack`: any hole below that was received by the peer
     /// but missed by the capture, so it will never fill.
+    #[inline]
     pub fn acked(&mut self, ack: SeqNo, sink: &mut dyn StreamSink) {
+        // Nearly every packet acknowledges something, and nearly always nothing is
+        // held and no second SYN is pending: then there is nothing to do.
+        if self.other_start.is_some() || !self.pending.is_empty() {
+            self.acked_held(ack, sink);
+        }
+    }
+
+    /// [`acked`](Self::acked) with held segments or a second SYN.
+    fn acked_held(&mut self, ack: SeqNo, sink: &mut dyn StreamSink) {
         if let Some(start) = self.other_start {
             if ack == start && self.untouched() {
                 // The peer acknowledged the other SYN: the stream starts there.

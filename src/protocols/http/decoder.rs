@@ -293,7 +293,7 @@ impl HttpDecoder {
         } else {
             side.buf.at(0)
         };
-        let parsed = parse_cut_head(dir, side.buf.bytes());
+        let parsed = parse_cut_head(dir, side.buf.bytes(), &mut cx.texts);
         // A response whose status code was cut: it answered the oldest request.
         let bytes = side.buf.bytes();
         let response_began =
@@ -629,7 +629,9 @@ impl HttpDecoder {
         if side.state != State::Headers || !side.scan.unparsed(&side.buf) {
             return;
         }
-        if let Parsed::Error(e) = parse_head(dir, side.buf.bytes()) {
+        // Only whether it parses matters here: its texts are not kept.
+        let texts = &mut super::texts::MaskedTexts::default();
+        if let Parsed::Error(e) = parse_head(dir, side.buf.bytes(), texts) {
             let frame = side.buf.at(0).0;
             self.malformed(dir, frame, &e);
         }
@@ -742,7 +744,7 @@ impl HttpDecoder {
                     if !side.scan.due(&side.buf) {
                         return progressed;
                     }
-                    match parse_head(dir, bytes) {
+                    match parse_head(dir, bytes, &mut cx.texts) {
                         Parsed::Partial => {
                             if side.buf.room() == 0 {
                                 side.state = State::Stopped;

@@ -5,7 +5,9 @@
 //! send that it refuses; `text` keeps header values free of what a damaged line
 //! end lets run on into them (the next header, possibly a credential).
 
+use super::texts::MaskedTexts;
 use crate::model::Dir;
+use std::sync::Arc;
 
 /// Cap on the header block of one message; past it the direction is given up.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -16,21 +18,65 @@ const MAX_VALUE_CHARS: usize = 512;
 /// Owned summary of a parsed header block (so the buffer can be consumed).
 pub(super) struct Head {
     pub(super) method: Option<String>,
-    pub(super) target: Option<String>,
+    pub(super) target: Option<Arc<str>>,
     pub(super) status: Option<u16>,
-    pub(super) reason: Option<String>,
+    pub(super) reason: Option<Arc<str>>,
     pub(super) version: Option<u8>,
-    pub(super) headers: Vec<(String, Vec<u8>)>,
+    pub(super) headers: Headers,
     /// The capture's snap length cut this head (see [`parse_cut_head`]).
     pub(super) cut: Option<HeadCut>,
+}
+
+/// The header lines of a head, in order: names and values copied into one buffer
+/// (two allocations a head, not two a line).
+#[derive(Default)]
+pub(super) struct Headers {
+    bytes: Vec<u8>,
+    /// Per line: where its name starts, where its name ends and its value starts,
+    /// and where its value ends, in `bytes`.
+    lines: Vec<(usize, usize, usize)>,
+}
+
+impl Headers {
+    /// Room for `lines` lines of `bytes` bytes in all.
+    fn with_capacity(lines: usize, bytes: usize) -> Self {
+        Headers {
+            bytes: Vec::with_capacity(bytes),
+            lines: Vec::with_capacity(lines),
+        }
+    }
+
+    /// Adds a line.
+    pub(super) fn push(&mut self, name: &[u8], value: &[u8]) {
+        let start = self.bytes.len();
+        self.bytes.extend_from_slice(name);
+        let mid = self.bytes.len();
+        self.bytes.extend_from_slice(value);
+        self.lines.push((start, mid, self.bytes.len()));
+    }
+
+    /// Lines so far.
+    pub(super) fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// (name, value) of each line, in order.
+    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        self.lines.iter().map(|&(a, b, c)| {
+            (
+                self.bytes.get(a..b).unwrap_or_default(),
+                self.bytes.get(b..c).unwrap_or_default(),
+            )
+        })
+    }
 }
 
 impl Head {
     pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
         self.headers
             .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_slice())
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
+            .map(|(_, v)| v)
     }
     pub(super) fn first(&self, name: &str) -> Option<String> {
         self.all(name).next().map(text)
@@ -120,16 +166,17 @@ pub(crate) fn text(v: &[u8]) -> String {
     text_masked(v, |s| s.to_string())
 }
 
-/// A request target as kept: [`text`], its secrets masked before the cut (the only
-/// place a head's target is masked).
-fn target_text(v: &[u8]) -> String {
+/// A request target (or `Host` value) as kept: [`text`], its secrets masked before
+/// the cut.
+pub(super) fn target_text(v: &[u8]) -> String {
     text_masked(v, |t| {
         crate::protocols::secrets::mask_target(t).into_owned()
     })
 }
 
-/// A reason phrase as kept: [`text`], secrets masked as in header texts.
-fn reason_text(v: &[u8]) -> String {
+/// A header text or reason phrase as kept: [`text`], secrets masked as in header
+/// texts.
+pub(super) fn header_text(v: &[u8]) -> String {
     text_masked(v, crate::protocols::secrets::mask_header_text)
 }
 
@@ -181,13 +228,18 @@ pub(super) enum Parsed {
     Error(String),
 }
 
-pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
+/// Reads the head at the start of `bytes`; its target or reason phrase as kept,
+/// through `texts`.
+pub(super) fn parse_head(dir: Dir, bytes: &[u8], texts: &mut MaskedTexts) -> Parsed {
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let config = parser_config();
     let owned = |hs: &[httparse::Header<'_>]| {
-        hs.iter()
-            .map(|h| (h.name.to_string(), h.value.to_vec()))
-            .collect::<Vec<_>>()
+        let len = hs.iter().map(|h| h.name.len() + h.value.len()).sum();
+        let mut out = Headers::with_capacity(hs.len(), len);
+        for h in hs {
+            out.push(h.name.as_bytes(), h.value);
+        }
+        out
     };
     match dir {
         Dir::ToServer => {
@@ -198,7 +250,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                     n,
                     Head {
                         method: req.method.map(str::to_string),
-                        target: req.path.map(|p| target_text(p.as_bytes())),
+                        target: req.path.map(|p| texts.target(p.as_bytes())),
                         status: None,
                         reason: None,
                         version: req.version,
@@ -206,7 +258,7 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         cut: None,
                     },
                 ),
-                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+                Err(e) => lenient_head(dir, bytes, texts).unwrap_or(Parsed::Error(e.to_string())),
             }
         }
         Dir::ToClient => {
@@ -219,13 +271,13 @@ pub(super) fn parse_head(dir: Dir, bytes: &[u8]) -> Parsed {
                         method: None,
                         target: None,
                         status: resp.code,
-                        reason: resp.reason.map(|r| reason_text(r.as_bytes())),
+                        reason: resp.reason.map(|r| texts.text(r.as_bytes())),
                         version: resp.version,
                         headers: owned(resp.headers),
                         cut: None,
                     },
                 ),
-                Err(e) => lenient_head(dir, bytes).unwrap_or(Parsed::Error(e.to_string())),
+                Err(e) => lenient_head(dir, bytes, texts).unwrap_or(Parsed::Error(e.to_string())),
             }
         }
     }
@@ -271,7 +323,11 @@ const CUT_VALUES: &[(&str, HeadCut)] = &[
 /// as it goes when that is the start line's target or reason, or the value of one of
 /// [`CUT_VALUES`]. `None` when not even the method and its space, or the version and a
 /// whole status code, are there.
-pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> {
+pub(super) fn parse_cut_head(
+    dir: Dir,
+    bytes: &[u8],
+    texts: &mut MaskedTexts,
+) -> Option<(Head, HeadCut)> {
     let (whole, part) = match bytes.iter().rposition(|&b| b == b'\n') {
         Some(end) => bytes.split_at(end + 1),
         None => (&[][..], bytes),
@@ -281,7 +337,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
     if whole.is_empty() {
         let line = String::from_utf8_lossy(part);
         let line = line.trim_end_matches('\r');
-        let (mut head, cut) = cut_start_line(dir, line)?;
+        let (mut head, cut) = cut_start_line(dir, line, texts)?;
         let cut = if part_whole { HeadCut::Headers } else { cut };
         head.cut = Some(cut);
         return Some((head, cut));
@@ -292,7 +348,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
         terminated.push(b'\n');
     }
     terminated.extend_from_slice(b"\r\n");
-    let Parsed::Complete(_, mut head) = parse_head(dir, &terminated) else {
+    let Parsed::Complete(_, mut head) = parse_head(dir, &terminated, texts) else {
         return None;
     };
     head.cut = Some(HeadCut::Headers);
@@ -310,7 +366,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
     });
     match kept {
         Some((name, value, cut)) if head.headers.len() < MAX_HEADERS => {
-            head.headers.push((name, value));
+            head.headers.push(name.as_bytes(), &value);
             head.cut = Some(cut);
             Some((head, cut))
         }
@@ -319,7 +375,7 @@ pub(super) fn parse_cut_head(dir: Dir, bytes: &[u8]) -> Option<(Head, HeadCut)> 
 }
 
 /// A start line cut short: the head it starts and the value the cut went through.
-fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
+fn cut_start_line(dir: Dir, line: &str, texts: &mut MaskedTexts) -> Option<(Head, HeadCut)> {
     let version = |v: &str| match v {
         "HTTP/1.0" => Some(0u8),
         "HTTP/1.1" => Some(1u8),
@@ -331,7 +387,7 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
         status: None,
         reason: None,
         version: None,
-        headers: Vec::new(),
+        headers: Headers::default(),
         cut: None,
     };
     match dir {
@@ -347,12 +403,12 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
             let rest = rest.trim_start_matches(' ');
             let cut = match rest.split_once(' ') {
                 Some((target, ver)) => {
-                    head.target = Some(target_text(target.as_bytes()));
+                    head.target = Some(texts.target(target.as_bytes()));
                     head.version = version(ver.trim());
                     HeadCut::Version
                 }
                 None => {
-                    head.target = Some(target_text(rest.as_bytes())).filter(|t| !t.is_empty());
+                    head.target = Some(texts.target(rest.as_bytes())).filter(|t| !t.is_empty());
                     HeadCut::Target
                 }
             };
@@ -372,7 +428,7 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
             }
             head.status = code.parse().ok().filter(|c| (100..1000).contains(c));
             head.status?;
-            head.reason = reason.map(|r| reason_text(r.as_bytes()));
+            head.reason = reason.map(|r| texts.text(r.as_bytes()));
             Some((head, HeadCut::Reason))
         }
     }
@@ -382,7 +438,7 @@ fn cut_start_line(dir: Dir, line: &str) -> Option<(Head, HeadCut)> {
 /// connect-with-smtp.pcap: `CONNECT host:25 / HTTP/1.0` and a header line without
 /// a colon): start line split at the first and last space, header lines without
 /// ':' ignored. `None` when even that does not fit.
-fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
+fn lenient_head(dir: Dir, bytes: &[u8], texts: &mut MaskedTexts) -> Option<Parsed> {
     let end = bytes
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -396,12 +452,14 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
     let head = String::from_utf8_lossy(bytes.get(..end)?).into_owned();
     let mut lines = head.lines();
     let start = lines.next()?.trim_end();
-    let headers: Vec<(String, Vec<u8>)> = lines
+    let mut headers = Headers::default();
+    for (n, v) in lines
         .filter_map(|l| l.split_once(':'))
         .filter(|(n, _)| !n.is_empty() && !n.contains(char::is_whitespace))
         .take(MAX_HEADERS)
-        .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
-        .collect();
+    {
+        headers.push(n.as_bytes(), v.trim().as_bytes());
+    }
     let version = |v: &str| match v {
         "HTTP/1.0" => Some(0u8),
         "HTTP/1.1" => Some(1u8),
@@ -419,7 +477,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                 end,
                 Head {
                     method: Some(method.to_string()),
-                    target: Some(target_text(target.trim().as_bytes())),
+                    target: Some(texts.target(target.trim().as_bytes())),
                     status: None,
                     reason: None,
                     version: Some(v),
@@ -442,7 +500,7 @@ fn lenient_head(dir: Dir, bytes: &[u8]) -> Option<Parsed> {
                     method: None,
                     target: None,
                     status: Some(code),
-                    reason: Some(reason_text(reason.as_bytes())),
+                    reason: Some(texts.text(reason.as_bytes())),
                     version: Some(v),
                     headers,
                     cut: None,

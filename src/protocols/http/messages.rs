@@ -8,7 +8,7 @@ use super::exchange::HttpExchange;
 use super::head::{Head, text, text_masked, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
-use crate::protocols::secrets::{mask_header_text, mask_key, mask_target, redact_text};
+use crate::protocols::secrets::{mask_header_text, mask_key, redact_text};
 
 impl HttpDecoder {
     pub(super) fn on_request(
@@ -18,18 +18,16 @@ impl HttpDecoder {
         frame: FrameNo,
         ts: Timestamp,
     ) {
+        let host = head.all("host").next().map(|h| cx.texts.target(h));
+        let user_agent = head.all("user-agent").next().map(|u| cx.texts.text(u));
         let mut intern = |s: &str| cx.intern.text(s);
         let mut ex = HttpExchange {
             method: head.method.as_deref().map(&mut intern),
             // Masked when the head was read, before the cut to its kept length.
             target: head.target.as_deref().map(&mut intern),
             version: version_str(head.version).as_deref().map(&mut intern),
-            host: head
-                .first_masked("host", |h| mask_target(h).into_owned())
-                .map(|h| intern(&h)),
-            user_agent: head
-                .first_masked("user-agent", mask_header_text)
-                .map(|u| intern(&u)),
+            host: host.as_deref().map(&mut intern),
+            user_agent: user_agent.as_deref().map(&mut intern),
             request_frame: Some(frame),
             request_ts: Some(ts),
             proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
@@ -200,7 +198,9 @@ impl HttpDecoder {
         ex.via
             .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
         ex.server = head
-            .first_masked("server", mask_header_text)
+            .all("server")
+            .next()
+            .map(|s| cx.texts.text(s))
             .map(|s| cx.intern.text(&s));
         ex.x_squid_error = head.first_masked("x-squid-error", mask_header_text);
         ex.content_type = head

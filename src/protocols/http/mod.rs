@@ -12,8 +12,9 @@
 //! passwords, tokens, NTLM responses and cookies never enter these types.
 //!
 //! `head` reads message heads, `auth` the authentication headers, `decoder` the
-//! byte-level dialogue, `messages` the exchanges built from its heads, and
-//! `exchange` the kept exchange type.
+//! byte-level dialogue, `messages` the exchanges built from its heads, `texts` the
+//! masked header texts remembered per analysis, and `exchange` the kept exchange
+//! type.
 
 mod auth;
 mod decoder;
@@ -23,6 +24,7 @@ mod messages;
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 pub(crate) mod tests;
+mod texts;
 
 pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
 pub use decoder::{HttpDecoder, TunnelChunk};
@@ -33,3 +35,4 @@ pub use head::{
     HeadCut, MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
 };
 pub(crate) use messages::error_message;
+pub use texts::MaskedTexts;

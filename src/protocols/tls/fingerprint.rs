@@ -1,8 +1,127 @@
 //! Fingerprints of the hellos: JA4 and JA3 of the ClientHello, JA3S of the ServerHello.
 
+use crate::protocols::intern::Interner;
 use crate::protocols::x509;
 use md5::Md5;
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
+use std::sync::Arc;
+
+/// Hellos a [`FingerprintCache`] remembers, per kind.
+const MAX_CACHED: usize = 1024;
+/// Longest hello (in numbers: versions, ciphers, extensions, ...) whose fingerprints
+/// are remembered: real ones have about a hundred.
+const MAX_KEY: usize = 512;
+
+/// Fingerprints computed so far in one analysis (part of its
+/// [`DecodeCtx`](crate::protocols::DecodeCtx)), by what they are computed from: the
+/// clients of a capture send the same few hellos on every connection, and hashing
+/// them is most of the cost of reading a hello. Bounded: past [`MAX_CACHED`] hellos,
+/// or for a hello longer than [`MAX_KEY`], fingerprints are computed and not kept.
+#[derive(Clone, Debug, Default)]
+pub struct FingerprintCache {
+    client: FxHashMap<Box<[u16]>, ClientPrints>,
+    server: FxHashMap<Box<[u16]>, Arc<str>>,
+    key: Vec<u16>,
+}
+
+/// JA4, raw JA4 and JA3 of one ClientHello, shared copies.
+#[derive(Clone, Debug)]
+pub(super) struct ClientPrints {
+    pub(super) ja4: Arc<str>,
+    pub(super) ja4_r: Arc<str>,
+    pub(super) ja3: Arc<str>,
+}
+
+impl FingerprintCache {
+    /// JA4 (hashed and raw) and JA3 of `fp`, as [`HelloFingerprint::ja4`] and
+    /// [`HelloFingerprint::ja3`] compute them, shared through `intern`.
+    pub(super) fn client(
+        &mut self,
+        fp: &HelloFingerprint<'_>,
+        intern: &mut Interner,
+    ) -> ClientPrints {
+        // Every part, named: a part added to the fingerprints must join the key.
+        let HelloFingerprint {
+            legacy_version,
+            ciphers,
+            exts,
+            supported_versions,
+            has_sni,
+            first_alpn,
+            sig_algs,
+            groups,
+            point_formats,
+        } = *fp;
+        let key = &mut self.key;
+        key.clear();
+        key.extend([legacy_version, u16::from(has_sni)]);
+        for list in [ciphers, exts, supported_versions, sig_algs, groups] {
+            push_list(key, list.len(), list.iter().copied());
+        }
+        push_list(
+            key,
+            point_formats.len(),
+            point_formats.iter().map(|&b| u16::from(b)),
+        );
+        match first_alpn {
+            // One more than any length: absent differs from empty.
+            None => key.push(u16::MAX),
+            Some(p) => push_list(key, p.len(), p.iter().map(|&b| u16::from(b))),
+        }
+        if key.len() <= MAX_KEY
+            && let Some(p) = self.client.get(key.as_slice())
+        {
+            return p.clone();
+        }
+        let (ja4, ja4_r) = fp.ja4();
+        let prints = ClientPrints {
+            ja4: intern.text(&ja4),
+            ja4_r: intern.text(&ja4_r),
+            ja3: intern.text(&fp.ja3()),
+        };
+        if key.len() <= MAX_KEY && self.client.len() < MAX_CACHED {
+            self.client.insert(key.as_slice().into(), prints.clone());
+        }
+        prints
+    }
+
+    /// JA3S of a ServerHello, as [`ja3s`] computes it, shared through `intern`.
+    pub(super) fn server(
+        &mut self,
+        version: u16,
+        cipher: u16,
+        exts: &[u16],
+        intern: &mut Interner,
+    ) -> Arc<str> {
+        let key = &mut self.key;
+        key.clear();
+        key.extend([version, cipher]);
+        key.extend_from_slice(exts);
+        let fits = key.len() <= MAX_KEY;
+        if fits && let Some(p) = self.server.get(key.as_slice()) {
+            return p.clone();
+        }
+        let print = intern.text(&ja3s(version, cipher, exts));
+        if fits && self.server.len() < MAX_CACHED {
+            self.server.insert(key.as_slice().into(), print.clone());
+        }
+        print
+    }
+}
+
+/// Appends a list to a cache key: its length, then its items (the length keeps two
+/// lists apart; a key longer than [`MAX_KEY`] is not kept, so a length past `u16`
+/// is never compared).
+fn push_list(key: &mut Vec<u16>, len: usize, items: impl Iterator<Item = u16>) {
+    key.push(u16::try_from(len).unwrap_or(u16::MAX));
+    if key.len() + len <= MAX_KEY {
+        key.extend(items);
+    } else {
+        // Too long to be kept: make sure the key says so.
+        key.resize(MAX_KEY + 1, 0);
+    }
+}
 
 /// GREASE values (RFC 8701): 0x?a?a with equal bytes.
 pub fn is_grease(v: u16) -> bool {
@@ -248,6 +367,50 @@ mod tests {
         assert_eq!(ja4_alpn(Some(&[0xab, 0xcd])), "ad");
         assert_eq!(ja4_alpn(Some(b"http/1.1")), "h1");
         assert_eq!(ja4_alpn(None), "00");
+    }
+
+    #[test]
+    fn cached_fingerprints_are_those_computed() {
+        let hello = |ciphers: &'static [u16], exts: &'static [u16], alpn| HelloFingerprint {
+            legacy_version: 0x0303,
+            ciphers,
+            exts,
+            supported_versions: &[0x0304],
+            has_sni: true,
+            first_alpn: alpn,
+            sig_algs: &[0x0403],
+            groups: &[0x001d],
+            point_formats: &[0],
+        };
+        let long: &'static [u16] = Box::leak(vec![0x002f; 600].into_boxed_slice());
+        // The same numbers split between two lists otherwise, and ALPN absent or empty
+        // or different, are other hellos.
+        let hellos = [
+            hello(&[1, 2], &[3], Some(b"h2")),
+            hello(&[1], &[2, 3], Some(b"h2")),
+            hello(&[1], &[2, 3], None),
+            hello(&[1], &[2, 3], Some(b"")),
+            hello(&[1], &[2, 3], Some(b"http/1.1")),
+            hello(long, &[3], Some(b"h2")),
+        ];
+        let (mut cache, mut intern) = (FingerprintCache::default(), Interner::default());
+        for _ in 0..2 {
+            for h in &hellos {
+                let p = cache.client(h, &mut intern);
+                let (ja4, ja4_r) = h.ja4();
+                assert_eq!((&*p.ja4, &*p.ja4_r, &*p.ja3), (&*ja4, &*ja4_r, &*h.ja3()));
+            }
+            for (v, c, exts) in [
+                (771, 47, &[0, 11][..]),
+                (771, 47, &[0][..]),
+                (771, 4865, &[]),
+            ] {
+                let p = cache.server(v, c, exts, &mut intern);
+                assert_eq!(*p, *ja3s(v, c, exts));
+            }
+        }
+        // The hello too long to be kept was not.
+        assert_eq!((cache.client.len(), cache.server.len()), (5, 3));
     }
 
     #[test]

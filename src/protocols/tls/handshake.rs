@@ -2,7 +2,7 @@
 //! say, as [`TlsFacts`], and how the handshake ended.
 
 use super::TlsDecoder;
-use super::fingerprint::{HelloFingerprint, is_grease, ja3s};
+use super::fingerprint::{HelloFingerprint, is_grease};
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
 use super::stored;
 use crate::model::{Dir, FrameNo, Timestamp};
@@ -492,11 +492,11 @@ impl TlsDecoder {
             groups: &groups,
             point_formats: formats,
         };
-        let (ja4, ja4_r) = fp.ja4();
+        let prints = cx.fingerprints.client(&fp, &mut cx.intern);
         let f = &mut self.facts;
-        f.ja4 = Some(cx.intern.text(&ja4));
-        f.ja4_r = Some(cx.intern.text(&ja4_r));
-        f.ja3 = Some(cx.intern.text(&fp.ja3()));
+        f.ja4 = Some(prints.ja4);
+        f.ja4_r = Some(prints.ja4_r);
+        f.ja3 = Some(prints.ja3);
         f.client_version = Some(TlsVersion(legacy));
         f.supported_versions = supported
             .iter()
@@ -551,7 +551,11 @@ impl TlsDecoder {
         self.facts.version = Some(TlsVersion(version));
         self.facts.cipher = Some(TlsCipherSuiteID(cipher));
         let ext_ids: Vec<u16> = exts.iter().map(|(t, _)| *t).collect();
-        self.facts.ja3s = Some(cx.intern.text(&ja3s(sh.version, cipher, &ext_ids)));
+        self.facts.ja3s =
+            Some(
+                cx.fingerprints
+                    .server(sh.version, cipher, &ext_ids, &mut cx.intern),
+            );
     }
 
     fn on_certificate(&mut self, cx: &mut DecodeCtx, dir: Dir, msg: &[u8], frame: FrameNo) {
@@ -601,6 +605,7 @@ impl TlsDecoder {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+    use crate::protocols::tls::fingerprint::ja3s;
     use crate::protocols::tls::tests::{
         client_hello, client_hello_with, ext, hs, record, run, server_hello,
     };

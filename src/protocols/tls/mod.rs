@@ -26,7 +26,7 @@ mod stored;
 mod walk;
 
 pub use decrypt::TlsDecryption;
-pub use fingerprint::is_grease;
+pub use fingerprint::{FingerprintCache, is_grease};
 pub use handshake::{HandshakeOutcome, TlsAlert, TlsFacts};
 pub use names::{alert_name, cipher_name, severity_name, version_name};
 pub use record::{MAX_HANDSHAKE_MESSAGE, could_be_tls_prefix, looks_like_tls};
@@ -130,6 +130,26 @@ impl TlsDecoder {
     /// nothing is decrypted): what the decoder holds stays as it is.
     pub fn walking(&self, cx: &DecodeCtx) -> bool {
         self.facts.established && self.crypt.is_none() && cx.options().keylog.is_none()
+    }
+
+    /// Bytes at the start of `dir`'s next data that are passed over in advance: while
+    /// [`walking`](Self::walking), all but the last byte of the record body being
+    /// walked. The caller drops them (feeding them would only count them) or hands
+    /// back what it did not drop with [`unskip`](Self::unskip) before any other call
+    /// about `dir`; until then [`wants_data`](Self::wants_data) and
+    /// [`held`](Self::held) stay as they are.
+    pub fn skip_ahead(&mut self, cx: &DecodeCtx, dir: Dir) -> u64 {
+        let open = self.sides.get(dir.index()).is_some_and(|s| !s.stopped);
+        if !self.walking(cx) || self.fatal_alert || !open {
+            return 0;
+        }
+        self.walk.skip_ahead(dir)
+    }
+
+    /// `n` bytes of [`skip_ahead`](Self::skip_ahead) were not dropped: they are still
+    /// to come.
+    pub fn unskip(&mut self, dir: Dir, n: u64) {
+        self.walk.unskip(dir, n);
     }
 
     /// Bytes held for `dir`: an incomplete record and handshake message, and what the

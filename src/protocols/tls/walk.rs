@@ -86,6 +86,31 @@ impl Walk {
         }
     }
 
+    /// Passes over `dir`'s next bytes in advance, when they lie inside the body of
+    /// the record being walked: how many (all but the body's last byte, which ends
+    /// the record and comes with its frame), taken as walked. The caller drops that
+    /// many bytes, or hands back what it did not drop with [`unskip`](Self::unskip).
+    pub(super) fn skip_ahead(&mut self, dir: Dir) -> u64 {
+        match self.sides.get_mut(dir.index()) {
+            Some(s) if !s.stopped && !s.lost && s.cut_skip == 0 && s.hdr_len == 0 && s.skip > 1 => {
+                let n = s.skip - 1;
+                s.skip = 1;
+                n as u64
+            }
+            _ => 0,
+        }
+    }
+
+    /// `n` bytes of [`skip_ahead`](Self::skip_ahead) were not dropped after all: they
+    /// are still to come.
+    pub(super) fn unskip(&mut self, dir: Dir, n: u64) {
+        if let Some(s) = self.sides.get_mut(dir.index()) {
+            s.skip = s
+                .skip
+                .saturating_add(usize::try_from(n).unwrap_or(usize::MAX));
+        }
+    }
+
     /// Walks `data`, which starts a segment or continues the last one.
     pub(super) fn feed(&mut self, dir: Dir, tls13: bool, data: &[u8], at: At) {
         let Walk {
