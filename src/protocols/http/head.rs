@@ -5,6 +5,7 @@
 //! send that it refuses; `text` keeps header values free of what a damaged line
 //! end lets run on into them (the next header, possibly a credential).
 
+use super::fill::HeaderFields;
 use super::texts::MaskedTexts;
 use crate::model::Dir;
 use std::sync::Arc;
@@ -61,7 +62,7 @@ impl Headers {
     }
 
     /// (name, value) of each line, in order.
-    fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         self.lines.iter().map(|&(a, b, c)| {
             (
                 self.bytes.get(a..b).unwrap_or_default(),
@@ -72,19 +73,7 @@ impl Headers {
 }
 
 impl Head {
-    pub(super) fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-            .map(|(_, v)| v)
-    }
-    pub(super) fn first(&self, name: &str) -> Option<String> {
-        self.all(name).next().map(text)
-    }
-    /// [`first`](Self::first), masked with `mask` before it is cut ([`text_masked`]).
-    pub(super) fn first_masked(&self, name: &str, mask: fn(&str) -> String) -> Option<String> {
-        self.all(name).next().map(|v| text_masked(v, mask))
-    }
+    /// The last transfer coding is `chunked`.
     pub(super) fn chunked(&self) -> bool {
         self.all("transfer-encoding").any(|v| {
             text(v)
@@ -92,12 +81,6 @@ impl Head {
                 .next()
                 .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
         })
-    }
-    pub(super) fn content_length(&self) -> Option<Result<u64, String>> {
-        let v = self.first("content-length")?;
-        // Repeated identical values ("5, 5") are allowed by RFC 9110 8.6.
-        let first = v.split(',').next().unwrap_or_default().trim().to_string();
-        Some(first.parse::<u64>().map_err(|_| v))
     }
 }
 

@@ -2,13 +2,13 @@
 //! body framing chosen, a 2xx to CONNECT opening the tunnel, and the JSON error
 //! message read from a kept 4xx/5xx body.
 
-use super::auth::{AuthHeader, parse_challenges, parse_credentials};
 use super::decoder::{Chunk, EXTRA, HttpDecoder, MAX_EXCHANGES, State, dir_words};
 use super::exchange::HttpExchange;
-use super::head::{Head, text, text_masked, version_str};
+use super::fill::{HeaderFields, RequestStart, is_connect};
+use super::head::{Head, version_str};
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
-use crate::protocols::secrets::{mask_header_text, mask_key, redact_text};
+use crate::protocols::secrets::redact_text;
 
 impl HttpDecoder {
     pub(super) fn on_request(
@@ -18,46 +18,23 @@ impl HttpDecoder {
         frame: FrameNo,
         ts: Timestamp,
     ) {
-        let host = head.all("host").next().map(|h| cx.texts.target(h));
-        let user_agent = head.all("user-agent").next().map(|u| cx.texts.text(u));
-        let mut intern = |s: &str| cx.intern.text(s);
-        let mut ex = HttpExchange {
-            method: head.method.as_deref().map(&mut intern),
+        let version = version_str(head.version);
+        let start = RequestStart {
+            method: head.method.as_deref(),
             // Masked when the head was read, before the cut to its kept length.
-            target: head.target.as_deref().map(&mut intern),
-            version: version_str(head.version).as_deref().map(&mut intern),
-            host: host.as_deref().map(&mut intern),
-            user_agent: user_agent.as_deref().map(&mut intern),
-            request_frame: Some(frame),
-            request_ts: Some(ts),
-            proxy_connection: head.first("proxy-connection").as_deref().map(&mut intern),
-            has_cookie: head.all("cookie").next().is_some(),
-            request_cut: head.cut,
-            ..Default::default()
+            target: head.target.as_deref(),
+            version: version.as_deref(),
+            authority: None,
+            at: (frame, ts),
         };
-        for (name, header) in [
-            ("proxy-authorization", AuthHeader::ProxyAuthorization),
-            ("authorization", AuthHeader::Authorization),
-        ] {
-            for v in head.all(name) {
-                let mut c = parse_credentials(header, &text(v));
-                c.scheme = cx.intern.text(&c.scheme);
-                ex.credentials.push(c);
-            }
-        }
-        ex.api_key = head
-            .all("x-api-key")
-            .chain(head.all("api-key"))
-            .next()
-            .map(|v| mask_key(&String::from_utf8_lossy(v)));
-        ex.via
-            .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
-
-        let is_connect = head
-            .method
+        let mut ex = HttpExchange::request(cx, start, &head);
+        ex.proxy_connection = head
+            .first_text("proxy-connection")
             .as_deref()
-            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
-        let next = if is_connect {
+            .map(|s| cx.intern.text(s));
+        ex.request_cut = head.cut;
+
+        let next = if is_connect(head.method.as_deref()) {
             State::AwaitConnectReply
         } else {
             self.body_state(&head, Dir::ToServer, frame)
@@ -175,49 +152,13 @@ impl HttpDecoder {
         let Some(ex) = self.ex_mut(idx) else {
             return;
         };
-        ex.status = Some(status);
-        let mut intern = |s: &str| cx.intern.text(s);
-        ex.reason = head.reason.as_deref().map(&mut intern);
-        ex.response_version = version_str(head.version).as_deref().map(&mut intern);
-        ex.response_frame = Some(frame);
+        let version = version_str(head.version);
+        let error_body = ex.response(cx, status, version.as_deref(), (frame, ts), &head);
+        ex.reason = head.reason.as_deref().map(|r| cx.intern.text(r));
         ex.response_cut = head.cut;
-        ex.response_time = ex.request_ts.map(|r| ts.secs_since(r));
-        for (name, header) in [
-            ("proxy-authenticate", AuthHeader::ProxyAuthenticate),
-            ("www-authenticate", AuthHeader::WwwAuthenticate),
-        ] {
-            for v in head.all(name) {
-                let mut cs = parse_challenges(header, &text(v));
-                for c in &mut cs {
-                    c.scheme = cx.intern.text(&c.scheme);
-                }
-                ex.challenges.extend(cs);
-            }
-        }
-        ex.retry_after = head.first_masked("retry-after", mask_header_text);
-        ex.via
-            .extend(head.all("via").map(|v| text_masked(v, mask_header_text)));
-        ex.server = head
-            .all("server")
-            .next()
-            .map(|s| cx.texts.text(s))
-            .map(|s| cx.intern.text(&s));
-        ex.x_squid_error = head.first_masked("x-squid-error", mask_header_text);
-        ex.content_type = head
-            .first("content-type")
-            .as_deref()
-            .map(|s| cx.intern.text(s));
-        ex.content_length = head.content_length().and_then(Result::ok);
-        let is_connect = ex
-            .method
-            .as_deref()
-            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
-        let error = status >= 400;
-        let encoded = head
-            .first("content-encoding")
-            .is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+        let connect = is_connect(ex.method.as_deref());
 
-        if is_connect && (200..300).contains(&status) {
+        if connect && (200..300).contains(&status) {
             ex.tunnel = true;
             self.open_tunnel();
             return;
@@ -225,12 +166,12 @@ impl HttpDecoder {
         if let Some(side) = self.sides.get_mut(1) {
             side.state = body;
             side.body_of = Some(idx);
-            side.capture = (error && !encoded).then(Vec::new);
+            side.capture = error_body.then(Vec::new);
         }
         if body == State::Headers {
             self.finish_body(1);
         }
-        if is_connect {
+        if connect {
             // Refused CONNECT: the client may go on with more requests on this connection.
             if let Some(side) = self.sides.get_mut(0)
                 && side.state == State::AwaitConnectReply

@@ -12,13 +12,15 @@
 //! passwords, tokens, NTLM responses and cookies never enter these types.
 //!
 //! `head` reads message heads, `auth` the authentication headers, `decoder` the
-//! byte-level dialogue, `messages` the exchanges built from its heads, `texts` the
-//! masked header texts remembered per analysis, and `exchange` the kept exchange
+//! byte-level dialogue, `messages` the exchanges built from its heads, `fill` the
+//! request and response facts read from header lines (shared with HTTP/2), `texts`
+//! the masked header texts remembered per analysis, and `exchange` the kept exchange
 //! type.
 
 mod auth;
 mod decoder;
 mod exchange;
+mod fill;
 mod head;
 mod messages;
 #[cfg(test)]
@@ -29,8 +31,7 @@ mod texts;
 pub use auth::{AuthHeader, Challenge, Credentials, parse_challenges, parse_credentials};
 pub use decoder::{HttpDecoder, TunnelChunk};
 pub use exchange::HttpExchange;
-pub(crate) use head::text as header_text;
-pub(crate) use head::text_masked as header_text_masked;
+pub(crate) use fill::{HeaderFields, RequestStart, is_connect};
 pub use head::{
     HeadCut, MAX_HEADER_BYTES, is_absolute_form, looks_like_http, message_starts, strip_http_scheme,
 };

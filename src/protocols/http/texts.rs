@@ -34,7 +34,7 @@ impl std::fmt::Debug for MaskedTexts {
 
 impl MaskedTexts {
     /// A request target or `Host` value as kept: [`target_text`].
-    pub(super) fn target(&mut self, raw: &[u8]) -> Arc<str> {
+    pub(crate) fn target(&mut self, raw: &[u8]) -> Arc<str> {
         remembered(&mut self.targets, raw, target_text)
     }
 

@@ -1,16 +1,13 @@
-//! From HTTP/2 header lists to exchanges: one [`HttpExchange`] per stream, with the
-//! same facts the HTTP/1.x decoder keeps (pseudo-headers for the request and status
-//! line; secrets masked or dropped the same way), and the start of an error
-//! response's body for its JSON message.
+//! From HTTP/2 header lists to exchanges: one [`HttpExchange`] per stream, its
+//! request and response sides filled by the same code as the HTTP/1.x decoder's
+//! (`HttpExchange::request` and `response`) from the pseudo-headers in place of the
+//! start lines, and the start of an error response's body for its JSON message.
 
 use super::{MAX_OPEN_STREAMS, MAX_STREAMS};
 use crate::model::{Dir, FrameNo, Timestamp};
-use crate::protocols::http::{
-    AuthHeader, HttpExchange, error_message, header_text, header_text_masked, parse_challenges,
-    parse_credentials,
-};
+use crate::protocols::http::{HeaderFields, HttpExchange, RequestStart, error_message, is_connect};
 use crate::protocols::overflow::Overflowed;
-use crate::protocols::secrets::{mask_header_text, mask_key, mask_target};
+use crate::protocols::secrets::mask_target;
 use crate::protocols::{DecodeCtx, Notes};
 use rustc_hash::FxHashMap;
 
@@ -48,22 +45,6 @@ pub(super) struct Streams {
     budget_noted: bool,
 }
 
-/// The first field named `name` (lower case, as HTTP/2 sends names), as text.
-fn first(fields: &[(Vec<u8>, Vec<u8>)], name: &str) -> Option<String> {
-    all(fields, name).next().map(header_text)
-}
-
-/// [`first`] with `mask` applied before the value is cut, as the HTTP/1.x decoder does.
-fn first_masked(
-    fields: &[(Vec<u8>, Vec<u8>)],
-    name: &str,
-    mask: impl Fn(&str) -> String,
-) -> Option<String> {
-    all(fields, name)
-        .next()
-        .map(|v| header_text_masked(v, mask))
-}
-
 /// The exchange of stream `st`, kept or not.
 fn exchange_of<'a>(
     exchanges: &'a mut [HttpExchange],
@@ -73,13 +54,6 @@ fn exchange_of<'a>(
         Some(i) => exchanges.get_mut(i),
         None => st.extra.as_deref_mut(),
     }
-}
-
-fn all<'a>(fields: &'a [(Vec<u8>, Vec<u8>)], name: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-    fields
-        .iter()
-        .filter(move |(n, _)| n.eq_ignore_ascii_case(name.as_bytes()))
-        .map(|(_, v)| v.as_slice())
 }
 
 impl Streams {
@@ -150,13 +124,21 @@ impl Streams {
         at: (FrameNo, Timestamp),
         notes: &mut Notes,
     ) {
-        match dir {
-            Dir::ToServer => self.request(cx, id, fields, at, notes),
-            Dir::ToClient => self.response(cx, id, fields, at, notes),
+        let request = dir == Dir::ToServer;
+        if let Some(st) = self.stream(id, request, notes) {
+            // A list after the request's, or after the final response: trailers.
+            let trailers = st.answered || (request && (st.ex.is_some() || st.extra.is_some()));
+            if !trailers && request {
+                self.request(cx, id, fields, at, notes);
+            } else if !trailers {
+                self.response(cx, id, fields, at, notes);
+            }
         }
         self.write_ready(cx);
     }
 
+    /// The first header list of open stream `id` from the client: its exchange, kept
+    /// or held.
     fn request(
         &mut self,
         cx: &mut DecodeCtx,
@@ -165,57 +147,37 @@ impl Streams {
         at: (FrameNo, Timestamp),
         notes: &mut Notes,
     ) {
-        let Some(st) = self.stream(id, true, notes) else {
-            return;
-        };
-        if st.ex.is_some() || st.extra.is_some() || st.answered {
-            // Trailers.
-            return;
-        }
-        let method = first(fields, ":method");
-        let authority = first(fields, ":authority").map(|a| match a.rsplit_once('@') {
+        let method = fields.first_text(":method");
+        // Masked before the cut to its kept length, as the HTTP/1.x decoder does.
+        let authority = fields.first_masked(":authority", |a| {
             // Never keep user information an authority might carry.
-            Some((_, host)) => host.to_string(),
-            None => a,
+            let host = a.rsplit_once('@').map_or(a, |(_, host)| host);
+            mask_target(host).into_owned()
         });
-        let connect = method
-            .as_deref()
-            .is_some_and(|m| m.eq_ignore_ascii_case("CONNECT"));
-        let target = if connect {
-            authority.clone()
+        let connect = is_connect(method.as_deref());
+        let path = if connect {
+            None
         } else {
-            first(fields, ":path")
+            fields.all(":path").next().map(|p| cx.texts.target(p))
         };
-        let mut intern = |s: &str| cx.intern.text(s);
-        let mut ex = HttpExchange {
-            method: method.as_deref().map(&mut intern),
-            target: target.as_deref().map(|t| intern(&mask_target(t))),
-            version: Some(intern("2")),
-            host: authority
-                .or_else(|| first(fields, "host"))
-                .map(|h| intern(&mask_target(&h))),
-            user_agent: first_masked(fields, "user-agent", mask_header_text).map(|u| intern(&u)),
-            request_frame: Some(at.0),
-            request_ts: Some(at.1),
-            has_cookie: all(fields, "cookie").next().is_some(),
-            ..Default::default()
+        let start = RequestStart {
+            method: method.as_deref(),
+            target: if connect {
+                authority.as_deref()
+            } else {
+                path.as_deref()
+            },
+            version: Some("2"),
+            authority: authority.as_deref(),
+            at,
         };
-        for (name, header) in [
-            ("proxy-authorization", AuthHeader::ProxyAuthorization),
-            ("authorization", AuthHeader::Authorization),
-        ] {
-            for v in all(fields, name) {
-                let mut c = parse_credentials(header, &header_text(v));
-                c.scheme = cx.intern.text(&c.scheme);
-                ex.credentials.push(c);
-            }
-        }
-        ex.api_key = all(fields, "x-api-key")
-            .chain(all(fields, "api-key"))
-            .next()
-            .map(|v| mask_key(&String::from_utf8_lossy(v)));
-        ex.via
-            .extend(all(fields, "via").map(|v| header_text_masked(v, mask_header_text)));
+        let ex = HttpExchange::request(cx, start, fields);
+        self.open_exchange(cx, id, ex, notes);
+    }
+
+    /// Makes `ex` the exchange of stream `id`: kept, or held when [`keep`](Self::keep)
+    /// gives it back.
+    fn open_exchange(&mut self, cx: &mut DecodeCtx, id: u32, ex: HttpExchange, notes: &mut Notes) {
         let kept = self.keep(cx, ex, notes);
         if let Some(st) = self.open.get_mut(&id) {
             match kept {
@@ -225,6 +187,8 @@ impl Streams {
         }
     }
 
+    /// A response's header list of stream `id`, which is open and not answered yet:
+    /// a 1xx, or the final response filling its exchange.
     fn response(
         &mut self,
         cx: &mut DecodeCtx,
@@ -233,14 +197,9 @@ impl Streams {
         at: (FrameNo, Timestamp),
         notes: &mut Notes,
     ) {
-        let Some(st) = self.stream(id, false, notes) else {
-            return;
-        };
-        if st.answered {
-            // Trailers.
-            return;
-        }
-        let status = first(fields, ":status").and_then(|s| s.parse::<u16>().ok());
+        let status = fields
+            .first_text(":status")
+            .and_then(|s| s.parse::<u16>().ok());
         let Some(status) = status else {
             notes.push(format!(
                 "h2: response headers of stream {id} at frame {} without a valid :status",
@@ -248,16 +207,14 @@ impl Streams {
             ));
             return;
         };
-        if st.ex.is_none() && st.extra.is_none() && status >= 200 {
+        let unpaired = self
+            .open
+            .get(&id)
+            .is_some_and(|st| st.ex.is_none() && st.extra.is_none());
+        if unpaired && status >= 200 {
             // A response whose request was not seen: kept on its own, as the HTTP/1.x
             // decoder does.
-            let kept = self.keep(cx, HttpExchange::default(), notes);
-            if let Some(st) = self.open.get_mut(&id) {
-                match kept {
-                    Ok(i) => st.ex = Some(i),
-                    Err(ex) => st.extra = Some(ex),
-                }
-            }
+            self.open_exchange(cx, id, HttpExchange::default(), notes);
         }
         let Some(st) = self.open.get_mut(&id) else {
             return;
@@ -269,36 +226,10 @@ impl Streams {
             ex.interim.push(status);
             return;
         }
-        ex.status = Some(status);
-        ex.response_version = Some(cx.intern.text("2"));
-        ex.response_frame = Some(at.0);
-        ex.response_time = ex.request_ts.map(|r| at.1.secs_since(r));
-        for (name, header) in [
-            ("proxy-authenticate", AuthHeader::ProxyAuthenticate),
-            ("www-authenticate", AuthHeader::WwwAuthenticate),
-        ] {
-            for v in all(fields, name) {
-                let mut cs = parse_challenges(header, &header_text(v));
-                for c in &mut cs {
-                    c.scheme = cx.intern.text(&c.scheme);
-                }
-                ex.challenges.extend(cs);
-            }
-        }
-        ex.retry_after = first_masked(fields, "retry-after", mask_header_text);
-        ex.via
-            .extend(all(fields, "via").map(|v| header_text_masked(v, mask_header_text)));
-        ex.server = first_masked(fields, "server", mask_header_text).map(|s| cx.intern.text(&s));
-        ex.x_squid_error = first_masked(fields, "x-squid-error", mask_header_text);
-        ex.content_type = first(fields, "content-type")
-            .as_deref()
-            .map(|s| cx.intern.text(s));
-        ex.content_length = first(fields, "content-length").and_then(|s| s.parse().ok());
-        let encoded =
-            first(fields, "content-encoding").is_some_and(|e| !e.eq_ignore_ascii_case("identity"));
+        let error_body = ex.response(cx, status, Some("2"), at, fields);
         if let Some(st) = self.open.get_mut(&id) {
             st.answered = true;
-            st.capture = (status >= 400 && !encoded).then(Vec::new);
+            st.capture = error_body.then(Vec::new);
         }
     }
 

@@ -302,3 +302,107 @@ fn streams_open_at_once_are_capped() {
         "a note says so"
     );
 }
+
+/// What both HTTP versions read from the same request and response: everything but
+/// the version, the frames and what only HTTP/1.x has (reason, `Proxy-Connection`).
+fn shared_facts(e: &HttpExchange) -> String {
+    format!(
+        "{:?}",
+        (
+            (&e.method, &e.target, &e.host, &e.user_agent),
+            (&e.credentials, &e.api_key, e.has_cookie),
+            (e.status, &e.interim, &e.challenges, &e.retry_after, &e.via),
+            (
+                &e.server,
+                &e.x_squid_error,
+                &e.content_type,
+                e.content_length
+            ),
+            &e.error_message,
+        )
+    )
+}
+
+#[test]
+fn a_stream_keeps_what_the_same_exchange_over_http1_keeps() {
+    // A key that the cut to the kept length (512 characters) would split, leaving a
+    // stretch too short to be recognised as a key unless masked before the cut.
+    let path = format!(
+        "{}/{KEY}?user=bob&api_key=S3CRETQUERYVALUE",
+        "/x".repeat(248)
+    );
+    let request: &[(&[u8], &[u8])] = &[
+        (b":method", b"GET"),
+        (b":scheme", b"https"),
+        (b":path", path.as_bytes()),
+        (b"user-agent", b"bot sk-ant-api03-S3CRETuaKEY0123456789abcd"),
+        (b"proxy-authorization", b"Basic Ym9iOlBhNTU="),
+        (b"authorization", BEARER.as_bytes()),
+        (b"x-api-key", KEY.as_bytes()),
+        (b"cookie", b"session=SECRETCOOKIE"),
+        (b"via", b"1.1 edge"),
+    ];
+    let response: &[(&[u8], &[u8])] = &[
+        (
+            b"www-authenticate",
+            b"Bearer realm=\"api\", error=\"invalid_token\"",
+        ),
+        (b"proxy-authenticate", b"NTLM"),
+        (b"retry-after", b"30"),
+        (b"via", b"1.1 proxy.acme (squid/5.7)"),
+        (b"server", b"squid/5.7"),
+        (b"x-squid-error", b"ERR_ACCESS_DENIED 0"),
+        (b"content-type", b"application/json"),
+        // Repeated identical lengths (RFC 9110 8.6).
+        (b"content-length", b"75, 75"),
+    ];
+
+    let mut h1 = crate::protocols::http::HttpDecoder::new();
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: api.anthropic.com\r\n").into_bytes();
+    for (n, v) in request.iter().filter(|(n, _)| !n.starts_with(b":")) {
+        req.extend([*n, b": ", *v, b"\r\n"].concat());
+    }
+    req.extend(b"\r\n");
+    let mut resp = b"HTTP/1.1 401 Unauthorized\r\n".to_vec();
+    for (n, v) in response {
+        resp.extend([*n, b": ", *v, b"\r\n"].concat());
+    }
+    resp.extend(b"\r\n");
+    resp.extend(BODY);
+    crate::protocols::http::tests::feed(&mut h1, Dir::ToServer, &req, 1);
+    crate::protocols::http::tests::feed(&mut h1, Dir::ToClient, &resp, 2);
+    let (over_h1, _) = h1.finish();
+
+    let (mut ce, mut se) = (loona_hpack::Encoder::new(), loona_hpack::Encoder::new());
+    let mut c = PREFACE.to_vec();
+    let mut list = vec![(&b":authority"[..], &b"api.anthropic.com"[..])];
+    list.extend(request.iter().copied());
+    c.extend(frame(
+        HEADERS,
+        END_HEADERS | END_STREAM,
+        1,
+        &ce.encode(list),
+    ));
+    let mut list = vec![(&b":status"[..], &b"401"[..])];
+    list.extend(response.iter().copied());
+    let mut s = frame(HEADERS, END_HEADERS, 1, &se.encode(list));
+    s.extend(frame(DATA, END_STREAM, 1, BODY));
+    let (over_h2, _) = run(&c, &s, usize::MAX);
+
+    assert_eq!((over_h1.len(), over_h2.len()), (1, 1));
+    let (h1, h2) = (&over_h1[0], &over_h2[0]);
+    assert_eq!(shared_facts(h2), shared_facts(h1));
+    let shown = shared_facts(h2);
+    for secret in [
+        "api03-SE",
+        "S3CRET",
+        "Ym9iOlBhNTU",
+        "SECRETTOKEN",
+        "SECRETCOOKIE",
+    ] {
+        assert!(!shown.contains(secret), "{secret} kept: {shown}");
+    }
+    assert_eq!(h2.content_length, Some(75));
+    assert_eq!(h2.error_message.as_deref(), Some("slow down"));
+    assert_eq!(h2.version.as_deref(), Some("2"));
+}
