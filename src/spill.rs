@@ -14,6 +14,7 @@
 
 use std::collections::VecDeque;
 use std::fs::File;
+use std::ops::Range;
 use std::os::unix::fs::FileExt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -36,6 +37,33 @@ pub struct Pos {
 enum Chunk {
     Mem(Vec<u8>),
     Spilled { at: u64, len: usize },
+}
+
+/// A record's bytes: in a chunk in memory, or in a spilled chunk read back.
+pub enum Record<'a> {
+    /// The record's bytes in their chunk.
+    Mem(&'a [u8]),
+    /// The chunk read back (shared with the cache) and where the record is in it.
+    ReadBack(Arc<[u8]>, Range<usize>),
+}
+
+impl std::ops::Deref for Record<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Record::Mem(b) => b,
+            Record::ReadBack(c, range) => c.get(range.clone()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Where the record at `start` of a chunk is, after its length.
+fn record_in(chunk: &[u8], start: usize) -> Option<Range<usize>> {
+    let head = chunk.get(start..start.checked_add(4)?)?;
+    let len = usize::try_from(u32::from_le_bytes(head.try_into().ok()?)).ok()?;
+    let from = start + 4;
+    let to = from.checked_add(len)?;
+    (to <= chunk.len()).then_some(from..to)
 }
 
 /// Records appended, readable by their [`Pos`].
@@ -128,27 +156,29 @@ impl SpillLog {
     /// Runs `f` on the record at `pos`; `None` if it cannot be read back (counted in
     /// [`unreadable`](Self::unreadable)).
     pub fn read<R>(&self, pos: Pos, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
-        let r = self.read_at(pos, f);
-        if r.is_none() {
-            self.unreadable.fetch_add(1, Ordering::Relaxed);
-        }
-        r
+        self.get(pos).map(|rec| f(&rec))
     }
 
-    fn read_at<R>(&self, pos: Pos, f: impl FnOnce(&[u8]) -> R) -> Option<R> {
+    /// The record at `pos`, in its chunk in memory or in the chunk read back; `None`
+    /// if it cannot be read back (counted in [`unreadable`](Self::unreadable)).
+    pub fn get(&self, pos: Pos) -> Option<Record<'_>> {
+        let rec = self.record(pos);
+        if rec.is_none() {
+            self.unreadable.fetch_add(1, Ordering::Relaxed);
+        }
+        rec
+    }
+
+    fn record(&self, pos: Pos) -> Option<Record<'_>> {
         let i = usize::try_from(pos.chunk).ok()?;
         let start = usize::try_from(pos.start).ok()?;
-        let rec = |bytes: &[u8]| -> Option<R> {
-            let head = bytes.get(start..start.checked_add(4)?)?;
-            let len = u32::from_le_bytes(head.try_into().ok()?);
-            let from = start + 4;
-            Some(f(
-                bytes.get(from..from.checked_add(usize::try_from(len).ok()?)?)?
-            ))
-        };
         match self.chunks.get(i)? {
-            Chunk::Mem(c) => rec(c),
-            &Chunk::Spilled { at, len } => rec(&self.read_back(i, at, len)?),
+            Chunk::Mem(c) => Some(Record::Mem(c.get(record_in(c, start)?)?)),
+            &Chunk::Spilled { at, len } => {
+                let c = self.read_back(i, at, len)?;
+                let range = record_in(&c, start)?;
+                Some(Record::ReadBack(c, range))
+            }
         }
     }
 

@@ -219,12 +219,18 @@ impl FlowStore {
 
     /// The brief written after the flow of `e`.
     fn brief_entry(&self, e: &Entry) -> Option<FlowBrief> {
-        let len = usize::try_from(e.len).ok()?;
-        let b = self.log.read(e.pos(), |rec| {
-            let _table = self.texts.reading();
-            postcard::from_bytes::<FlowBrief>(rec.get(len..)?).ok()
-        });
-        self.count_unreadable(b)
+        let rec = self.log.get(e.pos())?;
+        let b = usize::try_from(e.len)
+            .ok()
+            .and_then(|len| rec.get(len..))
+            .and_then(|b| {
+                let _table = self.texts.reading();
+                postcard::from_bytes::<FlowBrief>(b).ok()
+            });
+        if b.is_none() {
+            self.unreadable.fetch_add(1, Ordering::Relaxed);
+        }
+        b
     }
 
     /// Every flow, rebuilt one at a time (see [`indexed`](Self::indexed)).
@@ -267,22 +273,18 @@ impl FlowStore {
         self.unreadable.load(Ordering::Relaxed) + self.log.unreadable()
     }
 
-    /// `None` only if the bytes are not what `push` wrote, or cannot be read back.
+    /// `None` only if the bytes are not what `push` wrote, or cannot be read back
+    /// (counted: by the log if it could not read the record, here if postcard refused).
     fn decode(&self, e: &Entry) -> Option<FlowSummary> {
-        let len = usize::try_from(e.len).ok()?;
-        let f = self
-            .log
-            .read(e.pos(), |rec| self.decode_bytes(rec.get(..len)?));
-        self.count_unreadable(f)
-    }
-
-    /// What a read of the log gave: counted if the record was there but postcard
-    /// refused it (the log counts records it could not read).
-    fn count_unreadable<T>(&self, read: Option<Option<T>>) -> Option<T> {
-        if matches!(read, Some(None)) {
+        let rec = self.log.get(e.pos())?;
+        let f = usize::try_from(e.len)
+            .ok()
+            .and_then(|len| rec.get(..len))
+            .and_then(|b| self.decode_bytes(b));
+        if f.is_none() {
             self.unreadable.fetch_add(1, Ordering::Relaxed);
         }
-        read.flatten()
+        f
     }
 
     fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
