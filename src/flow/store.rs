@@ -5,12 +5,12 @@
 //! a flow takes a few hundred, and is rebuilt when a rule or the report asks for it.
 //! The bytes are the records' serde derive written by `postcard` (varints, lengths
 //! before contents, no field names); the format lives only as long as the process.
-//! Encodings sit back to back in chunks of 64 KiB (one growing buffer would hold up
-//! to twice what it needs, and briefly three times while it moves); an index gives
-//! each one's place and its report-order key, so sorting moves index entries, not
-//! bytes. Certificates, large and repeated from flow to flow, and shared text
-//! (`Arc<str>`: names, methods, fingerprints…) are kept once per store (one table
-//! per capture) and a flow holds their ids; reading a flow back then clones them.
+//! Encodings are records of a [`SpillLog`] (chunks of 64 KiB, 1 MiB of them in memory,
+//! the rest in a temporary file); an index gives each one's place and its
+//! report-order key, so sorting moves index entries, not bytes. Certificates, large
+//! and repeated from flow to flow, and shared text (`Arc<str>`: names, methods,
+//! fingerprints…) are kept once per store (one table per capture) and a flow holds
+//! their ids; reading a flow back then clones them.
 //! Each flow's encoding is followed by its [`FlowBrief`]'s, which
 //! [`briefs`](FlowStore::briefs) reads without rebuilding the flow.
 
@@ -21,34 +21,11 @@ mod tests;
 use crate::flow::brief::FlowBrief;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::protocols::stored::Texts;
+use crate::spill::{Pos, SpillLog};
 use serde::Deserialize;
-use std::collections::VecDeque;
-use std::fs::File;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
-use std::os::unix::fs::FileExt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
-
-/// Bytes per chunk of encodings; a longer encoding gets a chunk of its own.
-const CHUNK: usize = 64 << 10;
-/// Chunks kept in memory past this many bytes are written to the spill file, the
-/// oldest first: memory then stays the same however many flows a capture holds.
-const IN_MEMORY: usize = 1 << 20;
-/// Spilled chunks kept in memory after being read back, most recent first. Flows are
-/// read in report order and were written roughly in that order (finished in batches
-/// every 10 s of capture time), so a few chunks serve a whole pass.
-const CACHED: usize = 8;
-
-/// Encoded flows, back to back.
-#[derive(Clone, Debug)]
-enum Chunk {
-    Mem(Vec<u8>),
-    /// Moved to the spill file at `at`.
-    Spilled {
-        at: u64,
-        len: usize,
-    },
-}
 
 /// Where one flow's encoding is, and what it sorts by (the client address taken apart,
 /// so an entry stays 48 bytes).
@@ -68,7 +45,7 @@ struct Entry {
 }
 
 impl Entry {
-    fn new(f: &FlowSummary, chunk: u32, start: u32, len: u32) -> Entry {
+    fn new(f: &FlowSummary, pos: Pos, len: u32) -> Entry {
         let (ip, flowinfo, scope_id, v6) = match f.client {
             SocketAddr::V4(a) => {
                 let [a, b, c, d] = a.ip().octets();
@@ -79,8 +56,8 @@ impl Entry {
         };
         Entry {
             first_frame: f.first_frame.0,
-            chunk,
-            start,
+            chunk: pos.chunk,
+            start: pos.start,
             ip,
             len,
             flowinfo,
@@ -106,6 +83,14 @@ impl Entry {
         }
     }
 
+    /// Where the flow's record is in the store's log.
+    fn pos(&self) -> Pos {
+        Pos {
+            chunk: self.chunk,
+            start: self.start,
+        }
+    }
+
     /// Report order, compared exactly as [`FlowSummary::report_key`].
     fn key(&self) -> (u64, bool, SocketAddr) {
         (self.first_frame, self.udp, self.client())
@@ -116,27 +101,15 @@ impl Entry {
 /// report order (first frame, TCP before UDP, client address).
 #[derive(Debug, Default)]
 pub struct FlowStore {
-    chunks: Vec<Chunk>,
+    /// Each flow's record: its encoding, then its brief's.
+    log: SpillLog,
     index: index::Index,
     /// Shared text, each distinct value once (shared with copies until one writes).
     texts: Arc<Texts>,
-    /// Where a flow is encoded before it is copied into a chunk.
+    /// Where a flow is encoded before it is copied into the log.
     scratch: Vec<u8>,
-    /// Bytes of chunks in memory.
-    in_memory: usize,
-    /// Past this, chunks are spilled (`None`: [`IN_MEMORY`]).
-    limit: Option<usize>,
-    /// Unnamed (`tempfile::tempfile`: 0600 in `TMPDIR`, gone with the process).
-    spill: Option<Arc<File>>,
-    /// Bytes written to the spill file.
-    spilled: u64,
-    /// No more spilling: the file could not be made or written, or this store is a
-    /// copy (the original writes to the file it shares).
-    keep_all: bool,
-    /// Spilled chunks read back: (chunk, bytes).
-    cache: Mutex<VecDeque<(usize, Arc<[u8]>)>>,
-    /// Reads of a flow that could not rebuild it (the spill file failed on reading
-    /// back); each pass over the flows counts such a flow again.
+    /// Flows postcard could not write or rebuild (the log counts those whose chunk
+    /// could not be read back); each pass over the flows counts such a flow again.
     unreadable: AtomicUsize,
 }
 
@@ -144,17 +117,11 @@ pub struct FlowStore {
 impl Clone for FlowStore {
     fn clone(&self) -> FlowStore {
         FlowStore {
-            chunks: self.chunks.clone(),
+            log: self.log.clone(),
             index: self.index.clone(),
             texts: self.texts.clone(),
             scratch: Vec::new(),
-            in_memory: self.in_memory,
-            limit: self.limit,
-            spill: self.spill.clone(),
-            spilled: self.spilled,
-            keep_all: true,
-            cache: Mutex::default(),
-            unreadable: AtomicUsize::new(self.unreadable()),
+            unreadable: AtomicUsize::new(self.unreadable.load(Ordering::Relaxed)),
         }
     }
 }
@@ -170,7 +137,7 @@ impl FlowStore {
     /// limit (at least 256 bytes), so even a few flows fill some.
     pub fn with_memory_limit(bytes: usize) -> FlowStore {
         FlowStore {
-            limit: Some(bytes),
+            log: SpillLog::with_memory_limit(bytes),
             ..FlowStore::default()
         }
     }
@@ -179,7 +146,7 @@ impl FlowStore {
     /// runs and merged by [`sort`](Self::sort)): for stores whose flows are not
     /// bounded in number, so that memory stays flat however many there are.
     pub fn with_spilled_index(mut self) -> FlowStore {
-        self.index = index::Index::spilling(self.limit);
+        self.index = index::Index::spilling(self.log.memory_limit());
         self
     }
 
@@ -204,86 +171,17 @@ impl FlowStore {
                 return;
             }
         }
-        let fits = match self.chunks.last() {
-            Some(Chunk::Mem(c)) => c.capacity() - c.len() >= self.scratch.len(),
-            _ => false,
-        };
-        if !fits {
-            self.spill_old();
-            let c = Vec::with_capacity(self.chunk_bytes().max(self.scratch.len()));
-            self.in_memory += c.capacity();
-            self.chunks.push(Chunk::Mem(c));
-        }
-        let bytes = &self.scratch;
-        let (Ok(chunk), Ok(len)) = (
-            u32::try_from(self.chunks.len() - 1),
-            u32::try_from(flow_len),
-        ) else {
+        let Ok(len) = u32::try_from(flow_len) else {
             return;
         };
-        let Some(Chunk::Mem(c)) = self.chunks.last_mut() else {
-            return;
-        };
-        let Ok(start) = u32::try_from(c.len()) else {
-            return;
-        };
-        c.extend_from_slice(bytes);
-        self.index.push(Entry::new(f, chunk, start, len));
-    }
-
-    fn chunk_bytes(&self) -> usize {
-        match self.limit {
-            Some(l) if l < 4 * CHUNK => (l / 4).max(256),
-            _ => CHUNK,
-        }
-    }
-
-    /// Moves the oldest chunks in memory to the spill file while more than the limit
-    /// is held.
-    fn spill_old(&mut self) {
-        let limit = self.limit.unwrap_or(IN_MEMORY);
-        if self.keep_all || self.in_memory <= limit {
-            return;
-        }
-        if self.spill.is_none() {
-            // tempfile's O_TMPFILE path opens with mode 0666: the umask alone decides.
-            self.spill = tempfile::tempfile()
-                .and_then(|f| {
-                    f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
-                    Ok(f)
-                })
-                .ok()
-                .map(Arc::new);
-        }
-        let Some(file) = &self.spill else {
-            self.keep_all = true;
-            return;
-        };
-        for chunk in &mut self.chunks {
-            if self.in_memory <= limit {
-                return;
-            }
-            let Chunk::Mem(c) = chunk else { continue };
-            if file.write_all_at(c, self.spilled).is_err() {
-                self.keep_all = true;
-                return;
-            }
-            self.in_memory -= c.capacity();
-            let len = c.len();
-            *chunk = Chunk::Spilled {
-                at: self.spilled,
-                len,
-            };
-            self.spilled += len as u64;
+        if let Some(pos) = self.log.push(&self.scratch) {
+            self.index.push(Entry::new(f, pos, len));
         }
     }
 
     /// Chunks written to the spill file.
     pub fn spilled_chunks(&self) -> usize {
-        self.chunks
-            .iter()
-            .filter(|c| matches!(c, Chunk::Spilled { .. }))
-            .count()
+        self.log.spilled_chunks()
     }
 
     pub fn len(&self) -> usize {
@@ -313,31 +211,26 @@ impl FlowStore {
     /// like [`indexed`](Self::indexed), one that cannot be read is counted in
     /// [`unreadable`](Self::unreadable) and left out.
     pub fn briefs(&self) -> impl Iterator<Item = (usize, FlowBrief)> + '_ {
-        self.index.iter().enumerate().filter_map(|(i, e)| {
-            let b = self.brief_entry(&e);
-            if b.is_none() {
-                self.unreadable.fetch_add(1, Ordering::Relaxed);
-            }
-            Some((i, b?))
-        })
+        self.index
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, self.brief_entry(&e)?)))
     }
 
-    /// The brief written after the flow of `e` (postcard reads it up to its end).
+    /// The brief written after the flow of `e`.
     fn brief_entry(&self, e: &Entry) -> Option<FlowBrief> {
-        let start = usize::try_from(e.start).ok()?;
-        let at = start.checked_add(usize::try_from(e.len).ok()?)?;
-        let i = usize::try_from(e.chunk).ok()?;
-        let spilled;
-        let chunk: &[u8] = match self.chunks.get(i)? {
-            Chunk::Mem(c) => c,
-            &Chunk::Spilled { at, len } => {
-                spilled = self.read_back(i, at, len)?;
-                &spilled
-            }
-        };
-        let _table = self.texts.reading();
-        let (b, _) = postcard::take_from_bytes::<FlowBrief>(chunk.get(at..)?).ok()?;
-        Some(b)
+        let rec = self.log.get(e.pos())?;
+        let b = usize::try_from(e.len)
+            .ok()
+            .and_then(|len| rec.get(len..))
+            .and_then(|b| {
+                let _table = self.texts.reading();
+                postcard::from_bytes::<FlowBrief>(b).ok()
+            });
+        if b.is_none() {
+            self.unreadable.fetch_add(1, Ordering::Relaxed);
+        }
+        b
     }
 
     /// Every flow, rebuilt one at a time (see [`indexed`](Self::indexed)).
@@ -361,47 +254,37 @@ impl FlowStore {
 
     /// Heap bytes held, the certificate table included.
     pub fn heap_bytes(&self) -> usize {
-        self.in_memory + self.scratch.capacity() + self.index.heap_bytes() + self.texts.heap_bytes()
+        self.log.heap_bytes()
+            + self.scratch.capacity()
+            + self.index.heap_bytes()
+            + self.texts.heap_bytes()
     }
 
-    /// Bytes of the flows' encodings alone (not the index, not the certificates).
+    /// Bytes of the flows' records (encodings and their lengths; not the index, not the
+    /// certificates).
     pub fn encoded_bytes(&self) -> usize {
-        self.chunks
-            .iter()
-            .map(|c| match c {
-                Chunk::Mem(c) => c.len(),
-                Chunk::Spilled { len, .. } => *len,
-            })
-            .sum()
+        self.log.record_bytes()
     }
 
     /// Reads of a flow that could not rebuild it: its chunk could not be read back from
     /// the spill file (each pass over the flows counts it again). The report is then
     /// missing those flows, and says so.
     pub fn unreadable(&self) -> usize {
-        self.unreadable.load(Ordering::Relaxed)
+        self.unreadable.load(Ordering::Relaxed) + self.log.unreadable()
     }
 
-    /// `None` only if the bytes are not what `push` wrote, or cannot be read back.
+    /// `None` only if the bytes are not what `push` wrote, or cannot be read back
+    /// (counted: by the log if it could not read the record, here if postcard refused).
     fn decode(&self, e: &Entry) -> Option<FlowSummary> {
-        let f = self.decode_entry(e);
+        let rec = self.log.get(e.pos())?;
+        let f = usize::try_from(e.len)
+            .ok()
+            .and_then(|len| rec.get(..len))
+            .and_then(|b| self.decode_bytes(b));
         if f.is_none() {
             self.unreadable.fetch_add(1, Ordering::Relaxed);
         }
         f
-    }
-
-    fn decode_entry(&self, e: &Entry) -> Option<FlowSummary> {
-        let start = usize::try_from(e.start).ok()?;
-        let end = start.checked_add(usize::try_from(e.len).ok()?)?;
-        let i = usize::try_from(e.chunk).ok()?;
-        match self.chunks.get(i)? {
-            Chunk::Mem(c) => self.decode_bytes(c.get(start..end)?),
-            &Chunk::Spilled { at, len } => {
-                let bytes = self.read_back(i, at, len)?;
-                self.decode_bytes(bytes.get(start..end)?)
-            }
-        }
     }
 
     fn decode_bytes(&self, bytes: &[u8]) -> Option<FlowSummary> {
@@ -409,22 +292,5 @@ impl FlowStore {
         let mut de = postcard::Deserializer::from_bytes(bytes);
         let f = FlowSummary::deserialize(&mut de).ok()?;
         de.finalize().ok()?.is_empty().then_some(f)
-    }
-
-    /// Spilled chunk `i`, from the cache or read back into it.
-    fn read_back(&self, i: usize, at: u64, len: usize) -> Option<Arc<[u8]>> {
-        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(pos) = cache.iter().position(|(c, _)| *c == i) {
-            let hit = cache.remove(pos)?;
-            let bytes = hit.1.clone();
-            cache.push_front(hit);
-            return Some(bytes);
-        }
-        let mut buf = vec![0; len];
-        self.spill.as_ref()?.read_exact_at(&mut buf, at).ok()?;
-        let bytes: Arc<[u8]> = buf.into();
-        cache.push_front((i, bytes.clone()));
-        cache.truncate(CACHED);
-        Some(bytes)
     }
 }

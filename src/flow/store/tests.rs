@@ -13,6 +13,7 @@ use crate::protocols::socks::SocksFacts;
 use crate::protocols::tls::{HandshakeOutcome, TlsAlert, TlsFacts};
 use crate::protocols::x509::{CertData, CertInfo, Der};
 use crate::protocols::{AppFacts, AppProtocol};
+use crate::spill::CHUNK;
 use std::sync::Arc;
 use tls_parser::{TlsAlertDescription, TlsAlertSeverity, TlsCipherSuiteID, TlsVersion};
 
@@ -485,9 +486,7 @@ fn certificates_are_kept_once_and_handed_back_shared() {
     store.push(&a);
     assert_eq!(store.texts.heap_bytes(), kept, "nothing new to keep");
     // The flows' bytes hold ids, not the certificates.
-    let Chunk::Mem(bytes) = &store.chunks[0] else {
-        panic!("spilled")
-    };
+    let bytes = store.log.mem_chunk(0).expect("in memory").clone();
     let subject = orig.subject.as_bytes();
     assert!(!bytes.windows(subject.len()).any(|w| w == subject));
     // Shared text and number lists too: kept once, written as ids, handed back shared.
@@ -522,11 +521,7 @@ fn names_come_back_as_the_decoders_own() {
 fn corrupt_records_give_none_without_panicking() {
     let mut store = FlowStore::new();
     store.push(&full(5));
-    let mem = |s: &mut FlowStore| match &mut s.chunks[0] {
-        Chunk::Mem(c) => std::mem::take(c),
-        Chunk::Spilled { .. } => panic!("spilled"),
-    };
-    let whole = mem(&mut store);
+    let whole = std::mem::take(store.log.mem_chunk(0).expect("in memory"));
     let e = store.index[0];
     // Every shortened record is refused.
     for n in 0..whole.len() {
@@ -539,7 +534,7 @@ fn corrupt_records_give_none_without_panicking() {
         for flip in [0x01u8, 0x80, 0xff] {
             let mut bytes = whole.clone();
             bytes[at] ^= flip;
-            store.chunks[0] = Chunk::Mem(bytes);
+            *store.log.mem_chunk(0).unwrap() = bytes;
             let _ = store.get(0);
             let _ = store.briefs().count();
         }
@@ -547,7 +542,7 @@ fn corrupt_records_give_none_without_panicking() {
     // Trailing bytes are refused.
     let mut bytes = whole.clone();
     bytes.push(0);
-    store.chunks[0] = Chunk::Mem(bytes);
+    *store.log.mem_chunk(0).unwrap() = bytes;
     store.index[0].len += 1;
     assert!(store.get(0).is_none());
     // An entry pointing past the bytes, or to no chunk, is refused.
@@ -601,20 +596,12 @@ fn an_entry_stays_small() {
     assert_eq!(std::mem::size_of::<Entry>(), 48);
 }
 
-/// The bytes of an in-memory chunk.
-fn mem_len(c: &Chunk) -> (usize, usize) {
-    match c {
-        Chunk::Mem(c) => (c.len(), c.capacity()),
-        Chunk::Spilled { len, .. } => (*len, *len),
-    }
-}
-
 #[test]
 fn flows_fill_chunks_and_big_ones_get_their_own() {
     let mut store = FlowStore::new();
     let small = full(1);
     let mut n = 0;
-    while store.chunks.len() < 3 {
+    while store.log.chunk_count() < 3 {
         store.push(&small);
         n += 1;
     }
@@ -622,10 +609,14 @@ fn flows_fill_chunks_and_big_ones_get_their_own() {
     let mut big = full(2);
     big.app.notes = vec!["x".repeat(CHUNK * 2)];
     store.push(&big);
-    assert_eq!(store.chunks.len(), 4);
-    assert!(mem_len(&store.chunks[3]).0 > CHUNK);
+    assert_eq!(store.log.chunk_count(), 4);
+    assert!(store.log.chunk_len(3).unwrap().0 > CHUNK);
     store.push(&small);
-    assert_eq!(store.chunks.len(), 5, "the next flow starts a new chunk");
+    assert_eq!(
+        store.log.chunk_count(),
+        5,
+        "the next flow starts a new chunk"
+    );
     assert_eq!(store.len(), n + 2);
     for i in 0..store.len() {
         let want = if i == n { &big } else { &small };
@@ -637,13 +628,13 @@ fn flows_fill_chunks_and_big_ones_get_their_own() {
     }
     // The first chunks were filled until the next flow (and its brief) did not fit.
     let in_first = (0..n).filter(|&i| store.index[i].chunk == 0).count();
-    let one = mem_len(&store.chunks[0]).0 / in_first;
+    let one = store.log.chunk_len(0).unwrap().0 / in_first;
     assert!(
         one > store.index[0].len as usize,
         "a record is its flow and brief"
     );
-    assert!(store.chunks[..2].iter().all(|c| {
-        let (len, cap) = mem_len(c);
+    assert!((0..2).all(|i| {
+        let (len, cap) = store.log.chunk_len(i).unwrap();
         cap - len < one
     }));
 }
@@ -671,18 +662,18 @@ fn old_chunks_go_to_the_spill_file_and_come_back() {
     assert!(
         spilled >= 2,
         "{} chunks, {spilled} spilled",
-        store.chunks.len()
+        store.log.chunk_count()
     );
     // What stays in memory is the limit plus the chunk being filled.
     assert!(
-        store.in_memory <= 3 * CHUNK,
+        store.log.in_memory() <= 3 * CHUNK,
         "{} in memory",
-        store.in_memory
+        store.log.in_memory()
     );
     assert!(
-        store.in_memory < store.encoded_bytes(),
+        store.log.in_memory() < store.encoded_bytes(),
         "{} of {}",
-        store.in_memory,
+        store.log.in_memory(),
         store.encoded_bytes()
     );
     let want: Vec<String> = flows.iter().map(|f| format!("{f:?}")).collect();
@@ -720,7 +711,7 @@ fn old_chunks_go_to_the_spill_file_and_come_back() {
 fn without_a_spill_file_everything_stays_in_memory() {
     let flows = numbered(1_000);
     let mut store = FlowStore::with_memory_limit(CHUNK);
-    store.keep_all = true;
+    store.log.never_spill();
     for f in &flows {
         store.push(f);
     }
@@ -740,25 +731,10 @@ fn a_chunk_that_cannot_be_read_back_is_counted() {
     assert!(store.spilled_chunks() >= 1);
     assert_eq!(store.unreadable(), 0);
     // As if the file had lost the chunk: it now lies past the file's end.
-    let Some(Chunk::Spilled { at, .. }) = store.chunks.get_mut(0) else {
-        panic!("the first chunk is spilled");
-    };
-    *at += 1 << 40;
+    assert!(store.log.lose_chunk(0), "the first chunk is spilled");
     let in_first = store.index.iter().filter(|e| e.chunk == 0).count();
     assert_eq!(store.iter().count(), flows.len() - in_first);
     assert_eq!(store.unreadable(), in_first);
-}
-
-#[test]
-fn the_spill_file_is_readable_by_its_owner_only() {
-    use std::os::unix::fs::PermissionsExt;
-    let mut store = FlowStore::with_memory_limit(0);
-    for f in &numbered(200) {
-        store.push(f);
-    }
-    let file = store.spill.as_ref().expect("a spill file");
-    let mode = file.metadata().unwrap().permissions().mode() & 0o7777;
-    assert_eq!(mode, 0o600, "spill file mode {mode:o}");
 }
 
 #[test]
