@@ -61,7 +61,7 @@ impl StreamBuf {
         if take == 0 {
             return 0;
         }
-        let abs = self.start + self.data.len() as u64;
+        let abs = self.end();
         if self.marks.len() >= MAX_MARKS {
             self.thin_marks();
         }
@@ -78,6 +78,11 @@ impl StreamBuf {
         take
     }
 
+    /// Stream offset just past the last buffered byte.
+    fn end(&self) -> u64 {
+        self.start.saturating_add(self.data.len() as u64)
+    }
+
     /// Stream offset of the first buffered byte (bytes consumed so far).
     pub(crate) fn offset(&self) -> u64 {
         self.start
@@ -89,7 +94,7 @@ impl StreamBuf {
         let (Some(first), Some(last)) = (self.marks.front(), self.marks.back()) else {
             return;
         };
-        let span = last.0 - first.0;
+        let span = last.0.saturating_sub(first.0);
         self.stride = (span / (MAX_MARKS as u64 / 2)).max(self.stride) + 1;
         let stride = self.stride;
         let mut bucket = None;
@@ -126,7 +131,7 @@ impl StreamBuf {
     pub(crate) fn consume(&mut self, n: usize) {
         let n = n.min(self.data.len());
         self.data.drain(..n);
-        self.start += n as u64;
+        self.start = self.start.saturating_add(n as u64);
         if self.data.is_empty() {
             // An idle connection keeps no allocation (a record's 18 KiB, a head's
             // 64 KiB, or a few KiB) it is not using: with 100,000 open connections
@@ -142,9 +147,10 @@ impl StreamBuf {
         }
     }
 
-    /// Frame and timestamp of the chunk that carried byte `i` (relative to the front).
+    /// Frame and timestamp of the chunk that carried byte `i` (relative to the front);
+    /// an `i` past the end answers for the last chunk.
     pub(crate) fn at(&self, i: usize) -> (FrameNo, Timestamp) {
-        let abs = self.start + i as u64;
+        let abs = self.start.saturating_add(i as u64);
         let idx = self.marks.partition_point(|m| m.0 <= abs);
         self.marks
             .get(idx.saturating_sub(1))
@@ -155,15 +161,17 @@ impl StreamBuf {
     /// Empties the buffer, returning its bytes split per original chunk.
     pub(crate) fn drain_chunks(&mut self) -> Vec<(Vec<u8>, FrameNo, Timestamp)> {
         let mut out = Vec::new();
-        let end = self.start + self.data.len() as u64;
-        let marks: Vec<_> = self.marks.iter().copied().collect();
-        for (k, (abs, frame, ts)) in marks.iter().enumerate() {
-            let from = abs.max(&self.start) - self.start;
-            let to = marks.get(k + 1).map_or(end, |m| m.0) - self.start;
-            if let Some(slice) = self.data.get(from as usize..to as usize)
+        let end = self.end();
+        // Offsets relative to the front; a mark before the front (the chunk the front
+        // byte came from) counts from the front, and a slice out of range is skipped.
+        let rel = |abs: u64| usize::try_from(abs.saturating_sub(self.start)).unwrap_or(usize::MAX);
+        let mut marks = self.marks.iter().peekable();
+        while let Some(&(abs, frame, ts)) = marks.next() {
+            let to = marks.peek().map_or(end, |m| m.0);
+            if let Some(slice) = self.data.get(rel(abs)..rel(to))
                 && !slice.is_empty()
             {
-                out.push((slice.to_vec(), *frame, *ts));
+                out.push((slice.to_vec(), frame, ts));
             }
         }
         self.consume(self.data.len());
@@ -217,6 +225,35 @@ mod tests {
         assert!(f <= FrameNo(5_001) && f > FrameNo(4_900), "{f:?}");
         b.consume(5_000);
         assert_eq!(b.held(), 0, "an empty buffer keeps no allocation");
+    }
+
+    #[test]
+    fn offsets_at_the_edges_do_not_wrap() {
+        let mut b = StreamBuf::new(16);
+        b.push(b"abcd", FrameNo(1), Timestamp(1));
+        b.push(b"efgh", FrameNo(2), Timestamp(2));
+        // Front in the middle of the first chunk: its mark lies before the front.
+        b.consume(2);
+        // Any index past the end answers for the last chunk rather than panicking.
+        assert_eq!(b.at(usize::MAX).0, FrameNo(2));
+        assert_eq!(b.at(b.len()).0, FrameNo(2));
+        let chunks = b.drain_chunks();
+        assert_eq!(chunks.len(), 2);
+        assert_eq!(
+            (chunks[0].0.as_slice(), chunks[0].1),
+            (&b"cd"[..], FrameNo(1))
+        );
+        assert_eq!(
+            (chunks[1].0.as_slice(), chunks[1].1),
+            (&b"efgh"[..], FrameNo(2))
+        );
+        assert_eq!(b.offset(), 8);
+        // Consuming more than is held takes what is there, and the buffer stays usable.
+        b.push(b"ij", FrameNo(3), Timestamp(3));
+        b.consume(usize::MAX);
+        assert_eq!(b.offset(), 10);
+        assert!(b.drain_chunks().is_empty());
+        assert_eq!(b.at(0), (FrameNo::default(), Timestamp::default()));
     }
 
     #[test]
