@@ -18,6 +18,7 @@
 //! says only whether and how far it worked.
 
 use super::TlsDecoder;
+use super::handshake::ServerParams;
 use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be16, be24};
 use crate::model::{Dir, FrameNo};
 use crate::protocols::http2::{H2Decoder, PREFACE};
@@ -400,8 +401,16 @@ impl TlsDecoder {
     }
 
     /// Called after each handshake message the handshake decoder took: the hellos
-    /// set up the keys, Finished and KeyUpdate change them.
-    pub(super) fn crypt_handshake(&mut self, cx: &DecodeCtx, dir: Dir, t: u8, msg: &[u8]) {
+    /// set up the keys (`server`: what it read of a first ServerHello), Finished and
+    /// KeyUpdate change them.
+    pub(super) fn crypt_handshake(
+        &mut self,
+        cx: &DecodeCtx,
+        dir: Dir,
+        t: u8,
+        msg: &[u8],
+        server: Option<ServerParams>,
+    ) {
         let Some(c) = self.crypt.as_mut() else {
             return;
         };
@@ -411,7 +420,7 @@ impl TlsDecoder {
             }
             (2, Dir::ToClient) if c.suite.is_none() && c.status.problem.is_none() => {
                 let tls13 = self.tls13;
-                setup(c, cx, msg, tls13);
+                setup(c, cx, server, tls13);
             }
             (8, Dir::ToClient) => c.alpn_h2 = chooses_h2(msg),
             (20, _) if c.tls13 => {
@@ -662,12 +671,16 @@ fn chooses_h2(msg: &[u8]) -> bool {
 }
 
 /// Sets up the keys at the ServerHello, or says why not.
-fn setup(c: &mut Decrypt, cx: &DecodeCtx, sh: &[u8], tls13: bool) {
+fn setup(c: &mut Decrypt, cx: &DecodeCtx, server: Option<ServerParams>, tls13: bool) {
     let Some(random) = c.client_random else {
         return;
     };
-    let cipher_at = 35 + usize::from(sh.get(34).copied().unwrap_or(0));
-    let (Some(server_random), Some(id)) = (sh.get(2..34), be16(sh, cipher_at)) else {
+    let Some(ServerParams {
+        version,
+        cipher: id,
+        random: server_random,
+    }) = server
+    else {
         c.problem("malformed ServerHello".into());
         return;
     };
@@ -678,7 +691,6 @@ fn setup(c: &mut Decrypt, cx: &DecodeCtx, sh: &[u8], tls13: bool) {
         c.problem("no key for this client random in the key log".into());
         return;
     };
-    let version = be16(sh, 0).unwrap_or(0);
     let Some(suite) = suite(id) else {
         let name = tls_parser::TlsCipherSuite::from_id(id)
             .map_or_else(|| format!("0x{id:04x}"), |s| s.name.to_string());
@@ -712,7 +724,7 @@ fn setup(c: &mut Decrypt, cx: &DecodeCtx, sh: &[u8], tls13: bool) {
             c.problem("the key log has no master secret (CLIENT_RANDOM) for this session".into());
             return;
         };
-        let Some(keys) = keys12(suite, master, &random, server_random) else {
+        let Some(keys) = keys12(suite, master, &random, &server_random) else {
             return;
         };
         let [client, server] = keys;

@@ -33,9 +33,19 @@ fn is_tls13(v: u16) -> bool {
 /// What JA3S and the facts need of a ServerHello.
 struct ServerHelloFields<'a> {
     version: u16,
+    random: [u8; 32],
     cipher: u16,
     /// The extensions block (without its length), when present.
     ext: Option<&'a [u8]>,
+}
+
+/// What key setup needs of a ServerHello, as the handshake decoder read it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct ServerParams {
+    /// The negotiated version: `supported_versions` when present, else the hello's.
+    pub(super) version: u16,
+    pub(super) cipher: u16,
+    pub(super) random: [u8; 32],
 }
 
 /// Reads a ServerHello body. TLS 1.3 drafts up to 21 (0x7f0e..=0x7f15) have no
@@ -45,7 +55,7 @@ struct ServerHelloFields<'a> {
 /// they count in JA3S as tshark counts them.
 fn parse_server_hello(msg: &[u8]) -> Option<ServerHelloFields<'_>> {
     let version = be16(msg, 0)?;
-    msg.get(2..34)?; // random
+    let random = msg.get(2..34)?.try_into().ok()?;
     let (cipher, ext_at) = if (0x7f0e..=0x7f15).contains(&version) {
         (be16(msg, 34)?, 36)
     } else {
@@ -61,6 +71,7 @@ fn parse_server_hello(msg: &[u8]) -> Option<ServerHelloFields<'_>> {
     let ext = be16(msg, ext_at).and_then(|n| msg.get(ext_at + 2..ext_at + 2 + usize::from(n)));
     Some(ServerHelloFields {
         version,
+        random,
         cipher,
         ext,
     })
@@ -415,6 +426,7 @@ impl TlsDecoder {
         frame: FrameNo,
     ) {
         let (mut name, letter) = handshake_name(t);
+        let mut server = None;
         match (t, dir) {
             (1, Dir::ToServer) => self.on_client_hello(cx, msg, frame),
             (2, Dir::ToClient) => {
@@ -424,7 +436,7 @@ impl TlsDecoder {
                     self.last_msg = Some("hello_retry_request");
                     return;
                 }
-                self.on_server_hello(cx, msg, frame);
+                server = self.on_server_hello(cx, msg, frame);
             }
             (11, _) => self.on_certificate(cx, dir, msg, frame),
             (14, Dir::ToClient) => self.server_flight_done = true,
@@ -441,7 +453,7 @@ impl TlsDecoder {
         }
         self.history(dir, letter);
         self.last_msg = Some(name);
-        self.crypt_handshake(cx, dir, t, msg);
+        self.crypt_handshake(cx, dir, t, msg, server);
     }
 
     fn on_client_hello(&mut self, cx: &mut DecodeCtx, msg: &[u8], frame: FrameNo) {
@@ -514,9 +526,15 @@ impl TlsDecoder {
         f.extensions = cx.intern.u16s(&ext_ids);
     }
 
-    fn on_server_hello(&mut self, cx: &mut DecodeCtx, msg: &[u8], frame: FrameNo) {
+    /// Reads the first ServerHello into the facts; returns what key setup needs of it.
+    fn on_server_hello(
+        &mut self,
+        cx: &mut DecodeCtx,
+        msg: &[u8],
+        frame: FrameNo,
+    ) -> Option<ServerParams> {
         if self.seen_server_hello {
-            return;
+            return None;
         }
         self.seen_server_hello = true;
         self.facts.server_hello_frame = Some(frame);
@@ -524,7 +542,7 @@ impl TlsDecoder {
         let Some(sh) = parse_server_hello(msg) else {
             self.notes
                 .push(format!("tls: malformed server_hello at frame {frame}"));
-            return;
+            return None;
         };
         let exts = sh.ext.map(extensions).unwrap_or_default();
         let mut version = sh.version;
@@ -556,6 +574,11 @@ impl TlsDecoder {
                 cx.fingerprints
                     .server(sh.version, cipher, &ext_ids, &mut cx.intern),
             );
+        Some(ServerParams {
+            version,
+            cipher,
+            random: sh.random,
+        })
     }
 
     fn on_certificate(&mut self, cx: &mut DecodeCtx, dir: Dir, msg: &[u8], frame: FrameNo) {
