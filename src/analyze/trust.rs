@@ -59,13 +59,23 @@ impl Bundle {
             .display()
             .to_string();
         let bytes = std::fs::read(path).map_err(|e| BundleError::Read {
-            path: p.clone(),
+            path: p,
             reason: e.to_string(),
         })?;
+        Bundle::from_pem_bytes(path, &bytes)
+    }
+
+    /// Like [`from_pem_file`](Self::from_pem_file), with the file's bytes already
+    /// read.
+    pub fn from_pem_bytes(path: &Path, pem: &[u8]) -> Result<Bundle, BundleError> {
+        let p = std::fs::canonicalize(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string();
         let name = path
             .file_name()
             .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned());
-        Bundle::from_pem(&name, &p, &bytes)
+        Bundle::from_pem(&name, &p, pem)
     }
 
     pub fn from_pem(name: &str, path: &str, pem: &[u8]) -> Result<Bundle, BundleError> {

@@ -347,7 +347,8 @@ impl Target {
 
 /// The static findings: proxy URLs, credentials, CA files, verification, key.
 /// `now_unix` dates the expiry check.
-pub fn check(env: &Env, now_unix: i64) -> Vec<Finding> {
+/// `ca` holds the CA files `env` names, as read.
+pub fn check(env: &Env, ca: &super::ca_files::CaFiles, now_unix: i64) -> Vec<Finding> {
     let mut out = Vec::new();
     for &k in PROXY_VARS {
         let Some(v) = env.value(k) else { continue };
@@ -356,7 +357,8 @@ pub fn check(env: &Env, now_unix: i64) -> Vec<Finding> {
     disagreeing_spellings(env, &mut out);
     for &k in CA_FILE_VARS {
         if let Some(p) = env.value(k)
-            && let Some(f) = check_ca_file(k, p, now_unix)
+            && let Some(read) = ca.bytes(p)
+            && let Some(f) = check_ca_file(k, p, read, now_unix)
         {
             out.push(f);
         }
@@ -522,18 +524,24 @@ fn ca_finding(var: &str, path: &str, why: &str) -> Finding {
 const SMALL_BUNDLE: usize = 5;
 
 /// A CA file that is missing, unreadable, not PEM, or holds an expired certificate
-/// (when it is a small bundle; a store of hundreds only when all expired).
-pub fn check_ca_file(var: &str, path: &str, now_unix: i64) -> Option<Finding> {
+/// (when it is a small bundle; a store of hundreds only when all expired); `read` is
+/// what reading `path` gave.
+pub fn check_ca_file(
+    var: &str,
+    path: &str,
+    read: &std::io::Result<Vec<u8>>,
+    now_unix: i64,
+) -> Option<Finding> {
     use rustls_pki_types::CertificateDer;
     use rustls_pki_types::pem::PemObject;
-    let bytes = match std::fs::read(path) {
+    let bytes = match read {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Some(ca_finding(var, path, "does not exist"));
         }
         Err(e) => return Some(ca_finding(var, path, &format!("cannot be read ({e})"))),
     };
-    let ders: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
+    let ders: Vec<_> = CertificateDer::pem_slice_iter(bytes)
         .filter_map(Result::ok)
         .collect();
     if ders.is_empty() {
@@ -653,6 +661,7 @@ fn check_key(env: &Env) -> Option<Finding> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use crate::doctor::ca_files::CaFiles;
 
     fn kinds(f: &[Finding]) -> Vec<FindingKind> {
         f.iter().map(|f| f.kind).collect()
@@ -701,7 +710,7 @@ mod tests {
             ("HTTPS_PROXY", "http://bob:p@ss:w/rd!@proxy:8080"),
             ("HTTP_PROXY", "http://alice:Secret1@proxy"),
         ]);
-        let f = check(&e, 0);
+        let f = check(&e, &CaFiles::read(&e), 0);
         assert_eq!(
             kinds(&f),
             [
@@ -746,7 +755,7 @@ mod tests {
             ("no_proxy", "localhost"),
             ("NO_PROXY", "localhost"),
         ]);
-        let f = check(&e, 0);
+        let f = check(&e, &CaFiles::read(&e), 0);
         assert_eq!(kinds(&f), [FindingKind::ProxyVariablesDisagree]);
         assert_eq!(f[0].guide_section, Some(6));
     }
@@ -755,12 +764,12 @@ mod tests {
     fn ca_files_missing_not_pem_or_expired() {
         let dir = tempfile::tempdir().unwrap();
         let missing = dir.path().join("nope.pem");
-        let f = check_ca_file("SSL_CERT_FILE", missing.to_str().unwrap(), 0).unwrap();
+        let f = check_ca_file("SSL_CERT_FILE", "nope.pem", &std::fs::read(&missing), 0).unwrap();
         assert!(f.explanation.contains("does not exist"));
         assert_eq!(f.guide_section, Some(3));
         let der = dir.path().join("ca.der");
         std::fs::write(&der, [0x30, 0x82, 0x01]).unwrap();
-        let f = check_ca_file("NODE_EXTRA_CA_CERTS", der.to_str().unwrap(), 0).unwrap();
+        let f = check_ca_file("NODE_EXTRA_CA_CERTS", "ca.der", &std::fs::read(&der), 0).unwrap();
         assert!(f.explanation.contains("DER, not PEM"));
         // A certificate valid 2025-2026 is fine in 2025, expired in 2030.
         let mut params = rcgen::CertificateParams::new(vec!["ca.test".into()]).unwrap();
@@ -771,8 +780,8 @@ mod tests {
         let ok = dir.path().join("ca.pem");
         std::fs::write(&ok, pem).unwrap();
         let p = ok.to_str().unwrap();
-        assert!(check_ca_file("SSL_CERT_FILE", p, 1_750_000_000).is_none());
-        let f = check_ca_file("SSL_CERT_FILE", p, 1_900_000_000).unwrap();
+        assert!(check_ca_file("SSL_CERT_FILE", p, &std::fs::read(p), 1_750_000_000).is_none());
+        let f = check_ca_file("SSL_CERT_FILE", p, &std::fs::read(p), 1_900_000_000).unwrap();
         assert!(f.explanation.contains("expired"), "{}", f.explanation);
     }
 
@@ -785,7 +794,7 @@ mod tests {
                 "sk-proj-abcdefghijklmnopqrstuvwxyz0123",
             ),
         ]);
-        let f = check(&e, 0);
+        let f = check(&e, &CaFiles::read(&e), 0);
         assert_eq!(
             kinds(&f),
             [
@@ -801,9 +810,9 @@ mod tests {
             ("ANTHROPIC_BASE_URL", "http://localhost:4000"),
             ("ANTHROPIC_API_KEY", "sk-1234"),
         ]);
-        assert!(check(&e, 0).is_empty());
+        assert!(check(&e, &CaFiles::read(&e), 0).is_empty());
         let e = Env::of(&[("ANTHROPIC_API_KEY", "sk-ant-api03-xyz")]);
-        assert!(check(&e, 0).is_empty());
+        assert!(check(&e, &CaFiles::read(&e), 0).is_empty());
     }
 
     #[test]

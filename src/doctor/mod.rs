@@ -3,6 +3,7 @@
 //! three layers for real ([`probe`]) and answers with the same finding kinds,
 //! guide sections, remedies and layered summary as `analyze` ([`output`]).
 
+pub mod ca_files;
 pub mod capture;
 pub mod config;
 pub mod no_proxy;
@@ -13,6 +14,7 @@ use crate::analyze::chains::Chain;
 use crate::analyze::summary::{self, LayersSeen, Summary};
 use crate::analyze::trust::{self, Bundle};
 use crate::analyze::{Evidence, Finding, FindingKind, Severity};
+use ca_files::CaFiles;
 use config::{Env, Target};
 use no_proxy::{Client, Route};
 use probe::{GatewayOutcome, ProxyOutcome, Step};
@@ -85,7 +87,8 @@ impl Outcome {
 /// Runs the checks and probes.
 pub fn run(s: &Settings) -> Outcome {
     let started = std::time::Instant::now();
-    let mut findings = config::check(&s.env, s.now_unix);
+    let ca = CaFiles::read(&s.env);
+    let mut findings = config::check(&s.env, &ca, s.now_unix);
     let routes = route_table(s);
     findings.extend(no_proxy_findings(s, &routes));
     let mut steps = Vec::new();
@@ -96,6 +99,7 @@ pub fn run(s: &Settings) -> Outcome {
     if s.probe {
         probe_all(
             s,
+            &ca,
             proxy.as_ref(),
             &mut steps,
             &mut seen,
@@ -226,6 +230,7 @@ fn no_proxy_findings(s: &Settings, rows: &[RouteRow]) -> Vec<Finding> {
 #[allow(clippy::too_many_arguments)]
 fn probe_all(
     s: &Settings,
+    ca: &CaFiles,
     proxy: Option<&(&'static str, String, config::ProxyUrl)>,
     steps: &mut Vec<Step>,
     seen: &mut [bool; 3],
@@ -350,7 +355,7 @@ fn probe_all(
         }
     };
     seen[2] = true;
-    judge_chain(s, &tls, &vars, findings, chains, trust_rows);
+    judge_chain(s, ca, &tls, &vars, findings, chains, trust_rows);
     if s.check_key {
         check_key(s, &mut tls, steps, findings);
     }
@@ -519,6 +524,7 @@ fn proxy_probe(
 /// Which store each client verifies with, and whether it trusts the chain.
 fn judge_chain(
     s: &Settings,
+    ca: &CaFiles,
     tls: &probe::Tls,
     vars: &[(&str, String)],
     findings: &mut Vec<Finding>,
@@ -545,9 +551,8 @@ fn judge_chain(
         .and_then(|v| v.get(1))
         .is_some_and(|v| v.trusted);
     let file_ok = |var: &str| -> Option<bool> {
-        let p = s.env.value(var)?;
-        let b = Bundle::from_pem_file(std::path::Path::new(p)).ok()?;
-        let v = trust::verdicts(&tls.chain, Some(host), s.now_unix, None, Some(&b));
+        let b = ca.bundle(s.env.value(var)?)?;
+        let v = trust::verdicts(&tls.chain, Some(host), s.now_unix, None, Some(b));
         Some(v.get(1).is_some_and(|v| v.trusted))
     };
     let mut trusted_by = moz.clone();
@@ -557,9 +562,9 @@ fn judge_chain(
     let mut file_verdicts = Vec::new();
     for var in config::CA_FILE_VARS {
         if let Some(p) = s.env.value(var)
-            && let Ok(b) = Bundle::from_pem_file(std::path::Path::new(p))
+            && let Some(b) = ca.bundle(p)
             && let Some(v) =
-                trust::verdicts(&tls.chain, Some(host), s.now_unix, None, Some(&b)).get(1)
+                trust::verdicts(&tls.chain, Some(host), s.now_unix, None, Some(b)).get(1)
             && !file_verdicts.iter().any(|(q, _): &(String, bool)| q == p)
         {
             file_verdicts.push((p.to_string(), v.trusted));
