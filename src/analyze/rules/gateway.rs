@@ -174,8 +174,7 @@ impl Rule for Check {
             if is_proxy_request(h) {
                 continue;
             }
-            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
-            frames.extend(h.response_frame.map(|f| f.0));
+            let frames = super::exchange_frames(h);
             let text = h.error_message.as_deref().map(|m| short(&mask_secrets(m)));
             let seen = format!(
                 "{} → {}{}{}",

@@ -610,6 +610,15 @@ pub fn decrypted_note(h: &HttpExchange) -> &'static str {
     }
 }
 
+/// Evidence frames of an exchange: its request's, then its response's, those seen.
+pub fn exchange_frames(h: &HttpExchange) -> Vec<u64> {
+    h.request_frame
+        .iter()
+        .chain(&h.response_frame)
+        .map(|n| n.0)
+        .collect()
+}
+
 /// CONNECT, or a request in absolute form (`GET http://host/...`, any case).
 pub fn is_proxy_request(h: &HttpExchange) -> bool {
     h.is_proxy_request()

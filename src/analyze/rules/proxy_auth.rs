@@ -354,8 +354,7 @@ fn describe(
     let sent = sent_to_proxy(h);
     let sent_scheme = sent.first().map(|c| c.scheme.clone());
     let user = sent.iter().find_map(|c| c.user.clone());
-    let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
-    frames.extend(h.response_frame.map(|f| f.0));
+    let mut frames = super::exchange_frames(h);
     // Where Wireshark lists the 407: the frame that completes it.
     frames.extend(h.response_end_frame.map(|f| f.0));
     let seen = format!(

@@ -131,8 +131,7 @@ impl Rule for Check {
             if upstream && client_gave_up_first(f, h).is_some() {
                 continue;
             }
-            let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
-            frames.extend(h.response_frame.map(|f| f.0));
+            let mut frames = super::exchange_frames(h);
             let parent = ctx.parent_of(&f.server).filter(|_| upstream);
             if parent.is_some()
                 && let Some((crate::model::Dir::ToServer, rst)) = f.rst
