@@ -323,14 +323,27 @@ pub struct FlowTable {
     cx: DecodeCtx,
     /// Builds the decoders of new flows.
     decoders: DecoderFactory,
-    /// The flow holding the latest copy of each recent DNS query (client address,
-    /// server, id, question): a resolver that re-sends from a new port (dig, many
+    /// The client port of the flow holding the latest copy of each recent DNS query,
+    /// by [`dns_query_digest`]: a resolver that re-sends from a new port (dig, many
     /// stubs) continues the same transaction there. Bounded by [`MAX_DNS_RESENDS`].
-    dns_queries: FxHashMap<DnsQueryKey, Key>,
+    dns_queries: FxHashMap<u64, u16>,
 }
 
-/// (client address, server, id, question name, question type) of a DNS query.
-type DnsQueryKey = (std::net::IpAddr, SocketAddr, u16, String, u16);
+/// SipHash of a DNS query's client address, server, id, name and type. Queries
+/// sharing one (odds 2^-64 a pair) could at worst miss a re-send: a match is checked
+/// against the open queries of the flow built from this one's addresses.
+fn dns_query_digest(
+    client: std::net::IpAddr,
+    server: SocketAddr,
+    id: u16,
+    name: &str,
+    qtype: u16,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (client, server, id, name, qtype).hash(&mut h);
+    h.finish()
+}
 /// Recent DNS queries remembered for re-sends from another port; the memory is
 /// cleared when full (a re-send comes within seconds, not after thousands of queries).
 const MAX_DNS_RESENDS: usize = 4096;
@@ -627,8 +640,11 @@ impl FlowTable {
         if self.dns_queries.len() >= MAX_DNS_RESENDS {
             self.dns_queries.clear();
         }
-        let qkey = (src.ip(), dst, msg.id, q.name.clone(), q.qtype);
-        let earlier = self.dns_queries.insert(qkey, key)?;
+        let digest = dns_query_digest(src.ip(), dst, msg.id, &q.name, q.qtype);
+        let port = self.dns_queries.insert(digest, src.port())?;
+        let mut from = src;
+        from.set_port(port);
+        let earlier = Key::new(from, dst);
         if earlier == key {
             return None;
         }
