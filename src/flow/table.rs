@@ -191,7 +191,7 @@ impl TableLimits {
 impl FlowSummary {
     pub(crate) fn from_tcp(mut c: TcpConn, cx: &mut DecodeCtx) -> FlowSummary {
         c.conclude(cx);
-        let mut app = c.facts.take().unwrap_or_default();
+        let mut app = c.take_facts().unwrap_or_default();
         cx.facts.settle(&mut app.overflow);
         let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
         let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
@@ -225,7 +225,7 @@ impl FlowSummary {
             rst,
             client_fin: c.ep[0].fin_frame.zip(c.ep[0].fin_ts),
             rtt: c.rtt(),
-            unreachable: c.unreachable,
+            unreachable: c.unreachable.map(|u| *u),
             app,
             evicted: false,
             facts_not_kept: c.facts_not_kept,
@@ -659,16 +659,17 @@ impl FlowTable {
     /// Ties an ICMP destination-unreachable to the flow of the packet it returns.
     pub fn unreachable(&mut self, u: Unreachable, frame: FrameNo) {
         let key = Key::new(u.inner_src, u.inner_dst);
-        let slot = match u.inner_proto {
-            6 => self.tcp.get_mut(&key).map(|c| &mut c.unreachable),
-            17 => self.udp.get_mut(&key).map(|f| &mut f.unreachable),
+        let tied = match u.inner_proto {
+            6 => self.tcp.get_mut(&key).map(|c| {
+                c.unreachable.get_or_insert_with(|| Box::new((frame, u)));
+            }),
+            17 => self.udp.get_mut(&key).map(|f| {
+                f.unreachable.get_or_insert((frame, u));
+            }),
             _ => None,
         };
-        match slot {
-            Some(s) => {
-                s.get_or_insert((frame, u));
-            }
-            None => self.orphan_unreachables += 1,
+        if tied.is_none() {
+            self.orphan_unreachables += 1;
         }
     }
 
