@@ -495,20 +495,10 @@ impl FlowTable {
         self.tick(ts, frame);
         let key = Key::new(src, dst);
         let flags = seg.flags;
-        let fresh_syn = flags.syn() && !flags.ack();
         // Only a new SYN can start a new connection on known ports: every other packet
         // skips this lookup.
-        if fresh_syn && let Some(conn) = self.tcp.get(&key) {
-            // Port reuse: a new SYN after the old connection closed starts a new one.
-            let from_client = conn.client == src;
-            // A retransmitted SYN (same ISN) belongs to the same attempt, unless the
-            // attempt was already refused or reset: clients that retry after a RST
-            // often keep their ISN, and Zeek logs each try as its own connection.
-            let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
-            let reused = conn.is_closed() && (!same_syn || conn.was_reset());
-            if reused {
-                self.retire_keys([(Transport::Tcp, key)], false);
-            }
+        if flags.syn() && !flags.ack() {
+            self.retire_if_reused(key, src, seg);
         }
         // The table is rarely full: test that before hashing the key again.
         if self.full() && !self.tcp.contains_key(&key) {
@@ -548,6 +538,26 @@ impl FlowTable {
     /// Bytes held above holes and by decoders across all connections.
     pub fn buffered(&self) -> usize {
         self.buffered
+    }
+
+    /// Port reuse: a new SYN (from `src`) after the old connection of `key` closed
+    /// starts a new one, so the old one is retired. Out of line: once a connection,
+    /// it stays off the path of every other packet.
+    #[cold]
+    #[inline(never)]
+    fn retire_if_reused(&mut self, key: Key, src: SocketAddr, seg: &TcpSegment<'_>) {
+        let Some(conn) = self.tcp.get(&key) else {
+            return;
+        };
+        let from_client = conn.client == src;
+        // A retransmitted SYN (same ISN) belongs to the same attempt, unless the
+        // attempt was already refused or reset: clients that retry after a RST
+        // often keep their ISN, and Zeek logs each try as its own connection.
+        let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
+        let reused = conn.is_closed() && (!same_syn || conn.was_reset());
+        if reused {
+            self.retire_keys([(Transport::Tcp, key)], false);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
