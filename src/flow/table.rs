@@ -191,7 +191,7 @@ impl TableLimits {
 impl FlowSummary {
     pub(crate) fn from_tcp(mut c: TcpConn, cx: &mut DecodeCtx) -> FlowSummary {
         c.conclude(cx);
-        let mut app = c.facts.take().unwrap_or_default();
+        let mut app = c.take_facts().unwrap_or_default();
         cx.facts.settle(&mut app.overflow);
         let pair = |f: &dyn Fn(usize) -> u64| [f(0), f(1)];
         let rst = match (c.ep[0].rst_frame, c.ep[1].rst_frame) {
@@ -225,7 +225,7 @@ impl FlowSummary {
             rst,
             client_fin: c.ep[0].fin_frame.zip(c.ep[0].fin_ts),
             rtt: c.rtt(),
-            unreachable: c.unreachable,
+            unreachable: c.unreachable.map(|u| *u),
             app,
             evicted: false,
             facts_not_kept: c.facts_not_kept,
@@ -323,14 +323,27 @@ pub struct FlowTable {
     cx: DecodeCtx,
     /// Builds the decoders of new flows.
     decoders: DecoderFactory,
-    /// The flow holding the latest copy of each recent DNS query (client address,
-    /// server, id, question): a resolver that re-sends from a new port (dig, many
+    /// The client port of the flow holding the latest copy of each recent DNS query,
+    /// by [`dns_query_digest`]: a resolver that re-sends from a new port (dig, many
     /// stubs) continues the same transaction there. Bounded by [`MAX_DNS_RESENDS`].
-    dns_queries: FxHashMap<DnsQueryKey, Key>,
+    dns_queries: FxHashMap<u64, u16>,
 }
 
-/// (client address, server, id, question name, question type) of a DNS query.
-type DnsQueryKey = (std::net::IpAddr, SocketAddr, u16, String, u16);
+/// SipHash of a DNS query's client address, server, id, name and type. Queries
+/// sharing one (odds 2^-64 a pair) could at worst miss a re-send: a match is checked
+/// against the open queries of the flow built from this one's addresses.
+fn dns_query_digest(
+    client: std::net::IpAddr,
+    server: SocketAddr,
+    id: u16,
+    name: &str,
+    qtype: u16,
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    (client, server, id, name, qtype).hash(&mut h);
+    h.finish()
+}
 /// Recent DNS queries remembered for re-sends from another port; the memory is
 /// cleared when full (a re-send comes within seconds, not after thousands of queries).
 const MAX_DNS_RESENDS: usize = 4096;
@@ -482,20 +495,10 @@ impl FlowTable {
         self.tick(ts, frame);
         let key = Key::new(src, dst);
         let flags = seg.flags;
-        let fresh_syn = flags.syn() && !flags.ack();
         // Only a new SYN can start a new connection on known ports: every other packet
         // skips this lookup.
-        if fresh_syn && let Some(conn) = self.tcp.get(&key) {
-            // Port reuse: a new SYN after the old connection closed starts a new one.
-            let from_client = conn.client == src;
-            // A retransmitted SYN (same ISN) belongs to the same attempt, unless the
-            // attempt was already refused or reset: clients that retry after a RST
-            // often keep their ISN, and Zeek logs each try as its own connection.
-            let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
-            let reused = conn.is_closed() && (!same_syn || conn.was_reset());
-            if reused {
-                self.retire_keys([(Transport::Tcp, key)], false);
-            }
+        if flags.syn() && !flags.ack() {
+            self.retire_if_reused(key, src, seg);
         }
         // The table is rarely full: test that before hashing the key again.
         if self.full() && !self.tcp.contains_key(&key) {
@@ -535,6 +538,26 @@ impl FlowTable {
     /// Bytes held above holes and by decoders across all connections.
     pub fn buffered(&self) -> usize {
         self.buffered
+    }
+
+    /// Port reuse: a new SYN (from `src`) after the old connection of `key` closed
+    /// starts a new one, so the old one is retired. Out of line: once a connection,
+    /// it stays off the path of every other packet.
+    #[cold]
+    #[inline(never)]
+    fn retire_if_reused(&mut self, key: Key, src: SocketAddr, seg: &TcpSegment<'_>) {
+        let Some(conn) = self.tcp.get(&key) else {
+            return;
+        };
+        let from_client = conn.client == src;
+        // A retransmitted SYN (same ISN) belongs to the same attempt, unless the
+        // attempt was already refused or reset: clients that retry after a RST
+        // often keep their ISN, and Zeek logs each try as its own connection.
+        let same_syn = from_client && conn.ep[0].isn == Some(seg.seq);
+        let reused = conn.is_closed() && (!same_syn || conn.was_reset());
+        if reused {
+            self.retire_keys([(Transport::Tcp, key)], false);
+        }
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -627,8 +650,11 @@ impl FlowTable {
         if self.dns_queries.len() >= MAX_DNS_RESENDS {
             self.dns_queries.clear();
         }
-        let qkey = (src.ip(), dst, msg.id, q.name.clone(), q.qtype);
-        let earlier = self.dns_queries.insert(qkey, key)?;
+        let digest = dns_query_digest(src.ip(), dst, msg.id, &q.name, q.qtype);
+        let port = self.dns_queries.insert(digest, src.port())?;
+        let mut from = src;
+        from.set_port(port);
+        let earlier = Key::new(from, dst);
         if earlier == key {
             return None;
         }
@@ -643,16 +669,17 @@ impl FlowTable {
     /// Ties an ICMP destination-unreachable to the flow of the packet it returns.
     pub fn unreachable(&mut self, u: Unreachable, frame: FrameNo) {
         let key = Key::new(u.inner_src, u.inner_dst);
-        let slot = match u.inner_proto {
-            6 => self.tcp.get_mut(&key).map(|c| &mut c.unreachable),
-            17 => self.udp.get_mut(&key).map(|f| &mut f.unreachable),
+        let tied = match u.inner_proto {
+            6 => self.tcp.get_mut(&key).map(|c| {
+                c.unreachable.get_or_insert_with(|| Box::new((frame, u)));
+            }),
+            17 => self.udp.get_mut(&key).map(|f| {
+                f.unreachable.get_or_insert((frame, u));
+            }),
             _ => None,
         };
-        match slot {
-            Some(s) => {
-                s.get_or_insert((frame, u));
-            }
-            None => self.orphan_unreachables += 1,
+        if tied.is_none() {
+            self.orphan_unreachables += 1;
         }
     }
 

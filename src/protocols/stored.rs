@@ -88,11 +88,13 @@ thread_local! {
 }
 
 /// `f` of the table records are written to on this thread, if any.
+#[inline]
 fn writing<R>(f: impl FnOnce(&mut Texts) -> R) -> Option<R> {
     WRITING.with_borrow_mut(|t| t.as_mut().map(f))
 }
 
 /// `f` of the table records are read from on this thread, if any.
+#[inline]
 fn reading<R>(f: impl FnOnce(&Texts) -> Option<R>) -> Option<R> {
     READING.with_borrow(|t| t.as_deref().and_then(f))
 }
@@ -223,6 +225,7 @@ impl Texts {
     }
 }
 
+#[inline]
 fn text_ref<'a, S: Serializer>(v: &'a Arc<str>) -> Result<RefOut<'a, str>, S::Error> {
     writing(|t| t.id(v).map_or(RefOut::Inline(&**v), RefOut::Id))
         .ok_or_else(|| S::Error::custom("no text table to write to"))
@@ -238,6 +241,7 @@ fn text_of<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
 const NOT_A_TEXT_ID: &str = "not a text id of this store";
 
 /// Text `i` of the table being read from.
+#[inline]
 fn shared_text(i: u32) -> Option<Arc<str>> {
     reading(|t| t.items.get(i as usize).cloned())
 }

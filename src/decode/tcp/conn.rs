@@ -140,6 +140,31 @@ impl History {
     }
 }
 
+/// What a connection's payload went to: one at a time, so a connection holds the
+/// larger of the two rather than both. A tag byte of its own: a test of it (a few
+/// times a packet) is then one compare, not a decode of a niche in the facts.
+#[derive(Clone, Debug)]
+#[repr(u8)]
+enum Payload {
+    /// The decoder, until the connection is concluded.
+    Decoding(StreamDecoder),
+    /// The decoder's facts, concluded as soon as the connection closed: its buffers
+    /// are released then rather than when the connection leaves the table (closed
+    /// connections linger for stray packets, and there can be many).
+    Concluded(crate::protocols::AppFacts),
+    /// The facts were taken for the connection's record.
+    Taken,
+}
+
+impl Payload {
+    fn decoder_mut(&mut self) -> Option<&mut StreamDecoder> {
+        match self {
+            Payload::Decoding(d) => Some(d),
+            _ => None,
+        }
+    }
+}
+
 /// A TCP connection and everything learned from its packets.
 #[derive(Clone, Debug)]
 pub struct TcpConn {
@@ -155,14 +180,11 @@ pub struct TcpConn {
     /// Time of the first SYN and of the first SYN-ACK.
     pub syn_ts: Option<Timestamp>,
     pub synack_ts: Option<Timestamp>,
-    /// The payload's decoder, until the connection is concluded.
-    pub decoder: Option<StreamDecoder>,
-    /// The decoder's facts, concluded as soon as the connection closed: its buffers are
-    /// released then rather than when the connection leaves the table (closed
-    /// connections linger for stray packets, and there can be many).
-    pub facts: Option<crate::protocols::AppFacts>,
-    /// An ICMP destination-unreachable that refers to this connection.
-    pub unreachable: Option<(FrameNo, crate::decode::ip::Unreachable)>,
+    /// The payload's decoder until the connection is concluded, then its facts.
+    payload: Payload,
+    /// An ICMP destination-unreachable that refers to this connection; boxed, as
+    /// few connections have one.
+    pub unreachable: Option<Box<(FrameNo, crate::decode::ip::Unreachable)>>,
     /// Decoded facts (HTTP exchanges...) counted but not kept: the analysis's facts
     /// budget was spent.
     pub facts_not_kept: u64,
@@ -253,8 +275,7 @@ impl TcpConn {
             history: History::default(),
             syn_ts: None,
             synack_ts: None,
-            decoder: Some(decoder),
-            facts: None,
+            payload: Payload::Decoding(decoder),
             unreachable: None,
             facts_not_kept: 0,
             held: [0; 2],
@@ -367,7 +388,7 @@ impl TcpConn {
         let (skip, peer_skip) = split_pair(&mut self.skip, i);
         let mut sink = DirSink {
             cx: &mut *cx,
-            dec: self.decoder.as_mut(),
+            dec: self.payload.decoder_mut(),
             dir,
             skip,
             fed: false,
@@ -396,7 +417,7 @@ impl TcpConn {
         if flags.ack() {
             let mut peer_sink = DirSink {
                 cx: &mut *cx,
-                dec: self.decoder.as_mut(),
+                dec: self.payload.decoder_mut(),
                 dir: dir.flip(),
                 skip: peer_skip,
                 fed: false,
@@ -415,7 +436,7 @@ impl TcpConn {
                 .add(if is_orig { c.to_ascii_uppercase() } else { c });
         }
         self.enforce_stream_cap(limits, fed);
-        if self.facts.is_none() && self.is_closed() {
+        if !matches!(self.payload, Payload::Concluded(_)) && self.is_closed() {
             self.conclude(cx);
         }
     }
@@ -423,15 +444,34 @@ impl TcpConn {
     /// Delivers what is held, then turns the decoder into its facts and drops its
     /// buffers. Later stray packets are still counted, but decode nothing.
     pub fn conclude(&mut self, cx: &mut DecodeCtx) {
-        if self.facts.is_some() {
+        if matches!(self.payload, Payload::Concluded(_)) {
             return;
         }
         self.finish_streams(cx);
-        if let Some(dec) = self.decoder.take() {
+        if let Payload::Decoding(dec) = std::mem::replace(&mut self.payload, Payload::Taken) {
             self.held = [0; 2];
             self.skip = [0; 2];
             self.facts_not_kept += dec.facts_not_kept();
-            self.facts = Some(dec.finish());
+            self.payload = Payload::Concluded(dec.finish());
+        }
+    }
+
+    /// The payload's decoder, until the connection is concluded.
+    pub fn decoder(&self) -> Option<&StreamDecoder> {
+        match &self.payload {
+            Payload::Decoding(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    /// The concluded facts, taken out (once) for the connection's record.
+    pub fn take_facts(&mut self) -> Option<crate::protocols::AppFacts> {
+        if !matches!(self.payload, Payload::Concluded(_)) {
+            return None;
+        }
+        match std::mem::replace(&mut self.payload, Payload::Taken) {
+            Payload::Concluded(f) => Some(f),
+            _ => None,
         }
     }
 
@@ -514,7 +554,7 @@ impl TcpConn {
         for dir in [Dir::ToServer, Dir::ToClient] {
             let mut sink = DirSink {
                 cx: &mut *cx,
-                dec: self.decoder.as_mut(),
+                dec: self.payload.decoder_mut(),
                 dir,
                 skip: &mut self.skip[dir.index()],
                 fed: false,
@@ -526,10 +566,7 @@ impl TcpConn {
 
     /// Asks the decoder again what it holds.
     fn refresh_held(&mut self) {
-        self.held = self
-            .decoder
-            .as_ref()
-            .map_or([0; 2], StreamDecoder::held_both);
+        self.held = self.decoder().map_or([0; 2], StreamDecoder::held_both);
     }
 
     /// Bytes held in both directions: above holes, and by the decoder while a
@@ -542,7 +579,7 @@ impl TcpConn {
     /// holes and in the decoder) are past the per-direction cap, counting a cap hit.
     /// `fed`: the decoder was fed since it was last asked what it holds.
     fn enforce_stream_cap(&mut self, limits: &Limits, fed: bool) {
-        let Some(dec) = self.decoder.as_mut() else {
+        let Some(dec) = self.payload.decoder_mut() else {
             self.held = [0; 2];
             return;
         };
@@ -581,7 +618,7 @@ impl TcpConn {
                 hit = true;
                 let mut sink = DirSink {
                     cx: &mut *cx,
-                    dec: self.decoder.as_mut(),
+                    dec: self.payload.decoder_mut(),
                     dir,
                     skip: &mut self.skip[dir.index()],
                     fed: false,
@@ -589,7 +626,7 @@ impl TcpConn {
                 ep.stream.finish(&mut sink);
             }
             // What the held bytes completed is decoded; what is still incomplete goes.
-            if let Some(dec) = self.decoder.as_mut() {
+            if let Some(dec) = self.payload.decoder_mut() {
                 dec.unskip(dir, std::mem::take(&mut self.skip[dir.index()]));
                 hit |= dec.shed(dir);
             }
@@ -772,7 +809,7 @@ mod tests {
             }
         }
         conn.conclude(cx);
-        conn.facts.take().unwrap()
+        conn.take_facts().unwrap()
     }
 
     /// Straight into a decoder, in the order and with the frames reassembly gives.
