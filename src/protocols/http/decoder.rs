@@ -247,7 +247,7 @@ impl HttpDecoder {
                 side.body_frame = Some(at.0);
                 let chunked = side.state != State::Body(n);
                 // After a chunk's data comes its CRLF, then the next size line.
-                let end = if chunked { n + 2 } else { n };
+                let end = if chunked { n.saturating_add(2) } else { n };
                 match len.cmp(&end) {
                     std::cmp::Ordering::Greater => {
                         side.state = State::Lost;

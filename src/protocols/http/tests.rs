@@ -505,3 +505,21 @@ fn a_key_in_a_reason_phrase_cut_by_the_snap_length_is_masked() {
     assert!(reason.starts_with("Invalid key sk-ant-"), "{reason}");
     assert!(!reason.contains("REASONcanary"), "{reason}");
 }
+
+#[test]
+fn a_cut_in_a_chunk_of_the_largest_size_is_no_panic() {
+    let mut d = HttpDecoder::new();
+    let cx = &mut DecodeCtx::default();
+    d.on_data(
+        cx,
+        Dir::ToServer,
+        b"GET / HTTP/1.1\r\n\r\n",
+        FrameNo(1),
+        Timestamp(0),
+    );
+    let resp = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\n";
+    d.on_data(cx, Dir::ToClient, resp, FrameNo(2), Timestamp(0));
+    d.on_cut(cx, Dir::ToClient, 100, (FrameNo(2), Timestamp(0)));
+    let (ex, _) = d.finish();
+    assert_eq!(ex.first().and_then(|e| e.status), Some(200));
+}
