@@ -245,7 +245,7 @@ impl HttpDecoder {
             State::Headers => side.state = State::Lost,
             State::Body(n) | State::Chunked(Chunk::Data(n)) => {
                 side.body_frame = Some(at.0);
-                let chunked = side.state != State::Body(n);
+                let chunked = matches!(side.state, State::Chunked(_));
                 // After a chunk's data comes its CRLF, then the next size line.
                 let end = if chunked { n.saturating_add(2) } else { n };
                 match len.cmp(&end) {
@@ -256,8 +256,7 @@ impl HttpDecoder {
                     std::cmp::Ordering::Equal if chunked => {
                         side.state = State::Chunked(Chunk::Size);
                     }
-                    _ if len >= n => self.body_advanced(d, 0),
-                    _ => self.body_advanced(d, n - len),
+                    _ => self.body_advanced(d, n.saturating_sub(len)),
                 }
             }
             State::Chunked(Chunk::DataEnd) => {
