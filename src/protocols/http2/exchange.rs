@@ -250,7 +250,7 @@ impl Streams {
     }
 
     /// DATA of stream `id` from `dir`: the start of an error response's body is kept.
-    pub(super) fn body(&mut self, dir: Dir, id: u32, bytes: &[u8], _at: (FrameNo, Timestamp)) {
+    pub(super) fn body(&mut self, dir: Dir, id: u32, bytes: &[u8]) {
         if dir != Dir::ToClient {
             return;
         }

@@ -463,7 +463,7 @@ impl H2Decoder {
         r.left -= take;
         let (head, done) = (r.head, r.left == 0);
         if let Some(bytes) = rest.get(..data_len) {
-            self.streams.body(dir, head.stream, bytes, at);
+            self.streams.body(dir, head.stream, bytes);
         }
         if done {
             if let Some(s) = self.sides.get_mut(dir.index()) {
