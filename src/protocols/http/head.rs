@@ -345,11 +345,11 @@ pub(super) fn parse_cut_head(
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))?;
         let value = value.trim();
-        (!value.is_empty()).then(|| (name.to_string(), value.as_bytes().to_vec(), *cut))
+        (!value.is_empty()).then_some((name, value, *cut))
     });
     match kept {
         Some((name, value, cut)) if head.headers.len() < MAX_HEADERS => {
-            head.headers.push(name.as_bytes(), &value);
+            head.headers.push(name.as_bytes(), value.as_bytes());
             head.cut = Some(cut);
             Some((head, cut))
         }
