@@ -38,8 +38,9 @@ pub(crate) trait HeaderFields {
     /// is allowed by RFC 9110 8.6), or the text that is not a length.
     fn content_length(&self) -> Option<Result<u64, String>> {
         let v = self.first_text("content-length")?;
-        let first = v.split(',').next().unwrap_or_default().trim().to_string();
-        Some(first.parse::<u64>().map_err(|_| v))
+        let first = v.split(',').next().unwrap_or_default().trim();
+        let n = first.parse::<u64>();
+        Some(n.map_err(|_| v))
     }
 }
 
