@@ -522,9 +522,7 @@ impl HttpDecoder {
         use crate::protocols::overflow::{BATCH, MAX_HELD, MAX_HELD_PER_FLOW};
         let reading = self.sides.get(1).and_then(|s| s.body_of);
         if cx.facts.held() > MAX_HELD && !self.ready.is_empty() {
-            self.chain = cx
-                .facts
-                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+            self.write_ready(cx);
         }
         while let Some(front) = self.extra.front() {
             let done = front.status.is_some() && reading != Some(EXTRA | self.extra_base);
@@ -536,16 +534,19 @@ impl HttpDecoder {
             self.ready.extend(self.extra.pop_front());
             self.extra_base += 1;
             if over {
-                self.chain =
-                    cx.facts
-                        .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+                self.write_ready(cx);
             }
         }
         if self.ready.len() >= BATCH || cx.facts.held() > MAX_HELD {
-            self.chain = cx
-                .facts
-                .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
+            self.write_ready(cx);
         }
+    }
+
+    /// Writes the exchanges in `ready` to the fact log, after this decoder's last record.
+    fn write_ready(&mut self, cx: &mut DecodeCtx) {
+        self.chain = cx
+            .facts
+            .write(self.chain, std::mem::take(&mut self.ready), Vec::new());
     }
 
     /// Keeps the start of a 4xx/5xx body (bounded) to read its error message.
