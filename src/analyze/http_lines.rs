@@ -3,7 +3,7 @@
 use crate::protocols::http::{HeadCut, HttpExchange};
 
 /// `…` after a value the capture's snap length cut short.
-fn mark(cut: Option<HeadCut>, field: HeadCut) -> &'static str {
+pub fn cut_mark(cut: Option<HeadCut>, field: HeadCut) -> &'static str {
     if cut == Some(field) { "…" } else { "" }
 }
 
@@ -14,7 +14,7 @@ pub fn request_line(h: &HttpExchange) -> String {
         "{} {}{}",
         h.method.as_deref().unwrap_or("?"),
         h.target.as_deref().unwrap_or("?"),
-        mark(h.request_cut, HeadCut::Target)
+        cut_mark(h.request_cut, HeadCut::Target)
     )
 }
 
@@ -25,7 +25,7 @@ pub fn status_line(h: &HttpExchange) -> String {
         h.response_version.as_deref().unwrap_or("1.1"),
         h.status.map_or_else(|| "?".to_string(), |s| s.to_string()),
         h.reason.as_deref().unwrap_or(""),
-        mark(h.response_cut, HeadCut::Reason)
+        cut_mark(h.response_cut, HeadCut::Reason)
     )
     .trim_end()
     .to_string()

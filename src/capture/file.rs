@@ -434,7 +434,10 @@ impl<R: Read> FileReader<R> {
             ts: r.ts,
             link: r.link,
             orig_len: r.orig_len.max(r.caplen as u32),
-            data: &self.buf[r.start..r.start + r.caplen],
+            data: self
+                .buf
+                .get(r.start..r.start + r.caplen)
+                .unwrap_or_default(),
         }
     }
 

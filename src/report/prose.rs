@@ -3,6 +3,7 @@
 //!
 //! Decoders only state facts (`protocols`); this is where those facts become words.
 
+use crate::analyze::http_lines::cut_mark;
 use crate::flow::record::FlowSummary;
 use crate::protocols::http::HeadCut;
 use crate::protocols::tls::{HandshakeOutcome, TlsFacts, alert_name, version_name};
@@ -90,8 +91,7 @@ fn summary_of(facts: &AppFacts, cut: bool) -> String {
     let mut parts: Vec<String> = Vec::new();
     for ex in &facts.http {
         let mut s = match (&ex.method, &ex.target) {
-            (Some(m), Some(t)) if ex.request_cut == Some(HeadCut::Target) => format!("{m} {t}…"),
-            (Some(m), Some(t)) => format!("{m} {t}"),
+            (Some(m), Some(t)) => format!("{m} {t}{}", cut_mark(ex.request_cut, HeadCut::Target)),
             _ => "(response only)".to_string(),
         };
         match ex.status {

@@ -466,12 +466,12 @@ impl TcpConn {
 
     /// The concluded facts, taken out (once) for the connection's record.
     pub fn take_facts(&mut self) -> Option<crate::protocols::AppFacts> {
-        if !matches!(self.payload, Payload::Concluded(_)) {
-            return None;
-        }
         match std::mem::replace(&mut self.payload, Payload::Taken) {
             Payload::Concluded(f) => Some(f),
-            _ => None,
+            other => {
+                self.payload = other;
+                None
+            }
         }
     }
 

@@ -107,7 +107,6 @@ impl Index {
             let mem = std::mem::take(&mut self.mem);
             self.write_run(mem);
         }
-        self.mem = Vec::new();
         if self.runs.len() == 1 {
             return;
         }

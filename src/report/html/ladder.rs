@@ -8,6 +8,7 @@
 //! [`FlowSummary`] only adds frame numbers and timestamps, which hold no secret.
 
 use super::secs;
+use crate::analyze::http_lines::cut_mark;
 use crate::flow::record::{FlowSummary, Transport};
 use crate::model::{Dir, Timestamp};
 use crate::report::json::schema::{Finding, Flow, HeadCut};
@@ -57,11 +58,6 @@ impl Lanes {
         let n = self.names.len().max(2) as u32 - 1;
         left + (right - left) * lane as u32 / n
     }
-}
-
-/// `…` after a value the snap length cut short.
-fn cut_mark(cut: Option<HeadCut>, field: HeadCut) -> &'static str {
-    if cut == Some(field) { "…" } else { "" }
 }
 
 fn cut(s: &str) -> String {

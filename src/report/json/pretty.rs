@@ -9,16 +9,9 @@
 use serde_json::ser::Formatter;
 use std::io::{self, Write};
 
-/// `,` and a line break, then the indentation of [`MAX_LEVEL`] levels.
-const BREAK: &[u8; 2 + 2 * MAX_LEVEL] = &{
-    let mut b = [b' '; 2 + 2 * MAX_LEVEL];
-    b[0] = b',';
-    b[1] = b'\n';
-    b
-};
-
 /// For each level up to [`MAX_LEVEL`]: `,`, a line break, the indentation of that
-/// level and the opening quote of a key.
+/// level and the opening quote of a key (a line break alone is the same without
+/// the quote).
 static KEY_BREAK: [[u8; 3 + 2 * MAX_LEVEL]; MAX_LEVEL + 1] = {
     let mut t = [[b' '; 3 + 2 * MAX_LEVEL]; MAX_LEVEL + 1];
     let mut level = 0;
@@ -31,9 +24,17 @@ static KEY_BREAK: [[u8; 3 + 2 * MAX_LEVEL]; MAX_LEVEL + 1] = {
     t
 };
 
-/// Nesting written from [`BREAK`] and [`KEY_BREAK`]; deeper levels are indented in
-/// a loop.
+/// Nesting written from [`KEY_BREAK`]; deeper levels are indented in a loop.
 const MAX_LEVEL: usize = 24;
+
+/// A line break (after a `,` unless `first`) and the indentation of `level`, then a
+/// key's opening quote if `quote`; `None` past [`MAX_LEVEL`].
+#[inline]
+fn break_piece(level: usize, first: bool, quote: bool) -> Option<&'static [u8]> {
+    KEY_BREAK
+        .get(level)?
+        .get(usize::from(first)..2 + 2 * level + usize::from(quote))
+}
 
 /// Where the key being written is.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -67,7 +68,7 @@ impl Pretty {
     /// A line break (after a `,` unless `first`) and the current indentation.
     #[inline]
     fn line<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
-        match BREAK.get(usize::from(first)..2 + 2 * self.level) {
+        match break_piece(self.level, first, false) {
             Some(piece) => w.write_all(piece),
             None => self.deep_line(w, first),
         }
@@ -131,10 +132,7 @@ impl Formatter for Pretty {
     fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
         // serde_json writes every key as a string: its opening quote comes next.
         self.key = Key::Opened;
-        let piece = KEY_BREAK
-            .get(self.level)
-            .and_then(|k| k.get(usize::from(first)..3 + 2 * self.level));
-        match piece {
+        match break_piece(self.level, first, true) {
             Some(piece) => w.write_all(piece),
             None => {
                 self.deep_line(w, first)?;

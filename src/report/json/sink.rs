@@ -53,8 +53,7 @@ impl<'a> Sink<'a> {
 
     /// Writes what is buffered and flushes the output.
     pub(super) fn finish(mut self) -> io::Result<()> {
-        self.drain()?;
-        self.out.flush()
+        self.flush()
     }
 }
 
