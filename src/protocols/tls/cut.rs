@@ -115,7 +115,7 @@ impl TlsDecoder {
         let body = b.get(5..).unwrap_or_default().to_vec();
         let (frame, ts) = side.rec.at(0);
         side.rec.consume(side.rec.len());
-        let missing = (5 + rlen as u64).saturating_sub(5 + body.len() as u64);
+        let missing = (rlen as u64).saturating_sub(body.len() as u64);
         side.resync.counted(missing, len);
         self.record_ts = Some(ts);
         self.on_cut_record(cx, dir, ct, &body, rlen, frame);
