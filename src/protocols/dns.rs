@@ -508,9 +508,7 @@ impl DnsTracker {
     fn write_extra(&mut self, cx: &mut DecodeCtx) {
         use super::overflow::{BATCH, MAX_HELD, MAX_HELD_PER_FLOW};
         if cx.facts.held() > MAX_HELD && !self.ready.is_empty() {
-            self.chain = cx
-                .facts
-                .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+            self.write_ready(cx);
         }
         while let Some(front) = self.extra.front() {
             let over = self.extra.len() > MAX_HELD_PER_FLOW
@@ -527,16 +525,19 @@ impl DnsTracker {
                 self.ready.extend(tx);
             }
             if over {
-                self.chain =
-                    cx.facts
-                        .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+                self.write_ready(cx);
             }
         }
         if self.ready.len() >= BATCH || cx.facts.held() > MAX_HELD {
-            self.chain = cx
-                .facts
-                .write(self.chain, Vec::new(), std::mem::take(&mut self.ready));
+            self.write_ready(cx);
         }
+    }
+
+    /// Writes the answered transactions not kept to the fact log, after this
+    /// tracker's last record there.
+    fn write_ready(&mut self, cx: &mut DecodeCtx) {
+        let ready = std::mem::take(&mut self.ready);
+        self.chain = cx.facts.write(self.chain, Vec::new(), ready);
     }
 
     /// Fills in transaction `idx` from its response.

@@ -12,6 +12,79 @@ use super::record::{CT_ALERT, CT_APP_DATA, CT_CCS, CT_HANDSHAKE, be24, record_he
 use crate::model::{Dir, FrameNo, Timestamp};
 use crate::protocols::DecodeCtx;
 
+/// Where a direction stands after a cut, for the record layer and the header walk
+/// alike.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Resync {
+    /// Bytes still to skip, uncounted, of a record counted when the snap length cut it.
+    skip: u64,
+    /// A cut hid where the next record starts: the next segment that starts with a
+    /// plausible record header is taken for one.
+    lost: bool,
+}
+
+impl Resync {
+    /// Neither skipping nor looking for a record start.
+    pub(super) fn idle(&self) -> bool {
+        self.skip == 0 && !self.lost
+    }
+
+    /// True while the next record start is unknown.
+    pub(super) fn lost(&self) -> bool {
+        self.lost
+    }
+
+    /// The next record start is unknown.
+    pub(super) fn lose(&mut self) {
+        self.skip = 0;
+        self.lost = true;
+    }
+
+    /// A record of which `missing` bytes were not captured was counted, and `len`
+    /// bytes were cut: what is left of it is skipped later, or, when the cut went
+    /// past its end, the next record start is unknown.
+    pub(super) fn counted(&mut self, missing: u64, len: u64) {
+        if len < missing {
+            self.skip = missing - len;
+        } else if len > missing {
+            self.lost = true;
+        }
+    }
+
+    /// `len` more bytes were cut while skipping a counted record: true if so (the cut
+    /// is accounted for), false if no record is being skipped.
+    pub(super) fn cut_while_skipping(&mut self, len: u64) -> bool {
+        if self.skip == 0 {
+            return false;
+        }
+        if len <= self.skip {
+            self.skip -= len;
+        } else {
+            self.lose();
+        }
+        true
+    }
+
+    /// Skips what is left of a counted record at the start of `data`, and while the
+    /// next record start is unknown, waits for a segment that starts with a plausible
+    /// record header. Returns the bytes to decode.
+    pub(super) fn pass<'a>(&mut self, data: &'a [u8]) -> &'a [u8] {
+        let mut data = data;
+        if self.skip > 0 {
+            let k = self.skip.min(data.len() as u64);
+            self.skip -= k;
+            data = data.get(k as usize..).unwrap_or_default();
+        }
+        if self.lost {
+            if record_header(data).is_none() {
+                return &[];
+            }
+            self.lost = false;
+        }
+        data
+    }
+}
+
 impl TlsDecoder {
     /// `len` bytes from `dir` were cut by the capture's snap length at the end of the
     /// segment in `at`.
@@ -29,34 +102,21 @@ impl TlsDecoder {
             return;
         };
         side.cut_seen = true;
-        if side.stopped || side.lost {
-            return;
-        }
-        if side.cut_skip > 0 {
-            if len <= side.cut_skip {
-                side.cut_skip -= len;
-            } else {
-                side.cut_skip = 0;
-                side.lost = true;
-            }
+        if side.stopped || side.resync.lost() || side.resync.cut_while_skipping(len) {
             return;
         }
         let b = side.rec.bytes();
         let Some((ct, _, rlen)) = record_header(b) else {
             // The cut went through a record header, or began at a record boundary.
             side.rec.consume(side.rec.len());
-            side.lost = true;
+            side.resync.lose();
             return;
         };
         let body = b.get(5..).unwrap_or_default().to_vec();
         let (frame, ts) = side.rec.at(0);
         side.rec.consume(side.rec.len());
-        let missing = (5 + rlen as u64).saturating_sub(5 + body.len() as u64);
-        if len < missing {
-            side.cut_skip = missing - len;
-        } else if len > missing {
-            side.lost = true;
-        }
+        let missing = (rlen as u64).saturating_sub(body.len() as u64);
+        side.resync.counted(missing, len);
         self.record_ts = Some(ts);
         self.on_cut_record(cx, dir, ct, &body, rlen, frame);
     }
@@ -159,26 +219,12 @@ impl TlsDecoder {
         }
     }
 
-    /// Skips what is left of a cut record at the start of `data`, and while the next
-    /// record's start is unknown, waits for a segment that starts with a plausible
-    /// record header. Returns the bytes to decode.
+    /// `data` past what a cut leaves to skip or to wait out (see [`Resync::pass`]).
     pub(super) fn after_cut<'a>(&mut self, dir: Dir, data: &'a [u8]) -> &'a [u8] {
-        let Some(side) = self.sides.get_mut(dir.index()) else {
-            return &[];
-        };
-        let mut data = data;
-        if side.cut_skip > 0 {
-            let k = side.cut_skip.min(data.len() as u64);
-            side.cut_skip -= k;
-            data = data.get(k as usize..).unwrap_or_default();
+        match self.sides.get_mut(dir.index()) {
+            Some(side) => side.resync.pass(data),
+            None => &[],
         }
-        if side.lost {
-            if record_header(data).is_none() {
-                return &[];
-            }
-            side.lost = false;
-        }
-        data
     }
 
     /// Hands `dir` over to the header walk, with what the record layer held of an
@@ -189,12 +235,10 @@ impl TlsDecoder {
         }
         match self.sides.get_mut(dir.index()).filter(|s| !s.stopped) {
             Some(side) => {
-                self.walk
-                    .begin(dir, side.rec.bytes(), side.cut_skip, side.lost);
-                side.cut_skip = 0;
-                side.lost = false;
+                let resync = std::mem::take(&mut side.resync);
+                self.walk.begin(dir, side.rec.bytes(), resync);
             }
-            None => self.walk.begin(dir, &[], 0, false),
+            None => self.walk.begin(dir, &[], Resync::default()),
         }
     }
 }

@@ -536,12 +536,14 @@ impl TlsDecoder {
             }
             CT_APP_DATA => {
                 let ts = self.record_ts.unwrap_or_default();
-                let alpn_h2 = self.facts.server_alpn.as_deref() == Some("h2");
+                let server_alpn = &self.facts.server_alpn;
                 if let Some(c) = self.crypt.as_mut() {
                     let inner = c.inner.get_or_insert_with(|| {
+                        // Chosen once, by the first decrypted application data.
+                        let alpn_h2 = server_alpn.as_deref() == Some("h2") || c.alpn_h2;
                         let preface = dir == Dir::ToServer
                             && plain.starts_with(PREFACE.get(..14).unwrap_or_default());
-                        if alpn_h2 || c.alpn_h2 || preface {
+                        if alpn_h2 || preface {
                             return Inner::Http2(Box::default());
                         }
                         let mut s = StreamDecoder::new(0, 0);

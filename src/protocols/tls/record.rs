@@ -2,6 +2,7 @@
 //! across records, both bounded (RFC 8446 5.1, RFC 5246 6.2.1).
 
 use super::TlsDecoder;
+use super::cut::Resync;
 use super::handshake::handshake_name;
 use super::sslv2;
 use crate::model::{Dir, FrameNo};
@@ -32,11 +33,9 @@ pub(super) struct Side {
     pub(super) ccs: bool,
     pub(super) encrypted_records: u32,
     pub(super) stopped: bool,
-    /// Bytes still to skip of a record the snap length cut (its header was read).
-    pub(super) cut_skip: u64,
-    /// A cut by the snap length hid where the next record starts: the next segment
-    /// that starts with a plausible record header is taken for one.
-    pub(super) lost: bool,
+    /// Skipping the rest of a record the snap length cut, or looking for the next
+    /// record start a cut hid.
+    pub(super) resync: Resync,
     /// Bytes of this direction were cut by the snap length.
     pub(super) cut_seen: bool,
 }
@@ -51,8 +50,7 @@ impl Side {
             ccs: false,
             encrypted_records: 0,
             stopped: false,
-            cut_skip: 0,
-            lost: false,
+            resync: Resync::default(),
             cut_seen: false,
         }
     }

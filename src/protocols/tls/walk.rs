@@ -9,6 +9,7 @@
 //! else (servers send them on the handshake's end, unasked). A single leading record
 //! is taken for an answer: it could be one.
 
+use super::cut::Resync;
 use super::record::CT_APP_DATA;
 use crate::model::{Dir, FrameNo, Timestamp};
 
@@ -33,11 +34,8 @@ struct DirWalk {
     skip: usize,
     ct: u8,
     len: u16,
-    /// Bytes to skip, uncounted, of a record the record layer counted when the snap
-    /// length cut it.
-    cut_skip: u64,
-    /// A cut hid where the next record starts (see [`super::cut`]).
-    lost: bool,
+    /// Where a cut left this direction (see [`super::cut`]).
+    resync: Resync,
 }
 
 /// The walk of both directions and what it learned.
@@ -75,14 +73,12 @@ impl Walk {
     }
 
     /// Takes `dir` over from the record layer: `pending` is what it holds of an
-    /// incomplete record, `cut_skip` what is left of a record it counted when the
-    /// snap length cut it, `lost` that a cut hid where the next record starts.
-    pub(super) fn begin(&mut self, dir: Dir, pending: &[u8], cut_skip: u64, lost: bool) {
+    /// incomplete record, `resync` where a cut left it.
+    pub(super) fn begin(&mut self, dir: Dir, pending: &[u8], resync: Resync) {
         if let Some(s) = self.sides.get_mut(dir.index()) {
             s.started = true;
             s.take(pending);
-            s.cut_skip = cut_skip;
-            s.lost = lost;
+            s.resync = resync;
         }
     }
 
@@ -92,7 +88,7 @@ impl Walk {
     /// many bytes, or hands back what it did not drop with [`unskip`](Self::unskip).
     pub(super) fn skip_ahead(&mut self, dir: Dir) -> u64 {
         match self.sides.get_mut(dir.index()) {
-            Some(s) if !s.stopped && !s.lost && s.cut_skip == 0 && s.hdr_len == 0 && s.skip > 1 => {
+            Some(s) if !s.stopped && s.resync.idle() && s.hdr_len == 0 && s.skip > 1 => {
                 let n = s.skip - 1;
                 s.skip = 1;
                 n as u64
@@ -122,18 +118,7 @@ impl Walk {
             return;
         };
         s.started = true;
-        let mut input = data;
-        if s.cut_skip > 0 {
-            let k = s.cut_skip.min(input.len() as u64);
-            s.cut_skip -= k;
-            input = input.get(k as usize..).unwrap_or_default();
-        }
-        if s.lost {
-            if super::record::record_header(input).is_none() {
-                return;
-            }
-            s.lost = false;
-        }
+        let mut input = s.resync.pass(data);
         while !input.is_empty() && !s.stopped {
             if s.skip > 0 {
                 let k = s.skip.min(input.len());
@@ -173,29 +158,22 @@ impl Walk {
         let Some(s) = sides.get_mut(dir.index()) else {
             return;
         };
-        if s.stopped || s.lost {
-            return;
-        }
-        if s.cut_skip > 0 {
-            if len <= s.cut_skip {
-                s.cut_skip -= len;
-            } else {
-                s.cut_skip = 0;
-                s.lost = true;
-            }
+        if s.stopped || s.resync.lost() || s.resync.cut_while_skipping(len) {
             return;
         }
         if s.hdr_len > 0 || s.skip == 0 {
             // The cut went through a record header, or began at a record boundary.
             s.hdr_len = 0;
-            s.lost = true;
+            s.resync.lose();
             return;
         }
         let skip = s.skip as u64;
         s.skip = skip.saturating_sub(len) as usize;
         if len >= skip {
             record(answers, last, dir, tls13, s.ct, s.len, at);
-            s.lost = len > skip;
+            if len > skip {
+                s.resync.lose();
+            }
         }
     }
 
@@ -338,7 +316,7 @@ mod tests {
             // What the record layer holds is a strict prefix of one record.
             if cut < 45 {
                 let mut w = Walk::default();
-                w.begin(Dir::ToServer, &b[..cut], 0, false);
+                w.begin(Dir::ToServer, &b[..cut], Resync::default());
                 w.feed(Dir::ToServer, true, &b[cut..], at(3));
                 assert_eq!(w.finish()[0], Some(at(3)), "pending {cut}");
             }
