@@ -100,12 +100,7 @@ pub fn flow_samples(
             },
             flow: id,
             seconds,
-            frames: h
-                .request_frame
-                .iter()
-                .chain(&h.response_frame)
-                .map(|x| x.0)
-                .collect(),
+            frames: super::rules::exchange_frames(h),
             what: describe(seconds, &|| format!("{} → {status}", request_line(h))),
         });
     }

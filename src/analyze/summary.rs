@@ -3,7 +3,7 @@
 
 use super::chains::Chain;
 use super::latency::Latency;
-use super::rules::{Ctx, is_proxy_request};
+use super::rules::Ctx;
 use super::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
 
@@ -102,7 +102,7 @@ impl LayersSeen {
             || f.app
                 .http
                 .iter()
-                .any(|h| is_proxy_request(h) && h.status.is_some_and(|s| (200..300).contains(&s)))
+                .any(|h| h.is_proxy_request() && h.status.is_some_and(|s| (200..300).contains(&s)))
         {
             seen[2] = true;
         }

@@ -49,17 +49,20 @@ pub enum BundleError {
     NoSystemStore(String),
 }
 
+/// `path` made absolute where it exists, as text: so the `export
+/// NODE_EXTRA_CA_CERTS=...` remedies work from any directory.
+fn absolute(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
 impl Bundle {
     /// Reads every certificate of a PEM file as a trust anchor.
     pub fn from_pem_file(path: &Path) -> Result<Bundle, BundleError> {
-        // Absolute, so the `export NODE_EXTRA_CA_CERTS=...` remedies work from any
-        // directory.
-        let p = std::fs::canonicalize(path)
-            .unwrap_or_else(|_| path.to_path_buf())
-            .display()
-            .to_string();
         let bytes = std::fs::read(path).map_err(|e| BundleError::Read {
-            path: p,
+            path: absolute(path),
             reason: e.to_string(),
         })?;
         Bundle::from_pem_bytes(path, &bytes)
@@ -68,10 +71,7 @@ impl Bundle {
     /// Like [`from_pem_file`](Self::from_pem_file), with the file's bytes already
     /// read.
     pub fn from_pem_bytes(path: &Path, pem: &[u8]) -> Result<Bundle, BundleError> {
-        let p = std::fs::canonicalize(path)
-            .unwrap_or_else(|_| path.to_path_buf())
-            .display()
-            .to_string();
+        let p = absolute(path);
         let name = path
             .file_name()
             .map_or_else(|| p.clone(), |n| n.to_string_lossy().into_owned());

@@ -9,7 +9,7 @@
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 struct Kill(Child);
@@ -35,6 +35,18 @@ fn skip(why: &str) -> bool {
     );
     eprintln!("SKIPPED live capture test: {why}");
     true
+}
+
+/// The output of a capture once it ended, with its stderr as text; `None` (the test
+/// is skipped) when it had no permission to capture.
+fn finished(cap: Child) -> Option<(Output, String)> {
+    let out = cap.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    if stderr.contains("no permission") {
+        skip(&stderr);
+        return None;
+    }
+    Some((out, stderr))
 }
 
 fn free_port() -> u16 {
@@ -398,12 +410,9 @@ fn a_hanging_connect_is_flagged_while_it_hangs() {
         ])
         .status()
         .unwrap();
-    let out = cap.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if stderr.contains("no permission") {
-        skip(&stderr);
+    let Some((out, _)) = finished(cap) else {
         return;
-    }
+    };
     let stdout = String::from_utf8(out.stdout).unwrap();
     let (events, report) = stdout.split_once("\n\n").expect("events, then the report");
     let flagged = events
@@ -537,12 +546,9 @@ fn live_ndjson_masks_secrets_in_request_targets_and_error_texts() {
             let mut b = Vec::new();
             let _ = c.read_to_end(&mut b);
         }
-        let out = cap.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("no permission") {
-            skip(&stderr);
+        let Some((out, stderr)) = finished(cap) else {
             return;
-        }
+        };
         let stdout = String::from_utf8(out.stdout).unwrap();
         printed.push_str(&stdout);
         printed.push_str(&stderr);
@@ -640,12 +646,9 @@ fn a_stall_printed_live_stays_in_the_final_report() {
                 .unwrap();
             assert!(sent.success());
         }
-        let out = cap.wait_with_output().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        if stderr.contains("no permission") {
-            skip(&stderr);
+        let Some((out, _)) = finished(cap) else {
             return;
-        }
+        };
         let stdout = String::from_utf8(out.stdout).unwrap();
         let (events, report) = stdout.split_once("\n\n").expect("events, then the report");
         assert!(
@@ -682,12 +685,9 @@ fn a_w_file_that_cannot_be_written_is_exit_2() {
     for _ in 0..3 {
         let _ = TcpStream::connect(("127.0.0.1", port));
     }
-    let o = cap.wait_with_output().unwrap();
-    let stderr = String::from_utf8_lossy(&o.stderr);
-    if stderr.contains("no permission") {
-        skip(&stderr);
+    let Some((o, stderr)) = finished(cap) else {
         return;
-    }
+    };
     assert!(
         stderr.contains("cannot write /dev/full"),
         "no line about the -w file: {stderr}"

@@ -2,7 +2,7 @@
 //! (API key refused by the gateway or the provider).
 
 use super::running::{Attempts, SeenRunning, family};
-use super::{Ctx, Rule, is_proxy_request};
+use super::{Ctx, Rule};
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::decode::tcp::conn::ConnState;
@@ -171,7 +171,7 @@ impl Rule for Check {
         let gateway = ctx.is_gateway(f);
         for (i, h) in f.app.http.iter().enumerate() {
             let Some(status) = h.status else { continue };
-            if is_proxy_request(h) {
+            if h.is_proxy_request() {
                 continue;
             }
             let frames = super::exchange_frames(h);

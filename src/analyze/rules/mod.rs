@@ -619,11 +619,6 @@ pub fn exchange_frames(h: &HttpExchange) -> Vec<u64> {
         .collect()
 }
 
-/// CONNECT, or a request in absolute form (`GET http://host/...`, any case).
-pub fn is_proxy_request(h: &HttpExchange) -> bool {
-    h.is_proxy_request()
-}
-
 pub fn looks_like_proxy_name(n: &str) -> bool {
     let n = n.to_ascii_lowercase();
     n.split('.')

@@ -1,6 +1,6 @@
 //! Guide section 6: traffic for local or internal hosts sent through the proxy.
 
-use super::{Ctx, Rule, is_proxy_request};
+use super::{Ctx, Rule};
 use crate::analyze::http_lines::request_line;
 use crate::analyze::{Config, Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
@@ -50,7 +50,7 @@ impl Rule for Check {
     fn visit(&mut self, ctx: &Ctx<'_>, id: usize, f: &FlowSummary) {
         let Check { found } = self;
         for h in &f.app.http {
-            if !is_proxy_request(h) {
+            if !h.is_proxy_request() {
                 continue;
             }
             let Some(target) = h.whole_target() else {

@@ -4,7 +4,7 @@
 
 use super::no_proxy::{local_reason, target_host};
 use super::proxy_reach::first_at;
-use super::{Ctx, Rule, is_proxy_request};
+use super::{Ctx, Rule};
 use crate::analyze::findings::PerTarget;
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::{Finding, FindingKind, Severity};
@@ -83,7 +83,7 @@ impl Rule for Check {
         // A ClientHello as the first bytes to the proxy, no CONNECT before it.
         if let Some(t) = &f.app.tls
             && t.server_hello_frame.is_none()
-            && !f.app.http.iter().any(is_proxy_request)
+            && !f.app.http.iter().any(|h| h.is_proxy_request())
             && !f.app.tls_in_tunnel
             && let Some(ch) = t.client_hello_frame
         {
@@ -118,7 +118,7 @@ impl Rule for Check {
         for h in &f.app.http {
             let Some(status) = h.status else { continue };
             let upstream = matches!(status, 500 | 502 | 503 | 504);
-            if !is_proxy_request(h) || !(status == 403 || upstream) {
+            if !h.is_proxy_request() || !(status == 403 || upstream) {
                 continue;
             }
             // Local targets through the proxy are section 6's finding.

@@ -2,7 +2,7 @@
 //! during the TLS handshake right after the ClientHello (SNI filtering, inspection
 //! failure), or mid-stream (idle timeout). Which side, when, after what.
 
-use super::{Ctx, Rule, is_proxy_request};
+use super::{Ctx, Rule};
 use crate::analyze::http_lines::request_line;
 use crate::analyze::{Finding, FindingKind, Severity};
 use crate::flow::record::FlowSummary;
@@ -52,7 +52,7 @@ impl Rule for Check {
             .app
             .http
             .iter()
-            .find(|h| is_proxy_request(h) && closed_unanswered(f, h))
+            .find(|h| h.is_proxy_request() && closed_unanswered(f, h))
         {
             let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
             frames.push(f.last_frame.0);
@@ -110,7 +110,7 @@ impl Rule for Check {
             .http
             .iter()
             .rev()
-            .find(|h| is_proxy_request(h) && h.no_response_seen() && f.snaplen_bytes[1] == 0);
+            .find(|h| h.is_proxy_request() && h.no_response_seen() && f.snaplen_bytes[1] == 0);
         if let Some(h) = unanswered {
             let mut frames: Vec<u64> = h.request_frame.iter().map(|f| f.0).collect();
             frames.push(rst.0);

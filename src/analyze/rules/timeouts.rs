@@ -1,7 +1,7 @@
 //! Guide section 5: requests without answer, rate limiting, lossy paths.
 
 use super::proxy_misuse::{client_gave_up_first, squid_error_detail};
-use super::{Ctx, Rule, is_proxy_request};
+use super::{Ctx, Rule};
 use crate::analyze::http_lines::{request_line, status_line};
 use crate::analyze::latency::{self, Stage};
 use crate::analyze::{Finding, FindingKind, Severity};
@@ -55,7 +55,7 @@ pub(super) fn answering_host(h: &HttpExchange, server: &str) -> String {
         return super::no_proxy::target_host(host);
     }
     match h.whole_target() {
-        Some(t) if is_proxy_request(h) && h.method.as_deref() != Some("CONNECT") => {
+        Some(t) if h.is_proxy_request() && h.method.as_deref() != Some("CONNECT") => {
             super::no_proxy::target_host(t)
         }
         _ => server.to_string(),

@@ -85,15 +85,7 @@ impl Pcap {
         f.extend_from_slice(&ack.to_be_bytes());
         f.extend_from_slice(&[0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
         f.extend_from_slice(data);
-        self.usec += 1000;
-        self.bytes
-            .extend_from_slice(&1_700_000_000u32.to_le_bytes());
-        self.bytes.extend_from_slice(&self.usec.to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.bytes
-            .extend_from_slice(&(f.len() as u32).to_le_bytes());
-        self.bytes.extend_from_slice(&f);
+        self.record(&f);
     }
 
     /// One UDP datagram over IPv4 (checksum 0: none).
@@ -108,11 +100,17 @@ impl Pcap {
         f.extend_from_slice(&((8 + data.len()) as u16).to_be_bytes());
         f.extend_from_slice(&[0, 0]);
         f.extend_from_slice(data);
+        self.record(&f);
+    }
+
+    /// Appends `frame` as the next record, 1 ms after the one before.
+    fn record(&mut self, frame: &[u8]) {
         self.usec += 1000;
-        for v in [1_700_000_000, self.usec, f.len() as u32, f.len() as u32] {
+        let len = frame.len() as u32;
+        for v in [1_700_000_000, self.usec, len, len] {
             self.bytes.extend_from_slice(&v.to_le_bytes());
         }
-        self.bytes.extend_from_slice(&f);
+        self.bytes.extend_from_slice(frame);
     }
 
     /// A SYN answered by RST: a refused connection.
